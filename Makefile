@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xtcp top-level Makefile.
+#
+#   make                 build module/xtcp.ko: against the running kernel's
+#                        /lib/modules/$(uname -r)/build when it exists, else
+#                        against the pinned Debian 6.1 headers
+#   make KVER=6.12       build against the pinned Debian 6.1 / 6.12 headers
+#   make KDIR=/path      build against any kernel build tree
+#   make check           every check, on both kernels; ends "N passed, N failed"
+#   make demo            boot Debian's kernel in QEMU and show xtcp working
+#   make vm              interactive shell in the guest, module loaded
+#   make unit            user-space unit tests of the protocol core
+#   make deps            install what the project needs (Debian packages)
+#
+# Kernel build outputs stay in module/; everything else goes to build/.
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+XTCP_CACHE ?= $(TOP)/.cache
+export XTCP_CACHE
+
+include $(TOP)/scripts/kernels.conf
+
+ifeq ($(KVER),6.1)
+KREL := $(K61_RELEASE)
+else ifeq ($(KVER),6.12)
+KREL := $(K612_RELEASE)
+else ifneq ($(KVER),)
+$(error KVER must be 6.1 or 6.12 (or pass KDIR=...))
+endif
+
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+ifeq ($(KDIR),)
+ifeq ($(KREL),)
+ifneq ($(wildcard $(RUNNING_KDIR)/Makefile),)
+KDIR := $(RUNNING_KDIR)
+else
+KREL := $(K61_RELEASE)
+endif
+endif
+endif
+ifneq ($(KREL),)
+KDIR := $(XTCP_CACHE)/kernels/$(KREL)/usr/src/linux-headers-$(KREL)
+PINNED_DEPS := $(KDIR)/Makefile
+endif
+
+CC ?= gcc
+UNIT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+
+.PHONY: all modules clean deps check demo vm unit selftests bench help
+
+all: modules
+
+modules: $(PINNED_DEPS)
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+$(PINNED_DEPS):
+	$(TOP)/scripts/deps.sh
+
+deps:
+	$(TOP)/scripts/deps.sh
+
+build/unit/test_core: tests/unit/test_core.c tests/unit/unit.h module/core.c module/core.h include/uapi/linux/xtcp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ tests/unit/test_core.c module/core.c
+
+unit: build/unit/test_core
+	build/unit/test_core
+
+selftests:
+	$(MAKE) -C $(TOP)/selftests
+
+check:
+	$(TOP)/scripts/check.sh
+
+demo:
+	$(TOP)/scripts/demo.sh
+
+vm: modules selftests
+	$(TOP)/scripts/vm.sh --kernel $(or $(KVER),6.1) --shell
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	rm -rf $(TOP)/build
+
+help:
+	@sed -n '3,16p' $(TOP)/Makefile

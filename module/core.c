@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The xtcp protocol core: see core.h.  Kernel-free by design; this file is
+ * built both into xtcp.ko and into the user-space unit tests.
+ */
+#include "core.h"
+
+static u16 get16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+static u32 get32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+static void put16(u8 *p, u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(u8 *p, u32 v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+/*
+ * Flag combinations no correct sender produces.  Every segment but a SYN
+ * opening a connection or an RST answering one without ACK carries ACK
+ * (RFC 9293 3.10.7); SYN never travels with FIN or RST.
+ */
+static bool flags_sane(u8 flags)
+{
+	if (flags & ~XTCP_FLAGS_KNOWN)
+		return false;
+	if ((flags & XTCP_SYN) && (flags & (XTCP_FIN | XTCP_RST)))
+		return false;
+	if (!(flags & (XTCP_SYN | XTCP_RST | XTCP_ACK)))
+		return false;	/* nothing to act on: a bare FIN/PSH or no flags */
+	if ((flags & XTCP_FIN) && !(flags & XTCP_ACK))
+		return false;
+	return true;
+}
+
+static int parse_options(const u8 *opt, size_t len, struct xtcp_seg *seg)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		u8 kind = opt[i], olen;
+
+		if (kind == XTCP_OPT_EOL)
+			break;
+		if (kind == XTCP_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return XTCP_PARSE_BAD_OPTION;
+		olen = opt[i + 1];
+		if (olen < 2 || olen > len - i)
+			return XTCP_PARSE_BAD_OPTION;
+		switch (kind) {
+		case XTCP_OPT_MSS:
+			if (olen != 4)
+				return XTCP_PARSE_BAD_OPTION;
+			/* Only meaningful on SYNs: ignored elsewhere, as TCP does. */
+			if (seg->flags & XTCP_SYN)
+				seg->mss = get16(opt + i + 2);
+			break;
+		case XTCP_OPT_WSCALE:
+			if (olen != 3)
+				return XTCP_PARSE_BAD_OPTION;
+			if (seg->flags & XTCP_SYN) {
+				seg->wscale = opt[i + 2];
+				/* RFC 7323 2.3: clamp, do not refuse. */
+				if (seg->wscale > XTCP_MAX_WSCALE)
+					seg->wscale = XTCP_MAX_WSCALE;
+				seg->has_wscale = true;
+			}
+			break;
+		default:
+			break;	/* unknown options are skipped */
+		}
+		i += olen;
+	}
+	return XTCP_PARSE_OK;
+}
+
+/**
+ * xtcp_parse() - decode and sanity-check an xtcp header
+ * @buf: first byte of the xtcp header
+ * @len: bytes available from @buf (header, options and payload)
+ * @seg: filled in on success; contents undefined on failure
+ *
+ * Checks lengths, version, flags and option encoding, never the checksum
+ * (the caller knows the addresses) and never the socket state.
+ *
+ * Return: XTCP_PARSE_OK or the reason the segment must be dropped.
+ */
+int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg)
+{
+	unsigned int doff;
+
+	if (len < XTCP_HDR_LEN)
+		return XTCP_PARSE_SHORT;
+	doff = buf[12] >> 4;
+	if (doff < XTCP_HDR_LEN / 4)
+		return XTCP_PARSE_BAD_DOFF;
+	if (doff * 4 > len)
+		return XTCP_PARSE_SHORT;
+	if ((buf[12] & 0x0f) != XTCP_VERSION)
+		return XTCP_PARSE_BAD_VERSION;
+
+	seg->sport = get16(buf);
+	seg->dport = get16(buf + 2);
+	seg->seq = get32(buf + 4);
+	seg->ack = get32(buf + 8);
+	seg->flags = buf[13];
+	seg->window = get16(buf + 14);
+	seg->check = get16(buf + 16);
+	seg->hlen = doff * 4;
+	seg->mss = 0;
+	seg->wscale = 0;
+	seg->has_wscale = false;
+
+	if (!flags_sane(seg->flags))
+		return XTCP_PARSE_BAD_FLAGS;
+	return parse_options(buf + XTCP_HDR_LEN, seg->hlen - XTCP_HDR_LEN, seg);
+}
+
+/**
+ * xtcp_build() - encode an xtcp header with its options
+ * @buf: where to write
+ * @cap: bytes available at @buf
+ * @seg: the fields; @seg->mss and @seg->has_wscale add options; @seg->hlen
+ *	and @seg->check are ignored
+ *
+ * The checksum field is written as zero: the caller fills it in once the
+ * payload is in place (xtcp_csum_segment() or the kernel's helpers).
+ *
+ * Return: header length written (a multiple of 4), or 0 if @cap is short.
+ */
+size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
+{
+	size_t hlen = XTCP_HDR_LEN, i;
+
+	if (seg->mss)
+		hlen += 4;
+	if (seg->has_wscale)
+		hlen += 4;	/* NOP + 3-byte option keeps 4-byte alignment */
+	if (cap < hlen)
+		return 0;
+
+	put16(buf, seg->sport);
+	put16(buf + 2, seg->dport);
+	put32(buf + 4, seg->seq);
+	put32(buf + 8, seg->ack);
+	buf[12] = (u8)(hlen / 4) << 4 | XTCP_VERSION;
+	buf[13] = seg->flags;
+	put16(buf + 14, seg->window);
+	put16(buf + 16, 0);
+	put16(buf + 18, 0);
+
+	i = XTCP_HDR_LEN;
+	if (seg->mss) {
+		buf[i] = XTCP_OPT_MSS;
+		buf[i + 1] = 4;
+		put16(buf + i + 2, seg->mss);
+		i += 4;
+	}
+	if (seg->has_wscale) {
+		buf[i] = XTCP_OPT_NOP;
+		buf[i + 1] = XTCP_OPT_WSCALE;
+		buf[i + 2] = 3;
+		buf[i + 3] = seg->wscale;
+	}
+	return hlen;
+}
+
+static const char *const parse_result_names[XTCP_PARSE_MAX] = {
+	[XTCP_PARSE_OK]			= "ok",
+	[XTCP_PARSE_SHORT]		= "short",
+	[XTCP_PARSE_BAD_DOFF]		= "bad_doff",
+	[XTCP_PARSE_BAD_VERSION]	= "bad_version",
+	[XTCP_PARSE_BAD_FLAGS]		= "bad_flags",
+	[XTCP_PARSE_BAD_OPTION]		= "bad_option",
+};
+
+/**
+ * xtcp_parse_result_name() - short name of an xtcp_parse() result
+ * @result: an enum xtcp_parse_result value
+ *
+ * Return: a static string; "unknown" for values out of range.
+ */
+const char *xtcp_parse_result_name(int result)
+{
+	if (result < 0 || result >= XTCP_PARSE_MAX)
+		return "unknown";
+	return parse_result_names[result];
+}
+
+/**
+ * xtcp_csum_add() - add bytes to a running Internet checksum
+ * @sum: running 32-bit sum (0 to start)
+ * @data: bytes, read as big-endian 16-bit words
+ * @len: byte count; an odd last byte is padded with zero
+ *
+ * Return: the new running sum, to be folded with xtcp_csum_fold().
+ */
+u32 xtcp_csum_add(u32 sum, const u8 *data, size_t len)
+{
+	u64 acc = sum;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		acc += get16(data + i);
+	if (len & 1)
+		acc += (u32)data[len - 1] << 8;
+	while (acc >> 32)
+		acc = (acc & 0xffffffff) + (acc >> 32);
+	return (u32)acc;
+}
+
+/**
+ * xtcp_csum_fold() - fold a running sum to the 16-bit checksum field value
+ * @sum: running sum from xtcp_csum_add()
+ *
+ * Return: the ones' complement of the folded sum, host byte order.
+ */
+u16 xtcp_csum_fold(u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (u16)~sum;
+}
+
+/**
+ * xtcp_csum_pseudo() - running sum of the IPv4 pseudo-header
+ * @saddr: source address, host byte order
+ * @daddr: destination address, host byte order
+ * @proto: IP protocol number
+ * @len: xtcp length (header, options and payload)
+ *
+ * Return: a running sum to continue with xtcp_csum_add().
+ */
+u32 xtcp_csum_pseudo(u32 saddr, u32 daddr, u8 proto, u16 len)
+{
+	u8 ph[12];
+
+	put32(ph, saddr);
+	put32(ph + 4, daddr);
+	ph[8] = 0;
+	ph[9] = proto;
+	put16(ph + 10, len);
+	return xtcp_csum_add(0, ph, sizeof(ph));
+}
+
+/**
+ * xtcp_csum_segment() - checksum of a whole segment with its pseudo-header
+ * @saddr: source address, host byte order
+ * @daddr: destination address, host byte order
+ * @proto: IP protocol number
+ * @seg: header, options and payload, with the checksum field as it is
+ * @len: bytes at @seg
+ *
+ * With the checksum field zero the result is the value to store there; over
+ * a received segment a correct checksum yields 0.
+ *
+ * Return: the folded checksum, host byte order.
+ */
+u16 xtcp_csum_segment(u32 saddr, u32 daddr, u8 proto, const u8 *seg, size_t len)
+{
+	return xtcp_csum_fold(xtcp_csum_add(xtcp_csum_pseudo(saddr, daddr, proto,
+							     (u16)len),
+					    seg, len));
+}
+
+/* One source of truth for state names: /proc, tracepoints, tools, tests. */
+static const char *const state_names[XTCP_MAX_STATES] = {
+	[0]			= "UNKNOWN",
+	[XTCP_ESTABLISHED]	= "ESTABLISHED",
+	[XTCP_SYN_SENT]		= "SYN_SENT",
+	[XTCP_SYN_RECV]		= "SYN_RCVD",
+	[XTCP_FIN_WAIT1]	= "FIN_WAIT_1",
+	[XTCP_FIN_WAIT2]	= "FIN_WAIT_2",
+	[XTCP_TIME_WAIT]	= "TIME_WAIT",
+	[XTCP_CLOSE]		= "CLOSED",
+	[XTCP_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[XTCP_LAST_ACK]		= "LAST_ACK",
+	[XTCP_LISTEN]		= "LISTEN",
+	[XTCP_CLOSING]		= "CLOSING",
+};
+
+/**
+ * xtcp_state_valid() - is @state one of enum xtcp_state's states
+ * @state: any integer
+ *
+ * Return: true for XTCP_ESTABLISHED .. XTCP_CLOSING.
+ */
+bool xtcp_state_valid(int state)
+{
+	return state >= XTCP_ESTABLISHED && state < XTCP_MAX_STATES;
+}
+
+/**
+ * xtcp_state_name() - the name a state is shown under everywhere
+ * @state: an enum xtcp_state value
+ *
+ * Return: a static string; "UNKNOWN" for values that are not states.
+ */
+const char *xtcp_state_name(int state)
+{
+	if (!xtcp_state_valid(state))
+		return state_names[0];
+	return state_names[state];
+}
+
+#define EDGE(from, to)	(1u << (XTCP_##to))
+
+/*
+ * The edges of the state diagram xtcp implements: for each state, the set of
+ * states it may move to.  RFC 9293's diagram, plus the edges every real
+ * stack has for aborts (RST, timeouts, close of an unfinished open), which
+ * all lead to CLOSED.  A request born from a listener starts in SYN_RCVD, so
+ * LISTEN -> SYN_RCVD is the edge a request takes, not the listener.
+ */
+static const u32 legal_edges[XTCP_MAX_STATES] = {
+	[XTCP_CLOSE]		= EDGE(CLOSE, LISTEN) | EDGE(CLOSE, SYN_SENT),
+	[XTCP_LISTEN]		= EDGE(LISTEN, SYN_RECV) | EDGE(LISTEN, CLOSE),
+	[XTCP_SYN_SENT]		= EDGE(SYN_SENT, ESTABLISHED) |
+				  EDGE(SYN_SENT, SYN_RECV) |
+				  EDGE(SYN_SENT, CLOSE),
+	[XTCP_SYN_RECV]		= EDGE(SYN_RECV, ESTABLISHED) |
+				  EDGE(SYN_RECV, FIN_WAIT1) |
+				  EDGE(SYN_RECV, CLOSE),
+	[XTCP_ESTABLISHED]	= EDGE(ESTABLISHED, FIN_WAIT1) |
+				  EDGE(ESTABLISHED, CLOSE_WAIT) |
+				  EDGE(ESTABLISHED, CLOSE),
+	[XTCP_FIN_WAIT1]	= EDGE(FIN_WAIT1, FIN_WAIT2) |
+				  EDGE(FIN_WAIT1, CLOSING) |
+				  EDGE(FIN_WAIT1, TIME_WAIT) |
+				  EDGE(FIN_WAIT1, CLOSE),
+	[XTCP_FIN_WAIT2]	= EDGE(FIN_WAIT2, TIME_WAIT) |
+				  EDGE(FIN_WAIT2, CLOSE),
+	[XTCP_CLOSING]		= EDGE(CLOSING, TIME_WAIT) | EDGE(CLOSING, CLOSE),
+	[XTCP_CLOSE_WAIT]	= EDGE(CLOSE_WAIT, LAST_ACK) |
+				  EDGE(CLOSE_WAIT, CLOSE),
+	[XTCP_LAST_ACK]		= EDGE(LAST_ACK, CLOSE),
+	[XTCP_TIME_WAIT]	= EDGE(TIME_WAIT, CLOSE),
+};
+
+/**
+ * xtcp_edge_legal() - may a connection move from @from to @to
+ * @from: current state
+ * @to: next state
+ *
+ * Return: true if @from -> @to is an edge of xtcp's state diagram.
+ */
+bool xtcp_edge_legal(int from, int to)
+{
+	if (!xtcp_state_valid(from) || !xtcp_state_valid(to))
+		return false;
+	return legal_edges[from] & (1u << to);
+}

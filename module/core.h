@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The xtcp protocol core: wire format, checksum, sequence arithmetic, state
+ * names and the legal edges of the state diagram.
+ *
+ * Nothing here calls into the kernel.  The same core.c is compiled into the
+ * module and into the user-space unit tests (tests/unit), and the selftests'
+ * scripted peer builds its segments with it, so what the tests pin down is
+ * exactly what the module runs.
+ *
+ * Wire format (all fields big-endian), 20 bytes plus 0..40 bytes of options:
+ *
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-------------------------------+-------------------------------+
+ *  |          Source Port          |        Destination Port       |
+ *  +-------------------------------+-------------------------------+
+ *  |                        Sequence Number                        |
+ *  +---------------------------------------------------------------+
+ *  |                     Acknowledgment Number                     |
+ *  +-------+-------+---------------+-------------------------------+
+ *  | Data  |Version|     Flags     |            Window             |
+ *  |Offset |  (1)  |   . . . A P R S F                             |
+ *  +-------+-------+---------------+-------------------------------+
+ *  |           Checksum            |       Reserved (zero)         |
+ *  +-------------------------------+-------------------------------+
+ *  |                  Options (Data Offset - 5 words)              |
+ *  +---------------------------------------------------------------+
+ *
+ * Data Offset counts 32-bit words (5..15).  The checksum is the Internet
+ * checksum over a pseudo-header (source and destination address, zero,
+ * protocol, xtcp length) followed by header and payload, as TCP's.
+ * Options are TCP's encoding: kind 0 ends the list, kind 1 pads, then
+ * kind/length/value: MSS (kind 2, length 4), window scale (kind 3, length 3).
+ */
+#ifndef _XTCP_CORE_H
+#define _XTCP_CORE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+#endif
+
+#include "../include/uapi/linux/xtcp.h"
+
+#define XTCP_VERSION		1
+#define XTCP_HDR_LEN		20	/* header without options */
+#define XTCP_MAX_HDR_LEN	60	/* Data Offset 15 */
+#define XTCP_MAX_WSCALE		14	/* as RFC 7323 */
+
+/* Flags byte. */
+#define XTCP_FIN		0x01
+#define XTCP_SYN		0x02
+#define XTCP_RST		0x04
+#define XTCP_PSH		0x08
+#define XTCP_ACK		0x10
+#define XTCP_FLAGS_KNOWN	0x1f
+
+/* Option kinds. */
+#define XTCP_OPT_EOL		0
+#define XTCP_OPT_NOP		1
+#define XTCP_OPT_MSS		2
+#define XTCP_OPT_WSCALE		3
+
+/**
+ * struct xtcp_seg - a decoded xtcp header, host byte order
+ * @sport: source port
+ * @dport: destination port
+ * @seq: sequence number
+ * @ack: acknowledgment number (meaningful with XTCP_ACK)
+ * @flags: XTCP_FIN, XTCP_SYN, ...
+ * @hlen: header length in bytes, options included
+ * @window: advertised window, unscaled
+ * @check: checksum field as received
+ * @mss: MSS option value, 0 when absent
+ * @wscale: window-scale option value; valid when @has_wscale
+ * @has_wscale: the window-scale option was present
+ */
+struct xtcp_seg {
+	u16 sport;
+	u16 dport;
+	u32 seq;
+	u32 ack;
+	u8 flags;
+	u8 hlen;
+	u16 window;
+	u16 check;
+	u16 mss;
+	u8 wscale;
+	bool has_wscale;
+};
+
+/* Why xtcp_parse() refused a segment; each maps to a drop counter. */
+enum xtcp_parse_result {
+	XTCP_PARSE_OK = 0,
+	XTCP_PARSE_SHORT,	/* fewer bytes than a header / than Data Offset */
+	XTCP_PARSE_BAD_DOFF,	/* Data Offset below 5 */
+	XTCP_PARSE_BAD_VERSION,	/* not XTCP_VERSION */
+	XTCP_PARSE_BAD_FLAGS,	/* a combination no sender produces */
+	XTCP_PARSE_BAD_OPTION,	/* option overruns the header or has a bad length */
+	XTCP_PARSE_MAX
+};
+
+int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg);
+size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg);
+const char *xtcp_parse_result_name(int result);
+
+/* Internet checksum (RFC 1071), over big-endian 16-bit words. */
+u32 xtcp_csum_add(u32 sum, const u8 *data, size_t len);
+u16 xtcp_csum_fold(u32 sum);
+u32 xtcp_csum_pseudo(u32 saddr, u32 daddr, u8 proto, u16 len);
+u16 xtcp_csum_segment(u32 saddr, u32 daddr, u8 proto, const u8 *seg, size_t len);
+
+/*
+ * Sequence-number arithmetic modulo 2^32 (RFC 9293 section 3.4): a is
+ * "before" b when b - a, as a signed 32-bit number, is positive.
+ */
+static inline bool xtcp_seq_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+static inline bool xtcp_seq_after(u32 a, u32 b)
+{
+	return xtcp_seq_before(b, a);
+}
+
+/* lo <= x <= hi, modulo 2^32 */
+static inline bool xtcp_seq_between(u32 x, u32 lo, u32 hi)
+{
+	return hi - lo >= x - lo;
+}
+
+const char *xtcp_state_name(int state);
+bool xtcp_state_valid(int state);
+bool xtcp_edge_legal(int from, int to);
+
+#endif /* _XTCP_CORE_H */

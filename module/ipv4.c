@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the IPv4 protocol handler, where every xtcp segment enters.
+ *
+ * ip_local_deliver_finish() calls xtcp_v4_rcv() in softirq context (with
+ * rcu_read_lock held) for every IP datagram carrying our protocol number.
+ * Nothing here sleeps.  Whatever is wrong with a segment is counted and the
+ * segment dropped; nothing a remote peer sends is logged.
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/ip.h>
+#include <linux/skbuff.h>
+#include <net/ip.h>
+#include <net/protocol.h>
+
+#include "xtcp.h"
+
+static int xtcp_v4_rcv(struct sk_buff *skb)
+{
+	struct net *net = dev_net(skb->dev);
+	struct xtcp_seg seg;
+	unsigned int hlen;
+	int err;
+
+	xtcp_inc_stat(net, XTCP_MIB_IN_SEGS);
+	if (skb->pkt_type != PACKET_HOST)
+		goto discard;
+
+	if (!pskb_may_pull(skb, XTCP_HDR_LEN))
+		goto hdr_err;
+	hlen = (skb->data[12] >> 4) * 4;
+	if (hlen > XTCP_HDR_LEN && !pskb_may_pull(skb, min(hlen, skb->len)))
+		goto hdr_err;
+	/* The header and its options are linear now; the payload need not be. */
+	err = xtcp_parse(skb->data, skb->len, &seg);
+	if (err != XTCP_PARSE_OK)
+		goto hdr_err;
+
+	if (skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo) ||
+	    skb_checksum_complete(skb)) {
+		xtcp_inc_stat(net, XTCP_MIB_IN_CSUM_ERRS);
+		goto discard;
+	}
+
+	/* No connection can exist yet: every valid segment finds no socket. */
+	xtcp_inc_stat(net, XTCP_MIB_NO_SOCKET);
+	goto discard;
+
+hdr_err:
+	xtcp_inc_stat(net, XTCP_MIB_IN_HDR_ERRS);
+discard:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* ICMP errors about our segments: nothing to tell a socket about yet. */
+static int xtcp_v4_err(struct sk_buff *skb, u32 info)
+{
+	return 0;
+}
+
+static const struct net_protocol xtcp_protocol = {
+	.handler	= xtcp_v4_rcv,
+	.err_handler	= xtcp_v4_err,
+	.no_policy	= 1,
+};
+
+/**
+ * xtcp_ipv4_init() - claim the IP protocol number
+ *
+ * Return: 0, or -EBUSY when another handler owns the number.
+ */
+int xtcp_ipv4_init(void)
+{
+	if (inet_add_protocol(&xtcp_protocol, xtcp_ipproto) < 0) {
+		pr_err("IP protocol %d is taken: load with proto=N\n",
+		       xtcp_ipproto);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * xtcp_ipv4_exit() - release the IP protocol number
+ *
+ * inet_del_protocol() waits for receivers already inside xtcp_v4_rcv().
+ */
+void xtcp_ipv4_exit(void)
+{
+	inet_del_protocol(&xtcp_protocol, xtcp_ipproto);
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: /proc/net/xtcp (one row per socket) and /proc/net/xtcp_stat
+ * (counters), in every network namespace.
+ *
+ * /proc/net/xtcp follows /proc/net/tcp's columns where they exist:
+ *   sl             row number
+ *   local_address  local IPv4:port, hex, the address as stored (network
+ *                  order read as a host word, as /proc/net/tcp prints it)
+ *   rem_address    remote IPv4:port, same encoding
+ *   st             state number (enum xtcp_state, TCP's numbering)
+ *   tx_queue:rx_queue  bytes queued for sending / not yet read
+ *   tr:tm->when    pending timer and jiffies until it fires (0: none)
+ *   retrnsmt       retransmissions of the current segment
+ *   uid            owner's uid
+ *   timeout        unanswered probes
+ *   inode          the socket's inode, as in /proc/PID/fd links
+ * then xtcp's own columns:
+ *   state          the state's name
+ *   state_ms       milliseconds since the state was entered
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/inet_sock.h>
+
+#include "xtcp.h"
+
+const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
+	[XTCP_MIB_IN_SEGS]		= "InSegs",
+	[XTCP_MIB_IN_HDR_ERRS]		= "InHdrErrors",
+	[XTCP_MIB_IN_CSUM_ERRS]		= "InCsumErrors",
+	[XTCP_MIB_NO_SOCKET]		= "NoSocket",
+	[XTCP_MIB_CURR_SOCKS]		= "CurrSockets",
+};
+
+struct xtcp_seq_state {
+	struct seq_net_private p;	/* must be first: seq_file_net() */
+	int num;
+};
+
+static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&xn->lock)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
+	struct xtcp_seq_state *st = seq->private;
+
+	spin_lock_bh(&xn->lock);
+	st->num = *pos ? *pos - 1 : 0;
+	return seq_hlist_start_head(&xn->socks, *pos);
+}
+
+static void *xtcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
+	struct xtcp_seq_state *st = seq->private;
+
+	if (v != SEQ_START_TOKEN)
+		st->num++;
+	return seq_hlist_next(v, &xn->socks, pos);
+}
+
+static void xtcp_seq_stop(struct seq_file *seq, void *v)
+	__releases(&xn->lock)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
+
+	spin_unlock_bh(&xn->lock);
+}
+
+static int xtcp_seq_show(struct seq_file *seq, void *v)
+{
+	struct xtcp_seq_state *st = seq->private;
+	const struct inet_sock *inet;
+	struct sock *sk;
+	int state;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms\n");
+		return 0;
+	}
+	sk = (struct sock *)hlist_entry(v, struct xtcp_sock, xs_node);
+	inet = inet_sk(sk);
+	state = inet_sk_state_load(sk);
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
+		   st->num,
+		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
+		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
+		   state, sk_wmem_alloc_get(sk), sk_rmem_alloc_get(sk),
+		   0, 0UL, 0,
+		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
+		   0, __sock_i_ino(sk), xtcp_state_name(state),
+		   jiffies_to_msecs(jiffies - xtcp_sk(sk)->xs_state_since));
+	return 0;
+}
+
+static const struct seq_operations xtcp_seq_ops = {
+	.start	= xtcp_seq_start,
+	.next	= xtcp_seq_next,
+	.stop	= xtcp_seq_stop,
+	.show	= xtcp_seq_show,
+};
+
+static int xtcp_stat_show(struct seq_file *seq, void *v)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
+	int i;
+
+	for (i = 0; i < XTCP_MIB_MAX; i++)
+		seq_printf(seq, "%s %ld\n", xtcp_mib_names[i],
+			   atomic_long_read(&xn->mib[i]));
+	return 0;
+}
+
+/**
+ * xtcp_proc_init_net() - create /proc/net/xtcp and /proc/net/xtcp_stat
+ * @net: the namespace being set up
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xtcp_proc_init_net(struct net *net)
+{
+	if (!proc_create_net("xtcp", 0444, net->proc_net, &xtcp_seq_ops,
+			     sizeof(struct xtcp_seq_state)))
+		return -ENOMEM;
+	if (!proc_create_net_single("xtcp_stat", 0444, net->proc_net,
+				    xtcp_stat_show, NULL)) {
+		remove_proc_entry("xtcp", net->proc_net);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * xtcp_proc_exit_net() - remove the namespace's xtcp /proc files
+ * @net: the namespace going away
+ */
+void xtcp_proc_exit_net(struct net *net)
+{
+	remove_proc_entry("xtcp_stat", net->proc_net);
+	remove_proc_entry("xtcp", net->proc_net);
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything xtcp needs to build and test, from Debian's archive only.
+# Idempotent: when everything is present it prints nothing and exits 0.
+#
+#   scripts/deps.sh            host packages + both pinned kernels + kselftest bits
+#   scripts/deps.sh host       host packages only
+#
+# Kernels are not installed into the host: their headers, kbuild tools and
+# unsigned images are fetched with `apt-get download` and unpacked under
+# $XTCP_CACHE (default: .cache/ in the source tree, ignored by git).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${XTCP_CACHE:-$top/.cache}
+# shellcheck source=kernels.conf
+. "$top/scripts/kernels.conf"
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+
+# Debian packages the build, the checks and the VM runner use.
+host_pkgs=(
+	make gcc libc6-dev bc bison flex libelf-dev dwarves  # kbuild for external modules
+	sparse perl                                           # C=1, checkpatch.pl
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd # the VM runner
+	iproute2 coreutils python3                            # run inside the guest from the host root
+	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
+)
+
+apt_updated=0
+apt_update_once() {
+	if [ "$apt_updated" = 0 ]; then
+		log "apt-get update"
+		apt-get update -qq >/dev/null
+		apt_updated=1
+	fi
+}
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		log "missing packages need root: run 'sudo $0' once"
+		exit 1
+	fi
+}
+
+install_host() {
+	local missing=() p
+	for p in "${host_pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	need_root
+	apt_update_once
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# fetch_kernel RELEASE VERSION KBUILD_PKG
+# Leaves $cache/kernels/RELEASE/ with usr/src/linux-headers-RELEASE (a KDIR),
+# boot/vmlinuz-RELEASE and lib/modules/RELEASE.
+fetch_kernel() {
+	local rel=$1 ver=$2 kbuild=$3
+	local dir=$cache/kernels/$rel stamp=$cache/kernels/$rel/.xtcp-ready
+	local common=${rel%-amd64}-common
+	local debs=$cache/debs/$rel
+
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$ver" ]; then
+		return 0
+	fi
+	log "fetching Debian kernel $rel ($ver)"
+	rm -rf "$dir" "$debs"
+	mkdir -p "$dir" "$debs"
+	local pkgs=(
+		"linux-headers-$rel=$ver"
+		"linux-headers-$common=$ver"
+		"$kbuild=$ver"
+		"linux-image-$rel-unsigned=$ver"
+	)
+	if ! (cd "$debs" && apt-get download -q "${pkgs[@]}" >/dev/null 2>&1); then
+		apt_update_once
+		(cd "$debs" && apt-get download -q "${pkgs[@]}" >/dev/null 2>&1) || {
+			log "cannot download ${pkgs[*]}: is the pin in scripts/kernels.conf still in the archive?"
+			exit 1
+		}
+	fi
+	local deb
+	for deb in "$debs"/*.deb; do
+		dpkg-deb -x "$deb" "$dir"
+	done
+	# The arch headers include the common ones by absolute path; point them
+	# at our unpacked copy instead of /usr/src.
+	sed -i "s|include /usr/src/|include $dir/usr/src/|" \
+		"$dir/usr/src/linux-headers-$rel/Makefile"
+	rm -rf "$debs"
+	echo "$ver" >"$stamp"
+}
+
+# The few files of the kernel tree the project uses, copied out of the
+# linux-source tarball: the kselftest harness and lib.mk, checkpatch.pl.
+fetch_ksft() {
+	local out=$cache/ksft stamp=$cache/ksft/.xtcp-ready
+	local tarball ver
+	ver=$(dpkg-query -W -f='${Version}' "$SOURCE_PKG")
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$ver" ]; then
+		return 0
+	fi
+	tarball=/usr/src/$SOURCE_PKG.tar.xz
+	log "extracting kselftest and checkpatch files from $tarball"
+	rm -rf "$out"
+	mkdir -p "$out"
+	local d=$SOURCE_PKG
+	tar -C "$out" --strip-components=1 -xJf "$tarball" \
+		"$d/tools/testing/selftests/kselftest_harness.h" \
+		"$d/tools/testing/selftests/kselftest.h" \
+		"$d/tools/testing/selftests/lib.mk" \
+		"$d/tools/testing/selftests/kselftest" \
+		"$d/tools/testing/selftests/run_kselftest.sh" \
+		"$d/scripts/checkpatch.pl" \
+		"$d/scripts/spelling.txt" \
+		"$d/scripts/const_structs.checkpatch" \
+		"$d/scripts/subarch.include"
+	echo "$ver" >"$stamp"
+}
+
+install_host
+[ "${1:-all}" = host ] && exit 0
+fetch_kernel "$K61_RELEASE" "$K61_VERSION" "$K61_KBUILD"
+fetch_kernel "$K612_RELEASE" "$K612_VERSION" "$K612_KBUILD"
+fetch_ksft

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the xtcp protocol core (module/core.c), compiled in user
+ * space against the very same source the module builds.
+ *
+ * Tests follow core.c's order of functions and are named function__case.
+ * Built with AddressSanitizer: the parser gets buffers of exactly the length
+ * it is told, so a read past the end fails the run.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "module/core.h"
+#include "tests/unit/unit.h"
+
+/* A deterministic generator, so a failure reproduces. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+/* A minimal valid header: ACK, Data Offset 5, version 1. */
+static void base_header(u8 *b)
+{
+	memset(b, 0, XTCP_HDR_LEN);
+	b[0] = 0x12; b[1] = 0x34;	/* sport 0x1234 */
+	b[2] = 0xab; b[3] = 0xcd;	/* dport 0xabcd */
+	b[4] = 0x01; b[5] = 0x02; b[6] = 0x03; b[7] = 0x04;
+	b[8] = 0xf1; b[9] = 0xf2; b[10] = 0xf3; b[11] = 0xf4;
+	b[12] = 5 << 4 | XTCP_VERSION;
+	b[13] = XTCP_ACK;
+	b[14] = 0xff; b[15] = 0xee;
+	b[16] = 0x55; b[17] = 0xaa;
+}
+
+/* Parse exactly @len bytes copied into a heap buffer of that size. */
+static int parse_exact(const u8 *src, size_t len, struct xtcp_seg *seg)
+{
+	u8 *b = malloc(len ? len : 1);
+	int r;
+
+	memcpy(b, src, len);
+	r = xtcp_parse(b, len, seg);
+	free(b);
+	return r;
+}
+
+/* ---- sequence arithmetic (core.h) ---- */
+
+UNIT_TEST(xtcp_seq_before__wraps_around_zero)
+{
+	CHECK(xtcp_seq_before(0xffffffffu, 0));
+	CHECK(xtcp_seq_before(0xfffffff0u, 0x10));
+	CHECK(!xtcp_seq_before(0, 0xffffffffu));
+	CHECK(xtcp_seq_after(0, 0xffffffffu));
+	CHECK(!xtcp_seq_before(5, 5));
+	CHECK(!xtcp_seq_after(5, 5));
+}
+
+UNIT_TEST(xtcp_seq_before__every_distance_below_half_the_space)
+{
+	int i;
+
+	for (i = 0; i < 200000; i++) {
+		u32 a = rnd() ^ (rnd() << 16);
+		u32 d = 1 + (rnd() ^ (rnd() << 16)) % 0x7fffffffu;
+
+		CHECK(xtcp_seq_before(a, a + d));
+		CHECK(!xtcp_seq_before(a + d, a));
+		CHECK(xtcp_seq_after(a + d, a));
+		CHECK(!xtcp_seq_after(a, a + d));
+	}
+	/* The largest distance still ordered, on both sides of the wrap. */
+	CHECK(xtcp_seq_before(0, 0x7fffffffu));
+	CHECK(xtcp_seq_before(0x80000001u, 0));
+}
+
+UNIT_TEST(xtcp_seq_between__inclusive_bounds_across_wrap)
+{
+	CHECK(xtcp_seq_between(0xfffffffeu, 0xfffffff0u, 0x10));
+	CHECK(xtcp_seq_between(0, 0xfffffff0u, 0x10));
+	CHECK(xtcp_seq_between(0x10, 0xfffffff0u, 0x10));
+	CHECK(xtcp_seq_between(0xfffffff0u, 0xfffffff0u, 0x10));
+	CHECK(!xtcp_seq_between(0x11, 0xfffffff0u, 0x10));
+	CHECK(!xtcp_seq_between(0xffffffefu, 0xfffffff0u, 0x10));
+	CHECK(xtcp_seq_between(7, 7, 7));
+	CHECK(!xtcp_seq_between(8, 7, 7));
+}
+
+UNIT_TEST(xtcp_seq_between__agrees_with_before_and_after)
+{
+	int i;
+
+	for (i = 0; i < 200000; i++) {
+		u32 lo = rnd() ^ (rnd() << 16);
+		u32 span = rnd() % 0x10000000u;
+		u32 x = lo + (rnd() % 0x20000000u) - 0x08000000u;
+		int inside = !xtcp_seq_before(x, lo) && !xtcp_seq_after(x, lo + span);
+
+		CHECK_EQ(xtcp_seq_between(x, lo, lo + span), inside);
+	}
+}
+
+/* ---- xtcp_parse ---- */
+
+UNIT_TEST(xtcp_parse__decodes_every_field)
+{
+	u8 b[XTCP_HDR_LEN];
+	struct xtcp_seg s;
+
+	base_header(b);
+	CHECK_EQ(parse_exact(b, sizeof(b), &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.sport, 0x1234);
+	CHECK_EQ(s.dport, 0xabcd);
+	CHECK_EQ(s.seq, 0x01020304u);
+	CHECK_EQ(s.ack, 0xf1f2f3f4u);
+	CHECK_EQ(s.flags, XTCP_ACK);
+	CHECK_EQ(s.hlen, 20);
+	CHECK_EQ(s.window, 0xffee);
+	CHECK_EQ(s.check, 0x55aa);
+	CHECK_EQ(s.mss, 0);
+	CHECK(!s.has_wscale);
+}
+
+UNIT_TEST(xtcp_parse__short_buffer)
+{
+	u8 b[XTCP_HDR_LEN];
+	struct xtcp_seg s;
+	size_t len;
+
+	base_header(b);
+	for (len = 0; len < XTCP_HDR_LEN; len++)
+		CHECK_EQ(parse_exact(b, len, &s), XTCP_PARSE_SHORT);
+}
+
+UNIT_TEST(xtcp_parse__every_data_offset)
+{
+	u8 b[XTCP_MAX_HDR_LEN + 8];
+	struct xtcp_seg s;
+	unsigned int doff;
+	size_t len;
+
+	for (doff = 0; doff < 16; doff++) {
+		memset(b, 0, sizeof(b));	/* options all EOL */
+		base_header(b);
+		b[12] = doff << 4 | XTCP_VERSION;
+		for (len = XTCP_HDR_LEN; len <= sizeof(b); len++) {
+			int r = parse_exact(b, len, &s);
+
+			if (doff < 5)
+				CHECK_EQ(r, XTCP_PARSE_BAD_DOFF);
+			else if (len < doff * 4)
+				CHECK_EQ(r, XTCP_PARSE_SHORT);
+			else {
+				CHECK_EQ(r, XTCP_PARSE_OK);
+				CHECK_EQ(s.hlen, doff * 4);
+			}
+		}
+	}
+}
+
+UNIT_TEST(xtcp_parse__every_version)
+{
+	u8 b[XTCP_HDR_LEN];
+	struct xtcp_seg s;
+	int v;
+
+	for (v = 0; v < 16; v++) {
+		base_header(b);
+		b[12] = 5 << 4 | v;
+		CHECK_EQ(parse_exact(b, sizeof(b), &s),
+			 v == XTCP_VERSION ? XTCP_PARSE_OK : XTCP_PARSE_BAD_VERSION);
+	}
+}
+
+UNIT_TEST(xtcp_parse__every_flags_byte)
+{
+	/* The 14 combinations a correct sender can produce, listed by hand. */
+	static const u8 legal[] = {
+		XTCP_SYN, XTCP_SYN | XTCP_PSH,
+		XTCP_SYN | XTCP_ACK, XTCP_SYN | XTCP_ACK | XTCP_PSH,
+		XTCP_RST, XTCP_RST | XTCP_PSH,
+		XTCP_ACK, XTCP_ACK | XTCP_PSH,
+		XTCP_ACK | XTCP_FIN, XTCP_ACK | XTCP_FIN | XTCP_PSH,
+		XTCP_ACK | XTCP_RST, XTCP_ACK | XTCP_RST | XTCP_PSH,
+		XTCP_ACK | XTCP_RST | XTCP_FIN,
+		XTCP_ACK | XTCP_RST | XTCP_FIN | XTCP_PSH,
+	};
+	u8 b[XTCP_HDR_LEN];
+	struct xtcp_seg s;
+	int f, accepted = 0;
+
+	for (f = 0; f < 256; f++) {
+		int want = XTCP_PARSE_BAD_FLAGS;
+		size_t i;
+
+		for (i = 0; i < sizeof(legal); i++)
+			if (legal[i] == f)
+				want = XTCP_PARSE_OK;
+		base_header(b);
+		b[13] = f;
+		CHECK_EQ(parse_exact(b, sizeof(b), &s), want);
+		accepted += want == XTCP_PARSE_OK;
+	}
+	CHECK_EQ(accepted, 14);
+}
+
+static int parse_with_options(const u8 *opt, size_t olen, u8 flags,
+			      struct xtcp_seg *s)
+{
+	u8 b[XTCP_MAX_HDR_LEN];
+	size_t hlen = XTCP_HDR_LEN + ((olen + 3) & ~3u);
+
+	memset(b, 0, sizeof(b));
+	base_header(b);
+	b[12] = (hlen / 4) << 4 | XTCP_VERSION;
+	b[13] = flags;
+	memcpy(b + XTCP_HDR_LEN, opt, olen);
+	return parse_exact(b, hlen, s);
+}
+
+UNIT_TEST(parse_options__mss_and_wscale_on_syn)
+{
+	const u8 opt[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
+	struct xtcp_seg s;
+
+	CHECK_EQ(parse_with_options(opt, sizeof(opt), XTCP_SYN, &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.mss, 1460);
+	CHECK(s.has_wscale);
+	CHECK_EQ(s.wscale, 7);
+	CHECK_EQ(s.hlen, 28);
+}
+
+UNIT_TEST(parse_options__ignored_without_syn)
+{
+	const u8 opt[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
+	struct xtcp_seg s;
+
+	CHECK_EQ(parse_with_options(opt, sizeof(opt), XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.mss, 0);
+	CHECK(!s.has_wscale);
+}
+
+UNIT_TEST(parse_options__wscale_clamped_to_14)
+{
+	const u8 opt[] = { 3, 3, 200, 0 };
+	struct xtcp_seg s;
+
+	CHECK_EQ(parse_with_options(opt, sizeof(opt), XTCP_SYN, &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.wscale, XTCP_MAX_WSCALE);
+}
+
+UNIT_TEST(parse_options__bad_lengths)
+{
+	const u8 zero_len[] = { 9, 0, 0, 0 };
+	const u8 one_len[] = { 9, 1, 0, 0 };
+	const u8 overrun[] = { 9, 5, 0, 0 };
+	const u8 kind_last[] = { 1, 1, 1, 9 };
+	const u8 mss_len3[] = { 2, 3, 0, 0 };
+	const u8 ws_len4[] = { 3, 4, 0, 0 };
+	struct xtcp_seg s;
+
+	CHECK_EQ(parse_with_options(zero_len, 4, XTCP_SYN, &s), XTCP_PARSE_BAD_OPTION);
+	CHECK_EQ(parse_with_options(one_len, 4, XTCP_SYN, &s), XTCP_PARSE_BAD_OPTION);
+	CHECK_EQ(parse_with_options(overrun, 4, XTCP_SYN, &s), XTCP_PARSE_BAD_OPTION);
+	CHECK_EQ(parse_with_options(kind_last, 4, XTCP_SYN, &s), XTCP_PARSE_BAD_OPTION);
+	CHECK_EQ(parse_with_options(mss_len3, 4, XTCP_SYN, &s), XTCP_PARSE_BAD_OPTION);
+	CHECK_EQ(parse_with_options(ws_len4, 4, XTCP_SYN, &s), XTCP_PARSE_BAD_OPTION);
+}
+
+UNIT_TEST(parse_options__unknown_skipped_and_eol_stops)
+{
+	const u8 unknown[] = { 30, 6, 1, 2, 3, 4, 2, 4, 0x10, 0x00, 0, 0 };
+	const u8 eol[] = { 0, 9, 0, 0 };	/* garbage after EOL */
+	struct xtcp_seg s;
+
+	CHECK_EQ(parse_with_options(unknown, sizeof(unknown), XTCP_SYN, &s),
+		 XTCP_PARSE_OK);
+	CHECK_EQ(s.mss, 0x1000);
+	CHECK_EQ(parse_with_options(eol, sizeof(eol), XTCP_SYN, &s), XTCP_PARSE_OK);
+}
+
+UNIT_TEST(xtcp_parse__random_bytes_never_overrun)
+{
+	u8 b[XTCP_MAX_HDR_LEN + 16];
+	struct xtcp_seg s;
+	int i, ok = 0;
+
+	for (i = 0; i < 300000; i++) {
+		size_t len = rnd() % sizeof(b), j;
+		int r;
+
+		for (j = 0; j < len; j++)
+			b[j] = rnd();
+		if (len > 12 && (rnd() & 1))	/* reach the option parser often */
+			b[12] = (b[12] & 0xf0) | XTCP_VERSION;
+		r = parse_exact(b, len, &s);
+		CHECK(r >= XTCP_PARSE_OK && r < XTCP_PARSE_MAX);
+		if (r == XTCP_PARSE_OK) {
+			ok++;
+			CHECK(s.hlen >= XTCP_HDR_LEN && s.hlen <= len);
+			CHECK_EQ(s.hlen % 4, 0);
+			CHECK(s.wscale <= XTCP_MAX_WSCALE);
+		}
+	}
+	CHECK(ok > 0);
+}
+
+/* ---- xtcp_build ---- */
+
+UNIT_TEST(xtcp_build__round_trips_through_parse)
+{
+	static const u8 flag_sets[] = {
+		XTCP_SYN, XTCP_SYN | XTCP_ACK, XTCP_ACK, XTCP_ACK | XTCP_PSH,
+		XTCP_ACK | XTCP_FIN, XTCP_RST, XTCP_RST | XTCP_ACK,
+	};
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		struct xtcp_seg in = { 0 }, out;
+		u8 b[XTCP_MAX_HDR_LEN];
+		size_t hlen;
+
+		in.sport = rnd();
+		in.dport = rnd();
+		in.seq = rnd() ^ (rnd() << 16);
+		in.ack = rnd() ^ (rnd() << 16);
+		in.flags = flag_sets[rnd() % sizeof(flag_sets)];
+		in.window = rnd();
+		if (in.flags & XTCP_SYN) {
+			in.mss = (rnd() & 1) ? 1 + rnd() % 0xffff : 0;
+			in.has_wscale = rnd() & 1;
+			in.wscale = in.has_wscale ? rnd() % 15 : 0;
+		}
+		hlen = xtcp_build(b, sizeof(b), &in);
+		CHECK_EQ(hlen, XTCP_HDR_LEN + (in.mss ? 4 : 0) + (in.has_wscale ? 4 : 0));
+		CHECK_EQ(parse_exact(b, hlen, &out), XTCP_PARSE_OK);
+		CHECK_EQ(out.sport, in.sport);
+		CHECK_EQ(out.dport, in.dport);
+		CHECK_EQ(out.seq, in.seq);
+		CHECK_EQ(out.ack, in.ack);
+		CHECK_EQ(out.flags, in.flags);
+		CHECK_EQ(out.window, in.window);
+		CHECK_EQ(out.check, 0);
+		CHECK_EQ(out.hlen, hlen);
+		CHECK_EQ(out.mss, in.mss);
+		CHECK_EQ(out.has_wscale, in.has_wscale);
+		CHECK_EQ(out.wscale, in.wscale);
+	}
+}
+
+UNIT_TEST(xtcp_build__refuses_short_buffer)
+{
+	struct xtcp_seg in = { .flags = XTCP_SYN, .mss = 1460, .has_wscale = true };
+	u8 b[XTCP_MAX_HDR_LEN];
+	size_t cap;
+
+	for (cap = 0; cap < 28; cap++)
+		CHECK_EQ(xtcp_build(b, cap, &in), 0);
+	CHECK_EQ(xtcp_build(b, 28, &in), 28);
+}
+
+/* ---- xtcp_parse_result_name ---- */
+
+UNIT_TEST(xtcp_parse_result_name__distinct_and_bounded)
+{
+	int i, j;
+
+	for (i = 0; i < XTCP_PARSE_MAX; i++) {
+		CHECK(strcmp(xtcp_parse_result_name(i), "unknown") != 0);
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(xtcp_parse_result_name(i),
+				     xtcp_parse_result_name(j)) != 0);
+	}
+	CHECK(strcmp(xtcp_parse_result_name(-1), "unknown") == 0);
+	CHECK(strcmp(xtcp_parse_result_name(XTCP_PARSE_MAX), "unknown") == 0);
+}
+
+/* ---- checksum ---- */
+
+/* Reference: the textbook loop, written independently of core.c's. */
+static u16 ref_csum(const u8 *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sum += (i & 1) ? p[i] : (uint32_t)p[i] << 8;
+	while (sum > 0xffff)
+		sum = (sum >> 16) + (sum & 0xffff);
+	return (u16)~sum;
+}
+
+UNIT_TEST(xtcp_csum_add__rfc1071_example)
+{
+	/* RFC 1071 section 3: these bytes sum to ddf2. */
+	const u8 b[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+
+	CHECK_EQ(xtcp_csum_fold(xtcp_csum_add(0, b, sizeof(b))), 0xffff & ~0xddf2);
+}
+
+UNIT_TEST(xtcp_csum_add__matches_reference_any_length)
+{
+	static u8 b[70000];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = rnd();
+	for (n = 0; n < 2000; n++) {
+		size_t len = rnd() % 1600;
+
+		CHECK_EQ(xtcp_csum_fold(xtcp_csum_add(0, b, len)), ref_csum(b, len));
+	}
+	/* Long runs of 0xff carry through the 32-bit accumulator. */
+	memset(b, 0xff, sizeof(b));
+	CHECK_EQ(xtcp_csum_fold(xtcp_csum_add(0, b, sizeof(b))), ref_csum(b, sizeof(b)));
+}
+
+UNIT_TEST(xtcp_csum_add__chains_on_even_boundaries)
+{
+	u8 b[512];
+	size_t i, cut;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = rnd();
+	for (cut = 0; cut <= sizeof(b); cut += 2)
+		CHECK_EQ(xtcp_csum_fold(xtcp_csum_add(xtcp_csum_add(0, b, cut),
+						      b + cut, sizeof(b) - cut)),
+			 ref_csum(b, sizeof(b)));
+}
+
+UNIT_TEST(xtcp_csum_fold__folds_carries)
+{
+	CHECK_EQ(xtcp_csum_fold(0), 0xffff);
+	CHECK_EQ(xtcp_csum_fold(0xffff), 0);
+	CHECK_EQ(xtcp_csum_fold(0x1fffe), 0);
+	CHECK_EQ(xtcp_csum_fold(0xffffffffu), 0);
+	CHECK_EQ(xtcp_csum_fold(0x12345), (u16)~0x2346);
+}
+
+UNIT_TEST(xtcp_csum_pseudo__layout)
+{
+	/* 10.0.0.1 -> 10.0.0.2, proto 253, length 20, summed by hand. */
+	u32 want = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 0x00fd + 0x0014;
+
+	CHECK_EQ(xtcp_csum_fold(xtcp_csum_pseudo(0x0a000001, 0x0a000002, 253, 20)),
+		 (u16)~want);
+}
+
+UNIT_TEST(xtcp_csum_segment__verifies_to_zero_and_catches_bit_flips)
+{
+	u8 b[XTCP_HDR_LEN + 33];
+	size_t i, bit;
+	u16 c;
+
+	base_header(b);
+	b[16] = b[17] = 0;
+	for (i = XTCP_HDR_LEN; i < sizeof(b); i++)
+		b[i] = rnd();
+	c = xtcp_csum_segment(0x7f000001, 0x7f000001, 253, b, sizeof(b));
+	b[16] = c >> 8;
+	b[17] = c & 0xff;
+	CHECK_EQ(xtcp_csum_segment(0x7f000001, 0x7f000001, 253, b, sizeof(b)), 0);
+	for (bit = 0; bit < sizeof(b) * 8; bit++) {
+		b[bit / 8] ^= 1 << (bit % 8);
+		CHECK(xtcp_csum_segment(0x7f000001, 0x7f000001, 253, b, sizeof(b)) != 0);
+		b[bit / 8] ^= 1 << (bit % 8);
+	}
+	/* The pseudo-header is covered: another address or protocol fails. */
+	CHECK(xtcp_csum_segment(0x7f000002, 0x7f000001, 253, b, sizeof(b)) != 0);
+	CHECK(xtcp_csum_segment(0x7f000001, 0x7f000001, 254, b, sizeof(b)) != 0);
+}
+
+/* ---- states ---- */
+
+UNIT_TEST(xtcp_state_valid__exactly_the_eleven_states)
+{
+	int s, n = 0;
+
+	for (s = -2; s < XTCP_MAX_STATES + 3; s++)
+		n += xtcp_state_valid(s);
+	CHECK_EQ(n, 11);
+	CHECK(!xtcp_state_valid(0));
+	CHECK(xtcp_state_valid(XTCP_ESTABLISHED));
+	CHECK(xtcp_state_valid(XTCP_CLOSING));
+}
+
+UNIT_TEST(xtcp_state_name__names_of_the_diagram)
+{
+	CHECK(!strcmp(xtcp_state_name(XTCP_ESTABLISHED), "ESTABLISHED"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_SYN_SENT), "SYN_SENT"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_SYN_RECV), "SYN_RCVD"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_FIN_WAIT1), "FIN_WAIT_1"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_FIN_WAIT2), "FIN_WAIT_2"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_TIME_WAIT), "TIME_WAIT"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_CLOSE), "CLOSED"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_CLOSE_WAIT), "CLOSE_WAIT"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_LAST_ACK), "LAST_ACK"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_LISTEN), "LISTEN"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_CLOSING), "CLOSING"));
+	CHECK(!strcmp(xtcp_state_name(0), "UNKNOWN"));
+	CHECK(!strcmp(xtcp_state_name(-1), "UNKNOWN"));
+	CHECK(!strcmp(xtcp_state_name(XTCP_MAX_STATES), "UNKNOWN"));
+}
+
+UNIT_TEST(xtcp_state_name__numbers_match_linux_tcp)
+{
+	/* /proc/net/xtcp's st column reads like /proc/net/tcp's. */
+	CHECK_EQ(XTCP_ESTABLISHED, 1);
+	CHECK_EQ(XTCP_SYN_SENT, 2);
+	CHECK_EQ(XTCP_SYN_RECV, 3);
+	CHECK_EQ(XTCP_FIN_WAIT1, 4);
+	CHECK_EQ(XTCP_FIN_WAIT2, 5);
+	CHECK_EQ(XTCP_TIME_WAIT, 6);
+	CHECK_EQ(XTCP_CLOSE, 7);
+	CHECK_EQ(XTCP_CLOSE_WAIT, 8);
+	CHECK_EQ(XTCP_LAST_ACK, 9);
+	CHECK_EQ(XTCP_LISTEN, 10);
+	CHECK_EQ(XTCP_CLOSING, 11);
+}
+
+/* The diagram's edges, listed independently of core.c's bit table. */
+static const int edges[][2] = {
+	{ XTCP_CLOSE, XTCP_LISTEN }, { XTCP_CLOSE, XTCP_SYN_SENT },
+	{ XTCP_LISTEN, XTCP_SYN_RECV }, { XTCP_LISTEN, XTCP_CLOSE },
+	{ XTCP_SYN_SENT, XTCP_ESTABLISHED }, { XTCP_SYN_SENT, XTCP_SYN_RECV },
+	{ XTCP_SYN_SENT, XTCP_CLOSE },
+	{ XTCP_SYN_RECV, XTCP_ESTABLISHED }, { XTCP_SYN_RECV, XTCP_FIN_WAIT1 },
+	{ XTCP_SYN_RECV, XTCP_CLOSE },
+	{ XTCP_ESTABLISHED, XTCP_FIN_WAIT1 }, { XTCP_ESTABLISHED, XTCP_CLOSE_WAIT },
+	{ XTCP_ESTABLISHED, XTCP_CLOSE },
+	{ XTCP_FIN_WAIT1, XTCP_FIN_WAIT2 }, { XTCP_FIN_WAIT1, XTCP_CLOSING },
+	{ XTCP_FIN_WAIT1, XTCP_TIME_WAIT }, { XTCP_FIN_WAIT1, XTCP_CLOSE },
+	{ XTCP_FIN_WAIT2, XTCP_TIME_WAIT }, { XTCP_FIN_WAIT2, XTCP_CLOSE },
+	{ XTCP_CLOSING, XTCP_TIME_WAIT }, { XTCP_CLOSING, XTCP_CLOSE },
+	{ XTCP_CLOSE_WAIT, XTCP_LAST_ACK }, { XTCP_CLOSE_WAIT, XTCP_CLOSE },
+	{ XTCP_LAST_ACK, XTCP_CLOSE },
+	{ XTCP_TIME_WAIT, XTCP_CLOSE },
+};
+
+UNIT_TEST(xtcp_edge_legal__every_pair)
+{
+	int from, to, n = 0;
+
+	for (from = -1; from <= XTCP_MAX_STATES; from++)
+		for (to = -1; to <= XTCP_MAX_STATES; to++) {
+			int want = 0;
+			size_t i;
+
+			for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+				if (edges[i][0] == from && edges[i][1] == to)
+					want = 1;
+			CHECK_EQ(xtcp_edge_legal(from, to), want);
+			n += want;
+		}
+	CHECK_EQ(n, (int)(sizeof(edges) / sizeof(edges[0])));
+}
+
+/* Depth-first reachability over xtcp_edge_legal(). */
+static void reach(int from, int *seen, int reverse)
+{
+	int s;
+
+	seen[from] = 1;
+	for (s = XTCP_ESTABLISHED; s < XTCP_MAX_STATES; s++)
+		if (!seen[s] && (reverse ? xtcp_edge_legal(s, from)
+					 : xtcp_edge_legal(from, s)))
+			reach(s, seen, reverse);
+}
+
+UNIT_TEST(xtcp_edge_legal__diagram_is_connected_through_closed)
+{
+	int fwd[XTCP_MAX_STATES] = { 0 }, back[XTCP_MAX_STATES] = { 0 };
+	int s;
+
+	reach(XTCP_CLOSE, fwd, 0);
+	reach(XTCP_CLOSE, back, 1);
+	for (s = XTCP_ESTABLISHED; s < XTCP_MAX_STATES; s++) {
+		CHECK(fwd[s]);		/* every state can be entered */
+		CHECK(back[s]);		/* every state can end */
+		CHECK(!xtcp_edge_legal(s, s));
+	}
+	for (s = XTCP_ESTABLISHED; s < XTCP_MAX_STATES; s++)
+		CHECK_EQ(xtcp_edge_legal(XTCP_TIME_WAIT, s), s == XTCP_CLOSE);
+}
+
+UNIT_MAIN()
