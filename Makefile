@@ -61,9 +61,10 @@ $(PINNED_DEPS):
 deps:
 	$(TOP)/scripts/deps.sh
 
-build/unit/test_core: tests/unit/test_core.c tests/unit/unit.h module/core.c module/core.h include/uapi/linux/xtcp.h
+UNIT_SRCS := tests/unit/test_core.c tests/unit/unit.c module/core.c
+build/unit/test_core: $(UNIT_SRCS) tests/unit/unit.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ tests/unit/test_core.c module/core.c
+	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_SRCS)
 
 unit: build/unit/test_core
 	build/unit/test_core

@@ -7,10 +7,9 @@
 #ifndef _XTCP_COMPAT_H
 #define _XTCP_COMPAT_H
 
-#include <linux/version.h>
-
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
-#error "xtcp needs Linux 6.1 or later"
-#endif
+/*
+ * Nothing differs yet in what xtcp calls: the socket, protocol, pernet and
+ * seq_file APIs it uses are the same in 6.1 and 6.12.
+ */
 
 #endif /* _XTCP_COMPAT_H */

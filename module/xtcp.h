@@ -68,7 +68,7 @@ enum xtcp_mib {
  * @mib: counters, see enum xtcp_mib
  */
 struct xtcp_net {
-	spinlock_t lock;
+	spinlock_t lock;		/* protects socks */
 	struct hlist_head socks;
 	atomic_long_t mib[XTCP_MIB_MAX];
 };

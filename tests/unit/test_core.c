@@ -7,21 +7,20 @@
  * Built with AddressSanitizer: the parser gets buffers of exactly the length
  * it is told, so a read past the end fails the run.
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "module/core.h"
 #include "tests/unit/unit.h"
 
 /* A deterministic generator, so a failure reproduces. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static u64 rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint32_t rnd(void)
+static u32 rnd(void)
 {
 	rng_state ^= rng_state << 13;
 	rng_state ^= rng_state >> 7;
 	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
+	return (u32)(rng_state >> 16);
 }
 
 /* A minimal valid header: ACK, Data Offset 5, version 1. */
@@ -152,11 +151,11 @@ UNIT_TEST(xtcp_parse__every_data_offset)
 		for (len = XTCP_HDR_LEN; len <= sizeof(b); len++) {
 			int r = parse_exact(b, len, &s);
 
-			if (doff < 5)
+			if (doff < 5) {
 				CHECK_EQ(r, XTCP_PARSE_BAD_DOFF);
-			else if (len < doff * 4)
+			} else if (len < doff * 4) {
 				CHECK_EQ(r, XTCP_PARSE_SHORT);
-			else {
+			} else {
 				CHECK_EQ(r, XTCP_PARSE_OK);
 				CHECK_EQ(s.hlen, doff * 4);
 			}
@@ -386,11 +385,11 @@ UNIT_TEST(xtcp_parse_result_name__distinct_and_bounded)
 /* Reference: the textbook loop, written independently of core.c's. */
 static u16 ref_csum(const u8 *p, size_t len)
 {
-	uint32_t sum = 0;
+	u32 sum = 0;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		sum += (i & 1) ? p[i] : (uint32_t)p[i] << 8;
+		sum += (i & 1) ? p[i] : (u32)p[i] << 8;
 	while (sum > 0xffff)
 		sum = (sum >> 16) + (sum & 0xffff);
 	return (u16)~sum;
@@ -460,7 +459,8 @@ UNIT_TEST(xtcp_csum_segment__verifies_to_zero_and_catches_bit_flips)
 	u16 c;
 
 	base_header(b);
-	b[16] = b[17] = 0;
+	b[16] = 0;
+	b[17] = 0;
 	for (i = XTCP_HDR_LEN; i < sizeof(b); i++)
 		b[i] = rnd();
 	c = xtcp_csum_segment(0x7f000001, 0x7f000001, 253, b, sizeof(b));
@@ -553,13 +553,13 @@ UNIT_TEST(xtcp_edge_legal__every_pair)
 			int want = 0;
 			size_t i;
 
-			for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(edges); i++)
 				if (edges[i][0] == from && edges[i][1] == to)
 					want = 1;
 			CHECK_EQ(xtcp_edge_legal(from, to), want);
 			n += want;
 		}
-	CHECK_EQ(n, (int)(sizeof(edges) / sizeof(edges[0])));
+	CHECK_EQ(n, (int)ARRAY_SIZE(edges));
 }
 
 /* Depth-first reachability over xtcp_edge_legal(). */
@@ -589,5 +589,3 @@ UNIT_TEST(xtcp_edge_legal__diagram_is_connected_through_closed)
 	for (s = XTCP_ESTABLISHED; s < XTCP_MAX_STATES; s++)
 		CHECK_EQ(xtcp_edge_legal(XTCP_TIME_WAIT, s), s == XTCP_CLOSE);
 }
-
-UNIT_MAIN()

@@ -2,10 +2,11 @@
 /*
  * A small unit-test harness for the user-space tests of the xtcp core.
  *
- * UNIT_TEST(name) defines a test; CHECK(cond) records a failure with its
- * location and goes on; main() from UNIT_MAIN() runs every test in the
- * order defined, prints one KTAP line per test and a final
- * "N passed, N failed" line, and exits 1 if anything failed.
+ * UNIT_TEST(name) defines a test; CHECK(cond) and CHECK_EQ(a, b) record a
+ * failure with its location and go on.  unit.c's main() runs every test in
+ * the order defined, prints one KTAP line per test and a final
+ * "N passed, N failed" line, and exits 1 if anything failed.  A test that
+ * evaluated no check at all counts as failed.
  */
 #ifndef _XTCP_UNIT_H
 #define _XTCP_UNIT_H
@@ -13,71 +14,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-struct unit_test {
-	const char *name;
-	void (*fn)(void);
-};
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
-#define UNIT_MAX_TESTS 256
-extern struct unit_test unit_tests[UNIT_MAX_TESTS];
-extern int unit_ntests;
-extern int unit_failures;	/* failures in the running test */
+void unit_register(const char *name, void (*fn)(void));
+void unit_fail(const char *file, int line, const char *what);
+void unit_fail_eq(const char *file, int line, const char *a, long long va,
+		  const char *b, long long vb);
 extern long unit_checks;	/* checks evaluated in the running test */
 
 #define UNIT_TEST(tname)						\
-	static void tname(void);					\
-	__attribute__((constructor)) static void reg_##tname(void)	\
+	static void unit_fn_##tname(void);				\
+	__attribute__((constructor)) static void unit_reg_##tname(void) \
 	{								\
-		if (unit_ntests < UNIT_MAX_TESTS)			\
-			unit_tests[unit_ntests++] =			\
-				(struct unit_test){ #tname, tname };	\
+		unit_register(#tname, unit_fn_##tname);			\
 	}								\
-	static void tname(void)
+	static void unit_fn_##tname(void)
 
 #define CHECK(cond) do {						\
 		unit_checks++;						\
-		if (!(cond)) {						\
-			if (unit_failures++ < 10)			\
-				printf("# %s:%d: CHECK(%s) failed\n",	\
-				       __FILE__, __LINE__, #cond);	\
-		}							\
+		if (!(cond))						\
+			unit_fail(__FILE__, __LINE__, #cond);		\
 	} while (0)
 
 #define CHECK_EQ(a, b) do {						\
 		long long _a = (long long)(a), _b = (long long)(b);	\
 		unit_checks++;						\
-		if (_a != _b) {						\
-			if (unit_failures++ < 10)			\
-				printf("# %s:%d: %s == %lld, expected %s == %lld\n", \
-				       __FILE__, __LINE__, #a, _a, #b, _b); \
-		}							\
+		if (_a != _b)						\
+			unit_fail_eq(__FILE__, __LINE__, #a, _a, #b, _b); \
 	} while (0)
-
-#define UNIT_MAIN()							\
-	struct unit_test unit_tests[UNIT_MAX_TESTS];			\
-	int unit_ntests, unit_failures;					\
-	long unit_checks;						\
-	int main(void)							\
-	{								\
-		int i, passed = 0, failed = 0;				\
-									\
-		printf("KTAP version 1\n1..%d\n", unit_ntests);		\
-		for (i = 0; i < unit_ntests; i++) {			\
-			unit_failures = 0;				\
-			unit_checks = 0;				\
-			unit_tests[i].fn();				\
-			if (!unit_checks)				\
-				unit_failures++; /* asserted nothing */	\
-			printf("%sok %d %s # %ld checks\n",		\
-			       unit_failures ? "not " : "", i + 1,	\
-			       unit_tests[i].name, unit_checks);	\
-			if (unit_failures)				\
-				failed++;				\
-			else						\
-				passed++;				\
-		}							\
-		printf("%d passed, %d failed\n", passed, failed);	\
-		return failed ? 1 : 0;					\
-	}
 
 #endif /* _XTCP_UNIT_H */

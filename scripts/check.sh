@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: every check xtcp has, ending with one line "N passed, N failed".
+#
+#   static   the module built with W=1 (no warnings) and checked by sparse,
+#            for each kernel; checkpatch --strict on every C file
+#   unit     the protocol core's user-space unit tests (one count per test)
+#   guest    the kselftests inside QEMU on each Debian kernel (one count per
+#            test case), plus one count per boot for a clean kernel log and
+#            a successful rmmod at the end
+#
+# Environment: XTCP_KERNELS="6.1 6.12" picks the kernels; XTCP_CHECK_ONLY
+# (static|unit|guest) runs one group.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+export XTCP_CACHE=${XTCP_CACHE:-$top/.cache}
+# shellcheck source=kernels.conf
+. "$top/scripts/kernels.conf"
+
+kernels=${XTCP_KERNELS:-6.1 6.12}
+only=${XTCP_CHECK_ONLY:-}
+passed=0
+failed=0
+failures=()
+logdir=$top/build/check
+start=$(date +%s)
+
+pass() {
+	passed=$((passed + 1))
+	printf 'ok     %s\n' "$1"
+}
+
+fail() {
+	failed=$((failed + 1))
+	failures+=("$1")
+	printf 'FAILED %s\n' "$1"
+}
+
+# step NAME LOG CMD...: run CMD with its output in LOG; one check.
+step() {
+	local name=$1 log=$2
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		pass "$name"
+	else
+		fail "$name"
+		sed 's/^/    | /' "$log" | tail -n 40
+	fi
+}
+
+release_of() {
+	case $1 in
+	6.1) echo "$K61_RELEASE" ;;
+	6.12) echo "$K612_RELEASE" ;;
+	*) echo "unknown kernel $1" >&2; return 1 ;;
+	esac
+}
+
+kdir_of() {
+	local rel
+	rel=$(release_of "$1") || return 1
+	echo "$XTCP_CACHE/kernels/$rel/usr/src/linux-headers-$rel"
+}
+
+# Build in a private copy per kernel so both modules exist side by side.
+build_module() {
+	local k=$1 dir=$top/build/kernels/$1 out
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp -a Kbuild module include "$dir/"
+	out=$(make -C "$(kdir_of "$k")" M="$dir" W=1 modules 2>&1) || {
+		echo "$out"
+		return 1
+	}
+	echo "$out"
+	if grep -E 'warning:|error:' <<<"$out"; then
+		echo "W=1 build has warnings"
+		return 1
+	fi
+	[ -f "$dir/module/xtcp.ko" ]
+}
+
+sparse_module() {
+	local k=$1 dir=$top/build/kernels/$1 out
+	out=$(make -C "$(kdir_of "$k")" M="$dir" C=2 modules 2>&1) || {
+		echo "$out"
+		return 1
+	}
+	echo "$out"
+	if grep -E 'warning:|error:' <<<"$out"; then
+		echo "sparse reports the lines above"
+		return 1
+	fi
+}
+
+run_checkpatch() {
+	local out files
+	files=$(git ls-files '*.c' '*.h')
+	[ -n "$files" ] || files=$(find module include selftests tests -name '*.[ch]')
+	# shellcheck disable=SC2086
+	out=$(perl "$XTCP_CACHE/ksft/scripts/checkpatch.pl" --strict --no-tree \
+		--terse --show-types -f $files 2>&1)
+	echo "$out"
+	! grep -Eq ': (ERROR|WARNING|CHECK):' <<<"$out"
+}
+
+# Count per-test results from KTAP output: "ok N name", "not ok N name",
+# "# SKIP" directives counted as neither pass nor fail but reported.
+count_ktap() {
+	local log=$1 prefix=$2 line name
+	while IFS= read -r line; do
+		case $line in
+		*"# SKIP"*)
+			printf 'skip   %s\n' "$prefix: ${line#*ok [0-9]* }"
+			;;
+		"not ok "*)
+			name=${line#not ok }
+			fail "$prefix: ${name#* }"
+			;;
+		"ok "*)
+			name=${line#ok }
+			pass "$prefix: ${name#* }"
+			;;
+		esac
+	done <"$log"
+}
+
+group() {
+	[ -z "$only" ] || [ "$only" = "$1" ]
+}
+
+echo "== dependencies"
+if ! "$top/scripts/deps.sh"; then
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+mkdir -p "$logdir"
+
+if group static; then
+	echo "== static checks"
+	for k in $kernels; do
+		step "build $k (W=1, no warnings)" "$logdir/build-$k.log" build_module "$k"
+		step "sparse $k (C=2)" "$logdir/sparse-$k.log" sparse_module "$k"
+	done
+	step "checkpatch --strict" "$logdir/checkpatch.log" run_checkpatch
+fi
+
+if group unit; then
+	echo "== unit tests (user space)"
+	if make -s build/unit/test_core >"$logdir/unit-build.log" 2>&1; then
+		build/unit/test_core >"$logdir/unit.log" 2>&1
+		count_ktap "$logdir/unit.log" unit
+		grep -q ' passed, ' "$logdir/unit.log" || fail "unit: runner ended early"
+	else
+		fail "unit: build"
+		tail -n 40 "$logdir/unit-build.log"
+	fi
+fi
+
+if group guest; then
+	echo "== kselftests in QEMU"
+	if ! make -s selftests >"$logdir/selftests-build.log" 2>&1 ||
+	   grep -q 'warning:' "$logdir/selftests-build.log"; then
+		fail "selftests: build (no warnings)"
+		tail -n 40 "$logdir/selftests-build.log"
+	else
+		for k in $kernels; do
+			ko=$top/build/kernels/$k/module/xtcp.ko
+			if [ ! -f "$ko" ]; then
+				build_module "$k" >"$logdir/build-$k.log" 2>&1 ||
+					{ fail "guest $k: module build"; continue; }
+			fi
+			log=$logdir/guest-$k.log
+			"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout 1500 -- \
+				env XTCP_MODULE="$ko" make -s -C "$top/selftests" run_tests \
+				>"$log" 2>&1
+			rc=$?
+			# The runner prefixes each program's own lines with "# ".
+			sed -n 's/^# \(\(not \)\{0,1\}ok [0-9]\{1,\} .*\)$/\1/p' "$log" \
+				>"$logdir/guest-$k.cases"
+			count_ktap "$logdir/guest-$k.cases" "guest $k"
+			if grep -q '^not ok [0-9]* selftests: ' "$log"; then
+				fail "guest $k: every test program exited 0"
+				grep '^not ok [0-9]* selftests: ' "$log"
+			fi
+			if [ $rc -eq 0 ]; then
+				pass "guest $k: kernel log clean, rmmod xtcp ok"
+			else
+				fail "guest $k: VM run (exit $rc)"
+				tail -n 60 "$log" | sed 's/^/    | /'
+			fi
+		done
+	fi
+fi
+
+echo "== $(($(date +%s) - start)) s"
+for f in "${failures[@]}"; do
+	echo "failed: $f"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

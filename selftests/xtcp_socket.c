@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp selftests: the AF_XTCP socket family, its errno cases, its socket
+ * options, /proc/net/xtcp in this and other network namespaces, and the
+ * receive path's validation counters.
+ */
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "module/core.h"
+#include "xtcp_util.h"
+
+static unsigned long fd_inode(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return 0;
+	return st.st_ino;
+}
+
+TEST(create_stream_socket)
+{
+	int fd = socket(xtcp_af(), SOCK_STREAM, 0);
+
+	ASSERT_LE(0, fd) TH_LOG("socket(AF_XTCP=%d): %s", xtcp_af(), strerror(errno));
+	EXPECT_EQ(0, close(fd));
+
+	fd = socket(xtcp_af(), SOCK_STREAM, xtcp_proto());
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST(create_flags_nonblock_cloexec)
+{
+	int fd = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+}
+
+/* The errno table: what Linux answers for each unsupported combination. */
+struct create_case {
+	int type, protocol, err;
+	const char *what;
+};
+
+TEST(create_errnos_as_linux)
+{
+	const struct create_case cases[] = {
+		{ SOCK_DGRAM, 0, ESOCKTNOSUPPORT, "SOCK_DGRAM" },
+		{ SOCK_SEQPACKET, 0, ESOCKTNOSUPPORT, "SOCK_SEQPACKET" },
+		{ SOCK_RAW, 0, ESOCKTNOSUPPORT, "SOCK_RAW" },
+		{ SOCK_RDM, 0, ESOCKTNOSUPPORT, "SOCK_RDM" },
+		{ SOCK_STREAM, IPPROTO_TCP, EPROTONOSUPPORT, "IPPROTO_TCP" },
+		{ SOCK_STREAM, IPPROTO_UDP, EPROTONOSUPPORT, "IPPROTO_UDP" },
+		{ SOCK_STREAM, 254, EPROTONOSUPPORT, "protocol 254" },
+		{ SOCK_STREAM, -1, EINVAL, "protocol -1" },
+		{ SOCK_STREAM, 263, EINVAL, "protocol IPPROTO_MAX" },
+		{ SOCK_STREAM, 100000, EINVAL, "protocol 100000" },
+		{ 99, 0, EINVAL, "type 99" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int proto = cases[i].protocol;
+		int fd;
+
+		if (proto == 254 && xtcp_proto() == 254)
+			proto = 252;
+		fd = socket(xtcp_af(), cases[i].type, proto);
+		EXPECT_EQ(-1, fd) TH_LOG("%s: created", cases[i].what);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		EXPECT_EQ(cases[i].err, errno)
+			TH_LOG("%s: errno %d (%s), want %d", cases[i].what,
+			       errno, strerror(errno), cases[i].err);
+	}
+}
+
+TEST(create_errnos_match_inet)
+{
+	/* Where AF_INET has the same gap, it answers with the same errno. */
+	const int types[] = { SOCK_SEQPACKET, SOCK_RDM, 99 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		int e_inet, e_xtcp;
+
+		ASSERT_EQ(-1, socket(AF_INET, types[i], 0));
+		e_inet = errno;
+		ASSERT_EQ(-1, socket(xtcp_af(), types[i], 0));
+		e_xtcp = errno;
+		EXPECT_EQ(e_inet, e_xtcp) TH_LOG("type %d", types[i]);
+	}
+	ASSERT_EQ(-1, socket(AF_INET, SOCK_STREAM, IPPROTO_UDP));
+	EXPECT_EQ(EPROTONOSUPPORT, errno);
+	ASSERT_EQ(-1, socket(AF_INET, SOCK_STREAM, -1));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+FIXTURE(sock)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(sock)
+{
+	self->fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(sock)
+{
+	close(self->fd);
+}
+
+TEST_F(sock, identity_options)
+{
+	int v;
+	socklen_t len = sizeof(v);
+
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_DOMAIN, &v, &len));
+	EXPECT_EQ(xtcp_af(), v);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_TYPE, &v, &len));
+	EXPECT_EQ(SOCK_STREAM, v);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_PROTOCOL, &v, &len));
+	EXPECT_EQ(xtcp_proto(), v);
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_ERROR, &v, &len));
+	EXPECT_EQ(0, v);
+}
+
+TEST_F(sock, socket_level_buffers)
+{
+	int v = 65536, got;
+	socklen_t len = sizeof(got);
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_RCVBUF, &got, &len));
+	EXPECT_EQ(2 * v, got);	/* the kernel doubles it, as for TCP */
+}
+
+TEST_F(sock, xtcp_info_closed)
+{
+	struct xtcp_info info;
+	socklen_t len = sizeof(info);
+	unsigned char state = 0;
+
+	memset(&info, 0xaa, sizeof(info));
+	ASSERT_EQ(0, getsockopt(self->fd, xtcp_proto(), XTCP_INFO, &info, &len));
+	EXPECT_EQ(sizeof(info), len);
+	EXPECT_EQ(XTCP_CLOSE, info.xtcpi_state);
+	EXPECT_EQ(0, info.xtcpi_pad[0]);
+	EXPECT_GT(60000, info.xtcpi_state_ms);
+
+	/* A shorter buffer gets a prefix, as TCP_INFO does. */
+	len = 1;
+	ASSERT_EQ(0, getsockopt(self->fd, xtcp_proto(), XTCP_INFO, &state, &len));
+	EXPECT_EQ(1, len);
+	EXPECT_EQ(XTCP_CLOSE, state);
+
+	len = -1;
+	EXPECT_EQ(-1, getsockopt(self->fd, xtcp_proto(), XTCP_INFO, &info, &len));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(sock, unknown_options)
+{
+	int v = 1;
+	socklen_t len = sizeof(v);
+
+	EXPECT_EQ(-1, getsockopt(self->fd, xtcp_proto(), 999, &v, &len));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, xtcp_proto(), XTCP_INFO, &v, sizeof(v)));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, getsockopt(self->fd, IPPROTO_TCP, 1, &v, &len));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+}
+
+TEST_F(sock, names_of_unbound_socket)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	memset(&sin, 0xaa, sizeof(sin));
+	ASSERT_EQ(0, getsockname(self->fd, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(sizeof(sin), len);
+	EXPECT_EQ(AF_INET, sin.sin_family);
+	EXPECT_EQ(0, sin.sin_port);
+	EXPECT_EQ(0, sin.sin_addr.s_addr);
+
+	len = sizeof(sin);
+	EXPECT_EQ(-1, getpeername(self->fd, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+}
+
+TEST_F(sock, poll_bits_as_tcp)
+{
+	struct pollfd p[2] = {
+		{ .fd = self->fd, .events = POLLIN | POLLOUT | POLLRDHUP | POLLPRI },
+		{ .fd = socket(AF_INET, SOCK_STREAM, 0),
+		  .events = POLLIN | POLLOUT | POLLRDHUP | POLLPRI },
+	};
+
+	ASSERT_LE(0, p[1].fd);
+	ASSERT_EQ(2, poll(p, 2, 0));
+	EXPECT_EQ(p[1].revents, p[0].revents)
+		TH_LOG("xtcp %#x, tcp %#x", p[0].revents, p[1].revents);
+	close(p[1].fd);
+}
+
+TEST_F(sock, proc_row_while_open)
+{
+	struct xtcp_row r;
+
+	ASSERT_EQ(1, xtcp_find_row("/proc/net/xtcp", fd_inode(self->fd), &r));
+	EXPECT_EQ(XTCP_CLOSE, r.st);
+	EXPECT_STREQ("CLOSED", r.state);
+	EXPECT_EQ(getuid(), r.uid);
+	EXPECT_EQ(0, r.laddr);
+	EXPECT_EQ(0, r.lport);
+	EXPECT_EQ(0, r.raddr);
+	EXPECT_EQ(0, r.rport);
+	EXPECT_GT(60000, r.state_ms);
+}
+
+TEST(proc_row_gone_after_close)
+{
+	struct xtcp_row r;
+	unsigned long ino;
+	int fd = socket(xtcp_af(), SOCK_STREAM, 0);
+
+	ASSERT_LE(0, fd);
+	ino = fd_inode(fd);
+	ASSERT_EQ(1, xtcp_find_row("/proc/net/xtcp", ino, &r));
+	close(fd);
+	EXPECT_EQ(0, xtcp_find_row("/proc/net/xtcp", ino, &r));
+}
+
+#define MANY 1000
+
+TEST(proc_thousand_sockets)
+{
+	static struct xtcp_row rows[MANY + 64];
+	static int fds[MANY];
+	int i, j, n, base, mine = 0;
+
+	base = xtcp_read_rows("/proc/net/xtcp", rows, MANY + 64);
+	ASSERT_LE(0, base);
+	for (i = 0; i < MANY; i++) {
+		fds[i] = socket(xtcp_af(), SOCK_STREAM, 0);
+		ASSERT_LE(0, fds[i]) TH_LOG("socket %d: %s", i, strerror(errno));
+	}
+	n = xtcp_read_rows("/proc/net/xtcp", rows, MANY + 64);
+	ASSERT_EQ(base + MANY, n);
+	EXPECT_EQ(n, xtcp_counter("CurrSockets"));
+	for (i = 0; i < n; i++)
+		for (j = 0; j < MANY; j++)
+			if (rows[i].inode == fd_inode(fds[j])) {
+				mine++;
+				break;
+			}
+	EXPECT_EQ(MANY, mine);	/* each socket exactly once */
+	for (i = 0; i < MANY; i++)
+		close(fds[i]);
+	EXPECT_EQ(base, xtcp_read_rows("/proc/net/xtcp", rows, MANY + 64));
+	EXPECT_EQ(base, xtcp_counter("CurrSockets"));
+}
+
+/* Run @fn in a child in a new network namespace; returns its exit status. */
+static int in_new_netns(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int netns_view(void *arg)
+{
+	unsigned long parent_ino = *(unsigned long *)arg;
+	struct xtcp_row rows[8], r;
+	int fd;
+
+	/* Empty: the parent's socket belongs to the other namespace. */
+	if (xtcp_read_rows("/proc/self/net/xtcp", rows, 8) != 0)
+		return 1;
+	if (xtcp_counter("CurrSockets") != 0)
+		return 2;
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	if (fd < 0)
+		return 3;
+	if (xtcp_read_rows("/proc/self/net/xtcp", rows, 8) != 1)
+		return 4;
+	if (!xtcp_find_row("/proc/self/net/xtcp", fd_inode(fd), &r))
+		return 5;
+	if (xtcp_find_row("/proc/self/net/xtcp", parent_ino, &r))
+		return 6;
+	return 0;
+}
+
+TEST(netns_has_its_own_proc)
+{
+	unsigned long ino;
+	int fd = socket(xtcp_af(), SOCK_STREAM, 0);
+
+	ASSERT_LE(0, fd);
+	ino = fd_inode(fd);
+	EXPECT_EQ(0, in_new_netns(netns_view, &ino));
+	close(fd);
+}
+
+static int netns_socket_then_exit(void *arg)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (socket(xtcp_af(), SOCK_STREAM, 0) < 0)
+			return 1;
+	return 0;	/* exit closes them, then the namespace goes */
+}
+
+TEST(netns_exit_with_open_sockets)
+{
+	int i;
+
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, in_new_netns(netns_socket_then_exit, NULL));
+}
+
+/* ---- the receive path, fed through a raw IP socket ---- */
+
+static int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (!ret) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Send @len bytes of @seg to 127.0.0.1 over IP protocol xtcp. */
+static int send_raw(const u8 *seg, size_t len)
+{
+	struct sockaddr_in dst = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = socket(AF_INET, SOCK_RAW, xtcp_proto());
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = sendto(fd, seg, len, 0, (struct sockaddr *)&dst, sizeof(dst));
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static size_t make_segment(u8 *buf, size_t cap, u8 flags, size_t payload)
+{
+	struct xtcp_seg s = {
+		.sport = 40000, .dport = 5000, .seq = 1000, .ack = 2000,
+		.flags = flags, .window = 65535,
+	};
+	size_t hlen = xtcp_build(buf, cap, &s), i;
+	u16 c;
+
+	for (i = 0; i < payload; i++)
+		buf[hlen + i] = i;
+	c = xtcp_csum_segment(INADDR_LOOPBACK, INADDR_LOOPBACK, xtcp_proto(),
+			      buf, hlen + payload);
+	buf[16] = c >> 8;
+	buf[17] = c & 0xff;
+	return hlen + payload;
+}
+
+/*
+ * Loopback delivers in softirq, normally before sendto() returns; allow a
+ * second for a guest whose softirq work was deferred to ksoftirqd.
+ */
+static long wait_stat(const char *name, long want)
+{
+	long v = xtcp_counter(name);
+	int i;
+
+	for (i = 0; i < 100 && v != want; i++) {
+		usleep(10000);
+		v = xtcp_counter(name);
+	}
+	return v;
+}
+
+/* Each rejected shape raises exactly its own counter; returns 0 if so. */
+static int receive_counters(void *arg)
+{
+	u8 b[256];
+	size_t len;
+	long in0, hdr0, csum0, nosk0;
+
+	if (lo_up())
+		return 90;
+	in0 = xtcp_counter("InSegs");
+	hdr0 = xtcp_counter("InHdrErrors");
+	csum0 = xtcp_counter("InCsumErrors");
+	nosk0 = xtcp_counter("NoSocket");
+
+	/* A valid segment: nobody listens, so it counts as NoSocket. */
+	len = make_segment(b, sizeof(b), XTCP_ACK, 100);
+	if (send_raw(b, len))
+		return 91;
+	if (wait_stat("NoSocket", nosk0 + 1) != nosk0 + 1)
+		return 1;
+
+	/* One bit of payload flipped: checksum error. */
+	b[len - 1] ^= 1;
+	if (send_raw(b, len))
+		return 91;
+	if (wait_stat("InCsumErrors", csum0 + 1) != csum0 + 1)
+		return 2;
+
+	/* Too short for a header. */
+	if (send_raw(b, 12))
+		return 91;
+	/* Data Offset below 5. */
+	len = make_segment(b, sizeof(b), XTCP_ACK, 0);
+	b[12] = 4 << 4 | XTCP_VERSION;
+	if (send_raw(b, len))
+		return 91;
+	/* Data Offset beyond the datagram. */
+	len = make_segment(b, sizeof(b), XTCP_ACK, 0);
+	b[12] = 15 << 4 | XTCP_VERSION;
+	if (send_raw(b, len))
+		return 91;
+	/* Unknown version. */
+	len = make_segment(b, sizeof(b), XTCP_ACK, 0);
+	b[12] = 5 << 4 | 2;
+	if (send_raw(b, len))
+		return 91;
+	/* SYN+FIN. */
+	len = make_segment(b, sizeof(b), XTCP_SYN | XTCP_FIN, 0);
+	if (send_raw(b, len))
+		return 91;
+	if (wait_stat("InHdrErrors", hdr0 + 5) != hdr0 + 5)
+		return 3;
+
+	if (wait_stat("InSegs", in0 + 7) != in0 + 7)
+		return 4;
+	if (xtcp_counter("NoSocket") != nosk0 + 1 ||
+	    xtcp_counter("InCsumErrors") != csum0 + 1)
+		return 5;
+	return 0;
+}
+
+TEST(receive_validation_counters)
+{
+	int rc = in_new_netns(receive_counters, NULL);
+
+	EXPECT_EQ(0, rc) TH_LOG("step %d failed (see receive_counters())", rc);
+}
+
+TEST_HARNESS_MAIN
