@@ -104,7 +104,8 @@ static const struct seq_operations xtcp_seq_ops = {
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)
 {
-	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
+	/* a single_open file: the net is not behind a seq_net_private */
+	struct xtcp_net *xn = xtcp_pernet(seq_file_single_net(seq));
 	int i;
 
 	for (i = 0; i < XTCP_MIB_MAX; i++)

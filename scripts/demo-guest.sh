@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of `make demo`: runs inside QEMU with xtcp.ko loaded.
+# Each scene is a function; later features add scenes to the list at the end.
+set -euo pipefail
+
+scene() {
+	printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+
+family=$(cat /sys/module/xtcp/parameters/family)
+proto=$(cat /sys/module/xtcp/parameters/proto)
+
+scene_module() {
+	scene "The module is loaded (lsmod, modinfo)"
+	lsmod | grep -E '^(Module|xtcp) '
+	modinfo "$XTCP_MODULE" | grep -E '^(filename|description|license|vermagic|parm):'
+	scene "The numbers it took"
+	echo "socket family AF_XTCP = $family   (/sys/module/xtcp/parameters/family)"
+	echo "IP protocol IPPROTO_XTCP = $proto   (/sys/module/xtcp/parameters/proto)"
+	grep -E '^(protocol|XTCP) ' /proc/net/protocols | cut -c1-40
+	dmesg | grep 'xtcp:' | tail -n 2
+}
+
+scene_socket() {
+	scene "A socket: socket(AF_XTCP, SOCK_STREAM, 0), listed in /proc/net/xtcp"
+	python3 - "$family" <<'PY'
+import os, socket, sys
+family = int(sys.argv[1])
+s = socket.socket(family, socket.SOCK_STREAM, 0)
+ino = os.fstat(s.fileno()).st_ino
+print(f"fd {s.fileno()}, inode {ino}, SO_DOMAIN {s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)}")
+print("$ cat /proc/net/xtcp")
+print(open("/proc/net/xtcp").read(), end="")
+try:
+    socket.socket(family, socket.SOCK_DGRAM, 0)
+except OSError as e:
+    print(f"socket(AF_XTCP, SOCK_DGRAM, 0) -> {e.strerror} (errno {e.errno})")
+s.close()
+print("after close():")
+print(open("/proc/net/xtcp").read(), end="")
+PY
+}
+
+scene_counters() {
+	scene "Counters: /proc/net/xtcp_stat"
+	cat /proc/net/xtcp_stat
+}
+
+scene_module
+scene_socket
+scene_counters
