@@ -80,7 +80,7 @@ demo:
 
 # The guest boots a pinned kernel, so build for that one whatever KDIR says.
 vm: selftests
-	$(MAKE) -C $(TOP) KVER=$(or $(KVER),6.1) KDIR= modules
+	$(MAKE) -C $(TOP) KVER=$(or $(KVER),6.1) modules
 	$(TOP)/scripts/vm.sh --kernel $(or $(KVER),6.1) --module $(TOP)/module/xtcp.ko --shell
 
 clean:
