@@ -61,13 +61,20 @@ $(PINNED_DEPS):
 deps:
 	$(TOP)/scripts/deps.sh
 
+# One binary per core file; `make unit` runs them all, even after a failure.
+UNIT_BINS := build/unit/test_core build/unit/test_cc
 UNIT_SRCS := tests/unit/test_core.c tests/unit/unit.c module/core.c
 build/unit/test_core: $(UNIT_SRCS) tests/unit/unit.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_SRCS)
 
-unit: build/unit/test_core
-	build/unit/test_core
+UNIT_CC_SRCS := tests/unit/test_cc.c tests/unit/unit.c module/cc.c
+build/unit/test_cc: $(UNIT_CC_SRCS) tests/unit/unit.h module/cc.h module/core.h include/uapi/linux/xtcp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_CC_SRCS)
+
+unit: $(UNIT_BINS)
+	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
 
 selftests:
 	$(MAKE) -C $(TOP)/selftests

@@ -150,10 +150,13 @@ fi
 
 if group unit; then
 	echo "== unit tests (user space)"
-	if make -s build/unit/test_core >"$logdir/unit-build.log" 2>&1; then
-		build/unit/test_core >"$logdir/unit.log" 2>&1
-		count_ktap "$logdir/unit.log" unit
-		grep -q ' passed, ' "$logdir/unit.log" || fail "unit: runner ended early"
+	if make -s build/unit/test_core build/unit/test_cc >"$logdir/unit-build.log" 2>&1; then
+		for t in test_core test_cc; do
+			build/unit/$t >"$logdir/unit-$t.log" 2>&1
+			count_ktap "$logdir/unit-$t.log" unit
+			grep -q ' passed, ' "$logdir/unit-$t.log" ||
+				fail "unit: $t runner ended early"
+		done
 	else
 		fail "unit: build"
 		tail -n 40 "$logdir/unit-build.log"

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The xtcp retransmission timer and NewReno congestion control: see cc.h.
+ * Kernel-free by design; built both into xtcp.ko and into the user-space
+ * unit tests.  64-bit arithmetic is limited to additions, multiplications
+ * and shifts, so 32-bit kernels need no division helpers.
+ */
+#include "cc.h"
+
+#define XTCP_U32_MAX	0xffffffffu
+
+static u32 min_u32(u32 a, u32 b)
+{
+	return a < b ? a : b;
+}
+
+static u32 max_u32(u32 a, u32 b)
+{
+	return a > b ? a : b;
+}
+
+static u32 clamp_u64(u64 v, u32 lo, u32 hi)
+{
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return (u32)v;
+}
+
+/* ---- retransmission timer (RFC 6298) ---- */
+
+/* RFC 6298 2.2/2.3: RTO <- SRTT + max(G, K * RTTVAR), K = 4, clamped. */
+static void rtt_set_rto(struct xtcp_rtt *rtt)
+{
+	u64 var = (u64)rtt->rttvar_us << 2;
+
+	if (var < rtt->granularity_us)
+		var = rtt->granularity_us;
+	rtt->rto_us = clamp_u64(rtt->srtt_us + var, rtt->min_rto_us,
+				rtt->max_rto_us);
+}
+
+/**
+ * xtcp_rtt_init() - start a connection's estimator with no sample
+ * @rtt: the estimator
+ * @min_rto_us: floor of the RTO (XTCP_RTO_MIN_US as Linux; RFC 6298 2.4
+ *	says 1 s); raised to 1 if 0, lowered to @max_rto_us if above it
+ * @max_rto_us: ceiling of the RTO (XTCP_RTO_MAX_US); raised to
+ *	XTCP_RTO_MAX_FLOOR_US if below it (RFC 6298 2.5)
+ * @granularity_us: G, the clock granularity of the samples (1 if they come
+ *	from a microsecond clock, a jiffy if from jiffies)
+ *
+ * RTO starts at 1 s (RFC 6298 2.1), within the bounds.  One duty of RFC
+ * 6298 5.7 stays with the caller: if the timer expired on the SYN and RTO
+ * is below 3 s when data transmission begins, set @rtt->rto_us to 3 s.
+ */
+void xtcp_rtt_init(struct xtcp_rtt *rtt, u32 min_rto_us, u32 max_rto_us,
+		   u32 granularity_us)
+{
+	rtt->max_rto_us = max_u32(max_rto_us, XTCP_RTO_MAX_FLOOR_US);
+	rtt->min_rto_us = min_u32(max_u32(min_rto_us, 1), rtt->max_rto_us);
+	rtt->granularity_us = granularity_us;
+	rtt->srtt_us = 0;
+	rtt->rttvar_us = 0;
+	rtt->backoffs = 0;
+	rtt->has_sample = false;
+	rtt->rto_us = clamp_u64(XTCP_RTO_INITIAL_US, rtt->min_rto_us,
+				rtt->max_rto_us);
+}
+
+/**
+ * xtcp_rtt_sample() - feed one round-trip measurement
+ * @rtt: the estimator
+ * @sample_us: R, time from sending a segment to the ACK that covered it
+ * @retransmitted: the segment timed was sent more than once
+ *
+ * Karn's algorithm: a sample from a retransmitted segment is ignored, and
+ * RTO keeps whatever backoff it has.  Otherwise the first sample sets
+ * SRTT = R and RTTVAR = R / 2 (RFC 6298 2.2), later ones
+ * RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R| then SRTT = 7/8 SRTT + 1/8 R
+ * (2.3, alpha = 1/8, beta = 1/4), in whole microseconds rounded down; RTO
+ * is recomputed, which also drops the backoff (5.7).
+ *
+ * Return: true if the sample was used, false if Karn's rule dropped it.
+ */
+bool xtcp_rtt_sample(struct xtcp_rtt *rtt, u32 sample_us, bool retransmitted)
+{
+	u32 delta;
+
+	if (retransmitted)
+		return false;
+	if (!rtt->has_sample) {
+		rtt->srtt_us = sample_us;
+		rtt->rttvar_us = sample_us >> 1;
+		rtt->has_sample = true;
+	} else {
+		delta = rtt->srtt_us > sample_us ? rtt->srtt_us - sample_us :
+						   sample_us - rtt->srtt_us;
+		/* Both new values lie between the old one and delta or R. */
+		rtt->rttvar_us = (u32)(((u64)rtt->rttvar_us * 3 + delta) >> 2);
+		rtt->srtt_us = (u32)(((u64)rtt->srtt_us * 7 + sample_us) >> 3);
+	}
+	rtt->backoffs = 0;
+	rtt_set_rto(rtt);
+	return true;
+}
+
+/**
+ * xtcp_rtt_backoff() - the retransmission timer expired: double RTO
+ * @rtt: the estimator
+ *
+ * RFC 6298 5.5: RTO doubles, up to the maximum, whatever the number of
+ * expiries; the doubled value stays until xtcp_rtt_sample() accepts a
+ * sample.
+ *
+ * Return: the new RTO, to re-arm the timer with.
+ */
+u32 xtcp_rtt_backoff(struct xtcp_rtt *rtt)
+{
+	if (rtt->rto_us > rtt->max_rto_us - rtt->rto_us)
+		rtt->rto_us = rtt->max_rto_us;
+	else
+		rtt->rto_us <<= 1;
+	if (rtt->backoffs < XTCP_U32_MAX)
+		rtt->backoffs++;
+	return rtt->rto_us;
+}
+
+/* ---- congestion control (RFC 5681, RFC 6582) ---- */
+
+static u32 clamp_mss(u32 mss)
+{
+	return mss ? min_u32(mss, XTCP_CC_MAX_MSS) : 1;
+}
+
+/* RFC 5681 equation (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
+static u32 cc_half_flight(const struct xtcp_cc *cc, u32 flight_bytes)
+{
+	return min_u32(max_u32(flight_bytes >> 1, 2 * cc->mss),
+		       XTCP_CC_MAX_WINDOW);
+}
+
+static void cc_grow_cwnd(struct xtcp_cc *cc, u32 bytes)
+{
+	cc->cwnd = min_u32(cc->cwnd + bytes, XTCP_CC_MAX_WINDOW);
+}
+
+/* Slow start below ssthresh, congestion avoidance at and above it. */
+static void cc_open(struct xtcp_cc *cc, u32 acked_bytes)
+{
+	u64 counted;
+
+	if (cc->cwnd < cc->ssthresh) {
+		cc->cwnd = min_u32(cc->cwnd + min_u32(acked_bytes, cc->mss),
+				   cc->ssthresh);
+		return;
+	}
+	counted = (u64)cc->bytes_acked + acked_bytes;
+	if (counted >= cc->cwnd) {
+		counted -= cc->cwnd;
+		cc_grow_cwnd(cc, cc->mss);
+	}
+	/* One increase per ACK at most: what is left carries over, bounded. */
+	cc->bytes_acked = (u32)(counted < cc->cwnd ? counted : cc->cwnd);
+}
+
+/**
+ * xtcp_cc_initial_window() - RFC 5681's initial window for an MSS
+ * @mss: sender maximum segment size in bytes (clamped to 1..65535)
+ *
+ * Return: min(4 * MSS, max(2 * MSS, 4380)) bytes: 3 segments of 1460,
+ * 4 of 536, 2 of 4000.
+ */
+u32 xtcp_cc_initial_window(u32 mss)
+{
+	mss = clamp_mss(mss);
+	return min_u32(4 * mss, max_u32(2 * mss, 4380));
+}
+
+/**
+ * xtcp_cc_init() - start a connection's congestion control
+ * @cc: the state
+ * @mss: sender maximum segment size in bytes, as negotiated
+ *
+ * cwnd starts at the initial window, ssthresh "arbitrarily high" (RFC 5681
+ * 3.1): XTCP_CC_MAX_WINDOW.  No recover point is set, which RFC 6582's
+ * recover = ISS amounts to.
+ */
+void xtcp_cc_init(struct xtcp_cc *cc, u32 mss)
+{
+	cc->mss = clamp_mss(mss);
+	cc->cwnd = xtcp_cc_initial_window(cc->mss);
+	cc->ssthresh = XTCP_CC_MAX_WINDOW;
+	cc->bytes_acked = 0;
+	cc->recover = 0;
+	cc->dupacks = 0;
+	cc->partial_acks = 0;
+	cc->in_recovery = false;
+	cc->recover_valid = false;
+	cc->timed_out = false;
+}
+
+/**
+ * xtcp_cc_set_mss() - the sender's MSS changed (path MTU discovery)
+ * @cc: the state
+ * @mss: the new MSS in bytes
+ *
+ * cwnd and ssthresh keep their byte values, a measure of what the path
+ * holds, and are only raised to their floors of 1 and 2 new MSS.
+ */
+void xtcp_cc_set_mss(struct xtcp_cc *cc, u32 mss)
+{
+	cc->mss = clamp_mss(mss);
+	cc->cwnd = max_u32(cc->cwnd, cc->mss);
+	cc->ssthresh = max_u32(cc->ssthresh, 2 * cc->mss);
+}
+
+/**
+ * xtcp_cc_on_ack() - an ACK advanced SND.UNA
+ * @cc: the state
+ * @ack: SEG.ACK, the new SND.UNA
+ * @acked_bytes: bytes newly acknowledged (new SND.UNA - old SND.UNA); an
+ *	ACK acknowledging nothing is ignored
+ * @flight_bytes: bytes still outstanding after this ACK
+ *
+ * Outside fast recovery, cwnd grows (slow start or congestion avoidance).
+ * In fast recovery, an ACK covering recover ends it with
+ * cwnd = min(ssthresh, max(flight, MSS) + MSS); one below is a partial ACK:
+ * cwnd is deflated by @acked_bytes, one MSS is added back if at least an
+ * MSS was acknowledged, and the next hole must be retransmitted
+ * (RFC 6582 3.2 step 3).
+ *
+ * Return: XTCP_CC_NONE, or for a partial ACK XTCP_CC_PARTIAL_RETRANSMIT
+ * (the first) or XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER (later ones).
+ */
+enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc, u32 ack, u32 acked_bytes,
+				   u32 flight_bytes)
+{
+	bool full;
+
+	if (!acked_bytes)
+		return XTCP_CC_NONE;
+	cc->dupacks = 0;
+	cc->timed_out = false;
+	full = !xtcp_seq_before(ack, cc->recover);
+	if (cc->recover_valid && xtcp_seq_after(ack, cc->recover))
+		cc->recover_valid = false;
+
+	if (!cc->in_recovery) {
+		cc_open(cc, acked_bytes);
+		return XTCP_CC_NONE;
+	}
+	if (full) {
+		flight_bytes = min_u32(flight_bytes, XTCP_CC_MAX_WINDOW);
+		cc->cwnd = min_u32(cc->ssthresh,
+				   max_u32(flight_bytes, cc->mss) + cc->mss);
+		cc->cwnd = max_u32(cc->cwnd, cc->mss);
+		cc->bytes_acked = 0;
+		cc->partial_acks = 0;
+		cc->in_recovery = false;
+		return XTCP_CC_NONE;
+	}
+
+	cc->cwnd = cc->cwnd > acked_bytes ? cc->cwnd - acked_bytes : 0;
+	if (acked_bytes >= cc->mss)
+		cc_grow_cwnd(cc, cc->mss);
+	cc->cwnd = max_u32(cc->cwnd, cc->mss);
+	if (cc->partial_acks < XTCP_U32_MAX)
+		cc->partial_acks++;
+	return cc->partial_acks == 1 ? XTCP_CC_PARTIAL_RETRANSMIT :
+				       XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER;
+}
+
+/**
+ * xtcp_cc_on_dupack() - a duplicate ACK arrived
+ * @cc: the state
+ * @ack: SEG.ACK, equal to SND.UNA
+ * @snd_nxt: one past the highest sequence number transmitted (SND.MAX)
+ * @flight_bytes: bytes outstanding
+ *
+ * In fast recovery each duplicate ACK inflates cwnd by one MSS: a segment
+ * has left the network.  Otherwise the third in a row starts a fast
+ * retransmit, unless @ack does not pass recover (RFC 6582 3.2 step 2):
+ * ssthresh = max(flight / 2, 2 * MSS), cwnd = ssthresh + 3 * MSS,
+ * recover = @snd_nxt.  The first two, and any after the third, change
+ * nothing (limited transmit, if wanted, is the caller's).
+ *
+ * Return: XTCP_CC_FAST_RETRANSMIT when the segment at SND.UNA must be
+ * retransmitted now, else XTCP_CC_NONE.
+ */
+enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
+				      u32 flight_bytes)
+{
+	if (cc->in_recovery) {
+		cc_grow_cwnd(cc, cc->mss);
+		return XTCP_CC_NONE;
+	}
+	if (cc->dupacks < XTCP_U32_MAX)
+		cc->dupacks++;
+	if (cc->dupacks != XTCP_CC_DUPTHRESH)
+		return XTCP_CC_NONE;
+	if (cc->recover_valid && !xtcp_seq_after(ack, cc->recover))
+		return XTCP_CC_NONE;	/* echoes of what we resent: no loss */
+
+	cc->ssthresh = cc_half_flight(cc, flight_bytes);
+	cc->cwnd = min_u32(cc->ssthresh + XTCP_CC_DUPTHRESH * cc->mss,
+			   XTCP_CC_MAX_WINDOW);
+	cc->bytes_acked = 0;
+	cc->recover = snd_nxt;
+	cc->recover_valid = true;
+	cc->partial_acks = 0;
+	cc->in_recovery = true;
+	return XTCP_CC_FAST_RETRANSMIT;
+}
+
+/**
+ * xtcp_cc_on_timeout() - the retransmission timer expired
+ * @cc: the state
+ * @snd_nxt: one past the highest sequence number transmitted (SND.MAX)
+ * @flight_bytes: bytes outstanding when the timer fired
+ *
+ * cwnd drops to the loss window, one MSS, and fast recovery ends.  The
+ * first expiry since SND.UNA last advanced sets
+ * ssthresh = max(flight / 2, 2 * MSS) (RFC 5681 3.1); further ones keep it.
+ * recover becomes @snd_nxt (RFC 6582 3.2 step 4), so the duplicate ACKs that
+ * retransmitting already-received data will draw start no fast retransmit.
+ */
+void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes)
+{
+	if (!cc->timed_out)
+		cc->ssthresh = cc_half_flight(cc, flight_bytes);
+	cc->cwnd = cc->mss;
+	cc->bytes_acked = 0;
+	cc->dupacks = 0;
+	cc->partial_acks = 0;
+	cc->in_recovery = false;
+	if (!cc->recover_valid || xtcp_seq_after(snd_nxt, cc->recover))
+		cc->recover = snd_nxt;
+	cc->recover_valid = true;
+	cc->timed_out = true;
+}
+
+/**
+ * xtcp_cc_window() - how much the sender may have in flight
+ * @cc: the state
+ *
+ * The caller sends while SND.NXT - SND.UNA is below the smaller of this
+ * and the peer's advertised window.
+ *
+ * Return: cwnd in bytes, at least one MSS.
+ */
+u32 xtcp_cc_window(const struct xtcp_cc *cc)
+{
+	return cc->cwnd;
+}

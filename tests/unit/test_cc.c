@@ -1,0 +1,1233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the retransmission timer and NewReno congestion control
+ * (module/cc.c), compiled in user space against the source the module
+ * builds.
+ *
+ * Tests follow cc.c's order of functions and are named function__case.
+ * Every test that moves sequence numbers runs once per entry of isns[], so
+ * each scenario also plays across the 2^32 wrap and across the half-space
+ * boundary.
+ */
+#include "module/cc.h"
+#include "tests/unit/unit.h"
+
+#define SEC	1000000u	/* microseconds */
+#define MS	1000u
+
+/* A deterministic generator, so a failure reproduces. */
+static u64 rng_state = 0x2545f4914f6cdd1dull;
+
+static u32 rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (u32)(rng_state >> 16);
+}
+
+static u32 rnd32(void)
+{
+	return rnd() ^ (rnd() << 16);
+}
+
+/* Initial sequence numbers: plain, around 2^31, and just below 2^32. */
+static const u32 isns[] = {
+	0, 1, 0x7fffc000u, 0x80000000u, 0xffff0000u, 0xfffffc00u,
+	0xffffffffu, 0x12345678u,
+};
+
+static void rtt_linux(struct xtcp_rtt *r)
+{
+	xtcp_rtt_init(r, XTCP_RTO_MIN_US, XTCP_RTO_MAX_US, 1);
+}
+
+/* ---- xtcp_rtt_init ---- */
+
+UNIT_TEST(xtcp_rtt_init__rto_one_second_before_any_sample)
+{
+	struct xtcp_rtt r;
+
+	rtt_linux(&r);
+	CHECK_EQ(r.rto_us, 1 * SEC);
+	CHECK(!r.has_sample);
+	CHECK_EQ(r.backoffs, 0);
+	CHECK_EQ(r.min_rto_us, 200 * MS);
+	CHECK_EQ(r.max_rto_us, 120 * SEC);
+	CHECK_EQ(r.granularity_us, 1);
+	/* RFC 6298 2.4's conservative floor of 1 s is allowed too. */
+	xtcp_rtt_init(&r, 1 * SEC, 60 * SEC, 1);
+	CHECK_EQ(r.rto_us, 1 * SEC);
+}
+
+UNIT_TEST(xtcp_rtt_init__bounds_made_consistent)
+{
+	struct xtcp_rtt r;
+
+	/* A maximum below 60 s is raised to 60 s (RFC 6298 2.5). */
+	xtcp_rtt_init(&r, 200 * MS, 5 * SEC, 1);
+	CHECK_EQ(r.max_rto_us, 60 * SEC);
+	xtcp_rtt_init(&r, 200 * MS, 0, 1);
+	CHECK_EQ(r.max_rto_us, 60 * SEC);
+	/* A zero floor would stall the backoff at zero: it becomes 1 us. */
+	xtcp_rtt_init(&r, 0, 60 * SEC, 1);
+	CHECK_EQ(r.min_rto_us, 1);
+	CHECK_EQ(r.rto_us, 1 * SEC);
+	/* A floor above the ceiling is the ceiling; RTO is within both. */
+	xtcp_rtt_init(&r, 0xffffffffu, 90 * SEC, 1);
+	CHECK_EQ(r.min_rto_us, 90 * SEC);
+	CHECK_EQ(r.rto_us, 90 * SEC);
+	xtcp_rtt_init(&r, 3 * SEC, 60 * SEC, 1);
+	CHECK_EQ(r.rto_us, 3 * SEC);
+	xtcp_rtt_init(&r, 1, 0xffffffffu, 1);
+	CHECK_EQ(r.max_rto_us, 0xffffffffu);
+	CHECK_EQ(r.rto_us, 1 * SEC);
+}
+
+/* ---- xtcp_rtt_sample ---- */
+
+UNIT_TEST(xtcp_rtt_sample__first_sample)
+{
+	struct xtcp_rtt r;
+
+	/* SRTT = R, RTTVAR = R / 2, RTO = R + 4 * R / 2 = 3 R. */
+	rtt_linux(&r);
+	CHECK(xtcp_rtt_sample(&r, 100 * MS, false));
+	CHECK(r.has_sample);
+	CHECK_EQ(r.srtt_us, 100 * MS);
+	CHECK_EQ(r.rttvar_us, 50 * MS);
+	CHECK_EQ(r.rto_us, 300 * MS);
+
+	rtt_linux(&r);
+	CHECK(xtcp_rtt_sample(&r, 333333, false));
+	CHECK_EQ(r.srtt_us, 333333);
+	CHECK_EQ(r.rttvar_us, 166666);
+	CHECK_EQ(r.rto_us, 333333 + 4 * 166666);
+}
+
+UNIT_TEST(xtcp_rtt_sample__rfc6298_worked_numbers)
+{
+	static const struct {
+		u32 r, srtt, rttvar, rto;
+	} steps[] = {
+		/* R        SRTT     RTTVAR  RTO = SRTT + 4 RTTVAR */
+		{ 100000, 100000, 50000, 300000 },
+		/* (3 * 50000 + 20000) / 4, (7 * 100000 + 120000) / 8 */
+		{ 120000, 102500, 42500, 272500 },
+		/* (127500 + 22500) / 4, 797500 / 8 rounded down */
+		{ 80000, 99687, 37500, 249687 },
+		/* (112500 + 313) / 4, (697809 + 100000) / 8, both down */
+		{ 100000, 99726, 28203, 212538 },
+		/* 4 RTTVAR has decayed: the 200 ms floor takes over */
+		{ 100000, 99760, 21220, 200000 },
+	};
+	struct xtcp_rtt r;
+	size_t i;
+
+	rtt_linux(&r);
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		CHECK(xtcp_rtt_sample(&r, steps[i].r, false));
+		CHECK_EQ(r.srtt_us, steps[i].srtt);
+		CHECK_EQ(r.rttvar_us, steps[i].rttvar);
+		CHECK_EQ(r.rto_us, steps[i].rto);
+	}
+}
+
+UNIT_TEST(xtcp_rtt_sample__tracks_real_valued_reference)
+{
+	int run, i;
+
+	/* Truncation keeps SRTT within [0, 8) us and RTTVAR within 12 us. */
+	for (run = 0; run < 200; run++) {
+		struct xtcp_rtt r;
+		double srtt = 0, rttvar = 0;
+		u32 scale = run % 4 == 0 ? 0xffffffffu : 1u << (8 + run % 22);
+
+		xtcp_rtt_init(&r, 1, 0xffffffffu, 1);
+		for (i = 0; i < 500; i++) {
+			u32 s = rnd32() % scale;
+			double d;
+
+			CHECK(xtcp_rtt_sample(&r, s, false));
+			if (!i) {
+				srtt = s;
+				rttvar = s / 2.0;
+			} else {
+				d = srtt > s ? srtt - s : s - srtt;
+				rttvar = 0.75 * rttvar + 0.25 * d;
+				srtt = 0.875 * srtt + 0.125 * s;
+			}
+			CHECK(srtt - r.srtt_us > -0.01 && srtt - r.srtt_us < 8);
+			CHECK(rttvar - r.rttvar_us > -12 &&
+			      rttvar - r.rttvar_us < 12);
+			CHECK(r.rto_us >= r.min_rto_us && r.rto_us <= r.max_rto_us);
+		}
+	}
+}
+
+UNIT_TEST(xtcp_rtt_sample__steady_rtt_converges)
+{
+	struct xtcp_rtt r;
+	int i;
+
+	xtcp_rtt_init(&r, 1, 60 * SEC, 1);
+	for (i = 0; i < 200; i++)
+		xtcp_rtt_sample(&r, 40 * MS, false);
+	CHECK_EQ(r.srtt_us, 40 * MS);
+	CHECK_EQ(r.rttvar_us, 0);
+	CHECK_EQ(r.rto_us, 40 * MS + 1);	/* SRTT + G */
+}
+
+UNIT_TEST(xtcp_rtt_sample__clamped_to_min_rto)
+{
+	struct xtcp_rtt r;
+
+	rtt_linux(&r);
+	xtcp_rtt_sample(&r, 50 * MS, false);	/* 3 R = 150 ms */
+	CHECK_EQ(r.srtt_us, 50 * MS);
+	CHECK_EQ(r.rto_us, 200 * MS);
+	rtt_linux(&r);
+	xtcp_rtt_sample(&r, 0, false);
+	CHECK_EQ(r.srtt_us, 0);
+	CHECK_EQ(r.rto_us, 200 * MS);
+	xtcp_rtt_init(&r, 1 * SEC, 60 * SEC, 1);	/* RFC 6298's floor */
+	xtcp_rtt_sample(&r, 300 * MS, false);
+	CHECK_EQ(r.rto_us, 1 * SEC);
+}
+
+UNIT_TEST(xtcp_rtt_sample__clamped_to_max_rto_without_overflow)
+{
+	struct xtcp_rtt r;
+
+	rtt_linux(&r);
+	xtcp_rtt_sample(&r, 60 * SEC, false);	/* 3 R = 180 s */
+	CHECK_EQ(r.rto_us, 120 * SEC);
+	rtt_linux(&r);
+	xtcp_rtt_sample(&r, 0xffffffffu, false);
+	CHECK_EQ(r.srtt_us, 0xffffffffu);
+	CHECK_EQ(r.rttvar_us, 0x7fffffffu);
+	CHECK_EQ(r.rto_us, 120 * SEC);
+	/* Largest possible swing, both ways. */
+	xtcp_rtt_sample(&r, 0, false);
+	CHECK_EQ(r.srtt_us, 0xdfffffffu);	/* 7/8 of 2^32 - 1, down */
+	CHECK_EQ(r.rttvar_us, (u32)((3ull * 0x7fffffffu + 0xffffffffu) >> 2));
+	CHECK_EQ(r.rto_us, 120 * SEC);
+	xtcp_rtt_sample(&r, 0xffffffffu, false);
+	CHECK(r.srtt_us > 0xdfffffffu);
+	CHECK_EQ(r.rto_us, 120 * SEC);
+	xtcp_rtt_init(&r, 1, 0xffffffffu, 0xffffffffu);
+	xtcp_rtt_sample(&r, 0xffffffffu, false);
+	CHECK_EQ(r.rto_us, 0xffffffffu);
+}
+
+UNIT_TEST(xtcp_rtt_sample__granularity_g)
+{
+	struct xtcp_rtt r;
+	int i;
+
+	/* A 4 ms clock (HZ=250): 4 RTTVAR = 2 ms is below G. */
+	xtcp_rtt_init(&r, 1, 60 * SEC, 4 * MS);
+	xtcp_rtt_sample(&r, 1 * MS, false);
+	CHECK_EQ(r.rttvar_us, 500);
+	CHECK_EQ(r.rto_us, 1 * MS + 4 * MS);
+	/* 4 RTTVAR = 400 ms is above G: G plays no part. */
+	xtcp_rtt_init(&r, 1, 60 * SEC, 4 * MS);
+	xtcp_rtt_sample(&r, 200 * MS, false);
+	CHECK_EQ(r.rto_us, 200 * MS + 400 * MS);
+	/* With a steady RTT, RTTVAR decays and RTO settles at SRTT + G. */
+	for (i = 0; i < 100; i++)
+		xtcp_rtt_sample(&r, 200 * MS, false);
+	CHECK_EQ(r.rto_us, 200 * MS + 4 * MS);
+	/* G is never below the clamp's floor. */
+	xtcp_rtt_init(&r, 300 * MS, 60 * SEC, 4 * MS);
+	xtcp_rtt_sample(&r, 10 * MS, false);
+	CHECK_EQ(r.rto_us, 300 * MS);
+}
+
+UNIT_TEST(xtcp_rtt_sample__karn_ignores_retransmitted_segments)
+{
+	struct xtcp_rtt r, before;
+
+	rtt_linux(&r);
+	/* No valid sample yet: a retransmitted one does not become one. */
+	CHECK(!xtcp_rtt_sample(&r, 5 * MS, true));
+	CHECK(!r.has_sample);
+	CHECK_EQ(r.rto_us, 1 * SEC);
+
+	CHECK(xtcp_rtt_sample(&r, 100 * MS, false));
+	before = r;
+	CHECK(!xtcp_rtt_sample(&r, 3 * SEC, true));
+	CHECK_EQ(r.srtt_us, before.srtt_us);
+	CHECK_EQ(r.rttvar_us, before.rttvar_us);
+	CHECK_EQ(r.rto_us, before.rto_us);
+
+	/* The backed-off RTO survives ambiguous samples... */
+	xtcp_rtt_backoff(&r);
+	xtcp_rtt_backoff(&r);
+	CHECK_EQ(r.rto_us, 1200 * MS);
+	CHECK_EQ(r.backoffs, 2);
+	CHECK(!xtcp_rtt_sample(&r, 100 * MS, true));
+	CHECK_EQ(r.rto_us, 1200 * MS);
+	CHECK_EQ(r.backoffs, 2);
+	/* ...and a sample from a segment sent once recomputes it. */
+	CHECK(xtcp_rtt_sample(&r, 100 * MS, false));
+	CHECK_EQ(r.backoffs, 0);
+	CHECK_EQ(r.srtt_us, 100 * MS);
+	CHECK_EQ(r.rttvar_us, 37500);
+	CHECK_EQ(r.rto_us, 250 * MS);
+}
+
+/* ---- xtcp_rtt_backoff ---- */
+
+UNIT_TEST(xtcp_rtt_backoff__doubles_up_to_max)
+{
+	static const u32 want[] = {
+		2 * SEC, 4 * SEC, 8 * SEC, 16 * SEC, 32 * SEC, 64 * SEC,
+		120 * SEC, 120 * SEC, 120 * SEC,
+	};
+	struct xtcp_rtt r;
+	size_t i;
+
+	rtt_linux(&r);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		CHECK_EQ(xtcp_rtt_backoff(&r), want[i]);
+		CHECK_EQ(r.rto_us, want[i]);
+		CHECK_EQ(r.backoffs, i + 1);
+	}
+	/* From a measured RTO: 300, 600, 1200 ms. */
+	rtt_linux(&r);
+	xtcp_rtt_sample(&r, 100 * MS, false);
+	CHECK_EQ(xtcp_rtt_backoff(&r), 600 * MS);
+	CHECK_EQ(xtcp_rtt_backoff(&r), 1200 * MS);
+}
+
+UNIT_TEST(xtcp_rtt_backoff__sixty_four_backoffs_never_overflow)
+{
+	static const u32 maxes[] = {
+		60 * SEC, 120 * SEC, 0x7fffffffu, 0x80000000u, 0x80000001u,
+		0xfffffffeu, 0xffffffffu,
+	};
+	size_t m;
+	int run, i;
+
+	for (m = 0; m < ARRAY_SIZE(maxes); m++) {
+		for (run = 0; run < 200; run++) {
+			struct xtcp_rtt r;
+			u64 expect;
+
+			xtcp_rtt_init(&r, 1, maxes[m], 1);
+			/* Start anywhere in [1, max], edges included. */
+			if (run == 0)
+				r.rto_us = 1;
+			else if (run == 1)
+				r.rto_us = maxes[m];
+			else if (run == 2)
+				r.rto_us = maxes[m] / 2;
+			else if (run == 3)
+				r.rto_us = maxes[m] / 2 + 1;
+			else
+				r.rto_us = 1 + rnd32() % maxes[m];
+			expect = r.rto_us;
+			for (i = 0; i < 64; i++) {
+				expect *= 2;
+				if (expect > maxes[m])
+					expect = maxes[m];
+				CHECK_EQ(xtcp_rtt_backoff(&r), expect);
+				CHECK(r.rto_us >= 1 && r.rto_us <= maxes[m]);
+			}
+			CHECK_EQ(r.rto_us, maxes[m]);
+			CHECK_EQ(r.backoffs, 64);
+		}
+	}
+}
+
+UNIT_TEST(xtcp_rtt_backoff__count_saturates)
+{
+	struct xtcp_rtt r;
+
+	rtt_linux(&r);
+	r.backoffs = 0xfffffffeu;
+	xtcp_rtt_backoff(&r);
+	CHECK_EQ(r.backoffs, 0xffffffffu);
+	xtcp_rtt_backoff(&r);
+	CHECK_EQ(r.backoffs, 0xffffffffu);
+	CHECK_EQ(r.rto_us, 4 * SEC);
+}
+
+/*
+ * A sender as the congestion control sees it: SND.UNA, and SND.NXT never
+ * rewound (SND.MAX).
+ */
+struct sim {
+	struct xtcp_cc cc;
+	u32 una;
+	u32 nxt;
+};
+
+static void sim_init(struct sim *s, u32 isn, u32 mss)
+{
+	xtcp_cc_init(&s->cc, mss);
+	s->una = isn;
+	s->nxt = isn;
+}
+
+static u32 sim_flight(const struct sim *s)
+{
+	return s->nxt - s->una;
+}
+
+/* Send what the window allows. */
+static u32 sim_fill(struct sim *s)
+{
+	u32 room = 0;
+
+	if (xtcp_cc_window(&s->cc) > sim_flight(s))
+		room = xtcp_cc_window(&s->cc) - sim_flight(s);
+	s->nxt += room;
+	return room;
+}
+
+static enum xtcp_cc_action sim_ack(struct sim *s, u32 bytes)
+{
+	s->una += bytes;
+	return xtcp_cc_on_ack(&s->cc, s->una, bytes, sim_flight(s));
+}
+
+static enum xtcp_cc_action sim_dupack(struct sim *s)
+{
+	return xtcp_cc_on_dupack(&s->cc, s->una, s->nxt, sim_flight(s));
+}
+
+static void sim_timeout(struct sim *s)
+{
+	xtcp_cc_on_timeout(&s->cc, s->nxt, sim_flight(s));
+}
+
+/*
+ * One round trip: everything in flight is acknowledged, @per_ack bytes
+ * per ACK (the last ACK may carry less); nothing new is sent meanwhile.
+ */
+static void sim_round(struct sim *s, u32 per_ack)
+{
+	while (sim_flight(s)) {
+		u32 n = sim_flight(s) < per_ack ? sim_flight(s) : per_ack;
+
+		CHECK_EQ(sim_ack(s, n), XTCP_CC_NONE);
+	}
+}
+
+/* ---- xtcp_cc_initial_window ---- */
+
+UNIT_TEST(xtcp_cc_initial_window__rfc5681_formula_every_mss)
+{
+	u32 mss;
+
+	for (mss = 1; mss <= XTCP_CC_MAX_MSS; mss++) {
+		u32 lo = 2 * mss > 4380 ? 2 * mss : 4380;
+		u32 iw = 4 * mss < lo ? 4 * mss : lo;
+
+		CHECK_EQ(xtcp_cc_initial_window(mss), iw);
+	}
+	CHECK_EQ(xtcp_cc_initial_window(1460), 3 * 1460);
+	CHECK_EQ(xtcp_cc_initial_window(536), 4 * 536);
+	CHECK_EQ(xtcp_cc_initial_window(1095), 4380);
+	CHECK_EQ(xtcp_cc_initial_window(2190), 2 * 2190);
+	CHECK_EQ(xtcp_cc_initial_window(4000), 2 * 4000);
+	CHECK_EQ(xtcp_cc_initial_window(9000), 2 * 9000);
+}
+
+UNIT_TEST(xtcp_cc_initial_window__mss_out_of_range_clamped)
+{
+	CHECK_EQ(xtcp_cc_initial_window(0), 4);
+	CHECK_EQ(xtcp_cc_initial_window(65536), 2 * 65535);
+	CHECK_EQ(xtcp_cc_initial_window(0xffffffffu), 2 * 65535);
+}
+
+/* ---- xtcp_cc_init ---- */
+
+UNIT_TEST(xtcp_cc_init__fresh_state)
+{
+	struct xtcp_cc cc;
+
+	xtcp_cc_init(&cc, 1460);
+	CHECK_EQ(cc.mss, 1460);
+	CHECK_EQ(cc.cwnd, 4380);
+	CHECK_EQ(xtcp_cc_window(&cc), 4380);
+	CHECK_EQ(cc.ssthresh, XTCP_CC_MAX_WINDOW);
+	CHECK_EQ(cc.bytes_acked, 0);
+	CHECK_EQ(cc.dupacks, 0);
+	CHECK_EQ(cc.partial_acks, 0);
+	CHECK(!cc.in_recovery);
+	CHECK(!cc.recover_valid);
+	CHECK(!cc.timed_out);
+	xtcp_cc_init(&cc, 0);
+	CHECK_EQ(cc.mss, 1);
+	CHECK_EQ(cc.cwnd, 4);
+	xtcp_cc_init(&cc, 100000);
+	CHECK_EQ(cc.mss, XTCP_CC_MAX_MSS);
+}
+
+UNIT_TEST(xtcp_cc_init__first_dupacks_may_fast_retransmit)
+{
+	size_t i;
+
+	/* RFC 6582's recover = ISS: no ACK is ever at or below it. */
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_init(&s, isns[i], 1000);
+		sim_fill(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+	}
+}
+
+/* ---- xtcp_cc_set_mss ---- */
+
+UNIT_TEST(xtcp_cc_set_mss__keeps_bytes_and_raises_floors)
+{
+	struct xtcp_cc cc;
+
+	xtcp_cc_init(&cc, 1460);
+	cc.cwnd = 20000;
+	cc.ssthresh = 30000;
+	xtcp_cc_set_mss(&cc, 1200);	/* smaller path MTU */
+	CHECK_EQ(cc.mss, 1200);
+	CHECK_EQ(cc.cwnd, 20000);
+	CHECK_EQ(cc.ssthresh, 30000);
+
+	cc.cwnd = 1200;
+	cc.ssthresh = 2400;
+	xtcp_cc_set_mss(&cc, 9000);	/* larger: floors follow */
+	CHECK_EQ(cc.cwnd, 9000);
+	CHECK_EQ(cc.ssthresh, 18000);
+	xtcp_cc_set_mss(&cc, 0);
+	CHECK_EQ(cc.mss, 1);
+	xtcp_cc_set_mss(&cc, 0xffffffffu);
+	CHECK_EQ(cc.mss, XTCP_CC_MAX_MSS);
+	CHECK_EQ(cc.cwnd, XTCP_CC_MAX_MSS);
+	CHECK_EQ(cc.ssthresh, 2 * XTCP_CC_MAX_MSS);
+}
+
+/* ---- xtcp_cc_on_ack ---- */
+
+UNIT_TEST(xtcp_cc_on_ack__slow_start_adds_min_of_acked_and_mss)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_init(&s, isns[i], 1460);
+		s.nxt += 100000;
+		CHECK_EQ(sim_ack(&s, 1460), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.cwnd, 4380 + 1460);
+		CHECK_EQ(sim_ack(&s, 2920), XTCP_CC_NONE);	/* delayed ACK */
+		CHECK_EQ(s.cc.cwnd, 4380 + 2 * 1460);
+		CHECK_EQ(sim_ack(&s, 100), XTCP_CC_NONE);	/* runt */
+		CHECK_EQ(s.cc.cwnd, 4380 + 2 * 1460 + 100);
+		CHECK_EQ(sim_ack(&s, 50000), XTCP_CC_NONE);	/* stretch */
+		CHECK_EQ(s.cc.cwnd, 4380 + 3 * 1460 + 100);
+		CHECK_EQ(s.cc.bytes_acked, 0);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_ack__zero_bytes_changes_nothing)
+{
+	struct sim s;
+	struct xtcp_cc before;
+
+	sim_init(&s, 0xfffffff0u, 1000);
+	sim_fill(&s);
+	sim_dupack(&s);
+	before = s.cc;
+	CHECK_EQ(sim_ack(&s, 0), XTCP_CC_NONE);
+	CHECK_EQ(s.cc.cwnd, before.cwnd);
+	CHECK_EQ(s.cc.dupacks, 1);
+}
+
+UNIT_TEST(xtcp_cc_on_ack__slow_start_doubles_per_rtt_up_to_ssthresh)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		u32 w = 3 * 1460;
+		int rtt;
+
+		sim_init(&s, isns[i], 1460);
+		s.cc.ssthresh = 100 * 1460 + 700;
+		for (rtt = 0; rtt < 5; rtt++) {
+			CHECK_EQ(sim_fill(&s), w);
+			sim_round(&s, 1460);
+			w *= 2;
+			CHECK_EQ(s.cc.cwnd, w);
+		}
+		/*
+		 * 192 MSS would be next: the fifth ACK reaches ssthresh, the
+		 * other 91 count towards congestion avoidance.
+		 */
+		sim_fill(&s);
+		sim_round(&s, 1460);
+		CHECK_EQ(s.cc.cwnd, 100 * 1460 + 700);
+		CHECK_EQ(s.cc.bytes_acked, 91 * 1460);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_ack__slow_start_with_delayed_acks_grows_half)
+{
+	struct sim s;
+	int rtt;
+
+	/* One ACK per two segments: 1.5x per round trip (RFC 5681 3.1). */
+	sim_init(&s, 0xffffff00u, 1000);
+	s.cc.cwnd = 16000;
+	for (rtt = 0; rtt < 4; rtt++) {
+		u32 w = s.cc.cwnd;
+
+		sim_fill(&s);
+		sim_round(&s, 2000);
+		CHECK_EQ(s.cc.cwnd, w + w / 2);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_ack__congestion_avoidance_one_mss_per_rtt)
+{
+	static const u32 per_ack[] = { 1, 2, 3, 7 };	/* segments per ACK */
+	size_t i, p;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		for (p = 0; p < ARRAY_SIZE(per_ack); p++) {
+			struct sim s;
+			int rtt;
+
+			sim_init(&s, isns[i], 1460);
+			s.cc.cwnd = 20 * 1460;
+			s.cc.ssthresh = 20 * 1460;
+			for (rtt = 1; rtt <= 60; rtt++) {
+				sim_fill(&s);
+				sim_round(&s, per_ack[p] * 1460);
+				CHECK_EQ(s.cc.cwnd, (20 + rtt) * 1460);
+			}
+		}
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_ack__congestion_avoidance_grows_on_huge_windows)
+{
+	struct sim s;
+	u32 w;
+
+	/* cwnd above MSS * MSS: MSS * MSS / cwnd would round to 0 per ACK. */
+	sim_init(&s, 0xfff00000u, 536);
+	s.cc.cwnd = 600000;
+	s.cc.ssthresh = 600000;
+	w = s.cc.cwnd;
+	sim_fill(&s);
+	sim_round(&s, 536);
+	CHECK_EQ(s.cc.cwnd, w + 536);
+	/* ...and it never passes XTCP_CC_MAX_WINDOW. */
+	s.cc.cwnd = XTCP_CC_MAX_WINDOW - 100;
+	s.cc.ssthresh = XTCP_CC_MAX_WINDOW - 100;
+	s.cc.bytes_acked = 0;
+	sim_fill(&s);
+	sim_round(&s, 0x10000000u);
+	CHECK_EQ(s.cc.cwnd, XTCP_CC_MAX_WINDOW);
+	sim_fill(&s);
+	sim_round(&s, 0x10000000u);
+	CHECK_EQ(s.cc.cwnd, XTCP_CC_MAX_WINDOW);
+	CHECK(s.cc.bytes_acked <= s.cc.cwnd);
+}
+
+UNIT_TEST(xtcp_cc_on_ack__one_increase_per_ack_at_most)
+{
+	struct sim s;
+
+	sim_init(&s, 0xfffffff0u, 1000);
+	s.cc.cwnd = 10000;
+	s.cc.ssthresh = 10000;
+	s.nxt += 0x80000000u;
+	CHECK_EQ(sim_ack(&s, 0x7fffffffu), XTCP_CC_NONE);
+	CHECK_EQ(s.cc.cwnd, 11000);
+	CHECK_EQ(s.cc.bytes_acked, 11000);	/* carried, bounded */
+	CHECK_EQ(sim_ack(&s, 1), XTCP_CC_NONE);
+	CHECK_EQ(s.cc.cwnd, 12000);
+	CHECK_EQ(s.cc.bytes_acked, 1);
+}
+
+UNIT_TEST(xtcp_cc_on_ack__resets_the_dupack_count)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_init(&s, isns[i], 1000);
+		s.cc.cwnd = 10000;
+		sim_fill(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_ack(&s, 1000), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.dupacks, 0);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK(!s.cc.in_recovery);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+	}
+}
+
+/*
+ * The standard scenario: 10 segments of 1000 bytes in flight, the first
+ * lost; three duplicate ACKs start fast recovery.
+ */
+static void sim_enter_recovery(struct sim *s, u32 isn)
+{
+	sim_init(s, isn, 1000);
+	s->cc.cwnd = 10000;
+	sim_fill(s);
+	sim_dupack(s);
+	sim_dupack(s);
+	CHECK_EQ(sim_dupack(s), XTCP_CC_FAST_RETRANSMIT);
+	CHECK_EQ(s->cc.ssthresh, 5000);
+	CHECK_EQ(s->cc.cwnd, 8000);
+}
+
+UNIT_TEST(xtcp_cc_on_ack__partial_ack_retransmits_and_deflates)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		int d;
+
+		/* Segments 1 and 5 lost: 8 dupacks, then partial ACKs. */
+		sim_enter_recovery(&s, isns[i]);
+		for (d = 0; d < 5; d++)
+			sim_dupack(&s);
+		CHECK_EQ(s.cc.cwnd, 13000);
+		CHECK_EQ(sim_fill(&s), 3000);	/* new data, recover stays */
+		CHECK_EQ(s.cc.recover, isns[i] + 10000);
+
+		/* Retransmitted segment 1 fills the hole up to segment 5. */
+		CHECK_EQ(sim_ack(&s, 4000), XTCP_CC_PARTIAL_RETRANSMIT);
+		CHECK(s.cc.in_recovery);
+		CHECK_EQ(s.cc.cwnd, 13000 - 4000 + 1000);
+		CHECK_EQ(s.cc.ssthresh, 5000);
+		/* A second partial ACK: the timer is left alone. */
+		CHECK_EQ(sim_ack(&s, 2000),
+			 XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER);
+		CHECK_EQ(s.cc.cwnd, 10000 - 2000 + 1000);
+		/* Less than an MSS acknowledged: nothing added back. */
+		CHECK_EQ(sim_ack(&s, 500),
+			 XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER);
+		CHECK_EQ(s.cc.cwnd, 9000 - 500);
+		CHECK_EQ(s.cc.partial_acks, 3);
+		/* Dupacks between partial ACKs still inflate. */
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.cwnd, 9500);
+		CHECK(s.cc.in_recovery);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_ack__partial_ack_deflation_floors_at_one_mss)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_enter_recovery(&s, isns[i]);
+		s.cc.cwnd = 3000;	/* as if the caller lowered it */
+		CHECK_EQ(sim_ack(&s, 9000), XTCP_CC_PARTIAL_RETRANSMIT);
+		CHECK_EQ(s.cc.cwnd, 1000);
+		CHECK(s.cc.in_recovery);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_ack__full_ack_exits_recovery)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		int d;
+
+		/* Everything acknowledged: cwnd = min(ssthresh, MSS + MSS). */
+		sim_enter_recovery(&s, isns[i]);
+		for (d = 0; d < 7; d++)
+			sim_dupack(&s);
+		CHECK_EQ(sim_ack(&s, 10000), XTCP_CC_NONE);
+		CHECK(!s.cc.in_recovery);
+		CHECK_EQ(s.cc.cwnd, 2000);
+		CHECK_EQ(s.cc.ssthresh, 5000);
+		CHECK_EQ(s.cc.dupacks, 0);
+		/* Below ssthresh again: slow start. */
+		s.nxt += 1000;
+		CHECK_EQ(sim_ack(&s, 1000), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.cwnd, 3000);
+
+		/* New data in flight past recover: cwnd = ssthresh. */
+		sim_enter_recovery(&s, isns[i]);
+		for (d = 0; d < 7; d++)
+			sim_dupack(&s);
+		CHECK_EQ(sim_fill(&s), 5000);
+		CHECK_EQ(sim_ack(&s, 10000), XTCP_CC_NONE);
+		CHECK(!s.cc.in_recovery);
+		CHECK_EQ(s.cc.cwnd, 5000);
+		CHECK_EQ(s.cc.bytes_acked, 0);
+		/* Congestion avoidance from there. */
+		sim_round(&s, 1000);
+		CHECK_EQ(s.cc.cwnd, 6000);
+
+		/* Flight between: min(ssthresh, flight + MSS). */
+		sim_enter_recovery(&s, isns[i]);
+		for (d = 0; d < 7; d++)
+			sim_dupack(&s);
+		s.nxt += 2500;
+		CHECK_EQ(sim_ack(&s, 10000), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.cwnd, 3500);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_ack__full_ack_after_partial_acks)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_enter_recovery(&s, isns[i]);
+		CHECK_EQ(sim_ack(&s, 3000), XTCP_CC_PARTIAL_RETRANSMIT);
+		CHECK_EQ(sim_ack(&s, 3000),
+			 XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER);
+		CHECK_EQ(sim_ack(&s, 4000), XTCP_CC_NONE);
+		CHECK(!s.cc.in_recovery);
+		/* The next recovery counts its partial ACKs afresh. */
+		s.nxt += 10000;
+		sim_ack(&s, 1000);
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+		CHECK_EQ(sim_ack(&s, 1000), XTCP_CC_PARTIAL_RETRANSMIT);
+	}
+}
+
+/* ---- xtcp_cc_on_dupack ---- */
+
+UNIT_TEST(xtcp_cc_on_dupack__first_two_change_nothing)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_init(&s, isns[i], 1000);
+		s.cc.cwnd = 10000;
+		sim_fill(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.cwnd, 10000);
+		CHECK_EQ(s.cc.ssthresh, XTCP_CC_MAX_WINDOW);
+		CHECK_EQ(s.cc.dupacks, 2);
+		CHECK(!s.cc.in_recovery);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_dupack__third_starts_fast_retransmit)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_enter_recovery(&s, isns[i]);
+		CHECK(s.cc.in_recovery);
+		CHECK(s.cc.recover_valid);
+		CHECK_EQ(s.cc.recover, isns[i] + 10000);
+		CHECK_EQ(s.cc.partial_acks, 0);
+		CHECK_EQ(xtcp_cc_window(&s.cc), 5000 + 3 * 1000);
+
+		/* ssthresh never below two segments. */
+		sim_init(&s, isns[i], 1000);
+		s.nxt += 1500;
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+		CHECK_EQ(s.cc.ssthresh, 2000);
+		CHECK_EQ(s.cc.cwnd, 5000);
+
+		/* Half the flight, not half of cwnd (RFC 5681 eq. 4). */
+		sim_init(&s, isns[i], 1000);
+		s.cc.cwnd = 40000;
+		s.nxt += 12345;
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+		CHECK_EQ(s.cc.ssthresh, 6172);
+		CHECK_EQ(s.cc.cwnd, 9172);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_dupack__further_dupacks_inflate)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		int d;
+
+		sim_enter_recovery(&s, isns[i]);
+		for (d = 1; d <= 20; d++) {
+			CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+			CHECK_EQ(s.cc.cwnd, 8000 + d * 1000);
+			CHECK_EQ(s.cc.ssthresh, 5000);
+		}
+		/* Inflation is capped too. */
+		s.cc.cwnd = XTCP_CC_MAX_WINDOW - 10;
+		sim_dupack(&s);
+		CHECK_EQ(s.cc.cwnd, XTCP_CC_MAX_WINDOW);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_dupack__only_the_third_triggers)
+{
+	struct sim s;
+	int d;
+
+	/* Outside recovery (recover not passed), 4th and later: nothing. */
+	sim_init(&s, 0xfffffffeu, 1000);
+	s.cc.cwnd = 10000;
+	sim_fill(&s);
+	sim_timeout(&s);
+	for (d = 1; d <= 100; d++) {
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.cwnd, 1000);
+	}
+	s.cc.dupacks = 0xfffffffeu;
+	sim_dupack(&s);
+	sim_dupack(&s);
+	CHECK_EQ(s.cc.dupacks, 0xffffffffu);
+}
+
+UNIT_TEST(xtcp_cc_on_dupack__not_again_before_an_ack_passes_recover)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		/* Recovery ends exactly at recover; new data then goes. */
+		sim_enter_recovery(&s, isns[i]);
+		CHECK_EQ(sim_ack(&s, 10000), XTCP_CC_NONE);
+		CHECK(s.cc.recover_valid);
+		sim_fill(&s);
+		/* Its first segment lost: SEG.ACK - 1 is not above recover. */
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		CHECK(!s.cc.in_recovery);
+		CHECK_EQ(s.cc.ssthresh, 5000);
+		/* Once an ACK passes recover the check is gone. */
+		CHECK_EQ(sim_ack(&s, 1), XTCP_CC_NONE);
+		CHECK(!s.cc.recover_valid);
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+		CHECK_EQ(s.cc.recover, s.nxt);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_dupack__recover_never_goes_stale)
+{
+	size_t i;
+
+	/* 3 GB without a loss after a recovery: more than half the space. */
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		int k;
+
+		sim_enter_recovery(&s, isns[i]);
+		sim_ack(&s, 10000);
+		s.nxt += 1000;
+		sim_ack(&s, 1000);
+		for (k = 0; k < 3; k++) {
+			s.nxt += 1000000000u;
+			sim_ack(&s, 1000000000u);
+		}
+		CHECK(xtcp_seq_before(s.una, s.cc.recover));	/* wrapped */
+		s.nxt += 5000;
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+	}
+}
+
+/* ---- xtcp_cc_on_timeout ---- */
+
+UNIT_TEST(xtcp_cc_on_timeout__loss_window_and_half_the_flight)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_init(&s, isns[i], 1460);
+		s.cc.cwnd = 64 * 1460;
+		sim_fill(&s);
+		sim_timeout(&s);
+		CHECK_EQ(s.cc.cwnd, 1460);
+		CHECK_EQ(xtcp_cc_window(&s.cc), 1460);
+		CHECK_EQ(s.cc.ssthresh, 32 * 1460);
+		CHECK(s.cc.timed_out);
+		CHECK(s.cc.recover_valid);
+		CHECK_EQ(s.cc.recover, s.nxt);
+		/* Small flight: ssthresh floors at two segments. */
+		sim_init(&s, isns[i], 1460);
+		s.nxt += 1000;
+		sim_timeout(&s);
+		CHECK_EQ(s.cc.ssthresh, 2 * 1460);
+		CHECK_EQ(s.cc.cwnd, 1460);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_timeout__ends_fast_recovery)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+
+		sim_enter_recovery(&s, isns[i]);
+		sim_dupack(&s);
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_fill(&s), 1000);	/* SND.MAX = ISN + 11000 */
+		CHECK_EQ(sim_ack(&s, 2000), XTCP_CC_PARTIAL_RETRANSMIT);
+		sim_timeout(&s);
+		CHECK(!s.cc.in_recovery);
+		CHECK_EQ(s.cc.cwnd, 1000);
+		CHECK_EQ(s.cc.ssthresh, 4500);	/* flight 9000 / 2 */
+		CHECK_EQ(s.cc.recover, isns[i] + 11000);
+		CHECK_EQ(s.cc.partial_acks, 0);
+		CHECK_EQ(s.cc.dupacks, 0);
+		/* ACKs now open the window by slow start, not as partials. */
+		CHECK_EQ(sim_ack(&s, 1000), XTCP_CC_NONE);
+		CHECK_EQ(s.cc.cwnd, 2000);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_timeout__repeated_without_progress_keeps_ssthresh)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		int k;
+
+		sim_init(&s, isns[i], 1000);
+		s.cc.cwnd = 20000;
+		sim_fill(&s);
+		sim_timeout(&s);
+		CHECK_EQ(s.cc.ssthresh, 10000);
+		for (k = 0; k < 10; k++) {
+			sim_timeout(&s);
+			CHECK_EQ(s.cc.ssthresh, 10000);
+			CHECK_EQ(s.cc.cwnd, 1000);
+		}
+		/* Progress, then a new timeout: halved from the new flight. */
+		sim_ack(&s, 1000);
+		CHECK(!s.cc.timed_out);
+		sim_timeout(&s);
+		CHECK_EQ(s.cc.ssthresh, 9500);
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_timeout__dupacks_below_recover_do_not_trigger)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		int k;
+
+		/* 20 segments out, the timer fires, go-back-N resends them. */
+		sim_init(&s, isns[i], 1000);
+		s.cc.cwnd = 20000;
+		sim_fill(&s);
+		sim_timeout(&s);
+		CHECK_EQ(s.cc.recover, isns[i] + 20000);
+		/*
+		 * The receiver had most of them: each resent copy draws a
+		 * duplicate ACK, however many arrive, until the window passes
+		 * recover.  ACKs in between move SND.UNA below recover.
+		 */
+		for (k = 0; k < 9; k++) {
+			CHECK_EQ(sim_ack(&s, 1000), XTCP_CC_NONE);
+			CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+			CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+			CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+			CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+			CHECK_EQ(s.cc.ssthresh, 10000);
+			CHECK(!s.cc.in_recovery);
+		}
+		/* Exactly at recover: still no. */
+		CHECK_EQ(sim_ack(&s, 20000 - 9000), XTCP_CC_NONE);
+		CHECK_EQ(s.una, s.cc.recover);
+		s.nxt += 5000;
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_NONE);
+		/* Past it: a real loss is recognised again. */
+		sim_ack(&s, 1000);
+		sim_dupack(&s);
+		sim_dupack(&s);
+		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
+		CHECK_EQ(s.cc.ssthresh, 2000);		/* flight 4000 / 2 */
+	}
+}
+
+UNIT_TEST(xtcp_cc_on_timeout__recover_never_moves_back)
+{
+	struct sim s;
+
+	sim_init(&s, 0xffffff00u, 1000);
+	s.cc.cwnd = 10000;
+	sim_fill(&s);
+	sim_timeout(&s);
+	CHECK_EQ(s.cc.recover, 0xffffff00u + 10000);
+	/* A caller passing a rewound SND.NXT does not pull recover back. */
+	xtcp_cc_on_timeout(&s.cc, 0xffffff00u + 1000, 1000);
+	CHECK_EQ(s.cc.recover, 0xffffff00u + 10000);
+	xtcp_cc_on_timeout(&s.cc, 0xffffff00u + 12000, 12000);
+	CHECK_EQ(s.cc.recover, 0xffffff00u + 12000);
+}
+
+/* ---- xtcp_cc_window ---- */
+
+/* The state's invariants, whatever happened before. */
+static void check_invariants(const struct sim *s)
+{
+	const struct xtcp_cc *cc = &s->cc;
+
+	CHECK(cc->mss >= 1 && cc->mss <= XTCP_CC_MAX_MSS);
+	CHECK_EQ(xtcp_cc_window(cc), cc->cwnd);
+	CHECK(cc->cwnd >= cc->mss && cc->cwnd <= XTCP_CC_MAX_WINDOW);
+	CHECK(cc->ssthresh >= 2 * cc->mss);
+	CHECK(cc->ssthresh <= XTCP_CC_MAX_WINDOW);
+	CHECK(cc->bytes_acked <= cc->cwnd);
+	if (cc->in_recovery) {
+		CHECK(cc->recover_valid);
+		CHECK(!cc->timed_out);
+		CHECK(xtcp_seq_before(s->una, cc->recover));
+	} else {
+		CHECK_EQ(cc->partial_acks, 0);
+	}
+	if (cc->recover_valid) {
+		CHECK(!xtcp_seq_after(s->una, cc->recover));
+		CHECK(!xtcp_seq_after(cc->recover, s->nxt));
+	}
+}
+
+static void random_events(u32 isn, int events)
+{
+	static const u32 msses[] = { 1, 536, 1000, 1460, 8960, 65535 };
+	struct sim s;
+	int e, fast = 0, partial = 0, full = 0, timeouts = 0;
+
+	sim_init(&s, isn, msses[rnd() % ARRAY_SIZE(msses)]);
+	for (e = 0; e < events; e++) {
+		struct xtcp_cc old = s.cc;
+		u32 flight = sim_flight(&s), n;
+		enum xtcp_cc_action a;
+		u32 kind = rnd() % 100;
+
+		if (kind < 30) {
+			/* The application sends up to what cwnd allows. */
+			n = xtcp_cc_window(&s.cc) > flight ?
+			    xtcp_cc_window(&s.cc) - flight : 0;
+			if (n && rnd() % 4 == 0)
+				n = 1 + rnd32() % n;
+			s.nxt += n;
+		} else if (kind < 65) {
+			if (!flight)
+				continue;
+			n = rnd() % 3 ? 1 + rnd32() % flight : flight;
+			a = sim_ack(&s, n);
+			CHECK(a == XTCP_CC_NONE || a == XTCP_CC_PARTIAL_RETRANSMIT ||
+			      a == XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER);
+			CHECK_EQ(s.cc.dupacks, 0);
+			CHECK(!s.cc.timed_out);
+			if (!old.in_recovery) {
+				CHECK_EQ(a, XTCP_CC_NONE);
+				CHECK(!s.cc.in_recovery);
+				CHECK(s.cc.cwnd <= old.cwnd + old.mss);
+				CHECK(s.cc.cwnd >= old.cwnd);
+			} else if (xtcp_seq_before(s.una, old.recover)) {
+				CHECK(a != XTCP_CC_NONE);
+				CHECK(s.cc.in_recovery);
+				partial++;
+			} else {
+				CHECK_EQ(a, XTCP_CC_NONE);
+				CHECK(!s.cc.in_recovery);
+				CHECK(s.cc.cwnd <= s.cc.ssthresh);
+				full++;
+			}
+		} else if (kind < 95) {
+			if (!flight)
+				continue;
+			a = sim_dupack(&s);
+			if (a == XTCP_CC_FAST_RETRANSMIT) {
+				fast++;
+				CHECK(!old.in_recovery);
+				CHECK_EQ(old.dupacks, XTCP_CC_DUPTHRESH - 1);
+				CHECK(!old.recover_valid ||
+				      xtcp_seq_after(s.una, old.recover));
+				CHECK(s.cc.in_recovery);
+				CHECK_EQ(s.cc.recover, s.nxt);
+				CHECK_EQ(s.cc.ssthresh,
+					 flight / 2 > 2 * s.cc.mss ?
+					 (flight / 2 < XTCP_CC_MAX_WINDOW ?
+					  flight / 2 : XTCP_CC_MAX_WINDOW) :
+					 2 * s.cc.mss);
+			} else {
+				CHECK_EQ(a, XTCP_CC_NONE);
+				CHECK_EQ(s.cc.ssthresh, old.ssthresh);
+				CHECK_EQ(s.cc.in_recovery, old.in_recovery);
+				if (old.in_recovery)
+					CHECK(s.cc.cwnd >= old.cwnd);
+				else
+					CHECK_EQ(s.cc.cwnd, old.cwnd);
+			}
+		} else if (kind < 99) {
+			if (!flight)
+				continue;
+			sim_timeout(&s);
+			timeouts++;
+			CHECK_EQ(s.cc.cwnd, s.cc.mss);
+			CHECK(!s.cc.in_recovery);
+			CHECK(s.cc.timed_out);
+			if (old.timed_out)
+				CHECK_EQ(s.cc.ssthresh, old.ssthresh);
+		} else {
+			xtcp_cc_set_mss(&s.cc, msses[rnd() % ARRAY_SIZE(msses)]);
+		}
+		check_invariants(&s);
+	}
+	/* The mix reached every branch. */
+	CHECK(fast > 0);
+	CHECK(partial > 0);
+	CHECK(full > 0);
+	CHECK(timeouts > 0);
+}
+
+UNIT_TEST(xtcp_cc_window__invariants_under_random_events)
+{
+	size_t i;
+	int run;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++)
+		random_events(isns[i], 20000);
+	for (run = 0; run < 20; run++)
+		random_events(rnd32(), 20000);
+}
