@@ -8,8 +8,17 @@
 #define _XTCP_COMPAT_H
 
 /*
- * Nothing differs yet in what xtcp calls: the socket, protocol, pernet and
- * seq_file APIs it uses are the same in 6.1 and 6.12.
+ * proto_ops.accept: 6.10 folded (flags, kern) into struct proto_accept_arg.
+ * Kbuild defines XTCP_HAVE_ACCEPT_ARG when the kernel's net.h has it.
  */
+#ifdef XTCP_HAVE_ACCEPT_ARG
+#define XTCP_ACCEPT_ARGS \
+	struct socket *sock, struct socket *newsock, struct proto_accept_arg *arg
+#define XTCP_ACCEPT_FLAGS	(arg->flags)
+#else
+#define XTCP_ACCEPT_ARGS \
+	struct socket *sock, struct socket *newsock, int flags, bool kern
+#define XTCP_ACCEPT_FLAGS	(flags)
+#endif
 
 #endif /* _XTCP_COMPAT_H */

@@ -19,8 +19,11 @@
 static int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
+	const struct iphdr *iph;
+	struct xtcp_skb_cb *cb;
 	struct xtcp_seg seg;
 	unsigned int hlen;
+	struct sock *sk;
 	int err;
 
 	xtcp_inc_stat(net, XTCP_MIB_IN_SEGS);
@@ -43,9 +46,41 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto discard;
 	}
 
-	/* No connection can exist yet: every valid segment finds no socket. */
-	xtcp_inc_stat(net, XTCP_MIB_NO_SOCKET);
-	goto discard;
+	iph = ip_hdr(skb);
+	__skb_pull(skb, seg.hlen);
+	skb_reset_transport_header(skb);	/* now at the payload */
+	cb = XTCP_SKB_CB(skb);
+	cb->seq = seg.seq;
+	cb->end_seq = seg.seq + skb->len + !!(seg.flags & XTCP_SYN) +
+		      !!(seg.flags & XTCP_FIN);
+	cb->ack = seg.ack;
+	cb->flags = seg.flags;
+	cb->window = seg.window;
+	cb->mss = seg.mss;
+	cb->wscale = seg.wscale;
+	cb->has_wscale = seg.has_wscale;
+	cb->sport = seg.sport;
+	cb->dport = seg.dport;
+	cb->retransmitted = false;
+
+	sk = xtcp_lookup(net, iph->saddr, htons(seg.sport), iph->daddr,
+			 htons(seg.dport));
+	if (!sk) {
+		xtcp_inc_stat(net, XTCP_MIB_NO_SOCKET);
+		xtcp_send_rst_reply(net, skb);
+		goto discard;
+	}
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_rcv_state_process(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+				  READ_ONCE(sk->sk_sndbuf))) {
+		xtcp_inc_stat(net, XTCP_MIB_BACKLOG_DROPS);
+		kfree_skb(skb);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return 0;
 
 hdr_err:
 	xtcp_inc_stat(net, XTCP_MIB_IN_HDR_ERRS);

@@ -8,9 +8,14 @@
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <net/ip.h>
+
 #include "xtcp.h"
 
 unsigned int xtcp_net_id __read_mostly;
+static u32 xtcp_hash_seed __read_mostly;
 
 /**
  * xtcp_sock_link() - add a new socket to its namespace's list
@@ -51,6 +56,11 @@ static int __net_init xtcp_net_init(struct net *net)
 
 	spin_lock_init(&xn->lock);
 	INIT_HLIST_HEAD(&xn->socks);
+	spin_lock_init(&xn->hash_lock);
+	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&xn->bhash[i]);
+	for (i = 0; i < XTCP_EHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&xn->ehash[i]);
 	for (i = 0; i < XTCP_MIB_MAX; i++)
 		atomic_long_set(&xn->mib[i], 0);
 	return xtcp_proc_init_net(net);
@@ -85,6 +95,7 @@ static struct pernet_operations xtcp_net_ops = {
  */
 int xtcp_netns_init(void)
 {
+	xtcp_hash_seed = get_random_u32();
 	return register_pernet_subsys(&xtcp_net_ops);
 }
 
@@ -94,4 +105,275 @@ int xtcp_netns_init(void)
 void xtcp_netns_exit(void)
 {
 	unregister_pernet_subsys(&xtcp_net_ops);
+}
+
+static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
+			    __be16 rport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+			    (__force u32)lport << 16 | (__force u32)rport,
+			    xtcp_hash_seed) & (XTCP_EHASH_SIZE - 1);
+}
+
+static struct hlist_head *bhash_head(struct xtcp_net *xn, u16 port)
+{
+	return &xn->bhash[port & (XTCP_BHASH_SIZE - 1)];
+}
+
+/* Two bindings of one port clash unless both allow reuse and the old one
+ * is not listening (as TCP's SO_REUSEADDR), or their addresses differ.
+ */
+static bool bind_conflict(const struct sock *sk, __be32 addr,
+			  const struct sock *sk2)
+{
+	__be32 addr2 = inet_sk(sk2)->inet_rcv_saddr;
+
+	if (sk == sk2)
+		return false;
+	if (addr && addr2 && addr != addr2)
+		return false;
+	if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
+	    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
+		return false;
+	if (sk->sk_reuse && sk2->sk_reuse && sk2->sk_state != XTCP_LISTEN)
+		return false;
+	return true;
+}
+
+static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
+			  u16 port)
+{
+	struct xtcp_sock *xs;
+
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
+		struct sock *sk2 = (struct sock *)xs;
+
+		if (inet_sk(sk2)->inet_num == port &&
+		    bind_conflict(sk, addr, sk2))
+			return true;
+	}
+	return false;
+}
+
+static bool port_unused(struct xtcp_net *xn, u16 port)
+{
+	struct xtcp_sock *xs;
+
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
+		if (inet_sk((struct sock *)xs)->inet_num == port)
+			return false;
+	return true;
+}
+
+static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
+		     u16 port)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	inet->inet_rcv_saddr = addr;
+	inet->inet_saddr = addr;
+	inet->inet_num = port;
+	inet->inet_sport = htons(port);
+	hlist_add_head(&xtcp_sk(sk)->xs_bind_node, bhash_head(xn, port));
+}
+
+/**
+ * xtcp_bind_port() - bind a socket to a local address and port
+ * @sk: an unbound socket, locked by the caller
+ * @addr: local address (INADDR_ANY for all)
+ * @port: local port, host order; 0 picks a free one at random from
+ *	net.ipv4.ip_local_port_range (RFC 6056)
+ *
+ * An ephemeral port is one no socket of the namespace has bound, so a
+ * connection made from it cannot collide with another's four-tuple.
+ *
+ * Return: 0, -EADDRINUSE, or -EADDRNOTAVAIL when no ephemeral port is free.
+ */
+int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int low, high, err = 0;
+	u32 range, offset, i;
+
+	spin_lock_bh(&xn->hash_lock);
+	if (port) {
+		if (port_conflict(xn, sk, addr, port))
+			err = -EADDRINUSE;
+		else
+			bind_add(xn, sk, addr, port);
+		goto out;
+	}
+	inet_get_local_port_range(sock_net(sk), &low, &high);
+	range = high - low + 1;
+	offset = get_random_u32_below(range);
+	err = -EADDRNOTAVAIL;
+	for (i = 0; i < range; i++) {
+		u16 p = low + (offset + i) % range;
+
+		if (inet_is_local_reserved_port(sock_net(sk), p))
+			continue;
+		if (port_unused(xn, p)) {
+			bind_add(xn, sk, addr, p);
+			err = 0;
+			break;
+		}
+	}
+out:
+	spin_unlock_bh(&xn->hash_lock);
+	return err;
+}
+
+/**
+ * xtcp_bind_child() - give a new connection its listener's port
+ * @child: the new socket, not yet visible
+ * @laddr: the local address the connection uses
+ * @lport: the listener's port
+ *
+ * Context: softirq or process; takes hash_lock.
+ */
+void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(child));
+
+	spin_lock_bh(&xn->hash_lock);
+	bind_add(xn, child, laddr, ntohs(lport));
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/**
+ * xtcp_unbind() - release a socket's local port
+ * @sk: the socket; nothing happens if it is not bound
+ */
+void xtcp_unbind(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+
+	spin_lock_bh(&xn->hash_lock);
+	if (!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node)) {
+		hlist_del_init(&xtcp_sk(sk)->xs_bind_node);
+		inet_sk(sk)->inet_num = 0;
+	}
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/**
+ * xtcp_tuple_in_use() - does a connection with this four-tuple exist
+ * @net: namespace
+ * @laddr: local address
+ * @lport: local port
+ * @raddr: remote address
+ * @rport: remote port
+ *
+ * Return: true if a socket in the connection table has the four-tuple.
+ */
+bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
+		       __be32 raddr, __be16 rport)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct xtcp_sock *xs;
+	bool found = false;
+
+	spin_lock_bh(&xn->hash_lock);
+	hlist_for_each_entry(xs, &xn->ehash[ehashfn(laddr, lport, raddr, rport)],
+			     xs_ehash_node) {
+		struct inet_sock *inet = inet_sk((struct sock *)xs);
+
+		if (inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
+		    inet->inet_daddr == raddr && inet->inet_dport == rport) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&xn->hash_lock);
+	return found;
+}
+
+/**
+ * xtcp_ehash_add() - make a socket with a peer findable by its four-tuple
+ * @sk: the socket; its inet addresses and ports are set
+ */
+void xtcp_ehash_add(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct inet_sock *inet = inet_sk(sk);
+	unsigned int h = ehashfn(inet->inet_rcv_saddr, inet->inet_sport,
+				 inet->inet_daddr, inet->inet_dport);
+
+	sock_hold(sk);	/* the table's reference */
+	spin_lock_bh(&xn->hash_lock);
+	hlist_add_head(&xtcp_sk(sk)->xs_ehash_node, &xn->ehash[h]);
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/**
+ * xtcp_ehash_del() - remove a socket from the connection table
+ * @sk: the socket; nothing happens if it is not there
+ *
+ * Drops the table's reference; the caller holds another.
+ */
+void xtcp_ehash_del(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	bool hashed;
+
+	spin_lock_bh(&xn->hash_lock);
+	hashed = !hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node);
+	if (hashed)
+		hlist_del_init(&xtcp_sk(sk)->xs_ehash_node);
+	spin_unlock_bh(&xn->hash_lock);
+	if (hashed)
+		__sock_put(sk);
+}
+
+/**
+ * xtcp_lookup() - find the socket a received segment belongs to
+ * @net: namespace the segment arrived in
+ * @saddr: the segment's source address (the remote end)
+ * @sport: its source port
+ * @daddr: its destination address (the local end)
+ * @dport: its destination port
+ *
+ * A connection with the exact four-tuple wins; otherwise a listener on
+ * the port, bound to @daddr in preference to the wildcard.
+ *
+ * Context: softirq; takes hash_lock.
+ * Return: the socket with a reference held, or NULL.
+ */
+struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
+			 __be32 daddr, __be16 dport)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct sock *found = NULL;
+	struct xtcp_sock *xs;
+	u16 port = ntohs(dport);
+
+	spin_lock_bh(&xn->hash_lock);
+	hlist_for_each_entry(xs, &xn->ehash[ehashfn(daddr, dport, saddr, sport)],
+			     xs_ehash_node) {
+		struct inet_sock *inet = inet_sk((struct sock *)xs);
+
+		if (inet->inet_rcv_saddr == daddr && inet->inet_sport == dport &&
+		    inet->inet_daddr == saddr && inet->inet_dport == sport) {
+			found = (struct sock *)xs;
+			goto hold;
+		}
+	}
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
+		struct sock *sk = (struct sock *)xs;
+		__be32 addr = inet_sk(sk)->inet_rcv_saddr;
+
+		if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port)
+			continue;
+		if (addr == daddr) {
+			found = sk;
+			break;
+		}
+		if (!addr && !found)
+			found = sk;
+	}
+hold:
+	if (found)
+		sock_hold(found);
+	spin_unlock_bh(&xn->hash_lock);
+	return found;
 }

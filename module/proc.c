@@ -33,6 +33,17 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_IN_CSUM_ERRS]		= "InCsumErrors",
 	[XTCP_MIB_NO_SOCKET]		= "NoSocket",
 	[XTCP_MIB_CURR_SOCKS]		= "CurrSockets",
+	[XTCP_MIB_OUT_SEGS]		= "OutSegs",
+	[XTCP_MIB_RETRANS_SEGS]		= "RetransSegs",
+	[XTCP_MIB_OUT_RSTS]		= "OutRsts",
+	[XTCP_MIB_IN_RSTS]		= "InRsts",
+	[XTCP_MIB_ACTIVE_OPENS]		= "ActiveOpens",
+	[XTCP_MIB_PASSIVE_OPENS]	= "PassiveOpens",
+	[XTCP_MIB_SYN_QUEUE_DROPS]	= "SynQueueDrops",
+	[XTCP_MIB_ACCEPT_QUEUE_DROPS]	= "AcceptQueueDrops",
+	[XTCP_MIB_OUT_OF_WINDOW]	= "OutOfWindow",
+	[XTCP_MIB_BACKLOG_DROPS]	= "BacklogDrops",
+	[XTCP_MIB_TIMEOUTS]		= "Timeouts",
 };
 
 struct xtcp_seq_state {

@@ -17,6 +17,8 @@
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
+#include <linux/in_route.h>
+#include <linux/ip.h>
 #include <net/inet_connection_sock.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -29,22 +31,171 @@
 extern int xtcp_family;
 extern int xtcp_ipproto;
 
+/* Per-segment control block, in skb->cb while xtcp owns the skb. */
+struct xtcp_skb_cb {
+	u32 seq;		/* first sequence number */
+	u32 end_seq;		/* seq + payload + SYN + FIN */
+	u32 ack;
+	u8 flags;		/* XTCP_SYN, ... */
+	u8 wscale;
+	bool has_wscale;
+	bool retransmitted;	/* sent more than once: no RTT sample (Karn) */
+	u16 window;
+	u16 mss;
+	u16 sport;		/* received segments: ports, host order */
+	u16 dport;
+	unsigned long sent;	/* jiffies of the last transmission */
+};
+
+#define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/**
+ * struct xtcp_request - a connection in SYN_RCVD, before it has a socket
+ * @node: link in the listener's SYN queue
+ * @listener: the listening socket; the request holds a reference on it
+ * @timer: SYN+ACK retransmission timer
+ * @laddr: local address
+ * @raddr: remote address
+ * @lport: local port
+ * @rport: remote port
+ * @iss: our initial sequence number
+ * @irs: the peer's initial sequence number
+ * @mss: the peer's MSS option (0: none)
+ * @advmss: the MSS we announce
+ * @snd_wnd: the peer's window from the SYN
+ * @retries: SYN+ACKs sent beyond the first
+ * @dead: set (under the listener lock) when the listener lets go of it
+ * @born: jiffies at creation
+ *
+ * Lives on the listener's SYN queue, protected by the listener's socket
+ * lock; its timer takes that lock too.
+ */
+struct xtcp_request {
+	struct list_head node;
+	struct sock *listener;
+	struct timer_list timer;
+	__be32 laddr;
+	__be32 raddr;
+	__be16 lport;
+	__be16 rport;
+	u32 iss;
+	u32 irs;
+	u16 mss;
+	u16 advmss;
+	u16 snd_wnd;
+	u8 snd_wscale;
+	bool has_wscale;
+	u8 retries;
+	bool dead;
+	unsigned long born;
+};
+
 /**
  * struct xtcp_sock - an xtcp socket
  * @xs_icsk: the inet connection socket this one extends; must come first
  * @xs_node: link in the namespace's socket list (struct xtcp_net.socks)
+ * @xs_bind_node: link in the namespace's bind table, while bound
+ * @xs_ehash_node: link in the namespace's connection table, while it has
+ *	a peer (SYN_SENT onwards)
  * @xs_state_since: jiffies when sk_state last changed
+ * @snd_una: oldest unacknowledged sequence number
+ * @snd_nxt: next sequence number to send
+ * @write_seq: sequence number after the last byte queued by the owner
+ * @snd_wnd: the peer's window, bytes (scaled)
+ * @snd_wl1: sequence number of the segment that last updated @snd_wnd
+ * @snd_wl2: acknowledgment number of that segment
+ * @iss: our initial sequence number
+ * @rcv_nxt: next sequence number expected
+ * @rcv_wup: @rcv_nxt when the window was last advertised
+ * @rcv_wnd: the window last advertised, bytes
+ * @copied_seq: next sequence number the application reads
+ * @mss: largest payload we send in one segment
+ * @rcv_wscale: our window-scale shift (advertised in our SYN)
+ * @snd_wscale: the peer's window-scale shift
+ * @retransmits: consecutive timeouts of the segment at @snd_una
+ * @dupacks: duplicate ACKs in a row
+ * @srtt_us: smoothed RTT (RFC 6298), 0 until the first sample
+ * @rttvar_us: RTT variation
+ * @rto: retransmission timeout, jiffies
+ * @cwnd: congestion window, bytes
+ * @ssthresh: slow-start threshold, bytes
+ * @recover: NewReno's recovery point (RFC 6582)
+ * @in_recovery: in fast recovery
+ * @send_head: first skb of the write queue not yet sent (NULL: none)
+ * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
+ * @rtx_timer: retransmission (and SYN, and zero-window probe) timer
+ * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
+ * @syn_qlen: listener: requests on @syn_queue
+ * @accept_queue: listener: established children not yet accepted
+ * @accept_qlen: listener: children on @accept_queue
+ * @accept_node: child: link in its listener's @accept_queue
+ *
+ * Everything below @xs_state_since is protected by the socket lock: the
+ * owner's lock_sock() in process context, bh_lock_sock() in softirq and
+ * timers (which defer when the owner holds the socket).
  */
 struct xtcp_sock {
 	struct inet_connection_sock xs_icsk;
 	struct hlist_node xs_node;
+	struct hlist_node xs_bind_node;
+	struct hlist_node xs_ehash_node;
 	unsigned long xs_state_since;
+
+	u32 snd_una;
+	u32 snd_nxt;
+	u32 write_seq;
+	u32 snd_wnd;
+	u32 snd_wl1;
+	u32 snd_wl2;
+	u32 iss;
+	u32 rcv_nxt;
+	u32 rcv_wup;
+	u32 rcv_wnd;
+	u32 copied_seq;
+	u16 mss;
+	u8 rcv_wscale;
+	u8 snd_wscale;
+	u8 retransmits;
+	u8 dupacks;
+	u32 srtt_us;
+	u32 rttvar_us;
+	unsigned long rto;
+	u32 cwnd;
+	u32 ssthresh;
+	u32 recover;
+	bool in_recovery;
+	struct sk_buff *send_head;
+	struct sk_buff_head ooo_queue;
+	struct timer_list rtx_timer;
+
+	struct list_head syn_queue;
+	unsigned int syn_qlen;
+	struct list_head accept_queue;
+	unsigned int accept_qlen;
+	struct list_head accept_node;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
 }
+
+/* Route lookup TOS of a socket (RT_CONN_FLAGS() left the kernel in 6.x). */
+static inline u8 xtcp_rt_tos(const struct sock *sk)
+{
+	return RT_TOS(READ_ONCE(inet_sk(sk)->tos));
+}
+
+/* Defaults; sysctls come with the observability work. */
+#define XTCP_SYN_RETRIES	6	/* SYNs after the first before ETIMEDOUT */
+#define XTCP_SYNACK_RETRIES	5
+#define XTCP_RETRIES2		15	/* data retransmissions before giving up */
+#define XTCP_RTO_INIT		(1 * HZ)
+#define XTCP_RTO_MIN		(HZ / 5)
+#define XTCP_RTO_MAX		(120 * HZ)
+#define XTCP_SYN_QUEUE_MAX	256	/* requests per listener */
+#define XTCP_DEFAULT_MSS	536
+#define XTCP_RCV_WSCALE		7
 
 /*
  * Counters, per namespace.  Names live in proc.c's table, in this order.
@@ -57,6 +208,17 @@ enum xtcp_mib {
 	XTCP_MIB_IN_CSUM_ERRS,		/* bad checksum */
 	XTCP_MIB_NO_SOCKET,		/* valid, but no socket to take it */
 	XTCP_MIB_CURR_SOCKS,		/* sockets alive now (gauge) */
+	XTCP_MIB_OUT_SEGS,		/* segments sent */
+	XTCP_MIB_RETRANS_SEGS,		/* segments sent again */
+	XTCP_MIB_OUT_RSTS,		/* resets sent */
+	XTCP_MIB_IN_RSTS,		/* acceptable resets received */
+	XTCP_MIB_ACTIVE_OPENS,		/* connect() sent a SYN */
+	XTCP_MIB_PASSIVE_OPENS,		/* a listener made a child */
+	XTCP_MIB_SYN_QUEUE_DROPS,	/* SYNs dropped: SYN queue full */
+	XTCP_MIB_ACCEPT_QUEUE_DROPS,	/* final ACKs dropped: accept queue full */
+	XTCP_MIB_OUT_OF_WINDOW,		/* segments outside the receive window */
+	XTCP_MIB_BACKLOG_DROPS,		/* socket backlog full */
+	XTCP_MIB_TIMEOUTS,		/* connections ended by retransmission timeout */
 	XTCP_MIB_MAX
 };
 
@@ -66,11 +228,21 @@ enum xtcp_mib {
  *	(softirq) will walk the list
  * @socks: every xtcp socket of this namespace, newest first
  * @mib: counters, see enum xtcp_mib
+ * @hash_lock: protects @bhash and @ehash; the receive path (softirq) looks
+ *	sockets up under it and takes a reference before letting go
+ * @bhash: bound sockets by local port (listeners and connections)
+ * @ehash: sockets with a peer, by their four-tuple
  */
+#define XTCP_BHASH_SIZE	256
+#define XTCP_EHASH_SIZE	1024
+
 struct xtcp_net {
 	spinlock_t lock;		/* protects socks */
 	struct hlist_head socks;
 	atomic_long_t mib[XTCP_MIB_MAX];
+	spinlock_t hash_lock;		/* protects bhash and ehash, BH off */
+	struct hlist_head bhash[XTCP_BHASH_SIZE];
+	struct hlist_head ehash[XTCP_EHASH_SIZE];
 };
 
 extern unsigned int xtcp_net_id;
@@ -85,13 +257,59 @@ static inline void xtcp_inc_stat(const struct net *net, enum xtcp_mib field)
 	atomic_long_inc(&xtcp_pernet(net)->mib[field]);
 }
 
-void xtcp_set_state(struct sock *sk, int state);
+#define XTCP_INC_STATS(net, field)	xtcp_inc_stat(net, field)
 
-/* netns.c */
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_init_new_sock(struct sock *sk);
+
+/* netns.c: socket list and lookup tables */
 int xtcp_netns_init(void);
 void xtcp_netns_exit(void);
 void xtcp_sock_link(struct sock *sk);
 void xtcp_sock_unlink(struct sock *sk);
+int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
+void xtcp_unbind(struct sock *sk);
+void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
+void xtcp_ehash_add(struct sock *sk);
+void xtcp_ehash_del(struct sock *sk);
+struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
+			 __be32 daddr, __be16 dport);
+bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
+		       __be32 raddr, __be16 rport);
+
+/* proto.c: socket operations */
+extern struct proto xtcp_prot;
+extern const struct proto_ops xtcp_stream_ops;
+void xtcp_done(struct sock *sk, int err);
+void xtcp_init_sock_state(struct sock *sk);
+
+/* input.c */
+int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void xtcp_cc_init(struct sock *sk);
+void xtcp_cc_timeout(struct sock *sk);
+
+/* output.c */
+int xtcp_send_syn(struct sock *sk);
+void xtcp_send_ack(struct sock *sk);
+void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
+void xtcp_send_reset(struct sock *sk);
+int xtcp_send_synack(struct net *net, struct xtcp_request *req);
+void xtcp_push(struct sock *sk);
+void xtcp_send_fin(struct sock *sk);
+u32 xtcp_window_space(const struct sock *sk);
+int xtcp_retransmit_head(struct sock *sk);
+u16 xtcp_select_window(struct sock *sk);
+u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+
+/* timer.c */
+void xtcp_init_timers(struct sock *sk);
+void xtcp_arm_rtx(struct sock *sk);
+void xtcp_clear_timers(struct sock *sk);
+
+/* minisocks.c: requests */
+int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
+struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
+void xtcp_listener_flush(struct sock *listener);
 
 /* ipv4.c */
 int xtcp_ipv4_init(void);

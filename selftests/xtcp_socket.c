@@ -425,7 +425,7 @@ static int receive_counters(void *arg)
 {
 	u8 b[256];
 	size_t len;
-	long in0, hdr0, csum0, nosk0;
+	long in0, hdr0, csum0, nosk0, rst0;
 
 	if (lo_up())
 		return 90;
@@ -433,13 +433,20 @@ static int receive_counters(void *arg)
 	hdr0 = xtcp_counter("InHdrErrors");
 	csum0 = xtcp_counter("InCsumErrors");
 	nosk0 = xtcp_counter("NoSocket");
+	rst0 = xtcp_counter("OutRsts");
 
-	/* A valid segment: nobody listens, so it counts as NoSocket. */
+	/*
+	 * A valid segment: nobody listens, so it counts as NoSocket and is
+	 * answered with one RST, which comes back over lo, finds no socket
+	 * either and is not answered.
+	 */
 	len = make_segment(b, sizeof(b), XTCP_ACK, 100);
 	if (send_raw(b, len))
 		return 91;
-	if (wait_stat("NoSocket", nosk0 + 1) != nosk0 + 1)
+	if (wait_stat("NoSocket", nosk0 + 2) != nosk0 + 2)
 		return 1;
+	if (xtcp_counter("OutRsts") != rst0 + 1)
+		return 6;
 
 	/* One bit of payload flipped: checksum error. */
 	b[len - 1] ^= 1;
@@ -473,9 +480,9 @@ static int receive_counters(void *arg)
 	if (wait_stat("InHdrErrors", hdr0 + 5) != hdr0 + 5)
 		return 3;
 
-	if (wait_stat("InSegs", in0 + 7) != in0 + 7)
+	if (wait_stat("InSegs", in0 + 8) != in0 + 8)
 		return 4;
-	if (xtcp_counter("NoSocket") != nosk0 + 1 ||
+	if (xtcp_counter("NoSocket") != nosk0 + 2 ||
 	    xtcp_counter("InCsumErrors") != csum0 + 1)
 		return 5;
 	return 0;

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the state machine on receive (RFC 9293 section 3.10.7), with
+ * cumulative ACKs, RTT estimation (RFC 6298), NewReno congestion control
+ * (RFC 5681, RFC 6582) and an out-of-order queue.
+ *
+ * xtcp_rcv_state_process() runs with the socket locked: from softirq
+ * under bh_lock_sock() when the owner does not hold the socket, else from
+ * release_sock() through the backlog.  It consumes the skb.
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/skbuff.h>
+#include <net/ip.h>
+
+#include "xtcp.h"
+
+#define XTCPF(s)	(1 << (s))
+
+/**
+ * xtcp_cc_init() - congestion state of a connection that just opened
+ * @sk: the socket
+ *
+ * Initial window per RFC 5681 3.1 (2 to 4 segments by MSS).
+ */
+void xtcp_cc_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xs->mss;
+
+	xs->cwnd = min_t(u32, 4 * mss, max_t(u32, 2 * mss, 4380));
+	xs->ssthresh = U32_MAX;
+	xs->in_recovery = false;
+	xs->dupacks = 0;
+	xs->recover = xs->snd_una;
+}
+
+static u32 flight_size(const struct xtcp_sock *xs)
+{
+	return xs->snd_nxt - xs->snd_una;
+}
+
+/**
+ * xtcp_cc_timeout() - the retransmission timer fired with data in flight
+ * @sk: the socket, locked
+ *
+ * RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * MSS), cwnd = 1 MSS.
+ */
+void xtcp_cc_timeout(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ssthresh = max_t(u32, flight_size(xs) / 2, 2 * xs->mss);
+	xs->cwnd = xs->mss;
+	xs->in_recovery = false;
+	xs->dupacks = 0;
+	xs->recover = xs->snd_nxt;	/* RFC 6582 4.2 */
+}
+
+static void cc_on_ack(struct sock *sk, u32 acked)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->in_recovery) {
+		if (!xtcp_seq_before(xs->snd_una, xs->recover)) {
+			/* full ACK: leave fast recovery (RFC 6582 3.2 (3)) */
+			xs->cwnd = min(xs->ssthresh,
+				       max_t(u32, flight_size(xs), xs->mss) + xs->mss);
+			xs->in_recovery = false;
+		} else {
+			/* partial ACK: resend the next hole, deflate */
+			xtcp_retransmit_head(sk);
+			xs->cwnd -= min(xs->cwnd, acked);
+			xs->cwnd += xs->mss;
+			xs->cwnd = max_t(u32, xs->cwnd, xs->mss);
+		}
+		return;
+	}
+	if (xs->cwnd < xs->ssthresh)
+		xs->cwnd += min_t(u32, acked, 2 * xs->mss);	/* RFC 3465 L=2 */
+	else
+		xs->cwnd += max_t(u32, (u64)xs->mss * xs->mss / xs->cwnd, 1);
+	xs->cwnd = min_t(u32, xs->cwnd, 1U << 30);
+}
+
+static void cc_on_dupack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->in_recovery) {
+		xs->cwnd += xs->mss;	/* inflation */
+		return;
+	}
+	if (++xs->dupacks < 3)
+		return;
+	/* RFC 6582 3.2 (2): no new recovery for losses of the old window */
+	if (!xtcp_seq_after(xs->snd_una, xs->recover) &&
+	    xs->recover != xs->snd_una)
+		return;
+	xs->ssthresh = max_t(u32, flight_size(xs) / 2, 2 * xs->mss);
+	xs->recover = xs->snd_nxt;
+	xs->in_recovery = true;
+	xtcp_retransmit_head(sk);
+	xs->cwnd = xs->ssthresh + 3 * xs->mss;
+}
+
+/* RFC 6298 2.2/2.3, in microseconds; RTO clamped to [200 ms, 120 s]. */
+static void rtt_sample(struct sock *sk, u32 rtt_us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 rto_us;
+
+	if (!xs->srtt_us) {
+		xs->srtt_us = rtt_us ? : 1;
+		xs->rttvar_us = rtt_us / 2;
+	} else {
+		u32 delta = rtt_us > xs->srtt_us ? rtt_us - xs->srtt_us :
+						   xs->srtt_us - rtt_us;
+
+		xs->rttvar_us = xs->rttvar_us - xs->rttvar_us / 4 + delta / 4;
+		xs->srtt_us = xs->srtt_us - xs->srtt_us / 8 + rtt_us / 8;
+	}
+	rto_us = xs->srtt_us + max_t(u32, jiffies_to_usecs(1), 4 * xs->rttvar_us);
+	xs->rto = clamp_t(unsigned long, usecs_to_jiffies(rto_us), XTCP_RTO_MIN,
+			  XTCP_RTO_MAX);
+}
+
+/* Free what @ack acknowledges; returns bytes newly acknowledged. */
+static u32 clean_rtx_queue(struct sock *sk, u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+	u32 acked = ack - xs->snd_una;
+	long rtt = -1;
+
+	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (xtcp_seq_after(cb->end_seq, ack))
+			break;
+		/* Karn: only segments sent once give a sample */
+		if (!cb->retransmitted)
+			rtt = jiffies - cb->sent;
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	xs->snd_una = ack;
+	if (rtt >= 0)
+		rtt_sample(sk, jiffies_to_usecs(rtt) ? : 100);
+	return acked;
+}
+
+/* RFC 9293 3.10.7.4: process the ACK field.  False: drop the segment. */
+static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 wnd = (u32)cb->window << xs->snd_wscale;
+	bool dup = false;
+
+	if (xtcp_seq_after(cb->ack, xs->snd_nxt)) {
+		xtcp_send_ack(sk);	/* acks what we never sent */
+		return false;
+	}
+	if (xtcp_seq_after(cb->ack, xs->snd_una)) {
+		u32 acked = clean_rtx_queue(sk, cb->ack);
+
+		xs->retransmits = 0;
+		xs->dupacks = 0;
+		cc_on_ack(sk, acked);
+		sk_stop_timer(sk, &xs->rtx_timer);
+		if (xs->snd_una != xs->snd_nxt)
+			xtcp_arm_rtx(sk);
+		sk->sk_write_space(sk);
+	} else if (cb->ack == xs->snd_una && skb->len == 0 &&
+		   !(cb->flags & (XTCP_SYN | XTCP_FIN)) &&
+		   xs->snd_una != xs->snd_nxt && wnd == xs->snd_wnd) {
+		dup = true;
+	}
+	/* window update: RFC 9293 3.10.7.4 (SND.WL1/WL2 rule) */
+	if (xtcp_seq_before(xs->snd_wl1, cb->seq) ||
+	    (xs->snd_wl1 == cb->seq && !xtcp_seq_before(cb->ack, xs->snd_wl2))) {
+		xs->snd_wnd = wnd;
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = cb->ack;
+	}
+	if (dup)
+		cc_on_dupack(sk);
+	return true;
+}
+
+/* Move segments that became in-order from the out-of-order queue. */
+static void ofo_drain(struct sock *sk, bool *fin)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&xs->ooo_queue))) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (xtcp_seq_after(cb->seq, xs->rcv_nxt))
+			break;
+		__skb_unlink(skb, &xs->ooo_queue);
+		if (!xtcp_seq_after(cb->end_seq, xs->rcv_nxt) &&
+		    !(cb->flags & XTCP_FIN)) {
+			kfree_skb(skb);	/* wholly duplicate */
+			continue;
+		}
+		if (cb->flags & XTCP_FIN)
+			*fin = true;
+		if (skb->len && xtcp_seq_after(cb->end_seq - (*fin ? 1 : 0), xs->rcv_nxt)) {
+			XTCP_SKB_CB(skb)->seq = cb->seq;
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+		} else {
+			kfree_skb(skb);
+			skb = NULL;
+		}
+		xs->rcv_nxt = cb->end_seq;
+		if (*fin)
+			break;
+	}
+}
+
+static void ofo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct sk_buff *pos;
+
+	skb_queue_walk(&xs->ooo_queue, pos) {
+		struct xtcp_skb_cb *pcb = XTCP_SKB_CB(pos);
+
+		if (pcb->seq == cb->seq && !xtcp_seq_before(pcb->end_seq, cb->end_seq)) {
+			kfree_skb(skb);	/* duplicate of a held segment */
+			return;
+		}
+		if (xtcp_seq_after(pcb->seq, cb->seq)) {
+			__skb_queue_before(&xs->ooo_queue, pos, skb);
+			return;
+		}
+	}
+	__skb_queue_tail(&xs->ooo_queue, skb);
+}
+
+static void xtcp_fin(struct sock *sk)
+{
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	sock_set_flag(sk, SOCK_DONE);
+	switch (sk->sk_state) {
+	case XTCP_SYN_RECV:
+	case XTCP_ESTABLISHED:
+		xtcp_set_state(sk, XTCP_CLOSE_WAIT);
+		break;
+	case XTCP_FIN_WAIT1:
+		/* our FIN is not acknowledged yet: simultaneous close */
+		xtcp_set_state(sk, XTCP_CLOSING);
+		break;
+	case XTCP_FIN_WAIT2:
+		/* TIME_WAIT comes with the close work; until then, done. */
+		xtcp_set_state(sk, XTCP_TIME_WAIT);
+		break;
+	default:
+		break;
+	}
+	sk->sk_state_change(sk);
+	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+}
+
+/*
+ * Segment text and FIN (RFC 9293 3.10.7.4 seventh and eighth).  Returns
+ * true if the skb was queued (the caller must not free it).
+ */
+static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	bool fin = false, queued = false;
+
+	if (!skb->len && !(cb->flags & XTCP_FIN))
+		return false;
+	if (!(XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
+				     XTCPF(XTCP_FIN_WAIT1) |
+				     XTCPF(XTCP_FIN_WAIT2)))) {
+		return false;	/* peer already sent its FIN: ignore text */
+	}
+	*send_ack = true;
+	if (xtcp_seq_after(cb->seq, xs->rcv_nxt)) {
+		ofo_insert(sk, skb);	/* hole before it: dup ACK now */
+		return true;
+	}
+	if (!xtcp_seq_after(cb->end_seq, xs->rcv_nxt))
+		return false;	/* duplicate */
+	if (xtcp_seq_before(cb->seq, xs->rcv_nxt)) {
+		/* overlaps what we have: keep the new tail only */
+		u32 skip = xs->rcv_nxt - cb->seq;
+
+		if (skip > skb->len || !pskb_pull(skb, min(skip, skb->len)))
+			return false;
+		cb->seq = xs->rcv_nxt;
+	}
+	if (cb->flags & XTCP_FIN)
+		fin = true;
+	xs->rcv_nxt = cb->end_seq;
+	if (skb->len) {
+		skb_set_owner_r(skb, sk);
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		queued = true;
+	}
+	if (!fin && !skb_queue_empty(&xs->ooo_queue))
+		ofo_drain(sk, &fin);
+	if (fin)
+		xtcp_fin(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+	return queued;
+}
+
+/* Is the segment's sequence space acceptable (RFC 9293 3.10.7.4 table)? */
+static bool seq_acceptable(const struct xtcp_sock *xs,
+			   const struct xtcp_skb_cb *cb, u32 len)
+{
+	u32 wnd = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+
+	if ((s32)wnd < 0)
+		wnd = 0;
+	if (!len)
+		return wnd ? xtcp_seq_between(cb->seq, xs->rcv_nxt,
+					       xs->rcv_nxt + wnd - 1) :
+			     cb->seq == xs->rcv_nxt;
+	if (!wnd)
+		return false;
+	return xtcp_seq_between(cb->seq, xs->rcv_nxt, xs->rcv_nxt + wnd - 1) ||
+	       xtcp_seq_between(cb->end_seq - 1, xs->rcv_nxt,
+				xs->rcv_nxt + wnd - 1);
+}
+
+static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->flags & XTCP_ACK) {
+		if (cb->ack != xs->iss + 1) {
+			if (!(cb->flags & XTCP_RST))
+				xtcp_send_rst_reply(sock_net(sk), skb);
+			return 0;
+		}
+		if (cb->flags & XTCP_RST) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
+			xtcp_done(sk, ECONNREFUSED);
+			return 0;
+		}
+	}
+	if (cb->flags & XTCP_RST)
+		return 0;
+	if (!(cb->flags & XTCP_SYN))
+		return 0;
+
+	xs->rcv_nxt = cb->seq + 1;
+	xs->copied_seq = xs->rcv_nxt;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->snd_wl1 = cb->seq;
+	xs->snd_wnd = cb->window;	/* SYN windows are not scaled */
+	if (cb->has_wscale) {
+		xs->snd_wscale = cb->wscale;
+	} else {
+		xs->snd_wscale = 0;
+		xs->rcv_wscale = 0;
+	}
+	if (cb->mss)
+		xs->mss = min_t(u16, xs->mss, cb->mss);
+	else
+		xs->mss = min_t(u16, xs->mss, XTCP_DEFAULT_MSS);
+
+	if (cb->flags & XTCP_ACK) {
+		clean_rtx_queue(sk, cb->ack);
+		xs->snd_wl2 = cb->ack;
+		xs->retransmits = 0;
+		sk_stop_timer(sk, &xs->rtx_timer);
+		xtcp_cc_init(sk);
+		xtcp_set_state(sk, XTCP_ESTABLISHED);
+		xtcp_send_ack(sk);
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+		xtcp_push(sk);
+		return 0;
+	}
+	/* Simultaneous open: our SYN crossed theirs.  Answer SYN+ACK. */
+	xtcp_set_state(sk, XTCP_SYN_RECV);
+	{
+		struct sk_buff *syn = skb_peek(&sk->sk_write_queue);
+
+		if (syn) {
+			XTCP_SKB_CB(syn)->flags = XTCP_SYN | XTCP_ACK;
+			xtcp_retransmit_head(sk);
+		}
+	}
+	return 0;
+}
+
+/* An established-side RST: RFC 5961 3.2 blind-reset protection. */
+static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (XTCP_SKB_CB(skb)->seq != xs->rcv_nxt) {
+		xtcp_send_ack(sk);	/* challenge ACK */
+		return;
+	}
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
+	xtcp_done(sk, sk->sk_state == XTCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
+}
+
+static void listen_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct sock *child;
+
+	if (cb->flags & XTCP_SYN) {
+		if (!(cb->flags & XTCP_ACK))
+			xtcp_conn_request(sk, skb);
+		else
+			xtcp_send_rst_reply(sock_net(sk), skb);
+		kfree_skb(skb);
+		return;
+	}
+	child = xtcp_check_req(sk, skb);
+	if (IS_ERR(child)) {
+		if (!(cb->flags & XTCP_RST))
+			xtcp_send_rst_reply(sock_net(sk), skb);
+		kfree_skb(skb);
+		return;
+	}
+	if (!child || (!skb->len && !(cb->flags & XTCP_FIN))) {
+		kfree_skb(skb);
+		return;
+	}
+	/* The final ACK carried data: hand it to the child. */
+	bh_lock_sock_nested(child);
+	xtcp_rcv_state_process(child, skb);
+	bh_unlock_sock(child);
+}
+
+/**
+ * xtcp_rcv_state_process() - a segment for a socket
+ * @sk: the socket, locked (bh_lock_sock by softirq, or owned)
+ * @skb: the segment with its header pulled; xtcp_skb_cb filled in
+ *
+ * Return: 0; the skb is consumed.
+ */
+int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	bool send_ack = false;
+
+	switch (sk->sk_state) {
+	case XTCP_CLOSE:
+		xtcp_send_rst_reply(sock_net(sk), skb);
+		goto discard;
+	case XTCP_LISTEN:
+		listen_rcv(sk, skb);
+		return 0;
+	case XTCP_SYN_SENT:
+		xtcp_rcv_synsent(sk, skb);
+		goto discard;
+	}
+
+	/* Synchronized states: first, is the sequence number acceptable? */
+	if (!seq_acceptable(xs, cb, cb->end_seq - cb->seq)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW);
+		if (!(cb->flags & XTCP_RST))
+			xtcp_send_ack(sk);
+		goto discard;
+	}
+	if (cb->flags & XTCP_RST) {
+		xtcp_rcv_rst(sk, skb);
+		goto discard;
+	}
+	if (cb->flags & XTCP_SYN) {
+		xtcp_send_ack(sk);	/* RFC 5961 4.2: challenge ACK */
+		goto discard;
+	}
+	if (!(cb->flags & XTCP_ACK))
+		goto discard;
+
+	if (sk->sk_state == XTCP_SYN_RECV) {
+		if (cb->ack != xs->iss + 1) {
+			xtcp_send_rst_reply(sock_net(sk), skb);
+			goto discard;
+		}
+		xs->snd_wl1 = cb->seq;
+		xs->snd_wl2 = cb->ack;
+		xtcp_cc_init(sk);
+		xtcp_set_state(sk, XTCP_ESTABLISHED);
+		sk->sk_state_change(sk);
+	}
+	if (!xtcp_ack(sk, skb))
+		goto discard;
+
+	/* Our FIN acknowledged? */
+	if (xs->snd_una == xs->write_seq &&
+	    skb_queue_empty(&sk->sk_write_queue)) {
+		switch (sk->sk_state) {
+		case XTCP_FIN_WAIT1:
+			xtcp_set_state(sk, XTCP_FIN_WAIT2);
+			sk->sk_state_change(sk);
+			break;
+		case XTCP_CLOSING:
+			xtcp_set_state(sk, XTCP_TIME_WAIT);
+			break;
+		case XTCP_LAST_ACK:
+			xtcp_done(sk, 0);
+			goto discard;
+		}
+	}
+
+	if (xtcp_data(sk, skb, &send_ack))
+		skb = NULL;	/* queued: the receive queue owns it now */
+	if (send_ack)
+		xtcp_send_ack(sk);
+	if (sk->sk_state == XTCP_TIME_WAIT) {
+		/* TIME_WAIT objects come with the close work: close now. */
+		xtcp_done(sk, 0);
+	} else {
+		xtcp_push(sk);
+	}
+discard:
+	kfree_skb(skb);
+	return 0;
+}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the small objects of the passive open.  A SYN to a listener makes
+ * a struct xtcp_request (SYN_RCVD) on the listener's bounded SYN queue and
+ * is answered with SYN+ACK at once; the final ACK turns the request into a
+ * full socket on the accept queue.
+ *
+ * The SYN queue, the accept queue and the requests on them are protected
+ * by the listener's socket lock.  A request's timer takes that lock with
+ * bh_lock_sock() and retries a little later when the owner holds it.  A
+ * request holds a reference on its listener.
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "xtcp.h"
+
+static void req_free(struct xtcp_request *req)
+{
+	sock_put(req->listener);
+	kfree(req);
+}
+
+static void req_unlink(struct xtcp_request *req)
+{
+	struct xtcp_sock *lxs = xtcp_sk(req->listener);
+
+	list_del_init(&req->node);
+	lxs->syn_qlen--;
+}
+
+/*
+ * Request lifetime: a request on the SYN queue always has its timer pending
+ * or running.  Whoever takes it off the queue marks it dead; if it can
+ * delete the pending timer it frees the request, else the handler (running
+ * now, or re-armed and running later) finds it dead and frees it.
+ */
+static void req_drop(struct xtcp_request *req)
+{
+	req_unlink(req);
+	WRITE_ONCE(req->dead, true);
+	if (timer_delete(&req->timer))
+		req_free(req);
+}
+
+static void xtcp_req_timer(struct timer_list *t)
+{
+	struct xtcp_request *req = from_timer(req, t, timer);
+	struct sock *sk = req->listener;
+
+	bh_lock_sock(sk);
+	if (READ_ONCE(req->dead)) {
+		bh_unlock_sock(sk);
+		req_free(req);
+		return;
+	}
+	if (!sock_owned_by_user(sk) && req->retries >= XTCP_SYNACK_RETRIES) {
+		req_unlink(req);
+		bh_unlock_sock(sk);
+		req_free(req);
+		return;
+	}
+	if (sock_owned_by_user(sk)) {
+		mod_timer(&req->timer, jiffies + HZ / 50);
+	} else {
+		req->retries++;
+		xtcp_send_synack(sock_net(sk), req);
+		mod_timer(&req->timer,
+			  jiffies + min_t(unsigned long,
+					  XTCP_RTO_INIT << req->retries,
+					  XTCP_RTO_MAX));
+	}
+	bh_unlock_sock(sk);
+}
+
+static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
+				     __be16 rport, __be32 laddr)
+{
+	struct xtcp_request *req;
+
+	list_for_each_entry(req, &xtcp_sk(sk)->syn_queue, node)
+		if (req->raddr == raddr && req->rport == rport &&
+		    req->laddr == laddr)
+			return req;
+	return NULL;
+}
+
+static u16 route_mss(struct net *net, __be32 laddr, __be32 raddr)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+	u32 mtu = 576;
+
+	rt = ip_route_output_ports(net, &fl4, NULL, raddr, laddr, 0, 0,
+				   xtcp_ipproto, 0, 0);
+	if (!IS_ERR(rt)) {
+		mtu = dst_mtu(&rt->dst);
+		ip_rt_put(rt);
+	}
+	return min_t(u32, mtu - sizeof(struct iphdr) - XTCP_MAX_HDR_LEN, 65535);
+}
+
+/**
+ * xtcp_conn_request() - a SYN reached a listener: make a request
+ * @sk: the listener, locked
+ * @skb: the SYN, its xtcp_skb_cb filled in
+ *
+ * A retransmitted SYN for a request we hold gets the SYN+ACK again.  SYNs
+ * beyond the SYN queue's bound are dropped and counted: a flood costs at
+ * most XTCP_SYN_QUEUE_MAX requests a listener.
+ *
+ * Return: 0 (the caller frees @skb).
+ */
+int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_sock *lxs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_request *req;
+
+	req = req_find(sk, iph->saddr, htons(cb->sport), iph->daddr);
+	if (req) {
+		if (req->irs == cb->seq)
+			xtcp_send_synack(net, req);
+		return 0;
+	}
+	if (lxs->syn_qlen >= XTCP_SYN_QUEUE_MAX ||
+	    lxs->syn_qlen >= max_t(u32, READ_ONCE(sk->sk_max_ack_backlog), 8) * 2) {
+		XTCP_INC_STATS(net, XTCP_MIB_SYN_QUEUE_DROPS);
+		return 0;
+	}
+	req = kzalloc(sizeof(*req), GFP_ATOMIC);
+	if (!req)
+		return 0;
+	req->laddr = iph->daddr;
+	req->raddr = iph->saddr;
+	req->lport = htons(cb->dport);
+	req->rport = htons(cb->sport);
+	req->irs = cb->seq;
+	req->mss = cb->mss;
+	req->snd_wnd = cb->window;
+	req->has_wscale = cb->has_wscale;
+	req->snd_wscale = cb->wscale;
+	req->advmss = route_mss(net, req->laddr, req->raddr);
+	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
+	req->born = jiffies;
+	req->listener = sk;
+	sock_hold(sk);
+	timer_setup(&req->timer, xtcp_req_timer, 0);
+	list_add_tail(&req->node, &lxs->syn_queue);
+	lxs->syn_qlen++;
+	xtcp_send_synack(net, req);
+	mod_timer(&req->timer, jiffies + XTCP_RTO_INIT);
+	return 0;
+}
+
+/* Build the full socket of an accepted handshake. */
+static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
+{
+	struct sock *child;
+	struct xtcp_sock *xs;
+	struct inet_sock *inet;
+	struct flowi4 *fl4;
+	struct rtable *rt;
+
+	child = sk_alloc(sock_net(sk), xtcp_family, GFP_ATOMIC, &xtcp_prot, 0);
+	if (!child)
+		return NULL;
+	sock_init_data(NULL, child);
+	child->sk_type = SOCK_STREAM;
+	child->sk_uid = sk->sk_uid;
+	child->sk_reuse = sk->sk_reuse;
+	child->sk_bound_dev_if = sk->sk_bound_dev_if;
+	child->sk_mark = sk->sk_mark;
+	child->sk_priority = sk->sk_priority;
+	xtcp_init_new_sock(child);
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		child->sk_rcvbuf = sk->sk_rcvbuf;
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		child->sk_sndbuf = sk->sk_sndbuf;
+	child->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK;
+	sock_copy_flags(child, sk);
+
+	inet = inet_sk(child);
+	inet->inet_daddr = req->raddr;
+	inet->inet_dport = req->rport;
+	xtcp_bind_child(child, req->laddr, req->lport);
+	fl4 = &inet->cork.fl.u.ip4;
+	rt = ip_route_output_ports(sock_net(child), fl4, child, req->raddr,
+				   req->laddr, req->rport, req->lport,
+				   xtcp_ipproto, xtcp_rt_tos(child),
+				   child->sk_bound_dev_if);
+	if (IS_ERR(rt)) {
+		xtcp_unbind(child);
+		sock_orphan(child);
+		sk_free(child);
+		return NULL;
+	}
+	fl4->flowi4_proto = xtcp_ipproto;
+	sk_setup_caps(child, &rt->dst);
+
+	xs = xtcp_sk(child);
+	xs->iss = req->iss;
+	xs->snd_una = req->iss + 1;
+	xs->snd_nxt = req->iss + 1;
+	xs->write_seq = req->iss + 1;
+	xs->rcv_nxt = req->irs + 1;
+	xs->copied_seq = req->irs + 1;
+	xs->rcv_wup = xs->rcv_nxt;
+	xs->rcv_wnd = 65535;
+	xs->snd_wscale = req->has_wscale ? req->snd_wscale : 0;
+	if (!req->has_wscale)
+		xs->rcv_wscale = 0;
+	xs->snd_wnd = req->snd_wnd;	/* a SYN's window is never scaled */
+	xs->snd_wl1 = req->irs;
+	xs->snd_wl2 = req->iss;
+	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);
+	xtcp_cc_init(child);
+	xtcp_set_state(child, XTCP_ESTABLISHED);
+	xtcp_ehash_add(child);
+	return child;
+}
+
+/**
+ * xtcp_check_req() - an ACK reached a listener: complete a handshake?
+ * @sk: the listener, locked
+ * @skb: the segment (ACK without SYN), its xtcp_skb_cb filled in
+ *
+ * An ACK of our SYN+ACK turns its request into an ESTABLISHED child on the
+ * accept queue.  When the accept queue is full the ACK is dropped and the
+ * request kept, so the peer's retransmission or our SYN+ACK's completes
+ * the handshake once the owner accepts (as Linux does).
+ *
+ * Return: the child if one was made (the caller hands it the rest of the
+ * segment), NULL if the segment was consumed or is to be answered with RST
+ * (then ERR_PTR(-ENOENT)).
+ */
+struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_sock *lxs = xtcp_sk(sk);
+	struct xtcp_request *req;
+	struct sock *child;
+
+	req = req_find(sk, iph->saddr, htons(cb->sport), iph->daddr);
+	if (!req)
+		return ERR_PTR(-ENOENT);
+	if (cb->flags & XTCP_RST) {
+		if (cb->seq == req->irs + 1)
+			req_drop(req);
+		return NULL;
+	}
+	if (cb->ack != req->iss + 1)
+		return ERR_PTR(-ENOENT);
+	if (sk_acceptq_is_full(sk)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACCEPT_QUEUE_DROPS);
+		return NULL;
+	}
+	child = req_to_child(sk, req);
+	if (!child)
+		return NULL;
+	req_drop(req);
+	/* The accept queue holds the child's first reference (sk_alloc's). */
+	list_add_tail(&xtcp_sk(child)->accept_node, &lxs->accept_queue);
+	lxs->accept_qlen++;
+	sk_acceptq_added(sk);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PASSIVE_OPENS);
+	sk->sk_data_ready(sk);
+	return child;
+}
+
+/**
+ * xtcp_listener_flush() - a listener closes: drop requests and children
+ * @sk: the listener, locked by its owner
+ *
+ * Children nobody accepted are reset and freed.
+ */
+void xtcp_listener_flush(struct sock *sk)
+{
+	struct xtcp_sock *lxs = xtcp_sk(sk);
+	struct xtcp_request *req, *tmp;
+
+	list_for_each_entry_safe(req, tmp, &lxs->syn_queue, node)
+		req_drop(req);
+	while (!list_empty(&lxs->accept_queue)) {
+		struct xtcp_sock *cxs = list_first_entry(&lxs->accept_queue,
+							 struct xtcp_sock,
+							 accept_node);
+		struct sock *child = (struct sock *)cxs;
+
+		list_del_init(&cxs->accept_node);
+		lxs->accept_qlen--;
+		sk_acceptq_removed(sk);
+		lock_sock(child);
+		if (child->sk_state != XTCP_CLOSE)
+			xtcp_send_reset(child);
+		sock_orphan(child);
+		xtcp_done(child, 0);
+		release_sock(child);
+		sock_put(child);	/* the accept queue's reference */
+	}
+}

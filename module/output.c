@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: building and sending segments.
+ *
+ * Segments of a connection go out through ip_queue_xmit() with the
+ * socket's cached route.  Replies that have no socket (RST to a segment
+ * nobody owns) and SYN+ACKs of requests are routed and sent by hand with
+ * ip_local_out().  Checksums are left to the device (CHECKSUM_PARTIAL);
+ * the stack computes them in software where the device cannot.
+ *
+ * Called with the socket locked (owner or bh_lock_sock), from process
+ * context, softirq or a timer.
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/ip.h>
+#include <linux/skbuff.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/secure_seq.h>
+
+#include "xtcp.h"
+
+#define XTCP_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
+
+/**
+ * xtcp_isn() - an initial sequence number for a four-tuple
+ * @saddr: local address
+ * @daddr: remote address
+ * @sport: local port
+ * @dport: remote port
+ *
+ * RFC 6528: a keyed hash of the four-tuple plus a 4-microsecond clock,
+ * the kernel's own secure_tcp_seq().
+ *
+ * Return: the ISN.
+ */
+u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	return secure_tcp_seq(saddr, daddr, sport, dport);
+}
+
+/**
+ * xtcp_window_space() - receive space we can offer, bytes
+ * @sk: the socket
+ *
+ * Half of what is left of the receive buffer: skbs cost more than their
+ * payload, and the peer may fill what we advertise.
+ *
+ * Return: bytes.
+ */
+u32 xtcp_window_space(const struct sock *sk)
+{
+	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+
+	return space > 0 ? space / 2 : 0;
+}
+
+/**
+ * xtcp_select_window() - the window field for the next segment we send
+ * @sk: the socket, locked
+ *
+ * Never shrinks what was offered before (RFC 9293 3.8.6); records the
+ * offer in rcv_wnd/rcv_wup.
+ *
+ * Return: the field value, already scaled down by rcv_wscale.
+ */
+u16 xtcp_select_window(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 space = xtcp_window_space(sk);
+	u32 cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	u32 max = 65535U << xs->rcv_wscale;
+
+	if ((s32)cur < 0)
+		cur = 0;
+	if (space < cur)
+		space = cur;
+	if (space > max)
+		space = max;
+	/* round down to the scale, so the peer sees what we record */
+	space &= ~((1U << xs->rcv_wscale) - 1);
+	xs->rcv_wnd = space;
+	xs->rcv_wup = xs->rcv_nxt;
+	return space >> xs->rcv_wscale;
+}
+
+/* Push the xtcp header for @seg onto @skb and set up the checksum. */
+static void xtcp_push_header(struct sk_buff *skb, const struct xtcp_seg *seg,
+			     __be32 saddr, __be32 daddr)
+{
+	u8 hdr[XTCP_MAX_HDR_LEN];
+	size_t hlen = xtcp_build(hdr, sizeof(hdr), seg);
+	__sum16 *check;
+
+	memcpy(skb_push(skb, hlen), hdr, hlen);
+	skb_reset_transport_header(skb);
+	check = (__sum16 *)(skb->data + 16);
+	*check = ~csum_tcpudp_magic(saddr, daddr, skb->len, xtcp_ipproto, 0);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = 16;
+}
+
+/* Send @oskb (a write-queue skb or a fresh control skb) on a connection. */
+static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(oskb);
+	struct xtcp_seg seg = {};
+	struct sk_buff *skb = oskb;
+	int err;
+
+	if (clone) {
+		/* A clone still in flight shares our headroom: copy then. */
+		skb = skb_cloned(oskb) ? pskb_copy(oskb, GFP_ATOMIC) :
+					 skb_clone(oskb, GFP_ATOMIC);
+		if (!skb)
+			return -ENOBUFS;
+	}
+	seg.sport = ntohs(inet->inet_sport);
+	seg.dport = ntohs(inet->inet_dport);
+	seg.seq = cb->seq;
+	seg.flags = cb->flags;
+	if (seg.flags & XTCP_SYN) {
+		seg.mss = xs->mss;
+		seg.has_wscale = true;
+		seg.wscale = xs->rcv_wscale;
+		seg.window = min_t(u32, xtcp_window_space(sk), 65535);
+		xs->rcv_wnd = seg.window;
+		xs->rcv_wup = xs->rcv_nxt;
+	} else {
+		seg.flags |= XTCP_ACK;
+		seg.window = xtcp_select_window(sk);
+	}
+	if (seg.flags & XTCP_ACK)
+		seg.ack = xs->rcv_nxt;
+	xtcp_push_header(skb, &seg, inet->inet_saddr, inet->inet_daddr);
+	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
+	skb->priority = READ_ONCE(sk->sk_priority);
+	skb->mark = READ_ONCE(sk->sk_mark);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_SEGS);
+	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	return net_xmit_eval(err);
+}
+
+static struct sk_buff *xtcp_alloc_ctl(struct sock *sk, gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(XTCP_HEADROOM, gfp);
+
+	if (skb)
+		skb_reserve(skb, XTCP_HEADROOM);
+	return skb;
+}
+
+/* Queue a control segment (SYN, FIN) that occupies sequence space. */
+static int xtcp_queue_ctl(struct sock *sk, u8 flags)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xtcp_alloc_ctl(sk, sk->sk_allocation);
+
+	if (!skb)
+		return -ENOBUFS;
+	XTCP_SKB_CB(skb)->seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq + 1;
+	XTCP_SKB_CB(skb)->flags = flags;
+	XTCP_SKB_CB(skb)->retransmitted = false;
+	xs->write_seq++;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!xs->send_head)
+		xs->send_head = skb;
+	return 0;
+}
+
+/**
+ * xtcp_send_syn() - queue and send the SYN of an active open
+ * @sk: a socket moving to SYN_SENT, locked
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_send_syn(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int err;
+
+	xs->write_seq = xs->iss;
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss;
+	err = xtcp_queue_ctl(sk, XTCP_SYN);
+	if (err)
+		return err;
+	xtcp_push(sk);
+	return 0;
+}
+
+/**
+ * xtcp_send_fin() - queue our FIN behind the data and send what may go
+ * @sk: the socket, locked, in ESTABLISHED, CLOSE_WAIT or SYN_RCVD
+ *
+ * ESTABLISHED -> FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK.
+ */
+void xtcp_send_fin(struct sock *sk)
+{
+	if (xtcp_queue_ctl(sk, XTCP_FIN | XTCP_ACK))
+		return;	/* retried by nobody: the connection will time out */
+	xtcp_set_state(sk, sk->sk_state == XTCP_CLOSE_WAIT ? XTCP_LAST_ACK :
+						       XTCP_FIN_WAIT1);
+	xtcp_push(sk);
+}
+
+/**
+ * xtcp_send_ack() - send a bare ACK with the current window
+ * @sk: the socket, locked
+ */
+void xtcp_send_ack(struct sock *sk)
+{
+	struct sk_buff *skb = xtcp_alloc_ctl(sk, GFP_ATOMIC);
+
+	if (!skb)
+		return;
+	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_nxt;
+	XTCP_SKB_CB(skb)->flags = XTCP_ACK;
+	xtcp_transmit_skb(sk, skb, false);
+}
+
+/**
+ * xtcp_send_reset() - abort a connection towards the peer
+ * @sk: the socket, locked, synchronized
+ */
+void xtcp_send_reset(struct sock *sk)
+{
+	struct sk_buff *skb = xtcp_alloc_ctl(sk, GFP_ATOMIC);
+
+	if (!skb)
+		return;
+	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_nxt;
+	XTCP_SKB_CB(skb)->flags = XTCP_RST | XTCP_ACK;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_RSTS);
+	xtcp_transmit_skb(sk, skb, false);
+}
+
+/* Route and send a socketless segment from @saddr:@seg->sport. */
+static int xtcp_send_raw(struct net *net, __be32 saddr, __be32 daddr,
+			 const struct xtcp_seg *seg)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct sk_buff *skb;
+	struct iphdr *iph;
+	int err;
+
+	rt = ip_route_output_ports(net, &fl4, NULL, daddr, saddr,
+				   htons(seg->dport), htons(seg->sport),
+				   xtcp_ipproto, 0, 0);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb = alloc_skb(XTCP_HEADROOM + sizeof(struct iphdr), GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOBUFS;
+	}
+	skb_reserve(skb, XTCP_HEADROOM + sizeof(struct iphdr));
+	xtcp_push_header(skb, seg, saddr, daddr);
+	/* A header alone: checksum it here, it costs nothing. */
+	*(__sum16 *)(skb->data + 16) = 0;
+	*(__sum16 *)(skb->data + 16) =
+		csum_tcpudp_magic(saddr, daddr, skb->len, xtcp_ipproto,
+				  csum_partial(skb->data, skb->len, 0));
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tos = 0;
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = ip4_dst_hoplimit(&rt->dst);
+	iph->protocol = xtcp_ipproto;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	iph->id = 0;
+	skb->protocol = htons(ETH_P_IP);
+	skb_dst_set(skb, &rt->dst);
+	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
+	XTCP_INC_STATS(net, XTCP_MIB_OUT_SEGS);
+	/* net_xmit_eval() evaluates its argument twice: call first. */
+	err = ip_local_out(net, NULL, skb);
+	return net_xmit_eval(err);
+}
+
+/**
+ * xtcp_send_rst_reply() - answer a segment that has no connection with RST
+ * @net: namespace the segment arrived in
+ * @skb: the segment, its xtcp_skb_cb filled in; not consumed
+ *
+ * RFC 9293 3.10.7.1: if the segment has an ACK, the reset takes its
+ * sequence number from it; otherwise it acknowledges the segment.  A reset
+ * is never answered.
+ */
+void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_seg seg = {};
+
+	if (cb->flags & XTCP_RST)
+		return;
+	seg.sport = cb->dport;
+	seg.dport = cb->sport;
+	if (cb->flags & XTCP_ACK) {
+		seg.seq = cb->ack;
+		seg.flags = XTCP_RST;
+	} else {
+		seg.ack = cb->end_seq;
+		seg.flags = XTCP_RST | XTCP_ACK;
+	}
+	XTCP_INC_STATS(net, XTCP_MIB_OUT_RSTS);
+	xtcp_send_raw(net, iph->daddr, iph->saddr, &seg);
+}
+
+/**
+ * xtcp_send_synack() - send (or resend) a request's SYN+ACK
+ * @net: the listener's namespace
+ * @req: the request
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_send_synack(struct net *net, struct xtcp_request *req)
+{
+	struct xtcp_seg seg = {
+		.sport = ntohs(req->lport),
+		.dport = ntohs(req->rport),
+		.seq = req->iss,
+		.ack = req->irs + 1,
+		.flags = XTCP_SYN | XTCP_ACK,
+		.window = 65535,
+		.mss = req->advmss,
+		.has_wscale = true,
+		.wscale = XTCP_RCV_WSCALE,
+	};
+
+	return xtcp_send_raw(net, req->laddr, req->raddr, &seg);
+}
+
+/* May the segment at send_head go now (receiver and congestion windows)? */
+static bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 wnd = min(xs->snd_wnd, xs->cwnd);
+
+	if (cb->flags & XTCP_SYN)
+		return true;
+	/* A FIN alone always fits: it takes no buffer at the peer. */
+	if (cb->end_seq - cb->seq == 1 && (cb->flags & XTCP_FIN))
+		return !xtcp_seq_after(cb->seq, xs->snd_una + wnd) || !skb->len;
+	return !xtcp_seq_after(cb->end_seq - ((cb->flags & XTCP_FIN) ? 1 : 0),
+			       xs->snd_una + wnd);
+}
+
+/**
+ * xtcp_push() - send queued segments the windows allow
+ * @sk: the socket, locked
+ *
+ * Arms the retransmission timer when something is in flight, and the
+ * same timer as a zero-window probe when the peer's window is closed.
+ */
+void xtcp_push(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (sk->sk_state == XTCP_CLOSE || sk->sk_state == XTCP_LISTEN)
+		return;
+	while ((skb = xs->send_head)) {
+		if (sk->sk_state == XTCP_SYN_SENT && !(XTCP_SKB_CB(skb)->flags & XTCP_SYN))
+			break;
+		if (!xtcp_may_send(sk, skb))
+			break;
+		XTCP_SKB_CB(skb)->sent = jiffies;
+		if (xtcp_transmit_skb(sk, skb, true))
+			break;
+		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+				NULL : skb_queue_next(&sk->sk_write_queue, skb);
+	}
+	if (xs->snd_nxt != xs->snd_una || xs->send_head)
+		xtcp_arm_rtx(sk);
+}
+
+/**
+ * xtcp_retransmit_head() - send the oldest unacknowledged segment again
+ * @sk: the socket, locked
+ *
+ * With a closed peer window this is the zero-window probe: the segment
+ * goes anyway, and the peer answers with its window.
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_retransmit_head(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	int err;
+
+	if (!skb)
+		return 0;
+	if (skb == xs->send_head) {
+		/* nothing in flight: a probe of a closed window */
+		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+				NULL : skb_queue_next(&sk->sk_write_queue, skb);
+		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+	}
+	XTCP_SKB_CB(skb)->retransmitted = true;
+	XTCP_SKB_CB(skb)->sent = jiffies;
+	err = xtcp_transmit_skb(sk, skb, true);
+	if (!err)
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+	return err;
+}

@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: socket-level operations (bind, listen, accept, connect, sendmsg,
+ * recvmsg, poll, shutdown, close, options) and the struct proto.
+ *
+ * Process context only.  Every function here that touches connection
+ * state holds the socket lock (lock_sock); segments that arrive meanwhile
+ * wait on the socket backlog and are processed by release_sock().
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/in.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/socket.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "xtcp.h"
+
+/* Defaults for buffers, larger than the sysctl defaults: no autotuning yet. */
+#define XTCP_DEFAULT_RCVBUF	(4 << 20)
+#define XTCP_DEFAULT_SNDBUF	(4 << 20)
+
+/* Connection states in which data may still arrive from the peer. */
+#define XTCPF(s)	(1 << (s))
+#define XTCPF_SYNCED	(XTCPF(XTCP_ESTABLISHED) | XTCPF(XTCP_FIN_WAIT1) | \
+			 XTCPF(XTCP_FIN_WAIT2) | XTCPF(XTCP_CLOSE_WAIT) | \
+			 XTCPF(XTCP_CLOSING) | XTCPF(XTCP_LAST_ACK) | \
+			 XTCPF(XTCP_SYN_RECV))
+
+static void xtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !sk_stream_is_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	rcu_read_unlock();
+}
+
+/**
+ * xtcp_init_sock_state() - the per-connection fields of a fresh socket
+ * @sk: a socket just allocated, not yet visible
+ */
+void xtcp_init_sock_state(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	INIT_HLIST_NODE(&xs->xs_node);
+	INIT_HLIST_NODE(&xs->xs_bind_node);
+	INIT_HLIST_NODE(&xs->xs_ehash_node);
+	INIT_LIST_HEAD(&xs->syn_queue);
+	INIT_LIST_HEAD(&xs->accept_queue);
+	INIT_LIST_HEAD(&xs->accept_node);
+	skb_queue_head_init(&xs->ooo_queue);
+	xs->mss = XTCP_DEFAULT_MSS;
+	xs->rto = XTCP_RTO_INIT;
+	xs->rcv_wscale = XTCP_RCV_WSCALE;
+	xs->ssthresh = U32_MAX;
+	sk->sk_state = XTCP_CLOSE;
+	xs->xs_state_since = jiffies;
+	sk->sk_write_space = xtcp_write_space;
+	sk->sk_rcvbuf = max_t(int, sk->sk_rcvbuf, XTCP_DEFAULT_RCVBUF);
+	sk->sk_sndbuf = max_t(int, sk->sk_sndbuf, XTCP_DEFAULT_SNDBUF);
+	xtcp_init_timers(sk);
+}
+
+/**
+ * xtcp_done() - the connection is over: make the socket CLOSED
+ * @sk: the socket, locked
+ * @err: error to report to the owner (0 for none)
+ *
+ * Stops the timers, forgets unsent and unacknowledged data, leaves the
+ * connection table and wakes everyone waiting on the socket.
+ */
+void xtcp_done(struct sock *sk, int err)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (err)
+		WRITE_ONCE(sk->sk_err, err);
+	xtcp_set_state(sk, XTCP_CLOSE);
+	xtcp_clear_timers(sk);
+	xtcp_ehash_del(sk);
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	xs->send_head = NULL;
+	__skb_queue_purge(&xs->ooo_queue);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (sock_flag(sk, SOCK_DEAD) || !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		xtcp_unbind(sk);
+	if (err)
+		sk_error_report(sk);
+	sk->sk_state_change(sk);
+}
+
+static int xtcp_check_addr(struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+
+	if (addr_len < (int)sizeof(*sin))
+		return -EINVAL;
+	if (sin->sin_family != AF_INET && sin->sin_family != xtcp_family)
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+	struct sock *sk = sock->sk;
+	struct net *net = sock_net(sk);
+	u16 port;
+	int err, type;
+
+	err = xtcp_check_addr(uaddr, addr_len);
+	if (err)
+		return err;
+	port = ntohs(sin->sin_port);
+	type = inet_addr_type_table(net, sin->sin_addr.s_addr, RT_TABLE_LOCAL);
+	if (sin->sin_addr.s_addr != htonl(INADDR_ANY) && type != RTN_LOCAL &&
+	    type != RTN_MULTICAST && type != RTN_BROADCAST)
+		return -EADDRNOTAVAIL;
+	if (port && inet_port_requires_bind_service(net, port) &&
+	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != XTCP_CLOSE || inet_sk(sk)->inet_num)
+		goto out;
+	err = xtcp_bind_port(sk, sin->sin_addr.s_addr, port);
+	if (err)
+		goto out;
+	if (sin->sin_addr.s_addr)
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+	inet_sk(sk)->inet_daddr = 0;
+	inet_sk(sk)->inet_dport = 0;
+	sk_dst_reset(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int err = -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED || sock->type != SOCK_STREAM)
+		goto out;
+	if (sk->sk_state != XTCP_CLOSE && sk->sk_state != XTCP_LISTEN)
+		goto out;
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	if (sk->sk_state == XTCP_LISTEN) {
+		err = 0;
+		goto out;
+	}
+	if (!inet_sk(sk)->inet_num) {
+		err = xtcp_bind_port(sk, 0, 0);
+		if (err)
+			goto out;
+	}
+	sk->sk_ack_backlog = 0;
+	xtcp_set_state(sk, XTCP_LISTEN);
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+static bool accept_ready(struct sock *sk)
+{
+	return !list_empty(&xtcp_sk(sk)->accept_queue) ||
+	       sk->sk_state != XTCP_LISTEN;
+}
+
+static struct sock *xtcp_accept_child(struct sock *sk, int flags, int *err)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *child = NULL;
+	long timeo;
+
+	lock_sock(sk);
+	*err = -EINVAL;
+	if (sk->sk_state != XTCP_LISTEN)
+		goto out;
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	add_wait_queue_exclusive(sk_sleep(sk), &wait);
+	while (list_empty(&xs->accept_queue)) {
+		*err = -EAGAIN;
+		if (!timeo)
+			break;
+		*err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			break;
+		sk_wait_event(sk, &timeo, accept_ready(sk), &wait);
+		*err = -EINVAL;
+		if (sk->sk_state != XTCP_LISTEN)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (!list_empty(&xs->accept_queue) && sk->sk_state == XTCP_LISTEN) {
+		struct xtcp_sock *cxs = list_first_entry(&xs->accept_queue,
+							 struct xtcp_sock,
+							 accept_node);
+
+		list_del_init(&cxs->accept_node);
+		xs->accept_qlen--;
+		sk_acceptq_removed(sk);
+		child = (struct sock *)cxs;
+		*err = 0;
+	}
+out:
+	release_sock(sk);
+	return child;
+}
+
+static int xtcp_accept(XTCP_ACCEPT_ARGS)
+{
+	struct sock *child;
+	int err;
+
+	child = xtcp_accept_child(sock->sk, XTCP_ACCEPT_FLAGS, &err);
+	if (!child)
+		return err;
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+	return 0;
+}
+
+static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct rtable *rt;
+	int err;
+
+	rt = ip_route_output_ports(net, fl4, sk, usin->sin_addr.s_addr,
+				   inet->inet_saddr, usin->sin_port,
+				   inet->inet_sport, sk->sk_protocol,
+				   xtcp_rt_tos(sk), sk->sk_bound_dev_if);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt) == -ENETUNREACH ? -ENETUNREACH : PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+	if (!inet->inet_saddr)
+		inet->inet_saddr = fl4->saddr;
+	if (!inet->inet_num) {
+		err = xtcp_bind_port(sk, inet->inet_saddr, 0);
+		if (err) {
+			ip_rt_put(rt);
+			return err;
+		}
+		inet->inet_rcv_saddr = fl4->saddr;
+		inet->inet_saddr = fl4->saddr;
+	} else if (!inet->inet_rcv_saddr) {
+		inet->inet_rcv_saddr = fl4->saddr;
+		inet->inet_saddr = fl4->saddr;
+	}
+	inet->inet_daddr = usin->sin_addr.s_addr;
+	inet->inet_dport = usin->sin_port;
+	if (xtcp_tuple_in_use(net, inet->inet_rcv_saddr, inet->inet_sport,
+			      inet->inet_daddr, inet->inet_dport)) {
+		ip_rt_put(rt);
+		inet->inet_daddr = 0;
+		inet->inet_dport = 0;
+		return -EADDRNOTAVAIL;
+	}
+	/* Flow for the IP layer's later route checks (ip_queue_xmit). */
+	fl4->flowi4_proto = sk->sk_protocol;
+	sk_setup_caps(sk, &rt->dst);
+	xs->mss = min_t(u32, dst_mtu(&rt->dst) - sizeof(struct iphdr) -
+			XTCP_MAX_HDR_LEN, 65535);
+	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
+			   inet->inet_sport, inet->inet_dport);
+	xtcp_ehash_add(sk);
+	xtcp_set_state(sk, XTCP_SYN_SENT);
+	XTCP_INC_STATS(net, XTCP_MIB_ACTIVE_OPENS);
+	err = xtcp_send_syn(sk);
+	if (err) {
+		xtcp_done(sk, 0);
+		inet->inet_daddr = 0;
+		inet->inet_dport = 0;
+	}
+	return err;
+}
+
+static bool connect_done(struct sock *sk)
+{
+	return !(XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) |
+					XTCPF(XTCP_SYN_RECV)));
+}
+
+static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
+			int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	long timeo;
+	int err;
+
+	err = xtcp_check_addr(uaddr, addr_len);
+	if (err)
+		return err;
+	lock_sock(sk);
+	switch (sock->state) {
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		err = -EISCONN;
+		if (sk->sk_state != XTCP_CLOSE)
+			goto out;
+		WRITE_ONCE(sk->sk_err, 0);
+		sk->sk_shutdown = 0;
+		err = xtcp_v4_connect(sk, (struct sockaddr_in *)uaddr);
+		if (err)
+			goto out;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+		break;
+	default:
+		err = -EINVAL;
+		goto out;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if (!connect_done(sk)) {
+		if (!timeo)
+			goto out;	/* -EINPROGRESS or -EALREADY */
+		add_wait_queue(sk_sleep(sk), &wait);
+		while (!connect_done(sk) && timeo) {
+			if (signal_pending(current))
+				break;
+			sk_wait_event(sk, &timeo, connect_done(sk), &wait);
+		}
+		remove_wait_queue(sk_sleep(sk), &wait);
+		if (!connect_done(sk)) {
+			err = timeo ? sock_intr_errno(timeo) : -ETIMEDOUT;
+			if (!timeo && !(flags & O_NONBLOCK))
+				err = -EINPROGRESS;	/* SO_SNDTIMEO expired */
+			goto out;
+		}
+	}
+	if (sk->sk_state == XTCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+	sock->state = SS_CONNECTED;
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* Append @size bytes from @msg to the write queue in MSS-sized skbs. */
+static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	size_t copied = 0;
+	long timeo;
+	int err;
+
+	if (msg->msg_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE |
+			       MSG_EOR | MSG_WAITALL))
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+
+	/* Wait for a connection in progress, as TCP does. */
+	if (XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) | XTCPF(XTCP_SYN_RECV))) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	err = -EPIPE;
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+		goto out_err;
+	if (!(XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
+				      XTCPF(XTCP_CLOSE_WAIT)))) {
+		err = -ENOTCONN;
+		goto out_err;
+	}
+
+	while (copied < size) {
+		size_t chunk = min_t(size_t, size - copied, xs->mss);
+		struct sk_buff *skb;
+
+		if (!sk_stream_memory_free(sk)) {
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			xtcp_push(sk);
+			err = sk_stream_wait_memory(sk, &timeo);
+			if (err)
+				goto out_err;
+			if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
+				err = -EPIPE;
+				goto out_err;
+			}
+			continue;
+		}
+		skb = alloc_skb_with_frags(MAX_HEADER + XTCP_MAX_HDR_LEN, chunk,
+					   PAGE_ALLOC_COSTLY_ORDER, &err,
+					   sk->sk_allocation);
+		if (!skb)
+			goto out_err;
+		skb_reserve(skb, MAX_HEADER + XTCP_MAX_HDR_LEN);
+		skb->data_len = chunk;
+		skb->len = chunk;
+		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk);
+		if (err) {
+			kfree_skb(skb);
+			err = -EFAULT;
+			goto out_err;
+		}
+		XTCP_SKB_CB(skb)->seq = xs->write_seq;
+		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + chunk;
+		XTCP_SKB_CB(skb)->flags = XTCP_ACK | XTCP_PSH;
+		XTCP_SKB_CB(skb)->retransmitted = false;
+		xs->write_seq += chunk;
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		sk_wmem_queued_add(sk, skb->truesize);
+		if (!xs->send_head)
+			xs->send_head = skb;
+		copied += chunk;
+		if (copied < size && skb_queue_len(&sk->sk_write_queue) > 8)
+			xtcp_push(sk);
+	}
+	xtcp_push(sk);
+	release_sock(sk);
+	return copied;
+
+out_err:
+	if (copied) {
+		xtcp_push(sk);
+		release_sock(sk);
+		return copied;
+	}
+	err = sk_stream_error(sk, msg->msg_flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/* After the reader made room, tell the peer if the window grew a lot. */
+static void xtcp_cleanup_rbuf(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 win_now = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+
+	if (!(XTCPF(sk->sk_state) & XTCPF_SYNCED))
+		return;
+	if ((s32)win_now < 0)
+		win_now = 0;
+	if (xtcp_window_space(sk) >= 2 * win_now + xs->mss ||
+	    (win_now < xs->mss && xtcp_window_space(sk) >= xs->mss))
+		xtcp_send_ack(sk);
+}
+
+static bool rcv_ready(struct sock *sk)
+{
+	return !skb_queue_empty(&sk->sk_receive_queue) || sk->sk_err ||
+	       (sk->sk_shutdown & RCV_SHUTDOWN);
+}
+
+static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+			int flags)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	u32 peek_seq, *seq;
+	int copied = 0, target, err = 0;
+	long timeo;
+
+	if (flags & ~(MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL | MSG_TRUNC |
+		      MSG_NOSIGNAL | MSG_CMSG_CLOEXEC | MSG_CMSG_COMPAT))
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	if (sk->sk_state == XTCP_LISTEN) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = xs->copied_seq;
+	seq = (flags & MSG_PEEK) ? &peek_seq : &xs->copied_seq;
+
+	while (copied < len) {
+		struct sk_buff *skb, *found = NULL;
+		u32 offset = 0;
+
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			offset = *seq - XTCP_SKB_CB(skb)->seq;
+			if (offset < skb->len) {
+				found = skb;
+				break;
+			}
+		}
+		if (found) {
+			size_t chunk = min_t(size_t, found->len - offset,
+					     len - copied);
+
+			if (!(flags & MSG_TRUNC)) {
+				err = skb_copy_datagram_msg(found, offset, msg,
+							    chunk);
+				if (err) {
+					if (!copied)
+						copied = -EFAULT;
+					break;
+				}
+			}
+			*seq += chunk;
+			copied += chunk;
+			if (!(flags & MSG_PEEK) && offset + chunk == found->len) {
+				__skb_unlink(found, &sk->sk_receive_queue);
+				consume_skb(found);
+			}
+			continue;
+		}
+		if (copied >= target)
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == XTCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE) ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN))
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_state == XTCP_CLOSE) {
+				copied = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		xtcp_cleanup_rbuf(sk);
+		add_wait_queue(sk_sleep(sk), &wait);
+		sk_wait_event(sk, &timeo, rcv_ready(sk), &wait);
+		remove_wait_queue(sk_sleep(sk), &wait);
+		if (flags & MSG_PEEK)
+			break;	/* re-walk from the start on the next call */
+	}
+	if (copied > 0 && !(flags & MSG_PEEK))
+		xtcp_cleanup_rbuf(sk);
+	err = copied;
+out:
+	release_sock(sk);
+	return err;
+}
+
+static __poll_t xtcp_poll(struct file *file, struct socket *sock,
+			  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+	state = inet_sk_state_load(sk);
+	if (state == XTCP_LISTEN)
+		return !list_empty_careful(&xs->accept_queue) ?
+			EPOLLIN | EPOLLRDNORM : 0;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == XTCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (state != XTCP_SYN_SENT && state != XTCP_SYN_RECV) {
+		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!(shutdown & SEND_SHUTDOWN)) {
+			if (sk_stream_is_writeable(sk)) {
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			} else {
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+				/* order the bit before the re-check, against
+				 * the ACK path freeing space (write_space)
+				 */
+				smp_mb__after_atomic();
+				if (sk_stream_is_writeable(sk))
+					mask |= EPOLLOUT | EPOLLWRNORM;
+			}
+		} else {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	/* sk_err is set before the state change that woke us: see it */
+	smp_rmb();
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
+}
+
+static int xtcp_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	how++;	/* SHUT_RD..SHUT_RDWR -> RCV_SHUTDOWN..SHUTDOWN_MASK */
+	if (how < RCV_SHUTDOWN || how > SHUTDOWN_MASK)
+		return -EINVAL;
+	lock_sock(sk);
+	if (sock->state == SS_CONNECTING &&
+	    (XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) | XTCPF(XTCP_SYN_RECV))))
+		sock->state = SS_DISCONNECTING;
+	else if (sock->state != SS_CONNECTED && sk->sk_state != XTCP_LISTEN)
+		err = -ENOTCONN;
+	if (!err) {
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		if ((how & SEND_SHUTDOWN) &&
+		    (XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
+					    XTCPF(XTCP_CLOSE_WAIT))))
+			xtcp_send_fin(sk);
+		if (sk->sk_state == XTCP_LISTEN && (how & RCV_SHUTDOWN)) {
+			xtcp_listener_flush(sk);
+			xtcp_set_state(sk, XTCP_CLOSE);
+		}
+		sk->sk_state_change(sk);
+	}
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * Close.  A listener drops its requests and unaccepted children.  A
+ * connection with unread data is reset (RFC 2525, as Linux does); one with
+ * SO_LINGER 0 too.  Otherwise our FIN goes out after the queued data and
+ * the socket, now an orphan, lives on until the close completes.
+ */
+static void xtcp_close(struct sock *sk)
+{
+	int state;
+
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	state = sk->sk_state;
+	if (state == XTCP_LISTEN) {
+		xtcp_listener_flush(sk);
+		xtcp_set_state(sk, XTCP_CLOSE);
+	} else if (state == XTCP_SYN_SENT) {
+		xtcp_done(sk, 0);
+	} else if (XTCPF(state) & XTCPF_SYNCED) {
+		bool unread = !skb_queue_empty(&sk->sk_receive_queue);
+
+		if (unread || (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+			xtcp_send_reset(sk);
+			xtcp_done(sk, 0);
+		} else if (state == XTCP_ESTABLISHED || state == XTCP_CLOSE_WAIT ||
+			   state == XTCP_SYN_RECV) {
+			xtcp_send_fin(sk);
+		}
+	}
+	skb_queue_purge(&sk->sk_receive_queue);
+	sock_orphan(sk);
+	if (sk->sk_state == XTCP_CLOSE) {
+		xtcp_ehash_del(sk);
+		xtcp_unbind(sk);
+	}
+	release_sock(sk);
+}
+
+static int xtcp_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	xtcp_close(sk);
+	sock->sk = NULL;
+	/*
+	 * Drop the socket's reference.  A connection still closing is kept
+	 * alive by the connection table's reference (and its timer's) until
+	 * it reaches CLOSED.
+	 */
+	sock_put(sk);
+	return 0;
+}
+
+/*
+ * Addresses are reported in sockaddr_in form with sin_family AF_INET, the
+ * layout struct sockaddr_xtcp shares, so IPv4 programs format them as usual.
+ * SO_DOMAIN still answers AF_XTCP.
+ */
+static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+
+	lock_sock(sk);
+	if (peer && (!inet->inet_dport ||
+		     (XTCPF(sk->sk_state) & (XTCPF(XTCP_CLOSE) |
+					      XTCPF(XTCP_SYN_SENT))))) {
+		release_sock(sk);
+		return -ENOTCONN;
+	}
+	sin->sin_family = AF_INET;
+	if (peer) {
+		sin->sin_port = inet->inet_dport;
+		sin->sin_addr.s_addr = inet->inet_daddr;
+	} else {
+		sin->sin_port = inet->inet_sport;
+		sin->sin_addr.s_addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+	}
+	release_sock(sk);
+	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+	return sizeof(*sin);
+}
+
+/* Level SOL_SOCKET never gets here: the socket core handles it. */
+static int xtcp_setsockopt(struct socket *sock, int level, int optname,
+			   sockptr_t optval, unsigned int optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+static int xtcp_getsockopt(struct socket *sock, int level, int optname,
+			   char __user *optval, int __user *optlen)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_info info;
+	int len;
+
+	if (level != xtcp_ipproto)
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case XTCP_INFO:
+		memset(&info, 0, sizeof(info));
+		lock_sock(sk);
+		info.xtcpi_state = sk->sk_state;
+		info.xtcpi_state_ms =
+			jiffies_to_msecs(jiffies - xtcp_sk(sk)->xs_state_since);
+		release_sock(sk);
+		len = min_t(int, len, sizeof(info));
+		if (copy_to_user(optval, &info, len))
+			return -EFAULT;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (put_user(len, optlen))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * .family is informational for a proto_ops (the kernel dispatches on
+ * net_proto_family.family, set from the module parameter at load); it holds
+ * the default number so the table can stay const.
+ */
+const struct proto_ops xtcp_stream_ops = {
+	.family		= AF_XTCP_DEFAULT,
+	.owner		= THIS_MODULE,
+	.release	= xtcp_release,
+	.bind		= xtcp_bind,
+	.connect	= xtcp_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= xtcp_accept,
+	.getname	= xtcp_getname,
+	.poll		= xtcp_poll,
+	.ioctl		= sock_no_ioctl,
+	.listen		= xtcp_listen,
+	.shutdown	= xtcp_shutdown,
+	.setsockopt	= xtcp_setsockopt,
+	.getsockopt	= xtcp_getsockopt,
+	.sendmsg	= xtcp_sendmsg,
+	.recvmsg	= xtcp_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
+static int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	return xtcp_rcv_state_process(sk, skb);
+}
+
+struct proto xtcp_prot = {
+	.name		= "XTCP",
+	.owner		= THIS_MODULE,
+	.obj_size	= sizeof(struct xtcp_sock),
+	.backlog_rcv	= xtcp_backlog_rcv,
+};
