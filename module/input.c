@@ -17,112 +17,50 @@
 
 #define XTCPF(s)	(1 << (s))
 
-/**
- * xtcp_cc_init() - congestion state of a connection that just opened
- * @sk: the socket
- *
- * Initial window per RFC 5681 3.1 (2 to 4 segments by MSS).
- */
-void xtcp_cc_init(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 mss = xs->mss;
-
-	xs->cwnd = min_t(u32, 4 * mss, max_t(u32, 2 * mss, 4380));
-	xs->ssthresh = U32_MAX;
-	xs->in_recovery = false;
-	xs->dupacks = 0;
-	xs->recover = xs->snd_una;
-}
-
 static u32 flight_size(const struct xtcp_sock *xs)
 {
 	return xs->snd_nxt - xs->snd_una;
 }
 
 /**
- * xtcp_cc_timeout() - the retransmission timer fired with data in flight
- * @sk: the socket, locked
- *
- * RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * MSS), cwnd = 1 MSS.
+ * xtcp_conn_cc_init() - congestion state of a connection that just opened
+ * @sk: the socket, its MSS known
  */
-void xtcp_cc_timeout(struct sock *sk)
+void xtcp_conn_cc_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xs->ssthresh = max_t(u32, flight_size(xs) / 2, 2 * xs->mss);
-	xs->cwnd = xs->mss;
-	xs->in_recovery = false;
-	xs->dupacks = 0;
-	xs->recover = xs->snd_nxt;	/* RFC 6582 4.2 */
+	xtcp_cc_init(&xs->cc, xs->mss);
 }
 
-static void cc_on_ack(struct sock *sk, u32 acked)
+/**
+ * xtcp_conn_cc_timeout() - the retransmission timer fired with data out
+ * @sk: the socket, locked
+ */
+void xtcp_conn_cc_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->in_recovery) {
-		if (!xtcp_seq_before(xs->snd_una, xs->recover)) {
-			/* full ACK: leave fast recovery (RFC 6582 3.2 (3)) */
-			xs->cwnd = min(xs->ssthresh,
-				       max_t(u32, flight_size(xs), xs->mss) + xs->mss);
-			xs->in_recovery = false;
-		} else {
-			/* partial ACK: resend the next hole, deflate */
-			xtcp_retransmit_head(sk);
-			xs->cwnd -= min(xs->cwnd, acked);
-			xs->cwnd += xs->mss;
-			xs->cwnd = max_t(u32, xs->cwnd, xs->mss);
-		}
-		return;
-	}
-	if (xs->cwnd < xs->ssthresh)
-		xs->cwnd += min_t(u32, acked, 2 * xs->mss);	/* RFC 3465 L=2 */
-	else
-		xs->cwnd += max_t(u32, (u64)xs->mss * xs->mss / xs->cwnd, 1);
-	xs->cwnd = min_t(u32, xs->cwnd, 1U << 30);
+	xtcp_cc_on_timeout(&xs->cc, xs->snd_nxt, flight_size(xs));
 }
 
-static void cc_on_dupack(struct sock *sk)
+/* Carry out what congestion control asked for. */
+static void cc_act(struct sock *sk, enum xtcp_cc_action act)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->in_recovery) {
-		xs->cwnd += xs->mss;	/* inflation */
-		return;
+	switch (act) {
+	case XTCP_CC_FAST_RETRANSMIT:
+	case XTCP_CC_PARTIAL_RETRANSMIT:
+		xtcp_retransmit_head(sk);
+		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
+		break;
+	case XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER:
+		xtcp_retransmit_head(sk);
+		break;
+	case XTCP_CC_NONE:
+		break;
 	}
-	if (++xs->dupacks < 3)
-		return;
-	/* RFC 6582 3.2 (2): no new recovery for losses of the old window */
-	if (!xtcp_seq_after(xs->snd_una, xs->recover) &&
-	    xs->recover != xs->snd_una)
-		return;
-	xs->ssthresh = max_t(u32, flight_size(xs) / 2, 2 * xs->mss);
-	xs->recover = xs->snd_nxt;
-	xs->in_recovery = true;
-	xtcp_retransmit_head(sk);
-	xs->cwnd = xs->ssthresh + 3 * xs->mss;
-}
-
-/* RFC 6298 2.2/2.3, in microseconds; RTO clamped to [200 ms, 120 s]. */
-static void rtt_sample(struct sock *sk, u32 rtt_us)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 rto_us;
-
-	if (!xs->srtt_us) {
-		xs->srtt_us = rtt_us ? : 1;
-		xs->rttvar_us = rtt_us / 2;
-	} else {
-		u32 delta = rtt_us > xs->srtt_us ? rtt_us - xs->srtt_us :
-						   xs->srtt_us - rtt_us;
-
-		xs->rttvar_us = xs->rttvar_us - xs->rttvar_us / 4 + delta / 4;
-		xs->srtt_us = xs->srtt_us - xs->srtt_us / 8 + rtt_us / 8;
-	}
-	rto_us = xs->srtt_us + max_t(u32, jiffies_to_usecs(1), 4 * xs->rttvar_us);
-	xs->rto = clamp_t(unsigned long, usecs_to_jiffies(rto_us), XTCP_RTO_MIN,
-			  XTCP_RTO_MAX);
 }
 
 /* Free what @ack acknowledges; returns bytes newly acknowledged. */
@@ -132,22 +70,23 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 	struct sk_buff *skb;
 	u32 acked = ack - xs->snd_una;
 	long rtt = -1;
+	bool retransmitted = false;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (xtcp_seq_after(cb->end_seq, ack))
 			break;
-		/* Karn: only segments sent once give a sample */
-		if (!cb->retransmitted)
-			rtt = jiffies - cb->sent;
+		/* the newest segment acked times the round trip (Karn in cc.c) */
+		rtt = jiffies - cb->sent;
+		retransmitted = cb->retransmitted;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		kfree_skb(skb);
 	}
 	xs->snd_una = ack;
 	if (rtt >= 0)
-		rtt_sample(sk, jiffies_to_usecs(rtt) ? : 100);
+		xtcp_rtt_sample(&xs->rtt, jiffies_to_usecs(rtt), retransmitted);
 	return acked;
 }
 
@@ -165,13 +104,14 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	}
 	if (xtcp_seq_after(cb->ack, xs->snd_una)) {
 		u32 acked = clean_rtx_queue(sk, cb->ack);
+		enum xtcp_cc_action act;
 
 		xs->retransmits = 0;
-		xs->dupacks = 0;
-		cc_on_ack(sk, acked);
 		sk_stop_timer(sk, &xs->rtx_timer);
+		act = xtcp_cc_on_ack(&xs->cc, cb->ack, acked, flight_size(xs));
 		if (xs->snd_una != xs->snd_nxt)
 			xtcp_arm_rtx(sk);
+		cc_act(sk, act);
 		sk->sk_write_space(sk);
 	} else if (cb->ack == xs->snd_una && skb->len == 0 &&
 		   !(cb->flags & (XTCP_SYN | XTCP_FIN)) &&
@@ -186,7 +126,8 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wl2 = cb->ack;
 	}
 	if (dup)
-		cc_on_dupack(sk);
+		cc_act(sk, xtcp_cc_on_dupack(&xs->cc, cb->ack, xs->snd_nxt,
+					     flight_size(xs)));
 	return true;
 }
 
@@ -378,7 +319,7 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
-		xtcp_cc_init(sk);
+		xtcp_conn_cc_init(sk);
 		xtcp_set_state(sk, XTCP_ESTABLISHED);
 		xtcp_send_ack(sk);
 		sk->sk_state_change(sk);
@@ -492,7 +433,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack;
-		xtcp_cc_init(sk);
+		xtcp_conn_cc_init(sk);
 		xtcp_set_state(sk, XTCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	}

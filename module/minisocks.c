@@ -219,7 +219,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->snd_wl1 = req->irs;
 	xs->snd_wl2 = req->iss;
 	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);
-	xtcp_cc_init(child);
+	xtcp_conn_cc_init(child);
 	xtcp_set_state(child, XTCP_ESTABLISHED);
 	xtcp_ehash_add(child);
 	return child;

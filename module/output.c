@@ -349,7 +349,7 @@ static bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 wnd = min(xs->snd_wnd, xs->cwnd);
+	u32 wnd = min(xs->snd_wnd, xtcp_cc_window(&xs->cc));
 
 	if (cb->flags & XTCP_SYN)
 		return true;

@@ -64,9 +64,10 @@ void xtcp_init_sock_state(struct sock *sk)
 	INIT_LIST_HEAD(&xs->accept_node);
 	skb_queue_head_init(&xs->ooo_queue);
 	xs->mss = XTCP_DEFAULT_MSS;
-	xs->rto = XTCP_RTO_INIT;
+	xtcp_rtt_init(&xs->rtt, XTCP_RTO_MIN_US, XTCP_RTO_MAX_US,
+		      jiffies_to_usecs(1));
+	xtcp_cc_init(&xs->cc, xs->mss);
 	xs->rcv_wscale = XTCP_RCV_WSCALE;
-	xs->ssthresh = U32_MAX;
 	sk->sk_state = XTCP_CLOSE;
 	xs->xs_state_since = jiffies;
 	sk->sk_write_space = xtcp_write_space;

@@ -21,7 +21,7 @@ void xtcp_arm_rtx(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (!timer_pending(&xs->rtx_timer))
-		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 }
 
 /**
@@ -54,11 +54,11 @@ static void xtcp_rtx_expired(struct sock *sk)
 		return;
 	}
 	if (xs->snd_una != xs->snd_nxt)
-		xtcp_cc_timeout(sk);
+		xtcp_conn_cc_timeout(sk);
 	xs->retransmits++;
 	xtcp_retransmit_head(sk);
-	xs->rto = min_t(unsigned long, xs->rto * 2, XTCP_RTO_MAX);
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xs->rto);
+	xtcp_rtt_backoff(&xs->rtt);
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 }
 
 static void xtcp_rtx_timer(struct timer_list *t)

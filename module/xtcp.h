@@ -24,8 +24,9 @@
 #include <net/netns/generic.h>
 #include <net/sock.h>
 
-#include "core.h"
+#include "cc.h"
 #include "compat.h"
+#include "core.h"
 
 /* Module parameters, fixed for the module's lifetime (af_xtcp.c). */
 extern int xtcp_family;
@@ -113,14 +114,8 @@ struct xtcp_request {
  * @rcv_wscale: our window-scale shift (advertised in our SYN)
  * @snd_wscale: the peer's window-scale shift
  * @retransmits: consecutive timeouts of the segment at @snd_una
- * @dupacks: duplicate ACKs in a row
- * @srtt_us: smoothed RTT (RFC 6298), 0 until the first sample
- * @rttvar_us: RTT variation
- * @rto: retransmission timeout, jiffies
- * @cwnd: congestion window, bytes
- * @ssthresh: slow-start threshold, bytes
- * @recover: NewReno's recovery point (RFC 6582)
- * @in_recovery: in fast recovery
+ * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
+ * @cc: NewReno congestion control state (cc.c)
  * @send_head: first skb of the write queue not yet sent (NULL: none)
  * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
  * @rtx_timer: retransmission (and SYN, and zero-window probe) timer
@@ -156,14 +151,8 @@ struct xtcp_sock {
 	u8 rcv_wscale;
 	u8 snd_wscale;
 	u8 retransmits;
-	u8 dupacks;
-	u32 srtt_us;
-	u32 rttvar_us;
-	unsigned long rto;
-	u32 cwnd;
-	u32 ssthresh;
-	u32 recover;
-	bool in_recovery;
+	struct xtcp_rtt rtt;
+	struct xtcp_cc cc;
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue;
 	struct timer_list rtx_timer;
@@ -190,8 +179,7 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_SYN_RETRIES	6	/* SYNs after the first before ETIMEDOUT */
 #define XTCP_SYNACK_RETRIES	5
 #define XTCP_RETRIES2		15	/* data retransmissions before giving up */
-#define XTCP_RTO_INIT		(1 * HZ)
-#define XTCP_RTO_MIN		(HZ / 5)
+#define XTCP_RTO_INIT		(1 * HZ)	/* SYN+ACK timer of requests */
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_SYN_QUEUE_MAX	256	/* requests per listener */
 #define XTCP_DEFAULT_MSS	536
@@ -285,8 +273,13 @@ void xtcp_init_sock_state(struct sock *sk);
 
 /* input.c */
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
-void xtcp_cc_init(struct sock *sk);
-void xtcp_cc_timeout(struct sock *sk);
+void xtcp_conn_cc_init(struct sock *sk);
+void xtcp_conn_cc_timeout(struct sock *sk);
+
+static inline unsigned long xtcp_rto(const struct xtcp_sock *xs)
+{
+	return usecs_to_jiffies(xs->rtt.rto_us);
+}
 
 /* output.c */
 int xtcp_send_syn(struct sock *sk);

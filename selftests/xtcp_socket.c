@@ -255,6 +255,7 @@ TEST(proc_row_gone_after_close)
 TEST(proc_thousand_sockets)
 {
 	static struct xtcp_row rows[MANY + 64];
+	static unsigned long inos[MANY];
 	static int fds[MANY];
 	int i, j, n, base, mine = 0;
 
@@ -263,13 +264,14 @@ TEST(proc_thousand_sockets)
 	for (i = 0; i < MANY; i++) {
 		fds[i] = socket(xtcp_af(), SOCK_STREAM, 0);
 		ASSERT_LE(0, fds[i]) TH_LOG("socket %d: %s", i, strerror(errno));
+		inos[i] = fd_inode(fds[i]);
 	}
 	n = xtcp_read_rows("/proc/net/xtcp", rows, MANY + 64);
 	ASSERT_EQ(base + MANY, n);
 	EXPECT_EQ(n, xtcp_counter("CurrSockets"));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < MANY; j++)
-			if (rows[i].inode == fd_inode(fds[j])) {
+			if (rows[i].inode == inos[j]) {
 				mine++;
 				break;
 			}
