@@ -152,7 +152,7 @@ TEST_F(mod, socket_in_child_pins_module)
 
 #define CYCLES 100
 
-TEST_F(mod, hundred_load_unload_cycles)
+TEST_F_TIMEOUT(mod, hundred_load_unload_cycles, 300)
 {
 	long before, after;
 	int i, j;

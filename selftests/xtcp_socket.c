@@ -252,7 +252,7 @@ TEST(proc_row_gone_after_close)
 
 #define MANY 1000
 
-TEST(proc_thousand_sockets)
+TEST_F_TIMEOUT(sock, proc_thousand_sockets, 120)
 {
 	static struct xtcp_row rows[MANY + 64];
 	static unsigned long inos[MANY];
