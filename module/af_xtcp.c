@@ -22,6 +22,7 @@
 #include <net/inet_sock.h>
 
 #include "xtcp.h"
+#include "fault.h"
 
 static void xtcp_sock_destruct(struct sock *sk);
 
@@ -127,15 +128,20 @@ static int __init xtcp_init(void)
 	err = xtcp_ipv4_init();
 	if (err)
 		goto out_netns;
+	err = xtcp_fault_init();
+	if (err)
+		goto out_ipv4;
 	err = sock_register(&xtcp_family_ops);
 	if (err) {
 		pr_err("socket family %d is taken (%d): load with family=N\n",
 		       xtcp_family, err);
-		goto out_ipv4;
+		goto out_fault;
 	}
 	pr_info("family %d, IP protocol %d\n", xtcp_family, xtcp_ipproto);
 	return 0;
 
+out_fault:
+	xtcp_fault_exit();
 out_ipv4:
 	xtcp_ipv4_exit();
 out_netns:
@@ -152,6 +158,7 @@ static void __exit xtcp_exit(void)
 	 * module, so there are none.
 	 */
 	sock_unregister(xtcp_family);
+	xtcp_fault_exit();
 	xtcp_ipv4_exit();
 	xtcp_netns_exit();
 	proto_unregister(&xtcp_prot);
