@@ -19,7 +19,7 @@
 
 static u32 flight_size(const struct xtcp_sock *xs)
 {
-	return xs->snd_nxt - xs->snd_una;
+	return xs->snd_max - xs->snd_una;
 }
 
 /**
@@ -41,7 +41,7 @@ void xtcp_conn_cc_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xtcp_cc_on_timeout(&xs->cc, xs->snd_nxt, flight_size(xs));
+	xtcp_cc_on_timeout(&xs->cc, xs->snd_max, flight_size(xs));
 }
 
 /* Carry out what congestion control asked for. */
@@ -72,11 +72,16 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 	long rtt = -1;
 	bool retransmitted = false;
 
-	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != xs->send_head) {
+	while ((skb = skb_peek(&sk->sk_write_queue))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (xtcp_seq_after(cb->end_seq, ack))
 			break;
+		if (skb == xs->send_head) {
+			/* acked before its go-back-N resend: skip it */
+			xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+					NULL : skb_queue_next(&sk->sk_write_queue, skb);
+		}
 		/* the newest segment acked times the round trip (Karn in cc.c) */
 		rtt = jiffies - cb->sent;
 		retransmitted = cb->retransmitted;
@@ -85,6 +90,8 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 		kfree_skb(skb);
 	}
 	xs->snd_una = ack;
+	if (xtcp_seq_before(xs->snd_nxt, ack))
+		xs->snd_nxt = ack;
 	if (rtt >= 0)
 		xtcp_rtt_sample(&xs->rtt, jiffies_to_usecs(rtt), retransmitted);
 	return acked;
@@ -98,7 +105,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	u32 wnd = (u32)cb->window << xs->snd_wscale;
 	bool dup = false;
 
-	if (xtcp_seq_after(cb->ack, xs->snd_nxt)) {
+	if (xtcp_seq_after(cb->ack, xs->snd_max)) {
 		xtcp_send_ack(sk);	/* acks what we never sent */
 		return false;
 	}
@@ -109,13 +116,13 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
 		act = xtcp_cc_on_ack(&xs->cc, cb->ack, acked, flight_size(xs));
-		if (xs->snd_una != xs->snd_nxt)
+		if (xs->snd_una != xs->snd_max)
 			xtcp_arm_rtx(sk);
 		cc_act(sk, act);
 		sk->sk_write_space(sk);
 	} else if (cb->ack == xs->snd_una && skb->len == 0 &&
 		   !(cb->flags & (XTCP_SYN | XTCP_FIN)) &&
-		   xs->snd_una != xs->snd_nxt && wnd == xs->snd_wnd) {
+		   xs->snd_una != xs->snd_max && wnd == xs->snd_wnd) {
 		dup = true;
 	}
 	/* window update: RFC 9293 3.10.7.4 (SND.WL1/WL2 rule) */
@@ -126,7 +133,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wl2 = cb->ack;
 	}
 	if (dup)
-		cc_act(sk, xtcp_cc_on_dupack(&xs->cc, cb->ack, xs->snd_nxt,
+		cc_act(sk, xtcp_cc_on_dupack(&xs->cc, cb->ack, xs->snd_max,
 					     flight_size(xs)));
 	return true;
 }
@@ -457,6 +464,17 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 	}
 
+	/*
+	 * New data for a socket its owner closed can never be read: reset,
+	 * as TCP does (RFC 9293 3.10.7.4 on FIN-WAIT states after close).
+	 */
+	if (sock_flag(sk, SOCK_DEAD) && (sk->sk_shutdown & RCV_SHUTDOWN) &&
+	    skb->len && xtcp_seq_after(cb->end_seq, xs->rcv_nxt) &&
+	    (XTCPF(sk->sk_state) & (XTCPF(XTCP_FIN_WAIT1) | XTCPF(XTCP_FIN_WAIT2)))) {
+		xtcp_send_reset(sk);
+		xtcp_done(sk, ECONNRESET);
+		goto discard;
+	}
 	if (xtcp_data(sk, skb, &send_ack))
 		skb = NULL;	/* queued: the receive queue owns it now */
 	if (send_ack)

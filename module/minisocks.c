@@ -128,6 +128,11 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_synack(net, req);
 		return 0;
 	}
+	/* As Linux: with the accept queue full, SYNs are not even answered. */
+	if (sk_acceptq_is_full(sk)) {
+		XTCP_INC_STATS(net, XTCP_MIB_ACCEPT_QUEUE_DROPS);
+		return 0;
+	}
 	if (lxs->syn_qlen >= XTCP_SYN_QUEUE_MAX ||
 	    lxs->syn_qlen >= max_t(u32, READ_ONCE(sk->sk_max_ack_backlog), 8) * 2) {
 		XTCP_INC_STATS(net, XTCP_MIB_SYN_QUEUE_DROPS);
@@ -207,6 +212,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;
+	xs->snd_max = req->iss + 1;
 	xs->write_seq = req->iss + 1;
 	xs->rcv_nxt = req->irs + 1;
 	xs->copied_seq = req->irs + 1;

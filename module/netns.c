@@ -224,6 +224,39 @@ out:
 }
 
 /**
+ * xtcp_listen_conflict() - may a bound socket start listening
+ * @sk: a bound socket about to listen
+ *
+ * Sockets sharing a port through SO_REUSEADDR may not both listen.
+ *
+ * Return: true if another socket on the port makes listening impossible.
+ */
+bool xtcp_listen_conflict(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs;
+	bool clash = false;
+
+	spin_lock_bh(&xn->hash_lock);
+	hlist_for_each_entry(xs, bhash_head(xn, inet->inet_num), xs_bind_node) {
+		struct sock *sk2 = (struct sock *)xs;
+		__be32 a2 = inet_sk(sk2)->inet_rcv_saddr;
+
+		if (sk2 == sk || inet_sk(sk2)->inet_num != inet->inet_num)
+			continue;
+		if (inet->inet_rcv_saddr && a2 && a2 != inet->inet_rcv_saddr)
+			continue;
+		if (sk2->sk_state == XTCP_LISTEN || !sk2->sk_reuse) {
+			clash = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&xn->hash_lock);
+	return clash;
+}
+
+/**
  * xtcp_bind_child() - give a new connection its listener's port
  * @child: the new socket, not yet visible
  * @laddr: the local address the connection uses

@@ -188,6 +188,7 @@ int xtcp_send_syn(struct sock *sk)
 	xs->write_seq = xs->iss;
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss;
+	xs->snd_max = xs->iss;
 	err = xtcp_queue_ctl(sk, XTCP_SYN);
 	if (err)
 		return err;
@@ -356,8 +357,16 @@ static bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
 	/* A FIN alone always fits: it takes no buffer at the peer. */
 	if (cb->end_seq - cb->seq == 1 && (cb->flags & XTCP_FIN))
 		return !xtcp_seq_after(cb->seq, xs->snd_una + wnd) || !skb->len;
-	return !xtcp_seq_after(cb->end_seq - ((cb->flags & XTCP_FIN) ? 1 : 0),
-			       xs->snd_una + wnd);
+	if (!xtcp_seq_after(cb->end_seq - ((cb->flags & XTCP_FIN) ? 1 : 0),
+			    xs->snd_una + wnd))
+		return true;
+	/*
+	 * A window open but narrower than the segment, and nothing in
+	 * flight: send it rather than wait (the peer takes what fits its
+	 * buffer); segments are not split.
+	 */
+	return xs->snd_una == xs->snd_max && xs->snd_wnd &&
+	       xtcp_cc_window(&xs->cc);
 }
 
 /**
@@ -379,14 +388,21 @@ void xtcp_push(struct sock *sk)
 			break;
 		if (!xtcp_may_send(sk, skb))
 			break;
+		if (xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max)) {
+			/* sent before: a go-back-N resend (Karn: no sample) */
+			XTCP_SKB_CB(skb)->retransmitted = true;
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+		}
 		XTCP_SKB_CB(skb)->sent = jiffies;
 		if (xtcp_transmit_skb(sk, skb, true))
 			break;
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
+			xs->snd_max = xs->snd_nxt;
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb_queue_next(&sk->sk_write_queue, skb);
 	}
-	if (xs->snd_nxt != xs->snd_una || xs->send_head)
+	if (xs->snd_max != xs->snd_una || xs->send_head)
 		xtcp_arm_rtx(sk);
 }
 
@@ -412,6 +428,8 @@ int xtcp_retransmit_head(struct sock *sk)
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb_queue_next(&sk->sk_write_queue, skb);
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
+			xs->snd_max = xs->snd_nxt;
 	}
 	XTCP_SKB_CB(skb)->retransmitted = true;
 	XTCP_SKB_CB(skb)->sent = jiffies;

@@ -80,6 +80,29 @@ static void xtcp_seq_stop(struct seq_file *seq, void *v)
 	spin_unlock_bh(&xn->lock);
 }
 
+/* Bytes, as /proc/net/tcp: unacknowledged and unread (listeners: queues). */
+static u32 xtcp_tx_queue(struct sock *sk, int state)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (state == XTCP_LISTEN || state == XTCP_CLOSE)
+		return 0;
+	return READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
+}
+
+static u32 xtcp_rx_queue(struct sock *sk, int state)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	s32 n;
+
+	if (state == XTCP_LISTEN)
+		return READ_ONCE(sk->sk_ack_backlog);
+	if (state == XTCP_CLOSE || state == XTCP_SYN_SENT)
+		return 0;
+	n = READ_ONCE(xs->rcv_nxt) - READ_ONCE(xs->copied_seq);
+	return n > 0 ? n : 0;
+}
+
 static int xtcp_seq_show(struct seq_file *seq, void *v)
 {
 	struct xtcp_seq_state *st = seq->private;
@@ -98,7 +121,7 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		   st->num,
 		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
 		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
-		   state, sk_wmem_alloc_get(sk), sk_rmem_alloc_get(sk),
+		   state, xtcp_tx_queue(sk, state), xtcp_rx_queue(sk, state),
 		   0, 0UL, 0,
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   0, __sock_i_ino(sk), xtcp_state_name(state),

@@ -119,6 +119,16 @@ static int xtcp_check_addr(struct sockaddr *uaddr, int addr_len)
 	return 0;
 }
 
+/* bind() takes AF_UNSPEC with INADDR_ANY, as inet_bind() does for old code. */
+static int xtcp_check_bind_addr(struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+
+	if (addr_len >= (int)sizeof(*sin) && sin->sin_family == AF_UNSPEC)
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY) ? 0 : -EAFNOSUPPORT;
+	return xtcp_check_addr(uaddr, addr_len);
+}
+
 static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
@@ -127,7 +137,7 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	u16 port;
 	int err, type;
 
-	err = xtcp_check_addr(uaddr, addr_len);
+	err = xtcp_check_bind_addr(uaddr, addr_len);
 	if (err)
 		return err;
 	port = ntohs(sin->sin_port);
@@ -176,6 +186,9 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		err = xtcp_bind_port(sk, 0, 0);
 		if (err)
 			goto out;
+	} else if (xtcp_listen_conflict(sk)) {
+		err = -EADDRINUSE;	/* a SO_REUSEADDR sharer listens already */
+		goto out;
 	}
 	sk->sk_ack_backlog = 0;
 	xtcp_set_state(sk, XTCP_LISTEN);
@@ -323,6 +336,14 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 	long timeo;
 	int err;
 
+	if (addr_len >= (int)sizeof(uaddr->sa_family) &&
+	    uaddr->sa_family == AF_UNSPEC) {
+		/* TCP's disconnect: only an unconnected socket is supported */
+		lock_sock(sk);
+		err = sk->sk_state == XTCP_CLOSE ? 0 : -EOPNOTSUPP;
+		release_sock(sk);
+		return err;
+	}
 	err = xtcp_check_addr(uaddr, addr_len);
 	if (err)
 		return err;
@@ -479,8 +500,9 @@ static void xtcp_cleanup_rbuf(struct sock *sk)
 		return;
 	if ((s32)win_now < 0)
 		win_now = 0;
-	if (xtcp_window_space(sk) >= 2 * win_now + xs->mss ||
-	    (win_now < xs->mss && xtcp_window_space(sk) >= xs->mss))
+	/* Announce a window that grew by an MSS or doubled (RFC 9293 3.8.6.2.2). */
+	if (xtcp_window_space(sk) >= win_now + xs->mss ||
+	    xtcp_window_space(sk) >= 2 * win_now + 1)
 		xtcp_send_ack(sk);
 }
 

@@ -42,7 +42,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 
 	if (sk->sk_state == XTCP_CLOSE || sk->sk_state == XTCP_LISTEN)
 		return;
-	if (xs->snd_una == xs->snd_nxt && !xs->send_head)
+	if (xs->snd_una == xs->snd_max && !xs->send_head)
 		return;	/* everything acknowledged meanwhile */
 
 	limit = sk->sk_state == XTCP_SYN_SENT ? XTCP_SYN_RETRIES : XTCP_RETRIES2;
@@ -53,11 +53,22 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_done(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
 		return;
 	}
-	if (xs->snd_una != xs->snd_nxt)
-		xtcp_conn_cc_timeout(sk);
 	xs->retransmits++;
-	xtcp_retransmit_head(sk);
 	xtcp_rtt_backoff(&xs->rtt);
+	if (xs->snd_una != xs->snd_max) {
+		/*
+		 * RFC 5681 timeout: one segment's window, and everything from
+		 * SND.UNA is sent again as the window reopens (go-back-N),
+		 * so several losses in one window cost one timeout, not one
+		 * each.
+		 */
+		xtcp_conn_cc_timeout(sk);
+		xs->send_head = skb_peek(&sk->sk_write_queue);
+		xs->snd_nxt = xs->snd_una;
+		xtcp_push(sk);
+	} else {
+		xtcp_retransmit_head(sk);	/* zero-window probe */
+	}
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 }
 

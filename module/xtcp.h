@@ -101,6 +101,8 @@ struct xtcp_request {
  * @xs_state_since: jiffies when sk_state last changed
  * @snd_una: oldest unacknowledged sequence number
  * @snd_nxt: next sequence number to send
+ * @snd_max: one past the highest sequence number ever sent (SND.NXT
+ *	goes back to SND.UNA after a timeout, go-back-N; this does not)
  * @write_seq: sequence number after the last byte queued by the owner
  * @snd_wnd: the peer's window, bytes (scaled)
  * @snd_wl1: sequence number of the segment that last updated @snd_wnd
@@ -138,6 +140,7 @@ struct xtcp_sock {
 
 	u32 snd_una;
 	u32 snd_nxt;
+	u32 snd_max;
 	u32 write_seq;
 	u32 snd_wnd;
 	u32 snd_wl1;
@@ -257,6 +260,7 @@ void xtcp_sock_link(struct sock *sk);
 void xtcp_sock_unlink(struct sock *sk);
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
 void xtcp_unbind(struct sock *sk);
+bool xtcp_listen_conflict(struct sock *sk);
 void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
 void xtcp_ehash_add(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);

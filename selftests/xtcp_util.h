@@ -7,9 +7,17 @@
 #define _XTCP_SELFTEST_UTIL_H
 
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/xtcp.h>
 
 static inline int read_int_file(const char *path, int dflt)
@@ -115,6 +123,227 @@ static inline long xtcp_counter(const char *name)
 		}
 	fclose(f);
 	return -1;
+}
+
+/*
+ * Stream sockets of either implementation.  The socket API tests run each
+ * case twice, on the kernel's own TCP (the reference) and on xtcp; @xtcp
+ * picks which, and the rest of a test is the same code for both.
+ */
+static inline int stream_socket(bool xtcp, int flags)
+{
+	if (xtcp)
+		return socket(xtcp_af(), SOCK_STREAM | flags, 0);
+	return socket(AF_INET, SOCK_STREAM | flags, IPPROTO_TCP);
+}
+
+/*
+ * The connection state (enum xtcp_state, which is TCP's numbering) from the
+ * first byte of TCP_INFO or XTCP_INFO; -1 on error.
+ */
+static inline int stream_state(bool xtcp, int fd)
+{
+	unsigned char st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(fd, xtcp ? xtcp_proto() : IPPROTO_TCP,
+		       xtcp ? XTCP_INFO : TCP_INFO, &st, &len) || len != sizeof(st))
+		return -1;
+	return st;
+}
+
+/* An AF_INET address from a host-order address and port. */
+static inline struct sockaddr_in sin_of(in_addr_t addr, in_port_t port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(addr),
+	};
+
+	return sin;
+}
+
+/* getsockname()/getpeername() into a sockaddr_in; -1 unless it fills one. */
+static inline int sock_name(int fd, struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+
+	memset(sin, 0xaa, sizeof(*sin));
+	if (getsockname(fd, (struct sockaddr *)sin, &len))
+		return -1;
+	return len == sizeof(*sin) ? 0 : -1;
+}
+
+static inline int peer_name(int fd, struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+
+	memset(sin, 0xaa, sizeof(*sin));
+	if (getpeername(fd, (struct sockaddr *)sin, &len))
+		return -1;
+	return len == sizeof(*sin) ? 0 : -1;
+}
+
+static inline bool sin_equal(const struct sockaddr_in *a,
+			     const struct sockaddr_in *b)
+{
+	return a->sin_family == b->sin_family && a->sin_port == b->sin_port &&
+	       a->sin_addr.s_addr == b->sin_addr.s_addr;
+}
+
+static inline void close_keep_errno(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+}
+
+/*
+ * A listener on 127.0.0.1 and an ephemeral port; its address goes to @addr.
+ * Returns the socket, or -1 with errno set.
+ */
+static inline int stream_listener(bool xtcp, int backlog, struct sockaddr_in *addr)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	int fd = stream_socket(xtcp, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, backlog) ||
+	    sock_name(fd, addr)) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A blocking connect to @to; the connected socket, or -1 with errno set. */
+static inline int stream_connect(bool xtcp, const struct sockaddr_in *to)
+{
+	int fd = stream_socket(xtcp, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)to, sizeof(*to))) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A connection over loopback: *cli connected, *srv accepted (the listener
+ * is closed again).  Returns 0, or -1 with errno set.
+ */
+static inline int stream_pair(bool xtcp, int *cli, int *srv)
+{
+	struct sockaddr_in addr;
+	int lfd = stream_listener(xtcp, 1, &addr);
+
+	if (lfd < 0)
+		return -1;
+	*cli = stream_connect(xtcp, &addr);
+	if (*cli < 0) {
+		close_keep_errno(lfd);
+		return -1;
+	}
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0) {
+		close_keep_errno(*cli);
+		close_keep_errno(lfd);
+		return -1;
+	}
+	close(lfd);
+	return 0;
+}
+
+/* The inode of a socket, as /proc/net/{tcp,xtcp} print it. */
+static inline unsigned long sock_inode(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return 0;
+	return st.st_ino;
+}
+
+/**
+ * struct inet_row - the columns /proc/net/xtcp shares with /proc/net/tcp
+ * @laddr: local address, the raw __be32 as printed (%08X)
+ * @lport: local port, host order
+ * @raddr: remote address, as @laddr
+ * @rport: remote port, host order
+ * @st: state number (TCP's numbering)
+ * @txq: tx_queue
+ * @rxq: rx_queue
+ * @uid: owner
+ * @inode: socket inode
+ * @state: state name (/proc/net/xtcp only; empty for /proc/net/tcp)
+ */
+struct inet_row {
+	unsigned int laddr, lport, raddr, rport, st, txq, rxq, uid;
+	unsigned long inode;
+	char state[32];
+};
+
+/*
+ * Find the row of the socket with inode @ino in /proc/net/tcp or
+ * /proc/net/xtcp (@named: the file has xtcp's state name column).
+ * Returns 1 if found, 0 if not, -1 if the file cannot be read.
+ */
+static inline int inet_proc_find(const char *path, bool named,
+				 unsigned long ino, struct inet_row *out)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct inet_row r = { .state = "" };
+		int pos = 0;
+
+		if (sscanf(line, " %*d: %x:%x %x:%x %x %x:%x %*x:%*x %*x %u %*d %lu%n",
+			   &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st, &r.txq,
+			   &r.rxq, &r.uid, &r.inode, &pos) != 9 || r.inode != ino)
+			continue;
+		if (named && sscanf(line + pos, "%31s", r.state) != 1)
+			continue;
+		*out = r;
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Milliseconds on the monotonic clock. */
+static inline long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * poll() one socket until one of @events (or an error/hangup) shows or
+ * @timeout_ms passes; returns revents (0 on timeout), -1 on error.
+ */
+static inline int wait_revents(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n = poll(&p, 1, timeout_ms);
+
+	if (n < 0)
+		return -1;
+	return n ? p.revents : 0;
 }
 
 #endif /* _XTCP_SELFTEST_UTIL_H */

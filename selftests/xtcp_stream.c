@@ -1,0 +1,2038 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp selftests: the stream socket API.  bind, listen, connect, accept,
+ * send and receive, readiness, socket options and /proc/net/xtcp, each
+ * case run twice through FIXTURE_VARIANT: on the kernel's own TCP
+ * (AF_INET, SOCK_STREAM, IPPROTO_TCP) as the reference, and on xtcp.
+ *
+ * The expectations written here are what TCP does: the tcp variant checks
+ * the tests themselves, the xtcp variant holds xtcp to them.  Where a test
+ * can, it also runs the same steps on a TCP socket next to the xtcp one
+ * and compares the two directly (errno, poll masks, option values).  Where
+ * xtcp is allowed to differ, the comment at the test says by how much.
+ *
+ * Tests marked "Needs close" use shutdown() or close() of a connected
+ * socket, which xtcp gets with the close work (issue 5): until then they
+ * fail on the xtcp variant, as expected.
+ *
+ * Everything runs on 127.0.0.1 with ports the kernel picks (bind to port
+ * 0, then getsockname()), except the tests that need routes of their own:
+ * they run in a child in a new network namespace.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+
+/* Everything a stream socket can report that the tests ask poll() about. */
+#define POLL_ALL	(POLLIN | POLLOUT | POLLRDHUP | POLLPRI)
+
+/* What is there to read/write without blocking, right now. */
+static int revents_now(int fd)
+{
+	return wait_revents(fd, POLL_ALL, 0);
+}
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Receive exactly @len bytes; -1 on error or end of stream. */
+static int recv_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int set_int(int fd, int level, int opt, int v)
+{
+	return setsockopt(fd, level, opt, &v, sizeof(v));
+}
+
+/* An int socket option, or -1 (with errno) if it cannot be read. */
+static int get_int(int fd, int level, int opt)
+{
+	int v;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, level, opt, &v, &len))
+		return -1;
+	return v;
+}
+
+static int set_timeout(int fd, int opt, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* The child's exit status, or -1 if it did not exit normally. */
+static int child_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A forked helper's end: exit 0 if its checks passed.  A failed ASSERT_*
+ * in the child aborts it instead, which child_status() reports as -1.
+ */
+#define CHILD_EXIT() _exit(_metadata->passed ? 0 : 1)
+
+/* The range bind(port 0) and connect() pick local ports from. */
+static void ephemeral_range(int *lo, int *hi)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	*lo = 32768;
+	*hi = 60999;
+	if (!f)
+		return;
+	if (fscanf(f, "%d %d", lo, hi) != 2) {
+		*lo = 32768;
+		*hi = 60999;
+	}
+	fclose(f);
+}
+
+/* The socket's row in /proc/net/xtcp (xtcp) or /proc/net/tcp (TCP). */
+static int proc_row(bool xtcp, int fd, struct inet_row *r)
+{
+	return inet_proc_find(xtcp ? "/proc/net/xtcp" : "/proc/net/tcp", xtcp,
+			      sock_inode(fd), r);
+}
+
+/* 64-bit FNV-1a, to compare a long stream at both ends. */
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+static unsigned long long fnv1a(unsigned long long h, const unsigned char *p,
+				size_t len)
+{
+	while (len--) {
+		h ^= *p++;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* xorshift64: a cheap deterministic byte source for the payloads. */
+static unsigned long long xorshift(unsigned long long *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void fill_random(unsigned long long *s, unsigned char *p, size_t len)
+{
+	while (len--)
+		*p++ = xorshift(s) >> 56;
+}
+
+static void pattern(unsigned char *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = seed + i * 7;
+}
+
+/* ---- network namespace helpers (routes of the tests' own) ---- */
+
+static int netns_lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (!ret) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+static void rta_put_u32(struct nlmsghdr *nh, unsigned short type, __u32 v)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(sizeof(v));
+	memcpy(RTA_DATA(rta), &v, sizeof(v));
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+/*
+ * "ip route add TYPE DST/32" over rtnetlink; RTN_UNICAST means
+ * "ip route add DST/32 dev lo".  @dst is host order.  Returns 0 or the
+ * kernel's negative errno.
+ */
+static int route_add(in_addr_t dst, unsigned char type)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rt;
+		char attrs[64];
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
+		.nh.nlmsg_type = RTM_NEWROUTE,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+		.rt.rtm_family = AF_INET,
+		.rt.rtm_dst_len = 32,
+		.rt.rtm_table = RT_TABLE_MAIN,
+		.rt.rtm_protocol = RTPROT_BOOT,
+		.rt.rtm_scope = type == RTN_UNICAST ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE,
+		.rt.rtm_type = type,
+	};
+	char buf[512];
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	int fd, err = -EPROTO;
+	ssize_t n;
+
+	rta_put_u32(&req.nh, RTA_DST, htonl(dst));
+	if (type == RTN_UNICAST)
+		rta_put_u32(&req.nh, RTA_OIF, if_nametoindex("lo"));
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) != (ssize_t)req.nh.nlmsg_len) {
+		err = -errno;
+		goto out;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n >= (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
+	    nh->nlmsg_type == NLMSG_ERROR)
+		err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+out:
+	close(fd);
+	return err;
+}
+
+/* Addresses routed in the namespace tests; 10.255.255.0/24 is unused. */
+#define ADDR_DEV_LO	0x0affff01	/* "dev lo": the SYN goes out and is dropped */
+#define ADDR_BLACKHOLE	0x0affff02
+#define ADDR_UNREACH	0x0affff03
+#define ADDR_PROHIBIT	0x0affff04
+#define ADDR_NO_ROUTE	0x0afe0001	/* 10.254.0.1: no route at all */
+
+/* In a fresh network namespace: lo up and the routes above. */
+static int netns_with_routes(void)
+{
+	if (unshare(CLONE_NEWNET) || netns_lo_up())
+		return -1;
+	if (route_add(ADDR_DEV_LO, RTN_UNICAST) ||
+	    route_add(ADDR_BLACKHOLE, RTN_BLACKHOLE) ||
+	    route_add(ADDR_UNREACH, RTN_UNREACHABLE) ||
+	    route_add(ADDR_PROHIBIT, RTN_PROHIBIT))
+		return -1;
+	return 0;
+}
+
+/* ===================================================================== */
+/* stream: sockets a test sets up itself                                  */
+/* ===================================================================== */
+
+FIXTURE(stream)
+{
+	int port_lo, port_hi;	/* ip_local_port_range */
+};
+
+FIXTURE_VARIANT(stream)
+{
+	bool xtcp;
+};
+
+FIXTURE_VARIANT_ADD(stream, tcp)
+{
+	.xtcp = false,
+};
+
+FIXTURE_VARIANT_ADD(stream, xtcp)
+{
+	.xtcp = true,
+};
+
+FIXTURE_SETUP(stream)
+{
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	ephemeral_range(&self->port_lo, &self->port_hi);
+	fd = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, fd) TH_LOG("socket: %s", strerror(errno));
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(stream)
+{
+}
+
+/* ---- bind ---- */
+
+TEST_F(stream, bind_port_zero_is_ephemeral)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), got;
+	int fds[8], ports[8];
+	int i, j;
+
+	for (i = 0; i < 8; i++) {
+		fds[i] = stream_socket(variant->xtcp, 0);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, bind(fds[i], (struct sockaddr *)&sin, sizeof(sin)))
+			TH_LOG("bind: %s", strerror(errno));
+		ASSERT_EQ(0, sock_name(fds[i], &got));
+		EXPECT_EQ(AF_INET, got.sin_family);
+		EXPECT_EQ(htonl(INADDR_LOOPBACK), got.sin_addr.s_addr);
+		ports[i] = ntohs(got.sin_port);
+		EXPECT_LE(self->port_lo, ports[i]);
+		EXPECT_GE(self->port_hi, ports[i]);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(ports[j], ports[i]);
+	}
+	for (i = 0; i < 8; i++)
+		close(fds[i]);
+}
+
+TEST_F(stream, bind_address_in_use)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), any;
+	int a, b;
+
+	a = stream_socket(variant->xtcp, 0);
+	b = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sock_name(a, &sin));
+
+	/* Bound, not listening: the port is taken all the same. */
+	EXPECT_EQ(-1, bind(b, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	any = sin_of(INADDR_ANY, ntohs(sin.sin_port));
+	EXPECT_EQ(-1, bind(b, (struct sockaddr *)&any, sizeof(any)));
+	EXPECT_EQ(EADDRINUSE, errno);
+
+	ASSERT_EQ(0, listen(a, 1));
+	EXPECT_EQ(-1, bind(b, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+
+	/* The failed binds left b unbound. */
+	ASSERT_EQ(0, sock_name(b, &any));
+	EXPECT_EQ(0, any.sin_port);
+	close(a);
+	close(b);
+}
+
+/*
+ * SO_REUSEADDR on both sockets lets them share a port as long as neither
+ * listens (TCP's rule in inet_csk_bind_conflict()); a listener on the
+ * port excludes everyone, SO_REUSEADDR or not.
+ */
+TEST_F(stream, bind_reuseaddr_shared_until_listen)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	int a, b, c;
+
+	a = stream_socket(variant->xtcp, 0);
+	b = stream_socket(variant->xtcp, 0);
+	c = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_int(a, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, set_int(b, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, set_int(c, SOL_SOCKET, SO_REUSEADDR, 1));
+	EXPECT_EQ(1, get_int(a, SOL_SOCKET, SO_REUSEADDR));
+
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sock_name(a, &sin));
+	EXPECT_EQ(0, bind(b, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("second SO_REUSEADDR bind: %s", strerror(errno));
+
+	ASSERT_EQ(0, listen(a, 1));
+	EXPECT_EQ(-1, bind(c, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	/* ... and the socket sharing the port cannot listen now. */
+	EXPECT_EQ(-1, listen(b, 1));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(a);
+	close(b);
+	close(c);
+}
+
+/*
+ * A new socket, with SO_REUSEADDR if @reuse, bound to @addr; -1 with errno
+ * set if that fails.
+ */
+static int bound_socket(bool xtcp, const struct sockaddr_in *addr, bool reuse)
+{
+	int fd = stream_socket(xtcp, 0);
+
+	if (fd < 0)
+		return -1;
+	if ((reuse && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) ||
+	    bind(fd, (const struct sockaddr *)addr, sizeof(*addr))) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A server restart: the listener is gone but a connection it accepted
+ * still holds the port.  Without SO_REUSEADDR the new bind fails, with it
+ * (on the old listener and the new socket) the new server can bind, listen
+ * and take connections.
+ */
+TEST_F(stream, bind_reuseaddr_after_listener_closed)
+{
+	struct sockaddr_in addr, sin = sin_of(INADDR_LOOPBACK, 0);
+	int l, c, s, b, c2, s2;
+
+	l = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, set_int(l, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, sock_name(l, &addr));
+	c = stream_connect(variant->xtcp, &addr);
+	ASSERT_LE(0, c) TH_LOG("connect: %s", strerror(errno));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	close(l);
+
+	b = bound_socket(variant->xtcp, &addr, false);
+	EXPECT_EQ(-1, b);
+	EXPECT_EQ(EADDRINUSE, errno);
+	if (b >= 0)
+		close(b);
+	b = bound_socket(variant->xtcp, &addr, true);
+	ASSERT_LE(0, b) TH_LOG("bind with SO_REUSEADDR: %s", strerror(errno));
+	ASSERT_EQ(0, listen(b, 4)) TH_LOG("listen: %s", strerror(errno));
+
+	c2 = stream_connect(variant->xtcp, &addr);
+	ASSERT_LE(0, c2) TH_LOG("connect to the new listener: %s", strerror(errno));
+	s2 = accept(b, NULL, NULL);
+	EXPECT_LE(0, s2);
+	/* The old connection is still there and works. */
+	EXPECT_EQ(1, send(c, "x", 1, 0));
+	EXPECT_EQ(POLLIN, wait_revents(s, POLLIN, 5000) & POLLIN);
+	close(s2);
+	close(c2);
+	close(b);
+	close(s);
+	close(c);
+}
+
+/*
+ * Needs close.  The classic restart: the server closed first, so its end
+ * of the old connection sits in TIME_WAIT on the port.
+ */
+TEST_F(stream, bind_reuseaddr_over_time_wait)
+{
+	struct sockaddr_in addr, sin = sin_of(INADDR_LOOPBACK, 0);
+	char byte;
+	int l, c, s, b;
+
+	if (variant->xtcp)
+		SKIP(return, "xtcp has no TIME_WAIT yet (issue 5)");
+
+	l = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, set_int(l, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, sock_name(l, &addr));
+	c = stream_connect(variant->xtcp, &addr);
+	ASSERT_LE(0, c);
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	close(l);
+
+	/* Server FIN first, then the client's; the server ends in TIME_WAIT. */
+	ASSERT_EQ(0, shutdown(s, SHUT_WR));
+	ASSERT_EQ(0, recv(c, &byte, 1, 0));
+	close(c);
+	ASSERT_TRUE(wait_revents(s, POLLRDHUP, 5000) & POLLRDHUP);
+	close(s);
+
+	b = bound_socket(variant->xtcp, &addr, false);
+	EXPECT_EQ(-1, b) TH_LOG("TIME_WAIT did not hold the port");
+	EXPECT_EQ(EADDRINUSE, errno);
+	if (b >= 0)
+		close(b);
+	b = bound_socket(variant->xtcp, &addr, true);
+	ASSERT_LE(0, b) TH_LOG("bind over TIME_WAIT with SO_REUSEADDR: %s",
+			       strerror(errno));
+	EXPECT_EQ(0, listen(b, 4));
+	close(b);
+}
+
+TEST_F(stream, bind_twice_einval)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), got;
+	int fd = stream_socket(variant->xtcp, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sock_name(fd, &got));
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&got, sizeof(got)));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, listen(fd, 1));
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+struct bind_case {
+	int family;
+	in_addr_t addr;
+	socklen_t len;
+	int err;	/* 0: bind succeeds */
+	const char *what;
+};
+
+/*
+ * TCP's answers to malformed addresses, checked on a fresh socket each.
+ * AF_UNSPEC with INADDR_ANY is accepted: inet_bind()'s compatibility
+ * rule for old programs, which xtcp, taking AF_INET addresses, keeps.
+ */
+TEST_F(stream, bind_bad_addresses)
+{
+	const struct bind_case cases[] = {
+		{ AF_INET, INADDR_LOOPBACK, sizeof(struct sockaddr_in) - 1, EINVAL,
+		  "addrlen 15" },
+		{ AF_INET, INADDR_LOOPBACK, 2, EINVAL, "addrlen 2" },
+		{ AF_INET, INADDR_LOOPBACK, 0, EINVAL, "addrlen 0" },
+		{ AF_INET6, INADDR_LOOPBACK, sizeof(struct sockaddr_in), EAFNOSUPPORT,
+		  "AF_INET6" },
+		{ AF_UNIX, INADDR_LOOPBACK, sizeof(struct sockaddr_in), EAFNOSUPPORT,
+		  "AF_UNIX" },
+		{ AF_UNSPEC, INADDR_LOOPBACK, sizeof(struct sockaddr_in), EAFNOSUPPORT,
+		  "AF_UNSPEC, 127.0.0.1" },
+		{ AF_UNSPEC, INADDR_ANY, sizeof(struct sockaddr_in), 0,
+		  "AF_UNSPEC, INADDR_ANY" },
+		{ AF_INET, INADDR_LOOPBACK, sizeof(struct sockaddr_storage), 0,
+		  "addrlen 128" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sockaddr_storage ss = { 0 };
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss, got;
+		int fd = stream_socket(variant->xtcp, 0), ret;
+
+		ASSERT_LE(0, fd);
+		sin->sin_family = cases[i].family;
+		sin->sin_addr.s_addr = htonl(cases[i].addr);
+		ret = bind(fd, (struct sockaddr *)&ss, cases[i].len);
+		if (cases[i].err) {
+			EXPECT_EQ(-1, ret) TH_LOG("%s: bound", cases[i].what);
+			EXPECT_EQ(cases[i].err, errno)
+				TH_LOG("%s: errno %d (%s), want %d", cases[i].what,
+				       errno, strerror(errno), cases[i].err);
+			ASSERT_EQ(0, sock_name(fd, &got));
+			EXPECT_EQ(0, got.sin_port) TH_LOG("%s: bound anyway", cases[i].what);
+		} else {
+			EXPECT_EQ(0, ret)
+				TH_LOG("%s: %s", cases[i].what, strerror(errno));
+			ASSERT_EQ(0, sock_name(fd, &got));
+			EXPECT_EQ(AF_INET, got.sin_family);
+			EXPECT_NE(0, got.sin_port);
+		}
+		close(fd);
+	}
+}
+
+/*
+ * Ports below net.ipv4.ip_unprivileged_port_start need
+ * CAP_NET_BIND_SERVICE: a child that became nobody gets EACCES for the
+ * port root could bind a moment ago, and can still bind port 0.
+ */
+TEST_F(stream, bind_privileged_port_eacces)
+{
+	struct sockaddr_in sin;
+	int start, port, fd = -1;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop privileges");
+	start = read_int_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+	if (start <= 1)
+		SKIP(return, "ip_unprivileged_port_start is %d", start);
+
+	/* A privileged port that is free: root can bind it. */
+	for (port = start - 1; port > 0; port--) {
+		fd = stream_socket(variant->xtcp, 0);
+		ASSERT_LE(0, fd);
+		sin = sin_of(INADDR_LOOPBACK, port);
+		if (!bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			break;
+		close(fd);
+		fd = -1;
+	}
+	ASSERT_LE(0, fd) TH_LOG("root could bind no port below %d", start);
+	close(fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		ASSERT_EQ(0, setgid(65534));
+		ASSERT_EQ(0, setuid(65534));
+		fd = stream_socket(variant->xtcp, 0);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+		EXPECT_EQ(EACCES, errno) TH_LOG("port %d: %s", port, strerror(errno));
+		sin.sin_port = 0;
+		EXPECT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+}
+
+TEST_F(stream, bind_nonlocal_address)
+{
+	struct sockaddr_in sin = sin_of(0xc0000201, 0);	/* 192.0.2.1, TEST-NET-1 */
+	int fd = stream_socket(variant->xtcp, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	sin = sin_of(INADDR_ANY, 0);
+	EXPECT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	close(fd);
+}
+
+/*
+ * Each implementation's own family in sin_family: AF_INET for TCP, AF_XTCP
+ * for xtcp (which takes AF_INET too, as every other test here shows).
+ * Names come back as AF_INET either way.
+ */
+TEST_F(stream, native_family_in_addresses)
+{
+	int fam = variant->xtcp ? xtcp_af() : AF_INET;
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), got, peer;
+	socklen_t len = sizeof(peer);
+	int l, c, s;
+
+	l = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, l);
+	sin.sin_family = fam;
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("bind with family %d: %s", fam, strerror(errno));
+	ASSERT_EQ(0, listen(l, 1));
+	ASSERT_EQ(0, sock_name(l, &got));
+	EXPECT_EQ(AF_INET, got.sin_family);
+
+	c = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	got.sin_family = fam;
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&got, sizeof(got)))
+		TH_LOG("connect with family %d: %s", fam, strerror(errno));
+	memset(&peer, 0xaa, sizeof(peer));
+	s = accept(l, (struct sockaddr *)&peer, &len);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(sizeof(peer), len);
+	EXPECT_EQ(AF_INET, peer.sin_family);
+	ASSERT_EQ(0, peer_name(c, &got));
+	EXPECT_EQ(AF_INET, got.sin_family);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/* ---- listen ---- */
+
+TEST_F(stream, listen_closed_to_listen)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), before, after;
+	int fd = stream_socket(variant->xtcp, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
+	ASSERT_EQ(0, sock_name(fd, &before));
+	ASSERT_EQ(0, listen(fd, 4));
+	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, fd));
+	ASSERT_EQ(0, sock_name(fd, &after));
+	EXPECT_TRUE(sin_equal(&before, &after));
+	EXPECT_EQ(-1, peer_name(fd, &after));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(1, get_int(fd, SOL_SOCKET, SO_ACCEPTCONN));
+
+	/* listen() again only changes the backlog. */
+	EXPECT_EQ(0, listen(fd, 16));
+	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, fd));
+	close(fd);
+}
+
+TEST_F(stream, listen_without_bind_autobinds)
+{
+	struct sockaddr_in name, to;
+	int l, c, s;
+
+	l = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, listen(l, 4)) TH_LOG("listen: %s", strerror(errno));
+	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, l));
+	ASSERT_EQ(0, sock_name(l, &name));
+	EXPECT_EQ(AF_INET, name.sin_family);
+	EXPECT_EQ(htonl(INADDR_ANY), name.sin_addr.s_addr);
+	EXPECT_LE(self->port_lo, ntohs(name.sin_port));
+	EXPECT_GE(self->port_hi, ntohs(name.sin_port));
+
+	to = sin_of(INADDR_LOOPBACK, ntohs(name.sin_port));
+	c = stream_connect(variant->xtcp, &to);
+	ASSERT_LE(0, c) TH_LOG("connect: %s", strerror(errno));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	/* The accepted socket has the concrete address the client used. */
+	ASSERT_EQ(0, sock_name(s, &name));
+	EXPECT_TRUE(sin_equal(&to, &name));
+	close(s);
+	close(c);
+	close(l);
+}
+
+TEST_F(stream, listen_on_connected_einval)
+{
+	int c, s;
+
+	ASSERT_EQ(0, stream_pair(variant->xtcp, &c, &s))
+		TH_LOG("connection: %s", strerror(errno));
+	EXPECT_EQ(-1, listen(c, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, listen(s, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, c));
+	close(s);
+	close(c);
+}
+
+/* ---- connect and accept ---- */
+
+TEST_F(stream, connect_accept_names)
+{
+	struct sockaddr_in laddr, peer, c_name, c_peer, s_name, s_peer;
+	socklen_t len = sizeof(peer);
+	int l, c, s;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c) TH_LOG("connect: %s", strerror(errno));
+	memset(&peer, 0xaa, sizeof(peer));
+	s = accept(l, (struct sockaddr *)&peer, &len);
+	ASSERT_LE(0, s) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_EQ(sizeof(peer), len);
+
+	ASSERT_EQ(0, sock_name(c, &c_name));
+	ASSERT_EQ(0, peer_name(c, &c_peer));
+	ASSERT_EQ(0, sock_name(s, &s_name));
+	ASSERT_EQ(0, peer_name(s, &s_peer));
+
+	/* The client talks to the listener's address ... */
+	EXPECT_TRUE(sin_equal(&laddr, &c_peer));
+	/* ... from an ephemeral port of its own on 127.0.0.1 ... */
+	EXPECT_EQ(AF_INET, c_name.sin_family);
+	EXPECT_EQ(htonl(INADDR_LOOPBACK), c_name.sin_addr.s_addr);
+	EXPECT_NE(laddr.sin_port, c_name.sin_port);
+	EXPECT_LE(self->port_lo, ntohs(c_name.sin_port));
+	EXPECT_GE(self->port_hi, ntohs(c_name.sin_port));
+	/* ... and the server end mirrors it. */
+	EXPECT_TRUE(sin_equal(&laddr, &s_name));
+	EXPECT_TRUE(sin_equal(&c_name, &s_peer));
+	EXPECT_TRUE(sin_equal(&c_name, &peer));
+
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, c));
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, s));
+	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, l));
+	EXPECT_EQ(0, get_int(s, SOL_SOCKET, SO_ACCEPTCONN));
+	EXPECT_EQ(variant->xtcp ? xtcp_af() : AF_INET, get_int(s, SOL_SOCKET, SO_DOMAIN));
+	close(s);
+	close(c);
+	close(l);
+}
+
+TEST_F(stream, accept4_flags)
+{
+	struct sockaddr_in laddr;
+	int l, c1, c2, s;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	c1 = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c1);
+	c2 = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c2);
+
+	s = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ASSERT_LE(0, s) TH_LOG("accept4: %s", strerror(errno));
+	EXPECT_TRUE(fcntl(s, F_GETFL) & O_NONBLOCK);
+	EXPECT_TRUE(fcntl(s, F_GETFD) & FD_CLOEXEC);
+	close(s);
+
+	/* Without flags nothing is inherited from a non-blocking listener. */
+	ASSERT_EQ(0, fcntl(l, F_SETFL, fcntl(l, F_GETFL) | O_NONBLOCK));
+	ASSERT_TRUE(wait_revents(l, POLLIN, 5000) & POLLIN);
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_FALSE(fcntl(s, F_GETFL) & O_NONBLOCK);
+	EXPECT_FALSE(fcntl(s, F_GETFD) & FD_CLOEXEC);
+	close(s);
+	close(c2);
+	close(c1);
+	close(l);
+}
+
+/*
+ * A non-blocking connect: EINPROGRESS, then POLLOUT and SO_ERROR 0.  TCP
+ * answers the next connect() with 0 (it completes the socket layer's state)
+ * and only the one after with EISCONN; portable programs take either as
+ * "connected", so xtcp may answer the second one with EISCONN already.
+ */
+TEST_F(stream, connect_nonblocking)
+{
+	struct sockaddr_in laddr;
+	int l, c, s, ret;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	c = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	ASSERT_EQ(EINPROGRESS, errno);
+
+	EXPECT_EQ(POLLOUT, wait_revents(c, POLLOUT, 5000));
+	EXPECT_EQ(0, get_int(c, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, c));
+
+	ret = connect(c, (struct sockaddr *)&laddr, sizeof(laddr));
+	EXPECT_TRUE(!ret || (variant->xtcp && errno == EISCONN))
+		TH_LOG("second connect: %s", strerror(errno));
+	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	EXPECT_EQ(EISCONN, errno);
+
+	ASSERT_TRUE(wait_revents(l, POLLIN, 5000) & POLLIN);
+	s = accept(l, NULL, NULL);
+	EXPECT_LE(0, s);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/* A port nobody listens on, kept so by the bound socket returned. */
+static int dead_port(bool xtcp, struct sockaddr_in *addr)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	int fd = stream_socket(xtcp, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || sock_name(fd, addr)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+TEST_F(stream, connect_refused_blocking)
+{
+	struct sockaddr_in dead, laddr;
+	int hold, c, l, s;
+
+	hold = dead_port(variant->xtcp, &dead);
+	ASSERT_LE(0, hold);
+	c = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&dead, sizeof(dead)));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	/* connect() reported the error: SO_ERROR has nothing left. */
+	EXPECT_EQ(0, get_int(c, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, c));
+	EXPECT_EQ(-1, peer_name(c, &laddr));
+	EXPECT_EQ(ENOTCONN, errno);
+
+	/* The socket can try again, and succeed. */
+	l = stream_listener(variant->xtcp, 1, &laddr);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)))
+		TH_LOG("connect after refusal: %s", strerror(errno));
+	s = accept(l, NULL, NULL);
+	EXPECT_LE(0, s);
+	close(s);
+	close(l);
+	close(c);
+	close(hold);
+}
+
+/*
+ * The same non-blocking: the error comes through poll() and SO_ERROR
+ * (once).  The revents masks of the refused socket are compared with
+ * TCP's, and the next connect() after SO_ERROR was read fails as TCP's
+ * does: ECONNABORTED (the socket layer still thinks it is connecting, and
+ * finds the socket closed with no error left to report).
+ *
+ * Returns the revents of waiting for POLLOUT, -1 if the connect failed.
+ */
+static int refused_nonblocking(bool xtcp, int *fd, int *hold)
+{
+	struct sockaddr_in dead;
+
+	*hold = dead_port(xtcp, &dead);
+	if (*hold < 0)
+		return -1;
+	*fd = stream_socket(xtcp, SOCK_NONBLOCK);
+	if (*fd < 0)
+		return -1;
+	if (!connect(*fd, (struct sockaddr *)&dead, sizeof(dead)) || errno != EINPROGRESS)
+		return -1;
+	return wait_revents(*fd, POLLOUT, 5000);
+}
+
+TEST_F(stream, connect_refused_nonblocking)
+{
+	int ref = -1, ref_hold = -1, fd = -1, hold = -1;
+	struct sockaddr_in dead;
+
+	ASSERT_EQ(POLLOUT | POLLERR | POLLHUP, refused_nonblocking(false, &ref, &ref_hold));
+	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP, refused_nonblocking(variant->xtcp, &fd, &hold))
+		TH_LOG("connect: %s", strerror(errno));
+	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP, revents_now(ref));
+	EXPECT_EQ(revents_now(ref), revents_now(fd));
+
+	EXPECT_EQ(ECONNREFUSED, get_int(ref, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(ECONNREFUSED, get_int(fd, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(0, get_int(fd, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
+	/* The error read, POLLERR is gone; the rest stays. */
+	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP | POLLHUP, revents_now(ref));
+	EXPECT_EQ(revents_now(ref), revents_now(fd));
+
+	ASSERT_EQ(0, sock_name(hold, &dead));
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&dead, sizeof(dead)));
+	EXPECT_EQ(ECONNABORTED, errno);
+	close(fd);
+	close(hold);
+	close(ref);
+	close(ref_hold);
+}
+
+TEST_F(stream, connect_when_connected_eisconn)
+{
+	struct sockaddr_in laddr, other;
+	int c, s, l;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c);
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+
+	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	EXPECT_EQ(EISCONN, errno);
+	other = sin_of(INADDR_LOOPBACK, 9);
+	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&other, sizeof(other)));
+	EXPECT_EQ(EISCONN, errno);
+	/* The accepted end is just as connected. */
+	EXPECT_EQ(-1, connect(s, (struct sockaddr *)&other, sizeof(other)));
+	EXPECT_EQ(EISCONN, errno);
+	/* A listener cannot connect. */
+	EXPECT_EQ(-1, connect(l, (struct sockaddr *)&other, sizeof(other)));
+	EXPECT_EQ(EISCONN, errno);
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, c));
+	close(s);
+	close(c);
+	close(l);
+}
+
+TEST_F(stream, connect_bad_addresses)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 9);
+	int fd = stream_socket(variant->xtcp, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, 1));
+	EXPECT_EQ(EINVAL, errno);
+	sin.sin_family = AF_INET6;
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	/* AF_UNSPEC "disconnects", a no-op on a socket that is not connected. */
+	sin.sin_family = AF_UNSPEC;
+	EXPECT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("AF_UNSPEC: %s", strerror(errno));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
+	close(fd);
+}
+
+TEST_F(stream, accept_not_listening_einval)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	int fd, c, s;
+
+	fd = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, accept(fd, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, accept(fd, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+
+	ASSERT_EQ(0, stream_pair(variant->xtcp, &c, &s));
+	EXPECT_EQ(-1, accept(c, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, accept(s, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	close(s);
+	close(c);
+}
+
+TEST_F(stream, accept_nothing_pending)
+{
+	struct sockaddr_in laddr;
+	long long t0, ms;
+	int l;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, accept(l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* Blocking, SO_RCVTIMEO bounds the wait: EAGAIN again. */
+	ASSERT_EQ(0, fcntl(l, F_SETFL, 0));
+	ASSERT_EQ(0, set_timeout(l, SO_RCVTIMEO, 200));
+	t0 = now_ms();
+	EXPECT_EQ(-1, accept(l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	ms = now_ms() - t0;
+	EXPECT_LE(150, ms);
+	EXPECT_GT(10000, ms);
+	close(l);
+}
+
+/*
+ * Connections nobody accepts.  With listen(fd, B) TCP completes B + 1
+ * handshakes (sk_acceptq_is_full() is "more than B"); after that it drops
+ * SYNs silently, neither answering nor refusing, so those connects stay in
+ * SYN_SENT: no POLLOUT, no error, connect() again says EALREADY.
+ *
+ * Tolerance: xtcp may complete B or B + 1 (the "+ 1" is an artefact of the
+ * comparison, not a property worth copying), but every other connect must
+ * stay pending exactly as TCP's do.
+ */
+#define BACKLOG_EXTRA	3
+
+/*
+ * Poll the connecting sockets in @fds until none has changed for @quiet_ms
+ * (or, if @enough is not 0, until that many have); done[i] is set for those
+ * that did (POLLOUT, or an error).  Returns how many did.
+ */
+static int settle_connects(const int *fds, bool *done, int n, int quiet_ms,
+			   int enough)
+{
+	long long end = now_ms() + 10000;
+	int i, count = 0;
+
+	while (now_ms() < end && (!enough || count < enough)) {
+		struct pollfd p[16];
+		int idx[16], np = 0, ready;
+
+		for (i = 0; i < n; i++)
+			if (!done[i]) {
+				p[np].fd = fds[i];
+				p[np].events = POLLOUT;
+				idx[np++] = i;
+			}
+		ready = np ? poll(p, np, quiet_ms) : 0;
+		if (ready <= 0)
+			break;
+		for (i = 0; i < np; i++)
+			if (p[i].revents) {
+				done[idx[i]] = true;
+				count++;
+			}
+	}
+	return count;
+}
+
+/*
+ * Start @n non-blocking connects to @to one after the other, each given
+ * @wait_ms to complete before the next one starts, so that the listener
+ * handles them in order; done[i] tells which completed.  Returns how many
+ * did, -1 if a connect could not be started.
+ */
+static int connect_in_turn(bool xtcp, const struct sockaddr_in *to, int *fds,
+			   bool *done, int n, int wait_ms)
+{
+	int i, count = 0;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = stream_socket(xtcp, SOCK_NONBLOCK);
+		if (fds[i] < 0)
+			return -1;
+		if (!connect(fds[i], (const struct sockaddr *)to, sizeof(*to)) ||
+		    errno != EINPROGRESS)
+			return -1;
+		done[i] = wait_revents(fds[i], POLLOUT, wait_ms) != 0;
+		count += done[i];
+	}
+	return count;
+}
+
+TEST_F(stream, backlog_bounds_completed_connects)
+{
+	const int backlogs[] = { 1, 3 };
+	size_t b;
+
+	for (b = 0; b < ARRAY_SIZE(backlogs); b++) {
+		int backlog = backlogs[b], n = backlog + 1 + BACKLOG_EXTRA;
+		struct sockaddr_in laddr;
+		bool done[16] = { false };
+		int fds[16], i, l, completed, pending = 0;
+
+		l = stream_listener(variant->xtcp, backlog, &laddr);
+		ASSERT_LE(0, l);
+		completed = connect_in_turn(variant->xtcp, &laddr, fds, done, n, 300);
+		ASSERT_LE(0, completed) TH_LOG("connect: %s", strerror(errno));
+		completed += settle_connects(fds, done, n, 300, 0);
+		TH_LOG("listen(fd, %d): %d of %d connects completed", backlog,
+		       completed, n);
+		if (variant->xtcp) {
+			EXPECT_LE(backlog, completed);
+			EXPECT_GE(backlog + 1, completed);
+		} else {
+			EXPECT_EQ(backlog + 1, completed);
+		}
+		for (i = 0; i < n; i++) {
+			if (done[i]) {
+				EXPECT_EQ(0, get_int(fds[i], SOL_SOCKET, SO_ERROR));
+				EXPECT_EQ(XTCP_ESTABLISHED,
+					  stream_state(variant->xtcp, fds[i]));
+				continue;
+			}
+			pending++;
+			EXPECT_EQ(0, revents_now(fds[i]));
+			EXPECT_EQ(0, get_int(fds[i], SOL_SOCKET, SO_ERROR));
+			EXPECT_EQ(XTCP_SYN_SENT, stream_state(variant->xtcp, fds[i]));
+			EXPECT_EQ(-1, connect(fds[i], (struct sockaddr *)&laddr,
+					      sizeof(laddr)));
+			EXPECT_EQ(EALREADY, errno);
+		}
+		EXPECT_EQ(n - completed, pending);
+		EXPECT_EQ(POLLIN, revents_now(l));
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		close(l);
+	}
+}
+
+/*
+ * Needs SYN retransmission.  A connect whose SYN the full listener dropped
+ * completes once accept() makes room: TCP's retransmitted SYN (1 s, then
+ * 3 s after the connect) gets in.
+ */
+TEST_F(stream, backlog_pending_completes_after_accept)
+{
+	struct sockaddr_in laddr;
+	bool done[4] = { false };
+	int fds[4], i, l, s, pending = -1, n = 4;
+
+	l = stream_listener(variant->xtcp, 1, &laddr);
+	ASSERT_LE(0, l);
+	ASSERT_LE(0, connect_in_turn(variant->xtcp, &laddr, fds, done, n, 200));
+	settle_connects(fds, done, n, 200, 0);
+	for (i = 0; i < n; i++)
+		if (!done[i])
+			pending = i;
+	ASSERT_LE(0, pending) TH_LOG("all %d connects completed, listen(fd, 1)", n);
+
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	close(s);
+	/*
+	 * A pending connect gets in now.  (Both may complete on the client
+	 * side: TCP answers SYNs that arrive together while there is room, and
+	 * drops the final ACK that no longer fits.)
+	 */
+	EXPECT_LE(1, settle_connects(fds, done, n, 8000, 1))
+		TH_LOG("no pending connect completed after accept()");
+	for (i = 0; i < n; i++)
+		if (done[i])
+			EXPECT_EQ(0, get_int(fds[i], SOL_SOCKET, SO_ERROR));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	close(l);
+}
+
+/* A listener is readable when a connection waits in its accept queue. */
+TEST_F(stream, poll_listener)
+{
+	struct sockaddr_in laddr, raddr;
+	int l, rl, c, rc, s, rs;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	rl = stream_listener(false, 4, &raddr);
+	ASSERT_LE(0, rl);
+	EXPECT_EQ(0, revents_now(rl));
+	EXPECT_EQ(revents_now(rl), revents_now(l));
+
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c);
+	rc = stream_connect(false, &raddr);
+	ASSERT_LE(0, rc);
+	ASSERT_EQ(POLLIN, wait_revents(l, POLLIN, 5000));
+	ASSERT_EQ(POLLIN, wait_revents(rl, POLLIN, 5000));
+	EXPECT_EQ(POLLIN, revents_now(rl));
+	EXPECT_EQ(revents_now(rl), revents_now(l));
+
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	rs = accept(rl, NULL, NULL);
+	ASSERT_LE(0, rs);
+	EXPECT_EQ(0, revents_now(rl));
+	EXPECT_EQ(revents_now(rl), revents_now(l));
+	close(rs);
+	close(s);
+	close(rc);
+	close(c);
+	close(rl);
+	close(l);
+}
+
+/*
+ * Small buffers, set before the connection exists (on the listener, which
+ * passes SO_RCVBUF on to the accepted socket, and on the client), then
+ * 256 KiB through them: flow control with a small window delivers it all.
+ */
+TEST_F(stream, data_through_small_buffers)
+{
+	static unsigned char out[256 << 10], in[256 << 10];
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	long long t0 = now_ms();
+	int l, c, s;
+	pid_t pid;
+
+	l = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, set_int(l, SOL_SOCKET, SO_RCVBUF, 4096));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 1));
+	ASSERT_EQ(0, sock_name(l, &sin));
+	c = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_int(c, SOL_SOCKET, SO_SNDBUF, 4096));
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("connect: %s", strerror(errno));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(2 * 4096, get_int(s, SOL_SOCKET, SO_RCVBUF));
+	EXPECT_EQ(2 * 4096, get_int(c, SOL_SOCKET, SO_SNDBUF));
+
+	pattern(out, sizeof(out), 77);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(send_all(c, out, sizeof(out)) ? 1 : 0);
+	ASSERT_EQ(0, recv_all(s, in, sizeof(in)));
+	EXPECT_EQ(0, memcmp(out, in, sizeof(in)));
+	EXPECT_EQ(0, child_status(pid));
+	TH_LOG("256 KiB in %lld ms", now_ms() - t0);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/* ---- /proc/net/xtcp (TCP: /proc/net/tcp, which has the same columns) ---- */
+
+TEST_F(stream, proc_listen_row)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	struct inet_row r;
+	int fd = stream_socket(variant->xtcp, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sock_name(fd, &sin));
+	if (variant->xtcp) {
+		/* /proc/net/tcp lists no bound-only sockets; xtcp lists all. */
+		ASSERT_EQ(1, proc_row(true, fd, &r));
+		EXPECT_EQ(XTCP_CLOSE, r.st);
+		EXPECT_STREQ("CLOSED", r.state);
+		EXPECT_EQ(sin.sin_addr.s_addr, r.laddr);
+		EXPECT_EQ(ntohs(sin.sin_port), r.lport);
+	}
+	ASSERT_EQ(0, listen(fd, 8));
+	ASSERT_EQ(1, proc_row(variant->xtcp, fd, &r));
+	EXPECT_EQ(XTCP_LISTEN, r.st);
+	EXPECT_EQ(0x0100007f, r.laddr);		/* 127.0.0.1 as the file prints it */
+	EXPECT_EQ(ntohs(sin.sin_port), r.lport);
+	EXPECT_EQ(0, r.raddr);
+	EXPECT_EQ(0, r.rport);
+	EXPECT_EQ(getuid(), r.uid);
+	if (variant->xtcp)
+		EXPECT_STREQ("LISTEN", r.state);
+	close(fd);
+}
+
+TEST_F(stream, proc_established_rows)
+{
+	struct sockaddr_in laddr, cname;
+	struct inet_row rc, rs;
+	char buf[100] = { 0 };
+	int l, c, s;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c);
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, sock_name(c, &cname));
+
+	ASSERT_EQ(1, proc_row(variant->xtcp, c, &rc));
+	EXPECT_EQ(XTCP_ESTABLISHED, rc.st);
+	EXPECT_EQ(cname.sin_addr.s_addr, rc.laddr);
+	EXPECT_EQ(ntohs(cname.sin_port), rc.lport);
+	EXPECT_EQ(laddr.sin_addr.s_addr, rc.raddr);
+	EXPECT_EQ(ntohs(laddr.sin_port), rc.rport);
+
+	ASSERT_EQ(1, proc_row(variant->xtcp, s, &rs));
+	EXPECT_EQ(XTCP_ESTABLISHED, rs.st);
+	EXPECT_EQ(laddr.sin_addr.s_addr, rs.laddr);
+	EXPECT_EQ(ntohs(laddr.sin_port), rs.lport);
+	EXPECT_EQ(cname.sin_addr.s_addr, rs.raddr);
+	EXPECT_EQ(ntohs(cname.sin_port), rs.rport);
+	EXPECT_EQ(getuid(), rs.uid);
+	if (variant->xtcp) {
+		EXPECT_STREQ("ESTABLISHED", rc.state);
+		EXPECT_STREQ("ESTABLISHED", rs.state);
+	}
+	EXPECT_EQ(0, rs.rxq);
+
+	/* rx_queue counts what arrived and was not read yet. */
+	ASSERT_EQ(sizeof(buf), send(c, buf, sizeof(buf), 0));
+	ASSERT_EQ(POLLIN, wait_revents(s, POLLIN, 5000));
+	ASSERT_EQ(1, proc_row(variant->xtcp, s, &rs));
+	EXPECT_EQ(sizeof(buf), rs.rxq);
+	ASSERT_EQ(sizeof(buf), recv(s, buf, sizeof(buf), 0));
+	ASSERT_EQ(1, proc_row(variant->xtcp, s, &rs));
+	EXPECT_EQ(0, rs.rxq);
+
+	/* The listener keeps its own row, in LISTEN. */
+	ASSERT_EQ(1, proc_row(variant->xtcp, l, &rs));
+	EXPECT_EQ(XTCP_LISTEN, rs.st);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/*
+ * SYN_SENT: a connect to 10.255.255.1, routed "dev lo" in a namespace of
+ * its own.  The SYN goes out on lo and comes back to an address that is
+ * not local, so IP drops it and nothing ever answers.  (A blackhole route
+ * does not do: connect() fails at once, see connect_route_errors.)
+ */
+TEST_F(stream, proc_syn_sent_row)
+{
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for a network namespace");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct sockaddr_in dst = sin_of(ADDR_DEV_LO, 9), me;
+		struct inet_row r;
+		int fd;
+
+		ASSERT_EQ(0, netns_with_routes());
+		fd = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&dst, sizeof(dst)));
+		ASSERT_EQ(EINPROGRESS, errno);
+		EXPECT_EQ(XTCP_SYN_SENT, stream_state(variant->xtcp, fd));
+		EXPECT_EQ(0, wait_revents(fd, POLL_ALL, 300));
+		EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&dst, sizeof(dst)));
+		EXPECT_EQ(EALREADY, errno);
+		EXPECT_EQ(0, get_int(fd, SOL_SOCKET, SO_ERROR));
+		EXPECT_EQ(-1, peer_name(fd, &me));
+		EXPECT_EQ(ENOTCONN, errno);
+		ASSERT_EQ(0, sock_name(fd, &me));
+
+		ASSERT_EQ(1, proc_row(variant->xtcp, fd, &r));
+		EXPECT_EQ(XTCP_SYN_SENT, r.st);
+		EXPECT_EQ(me.sin_addr.s_addr, r.laddr);
+		EXPECT_EQ(ntohs(me.sin_port), r.lport);
+		EXPECT_NE(0, r.lport);
+		EXPECT_EQ(dst.sin_addr.s_addr, r.raddr);
+		EXPECT_EQ(9, r.rport);
+		if (variant->xtcp)
+			EXPECT_STREQ("SYN_SENT", r.state);
+		close(fd);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+}
+
+/*
+ * What the route to the destination says, connect() reports at once,
+ * blocking or not: EINVAL for a blackhole, EHOSTUNREACH for unreachable,
+ * EACCES for prohibit, ENETUNREACH without a route.
+ */
+TEST_F(stream, connect_route_errors)
+{
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for a network namespace");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const struct {
+			in_addr_t addr;
+			int err;
+			const char *what;
+		} cases[] = {
+			{ ADDR_BLACKHOLE, EINVAL, "blackhole" },
+			{ ADDR_UNREACH, EHOSTUNREACH, "unreachable" },
+			{ ADDR_PROHIBIT, EACCES, "prohibit" },
+			{ ADDR_NO_ROUTE, ENETUNREACH, "no route" },
+		};
+		static const char * const mode[] = { "blocking", "non-blocking" };
+		size_t i;
+		int nb;
+
+		ASSERT_EQ(0, netns_with_routes());
+		for (i = 0; i < ARRAY_SIZE(cases); i++)
+			for (nb = 0; nb < 2; nb++) {
+				struct sockaddr_in dst = sin_of(cases[i].addr, 9);
+				int fd = stream_socket(variant->xtcp, nb ? SOCK_NONBLOCK : 0);
+
+				ASSERT_LE(0, fd);
+				EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&dst, sizeof(dst)));
+				EXPECT_EQ(cases[i].err, errno)
+					TH_LOG("%s, %s: %s", cases[i].what, mode[nb],
+					       strerror(errno));
+				EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
+				close(fd);
+			}
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+}
+
+/* ===================================================================== */
+/* conn: a connection of the variant, and a TCP one to compare with      */
+/* ===================================================================== */
+
+FIXTURE(conn)
+{
+	int cli, srv;		/* the variant's connection */
+	int rcli, rsrv;		/* a TCP connection, the reference */
+};
+
+FIXTURE_VARIANT(conn)
+{
+	bool xtcp;
+};
+
+FIXTURE_VARIANT_ADD(conn, tcp)
+{
+	.xtcp = false,
+};
+
+FIXTURE_VARIANT_ADD(conn, xtcp)
+{
+	.xtcp = true,
+};
+
+FIXTURE_SETUP(conn)
+{
+	self->cli = -1;
+	self->srv = -1;
+	self->rcli = -1;
+	self->rsrv = -1;
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(0, stream_pair(false, &self->rcli, &self->rsrv));
+	ASSERT_EQ(0, stream_pair(variant->xtcp, &self->cli, &self->srv))
+		TH_LOG("connection: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(conn)
+{
+	if (self->cli >= 0)
+		close(self->cli);
+	if (self->srv >= 0)
+		close(self->srv);
+	if (self->rcli >= 0)
+		close(self->rcli);
+	if (self->rsrv >= 0)
+		close(self->rsrv);
+}
+
+/* ---- data ---- */
+
+TEST_F(conn, data_small_both_ways)
+{
+	unsigned char out[2048], in[2048];
+	char byte;
+	int i;
+
+	for (i = 0; i < 12; i++) {
+		size_t len = 1U << (i % 11);
+		struct iovec iov[2];
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		/* client -> server with send()/recv() */
+		pattern(out, len, i);
+		ASSERT_EQ(len, send(self->cli, out, len, 0));
+		memset(in, 0, sizeof(in));
+		ASSERT_EQ(0, recv_all(self->srv, in, len));
+		EXPECT_EQ(0, memcmp(out, in, len));
+
+		/* server -> client with write() and a two-piece sendmsg() */
+		pattern(out, 2 * len, i + 100);
+		ASSERT_EQ(len, write(self->srv, out, len));
+		iov[0].iov_base = out + len;
+		iov[0].iov_len = len / 2;
+		iov[1].iov_base = out + len + len / 2;
+		iov[1].iov_len = len - len / 2;
+		ASSERT_EQ(len, sendmsg(self->srv, &msg, 0));
+		memset(in, 0, sizeof(in));
+		ASSERT_EQ(0, recv_all(self->cli, in, 2 * len));
+		EXPECT_EQ(0, memcmp(out, in, 2 * len));
+	}
+	/* Nothing more than was sent arrived, in either direction. */
+	EXPECT_EQ(-1, recv(self->srv, &byte, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, recv(self->cli, &byte, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(conn, data_read_write_recvmsg)
+{
+	unsigned char out[1000], a[300], b[700];
+	struct iovec iov[2] = {
+		{ .iov_base = a, .iov_len = sizeof(a) },
+		{ .iov_base = b, .iov_len = sizeof(b) },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	pattern(out, sizeof(out), 3);
+	ASSERT_EQ(sizeof(out), write(self->cli, out, sizeof(out)));
+	ASSERT_EQ(POLLIN, wait_revents(self->srv, POLLIN, 5000));
+	ASSERT_EQ(sizeof(out), recvmsg(self->srv, &msg, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(out, a, sizeof(a)));
+	EXPECT_EQ(0, memcmp(out + sizeof(a), b, sizeof(b)));
+	EXPECT_EQ(0, msg.msg_flags);
+
+	ASSERT_EQ(sizeof(out), send(self->srv, out, sizeof(out), 0));
+	ASSERT_EQ(0, recv_all(self->cli, b, sizeof(b)));
+	ASSERT_EQ(sizeof(a), read(self->cli, a, sizeof(a)));
+	EXPECT_EQ(0, memcmp(out, b, sizeof(b)));
+	EXPECT_EQ(0, memcmp(out + sizeof(b), a, sizeof(a)));
+}
+
+#define BIG_LEN		(8 << 20)
+
+/*
+ * 8 MiB client -> server in chunks of random sizes (a forked sender), read
+ * back in other random sizes; the FNV-1a of the stream must be the same at
+ * both ends.  The receiver knows the length, so no close is needed.
+ */
+TEST_F(conn, data_8mib_checksum)
+{
+	static unsigned char buf[65536];
+	unsigned long long seed = 0x5eed, got = FNV_OFFSET, sent;
+	size_t total = 0;
+	int pfd[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned long long h = FNV_OFFSET, s = 0x1234;
+		size_t off = 0;
+
+		close(pfd[0]);
+		while (off < BIG_LEN) {
+			size_t len = 1 + xorshift(&s) % sizeof(buf);
+
+			if (len > BIG_LEN - off)
+				len = BIG_LEN - off;
+			fill_random(&seed, buf, len);
+			h = fnv1a(h, buf, len);
+			if (send_all(self->cli, buf, len))
+				_exit(1);
+			off += len;
+		}
+		if (write(pfd[1], &h, sizeof(h)) != sizeof(h))
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	while (total < BIG_LEN) {
+		size_t want = 1 + xorshift(&seed) % sizeof(buf);
+		ssize_t n = recv(self->srv, buf, want, 0);
+
+		ASSERT_LT(0, n) TH_LOG("recv after %zu bytes: %s", total,
+				       n ? strerror(errno) : "end of stream");
+		got = fnv1a(got, buf, n);
+		total += n;
+	}
+	EXPECT_EQ(BIG_LEN, total);
+	ASSERT_EQ(sizeof(sent), read(pfd[0], &sent, sizeof(sent)));
+	EXPECT_EQ(sent, got);
+	EXPECT_EQ(0, child_status(pid));
+	EXPECT_EQ(-1, recv(self->srv, buf, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	close(pfd[0]);
+}
+
+TEST_F(conn, data_peek_then_read)
+{
+	char buf[16];
+
+	ASSERT_EQ(6, send(self->cli, "abcdef", 6, 0));
+	ASSERT_EQ(POLLIN, wait_revents(self->srv, POLLIN, 5000));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(3, recv(self->srv, buf, 3, MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(6, recv(self->srv, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
+	/* Still there: the read gets the same bytes, and consumes them. */
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(6, recv(self->srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
+	EXPECT_EQ(-1, recv(self->srv, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(conn, data_dontwait_empty_eagain)
+{
+	char buf[16];
+
+	EXPECT_EQ(-1, recv(self->srv, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, recv(self->cli, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, fcntl(self->srv, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, recv(self->srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, read(self->srv, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Sending does not wait with room in the buffer. */
+	EXPECT_EQ(3, send(self->cli, "abc", 3, MSG_DONTWAIT));
+	ASSERT_EQ(POLLIN, wait_revents(self->srv, POLLIN, 5000));
+	EXPECT_EQ(3, recv(self->srv, buf, sizeof(buf), 0));
+}
+
+/*
+ * MSG_WAITALL: a forked receiver asks for 4000 bytes that arrive in four
+ * pieces.  Between pieces it must not have returned (the 200 ms poll on
+ * its report pipe is the check, not a synchronisation: the result is the
+ * same whenever the pieces arrive).
+ */
+TEST_F(conn, data_waitall_pieces)
+{
+	unsigned char out[4000], in[4000];
+	const size_t piece = sizeof(out) / 4;
+	ssize_t n;
+	int pfd[2], i;
+	pid_t pid;
+
+	pattern(out, sizeof(out), 9);
+	ASSERT_EQ(piece, send(self->cli, out, piece, 0));
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(pfd[0]);
+		n = recv(self->srv, in, sizeof(in), MSG_WAITALL);
+		if (write(pfd[1], &n, sizeof(n)) != sizeof(n))
+			_exit(1);
+		if (n > 0 && write(pfd[1], in, n) != n)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	for (i = 1; i < 4; i++) {
+		EXPECT_EQ(0, wait_revents(pfd[0], POLLIN, 200))
+			TH_LOG("recv(MSG_WAITALL) returned after %d pieces", i);
+		ASSERT_EQ(piece, send(self->cli, out + i * piece, piece, 0));
+	}
+	ASSERT_EQ(sizeof(n), read(pfd[0], &n, sizeof(n)));
+	ASSERT_EQ(sizeof(in), n);
+	ASSERT_EQ(sizeof(in), read(pfd[0], in, sizeof(in)));
+	EXPECT_EQ(0, memcmp(out, in, sizeof(in)));
+	EXPECT_EQ(0, child_status(pid));
+	close(pfd[0]);
+}
+
+TEST_F(conn, data_rcvtimeo_eagain)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+	long long t0, ms;
+	char buf[16];
+
+	ASSERT_EQ(0, set_timeout(self->srv, SO_RCVTIMEO, 300));
+	ASSERT_EQ(0, getsockopt(self->srv, SOL_SOCKET, SO_RCVTIMEO, &tv, &len));
+	EXPECT_EQ(0, tv.tv_sec);
+	EXPECT_EQ(300000, tv.tv_usec);
+	t0 = now_ms();
+	EXPECT_EQ(-1, recv(self->srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	ms = now_ms() - t0;
+	EXPECT_LE(250, ms);
+	EXPECT_GT(10000, ms);
+
+	/* Data within the timeout is received as usual. */
+	ASSERT_EQ(2, send(self->cli, "ok", 2, 0));
+	EXPECT_EQ(2, recv(self->srv, buf, sizeof(buf), 0));
+}
+
+/*
+ * Fill the send buffer with the peer not reading, then a blocking send()
+ * under SO_SNDTIMEO fails with EAGAIN after the timeout.  Small buffers on
+ * both ends keep the fill short; the amount taken is logged and bounded.
+ */
+TEST_F(conn, data_sndtimeo_full_buffer)
+{
+	static unsigned char buf[65536];
+	size_t queued = 0;
+	long long t0 = 0, ms;
+	ssize_t n;
+	int i;
+
+	ASSERT_EQ(0, set_int(self->cli, SOL_SOCKET, SO_SNDBUF, 16384));
+	ASSERT_EQ(0, set_int(self->srv, SOL_SOCKET, SO_RCVBUF, 16384));
+	for (;;) {
+		n = send(self->cli, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		queued += n;
+		ASSERT_GT(16 << 20, queued) TH_LOG("send buffer never fills");
+	}
+	ASSERT_EQ(EAGAIN, errno);
+	TH_LOG("%zu bytes queued before EAGAIN", queued);
+	EXPECT_GT(4 << 20, queued);
+
+	ASSERT_EQ(0, set_timeout(self->cli, SO_SNDTIMEO, 300));
+	/* Room freed by ACKs in flight may take a few more bytes first. */
+	for (i = 0; i < 20; i++) {
+		t0 = now_ms();
+		n = send(self->cli, buf, sizeof(buf), 0);
+		if (n < 0)
+			break;
+		queued += n;
+	}
+	ms = now_ms() - t0;
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LE(250, ms);
+	EXPECT_GT(10000, ms);
+
+	/* The peer reads exactly what was taken: then it is writable again. */
+	while (queued) {
+		size_t len = queued < sizeof(buf) ? queued : sizeof(buf);
+
+		ASSERT_EQ(0, recv_all(self->srv, buf, len));
+		queued -= len;
+	}
+	EXPECT_EQ(POLLOUT, wait_revents(self->cli, POLLOUT, 5000));
+	EXPECT_EQ(-1, recv(self->srv, buf, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+static sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	alarms++;
+}
+
+/* A signal without SA_RESTART interrupts a blocking recv() with EINTR. */
+TEST_F(conn, data_signal_eintr)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 300000 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char buf[16];
+
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarms = 0;
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-1, recv(self->srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(1, alarms);
+
+	/* The connection is unharmed. */
+	ASSERT_EQ(2, send(self->cli, "ok", 2, 0));
+	EXPECT_EQ(2, recv(self->srv, buf, sizeof(buf), 0));
+}
+
+/* ---- readiness: poll() and epoll, compared with TCP's ---- */
+
+TEST_F(conn, poll_fresh_connection)
+{
+	EXPECT_EQ(POLLOUT, revents_now(self->rcli));
+	EXPECT_EQ(POLLOUT, revents_now(self->rsrv));
+	EXPECT_EQ(revents_now(self->rcli), revents_now(self->cli));
+	EXPECT_EQ(revents_now(self->rsrv), revents_now(self->srv));
+}
+
+TEST_F(conn, poll_after_peer_wrote)
+{
+	char buf[16];
+
+	ASSERT_EQ(5, send(self->cli, "hello", 5, 0));
+	ASSERT_EQ(5, send(self->rcli, "hello", 5, 0));
+	ASSERT_EQ(POLLIN, wait_revents(self->srv, POLLIN, 5000));
+	ASSERT_EQ(POLLIN, wait_revents(self->rsrv, POLLIN, 5000));
+	EXPECT_EQ(POLLIN | POLLOUT, revents_now(self->rsrv));
+	EXPECT_EQ(revents_now(self->rsrv), revents_now(self->srv));
+	EXPECT_EQ(revents_now(self->rcli), revents_now(self->cli));
+
+	/* Read out, it is back to writable only. */
+	ASSERT_EQ(5, recv(self->srv, buf, sizeof(buf), 0));
+	ASSERT_EQ(5, recv(self->rsrv, buf, sizeof(buf), 0));
+	EXPECT_EQ(POLLOUT, revents_now(self->rsrv));
+	EXPECT_EQ(revents_now(self->rsrv), revents_now(self->srv));
+}
+
+/*
+ * Needs close.  The peer shut its write side: readable (end of stream),
+ * POLLRDHUP, still writable; the half-open connection carries data the
+ * other way.
+ */
+TEST_F(conn, poll_after_peer_shutdown_write)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, shutdown(self->rcli, SHUT_WR));
+	ASSERT_EQ(0, shutdown(self->cli, SHUT_WR)) TH_LOG("shutdown: %s", strerror(errno));
+	ASSERT_TRUE(wait_revents(self->rsrv, POLLRDHUP, 5000) & POLLRDHUP);
+	ASSERT_TRUE(wait_revents(self->srv, POLLRDHUP, 5000) & POLLRDHUP);
+	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP, revents_now(self->rsrv));
+	EXPECT_EQ(revents_now(self->rsrv), revents_now(self->srv));
+	/* The side that shut down stays writable as far as poll() goes. */
+	EXPECT_EQ(revents_now(self->rcli), revents_now(self->cli));
+
+	EXPECT_EQ(0, recv(self->srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(XTCP_CLOSE_WAIT, stream_state(variant->xtcp, self->srv));
+	ASSERT_EQ(2, send(self->srv, "ok", 2, 0));
+	EXPECT_EQ(2, recv(self->cli, buf, sizeof(buf), 0));
+	/* That carried the ACK of the FIN (TCP delays a bare one). */
+	EXPECT_EQ(XTCP_FIN_WAIT2, stream_state(variant->xtcp, self->cli));
+}
+
+/*
+ * Needs close.  The peer closed: the same as a shutdown of its write side,
+ * until data sent to it draws a reset (POLLERR|POLLHUP, then EPIPE).
+ */
+TEST_F(conn, poll_after_peer_close)
+{
+	char buf[16];
+
+	close(self->rcli);
+	self->rcli = -1;
+	close(self->cli);
+	self->cli = -1;
+	ASSERT_TRUE(wait_revents(self->rsrv, POLLRDHUP, 5000) & POLLRDHUP);
+	ASSERT_TRUE(wait_revents(self->srv, POLLRDHUP, 5000) & POLLRDHUP);
+	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP, revents_now(self->rsrv));
+	EXPECT_EQ(revents_now(self->rsrv), revents_now(self->srv));
+	EXPECT_EQ(0, recv(self->srv, buf, sizeof(buf), 0));
+
+	/* Data to a closed socket: the peer answers with a reset. */
+	ASSERT_EQ(2, send(self->rsrv, "xx", 2, MSG_NOSIGNAL));
+	ASSERT_EQ(2, send(self->srv, "xx", 2, MSG_NOSIGNAL));
+	ASSERT_TRUE(wait_revents(self->rsrv, POLLHUP, 5000) & POLLHUP);
+	ASSERT_TRUE(wait_revents(self->srv, POLLHUP, 5000) & POLLHUP);
+	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP,
+		  revents_now(self->rsrv));
+	EXPECT_EQ(revents_now(self->rsrv), revents_now(self->srv));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, self->srv));
+	EXPECT_EQ(-1, send(self->srv, "xx", 2, MSG_NOSIGNAL));
+	EXPECT_EQ(EPIPE, errno);
+}
+
+/*
+ * Edge-triggered epoll: one event for the connection becoming writable,
+ * none until something changes, one (readable and writable) when the peer
+ * writes.  The event masks are compared with TCP's.
+ */
+static int epoll_for(int fd)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.fd = fd,
+	};
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -1;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
+/* The events of one epoll_wait(), 0 for none, -1 on error. */
+static int epoll_events(int ep, int timeout_ms)
+{
+	struct epoll_event ev;
+	int n = epoll_wait(ep, &ev, 1, timeout_ms);
+
+	if (n < 0)
+		return -1;
+	return n ? (int)ev.events : 0;
+}
+
+TEST_F(conn, epoll_edge_triggered)
+{
+	int ep, rep;
+	char buf[16];
+
+	ep = epoll_for(self->srv);
+	rep = epoll_for(self->rsrv);
+	ASSERT_LE(0, ep);
+	ASSERT_LE(0, rep);
+
+	EXPECT_EQ(EPOLLOUT, epoll_events(rep, 0));
+	EXPECT_EQ(EPOLLOUT, epoll_events(ep, 0));
+	EXPECT_EQ(0, epoll_events(rep, 0));
+	EXPECT_EQ(0, epoll_events(ep, 0));
+
+	ASSERT_EQ(3, send(self->rcli, "abc", 3, 0));
+	ASSERT_EQ(3, send(self->cli, "abc", 3, 0));
+	EXPECT_EQ(EPOLLIN | EPOLLOUT, epoll_events(rep, 5000));
+	EXPECT_EQ(EPOLLIN | EPOLLOUT, epoll_events(ep, 5000));
+	/* Not read, but no new edge either. */
+	EXPECT_EQ(0, epoll_events(rep, 0));
+	EXPECT_EQ(0, epoll_events(ep, 0));
+
+	EXPECT_EQ(3, recv(self->srv, buf, sizeof(buf), 0));
+	EXPECT_EQ(3, recv(self->rsrv, buf, sizeof(buf), 0));
+	close(rep);
+	close(ep);
+}
+
+/* ---- socket options ---- */
+
+TEST_F(conn, opt_so_error_zero)
+{
+	EXPECT_EQ(0, get_int(self->cli, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(0, get_int(self->srv, SOL_SOCKET, SO_ERROR));
+}
+
+TEST_F(conn, opt_keepalive)
+{
+	const int fds[] = { self->cli, self->srv };
+	size_t i;
+
+	EXPECT_EQ(0, get_int(self->rcli, SOL_SOCKET, SO_KEEPALIVE));
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		EXPECT_EQ(get_int(self->rcli, SOL_SOCKET, SO_KEEPALIVE),
+			  get_int(fds[i], SOL_SOCKET, SO_KEEPALIVE));
+		ASSERT_EQ(0, set_int(fds[i], SOL_SOCKET, SO_KEEPALIVE, 1));
+		EXPECT_EQ(1, get_int(fds[i], SOL_SOCKET, SO_KEEPALIVE));
+		ASSERT_EQ(0, set_int(fds[i], SOL_SOCKET, SO_KEEPALIVE, 0));
+		EXPECT_EQ(0, get_int(fds[i], SOL_SOCKET, SO_KEEPALIVE));
+	}
+	/* Still a working connection. */
+	ASSERT_EQ(0, set_int(self->cli, SOL_SOCKET, SO_KEEPALIVE, 1));
+	ASSERT_EQ(2, send(self->cli, "ok", 2, 0));
+	ASSERT_EQ(POLLIN, wait_revents(self->srv, POLLIN, 5000));
+}
+
+/*
+ * SO_RCVBUF/SO_SNDBUF on a connected socket: the kernel doubles what it is
+ * given and clamps to its minimum and to rmem_max/wmem_max, exactly as for
+ * the TCP socket next to it.
+ */
+TEST_F(conn, opt_buffer_sizes)
+{
+	static const char * const names[] = { "SO_RCVBUF", "SO_SNDBUF" };
+	const int opts[] = { SO_RCVBUF, SO_SNDBUF };
+	const struct {
+		int set, lo, hi;	/* what is set, what comes back */
+	} sizes[] = {
+		{ 65536, 2 * 65536, 2 * 65536 },
+		{ 1, 2, 65535 },		/* the minimum */
+		{ INT_MAX, 2, INT_MAX - 1 },	/* the sysctl maximum */
+	};
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++)
+		for (j = 0; j < ARRAY_SIZE(sizes); j++) {
+			int ref, got;
+
+			ASSERT_EQ(0, set_int(self->rcli, SOL_SOCKET, opts[i], sizes[j].set));
+			ASSERT_EQ(0, set_int(self->cli, SOL_SOCKET, opts[i], sizes[j].set));
+			ref = get_int(self->rcli, SOL_SOCKET, opts[i]);
+			got = get_int(self->cli, SOL_SOCKET, opts[i]);
+			EXPECT_EQ(ref, got)
+				TH_LOG("%s %d: tcp %d, this %d", names[i],
+				       sizes[j].set, ref, got);
+			EXPECT_LE(sizes[j].lo, got);
+			EXPECT_GE(sizes[j].hi, got);
+		}
+}
+
+TEST_HARNESS_MAIN
