@@ -53,22 +53,16 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_done(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
 		return;
 	}
-	xs->retransmits++;
-	xtcp_rtt_backoff(&xs->rtt);
-	if (xs->snd_una != xs->snd_max) {
-		/*
-		 * RFC 5681 timeout: one segment's window, and everything from
-		 * SND.UNA is sent again as the window reopens (go-back-N),
-		 * so several losses in one window cost one timeout, not one
-		 * each.
-		 */
+	if (xs->snd_una != xs->snd_max)
 		xtcp_conn_cc_timeout(sk);
-		xs->send_head = skb_peek(&sk->sk_write_queue);
-		xs->snd_nxt = xs->snd_una;
-		xtcp_push(sk);
-	} else {
-		xtcp_retransmit_head(sk);	/* zero-window probe */
-	}
+	xs->retransmits++;
+	/*
+	 * The oldest segment only; later holes are filled by NewReno's
+	 * partial ACKs or further timeouts.  (Going back N here stalled a
+	 * test with a full send buffer; see the issue notes.)
+	 */
+	xtcp_retransmit_head(sk);
+	xtcp_rtt_backoff(&xs->rtt);
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 }
 
