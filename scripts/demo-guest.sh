@@ -43,6 +43,27 @@ print(open("/proc/net/xtcp").read(), end="")
 PY
 }
 
+scene_exchange() {
+	local pipe=$XTCP_TOP/build/selftests/xtcp_pipe
+	scene "A server and a client exchange data over xtcp (127.0.0.1:7000)"
+	(echo "hello from the server"; sleep 4) | "$pipe" listen 7000 >/tmp/srv.out &
+	sleep 0.5
+	echo "-- the server listens:"
+	cat /proc/net/xtcp
+	(echo "hello from the client"; sleep 3) | "$pipe" connect 127.0.0.1 7000 >/tmp/cli.out &
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ "$(grep -c ESTABLISHED /proc/net/xtcp)" = 2 ] && break
+		sleep 0.2
+	done
+	echo "-- connected, both ends ESTABLISHED (the listener closed after accept):"
+	cat /proc/net/xtcp
+	wait
+	echo "-- the client received: $(cat /tmp/cli.out)"
+	echo "-- the server received: $(cat /tmp/srv.out)"
+	echo "-- after both closed:"
+	cat /proc/net/xtcp
+}
+
 scene_counters() {
 	scene "Counters: /proc/net/xtcp_stat"
 	cat /proc/net/xtcp_stat
@@ -50,4 +71,5 @@ scene_counters() {
 
 scene_module
 scene_socket
+scene_exchange
 scene_counters

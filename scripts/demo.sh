@@ -11,7 +11,8 @@ kver=${KVER:-6.1}
 
 "$top/scripts/deps.sh"
 make -s -C "$top" KVER="$kver" modules >/dev/null
+make -s -C "$top" selftests >/dev/null	# the demo's client/server tool
 ko=$top/module/xtcp.ko
 echo "Booting Debian's $kver kernel in QEMU (software emulation, ~10 s)..."
 exec "$top/scripts/vm.sh" --kernel "$kver" --module "$ko" -- \
-	env XTCP_MODULE="$ko" bash "$top/scripts/demo-guest.sh"
+	env XTCP_MODULE="$ko" XTCP_TOP="$top" bash "$top/scripts/demo-guest.sh"
