@@ -126,23 +126,6 @@ static struct fault_rule *fault_rule(struct fault_state *st, unsigned int id)
 
 /* ---- segments ---- */
 
-static int fault_lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (!ret) {
-		ifr.ifr_flags |= IFF_UP;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ret;
-}
-
 struct fault_seg {
 	u8 flags;
 	u16 sport, dport;
@@ -249,7 +232,7 @@ static int fault_in_netns(int (*fn)(void *), void *arg)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (unshare(CLONE_NEWNET) || fault_lo_up())
+		if (unshare(CLONE_NEWNET) || xtcp_lo_up())
 			_exit(100);
 		_exit(fn(arg));
 	}
@@ -266,7 +249,7 @@ FIXTURE(fault)
 FIXTURE_SETUP(fault)
 {
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	ASSERT_EQ(0, fault_lo_up());
+	ASSERT_EQ(0, xtcp_lo_up());
 	ASSERT_EQ(0, access(FAULT_PROC, F_OK))
 		TH_LOG("%s: %s (module without fault injection?)", FAULT_PROC,
 		       strerror(errno));

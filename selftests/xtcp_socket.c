@@ -354,23 +354,6 @@ TEST(netns_exit_with_open_sockets)
 
 /* ---- the receive path, fed through a raw IP socket ---- */
 
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (!ret) {
-		ifr.ifr_flags |= IFF_UP;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ret;
-}
-
 /* Send @len bytes of @seg to 127.0.0.1 over IP protocol xtcp. */
 static int send_raw(const u8 *seg, size_t len)
 {
@@ -429,7 +412,7 @@ static int receive_counters(void *arg)
 	size_t len;
 	long in0, hdr0, csum0, nosk0, rst0;
 
-	if (lo_up())
+	if (xtcp_lo_up())
 		return 90;
 	in0 = xtcp_counter("InSegs");
 	hdr0 = xtcp_counter("InHdrErrors");

@@ -177,23 +177,6 @@ static void pattern(unsigned char *p, size_t len, unsigned int seed)
 
 /* ---- network namespace helpers (routes of the tests' own) ---- */
 
-static int netns_lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (!ret) {
-		ifr.ifr_flags |= IFF_UP;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ret;
-}
-
 static void rta_put_u32(struct nlmsghdr *nh, unsigned short type, __u32 v)
 {
 	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
@@ -260,7 +243,7 @@ out:
 /* In a fresh network namespace: lo up and the routes above. */
 static int netns_with_routes(void)
 {
-	if (unshare(CLONE_NEWNET) || netns_lo_up())
+	if (unshare(CLONE_NEWNET) || xtcp_lo_up())
 		return -1;
 	if (route_add(ADDR_DEV_LO, RTN_UNICAST) ||
 	    route_add(ADDR_BLACKHOLE, RTN_BLACKHOLE) ||

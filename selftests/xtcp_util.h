@@ -7,6 +7,10 @@
 #define _XTCP_SELFTEST_UTIL_H
 
 #include <errno.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -344,6 +348,24 @@ static inline int wait_revents(int fd, short events, int timeout_ms)
 	if (n < 0)
 		return -1;
 	return n ? p.revents : 0;
+}
+
+/* Bring up lo in the current network namespace (a new one starts down). */
+static inline int xtcp_lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (!ret) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
 }
 
 #endif /* _XTCP_SELFTEST_UTIL_H */
