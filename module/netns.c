@@ -289,6 +289,23 @@ void xtcp_unbind(struct sock *sk)
 	spin_unlock_bh(&xn->hash_lock);
 }
 
+/* The connection with this four-tuple, or NULL.  Caller holds hash_lock. */
+static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
+			       __be32 raddr, __be16 rport)
+{
+	struct xtcp_sock *xs;
+
+	hlist_for_each_entry(xs, &xn->ehash[ehashfn(laddr, lport, raddr, rport)],
+			     xs_ehash_node) {
+		struct inet_sock *inet = inet_sk((struct sock *)xs);
+
+		if (inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
+		    inet->inet_daddr == raddr && inet->inet_dport == rport)
+			return (struct sock *)xs;
+	}
+	return NULL;
+}
+
 /**
  * xtcp_tuple_in_use() - does a connection with this four-tuple exist
  * @net: namespace
@@ -303,20 +320,10 @@ bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
 		       __be32 raddr, __be16 rport)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
-	struct xtcp_sock *xs;
-	bool found = false;
+	bool found;
 
 	spin_lock_bh(&xn->hash_lock);
-	hlist_for_each_entry(xs, &xn->ehash[ehashfn(laddr, lport, raddr, rport)],
-			     xs_ehash_node) {
-		struct inet_sock *inet = inet_sk((struct sock *)xs);
-
-		if (inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
-		    inet->inet_daddr == raddr && inet->inet_dport == rport) {
-			found = true;
-			break;
-		}
-	}
+	found = ehash_find(xn, laddr, lport, raddr, rport);
 	spin_unlock_bh(&xn->hash_lock);
 	return found;
 }
@@ -381,16 +388,9 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 	u16 port = ntohs(dport);
 
 	spin_lock_bh(&xn->hash_lock);
-	hlist_for_each_entry(xs, &xn->ehash[ehashfn(daddr, dport, saddr, sport)],
-			     xs_ehash_node) {
-		struct inet_sock *inet = inet_sk((struct sock *)xs);
-
-		if (inet->inet_rcv_saddr == daddr && inet->inet_sport == dport &&
-		    inet->inet_daddr == saddr && inet->inet_dport == sport) {
-			found = (struct sock *)xs;
-			goto hold;
-		}
-	}
+	found = ehash_find(xn, daddr, dport, saddr, sport);
+	if (found)
+		goto hold;
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
 		struct sock *sk = (struct sock *)xs;
 		__be32 addr = inet_sk(sk)->inet_rcv_saddr;
