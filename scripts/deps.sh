@@ -76,7 +76,6 @@ fetch_kernel() {
 	local pkgs=(
 		"linux-headers-$rel=$ver"
 		"linux-headers-$common=$ver"
-		"$kbuild=$ver"
 		"linux-image-$rel-unsigned=$ver"
 	)
 	if ! (cd "$debs" && apt-get download -q "${pkgs[@]}" >/dev/null 2>&1); then
@@ -85,6 +84,23 @@ fetch_kernel() {
 			log "cannot download ${pkgs[*]}: is the pin in scripts/kernels.conf still in the archive?"
 			exit 1
 		}
+	fi
+	# The kbuild tools (fixdep, modpost) of a series are one package that
+	# each Debian update replaces, so the exact pin disappears from the
+	# archive first.  Any build of the same upstream series works for
+	# external modules: take the pinned one if it is there, else the
+	# archive's current one, and say so.
+	if ! (cd "$debs" && apt-get download -q "$kbuild=$ver" >/dev/null 2>&1); then
+		apt_update_once
+		local kver
+		kver=$(apt-cache madison "$kbuild" | awk -v up="${ver%%-*}" \
+			'index($3, up "-") == 1 { print $3; exit }')
+		if [ -z "$kver" ] ||
+			! (cd "$debs" && apt-get download -q "$kbuild=$kver" >/dev/null 2>&1); then
+			log "cannot download $kbuild for ${ver%%-*}: update scripts/kernels.conf"
+			exit 1
+		fi
+		log "$kbuild=$ver is gone from the archive; using $kver"
 	fi
 	local deb
 	for deb in "$debs"/*.deb; do
