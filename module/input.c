@@ -84,7 +84,8 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 		}
 		/* the newest segment acked times the round trip (Karn in cc.c) */
 		rtt = jiffies - cb->sent;
-		retransmitted = cb->retransmitted;
+		/* Karn: no sample from an ACK that covers any resent data */
+		retransmitted |= cb->retransmitted;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		kfree_skb(skb);
@@ -234,6 +235,8 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
 	}
 	*send_ack = true;
 	if (xtcp_seq_after(cb->seq, xs->rcv_nxt)) {
+		/* charged to the receive buffer like in-order data */
+		skb_set_owner_r(skb, sk);
 		ofo_insert(sk, skb);	/* hole before it: dup ACK now */
 		return true;
 	}

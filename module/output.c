@@ -345,8 +345,15 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 	return xtcp_send_raw(net, req->laddr, req->raddr, &seg);
 }
 
-/* May the segment at send_head go now (receiver and congestion windows)? */
-static bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
+/**
+ * xtcp_may_send() - may a segment go now (receiver and congestion windows)?
+ * @sk: the socket, locked
+ * @skb: the segment at send_head
+ *
+ * Return: true if it fits both windows, or nothing is in flight and the
+ * peer's window is open at all.
+ */
+bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -380,6 +387,7 @@ void xtcp_push(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
+	int err;
 
 	if (sk->sk_state == XTCP_CLOSE || sk->sk_state == XTCP_LISTEN)
 		return;
@@ -394,13 +402,19 @@ void xtcp_push(struct sock *sk)
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
 		}
 		XTCP_SKB_CB(skb)->sent = jiffies;
-		if (xtcp_transmit_skb(sk, skb, true))
-			break;
+		err = xtcp_transmit_skb(sk, skb, true);
+		/*
+		 * A segment the stack refused (no memory, a netfilter drop,
+		 * no route) counts as sent and lost, as TCP counts its SYN:
+		 * the retransmission timer sends it again.  Stop for now.
+		 */
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
 			xs->snd_max = xs->snd_nxt;
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb_queue_next(&sk->sk_write_queue, skb);
+		if (err)
+			break;
 	}
 	if (xs->snd_max != xs->snd_una || xs->send_head)
 		xtcp_arm_rtx(sk);

@@ -68,6 +68,7 @@ void xtcp_init_sock_state(struct sock *sk)
 		      jiffies_to_usecs(1));
 	xtcp_cc_init(&xs->cc, xs->mss);
 	xs->rcv_wscale = XTCP_RCV_WSCALE;
+	xs->syn_retries = XTCP_SYN_RETRIES;
 	sk->sk_state = XTCP_CLOSE;
 	xs->xs_state_since = jiffies;
 	sk->sk_write_space = xtcp_write_space;
@@ -777,7 +778,32 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
-	return -ENOPROTOOPT;
+	struct sock *sk = sock->sk;
+	int val;
+
+	if (level != xtcp_ipproto)
+		return -ENOPROTOOPT;
+	switch (optname) {
+	case XTCP_SYNCNT:
+		break;
+	default:
+		return -ENOPROTOOPT;	/* XTCP_INFO too, as TCP_INFO */
+	}
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	switch (optname) {
+	case XTCP_SYNCNT:
+		if (val < 1 || val > XTCP_MAX_SYNCNT)
+			return -EINVAL;
+		lock_sock(sk);
+		xtcp_sk(sk)->syn_retries = val;
+		release_sock(sk);
+		break;
+	}
+	return 0;
 }
 
 static int xtcp_getsockopt(struct socket *sock, int level, int optname,
@@ -785,7 +811,7 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 {
 	struct sock *sk = sock->sk;
 	struct xtcp_info info;
-	int len;
+	int len, val;
 
 	if (level != xtcp_ipproto)
 		return -ENOPROTOOPT;
@@ -795,6 +821,12 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		return -EINVAL;
 
 	switch (optname) {
+	case XTCP_SYNCNT:
+		val = READ_ONCE(xtcp_sk(sk)->syn_retries);
+		len = min_t(int, len, sizeof(val));
+		if (copy_to_user(optval, &val, len))
+			return -EFAULT;
+		break;
 	case XTCP_INFO:
 		memset(&info, 0, sizeof(info));
 		lock_sock(sk);

@@ -45,7 +45,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 	if (xs->snd_una == xs->snd_max && !xs->send_head)
 		return;	/* everything acknowledged meanwhile */
 
-	limit = sk->sk_state == XTCP_SYN_SENT ? XTCP_SYN_RETRIES : XTCP_RETRIES2;
+	limit = sk->sk_state == XTCP_SYN_SENT ? xs->syn_retries : XTCP_RETRIES2;
 	if (xs->retransmits >= limit) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
 		if (sk->sk_state != XTCP_SYN_SENT)
@@ -53,16 +53,29 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_done(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
 		return;
 	}
-	if (xs->snd_una != xs->snd_max)
-		xtcp_conn_cc_timeout(sk);
 	xs->retransmits++;
-	/*
-	 * The oldest segment only; later holes are filled by NewReno's
-	 * partial ACKs or further timeouts.  (Going back N here stalled a
-	 * test with a full send buffer; see the issue notes.)
-	 */
-	xtcp_retransmit_head(sk);
 	xtcp_rtt_backoff(&xs->rtt);
+	if (xs->snd_una != xs->snd_max) {
+		/*
+		 * RFC 5681 3.1 timeout: the window falls to one segment and
+		 * everything from SND.UNA is sent again as ACKs reopen it
+		 * (go-back-N), so several losses in one window cost one
+		 * timeout, not one each.  SND.MAX keeps the highest sent.
+		 */
+		xtcp_conn_cc_timeout(sk);
+		xs->send_head = skb_peek(&sk->sk_write_queue);
+		xs->snd_nxt = xs->snd_una;
+	}
+	/*
+	 * A closed peer window lets not even the oldest segment through:
+	 * it goes anyway, as a zero-window probe.  Otherwise send what the
+	 * windows allow, starting again from SND.UNA.
+	 */
+	if (xs->send_head && xs->snd_nxt == xs->snd_una &&
+	    !xtcp_may_send(sk, xs->send_head))
+		xtcp_retransmit_head(sk);
+	else
+		xtcp_push(sk);
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 }
 

@@ -116,6 +116,7 @@ struct xtcp_request {
  * @rcv_wscale: our window-scale shift (advertised in our SYN)
  * @snd_wscale: the peer's window-scale shift
  * @retransmits: consecutive timeouts of the segment at @snd_una
+ * @syn_retries: SYN retransmissions before connect() gives up (XTCP_SYNCNT)
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
  * @cc: NewReno congestion control state (cc.c)
  * @send_head: first skb of the write queue not yet sent (NULL: none)
@@ -154,6 +155,7 @@ struct xtcp_sock {
 	u8 rcv_wscale;
 	u8 snd_wscale;
 	u8 retransmits;
+	u8 syn_retries;
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
 	struct sk_buff *send_head;
@@ -180,6 +182,7 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 
 /* Defaults; sysctls come with the observability work. */
 #define XTCP_SYN_RETRIES	6	/* SYNs after the first before ETIMEDOUT */
+#define XTCP_MAX_SYNCNT		127	/* as TCP_SYNCNT */
 #define XTCP_SYNACK_RETRIES	5
 #define XTCP_RETRIES2		15	/* data retransmissions before giving up */
 #define XTCP_RTO_INIT		(1 * HZ)	/* SYN+ACK timer of requests */
@@ -291,6 +294,7 @@ void xtcp_send_ack(struct sock *sk);
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_reset(struct sock *sk);
 int xtcp_send_synack(struct net *net, struct xtcp_request *req);
+bool xtcp_may_send(struct sock *sk, struct sk_buff *skb);
 void xtcp_push(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 u32 xtcp_window_space(const struct sock *sk);

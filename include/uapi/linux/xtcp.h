@@ -81,6 +81,7 @@ enum xtcp_state {
  * IPPROTO_TCP).  Numbers follow TCP's option of the same meaning.
  */
 #define SOL_XTCP		IPPROTO_XTCP
+#define XTCP_SYNCNT		7	/* int 1..127: SYNs resent before ETIMEDOUT */
 #define XTCP_INFO		11	/* struct xtcp_info, read-only */
 
 /**
