@@ -30,6 +30,7 @@ static void req_unlink(struct xtcp_request *req)
 
 	list_del_init(&req->node);
 	lxs->syn_qlen--;
+	xtcp_req_unlink(sock_net(req->listener), req);
 }
 
 /*
@@ -158,6 +159,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	timer_setup(&req->timer, xtcp_req_timer, 0);
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_qlen++;
+	xtcp_req_link(net, req);
 	xtcp_send_synack(net, req);
 	mod_timer(&req->timer, jiffies + XTCP_RTO_INIT);
 	return 0;

@@ -49,6 +49,40 @@ void xtcp_sock_unlink(struct sock *sk)
 	atomic_long_dec(&xn->mib[XTCP_MIB_CURR_SOCKS]);
 }
 
+/**
+ * xtcp_req_link() - list a new request in its namespace (for /proc)
+ * @net: the listener's namespace
+ * @req: the request, on its listener's SYN queue
+ *
+ * Context: any; takes xtcp_net.lock with BH disabled.
+ */
+void xtcp_req_link(struct net *net, struct xtcp_request *req)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+
+	spin_lock_bh(&xn->lock);
+	hlist_add_head(&req->net_node, &xn->reqs);
+	spin_unlock_bh(&xn->lock);
+}
+
+/**
+ * xtcp_req_unlink() - the request leaves its SYN queue: unlist it
+ * @net: the listener's namespace
+ * @req: a request added by xtcp_req_link()
+ *
+ * After this no /proc reader can see @req, so it may be freed.
+ *
+ * Context: any; takes xtcp_net.lock with BH disabled.
+ */
+void xtcp_req_unlink(struct net *net, struct xtcp_request *req)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+
+	spin_lock_bh(&xn->lock);
+	hlist_del_init(&req->net_node);
+	spin_unlock_bh(&xn->lock);
+}
+
 static int __net_init xtcp_net_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
@@ -56,6 +90,7 @@ static int __net_init xtcp_net_init(struct net *net)
 
 	spin_lock_init(&xn->lock);
 	INIT_HLIST_HEAD(&xn->socks);
+	INIT_HLIST_HEAD(&xn->reqs);
 	spin_lock_init(&xn->hash_lock);
 	for (i = 0; i < XTCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&xn->bhash[i]);
@@ -77,6 +112,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	 * created by xtcp.
 	 */
 	WARN_ON_ONCE(!hlist_empty(&xn->socks));
+	WARN_ON_ONCE(!hlist_empty(&xn->reqs));
 }
 
 static struct pernet_operations xtcp_net_ops = {

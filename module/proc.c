@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: /proc/net/xtcp (one row per socket) and /proc/net/xtcp_stat
+ * xtcp: /proc/net/xtcp (one row per socket and per request in SYN_RCVD)
+ * and /proc/net/xtcp_stat
  * (counters), in every network namespace.
  *
  * /proc/net/xtcp follows /proc/net/tcp's columns where they exist:
@@ -10,8 +11,10 @@
  *   rem_address    remote IPv4:port, same encoding
  *   st             state number (enum xtcp_state, TCP's numbering)
  *   tx_queue:rx_queue  bytes queued for sending / not yet read
- *   tr:tm->when    pending timer and jiffies until it fires (0: none)
- *   retrnsmt       retransmissions of the current segment
+ *   tr:tm->when    1 and the jiffies until the retransmission (or SYN+ACK,
+ *                  or zero-window probe) timer fires; 0:0 when none runs
+ *   retrnsmt       timeouts of the current segment (of the SYN+ACK for a
+ *                  request)
  *   uid            owner's uid
  *   timeout        unanswered probes
  *   inode          the socket's inode, as in /proc/PID/fd links
@@ -49,7 +52,30 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 struct xtcp_seq_state {
 	struct seq_net_private p;	/* must be first: seq_file_net() */
 	int num;
+	bool in_reqs;			/* the current row is a request */
 };
+
+/*
+ * Rows are the namespace's sockets, then its requests in SYN_RCVD, all
+ * read under xtcp_net.lock: neither list changes while it is held, and
+ * nothing on them is freed before it is unlinked under that lock.
+ */
+static struct hlist_node *xtcp_seq_idx(struct seq_file *seq, loff_t pos)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
+	struct xtcp_seq_state *st = seq->private;
+	struct hlist_node *node;
+
+	st->in_reqs = false;
+	hlist_for_each(node, &xn->socks)
+		if (pos-- == 0)
+			return node;
+	st->in_reqs = true;
+	hlist_for_each(node, &xn->reqs)
+		if (pos-- == 0)
+			return node;
+	return NULL;
+}
 
 static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
 	__acquires(&xn->lock)
@@ -59,17 +85,25 @@ static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
 
 	spin_lock_bh(&xn->lock);
 	st->num = *pos ? *pos - 1 : 0;
-	return seq_hlist_start_head(&xn->socks, *pos);
+	return *pos ? xtcp_seq_idx(seq, *pos - 1) : SEQ_START_TOKEN;
 }
 
 static void *xtcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
 	struct xtcp_seq_state *st = seq->private;
+	struct hlist_node *node;
 
-	if (v != SEQ_START_TOKEN)
-		st->num++;
-	return seq_hlist_next(v, &xn->socks, pos);
+	++*pos;
+	if (v == SEQ_START_TOKEN)
+		return xtcp_seq_idx(seq, 0);
+	st->num++;
+	node = ((struct hlist_node *)v)->next;
+	if (!node && !st->in_reqs) {
+		st->in_reqs = true;
+		node = xn->reqs.first;
+	}
+	return node;
 }
 
 static void xtcp_seq_stop(struct seq_file *seq, void *v)
@@ -103,26 +137,57 @@ static u32 xtcp_rx_queue(struct sock *sk, int state)
 	return n > 0 ? n : 0;
 }
 
+/*
+ * A request: /proc/net/tcp's layout for SYN_RECV (timer 1, its retries,
+ * the listener's uid, no inode).
+ */
+static void xtcp_seq_show_req(struct seq_file *seq,
+			      const struct xtcp_request *req)
+{
+	struct xtcp_seq_state *st = seq->private;
+	long when = READ_ONCE(req->timer.expires) - jiffies;
+
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
+		   st->num,
+		   (__force u32)req->laddr, ntohs(req->lport),
+		   (__force u32)req->raddr, ntohs(req->rport),
+		   XTCP_SYN_RECV, 0, 0,
+		   1, when > 0 ? (unsigned long)when : 0UL, READ_ONCE(req->retries),
+		   from_kuid_munged(seq_user_ns(seq), req->listener->sk_uid),
+		   0, 0UL, xtcp_state_name(XTCP_SYN_RECV),
+		   jiffies_to_msecs(jiffies - req->born));
+}
+
 static int xtcp_seq_show(struct seq_file *seq, void *v)
 {
 	struct xtcp_seq_state *st = seq->private;
 	const struct inet_sock *inet;
+	unsigned long timer_expires;
 	struct sock *sk;
-	int state;
+	int state, timer_active;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms\n");
 		return 0;
 	}
+	if (st->in_reqs) {
+		xtcp_seq_show_req(seq, hlist_entry(v, struct xtcp_request, net_node));
+		return 0;
+	}
 	sk = (struct sock *)hlist_entry(v, struct xtcp_sock, xs_node);
 	inet = inet_sk(sk);
 	state = inet_sk_state_load(sk);
+	timer_expires = READ_ONCE(xtcp_sk(sk)->rtx_timer.expires);
+	timer_active = timer_pending(&xtcp_sk(sk)->rtx_timer) ? 1 : 0;
+	if (timer_active && time_after(jiffies, timer_expires))
+		timer_expires = jiffies;
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
 		   st->num,
 		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
 		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
 		   state, xtcp_tx_queue(sk, state), xtcp_rx_queue(sk, state),
-		   0, 0UL, 0,
+		   timer_active, timer_active ? timer_expires - jiffies : 0UL,
+		   READ_ONCE(xtcp_sk(sk)->retransmits),
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   0, __sock_i_ino(sk), xtcp_state_name(state),
 		   jiffies_to_msecs(jiffies - xtcp_sk(sk)->xs_state_since));

@@ -73,6 +73,7 @@ struct xtcp_skb_cb {
  */
 struct xtcp_request {
 	struct list_head node;
+	struct hlist_node net_node;
 	struct sock *listener;
 	struct timer_list timer;
 	__be32 laddr;
@@ -231,8 +232,9 @@ enum xtcp_mib {
 #define XTCP_EHASH_SIZE	1024
 
 struct xtcp_net {
-	spinlock_t lock;		/* protects socks */
+	spinlock_t lock;		/* protects socks and reqs, BH off */
 	struct hlist_head socks;
+	struct hlist_head reqs;		/* requests in SYN_RCVD, for /proc */
 	atomic_long_t mib[XTCP_MIB_MAX];
 	spinlock_t hash_lock;		/* protects bhash and ehash, BH off */
 	struct hlist_head bhash[XTCP_BHASH_SIZE];
@@ -259,6 +261,8 @@ void xtcp_init_new_sock(struct sock *sk);
 /* netns.c: socket list and lookup tables */
 int xtcp_netns_init(void);
 void xtcp_netns_exit(void);
+void xtcp_req_link(struct net *net, struct xtcp_request *req);
+void xtcp_req_unlink(struct net *net, struct xtcp_request *req);
 void xtcp_sock_link(struct sock *sk);
 void xtcp_sock_unlink(struct sock *sk);
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
