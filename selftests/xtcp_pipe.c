@@ -7,11 +7,13 @@
  *
  * Then copies stdin to the connection and the connection to stdout at the
  * same time; at the end of stdin it shuts down its sending side, and it
- * exits once the peer has done the same (read returns 0).  -t uses the
+ * exits once all of stdin is sent and the peer has shut down its side
+ * (read returns 0), in either order (half-close).  -t uses the
  * kernel's TCP instead of xtcp, for comparison.  Exit 0 on success.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,15 +40,28 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Both directions at once.  Writes to the socket never block: with both
+ * ends writing and neither reading, two full send buffers would otherwise
+ * wait on each other for ever (an application deadlock, on TCP as well).
+ * What the socket does not take yet waits in @out until POLLOUT.
+ */
 static int pump(int sock)
 {
-	static char buf[1 << 16];
+	static char in[1 << 16], out[1 << 16];
+	size_t out_off = 0, out_len = 0;
 	bool in_open = true, sock_open = true;
+	int fl = fcntl(sock, F_GETFL);
 
-	while (sock_open) {
+	if (fl < 0 || fcntl(sock, F_SETFL, fl | O_NONBLOCK)) {
+		perror("fcntl");
+		return 1;
+	}
+	while (sock_open || in_open || out_len) {
 		struct pollfd p[2] = {
-			{ .fd = sock, .events = POLLIN },
-			{ .fd = in_open ? 0 : -1, .events = POLLIN },
+			{ .fd = sock, .events = (sock_open ? POLLIN : 0) |
+						(out_len ? POLLOUT : 0) },
+			{ .fd = in_open && !out_len ? 0 : -1, .events = POLLIN },
 		};
 		ssize_t n;
 
@@ -56,37 +71,47 @@ static int pump(int sock)
 			perror("poll");
 			return 1;
 		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(sock, buf, sizeof(buf));
-			if (n < 0) {
+		if (sock_open && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = read(sock, in, sizeof(in));
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				perror("read socket");
 				return 1;
 			}
 			if (n == 0)
 				sock_open = false;
-			else if (write_all(1, buf, n))
+			else if (n > 0 && write_all(1, in, n))
 				return 1;
 		}
-		if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
-			n = read(0, buf, sizeof(buf));
+		if (out_len && (p[0].revents & (POLLOUT | POLLERR))) {
+			n = write(sock, out + out_off, out_len);
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				perror("write socket");
+				return 1;
+			}
+			if (n > 0) {
+				out_off += n;
+				out_len -= n;
+			}
+		}
+		if (in_open && !out_len && (p[1].revents & (POLLIN | POLLHUP))) {
+			n = read(0, out, sizeof(out));
 			if (n < 0) {
 				perror("read stdin");
 				return 1;
 			}
-			if (n == 0) {
-				in_open = false;
-				if (shutdown(sock, SHUT_WR)) {
-					perror("shutdown");
-					return 1;
-				}
-			} else if (write_all(sock, buf, n)) {
-				perror("write socket");
+			out_off = 0;
+			if (n > 0) {
+				out_len = n;
+				continue;
+			}
+			in_open = false;
+			if (shutdown(sock, SHUT_WR)) {
+				perror("shutdown");
 				return 1;
 			}
 		}
 	}
-	/* Drain stdin's remainder is not needed: the peer is done. */
-	return in_open ? 1 : 0;
+	return 0;
 }
 
 int main(int argc, char **argv)
