@@ -307,6 +307,49 @@ bool xtcp_state_valid(int state)
 }
 
 /**
+ * xtcp_rcv_window() - receive window still open from RCV.NXT
+ * @rcv_wup: RCV.NXT when the window was last advertised
+ * @rcv_nxt: RCV.NXT now
+ * @rcv_wnd: the window advertised then, bytes
+ *
+ * Return: bytes from @rcv_nxt to the advertised right edge, 0 if RCV.NXT
+ * has passed it.
+ */
+u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd)
+{
+	u32 wnd = rcv_wup + rcv_wnd - rcv_nxt;
+
+	return (s32)wnd < 0 ? 0 : wnd;
+}
+
+/**
+ * xtcp_seq_acceptable() - may a segment in a synchronized state be processed?
+ * @seq: SEG.SEQ
+ * @end_seq: SEG.SEQ + SEG.LEN, SYN and FIN counted
+ * @rcv_wup: RCV.NXT when the window was last advertised
+ * @rcv_nxt: RCV.NXT
+ * @rcv_wnd: the window advertised at @rcv_wup, bytes
+ *
+ * RFC 9293 3.10.7.4's acceptability test, widened at both ends the way
+ * Linux's TCP widens it: a segment that reaches at least to the last point
+ * we advertised from (@rcv_wup) is processed even if its text is old, so
+ * the ACK it carries is not lost, and one that starts right at the
+ * window's edge (an ACK from a peer that filled the window, a probe of a
+ * closed one) is processed too.  What lies beyond the window is the data
+ * path's to drop.  Segments wholly before @rcv_wup or starting beyond the
+ * edge are refused.
+ *
+ * Return: true if acceptable.
+ */
+bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_wup, u32 rcv_nxt,
+			 u32 rcv_wnd)
+{
+	u32 edge = rcv_nxt + xtcp_rcv_window(rcv_wup, rcv_nxt, rcv_wnd);
+
+	return !xtcp_seq_before(end_seq, rcv_wup) && !xtcp_seq_after(seq, edge);
+}
+
+/**
  * xtcp_state_name() - the name a state is shown under everywhere
  * @state: an enum xtcp_state value
  *

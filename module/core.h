@@ -139,6 +139,10 @@ static inline bool xtcp_seq_between(u32 x, u32 lo, u32 hi)
 	return hi - lo >= x - lo;
 }
 
+bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_wup, u32 rcv_nxt,
+			 u32 rcv_wnd);
+u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd);
+
 const char *xtcp_state_name(int state);
 bool xtcp_state_valid(int state);
 bool xtcp_edge_legal(int from, int to);

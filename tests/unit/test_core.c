@@ -105,6 +105,57 @@ UNIT_TEST(xtcp_seq_between__agrees_with_before_and_after)
 	}
 }
 
+/* ---- receive window and acceptability (core.c) ---- */
+
+UNIT_TEST(xtcp_rcv_window__open_part_or_zero)
+{
+	CHECK_EQ(xtcp_rcv_window(100, 100, 50), 50);
+	CHECK_EQ(xtcp_rcv_window(100, 120, 50), 30);
+	CHECK_EQ(xtcp_rcv_window(100, 150, 50), 0);
+	CHECK_EQ(xtcp_rcv_window(100, 170, 50), 0);	/* overran: never negative */
+	CHECK_EQ(xtcp_rcv_window(0xfffffff0u, 0x8, 0x40), 0x28);
+}
+
+UNIT_TEST(xtcp_seq_acceptable__edges)
+{
+	/* advertised at 1000 a window of 100; RCV.NXT moved on to 1040 */
+	CHECK(xtcp_seq_acceptable(1040, 1040, 1000, 1040, 100));	/* ACK at NXT */
+	CHECK(xtcp_seq_acceptable(1100, 1100, 1000, 1040, 100));	/* at the edge */
+	CHECK(!xtcp_seq_acceptable(1101, 1101, 1000, 1040, 100));	/* past it */
+	CHECK(xtcp_seq_acceptable(1000, 1000, 1000, 1040, 100));	/* old, from WUP */
+	CHECK(!xtcp_seq_acceptable(999, 999, 1000, 1040, 100));	/* before WUP */
+	CHECK(xtcp_seq_acceptable(900, 1000, 1000, 1040, 100));	/* old text to WUP */
+	CHECK(!xtcp_seq_acceptable(900, 999, 1000, 1040, 100));
+	CHECK(xtcp_seq_acceptable(1090, 1200, 1000, 1040, 100));	/* straddles edge */
+	/* a closed window still takes an ACK or probe at RCV.NXT */
+	CHECK(xtcp_seq_acceptable(1100, 1100, 1000, 1100, 100));
+	CHECK(xtcp_seq_acceptable(1100, 1101, 1000, 1100, 100));
+	CHECK(!xtcp_seq_acceptable(1101, 1102, 1000, 1100, 100));
+	/* across the wrap */
+	CHECK(xtcp_seq_acceptable(0x10, 0x20, 0xfffffff0u, 0x0, 0x100));
+	CHECK(!xtcp_seq_acceptable(0xffffffe0u, 0xffffffefu, 0xfffffff0u, 0x0, 0x100));
+}
+
+/* The same rule as a plain-integer model, over random windows near a wrap. */
+UNIT_TEST(xtcp_seq_acceptable__matches_model)
+{
+	int i;
+
+	for (i = 0; i < 500000; i++) {
+		u32 base = rnd() ^ (rnd() << 16);
+		long long wnd = rnd() % 5000, adv = rnd() % 3000;
+		long long nxt = adv + rnd() % (wnd + 200);	/* may overrun */
+		long long seq = (long long)(rnd() % 12000) - 4000, len = rnd() % 3000;
+		long long edge = nxt > adv + wnd ? nxt : adv + wnd;
+		int model = seq + len >= adv && seq <= edge;
+
+		CHECK_EQ(xtcp_seq_acceptable(base + (u32)(seq + 0x100000000LL),
+					     base + (u32)(seq + len + 0x100000000LL),
+					     base + (u32)adv, base + (u32)nxt, (u32)wnd),
+			 model);
+	}
+}
+
 /* ---- xtcp_parse ---- */
 
 UNIT_TEST(xtcp_parse__decodes_every_field)
