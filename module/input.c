@@ -44,6 +44,13 @@ void xtcp_conn_cc_timeout(struct sock *sk)
 	xtcp_cc_on_timeout(&xs->cc, xs->snd_max, flight_size(xs));
 }
 
+/* RFC 5961: answer a plausible but unexpected RST or SYN with an ACK. */
+static void xtcp_send_challenge_ack(struct sock *sk)
+{
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CHALLENGE_ACKS);
+	xtcp_send_ack(sk);
+}
+
 /* Carry out what congestion control asked for. */
 static void cc_act(struct sock *sk, enum xtcp_cc_action act)
 {
@@ -51,11 +58,17 @@ static void cc_act(struct sock *sk, enum xtcp_cc_action act)
 
 	switch (act) {
 	case XTCP_CC_FAST_RETRANSMIT:
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FAST_RETRANS);
+		xtcp_retransmit_head(sk);
+		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
+		break;
 	case XTCP_CC_PARTIAL_RETRANSMIT:
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PARTIAL_RETRANS);
 		xtcp_retransmit_head(sk);
 		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 		break;
 	case XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER:
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PARTIAL_RETRANS);
 		xtcp_retransmit_head(sk);
 		break;
 	case XTCP_CC_NONE:
@@ -217,6 +230,28 @@ static void xtcp_fin(struct sock *sk)
 }
 
 /*
+ * May @skb's payload be queued?  The window we offer is scaled to the
+ * buffer, so this refuses only a peer that overruns it or that sends tiny
+ * segments in costly skbs.  As Linux's TCP, a buffer not yet over its
+ * limit takes one more skb, so a segment larger than the whole buffer
+ * (loopback's 64 KiB against SO_RCVBUF 16 KiB) still gets in when it is
+ * empty; memory stays bounded by sk_rcvbuf plus one segment.  Also keeps
+ * the moving average of payload per truesize.
+ */
+static bool rcv_mem_ok(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 sample = min_t(u32, ((u64)skb->len << 8) / skb->truesize, 256);
+
+	sample = max_t(u32, sample, XTCP_RCV_RATIO_MIN);
+	WRITE_ONCE(xs->rcv_ratio, (xs->rcv_ratio * 7 + sample) / 8);
+	if (atomic_read(&sk->sk_rmem_alloc) <= READ_ONCE(sk->sk_rcvbuf))
+		return true;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUF_DROPS);
+	return false;
+}
+
+/*
  * Segment text and FIN (RFC 9293 3.10.7.4 seventh and eighth).  Returns
  * true if the skb was queued (the caller must not free it).
  */
@@ -234,6 +269,11 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
 		return false;	/* peer already sent its FIN: ignore text */
 	}
 	*send_ack = true;
+	if (skb->len && !xtcp_seq_before(cb->seq, xs->rcv_nxt +
+			xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd)))
+		return false;	/* beyond the window (a probe): ACK only */
+	if (skb->len && !rcv_mem_ok(sk, skb))
+		return false;	/* no room: the peer will send it again */
 	if (xtcp_seq_after(cb->seq, xs->rcv_nxt)) {
 		/* charged to the receive buffer like in-order data */
 		skb_set_owner_r(skb, sk);
@@ -265,25 +305,6 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 	return queued;
-}
-
-/* Is the segment's sequence space acceptable (RFC 9293 3.10.7.4 table)? */
-static bool seq_acceptable(const struct xtcp_sock *xs,
-			   const struct xtcp_skb_cb *cb, u32 len)
-{
-	u32 wnd = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
-
-	if ((s32)wnd < 0)
-		wnd = 0;
-	if (!len)
-		return wnd ? xtcp_seq_between(cb->seq, xs->rcv_nxt,
-					       xs->rcv_nxt + wnd - 1) :
-			     cb->seq == xs->rcv_nxt;
-	if (!wnd)
-		return false;
-	return xtcp_seq_between(cb->seq, xs->rcv_nxt, xs->rcv_nxt + wnd - 1) ||
-	       xtcp_seq_between(cb->end_seq - 1, xs->rcv_nxt,
-				xs->rcv_nxt + wnd - 1);
 }
 
 static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
@@ -356,7 +377,7 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (XTCP_SKB_CB(skb)->seq != xs->rcv_nxt) {
-		xtcp_send_ack(sk);	/* challenge ACK */
+		xtcp_send_challenge_ack(sk);
 		return;
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
@@ -419,7 +440,8 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 
 	/* Synchronized states: first, is the sequence number acceptable? */
-	if (!seq_acceptable(xs, cb, cb->end_seq - cb->seq)) {
+	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_wup, xs->rcv_nxt,
+				 xs->rcv_wnd)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW);
 		if (!(cb->flags & XTCP_RST))
 			xtcp_send_ack(sk);
@@ -430,7 +452,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto discard;
 	}
 	if (cb->flags & XTCP_SYN) {
-		xtcp_send_ack(sk);	/* RFC 5961 4.2: challenge ACK */
+		xtcp_send_challenge_ack(sk);	/* RFC 5961 4.2 */
 		goto discard;
 	}
 	if (!(cb->flags & XTCP_ACK))

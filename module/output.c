@@ -44,8 +44,10 @@ u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
  * xtcp_window_space() - receive space we can offer, bytes
  * @sk: the socket
  *
- * Half of what is left of the receive buffer: skbs cost more than their
- * payload, and the peer may fill what we advertise.
+ * What is left of the receive buffer, scaled by what payload has cost in
+ * buffer memory so far (skbs cost more than their payload: a segment of
+ * 1400 bytes may take a 4 KiB page), so that a peer filling the window
+ * does not overrun the buffer.
  *
  * Return: bytes.
  */
@@ -53,7 +55,9 @@ u32 xtcp_window_space(const struct sock *sk)
 {
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 
-	return space > 0 ? space / 2 : 0;
+	if (space <= 0)
+		return 0;
+	return (u64)space * READ_ONCE(xtcp_sk(sk)->rcv_ratio) >> 8;
 }
 
 /**
@@ -69,11 +73,9 @@ u16 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 space = xtcp_window_space(sk);
-	u32 cur = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	u32 cur = xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd);
 	u32 max = 65535U << xs->rcv_wscale;
 
-	if ((s32)cur < 0)
-		cur = 0;
 	if (space < cur)
 		space = cur;
 	if (space > max)
@@ -221,7 +223,13 @@ void xtcp_send_ack(struct sock *sk)
 
 	if (!skb)
 		return;
-	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_nxt;
+	/*
+	 * SND.MAX, not the go-back pointer SND.NXT: after a timeout both
+	 * ends may have rewound SND.NXT below what the other has received,
+	 * and ACKs carrying such old numbers would be refused as out of
+	 * window on both sides, neither ever learning the other's ACK.
+	 */
+	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_max;
 	XTCP_SKB_CB(skb)->flags = XTCP_ACK;
 	xtcp_transmit_skb(sk, skb, false);
 }
@@ -236,7 +244,7 @@ void xtcp_send_reset(struct sock *sk)
 
 	if (!skb)
 		return;
-	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_nxt;
+	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_max;
 	XTCP_SKB_CB(skb)->flags = XTCP_RST | XTCP_ACK;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_RSTS);
 	xtcp_transmit_skb(sk, skb, false);

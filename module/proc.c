@@ -47,6 +47,11 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_OUT_OF_WINDOW]	= "OutOfWindow",
 	[XTCP_MIB_BACKLOG_DROPS]	= "BacklogDrops",
 	[XTCP_MIB_TIMEOUTS]		= "Timeouts",
+	[XTCP_MIB_RCVBUF_DROPS]		= "RcvbufDrops",
+	[XTCP_MIB_RTO_EXPIRED]		= "RtoExpired",
+	[XTCP_MIB_FAST_RETRANS]		= "FastRetrans",
+	[XTCP_MIB_PARTIAL_RETRANS]	= "PartialRetrans",
+	[XTCP_MIB_CHALLENGE_ACKS]	= "ChallengeAcks",
 };
 
 struct xtcp_seq_state {

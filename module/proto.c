@@ -69,6 +69,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xtcp_cc_init(&xs->cc, xs->mss);
 	xs->rcv_wscale = XTCP_RCV_WSCALE;
 	xs->syn_retries = XTCP_SYN_RETRIES;
+	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	sk->sk_state = XTCP_CLOSE;
 	xs->xs_state_since = jiffies;
 	sk->sk_write_space = xtcp_write_space;
@@ -404,6 +405,38 @@ out:
 }
 
 /* Append @size bytes from @msg to the write queue in MSS-sized skbs. */
+/*
+ * An skb for @len bytes of payload, its length already set.  A payload of
+ * up to half a page goes in the linear area: in page fragments each
+ * 1400-byte segment would take a whole page, and the receiver's buffer
+ * accounting (truesize) would charge it for that.
+ */
+static struct sk_buff *xtcp_alloc_data_skb(struct sock *sk, size_t len,
+					   int *err)
+{
+	const int head = MAX_HEADER + XTCP_MAX_HDR_LEN;
+	struct sk_buff *skb;
+
+	if (len <= PAGE_SIZE / 2) {
+		skb = alloc_skb(head + len, sk->sk_allocation);
+		if (!skb) {
+			*err = -ENOBUFS;
+			return NULL;
+		}
+		skb_reserve(skb, head);
+		skb_put(skb, len);
+		return skb;
+	}
+	skb = alloc_skb_with_frags(head, len, PAGE_ALLOC_COSTLY_ORDER, err,
+				   sk->sk_allocation);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, head);
+	skb->data_len = len;
+	skb->len = len;
+	return skb;
+}
+
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -449,14 +482,9 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			}
 			continue;
 		}
-		skb = alloc_skb_with_frags(MAX_HEADER + XTCP_MAX_HDR_LEN, chunk,
-					   PAGE_ALLOC_COSTLY_ORDER, &err,
-					   sk->sk_allocation);
+		skb = xtcp_alloc_data_skb(sk, chunk, &err);
 		if (!skb)
 			goto out_err;
-		skb_reserve(skb, MAX_HEADER + XTCP_MAX_HDR_LEN);
-		skb->data_len = chunk;
-		skb->len = chunk;
 		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk);
 		if (err) {
 			kfree_skb(skb);
@@ -495,12 +523,10 @@ out_err:
 static void xtcp_cleanup_rbuf(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 win_now = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	u32 win_now = xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd);
 
 	if (!(XTCPF(sk->sk_state) & XTCPF_SYNCED))
 		return;
-	if ((s32)win_now < 0)
-		win_now = 0;
 	/* Announce a window that grew by an MSS or doubled (RFC 9293 3.8.6.2.2). */
 	if (xtcp_window_space(sk) >= win_now + xs->mss ||
 	    xtcp_window_space(sk) >= 2 * win_now + 1)

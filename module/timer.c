@@ -53,6 +53,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_done(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
 		return;
 	}
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_EXPIRED);
 	xs->retransmits++;
 	xtcp_rtt_backoff(&xs->rtt);
 	if (xs->snd_una != xs->snd_max) {

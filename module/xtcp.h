@@ -118,6 +118,8 @@ struct xtcp_request {
  * @snd_wscale: the peer's window-scale shift
  * @retransmits: consecutive timeouts of the segment at @snd_una
  * @syn_retries: SYN retransmissions before connect() gives up (XTCP_SYNCNT)
+ * @rcv_ratio: payload per byte of buffer memory (skb->len / truesize) of
+ *	received data, in 1/256ths, a moving average; scales the window
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
  * @cc: NewReno congestion control state (cc.c)
  * @send_head: first skb of the write queue not yet sent (NULL: none)
@@ -157,6 +159,7 @@ struct xtcp_sock {
 	u8 snd_wscale;
 	u8 retransmits;
 	u8 syn_retries;
+	u16 rcv_ratio;
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
 	struct sk_buff *send_head;
@@ -184,6 +187,8 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 /* Defaults; sysctls come with the observability work. */
 #define XTCP_SYN_RETRIES	6	/* SYNs after the first before ETIMEDOUT */
 #define XTCP_MAX_SYNCNT		127	/* as TCP_SYNCNT */
+#define XTCP_RCV_RATIO_INIT	128	/* half: until data shows the real cost */
+#define XTCP_RCV_RATIO_MIN	16
 #define XTCP_SYNACK_RETRIES	5
 #define XTCP_RETRIES2		15	/* data retransmissions before giving up */
 #define XTCP_RTO_INIT		(1 * HZ)	/* SYN+ACK timer of requests */
@@ -214,6 +219,11 @@ enum xtcp_mib {
 	XTCP_MIB_OUT_OF_WINDOW,		/* segments outside the receive window */
 	XTCP_MIB_BACKLOG_DROPS,		/* socket backlog full */
 	XTCP_MIB_TIMEOUTS,		/* connections ended by retransmission timeout */
+	XTCP_MIB_RCVBUF_DROPS,		/* data dropped: receive buffer full */
+	XTCP_MIB_RTO_EXPIRED,		/* retransmission timer expirations */
+	XTCP_MIB_FAST_RETRANS,		/* fast retransmits (third duplicate ACK) */
+	XTCP_MIB_PARTIAL_RETRANS,	/* NewReno partial-ACK retransmits */
+	XTCP_MIB_CHALLENGE_ACKS,	/* RFC 5961 challenge ACKs sent */
 	XTCP_MIB_MAX
 };
 
