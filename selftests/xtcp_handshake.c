@@ -1,0 +1,1384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp selftests: the three-way handshake and the data path under loss,
+ * with /proc/net/xtcp_fault dropping or delaying chosen segments.
+ *
+ *  - a lost SYN, SYN+ACK or final ACK is recovered by retransmission
+ *    (or, for the final ACK, by the client's first data segment);
+ *  - a lost data segment in the middle or at the very end of a 1 MiB
+ *    transfer is recovered, and the stream arrives intact and in order;
+ *  - two sockets connecting to each other at once (simultaneous open,
+ *    RFC 9293 3.5) both end up ESTABLISHED;
+ *  - connect() gives up with ETIMEDOUT after XTCP_SYNCNT retransmissions,
+ *    blocking or not, as TCP does with TCP_SYNCNT;
+ *  - one process holds 1000 connections at once in one epoll loop, each
+ *    echoing its own data, and /proc/net/xtcp drains after they close.
+ *
+ * Every test runs in a network namespace of its own (the harness forks a
+ * process per test; the fixture unshares), so the fault rules, the
+ * counters of /proc/net/xtcp_stat and the rows of /proc/net/xtcp are the
+ * test's alone.  A rule dropping at "out" makes the sender's transmit fail
+ * (the segment never leaves); one dropping at "in" loses a segment that
+ * left, as a network would.
+ *
+ * Nothing here depends on how fast the host is.  A half-done handshake
+ * the tests look at is held by a rule dropping every segment that could
+ * move it on, for as long as the look takes; the rule is deleted after
+ * the look, and the retransmission that follows completes the handshake.
+ * Times are only checked from below ("a retransmission was waited for"),
+ * or against generous limits.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "module/core.h"
+#include "xtcp_util.h"
+
+#define FAULT_PROC	"/proc/net/xtcp_fault"
+#define XTCP_PROC	"/proc/net/xtcp"
+
+/* The first SYN retransmission comes one initial RTO (1 s) after the SYN. */
+#define RTO_INIT_MS	1000
+/* Lower bound for "waited for a retransmission", with the clock's slack. */
+#define RTO_SEEN_MS	900
+/* How long to wait for a rule's counter; it only bounds a failure. */
+#define FAULT_WAIT_MS	10000
+
+/* ---- /proc/net/xtcp_fault ---- */
+
+/* Write one command; 0 or the errno of open/write. */
+static int fault_cmd(const char *cmd)
+{
+	size_t len = strlen(cmd);
+	int fd = open(FAULT_PROC, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, cmd, len);
+	err = n < 0 ? errno : (size_t)n == len ? 0 : EIO;
+	close(fd);
+	return err;
+}
+
+/**
+ * struct rule_count - a rule's counters, from its line in the listing
+ * @matched: segments that fit the rule
+ * @dropped: of those, dropped by it
+ * @delayed: of those, delayed by it
+ */
+struct rule_count {
+	long matched, dropped, delayed;
+};
+
+/* The counters of rule @id; 0, or -1 if it is not listed. */
+static int fault_rule(unsigned int id, struct rule_count *rc)
+{
+	FILE *f = fopen(FAULT_PROC, "r");
+	char line[512];
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		const char *m = strstr(line, " matched=");
+		unsigned int got;
+
+		if (sscanf(line, "id=%u ", &got) != 1 || got != id || !m)
+			continue;
+		if (sscanf(m, " matched=%ld dropped=%ld delayed=%ld", &rc->matched,
+			   &rc->dropped, &rc->delayed) == 3)
+			ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* The id of the newest rule (listed last, as ids grow), or 0 if none. */
+static unsigned int fault_last_id(void)
+{
+	FILE *f = fopen(FAULT_PROC, "r");
+	unsigned int id = 0, got;
+	char line[512];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "id=%u ", &got) == 1)
+			id = got;
+	fclose(f);
+	return id;
+}
+
+/*
+ * Wait until rule @id has dropped at least @n segments, its counters then
+ * in @rc; 0, or -1 if the rule is not listed or FAULT_WAIT_MS went by.
+ */
+static int fault_wait_dropped(unsigned int id, long n, struct rule_count *rc)
+{
+	long long t0 = now_ms();
+
+	for (;;) {
+		if (fault_rule(id, rc))
+			return -1;
+		if (rc->dropped >= n)
+			return 0;
+		if (now_ms() - t0 > FAULT_WAIT_MS)
+			return -1;
+		usleep(10000);
+	}
+}
+
+/* The namespace-wide "drops" line, or -1. */
+static long fault_drops(void)
+{
+	FILE *f = fopen(FAULT_PROC, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "drops %ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* ---- data ---- */
+
+/* Byte @off of stream @id: no short period, so a misplaced block shows. */
+static unsigned char pat_byte(unsigned int id, size_t off)
+{
+	u32 x = (u32)off * 2654435761u ^ (id + 1) * 0x85ebca6bu;
+
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	x ^= x >> 12;
+	return x >> 24;
+}
+
+static void pat_fill(unsigned char *p, size_t len, unsigned int id, size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pat_byte(id, off + i);
+}
+
+/* Index of the first byte of @p that is not stream @id at @off, or -1. */
+static long pat_check(const unsigned char *p, size_t len, unsigned int id,
+		      size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pat_byte(id, off + i))
+			return i;
+	return -1;
+}
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Receive exactly @len bytes, waiting at most @timeout_ms for each piece;
+ * 0, or -1 with errno (ETIMEDOUT when nothing came in time, EPIPE at end
+ * of stream).
+ */
+static int recv_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n;
+
+		if (!(wait_revents(fd, POLLIN, timeout_ms) & (POLLIN | POLLERR | POLLHUP))) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = recv(fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Nothing more to read right now (and no end of stream)? */
+static bool nothing_more(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+/*
+ * A few KiB each way over the connection @a - @b, checked byte for byte.
+ * @id picks the pattern.
+ */
+static void exchange(struct __test_metadata *_metadata, int a, int b,
+		     unsigned int id)
+{
+	static unsigned char out[3000], in[3000];
+
+	pat_fill(out, sizeof(out), id, 0);
+	ASSERT_EQ(0, send_all(a, out, sizeof(out))) TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(0, recv_exact(b, in, sizeof(in), 10000))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(out, in, sizeof(in)));
+
+	pat_fill(out, sizeof(out), id + 1000, 0);
+	ASSERT_EQ(0, send_all(b, out, sizeof(out))) TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(0, recv_exact(a, in, sizeof(in), 10000))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(out, in, sizeof(in)));
+
+	EXPECT_TRUE(nothing_more(a));
+	EXPECT_TRUE(nothing_more(b));
+}
+
+/* ---- sockets ---- */
+
+static int get_int(int fd, int level, int opt)
+{
+	socklen_t len = sizeof(int);
+	int v;
+
+	if (getsockopt(fd, level, opt, &v, &len))
+		return -1;
+	return v;
+}
+
+static int set_int(int fd, int level, int opt, int v)
+{
+	return setsockopt(fd, level, opt, &v, sizeof(v));
+}
+
+/* The st column of the socket's row in /proc/net/xtcp; -1 if not there. */
+static int proc_st(int fd)
+{
+	struct inet_row r;
+
+	if (inet_proc_find(XTCP_PROC, true, sock_inode(fd), &r) != 1)
+		return -1;
+	return r.st;
+}
+
+/*
+ * Rows of /proc/net/xtcp in state @st with local port @lport and remote
+ * port @rport (0: any).
+ */
+static int proc_rows_in(int st, unsigned int lport, unsigned int rport)
+{
+	static struct xtcp_row rows[4096];
+	int i, n = xtcp_read_rows(XTCP_PROC, rows, 4096), found = 0;
+
+	for (i = 0; i < n && i < 4096; i++)
+		if (rows[i].st == (unsigned int)st &&
+		    (!lport || rows[i].lport == lport) &&
+		    (!rport || rows[i].rport == rport))
+			found++;
+	return n < 0 ? n : found;
+}
+
+/* Start a non-blocking connect to @to; the socket, or -1. */
+static int connect_nb(const struct sockaddr_in *to)
+{
+	int fd = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)to, sizeof(*to)) && errno != EINPROGRESS) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait for the listener's next connection and accept it; -1 on timeout. */
+static int accept_within(int lfd, int timeout_ms)
+{
+	if (!(wait_revents(lfd, POLLIN, timeout_ms) & POLLIN)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return accept(lfd, NULL, NULL);
+}
+
+static unsigned short port_of(const struct sockaddr_in *sin)
+{
+	return ntohs(sin->sin_port);
+}
+
+/* ---- fixture ---- */
+
+FIXTURE(hs)
+{
+	int lfd;			/* listener, or -1 */
+	struct sockaddr_in addr;	/* its address */
+	int cli, srv;			/* a connection, or -1 */
+};
+
+FIXTURE_SETUP(hs)
+{
+	int fd;
+
+	self->lfd = -1;
+	self->cli = -1;
+	self->srv = -1;
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %s (not root?)", strerror(errno));
+	ASSERT_EQ(0, xtcp_lo_up());
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd) TH_LOG("xtcp socket: %s (module loaded?)", strerror(errno));
+	close(fd);
+	ASSERT_EQ(0, access(FAULT_PROC, W_OK))
+		TH_LOG("%s: %s", FAULT_PROC, strerror(errno));
+	/* A fresh namespace: no rules, no sockets. */
+	ASSERT_EQ(0, fault_drops());
+	ASSERT_EQ(0, xtcp_read_rows(XTCP_PROC, NULL, 0));
+}
+
+FIXTURE_TEARDOWN(hs)
+{
+	if (self->cli >= 0)
+		close(self->cli);
+	if (self->srv >= 0)
+		close(self->srv);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	fault_cmd("clear");
+}
+
+/* A non-blocking listener on 127.0.0.1 in self->lfd / self->addr. */
+#define LISTEN(backlog) do { \
+	self->lfd = stream_listener(true, (backlog), &self->addr); \
+	ASSERT_LE(0, self->lfd) TH_LOG("listener: %s", strerror(errno)); \
+	ASSERT_EQ(0, fcntl(self->lfd, F_SETFL, O_NONBLOCK)); \
+} while (0)
+
+#define ADD_RULE(fmt, ...) do { \
+	char _cmd[160]; \
+	snprintf(_cmd, sizeof(_cmd), fmt, ##__VA_ARGS__); \
+	ASSERT_EQ(0, fault_cmd(_cmd)) TH_LOG("'%s' refused", _cmd); \
+} while (0)
+
+/* ADD_RULE, and the new rule's id, read back from the listing, in @id. */
+#define ADD_RULE_ID(id, fmt, ...) do { \
+	unsigned int _id; \
+	ADD_RULE(fmt, ##__VA_ARGS__); \
+	_id = fault_last_id(); \
+	ASSERT_NE(0, _id) TH_LOG("no rule listed after the add"); \
+	(id) = _id; \
+} while (0)
+
+#define DEL_RULE(id) do { \
+	char _cmd[32]; \
+	snprintf(_cmd, sizeof(_cmd), "del %u", (id)); \
+	ASSERT_EQ(0, fault_cmd(_cmd)) TH_LOG("'%s' refused", _cmd); \
+} while (0)
+
+/* ===================================================================== */
+/* lost SYN                                                              */
+/* ===================================================================== */
+
+/*
+ * The first SYN is dropped (@dir "out": its transmit fails; "in": it left
+ * and is lost); the retransmission after the initial RTO of 1 s connects.
+ */
+static void lost_syn(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(hs) * self, const char *dir)
+{
+	long act0 = xtcp_counter("ActiveOpens");
+	struct rule_count rc;
+	unsigned int lost;
+	long long t0, ms;
+
+	LISTEN(4);
+	ADD_RULE_ID(lost, "add dir=%s flags=syn nth=1 action=drop", dir);
+	t0 = now_ms();
+	self->cli = stream_connect(true, &self->addr);
+	ms = now_ms() - t0;
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno));
+	EXPECT_LE(RTO_SEEN_MS, ms) TH_LOG("connected after %lld ms: no SYN lost?", ms);
+	EXPECT_GE(8 * RTO_INIT_MS, ms) TH_LOG("connected after %lld ms", ms);
+
+	self->srv = accept_within(self->lfd, 5000);
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
+
+	ASSERT_EQ(0, fault_rule(lost, &rc));
+	EXPECT_EQ(2, rc.matched);	/* the SYN and its one retransmission */
+	EXPECT_EQ(1, rc.dropped);
+	EXPECT_EQ(1, fault_drops());
+	EXPECT_EQ(act0 + 1, xtcp_counter("ActiveOpens"));
+	EXPECT_LE(1, xtcp_counter("RetransSegs"));
+	EXPECT_EQ(1, xtcp_counter("PassiveOpens"));
+
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(true, self->cli));
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(true, self->srv));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->cli));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->srv));
+	EXPECT_EQ(0, get_int(self->cli, SOL_SOCKET, SO_ERROR));
+	exchange(_metadata, self->cli, self->srv, 1);
+}
+
+TEST_F(hs, lost_syn_out)
+{
+	lost_syn(_metadata, self, "out");
+}
+
+TEST_F(hs, lost_syn_in)
+{
+	lost_syn(_metadata, self, "in");
+}
+
+/* ===================================================================== */
+/* lost SYN+ACK                                                          */
+/* ===================================================================== */
+
+/**
+ * struct waiting - what a half-done handshake looks like
+ * @cli_st: the client's state (XTCP_INFO)
+ * @cli_proc: its st in /proc/net/xtcp
+ * @acc: accept() on the (non-blocking) listener
+ * @acc_err: its errno
+ * @syn_rcvd: SYN_RCVD rows (requests) in /proc/net/xtcp
+ * @established: ESTABLISHED rows in /proc/net/xtcp
+ * @passive: the PassiveOpens counter
+ */
+struct waiting {
+	int cli_st, cli_proc, acc, acc_err, syn_rcvd, established;
+	long passive;
+};
+
+static void look(struct waiting *w, int cli, int lfd)
+{
+	w->cli_st = stream_state(true, cli);
+	w->cli_proc = proc_st(cli);
+	w->acc = accept(lfd, NULL, NULL);
+	w->acc_err = w->acc < 0 ? errno : 0;
+	w->syn_rcvd = proc_rows_in(XTCP_SYN_RECV, 0, 0);
+	w->established = proc_rows_in(XTCP_ESTABLISHED, 0, 0);
+	w->passive = xtcp_counter("PassiveOpens");
+}
+
+/*
+ * The listener's first SYN+ACK is dropped (rule "lost", nth=1).  While
+ * the test looks, every later one is dropped too (rule "hold"), so that
+ * however long the look takes, the client is in SYN_SENT, the request in
+ * SYN_RCVD, and the listener has nothing to accept.  Then "hold" goes, and
+ * the next retransmission (the request's SYN+ACK timer, or the client's
+ * SYN answered again, both 1 s or more after the first) gets through:
+ * both ends ESTABLISHED.  "lost" sees every SYN+ACK (it comes first) and
+ * dropped the first alone; the namespace's drops are its one and hold's.
+ */
+TEST_F(hs, lost_synack)
+{
+	struct rule_count rc, rch;
+	unsigned int lost, hold;
+	struct waiting w;
+	long long t0, ms;
+	long drops;
+	int ev;
+
+	LISTEN(4);
+	ADD_RULE_ID(lost, "add dir=out flags=synack nth=1 action=drop");
+	ADD_RULE_ID(hold, "add dir=out flags=synack action=drop");
+	t0 = now_ms();
+	self->cli = connect_nb(&self->addr);
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno));
+
+	/* The SYN came and its SYN+ACK was lost; nothing can follow it now. */
+	ASSERT_EQ(0, fault_wait_dropped(lost, 1, &rc)) TH_LOG("no SYN+ACK dropped");
+	look(&w, self->cli, self->lfd);
+	if (w.acc >= 0)
+		self->srv = w.acc;
+	EXPECT_EQ(XTCP_SYN_SENT, w.cli_st);
+	EXPECT_EQ(XTCP_SYN_SENT, w.cli_proc);
+	EXPECT_EQ(-1, w.acc);
+	EXPECT_EQ(EAGAIN, w.acc_err);
+	EXPECT_EQ(1, w.syn_rcvd);
+	EXPECT_EQ(0, w.established);
+	EXPECT_EQ(0, w.passive);
+	ASSERT_EQ(0, fault_rule(lost, &rc));
+	EXPECT_EQ(1, rc.dropped);
+	ASSERT_EQ(0, fault_rule(hold, &rch));
+	EXPECT_EQ(rch.matched, rch.dropped);
+
+	/* Let the next retransmission through. */
+	DEL_RULE(hold);
+	ev = wait_revents(self->cli, POLLOUT, 10000);
+	ms = now_ms() - t0;
+	EXPECT_EQ(POLLOUT, ev) TH_LOG("revents 0x%x after %lld ms", ev, ms);
+	EXPECT_LE(RTO_SEEN_MS, ms) TH_LOG("connected after %lld ms", ms);
+	EXPECT_EQ(0, get_int(self->cli, SOL_SOCKET, SO_ERROR));
+
+	if (self->srv < 0)
+		self->srv = accept_within(self->lfd, 5000);
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(true, self->cli));
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(true, self->srv));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->cli));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->srv));
+	EXPECT_EQ(0, proc_rows_in(XTCP_SYN_RECV, 0, 0));
+	EXPECT_EQ(1, xtcp_counter("PassiveOpens"));
+
+	ASSERT_EQ(0, fault_rule(lost, &rc));
+	drops = fault_drops();
+	EXPECT_EQ(1, rc.dropped);		/* the first SYN+ACK, only it */
+	EXPECT_LE(1 + rch.dropped, drops);	/* it, then hold's */
+	EXPECT_LT(drops, rc.matched)		/* a retransmission got through */
+		TH_LOG("%ld SYN+ACKs, %ld dropped", rc.matched, drops);
+	EXPECT_LE(2, rc.matched);
+	exchange(_metadata, self->cli, self->srv, 2);
+}
+
+/*
+ * While the listener's request waits for the final ACK it is in
+ * SYN_RCVD, and /proc/net/xtcp shows it (as /proc/net/tcp shows TCP's
+ * requests in SYN_RECV).  Every SYN+ACK is dropped here, so the request
+ * stays until the rule goes; the client is in SYN_SENT meanwhile.
+ */
+TEST_F(hs, syn_rcvd_request_listed)
+{
+	struct rule_count rc;
+	struct sockaddr_in me;
+	unsigned int hold;
+
+	LISTEN(4);
+	ADD_RULE_ID(hold, "add dir=out flags=synack action=drop");
+	self->cli = connect_nb(&self->addr);
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno));
+	ASSERT_EQ(0, sock_name(self->cli, &me));
+
+	/* A SYN+ACK was sent (and dropped): the request exists. */
+	ASSERT_EQ(0, fault_wait_dropped(hold, 1, &rc)) TH_LOG("no SYN+ACK dropped");
+	EXPECT_EQ(1, proc_rows_in(XTCP_SYN_RECV, port_of(&self->addr), port_of(&me)))
+		TH_LOG("no SYN_RCVD row %u -> %u in %s", port_of(&self->addr),
+		       port_of(&me), XTCP_PROC);
+	EXPECT_EQ(1, proc_rows_in(XTCP_SYN_RECV, 0, 0));
+	EXPECT_EQ(XTCP_SYN_SENT, proc_st(self->cli));
+
+	/* Let the handshake finish: the next retransmission gets through. */
+	DEL_RULE(hold);
+	EXPECT_EQ(POLLOUT, wait_revents(self->cli, POLLOUT, 10000));
+	self->srv = accept_within(self->lfd, 5000);
+	ASSERT_LE(0, self->srv);
+	EXPECT_EQ(0, proc_rows_in(XTCP_SYN_RECV, 0, 0));
+}
+
+/* ===================================================================== */
+/* lost final ACK                                                        */
+/* ===================================================================== */
+
+/**
+ * struct final_ack_rules - the rules of final_ack_lost(), by id
+ * @ack: drops the client's first pure ACK, the handshake's last segment
+ * @first: delays the first SYN+ACK by 1 ms, which exempts it from @hold
+ * @hold: drops every later SYN+ACK
+ */
+struct final_ack_rules {
+	unsigned int ack, first, hold;
+};
+
+/*
+ * The client's final ACK is dropped: the client is ESTABLISHED at once,
+ * the listener's request waits in SYN_RCVD.  Every SYN+ACK after the
+ * first is dropped too, so it waits for as long as the test likes: the
+ * look is judged whatever the time it takes.  Returns the time from
+ * before connect(); the rules' ids in @r.
+ */
+static long long final_ack_lost(struct __test_metadata *_metadata,
+				FIXTURE_DATA(hs) * self, struct final_ack_rules *r)
+{
+	unsigned int port;
+	struct rule_count rc;
+	struct waiting w;
+	long long t0;
+
+	LISTEN(4);
+	port = port_of(&self->addr);
+	ADD_RULE_ID(r->ack, "add dir=out flags=ack port=%u nth=1 action=drop", port);
+	ADD_RULE_ID(r->first, "add dir=out flags=synack port=%u count=1 action=delay delay=1",
+		    port);
+	ADD_RULE_ID(r->hold, "add dir=out flags=synack port=%u action=drop", port);
+	t0 = now_ms();
+	self->cli = stream_connect(true, &self->addr);
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno));
+	ASSERT_EQ(0, fault_wait_dropped(r->ack, 1, &rc)) TH_LOG("no ACK dropped");
+	look(&w, self->cli, self->lfd);
+	if (w.acc >= 0)
+		self->srv = w.acc;
+	ASSERT_EQ(0, fault_rule(r->ack, &rc));
+	EXPECT_EQ(1, rc.dropped);
+	EXPECT_EQ(XTCP_ESTABLISHED, w.cli_st);
+	EXPECT_EQ(XTCP_ESTABLISHED, w.cli_proc);
+	/* The request waits for the ACK: nothing to accept, no child. */
+	EXPECT_EQ(-1, w.acc);
+	EXPECT_EQ(EAGAIN, w.acc_err);
+	EXPECT_EQ(1, w.syn_rcvd);
+	EXPECT_EQ(0, w.passive);
+	EXPECT_EQ(1, w.established);	/* the client only */
+	return t0;
+}
+
+/*
+ * (a) The client sends nothing: once the hold on SYN+ACKs is gone, the
+ * request's SYN+ACK timer (1 s) sends the SYN+ACK again, the ESTABLISHED
+ * client answers it with a challenge ACK (a SYN on a synchronized
+ * connection, RFC 5961 4.2) and that ACK completes the handshake.
+ */
+TEST_F(hs, lost_final_ack_synack_retransmitted)
+{
+	long chall0 = xtcp_counter("ChallengeAcks");
+	struct final_ack_rules r;
+	struct rule_count rc, rch;
+	long long t0, ms;
+	long drops;
+
+	t0 = final_ack_lost(_metadata, self, &r);
+	ASSERT_GT(0, self->srv) TH_LOG("accepted while every SYN+ACK was held");
+	ASSERT_EQ(0, fault_rule(r.hold, &rch));
+	EXPECT_EQ(rch.matched, rch.dropped);
+	DEL_RULE(r.hold);
+
+	self->srv = accept_within(self->lfd, 10000);
+	ms = now_ms() - t0;
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_LE(RTO_SEEN_MS, ms) TH_LOG("accepted after %lld ms", ms);
+	EXPECT_EQ(1, xtcp_counter("PassiveOpens"));
+	EXPECT_LE(chall0 + 1, xtcp_counter("ChallengeAcks"));
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(true, self->srv));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->srv));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->cli));
+	EXPECT_EQ(0, proc_rows_in(XTCP_SYN_RECV, 0, 0));
+
+	ASSERT_EQ(0, fault_rule(r.ack, &rc));
+	EXPECT_EQ(2, rc.matched);	/* the lost ACK, the one answering the resend */
+	EXPECT_EQ(1, rc.dropped);
+	/* "first" sees every SYN+ACK: the first, the dropped, the one resent. */
+	drops = fault_drops();
+	EXPECT_LE(1 + rch.dropped, drops);	/* the ACK and hold's */
+	ASSERT_EQ(0, fault_rule(r.first, &rc));
+	EXPECT_EQ(1, rc.delayed);
+	EXPECT_EQ(0, rc.dropped);
+	EXPECT_EQ(1, rc.matched - drops)
+		TH_LOG("%ld SYN+ACKs, %ld drops in all", rc.matched, drops);
+	exchange(_metadata, self->cli, self->srv, 3);
+}
+
+/*
+ * (b) The client sends data: its first data segment carries the ACK and
+ * completes the handshake (SYN+ACK retransmissions are all dropped, so
+ * nothing else can); the data is the first thing the accepted socket
+ * reads.
+ */
+TEST_F(hs, lost_final_ack_data_completes)
+{
+	static unsigned char out[1000], in[1000];
+	struct final_ack_rules r;
+	struct rule_count rc;
+
+	final_ack_lost(_metadata, self, &r);
+	ASSERT_GT(0, self->srv) TH_LOG("accepted before the client sent anything");
+	pat_fill(out, sizeof(out), 4, 0);
+	ASSERT_EQ(0, send_all(self->cli, out, sizeof(out)));
+	self->srv = accept_within(self->lfd, 10000);
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_EQ(1, xtcp_counter("PassiveOpens"));
+	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(true, self->srv));
+	ASSERT_EQ(0, recv_exact(self->srv, in, sizeof(in), 10000))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(-1, pat_check(in, sizeof(in), 4, 0));
+	EXPECT_TRUE(nothing_more(self->srv));
+
+	ASSERT_EQ(0, fault_rule(r.ack, &rc));
+	EXPECT_EQ(1, rc.dropped);
+	ASSERT_EQ(0, fault_rule(r.first, &rc));
+	EXPECT_EQ(1, rc.delayed);	/* the first SYN+ACK */
+	ASSERT_EQ(0, fault_rule(r.hold, &rc));
+	EXPECT_EQ(0, rc.delayed);	/* the others (if any) were all dropped */
+	EXPECT_EQ(rc.matched, rc.dropped);
+	exchange(_metadata, self->cli, self->srv, 5);
+}
+
+/* ===================================================================== */
+/* lost data                                                             */
+/* ===================================================================== */
+
+#define XFER_LEN	(1024 * 1024)
+#define XFER_TAIL	1000	/* the last segment, when that is the lost one */
+
+/*
+ * XFER_LEN bytes client -> server, sent by a child in pieces of varying
+ * sizes.  @rule is added before anything is sent; with @tail, the last
+ * XFER_TAIL bytes wait until the rest has arrived, and the rule is added
+ * only then, so that it sees the transfer's last data segment alone.
+ * The receiver checks every byte's value at its offset.  Returns the
+ * rule's id.
+ */
+static unsigned int transfer(struct __test_metadata *_metadata, FIXTURE_DATA(hs) * self,
+			     const char *rule, bool tail)
+{
+	static unsigned char buf[65536];
+	size_t bulk = tail ? XFER_LEN - XFER_TAIL : XFER_LEN, got = 0;
+	unsigned int id = 0;
+	int status;
+	long rtx0;
+	struct rule_count rc;
+	int go[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, stream_pair(true, &self->cli, &self->srv))
+		TH_LOG("connection: %s", strerror(errno));
+	rtx0 = xtcp_counter("RetransSegs");
+	if (!tail)
+		ADD_RULE_ID(id, "%s", rule);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned int s = 12345;
+		size_t off = 0;
+
+		close(go[1]);
+		while (off < bulk) {
+			size_t len;
+
+			s = s * 1103515245 + 12345;
+			len = 1 + (s >> 8) % sizeof(buf);
+			if (len > bulk - off)
+				len = bulk - off;
+			pat_fill(buf, len, 7, off);
+			if (send_all(self->cli, buf, len))
+				_exit(1);
+			off += len;
+		}
+		if (tail) {
+			if (read(go[0], &c, 1) != 1)
+				_exit(2);
+			pat_fill(buf, XFER_TAIL, 7, off);
+			if (send_all(self->cli, buf, XFER_TAIL))
+				_exit(3);
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	while (got < XFER_LEN) {
+		size_t want;
+		ssize_t n;
+		long bad;
+
+		if (tail && got == bulk) {
+			ADD_RULE_ID(id, "%s", rule);
+			ASSERT_EQ(1, write(go[1], "g", 1));
+		}
+		ASSERT_NE(0, wait_revents(self->srv, POLLIN, 20000))
+			TH_LOG("nothing for 20 s after %zu bytes", got);
+		want = (tail && got < bulk ? bulk : XFER_LEN) - got;
+		n = recv(self->srv, buf, want < sizeof(buf) ? want : sizeof(buf),
+			 MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		ASSERT_LT(0, n) TH_LOG("recv after %zu bytes: %s", got,
+				       n ? strerror(errno) : "end of stream");
+		bad = pat_check(buf, n, 7, got);
+		ASSERT_EQ(-1, bad) TH_LOG("byte %zu is wrong", got + bad);
+		got += n;
+	}
+	close(go[1]);
+	EXPECT_EQ(XFER_LEN, got);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("sender: status 0x%x", status);
+	EXPECT_TRUE(nothing_more(self->srv));
+
+	ASSERT_EQ(0, fault_rule(id, &rc));
+	EXPECT_EQ(1, rc.dropped);
+	EXPECT_EQ(1, fault_drops());
+	if (strstr(rule, "dir=in"))	/* it left once, so it was sent again */
+		EXPECT_LE(rtx0 + 1, xtcp_counter("RetransSegs"));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->cli));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->srv));
+	exchange(_metadata, self->cli, self->srv, 8);
+	return id;
+}
+
+/* The 3rd data segment of 1 MiB is lost on the way (dropped at "in"). */
+TEST_F_TIMEOUT(hs, lost_third_data_segment, 120)
+{
+	transfer(_metadata, self, "add dir=in flags=data nth=3 action=drop", false);
+}
+
+/* The 3rd data segment's transmit fails (dropped at "out"). */
+TEST_F_TIMEOUT(hs, dropped_third_data_segment_out, 120)
+{
+	transfer(_metadata, self, "add dir=out flags=data nth=3 action=drop", false);
+}
+
+/*
+ * The very last data segment is lost: no later segment makes duplicate
+ * ACKs, so only the retransmission timer recovers it.
+ */
+TEST_F_TIMEOUT(hs, lost_last_data_segment, 120)
+{
+	struct rule_count rc;
+	unsigned int id;
+
+	id = transfer(_metadata, self, "add dir=in flags=data nth=1 action=drop", true);
+	ASSERT_EQ(0, fault_rule(id, &rc));
+	EXPECT_LE(2, rc.matched);	/* the segment and its retransmission */
+}
+
+/* ===================================================================== */
+/* simultaneous open                                                     */
+/* ===================================================================== */
+
+#define PORT_A	45001
+#define PORT_B	45002
+
+/*
+ * Two sockets bound to 127.0.0.1:PORT_A and :PORT_B connect to each other.
+ * On loopback a SYN arrives before the other side has connected, and a
+ * socket that only bound answers RST; so every SYN is lost on the way
+ * (dropped at "in") until both have connected and both first SYNs are
+ * gone, however long that takes.  Then the rule goes.  The SYNs sent
+ * again 1 s later (both sockets' timers run out together) cross: a socket
+ * in SYN_SENT receives the other's SYN, answers SYN+ACK from SYN_RCVD, and
+ * both reach ESTABLISHED (RFC 9293 figure 8).  Should one timer run out
+ * well after the other, the first SYN still finds its peer in SYN_SENT,
+ * and that peer's SYN+ACK completes the other end's connect.  No listener
+ * is involved, nobody is refused.
+ */
+TEST_F_TIMEOUT(hs, simultaneous_open, 60)
+{
+	struct sockaddr_in a_addr = sin_of(INADDR_LOOPBACK, PORT_A);
+	struct sockaddr_in b_addr = sin_of(INADDR_LOOPBACK, PORT_B);
+	struct sockaddr_in peer;
+	struct rule_count rc = { 0 };
+	unsigned int hold;
+	int a, b, ev;
+
+	a = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+	b = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	self->cli = a;
+	self->srv = b;
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&a_addr, sizeof(a_addr)));
+	ASSERT_EQ(0, bind(b, (struct sockaddr *)&b_addr, sizeof(b_addr)));
+	ADD_RULE_ID(hold, "add dir=in flags=syn action=drop");
+
+	ASSERT_EQ(-1, connect(a, (struct sockaddr *)&b_addr, sizeof(b_addr)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(-1, connect(b, (struct sockaddr *)&a_addr, sizeof(a_addr)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	/* Both SYNs lost, nothing else sent: both wait in SYN_SENT. */
+	ASSERT_EQ(0, fault_wait_dropped(hold, 2, &rc)) TH_LOG("%ld SYNs dropped", rc.dropped);
+	EXPECT_EQ(rc.matched, rc.dropped);
+	EXPECT_EQ(XTCP_SYN_SENT, stream_state(true, a));
+	EXPECT_EQ(XTCP_SYN_SENT, stream_state(true, b));
+	EXPECT_EQ(0, wait_revents(a, POLLOUT, 0));
+	EXPECT_EQ(0, wait_revents(b, POLLOUT, 0));
+	DEL_RULE(hold);
+
+	ev = wait_revents(a, POLLOUT, 10000);
+	EXPECT_EQ(POLLOUT, ev) TH_LOG("a: revents 0x%x, state %d, SO_ERROR %d", ev,
+				      stream_state(true, a), get_int(a, SOL_SOCKET, SO_ERROR));
+	ev = wait_revents(b, POLLOUT, 10000);
+	EXPECT_EQ(POLLOUT, ev) TH_LOG("b: revents 0x%x, state %d, SO_ERROR %d", ev,
+				      stream_state(true, b), get_int(b, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(0, get_int(a, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(0, get_int(b, SOL_SOCKET, SO_ERROR));
+	ASSERT_EQ(XTCP_ESTABLISHED, stream_state(true, a));
+	ASSERT_EQ(XTCP_ESTABLISHED, stream_state(true, b));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(a));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(b));
+	EXPECT_EQ(1, proc_rows_in(XTCP_ESTABLISHED, PORT_A, PORT_B));
+	EXPECT_EQ(1, proc_rows_in(XTCP_ESTABLISHED, PORT_B, PORT_A));
+
+	/* connect() again: 0 once (it completed), then EISCONN, as TCP. */
+	EXPECT_EQ(0, connect(a, (struct sockaddr *)&b_addr, sizeof(b_addr)))
+		TH_LOG("second connect: %s", strerror(errno));
+	EXPECT_EQ(-1, connect(a, (struct sockaddr *)&b_addr, sizeof(b_addr)));
+	EXPECT_EQ(EISCONN, errno);
+	ASSERT_EQ(0, peer_name(a, &peer));
+	EXPECT_TRUE(sin_equal(&b_addr, &peer));
+	ASSERT_EQ(0, peer_name(b, &peer));
+	EXPECT_TRUE(sin_equal(&a_addr, &peer));
+
+	/* Nobody was refused, nothing passive happened. */
+	EXPECT_LE(2, fault_drops());	/* the held SYNs */
+	EXPECT_EQ(2, xtcp_counter("ActiveOpens"));
+	EXPECT_EQ(0, xtcp_counter("PassiveOpens"));
+	EXPECT_EQ(0, xtcp_counter("OutRsts"));
+
+	/* Blocking from here on, for the data. */
+	ASSERT_EQ(0, fcntl(a, F_SETFL, 0));
+	ASSERT_EQ(0, fcntl(b, F_SETFL, 0));
+	exchange(_metadata, a, b, 9);
+}
+
+/* ===================================================================== */
+/* XTCP_SYNCNT and ETIMEDOUT                                             */
+/* ===================================================================== */
+
+/*
+ * XTCP_SYNCNT takes 1..127 as TCP_SYNCNT does; the default is 6.  Each
+ * value is tried on a TCP socket too, the reference.
+ */
+TEST_F(hs, syncnt_option_range)
+{
+	static const struct {
+		int val, err;
+	} tries[] = {
+		{ 0, EINVAL }, { 128, EINVAL }, { -1, EINVAL }, { 1000, EINVAL },
+		{ 1, 0 }, { 127, 0 }, { 2, 0 }, { 6, 0 },
+	};
+	int x = socket(xtcp_af(), SOCK_STREAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int lvl = xtcp_proto(), v = 3;
+	socklen_t len = sizeof(v);
+	unsigned int i;
+	short half = 3;
+
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, t);
+	self->cli = x;
+	self->srv = t;
+	EXPECT_EQ(6, get_int(x, lvl, XTCP_SYNCNT))
+		TH_LOG("getsockopt(XTCP_SYNCNT): %s", strerror(errno));
+	EXPECT_EQ(6, get_int(t, IPPROTO_TCP, TCP_SYNCNT));
+	for (i = 0; i < ARRAY_SIZE(tries); i++) {
+		int before = get_int(x, lvl, XTCP_SYNCNT), rx, rt, ex, et;
+
+		rx = set_int(x, lvl, XTCP_SYNCNT, tries[i].val);
+		ex = rx ? errno : 0;
+		rt = set_int(t, IPPROTO_TCP, TCP_SYNCNT, tries[i].val);
+		et = rt ? errno : 0;
+		EXPECT_EQ(tries[i].err, ex) TH_LOG("XTCP_SYNCNT=%d: %s", tries[i].val,
+						   strerror(ex));
+		EXPECT_EQ(tries[i].err, et) TH_LOG("TCP_SYNCNT=%d", tries[i].val);
+		EXPECT_EQ(tries[i].err ? before : tries[i].val,
+			  get_int(x, lvl, XTCP_SYNCNT)) TH_LOG("after %d", tries[i].val);
+	}
+	/* Too short an option is EINVAL (TCP's answer too). */
+	EXPECT_EQ(-1, setsockopt(x, lvl, XTCP_SYNCNT, &half, sizeof(half)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, setsockopt(t, IPPROTO_TCP, TCP_SYNCNT, &half, sizeof(half)));
+	EXPECT_EQ(EINVAL, errno);
+	/* Reading it back into a full int gives the int. */
+	ASSERT_EQ(0, set_int(x, lvl, XTCP_SYNCNT, 3));
+	v = -1;
+	EXPECT_EQ(0, getsockopt(x, lvl, XTCP_SYNCNT, &v, &len));
+	EXPECT_EQ(sizeof(int), len);
+	EXPECT_EQ(3, v);
+	/* A listener takes it too. */
+	LISTEN(1);
+	EXPECT_EQ(0, set_int(self->lfd, lvl, XTCP_SYNCNT, 9));
+	EXPECT_EQ(9, get_int(self->lfd, lvl, XTCP_SYNCNT));
+}
+
+/* 10.255.255.1/32 "dev lo": a SYN to it comes back, is not local, and dies. */
+#define ADDR_NOWHERE	0x0affff01
+
+static int route_dev_lo(in_addr_t dst)
+{
+	struct rtentry rt = { 0 };
+	struct sockaddr_in *sin;
+	char dev[] = "lo";
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (fd < 0)
+		return -1;
+	sin = (struct sockaddr_in *)&rt.rt_dst;
+	*sin = sin_of(dst, 0);
+	sin = (struct sockaddr_in *)&rt.rt_genmask;
+	*sin = sin_of(0xffffffff, 0);
+	rt.rt_flags = RTF_UP | RTF_HOST;
+	rt.rt_dev = dev;
+	ret = ioctl(fd, SIOCADDRT, &rt);
+	close_keep_errno(fd);
+	return ret;
+}
+
+/* The SYNCNT=2 schedule: SYN at 0 s, again at 1 s and 3 s, give up at 7 s. */
+#define SYNCNT2_MS	7000
+
+/*
+ * Every SYN is dropped at "out"; with XTCP_SYNCNT 2 a blocking connect()
+ * fails with ETIMEDOUT after 1 + 2 + 4 s.
+ */
+TEST_F_TIMEOUT(hs, syn_timeout_blocking, 60)
+{
+	long to0 = xtcp_counter("Timeouts");
+	struct rule_count rc;
+	unsigned int id;
+	long long t0, ms;
+	int ret;
+
+	LISTEN(4);
+	ADD_RULE_ID(id, "add dir=out flags=syn count=all action=drop");
+	self->cli = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, self->cli);
+	ASSERT_EQ(0, set_int(self->cli, xtcp_proto(), XTCP_SYNCNT, 2))
+		TH_LOG("XTCP_SYNCNT: %s", strerror(errno));
+	t0 = now_ms();
+	ret = connect(self->cli, (struct sockaddr *)&self->addr, sizeof(self->addr));
+	ms = now_ms() - t0;
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("connect: %s", strerror(errno));
+	EXPECT_LE(SYNCNT2_MS - 500, ms) TH_LOG("gave up after %lld ms", ms);
+	EXPECT_GE(2 * SYNCNT2_MS, ms) TH_LOG("gave up after %lld ms", ms);
+	EXPECT_EQ(XTCP_CLOSE, stream_state(true, self->cli));
+	EXPECT_EQ(XTCP_CLOSE, proc_st(self->cli));
+	EXPECT_EQ(to0 + 1, xtcp_counter("Timeouts"));
+	EXPECT_EQ(0, xtcp_counter("PassiveOpens"));
+	/* The SYN and its 2 retransmissions, each tried once. */
+	ASSERT_EQ(0, fault_rule(id, &rc));
+	EXPECT_EQ(3, rc.matched) TH_LOG("%ld SYN transmissions for XTCP_SYNCNT 2",
+					rc.matched);
+	EXPECT_EQ(3, rc.dropped);
+	/* The error was reported by connect(): nothing pending any more. */
+	EXPECT_EQ(0, get_int(self->cli, SOL_SOCKET, SO_ERROR));
+}
+
+struct timeout_wait {
+	int fd;
+	int revents;
+	long long ms;
+};
+
+static void *wait_timeout(void *arg)
+{
+	struct timeout_wait *w = arg;
+	long long t0 = now_ms();
+
+	w->revents = wait_revents(w->fd, POLLIN | POLLOUT | POLLRDHUP, 30000);
+	w->ms = now_ms() - t0;
+	return NULL;
+}
+
+/*
+ * A non-blocking connect whose SYNs are all lost on the way (dropped at
+ * "in"), with XTCP_SYNCNT 2, next to a TCP one with TCP_SYNCNT 2 to an
+ * address that never answers.  When they give up, poll() must report the
+ * same bits on both (TCP: POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP),
+ * and SO_ERROR is ETIMEDOUT once, then 0.
+ */
+TEST_F_TIMEOUT(hs, syn_timeout_nonblocking, 60)
+{
+	struct sockaddr_in nowhere = sin_of(ADDR_NOWHERE, 9);
+	struct timeout_wait wx = { .fd = -1 }, wt = { .fd = -1 };
+	struct rule_count rc;
+	unsigned int id;
+	pthread_t th;
+	int tcp;
+
+	LISTEN(4);
+	ADD_RULE_ID(id, "add dir=in flags=syn count=all action=drop");
+	ASSERT_EQ(0, route_dev_lo(ADDR_NOWHERE)) TH_LOG("route: %s", strerror(errno));
+	ASSERT_EQ(0, xtcp_counter("RetransSegs"));
+
+	tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, tcp);
+	self->srv = tcp;
+	ASSERT_EQ(0, set_int(tcp, IPPROTO_TCP, TCP_SYNCNT, 2));
+	self->cli = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, self->cli);
+	ASSERT_EQ(0, set_int(self->cli, xtcp_proto(), XTCP_SYNCNT, 2))
+		TH_LOG("XTCP_SYNCNT: %s", strerror(errno));
+
+	ASSERT_EQ(-1, connect(tcp, (struct sockaddr *)&nowhere, sizeof(nowhere)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(-1, connect(self->cli, (struct sockaddr *)&self->addr,
+			      sizeof(self->addr)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(0, wait_revents(self->cli, POLLIN | POLLOUT, 300));
+	EXPECT_EQ(XTCP_SYN_SENT, proc_st(self->cli));
+
+	wx.fd = self->cli;
+	wt.fd = tcp;
+	ASSERT_EQ(0, pthread_create(&th, NULL, wait_timeout, &wt));
+	wait_timeout(&wx);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+
+	EXPECT_NE(0, wt.revents) TH_LOG("TCP did not give up in 30 s");
+	EXPECT_NE(0, wx.revents) TH_LOG("xtcp did not give up in 30 s");
+	EXPECT_EQ(POLLOUT | POLLERR, wx.revents & (POLLOUT | POLLERR));
+	EXPECT_EQ(wt.revents, wx.revents)
+		TH_LOG("revents: TCP 0x%x, xtcp 0x%x", wt.revents, wx.revents);
+	EXPECT_LE(SYNCNT2_MS - 1000, wx.ms) TH_LOG("xtcp gave up after %lld ms", wx.ms);
+	EXPECT_GE(2 * SYNCNT2_MS, wx.ms) TH_LOG("xtcp gave up after %lld ms", wx.ms);
+
+	EXPECT_EQ(ETIMEDOUT, get_int(tcp, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(ETIMEDOUT, get_int(self->cli, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(0, get_int(self->cli, SOL_SOCKET, SO_ERROR));	/* read clears it */
+	EXPECT_EQ(XTCP_CLOSE, stream_state(true, self->cli));
+	EXPECT_EQ(1, xtcp_counter("Timeouts"));
+	EXPECT_EQ(2, xtcp_counter("RetransSegs"));
+	ASSERT_EQ(0, fault_rule(id, &rc));
+	EXPECT_EQ(3, rc.matched);
+	EXPECT_EQ(3, rc.dropped);
+	EXPECT_EQ(0, xtcp_counter("PassiveOpens"));
+}
+
+/* ===================================================================== */
+/* a thousand connections in one epoll loop                              */
+/* ===================================================================== */
+
+#define NCONN		1000
+#define ECHO_MAX	4096
+
+enum { ROLE_LISTEN, ROLE_CLI, ROLE_SRV };
+
+/**
+ * struct echo_conn - one end of one of the NCONN connections
+ * @fd: the socket
+ * @len: bytes the client sends (client) / 0 (server)
+ * @sent: bytes sent so far
+ * @rcvd: bytes received so far (client: echoed back, checked)
+ * @pend: bytes received and not yet echoed (server)
+ * @connected: the client saw its connect complete
+ * @done: the client got all its bytes back
+ * @buf: the server's bytes to echo
+ */
+struct echo_conn {
+	int fd;
+	size_t len, sent, rcvd, pend;
+	bool connected, done;
+	unsigned char buf[ECHO_MAX];
+};
+
+static u64 ep_tag(int role, int i)
+{
+	return (u64)role << 32 | (u32)i;
+}
+
+static int ep_set(int ep, int op, int fd, u32 events, u64 tag)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+	return epoll_ctl(ep, op, fd, &ev);
+}
+
+/* Send what the client has left; then only wait for the echo. */
+static int cli_send(int ep, struct echo_conn *c, int i)
+{
+	unsigned char out[ECHO_MAX];
+	ssize_t n;
+
+	pat_fill(out, c->len - c->sent, 100 + i, c->sent);
+	n = send(c->fd, out, c->len - c->sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	c->sent += n;
+	if (c->sent == c->len)
+		return ep_set(ep, EPOLL_CTL_MOD, c->fd, EPOLLIN, ep_tag(ROLE_CLI, i));
+	return 0;
+}
+
+/* Read the echo and check it; -1 on error, wrong data or end of stream. */
+static int cli_recv(struct echo_conn *c, int i)
+{
+	unsigned char in[ECHO_MAX];
+	ssize_t n = recv(c->fd, in, sizeof(in), MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	if (n == 0 || c->rcvd + n > c->len || pat_check(in, n, 100 + i, c->rcvd) >= 0)
+		return -1;
+	c->rcvd += n;
+	if (c->rcvd == c->len)
+		c->done = true;
+	return 0;
+}
+
+/* Take what came, echo what can go; wait for room when the echo stalls. */
+static int srv_echo(int ep, struct echo_conn *s, int i)
+{
+	ssize_t n;
+
+	if (s->pend < ECHO_MAX) {
+		n = recv(s->fd, s->buf + s->pend, ECHO_MAX - s->pend, MSG_DONTWAIT);
+		if (n == 0)
+			return -1;	/* nobody closes before the end */
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		if (n > 0)
+			s->pend += n;
+	}
+	if (s->pend) {
+		n = send(s->fd, s->buf, s->pend, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		if (n > 0) {
+			memmove(s->buf, s->buf + n, s->pend - n);
+			s->pend -= n;
+		}
+	}
+	return ep_set(ep, EPOLL_CTL_MOD, s->fd,
+		      s->pend == ECHO_MAX ? EPOLLOUT : s->pend ? EPOLLIN | EPOLLOUT : EPOLLIN,
+		      ep_tag(ROLE_SRV, i));
+}
+
+/*
+ * One listener, NCONN non-blocking clients connecting all at once, and a
+ * single epoll loop that accepts, completes the connects, sends 1-4 KiB
+ * of each client's own data, echoes it on the accepted side and checks it
+ * back byte for byte.  Nothing closes until every client has its echo, so
+ * all 2 * NCONN ends are open at once; then everything closes and
+ * /proc/net/xtcp must drain to what was there before.
+ */
+TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
+{
+	static struct echo_conn cli[NCONN], srv[NCONN];
+	struct rlimit rl = { 4096, 4096 };
+	struct epoll_event evs[256];
+	int i, ep, nsrv = 0, ndone = 0, rows0, rows;
+	long long t0, ms;
+	long socks0;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < 2 * NCONN + 64) {
+		rl.rlim_cur = 4096;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl))
+			TH_LOG("RLIMIT_NOFILE 4096: %s", strerror(errno));
+	}
+	rows0 = xtcp_read_rows(XTCP_PROC, NULL, 0);
+	socks0 = xtcp_counter("CurrSockets");
+	ASSERT_LE(0, rows0);
+
+	LISTEN(NCONN + 24);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, ep_set(ep, EPOLL_CTL_ADD, self->lfd, EPOLLIN, ep_tag(ROLE_LISTEN, 0)));
+
+	t0 = now_ms();
+	for (i = 0; i < NCONN; i++) {
+		struct echo_conn *c = &cli[i];
+
+		c->len = 1024 + (size_t)i * 7919 % (ECHO_MAX - 1024 + 1);
+		c->fd = connect_nb(&self->addr);
+		ASSERT_LE(0, c->fd) TH_LOG("client %d: %s", i, strerror(errno));
+		ASSERT_EQ(0, ep_set(ep, EPOLL_CTL_ADD, c->fd, EPOLLOUT | EPOLLIN,
+				    ep_tag(ROLE_CLI, i)));
+	}
+	while (ndone < NCONN && now_ms() - t0 < 200000) {
+		int n = epoll_wait(ep, evs, ARRAY_SIZE(evs), 1000), k;
+
+		ASSERT_LE(0, n) TH_LOG("epoll_wait: %s", strerror(errno));
+		for (k = 0; k < n; k++) {
+			int role = evs[k].data.u64 >> 32, idx = (u32)evs[k].data.u64;
+			u32 e = evs[k].events;
+			struct echo_conn *c;
+
+			if (role == ROLE_LISTEN) {
+				int fd;
+
+				while ((fd = accept4(self->lfd, NULL, NULL,
+						     SOCK_NONBLOCK)) >= 0) {
+					ASSERT_GT(NCONN, nsrv) TH_LOG("more accepts than clients");
+					srv[nsrv].fd = fd;
+					ASSERT_EQ(0, ep_set(ep, EPOLL_CTL_ADD, fd, EPOLLIN,
+							    ep_tag(ROLE_SRV, nsrv)));
+					nsrv++;
+				}
+				ASSERT_EQ(EAGAIN, errno) TH_LOG("accept: %s", strerror(errno));
+				continue;
+			}
+			if (role == ROLE_SRV) {
+				ASSERT_EQ(0, srv_echo(ep, &srv[idx], idx))
+					TH_LOG("server %d: events 0x%x, %s", idx, e,
+					       strerror(errno));
+				continue;
+			}
+			c = &cli[idx];
+			if (!c->connected && (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+				ASSERT_EQ(0, get_int(c->fd, SOL_SOCKET, SO_ERROR))
+					TH_LOG("client %d: connect failed", idx);
+				c->connected = true;
+			}
+			ASSERT_FALSE(e & (EPOLLERR | EPOLLHUP))
+				TH_LOG("client %d: events 0x%x", idx, e);
+			if (c->connected && c->sent < c->len && (e & EPOLLOUT))
+				ASSERT_EQ(0, cli_send(ep, c, idx))
+					TH_LOG("client %d: send: %s", idx, strerror(errno));
+			if (e & EPOLLIN) {
+				bool was = c->done;
+
+				ASSERT_EQ(0, cli_recv(c, idx))
+					TH_LOG("client %d: echo wrong or cut after %zu of %zu",
+					       idx, c->rcvd, c->len);
+				if (c->done && !was)
+					ndone++;
+			}
+		}
+	}
+	ms = now_ms() - t0;
+	ASSERT_EQ(NCONN, ndone) TH_LOG("%d of %d echoed, %d accepted, in %lld ms", ndone,
+				       NCONN, nsrv, ms);
+	EXPECT_EQ(NCONN, nsrv);
+	TH_LOG("%d connections echoed in %lld ms", NCONN, ms);
+
+	/* All of them open at once: both ends of every connection. */
+	EXPECT_EQ(2 * NCONN, proc_rows_in(XTCP_ESTABLISHED, 0, 0));
+	EXPECT_EQ(1, proc_rows_in(XTCP_LISTEN, 0, 0));
+	EXPECT_EQ(rows0 + 2 * NCONN + 1, xtcp_read_rows(XTCP_PROC, NULL, 0));
+	EXPECT_EQ(NCONN, xtcp_counter("PassiveOpens"));
+	for (i = 0; i < NCONN; i++)
+		EXPECT_TRUE(nothing_more(srv[i].fd)) TH_LOG("server %d", i);
+
+	for (i = 0; i < NCONN; i++)
+		close(cli[i].fd);
+	for (i = 0; i < NCONN; i++)
+		close(srv[i].fd);
+	close(self->lfd);
+	self->lfd = -1;
+	close(ep);
+
+	t0 = now_ms();
+	do {
+		rows = xtcp_read_rows(XTCP_PROC, NULL, 0);
+		if (rows == rows0)
+			break;
+		usleep(100000);
+	} while (now_ms() - t0 < 60000);
+	EXPECT_EQ(rows0, rows) TH_LOG("%d rows left 60 s after close: %d FIN_WAIT_2, %d LAST_ACK",
+				      rows - rows0, proc_rows_in(XTCP_FIN_WAIT2, 0, 0),
+				      proc_rows_in(XTCP_LAST_ACK, 0, 0));
+	EXPECT_EQ(socks0, xtcp_counter("CurrSockets"));
+}
+
+TEST_HARNESS_MAIN
