@@ -10,6 +10,9 @@
 #   make check           every check, on both kernels; ends "N passed, N failed"
 #   make demo            boot Debian's kernel in QEMU and show xtcp working
 #   make vm              interactive shell in the guest, module loaded
+#   make bench           xtcp beside the kernel's TCP in one guest boot: bulk,
+#                        rr and crr over loopback and veth (KVER=6.12 for the
+#                        other kernel); table in build/bench/results.txt
 #   make unit            user-space unit tests of the protocol core
 #   make deps            install what the project needs (Debian packages)
 #
@@ -90,9 +93,14 @@ vm: selftests
 	$(MAKE) -C $(TOP) KVER=$(or $(KVER),6.1) modules
 	$(TOP)/scripts/vm.sh --kernel $(or $(KVER),6.1) --module $(TOP)/module/xtcp.ko --shell
 
+# The same module as vm, then one boot measuring TCP and xtcp side by side.
+bench:
+	$(MAKE) -C $(TOP) KVER=$(or $(KVER),6.1) modules
+	$(TOP)/scripts/bench.sh --kernel $(or $(KVER),6.1) --module $(TOP)/module/xtcp.ko
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
 	rm -rf $(TOP)/build
 
 help:
-	@sed -n '3,16p' $(TOP)/Makefile
+	@sed -n '3,19p' $(TOP)/Makefile

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of `make bench` (scripts/bench.sh runs it in QEMU with
+# xtcp.ko loaded): bulk, rr and crr (tools/xtcp_bench.c), each on the kernel's
+# TCP and on xtcp, over loopback and over a veth pair between two network
+# namespaces.  Prints a progress line per measurement and one line for
+# scripts/bench.sh to collect:
+#
+#   RESULT PATH MODE FAMILY VALUE UNIT
+#   RESULT PATH MODE FAMILY FAIL REASON...
+#
+# A failed measurement does not stop the others.  Environment: BENCH_TOOL
+# (the xtcp_bench binary), BENCH_SIZE (bulk bytes, default 256M),
+# BENCH_TIME (seconds per rr and crr run, default 3).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tool=${BENCH_TOOL:-$top/build/tools/xtcp_bench}
+size=${BENCH_SIZE:-256M}
+secs=${BENCH_TIME:-3}
+ns_a=xbench-a
+ns_b=xbench-b
+addr_a=10.213.0.1
+addr_b=10.213.0.2
+port=7100
+errf=$(mktemp)
+
+cleanup() {
+	ip netns del "$ns_a" 2>/dev/null || true
+	ip netns del "$ns_b" 2>/dev/null || true
+	rm -f "$errf"
+}
+trap cleanup EXIT
+
+echo "INFO kernel $(uname -r) cpus $(nproc)"
+
+ip link set lo up
+ip netns add "$ns_a"
+ip netns add "$ns_b"
+ip link add xb0 netns "$ns_a" type veth peer name xb1 netns "$ns_b"
+ip -n "$ns_a" addr add "$addr_a/24" dev xb0
+ip -n "$ns_b" addr add "$addr_b/24" dev xb1
+for ns in "$ns_a" "$ns_b"; do
+	ip -n "$ns" link set lo up
+done
+ip -n "$ns_a" link set xb0 up
+ip -n "$ns_b" link set xb1 up
+
+# xstat PATH: xtcp's counters in the namespaces the path uses, summed.
+xstat() {
+	if [ "$1" = loopback ]; then
+		cat /proc/net/xtcp_stat
+	else
+		ip netns exec "$ns_a" cat /proc/net/xtcp_stat
+		ip netns exec "$ns_b" cat /proc/net/xtcp_stat
+	fi | awk '{ n[$1] += $2 } END { for (k in n) print k, n[k] }'
+}
+
+# xstat_delta BEFORE AFTER: the counters of trouble that moved in between.
+xstat_delta() {
+	awk 'NR == FNR { a[$1] = $2; next }
+	$1 ~ /^(RetransSegs|BacklogDrops|OutRsts|InRsts|Timeouts|InHdrErrors|InCsumErrors|NoSocket|OutOfWindow|SynQueueDrops|AcceptQueueDrops)$/ &&
+		$2 != a[$1] { printf "%s%s+%d", sep, $1, $2 - a[$1]; sep = " " }' \
+		<(echo "$1") <(echo "$2")
+}
+
+# measure PATH MODE FAMILY: one xtcp_bench run, reported as a RESULT line.
+# xtcp's runs also show which of its trouble counters moved.
+measure() {
+	local path=$1 mode=$2 family=$3 args out rc reason line before moved
+	local -a words
+
+	port=$((port + 1))
+	args=(-f "$family" -m "$mode" -p "$port")
+	case $mode in
+	bulk) args+=(-n "$size" -T 60) ;;
+	*) args+=(-t "$secs" -T $((secs + 20))) ;;
+	esac
+	case $path in
+	loopback) args+=(-a 127.0.0.1) ;;
+	veth) args+=(-a "$addr_b" --server-netns "$ns_b" --client-netns "$ns_a") ;;
+	esac
+
+	before=$(xstat "$path")
+	rc=0
+	out=$("$tool" run "${args[@]}" 2>"$errf") || rc=$?
+	moved=
+	if [ "$family" = xtcp ]; then
+		moved=$(xstat_delta "$before" "$(xstat "$path")")
+	fi
+	read -ra words <<<"$out"
+	if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
+		[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+		printf '%-9s %-5s %-5s %s%s\n' "$path" "$mode" "$family" \
+			"${words[*]:2}" "${moved:+  [$moved]}"
+		echo "RESULT $path $mode $family ${words[2]} ${words[3]}"
+		return 0
+	fi
+	case $rc in
+	0) reason="unexpected output: $out" ;;
+	2) reason="timeout" ;;
+	*) reason="exit $rc" ;;
+	esac
+	# The client's message says most; else whatever came last.
+	if [ -s "$errf" ]; then
+		line=$(grep -m 1 '^xtcp_bench: client: ' "$errf" || tail -n 1 "$errf")
+		reason="$reason: ${line#xtcp_bench: }"
+	fi
+	printf '%-9s %-5s %-5s FAIL (%s)%s\n' "$path" "$mode" "$family" \
+		"$reason" "${moved:+  [$moved]}"
+	sed 's/^/    | /' "$errf"
+	echo "RESULT $path $mode $family FAIL $reason"
+}
+
+# Bulk last on each path: a transfer that stalls and times out leaves its
+# connections behind (xtcp has no FIN_WAIT_2 timeout yet), which must not
+# weigh on the transaction rates measured after it.
+for path in loopback veth; do
+	for mode in rr crr bulk; do
+		for family in tcp xtcp; do
+			measure "$path" "$mode" "$family"
+		done
+	done
+done
+
+for ns in "" "$ns_a" "$ns_b"; do
+	echo "# /proc/net/xtcp_stat${ns:+ in $ns}:" \
+		"$(if [ -n "$ns" ]; then ip netns exec "$ns" cat /proc/net/xtcp_stat; else cat /proc/net/xtcp_stat; fi |
+			awk '$2 != 0 { printf " %s=%s", $1, $2 }')"
+done
+
+# Connections still closing hold the module; give them a moment so that
+# the runner's rmmod finds it free.
+cleanup
+for _ in $(seq 50); do
+	[ "$(cat /sys/module/xtcp/refcnt)" = 0 ] && break
+	sleep 0.1
+done

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: xtcp beside the kernel's TCP, in one boot of the QEMU guest.
+#
+#   scripts/bench.sh [--kernel 6.1|6.12] [--module PATH] [--timeout S] [-v]
+#
+# Builds build/tools/xtcp_bench (tools/xtcp_bench.c), boots the kernel with
+# scripts/vm.sh --no-debug and runs scripts/bench-guest.sh there: bulk
+# throughput (one connection, BENCH_SIZE bytes, default 256M), 1-byte
+# request/response on one connection (rr) and connect/request/response/close
+# (crr), BENCH_TIME seconds each (default 3), over loopback and over a veth
+# pair between two network namespaces.  Prints a table, TCP against xtcp,
+# and writes it to build/bench/results.txt; the guest's whole output is in
+# build/bench/guest.log.  --module defaults to module/xtcp.ko, which must
+# have been built for the kernel (make KVER=6.12 modules); `make bench`
+# builds it first.
+#
+# Timing is never a failure.  Exit status 0 when every measurement was
+# made; 1 when one could not be made (FAIL in the table: an error or a
+# timeout of xtcp_bench) or the guest run failed (kernel log warnings, rmmod
+# refused, ...); 125 for usage and build errors.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kernel=6.1
+module=$top/module/xtcp.ko
+timeout=420
+vmopts=()
+
+die() {
+	printf 'bench: %s\n' "$*" >&2
+	exit 125
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) [ $# -ge 2 ] || die "--kernel needs 6.1 or 6.12"; kernel=$2; shift 2 ;;
+	--module) [ $# -ge 2 ] || die "--module needs a path"; module=$2; shift 2 ;;
+	--timeout) [ $# -ge 2 ] || die "--timeout needs seconds"; timeout=$2; shift 2 ;;
+	-v | --verbose) vmopts+=(-v); shift ;;
+	-h | --help) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown argument $1 (see --help)" ;;
+	esac
+done
+
+out=$top/build/bench
+tool=$top/build/tools/xtcp_bench
+src=$top/tools/xtcp_bench.c
+mkdir -p "$out" "$(dirname "$tool")"
+
+if [ ! -x "$tool" ] || [ "$src" -nt "$tool" ] ||
+	[ "$top/include/uapi/linux/xtcp.h" -nt "$tool" ]; then
+	"${CC:-gcc}" -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+		-I"$top/include/uapi" -o "$tool" "$src" || die "cannot build $tool"
+fi
+
+log=$out/guest.log
+rm -f "$out/results.txt"
+start=$(date +%s)
+echo "bench: booting $kernel in QEMU: bulk ${BENCH_SIZE:-256M}, rr and crr" \
+	"${BENCH_TIME:-3} s each, TCP and xtcp, loopback and veth (about 2 minutes)"
+set +e
+"$top/scripts/vm.sh" --kernel "$kernel" --module "$module" --no-debug \
+	--timeout "$timeout" "${vmopts[@]}" -- \
+	env BENCH_TOOL="$tool" BENCH_SIZE="${BENCH_SIZE:-256M}" \
+	BENCH_TIME="${BENCH_TIME:-3}" bash "$top/scripts/bench-guest.sh" |
+	tee "$log" | sed -u '/^RESULT /d; /^INFO /d'
+vmrc=${PIPESTATUS[0]}
+set -e
+elapsed=$(($(date +%s) - start))
+
+if ! grep -q '^INFO ' "$log"; then
+	echo "bench: the benchmark did not start in the guest (scripts/vm.sh exit $vmrc)" >&2
+	exit $((vmrc ? vmrc : 1))
+fi
+
+# The table: one row per test and path, TCP and xtcp side by side.
+table=$(awk -v date="$(date +%F)" -v size="${BENCH_SIZE:-256M}" '
+function label(m) {
+	if (m == "bulk")
+		return "bulk " size " (MB/s)"
+	if (m == "rr")
+		return "rr (trans/s)"
+	return "crr (conn/s)"
+}
+function missing(k, w) {
+	split(k, w, " ")
+	notes[++nnotes] = sprintf("%s %s %s: no result (the guest run ended early)", w[3], w[1], w[2])
+	return "FAIL"
+}
+$1 == "INFO" { kernel = $3; cpus = $5 }
+$1 == "RESULT" {
+	key = $3 " " $2 " " $4
+	val[key] = $5
+	if ($5 == "FAIL") {
+		reason = $6
+		for (i = 7; i <= NF; i++)
+			reason = reason " " $i
+		notes[++nnotes] = sprintf("%s %s %s: %s", $4, $3, $2, reason)
+	}
+}
+END {
+	if (kernel == "")
+		kernel = "?"
+	printf "xtcp benchmark, %s, kernel %s, QEMU TCG, %s cores\n\n", date, kernel, cpus
+	printf "%-20s %-9s %12s %12s %9s\n", "test", "path", "TCP", "xtcp", "xtcp/TCP"
+	split("bulk rr crr", modes, " ")
+	split("loopback veth", paths, " ")
+	for (m = 1; m <= 3; m++) {
+		for (p = 1; p <= 2; p++) {
+			k = modes[m] " " paths[p]
+			t = (k " tcp") in val ? val[k " tcp"] : missing(k " tcp")
+			x = (k " xtcp") in val ? val[k " xtcp"] : missing(k " xtcp")
+			r = (t != "FAIL" && x != "FAIL" && t + 0 > 0) ? sprintf("%.2f", x / t) : "-"
+			printf "%-20s %-9s %12s %12s %9s\n", label(modes[m]), paths[p], t, x, r
+		}
+	}
+	for (i = 1; i <= nnotes; i++)
+		printf "%s%s\n", (i == 1 ? "\n" : ""), "FAIL " notes[i]
+}' "$log")
+
+printf '\n%s\n' "$table" | tee "$out/results.txt"
+echo "bench: ${elapsed} s in all; table in $out/results.txt, guest output in $log"
+
+rc=0
+if [ "$vmrc" != 0 ]; then
+	echo "bench: the guest run failed (scripts/vm.sh exit $vmrc)" >&2
+	rc=1
+fi
+if grep -q FAIL <<<"$table"; then
+	echo "bench: some measurements could not be made (FAIL above)" >&2
+	rc=1
+fi
+exit "$rc"
