@@ -602,13 +602,19 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			    signal_pending(current))
 				break;
 		} else {
-			if (sock_flag(sk, SOCK_DONE) ||
-			    (sk->sk_shutdown & RCV_SHUTDOWN))
+			/*
+			 * TCP's order: the peer's FIN is end of stream, but a
+			 * connection that ended in an error (reset, timeout)
+			 * reports it once before reads return 0.
+			 */
+			if (sock_flag(sk, SOCK_DONE))
 				break;
 			if (sk->sk_err) {
 				copied = sock_error(sk);
 				break;
 			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
 			if (sk->sk_state == XTCP_CLOSE) {
 				copied = -ENOTCONN;
 				break;

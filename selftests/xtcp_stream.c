@@ -1956,6 +1956,32 @@ TEST_F(conn, epoll_edge_triggered)
 	close(ep);
 }
 
+/* ---- resets ---- */
+
+/*
+ * The peer aborts (SO_LINGER with a zero timeout, then close): the next
+ * recv() reports ECONNRESET once and returns 0 after that, send() fails
+ * with EPIPE, poll reports the error; the same on both protocols.
+ */
+TEST_F(conn, reset_by_peer_econnreset_once)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char c;
+	int ev;
+
+	ASSERT_EQ(0, setsockopt(self->srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	ASSERT_EQ(0, close(self->srv));
+	self->srv = -1;
+	ev = wait_revents(self->cli, POLLERR, 5000);
+	EXPECT_EQ(POLLERR | POLLHUP, ev);
+	EXPECT_EQ(-1, recv(self->cli, &c, 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(0, get_int(self->cli, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(0, recv(self->cli, &c, 1, 0));
+	EXPECT_EQ(-1, send(self->cli, "x", 1, 0));
+	EXPECT_EQ(EPIPE, errno);
+}
+
 /* ---- socket options ---- */
 
 TEST_F(conn, opt_so_error_zero)
