@@ -49,6 +49,11 @@ void xtcp_set_state(struct sock *sk, int state)
 	/* pairs with inet_sk_state_load() in lockless readers (poll, /proc) */
 	smp_store_release(&sk->sk_state, state);
 	xtcp_sk(sk)->xs_state_since = jiffies;
+	if (state == XTCP_ESTABLISHED) {
+		xtcp_sk(sk)->rcv_tstamp = jiffies;
+		if (sock_flag(sk, SOCK_KEEPOPEN))
+			xtcp_keepalive_reset(sk);
+	}
 }
 
 static void xtcp_sock_destruct(struct sock *sk)

@@ -447,6 +447,9 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_ack(sk);
 		goto discard;
 	}
+	/* the peer is alive: keepalive counts idle time from here */
+	xs->rcv_tstamp = jiffies;
+	xs->probes_out = 0;
 	if (cb->flags & XTCP_RST) {
 		xtcp_rcv_rst(sk, skb);
 		goto discard;

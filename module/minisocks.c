@@ -211,6 +211,9 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	sk_setup_caps(child, &rt->dst);
 
 	xs = xtcp_sk(child);
+	xs->keepalive_time = xtcp_sk(sk)->keepalive_time;
+	xs->keepalive_intvl = xtcp_sk(sk)->keepalive_intvl;
+	xs->keepalive_probes = xtcp_sk(sk)->keepalive_probes;
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;

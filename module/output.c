@@ -235,6 +235,24 @@ void xtcp_send_ack(struct sock *sk)
 }
 
 /**
+ * xtcp_send_probe() - a keepalive probe
+ * @sk: the socket, locked, synchronized, nothing outstanding
+ *
+ * A bare ACK one below SND.UNA: old, so the peer refuses it as out of
+ * window and answers with an ACK of its own (RFC 1122 4.2.3.6).
+ */
+void xtcp_send_probe(struct sock *sk)
+{
+	struct sk_buff *skb = xtcp_alloc_ctl(sk, GFP_ATOMIC);
+
+	if (!skb)
+		return;
+	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_una - 1;
+	XTCP_SKB_CB(skb)->flags = XTCP_ACK;
+	xtcp_transmit_skb(sk, skb, false);
+}
+
+/**
  * xtcp_send_reset() - abort a connection towards the peer
  * @sk: the socket, locked, synchronized
  */

@@ -52,6 +52,8 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_FAST_RETRANS]		= "FastRetrans",
 	[XTCP_MIB_PARTIAL_RETRANS]	= "PartialRetrans",
 	[XTCP_MIB_CHALLENGE_ACKS]	= "ChallengeAcks",
+	[XTCP_MIB_KEEPALIVE_PROBES]	= "KeepaliveProbes",
+	[XTCP_MIB_KEEPALIVE_TIMEOUTS]	= "KeepaliveTimeouts",
 };
 
 struct xtcp_seq_state {

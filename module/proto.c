@@ -69,6 +69,9 @@ void xtcp_init_sock_state(struct sock *sk)
 	xtcp_cc_init(&xs->cc, xs->mss);
 	xs->rcv_wscale = XTCP_RCV_WSCALE;
 	xs->syn_retries = XTCP_SYN_RETRIES;
+	xs->keepalive_time = XTCP_KEEPALIVE_TIME;
+	xs->keepalive_intvl = XTCP_KEEPALIVE_INTVL;
+	xs->keepalive_probes = XTCP_KEEPALIVE_PROBES;
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	sk->sk_state = XTCP_CLOSE;
 	xs->xs_state_since = jiffies;
@@ -811,12 +814,17 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
 	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	int val;
 
 	if (level != xtcp_ipproto)
 		return -ENOPROTOOPT;
 	switch (optname) {
 	case XTCP_SYNCNT:
+	case XTCP_KEEPIDLE:
+	case XTCP_KEEPINTVL:
+	case XTCP_KEEPCNT:
+	case XTCP_USER_TIMEOUT:
 		break;
 	default:
 		return -ENOPROTOOPT;	/* XTCP_INFO too, as TCP_INFO */
@@ -826,22 +834,49 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
 
+	lock_sock(sk);
 	switch (optname) {
 	case XTCP_SYNCNT:
 		if (val < 1 || val > XTCP_MAX_SYNCNT)
-			return -EINVAL;
-		lock_sock(sk);
-		xtcp_sk(sk)->syn_retries = val;
-		release_sock(sk);
+			goto einval;
+		xs->syn_retries = val;
+		break;
+	case XTCP_KEEPIDLE:
+		if (val < 1 || val > XTCP_MAX_KEEPIDLE)
+			goto einval;
+		xs->keepalive_time = val * HZ;
+		/* as TCP: a running keepalive timer follows the new idle time */
+		if (sock_flag(sk, SOCK_KEEPOPEN))
+			xtcp_keepalive_reset(sk);
+		break;
+	case XTCP_KEEPINTVL:
+		if (val < 1 || val > XTCP_MAX_KEEPINTVL)
+			goto einval;
+		xs->keepalive_intvl = val * HZ;
+		break;
+	case XTCP_KEEPCNT:
+		if (val < 1 || val > XTCP_MAX_KEEPCNT)
+			goto einval;
+		xs->keepalive_probes = val;
+		break;
+	case XTCP_USER_TIMEOUT:
+		if (val < 0)	/* as TCP_USER_TIMEOUT */
+			goto einval;
+		xs->user_timeout = val;
 		break;
 	}
+	release_sock(sk);
 	return 0;
+einval:
+	release_sock(sk);
+	return -EINVAL;
 }
 
 static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
 	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_info info;
 	int len, val;
 
@@ -854,7 +889,20 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 
 	switch (optname) {
 	case XTCP_SYNCNT:
-		val = READ_ONCE(xtcp_sk(sk)->syn_retries);
+	case XTCP_KEEPIDLE:
+	case XTCP_KEEPINTVL:
+	case XTCP_KEEPCNT:
+	case XTCP_USER_TIMEOUT:
+		if (optname == XTCP_SYNCNT)
+			val = READ_ONCE(xs->syn_retries);
+		else if (optname == XTCP_KEEPIDLE)
+			val = READ_ONCE(xs->keepalive_time) / HZ;
+		else if (optname == XTCP_KEEPINTVL)
+			val = READ_ONCE(xs->keepalive_intvl) / HZ;
+		else if (optname == XTCP_USER_TIMEOUT)
+			val = READ_ONCE(xs->user_timeout);
+		else
+			val = READ_ONCE(xs->keepalive_probes);
 		len = min_t(int, len, sizeof(val));
 		if (copy_to_user(optval, &val, len))
 			return -EFAULT;
@@ -913,4 +961,5 @@ struct proto xtcp_prot = {
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct xtcp_sock),
 	.backlog_rcv	= xtcp_backlog_rcv,
+	.keepalive	= xtcp_keepalive_set,
 };

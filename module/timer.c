@@ -2,11 +2,12 @@
 /*
  * xtcp: the per-connection timer.
  *
- * One timer a connection, rtx_timer, serves as SYN, data and FIN
- * retransmission timer (RFC 6298) and as zero-window probe timer.  It runs
- * in softirq; it takes bh_lock_sock() and, if the owner holds the socket,
- * tries again shortly instead of waiting.  sk_reset_timer() holds a
- * reference on the sock while the timer is pending; the handler drops it.
+ * rtx_timer serves as SYN, data and FIN retransmission timer (RFC 6298)
+ * and as zero-window probe timer; sk->sk_timer is the keepalive timer
+ * (SO_KEEPALIVE, RFC 1122 4.2.3.6).  Both run in softirq; they take
+ * bh_lock_sock() and, if the owner holds the socket, try again shortly
+ * instead of waiting.  sk_reset_timer() holds a reference on the sock
+ * while a timer is pending; the handler drops it.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -33,11 +34,90 @@ void xtcp_arm_rtx(struct sock *sk)
 void xtcp_clear_timers(struct sock *sk)
 {
 	sk_stop_timer(sk, &xtcp_sk(sk)->rtx_timer);
+	sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/**
+ * xtcp_keepalive_reset() - (re)start the keepalive timer for a full idle time
+ * @sk: the socket, locked, with SO_KEEPALIVE on
+ *
+ * Only a synchronized connection keeps alive; others just stop the timer.
+ */
+void xtcp_keepalive_reset(struct sock *sk)
+{
+	if (sk->sk_state == XTCP_ESTABLISHED || sk->sk_state == XTCP_CLOSE_WAIT)
+		sk_reset_timer(sk, &sk->sk_timer,
+			       jiffies + xtcp_sk(sk)->keepalive_time);
+	else
+		sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/**
+ * xtcp_keepalive_set() - struct proto's .keepalive: SO_KEEPALIVE changed
+ * @sk: the socket, locked by sock_setsockopt()
+ * @on: the new value
+ */
+void xtcp_keepalive_set(struct sock *sk, int on)
+{
+	if (on)
+		xtcp_keepalive_reset(sk);
+	else
+		sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/*
+ * RFC 1122 4.2.3.6, with Linux's knobs: after keepalive_time without a
+ * segment from the peer and with nothing of ours outstanding, send a probe
+ * every keepalive_intvl; keepalive_probes unanswered ones end the
+ * connection with ETIMEDOUT (and an RST, as TCP).  Data in flight has the
+ * retransmission timer watching it instead.
+ */
+static void xtcp_keepalive_expired(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long idle, next = xs->keepalive_time;
+
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    (sk->sk_state != XTCP_ESTABLISHED && sk->sk_state != XTCP_CLOSE_WAIT))
+		return;
+	idle = jiffies - xs->rcv_tstamp;
+	if (xs->snd_una != xs->snd_max || xs->send_head) {
+		xs->probes_out = 0;
+	} else if (idle >= xs->keepalive_time) {
+		if (xs->probes_out >= xs->keepalive_probes) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_KEEPALIVE_TIMEOUTS);
+			xtcp_send_reset(sk);
+			xtcp_done(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
+			return;
+		}
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_KEEPALIVE_PROBES);
+		xtcp_send_probe(sk);
+		xs->probes_out++;
+		next = xs->keepalive_intvl;
+	} else {
+		next = xs->keepalive_time - idle;
+	}
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + next);
+}
+
+static void xtcp_keepalive_timer(struct timer_list *t)
+{
+	struct sock *sk = from_timer(sk, t, sk_timer);
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ / 20);
+	else
+		xtcp_keepalive_expired(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);	/* the pending timer's reference */
 }
 
 static void xtcp_rtx_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long next, user_timeout;
+	struct sk_buff *head;
 	int limit;
 
 	if (sk->sk_state == XTCP_CLOSE || sk->sk_state == XTCP_LISTEN)
@@ -45,8 +125,16 @@ static void xtcp_rtx_expired(struct sock *sk)
 	if (xs->snd_una == xs->snd_max && !xs->send_head)
 		return;	/* everything acknowledged meanwhile */
 
+	/* XTCP_USER_TIMEOUT counts from the first sending of what times out */
+	head = skb_peek(&sk->sk_write_queue);
+	if (!xs->retransmits)
+		xs->retrans_stamp =
+			head && xtcp_seq_before(XTCP_SKB_CB(head)->seq, xs->snd_max) ?
+			XTCP_SKB_CB(head)->sent : jiffies;
 	limit = sk->sk_state == XTCP_SYN_SENT ? xs->syn_retries : XTCP_RETRIES2;
-	if (xs->retransmits >= limit) {
+	user_timeout = msecs_to_jiffies(xs->user_timeout);
+	if (user_timeout ? time_after_eq(jiffies, xs->retrans_stamp + user_timeout) :
+			   xs->retransmits >= limit) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
 		if (sk->sk_state != XTCP_SYN_SENT)
 			xtcp_send_reset(sk);
@@ -77,7 +165,14 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xtcp_retransmit_head(sk);
 	else
 		xtcp_push(sk);
-	sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
+	next = xtcp_rto(xs);
+	if (user_timeout) {
+		/* wake up no later than the user timeout, as TCP does */
+		long left = (long)(xs->retrans_stamp + user_timeout - jiffies);
+
+		next = clamp_t(long, left, 1, next);
+	}
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + next);
 }
 
 static void xtcp_rtx_timer(struct timer_list *t)
@@ -101,4 +196,5 @@ static void xtcp_rtx_timer(struct timer_list *t)
 void xtcp_init_timers(struct sock *sk)
 {
 	timer_setup(&xtcp_sk(sk)->rtx_timer, xtcp_rtx_timer, 0);
+	timer_setup(&sk->sk_timer, xtcp_keepalive_timer, 0);
 }

@@ -118,6 +118,14 @@ struct xtcp_request {
  * @snd_wscale: the peer's window-scale shift
  * @retransmits: consecutive timeouts of the segment at @snd_una
  * @syn_retries: SYN retransmissions before connect() gives up (XTCP_SYNCNT)
+ * @user_timeout: ms unacknowledged data may wait (XTCP_USER_TIMEOUT;
+ *	0: the retry count decides)
+ * @retrans_stamp: when the segment now timing out was first sent
+ * @rcv_tstamp: jiffies when a segment was last accepted (keepalive idle)
+ * @keepalive_time: idle jiffies before the first keepalive probe
+ * @keepalive_intvl: jiffies between keepalive probes
+ * @keepalive_probes: unanswered probes before the connection is dropped
+ * @probes_out: keepalive probes sent since the peer last spoke
  * @rcv_ratio: payload per byte of buffer memory (skb->len / truesize) of
  *	received data, in 1/256ths, a moving average; scales the window
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
@@ -159,7 +167,14 @@ struct xtcp_sock {
 	u8 snd_wscale;
 	u8 retransmits;
 	u8 syn_retries;
+	u8 keepalive_probes;
+	u8 probes_out;
 	u16 rcv_ratio;
+	unsigned long rcv_tstamp;
+	unsigned long retrans_stamp;
+	unsigned int user_timeout;
+	unsigned int keepalive_time;
+	unsigned int keepalive_intvl;
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
 	struct sk_buff *send_head;
@@ -187,6 +202,12 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 /* Defaults; sysctls come with the observability work. */
 #define XTCP_SYN_RETRIES	6	/* SYNs after the first before ETIMEDOUT */
 #define XTCP_MAX_SYNCNT		127	/* as TCP_SYNCNT */
+#define XTCP_KEEPALIVE_TIME	(7200 * HZ)	/* Linux's tcp_keepalive_* */
+#define XTCP_KEEPALIVE_INTVL	(75 * HZ)
+#define XTCP_KEEPALIVE_PROBES	9
+#define XTCP_MAX_KEEPIDLE	32767	/* seconds, as TCP_KEEPIDLE */
+#define XTCP_MAX_KEEPINTVL	32767
+#define XTCP_MAX_KEEPCNT	127
 #define XTCP_RCV_RATIO_INIT	128	/* half: until data shows the real cost */
 #define XTCP_RCV_RATIO_MIN	16
 #define XTCP_SYNACK_RETRIES	5
@@ -224,6 +245,8 @@ enum xtcp_mib {
 	XTCP_MIB_FAST_RETRANS,		/* fast retransmits (third duplicate ACK) */
 	XTCP_MIB_PARTIAL_RETRANS,	/* NewReno partial-ACK retransmits */
 	XTCP_MIB_CHALLENGE_ACKS,	/* RFC 5961 challenge ACKs sent */
+	XTCP_MIB_KEEPALIVE_PROBES,	/* keepalive probes sent */
+	XTCP_MIB_KEEPALIVE_TIMEOUTS,	/* connections ended: probes unanswered */
 	XTCP_MIB_MAX
 };
 
@@ -309,6 +332,9 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_reset(struct sock *sk);
 int xtcp_send_synack(struct net *net, struct xtcp_request *req);
 bool xtcp_may_send(struct sock *sk, struct sk_buff *skb);
+void xtcp_keepalive_set(struct sock *sk, int on);
+void xtcp_keepalive_reset(struct sock *sk);
+void xtcp_send_probe(struct sock *sk);
 void xtcp_push(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 u32 xtcp_window_space(const struct sock *sk);

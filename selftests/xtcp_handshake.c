@@ -1153,6 +1153,182 @@ TEST_F_TIMEOUT(hs, syn_timeout_nonblocking, 60)
 }
 
 /* ===================================================================== */
+/* keepalive                                                             */
+/* ===================================================================== */
+
+/*
+ * XTCP_KEEPIDLE, XTCP_KEEPINTVL and XTCP_KEEPCNT take and refuse exactly
+ * what TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT do, and start from the
+ * same defaults.
+ */
+TEST_F(hs, keepalive_options_like_tcp)
+{
+	static const struct {
+		int xopt, topt;
+	} opts[] = {
+		{ XTCP_KEEPIDLE, TCP_KEEPIDLE },
+		{ XTCP_KEEPINTVL, TCP_KEEPINTVL },
+		{ XTCP_KEEPCNT, TCP_KEEPCNT },
+	};
+	static const int vals[] = { 0, 1, 2, 127, 128, 32767, 32768, -1 };
+	int x = socket(xtcp_af(), SOCK_STREAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	size_t i, j;
+
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, t);
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		EXPECT_EQ(get_int(t, IPPROTO_TCP, opts[i].topt),
+			  get_int(x, xtcp_proto(), opts[i].xopt));
+		for (j = 0; j < ARRAY_SIZE(vals); j++) {
+			int rt = set_int(t, IPPROTO_TCP, opts[i].topt, vals[j]);
+			int et = rt ? errno : 0;
+			int rx = set_int(x, xtcp_proto(), opts[i].xopt, vals[j]);
+			int ex = rx ? errno : 0;
+
+			EXPECT_EQ(rt, rx) TH_LOG("option %d value %d", opts[i].xopt, vals[j]);
+			EXPECT_EQ(et, ex) TH_LOG("option %d value %d", opts[i].xopt, vals[j]);
+			EXPECT_EQ(get_int(t, IPPROTO_TCP, opts[i].topt),
+				  get_int(x, xtcp_proto(), opts[i].xopt));
+		}
+	}
+	close(x);
+	close(t);
+}
+
+/* A connection with SO_KEEPALIVE and 1 s idle, 1 s interval, 2 probes. */
+static void keepalive_pair(struct __test_metadata *_metadata, FIXTURE_DATA(hs) * self,
+			   bool on)
+{
+	LISTEN(4);
+	self->cli = stream_connect(true, &self->addr);
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno));
+	self->srv = accept_within(self->lfd, 10000);
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
+	ASSERT_EQ(0, set_int(self->cli, xtcp_proto(), XTCP_KEEPIDLE, 1));
+	ASSERT_EQ(0, set_int(self->cli, xtcp_proto(), XTCP_KEEPINTVL, 1));
+	ASSERT_EQ(0, set_int(self->cli, xtcp_proto(), XTCP_KEEPCNT, 2));
+	ASSERT_EQ(0, set_int(self->cli, SOL_SOCKET, SO_KEEPALIVE, on));
+}
+
+/*
+ * An idle connection with SO_KEEPALIVE sends a probe once it has been idle
+ * for XTCP_KEEPIDLE, and again every XTCP_KEEPINTVL; the peer answers each,
+ * so the connection lives on and still carries data.
+ */
+TEST_F(hs, keepalive_probes_answered)
+{
+	keepalive_pair(_metadata, self, true);
+	sleep(4);
+	EXPECT_LE(2, xtcp_counter("KeepaliveProbes"));
+	EXPECT_EQ(0, xtcp_counter("KeepaliveTimeouts"));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->cli));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->srv));
+	exchange(_metadata, self->cli, self->srv, 1000);
+}
+
+/* Without SO_KEEPALIVE the same idle connection sends no probe at all. */
+TEST_F(hs, keepalive_off_sends_nothing)
+{
+	keepalive_pair(_metadata, self, false);
+	sleep(3);
+	EXPECT_EQ(0, xtcp_counter("KeepaliveProbes"));
+	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->cli));
+}
+
+/*
+ * A peer that has gone silent (every segment on the connection dropped):
+ * after the idle time and XTCP_KEEPCNT unanswered probes the connection
+ * ends, recv() fails with ETIMEDOUT and poll reports POLLERR, as TCP does.
+ */
+TEST_F(hs, keepalive_silent_peer_times_out)
+{
+	long long t0, ms;
+	char c;
+	int ev;
+
+	keepalive_pair(_metadata, self, true);
+	t0 = now_ms();
+	ADD_RULE("add dir=in port=%u action=drop", port_of(&self->addr));
+	ev = wait_revents(self->cli, POLLERR, 15000);
+	ms = now_ms() - t0;
+	EXPECT_TRUE(ev & POLLERR) TH_LOG("revents 0x%x after %lld ms", ev, ms);
+	/* idle 1 s, then two probes 1 s apart and 1 s for the last answer */
+	EXPECT_LE(2500, ms);
+	EXPECT_EQ(-1, recv(self->cli, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(2, xtcp_counter("KeepaliveProbes"));
+	EXPECT_EQ(1, xtcp_counter("KeepaliveTimeouts"));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(true, self->cli));
+}
+
+/* ===================================================================== */
+/* giving up on unacknowledged data                                      */
+/* ===================================================================== */
+
+/* XTCP_USER_TIMEOUT takes, refuses and reads back what TCP_USER_TIMEOUT does. */
+TEST_F(hs, user_timeout_option_like_tcp)
+{
+	static const int vals[] = { 0, 1, 1001, 30000, 0x7fffffff, -1 };
+	int x = socket(xtcp_af(), SOCK_STREAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	size_t j;
+
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, t);
+	EXPECT_EQ(get_int(t, IPPROTO_TCP, TCP_USER_TIMEOUT),
+		  get_int(x, xtcp_proto(), XTCP_USER_TIMEOUT));
+	for (j = 0; j < ARRAY_SIZE(vals); j++) {
+		int rt = set_int(t, IPPROTO_TCP, TCP_USER_TIMEOUT, vals[j]);
+		int et = rt ? errno : 0;
+		int rx = set_int(x, xtcp_proto(), XTCP_USER_TIMEOUT, vals[j]);
+		int ex = rx ? errno : 0;
+
+		EXPECT_EQ(rt, rx) TH_LOG("value %d", vals[j]);
+		EXPECT_EQ(et, ex) TH_LOG("value %d", vals[j]);
+		EXPECT_EQ(get_int(t, IPPROTO_TCP, TCP_USER_TIMEOUT),
+			  get_int(x, xtcp_proto(), XTCP_USER_TIMEOUT));
+	}
+	close(x);
+	close(t);
+}
+
+/*
+ * Data the peer never acknowledges (everything on the connection is
+ * dropped): after XTCP_USER_TIMEOUT the sender gives up, resets the
+ * connection and reports ETIMEDOUT, as TCP does after its retry limit.
+ */
+TEST_F(hs, unacknowledged_data_times_out_with_rst)
+{
+	long rsts0, timeouts0;
+	long long t0, ms;
+	char c;
+	int ev;
+
+	LISTEN(4);
+	self->cli = stream_connect(true, &self->addr);
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno));
+	self->srv = accept_within(self->lfd, 10000);
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
+	ASSERT_EQ(0, set_int(self->cli, xtcp_proto(), XTCP_USER_TIMEOUT, 2000));
+	rsts0 = xtcp_counter("OutRsts");
+	timeouts0 = xtcp_counter("Timeouts");
+	ADD_RULE("add dir=in port=%u action=drop", port_of(&self->addr));
+	t0 = now_ms();
+	ASSERT_EQ(1000, send(self->cli, self, 1000, 0));
+	ev = wait_revents(self->cli, POLLERR, 20000);
+	ms = now_ms() - t0;
+	EXPECT_TRUE(ev & POLLERR) TH_LOG("revents 0x%x after %lld ms", ev, ms);
+	EXPECT_LE(1900, ms);
+	EXPECT_LE(2, xtcp_counter("RtoExpired"));
+	EXPECT_EQ(-1, recv(self->cli, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(rsts0 + 1, xtcp_counter("OutRsts"));
+	EXPECT_EQ(timeouts0 + 1, xtcp_counter("Timeouts"));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(true, self->cli));
+}
+
+/* ===================================================================== */
 /* a thousand connections in one epoll loop                              */
 /* ===================================================================== */
 

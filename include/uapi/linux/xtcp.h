@@ -81,8 +81,16 @@ enum xtcp_state {
  * IPPROTO_TCP).  Numbers follow TCP's option of the same meaning.
  */
 #define SOL_XTCP		IPPROTO_XTCP
+#define XTCP_KEEPIDLE		4	/* int 1..32767: idle seconds before the
+					 * first keepalive probe (SO_KEEPALIVE) */
+#define XTCP_KEEPINTVL		5	/* int 1..32767: seconds between probes */
+#define XTCP_KEEPCNT		6	/* int 1..127: unanswered probes before
+					 * the connection ends with ETIMEDOUT */
 #define XTCP_SYNCNT		7	/* int 1..127: SYNs resent before ETIMEDOUT */
 #define XTCP_INFO		11	/* struct xtcp_info, read-only */
+#define XTCP_USER_TIMEOUT	18	/* unsigned int ms, 0: off; how long sent
+					 * data may stay unacknowledged before
+					 * the connection ends (ETIMEDOUT) */
 
 /**
  * struct xtcp_info - per-connection facts, from getsockopt(XTCP_INFO)
