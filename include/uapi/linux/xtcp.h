@@ -81,16 +81,21 @@ enum xtcp_state {
  * IPPROTO_TCP).  Numbers follow TCP's option of the same meaning.
  */
 #define SOL_XTCP		IPPROTO_XTCP
-#define XTCP_KEEPIDLE		4	/* int 1..32767: idle seconds before the
-					 * first keepalive probe (SO_KEEPALIVE) */
-#define XTCP_KEEPINTVL		5	/* int 1..32767: seconds between probes */
-#define XTCP_KEEPCNT		6	/* int 1..127: unanswered probes before
-					 * the connection ends with ETIMEDOUT */
+/*
+ * Keepalive (with SO_KEEPALIVE on): XTCP_KEEPIDLE idle seconds before the
+ * first probe, XTCP_KEEPINTVL seconds between probes (both int 1..32767),
+ * XTCP_KEEPCNT unanswered probes (1..127) before ETIMEDOUT.
+ */
+#define XTCP_KEEPIDLE		4
+#define XTCP_KEEPINTVL		5
+#define XTCP_KEEPCNT		6
 #define XTCP_SYNCNT		7	/* int 1..127: SYNs resent before ETIMEDOUT */
 #define XTCP_INFO		11	/* struct xtcp_info, read-only */
-#define XTCP_USER_TIMEOUT	18	/* unsigned int ms, 0: off; how long sent
-					 * data may stay unacknowledged before
-					 * the connection ends (ETIMEDOUT) */
+/*
+ * XTCP_USER_TIMEOUT: unsigned int ms (0: off), how long sent data may stay
+ * unacknowledged before the connection ends with ETIMEDOUT.
+ */
+#define XTCP_USER_TIMEOUT	18
 
 /**
  * struct xtcp_info - per-connection facts, from getsockopt(XTCP_INFO)
