@@ -187,21 +187,6 @@ static long pat_check(const unsigned char *p, size_t len, unsigned int id,
 	return -1;
 }
 
-static int send_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /*
  * Receive exactly @len bytes, waiting at most @timeout_ms for each piece;
  * 0, or -1 with errno (ETIMEDOUT when nothing came in time, EPIPE at end

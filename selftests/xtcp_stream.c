@@ -45,21 +45,6 @@ static int revents_now(int fd)
 	return wait_revents(fd, POLL_ALL, 0);
 }
 
-static int send_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Receive exactly @len bytes; -1 on error or end of stream. */
 static int recv_all(int fd, void *buf, size_t len)
 {

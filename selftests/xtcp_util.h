@@ -327,6 +327,22 @@ static inline int inet_proc_find(const char *path, bool named,
 	return found;
 }
 
+/* Send all of @buf (blocking, no SIGPIPE); 0, or -1 with errno. */
+static inline int send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Milliseconds on the monotonic clock. */
 static inline long long now_ms(void)
 {
