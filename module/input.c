@@ -152,35 +152,38 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-/* Move segments that became in-order from the out-of-order queue. */
+/*
+ * Move segments that became in-order from the out-of-order queue.  A FIN
+ * held there (it overtook the last data) ends the drain.  Each skb's
+ * numbers are read before it may be freed.
+ */
 static void ofo_drain(struct sock *sk, bool *fin)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&xs->ooo_queue))) {
-		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool has_fin = cb->flags & XTCP_FIN;
+		u32 end_seq = cb->end_seq;
 
 		if (xtcp_seq_after(cb->seq, xs->rcv_nxt))
 			break;
 		__skb_unlink(skb, &xs->ooo_queue);
-		if (!xtcp_seq_after(cb->end_seq, xs->rcv_nxt) &&
-		    !(cb->flags & XTCP_FIN)) {
-			kfree_skb(skb);	/* wholly duplicate */
+		if (!xtcp_seq_after(end_seq, xs->rcv_nxt)) {
+			kfree_skb(skb);	/* wholly duplicate, its FIN too */
 			continue;
 		}
-		if (cb->flags & XTCP_FIN)
-			*fin = true;
-		if (skb->len && xtcp_seq_after(cb->end_seq - (*fin ? 1 : 0), xs->rcv_nxt)) {
-			XTCP_SKB_CB(skb)->seq = cb->seq;
+		/* text beyond RCV.NXT is read from its offset by recvmsg */
+		if (skb->len && xtcp_seq_after(end_seq - has_fin, xs->rcv_nxt))
 			__skb_queue_tail(&sk->sk_receive_queue, skb);
-		} else {
+		else
 			kfree_skb(skb);
-			skb = NULL;
-		}
-		xs->rcv_nxt = cb->end_seq;
-		if (*fin)
+		xs->rcv_nxt = end_seq;
+		if (has_fin) {
+			*fin = true;
 			break;
+		}
 	}
 }
 
