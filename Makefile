@@ -14,6 +14,8 @@
 #                        rr and crr over loopback and veth (KVER=6.12 for the
 #                        other kernel); table in build/bench/results.txt
 #   make unit            user-space unit tests of the protocol core
+#   make fuzz            libFuzzer over the protocol core, FUZZ_SECONDS (300)
+#                        per target; make fuzz-smoke: 20 s per target
 #   make deps            install what the project needs (Debian packages)
 #
 # Kernel build outputs stay in module/; everything else goes to build/.
@@ -51,7 +53,8 @@ CC ?= gcc
 UNIT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: all modules clean deps check demo vm unit selftests bench help
+.PHONY: all modules clean deps check demo vm unit selftests bench help \
+	fuzz fuzz-smoke fuzz-build fuzz-corpus
 
 all: modules
 
@@ -79,6 +82,47 @@ build/unit/test_cc: $(UNIT_CC_SRCS) tests/unit/unit.h module/cc.h module/core.h 
 unit: $(UNIT_BINS)
 	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
 
+# libFuzzer targets over the same core.c/cc.c, with clang (scripts/deps.sh
+# installs it).  Each runs on build/fuzz/corpus-<target>, a working corpus
+# seeded from tests/fuzz/corpus/<target> and kept between runs, so the
+# committed seeds never change; crashes land in build/fuzz/ and fail the run.
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := fuzz_parse fuzz_cc fuzz_seq
+FUZZ_BINS := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+FUZZ_DEPS := tests/fuzz/fuzz.h module/core.h include/uapi/linux/xtcp.h
+
+build/fuzz/fuzz_parse: tests/fuzz/fuzz_parse.c module/core.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(TOP) -o $@ tests/fuzz/fuzz_parse.c module/core.c
+
+build/fuzz/fuzz_cc: tests/fuzz/fuzz_cc.c module/cc.c module/cc.h $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(TOP) -o $@ tests/fuzz/fuzz_cc.c module/cc.c
+
+build/fuzz/fuzz_seq: tests/fuzz/fuzz_seq.c module/core.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(TOP) -o $@ tests/fuzz/fuzz_seq.c module/core.c
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(TOP)/scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	$(TOP)/scripts/fuzz.sh 20 $(FUZZ_TARGETS)
+
+# Rewrite the committed seeds from tests/fuzz/gen_corpus.c.
+build/fuzz/gen_corpus: tests/fuzz/gen_corpus.c module/core.c module/cc.h $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ tests/fuzz/gen_corpus.c module/core.c
+
+fuzz-corpus: build/fuzz/gen_corpus
+	build/fuzz/gen_corpus $(TOP)/tests/fuzz/corpus
+
 selftests:
 	$(MAKE) -C $(TOP)/selftests
 
@@ -103,4 +147,4 @@ clean:
 	rm -rf $(TOP)/build
 
 help:
-	@sed -n '3,19p' $(TOP)/Makefile
+	@sed -n '3,21p' $(TOP)/Makefile

@@ -161,6 +161,8 @@ if group unit; then
 		fail "unit: build"
 		tail -n 40 "$logdir/unit-build.log"
 	fi
+	step "fuzz smoke (libFuzzer over the core, 20 s per target)" \
+		"$logdir/fuzz-smoke.log" make -s fuzz-smoke
 fi
 
 if group guest; then

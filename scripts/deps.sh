@@ -23,6 +23,7 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 host_pkgs=(
 	make gcc libc6-dev bc bison flex libelf-dev dwarves  # kbuild for external modules
 	sparse perl                                           # C=1, checkpatch.pl
+	clang libclang-rt-14-dev                              # make fuzz (libFuzzer)
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd # the VM runner
 	iproute2 coreutils python3                            # run inside the guest from the host root
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
