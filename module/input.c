@@ -485,6 +485,11 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		case XTCP_FIN_WAIT1:
 			xtcp_set_state(sk, XTCP_FIN_WAIT2);
 			sk->sk_state_change(sk);
+			if (sock_flag(sk, SOCK_DEAD)) {
+				xtcp_orphan_fin_wait2(sk);
+				if (sk->sk_state == XTCP_CLOSE)
+					goto discard;
+			}
 			break;
 		case XTCP_CLOSING:
 			xtcp_set_state(sk, XTCP_TIME_WAIT);

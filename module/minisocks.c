@@ -214,6 +214,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->keepalive_time = xtcp_sk(sk)->keepalive_time;
 	xs->keepalive_intvl = xtcp_sk(sk)->keepalive_intvl;
 	xs->keepalive_probes = xtcp_sk(sk)->keepalive_probes;
+	xs->linger2 = xtcp_sk(sk)->linger2;
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;

@@ -54,6 +54,7 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_CHALLENGE_ACKS]	= "ChallengeAcks",
 	[XTCP_MIB_KEEPALIVE_PROBES]	= "KeepaliveProbes",
 	[XTCP_MIB_KEEPALIVE_TIMEOUTS]	= "KeepaliveTimeouts",
+	[XTCP_MIB_FIN_WAIT2_TIMEOUTS]	= "FinWait2Timeouts",
 };
 
 struct xtcp_seq_state {

@@ -754,6 +754,8 @@ static void xtcp_close(struct sock *sk)
 	}
 	skb_queue_purge(&sk->sk_receive_queue);
 	sock_orphan(sk);
+	if (sk->sk_state == XTCP_FIN_WAIT2)	/* shut down for writing before */
+		xtcp_orphan_fin_wait2(sk);
 	if (sk->sk_state == XTCP_CLOSE) {
 		xtcp_ehash_del(sk);
 		xtcp_unbind(sk);
@@ -825,6 +827,7 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case XTCP_KEEPINTVL:
 	case XTCP_KEEPCNT:
 	case XTCP_USER_TIMEOUT:
+	case XTCP_LINGER2:
 		break;
 	default:
 		return -ENOPROTOOPT;	/* XTCP_INFO too, as TCP_INFO */
@@ -864,6 +867,14 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			goto einval;
 		xs->user_timeout = val;
 		break;
+	case XTCP_LINGER2:	/* TCP_LINGER2's rules */
+		if (val < 0)
+			xs->linger2 = -1;
+		else if (val > XTCP_FIN_TIMEOUT_MAX / HZ)
+			xs->linger2 = XTCP_FIN_TIMEOUT_MAX;
+		else
+			xs->linger2 = val * HZ;
+		break;
 	}
 	release_sock(sk);
 	return 0;
@@ -893,6 +904,7 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case XTCP_KEEPINTVL:
 	case XTCP_KEEPCNT:
 	case XTCP_USER_TIMEOUT:
+	case XTCP_LINGER2:
 		if (optname == XTCP_SYNCNT)
 			val = READ_ONCE(xs->syn_retries);
 		else if (optname == XTCP_KEEPIDLE)
@@ -901,6 +913,9 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			val = READ_ONCE(xs->keepalive_intvl) / HZ;
 		else if (optname == XTCP_USER_TIMEOUT)
 			val = READ_ONCE(xs->user_timeout);
+		else if (optname == XTCP_LINGER2)
+			val = READ_ONCE(xs->linger2) < 0 ? -1 :
+			      (READ_ONCE(xs->linger2) ? : XTCP_FIN_TIMEOUT) / HZ;
 		else
 			val = READ_ONCE(xs->keepalive_probes);
 		len = min_t(int, len, sizeof(val));

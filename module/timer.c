@@ -65,6 +65,29 @@ void xtcp_keepalive_set(struct sock *sk, int on)
 		sk_stop_timer(sk, &sk->sk_timer);
 }
 
+/**
+ * xtcp_orphan_fin_wait2() - an orphan reached FIN_WAIT_2: bound its wait
+ * @sk: the socket, locked, SOCK_DEAD, in FIN_WAIT_2
+ *
+ * Nobody can read or close it any more, and a peer that never sends its
+ * FIN would keep it for ever: after XTCP_LINGER2 (or XTCP_FIN_TIMEOUT) it
+ * is reset and freed, as Linux's tcp_fin_timeout does.  The keepalive
+ * timer, idle in this state, measures the wait.
+ */
+void xtcp_orphan_fin_wait2(struct sock *sk)
+{
+	int linger2 = xtcp_sk(sk)->linger2;
+
+	if (linger2 < 0) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FIN_WAIT2_TIMEOUTS);
+		xtcp_send_reset(sk);
+		xtcp_done(sk, 0);
+		return;
+	}
+	sk_reset_timer(sk, &sk->sk_timer,
+		       jiffies + (linger2 ? : XTCP_FIN_TIMEOUT));
+}
+
 /*
  * RFC 1122 4.2.3.6, with Linux's knobs: after keepalive_time without a
  * segment from the peer and with nothing of ours outstanding, send a probe
@@ -77,6 +100,13 @@ static void xtcp_keepalive_expired(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long idle, next = xs->keepalive_time;
 
+	if (sk->sk_state == XTCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		/* an orphan's FIN_WAIT_2 time is up */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FIN_WAIT2_TIMEOUTS);
+		xtcp_send_reset(sk);
+		xtcp_done(sk, 0);
+		return;
+	}
 	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
 	    (sk->sk_state != XTCP_ESTABLISHED && sk->sk_state != XTCP_CLOSE_WAIT))
 		return;

@@ -118,6 +118,8 @@ struct xtcp_request {
  * @snd_wscale: the peer's window-scale shift
  * @retransmits: consecutive timeouts of the segment at @snd_una
  * @syn_retries: SYN retransmissions before connect() gives up (XTCP_SYNCNT)
+ * @linger2: jiffies an orphan may wait in FIN_WAIT_2 (XTCP_LINGER2; 0:
+ *	XTCP_FIN_TIMEOUT, negative: reset instead of waiting)
  * @user_timeout: ms unacknowledged data may wait (XTCP_USER_TIMEOUT;
  *	0: the retry count decides)
  * @retrans_stamp: when the segment now timing out was first sent
@@ -173,6 +175,7 @@ struct xtcp_sock {
 	unsigned long rcv_tstamp;
 	unsigned long retrans_stamp;
 	unsigned int user_timeout;
+	int linger2;
 	unsigned int keepalive_time;
 	unsigned int keepalive_intvl;
 	struct xtcp_rtt rtt;
@@ -208,6 +211,8 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_MAX_KEEPIDLE	32767	/* seconds, as TCP_KEEPIDLE */
 #define XTCP_MAX_KEEPINTVL	32767
 #define XTCP_MAX_KEEPCNT	127
+#define XTCP_FIN_TIMEOUT	(60 * HZ)	/* Linux's tcp_fin_timeout */
+#define XTCP_FIN_TIMEOUT_MAX	(120 * HZ)
 #define XTCP_RCV_RATIO_INIT	128	/* half: until data shows the real cost */
 #define XTCP_RCV_RATIO_MIN	16
 #define XTCP_SYNACK_RETRIES	5
@@ -247,6 +252,7 @@ enum xtcp_mib {
 	XTCP_MIB_CHALLENGE_ACKS,	/* RFC 5961 challenge ACKs sent */
 	XTCP_MIB_KEEPALIVE_PROBES,	/* keepalive probes sent */
 	XTCP_MIB_KEEPALIVE_TIMEOUTS,	/* connections ended: probes unanswered */
+	XTCP_MIB_FIN_WAIT2_TIMEOUTS,	/* orphans ended in FIN_WAIT_2 */
 	XTCP_MIB_MAX
 };
 
@@ -334,6 +340,7 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req);
 bool xtcp_may_send(struct sock *sk, struct sk_buff *skb);
 void xtcp_keepalive_set(struct sock *sk, int on);
 void xtcp_keepalive_reset(struct sock *sk);
+void xtcp_orphan_fin_wait2(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_push(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);

@@ -1199,6 +1199,83 @@ TEST_F(hs, fin_overtakes_last_data)
 }
 
 /* ===================================================================== */
+/* an orphan in FIN_WAIT_2                                               */
+/* ===================================================================== */
+
+/* XTCP_LINGER2 takes, clamps and reads back what TCP_LINGER2 does. */
+TEST_F(hs, linger2_option_like_tcp)
+{
+	static const int vals[] = { 0, 1, 60, 120, 121, 100000, -1, -5 };
+	int x = socket(xtcp_af(), SOCK_STREAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	size_t j;
+
+	ASSERT_LE(0, x);
+	ASSERT_LE(0, t);
+	EXPECT_EQ(get_int(t, IPPROTO_TCP, TCP_LINGER2), get_int(x, xtcp_proto(), XTCP_LINGER2));
+	for (j = 0; j < ARRAY_SIZE(vals); j++) {
+		EXPECT_EQ(set_int(t, IPPROTO_TCP, TCP_LINGER2, vals[j]),
+			  set_int(x, xtcp_proto(), XTCP_LINGER2, vals[j]));
+		EXPECT_EQ(get_int(t, IPPROTO_TCP, TCP_LINGER2),
+			  get_int(x, xtcp_proto(), XTCP_LINGER2)) TH_LOG("value %d", vals[j]);
+	}
+	close(x);
+	close(t);
+}
+
+/*
+ * The client closes, the server never does: the client's orphan waits in
+ * FIN_WAIT_2 (listed) for XTCP_LINGER2 seconds, then is reset and freed;
+ * with a negative XTCP_LINGER2 it is reset at once.  Either way the
+ * server's end learns of it (ECONNRESET after the end of stream).
+ */
+static void orphan_fin_wait2(struct __test_metadata *_metadata, FIXTURE_DATA(hs) * self,
+			     int linger2)
+{
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	long long t0, ms;
+	char c;
+
+	LISTEN(4);
+	self->cli = stream_connect(true, &self->addr);
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno));
+	self->srv = accept_within(self->lfd, 10000);
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
+	ASSERT_EQ(0, getsockname(self->cli, (struct sockaddr *)&me, &len));
+	ASSERT_EQ(0, set_int(self->cli, xtcp_proto(), XTCP_LINGER2, linger2));
+	t0 = now_ms();
+	ASSERT_EQ(0, close(self->cli));
+	self->cli = -1;
+	if (linger2 > 0) {
+		usleep(200000);
+		EXPECT_EQ(1, proc_rows_in(XTCP_FIN_WAIT2, port_of(&me), port_of(&self->addr)));
+	}
+	/* the orphan goes: no row for its ports in any state */
+	while (now_ms() - t0 < 10000 &&
+	       proc_rows_in(XTCP_FIN_WAIT2, port_of(&me), port_of(&self->addr)) > 0)
+		usleep(20000);
+	ms = now_ms() - t0;
+	EXPECT_EQ(0, proc_rows_in(XTCP_FIN_WAIT2, port_of(&me), port_of(&self->addr)));
+	if (linger2 > 0)
+		EXPECT_LE(linger2 * 1000 - 100, ms);
+	EXPECT_EQ(1, xtcp_counter("FinWait2Timeouts"));
+	EXPECT_TRUE(reaches_state(self->srv, XTCP_CLOSE, 5000))
+		TH_LOG("server end in state %d", proc_st(self->srv));
+	EXPECT_EQ(0, recv(self->srv, &c, 1, MSG_DONTWAIT));	/* the FIN came first */
+}
+
+TEST_F(hs, orphan_fin_wait2_times_out)
+{
+	orphan_fin_wait2(_metadata, self, 1);
+}
+
+TEST_F(hs, orphan_fin_wait2_negative_linger2_resets)
+{
+	orphan_fin_wait2(_metadata, self, -1);
+}
+
+/* ===================================================================== */
 /* keepalive                                                             */
 /* ===================================================================== */
 

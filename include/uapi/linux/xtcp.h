@@ -90,6 +90,12 @@ enum xtcp_state {
 #define XTCP_KEEPINTVL		5
 #define XTCP_KEEPCNT		6
 #define XTCP_SYNCNT		7	/* int 1..127: SYNs resent before ETIMEDOUT */
+/*
+ * XTCP_LINGER2: seconds a closed (orphaned) connection may wait in
+ * FIN_WAIT_2 for the peer's FIN; 0: the default (60), above 120: 120,
+ * negative: reset at once instead of waiting.
+ */
+#define XTCP_LINGER2		8
 #define XTCP_INFO		11	/* struct xtcp_info, read-only */
 /*
  * XTCP_USER_TIMEOUT: unsigned int ms (0: off), how long sent data may stay
