@@ -1137,6 +1137,31 @@ TEST_F_TIMEOUT(hs, syn_timeout_nonblocking, 60)
 	EXPECT_EQ(0, xtcp_counter("PassiveOpens"));
 }
 
+/*
+ * Fast retransmit: of thirteen 100-byte segments sent back to back, the
+ * 3rd is lost; the ten behind it each draw a duplicate ACK, and the third
+ * of those resends it at once, with no retransmission timeout.
+ */
+TEST_F(hs, fast_retransmit_on_third_dupack)
+{
+	unsigned char out[1300], in[1300];
+	int i;
+
+	ASSERT_EQ(0, stream_pair(true, &self->cli, &self->srv))
+		TH_LOG("connection: %s", strerror(errno));
+	ADD_RULE("add dir=in flags=data nth=3 action=drop");
+	pat_fill(out, sizeof(out), 9, 0);
+	for (i = 0; i < 13; i++)
+		ASSERT_EQ(100, send(self->cli, out + 100 * i, 100, 0));
+	ASSERT_EQ(0, recv_exact(self->srv, in, sizeof(in), 10000))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(-1, pat_check(in, sizeof(in), 9, 0));
+	EXPECT_EQ(1, fault_drops());
+	EXPECT_EQ(1, xtcp_counter("FastRetrans"));
+	EXPECT_EQ(0, xtcp_counter("RtoExpired"));
+	EXPECT_EQ(1, xtcp_counter("RetransSegs"));
+}
+
 /* ===================================================================== */
 /* a FIN ahead of the data it ends                                       */
 /* ===================================================================== */
