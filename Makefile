@@ -70,12 +70,12 @@ deps:
 # One binary per core file; `make unit` runs them all, even after a failure.
 UNIT_BINS := build/unit/test_core build/unit/test_cc
 UNIT_SRCS := tests/unit/test_core.c tests/unit/unit.c module/core.c
-build/unit/test_core: $(UNIT_SRCS) tests/unit/unit.h module/core.h include/uapi/linux/xtcp.h
+build/unit/test_core: $(UNIT_SRCS) tests/unit/unit.h tests/oracle.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_SRCS)
 
 UNIT_CC_SRCS := tests/unit/test_cc.c tests/unit/unit.c module/cc.c
-build/unit/test_cc: $(UNIT_CC_SRCS) tests/unit/unit.h module/cc.h module/core.h include/uapi/linux/xtcp.h
+build/unit/test_cc: $(UNIT_CC_SRCS) tests/unit/unit.h tests/oracle.h module/cc.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_CC_SRCS)
 
@@ -93,7 +93,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow \
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS := fuzz_parse fuzz_cc fuzz_seq
 FUZZ_BINS := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
-FUZZ_DEPS := tests/fuzz/fuzz.h module/core.h include/uapi/linux/xtcp.h
+FUZZ_DEPS := tests/fuzz/fuzz.h tests/oracle.h module/core.h include/uapi/linux/xtcp.h
 
 build/fuzz/fuzz_parse: tests/fuzz/fuzz_parse.c module/core.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)

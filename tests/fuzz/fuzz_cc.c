@@ -11,6 +11,7 @@
  */
 #include "module/cc.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/oracle.h"
 
 #define U32_MAX		0xffffffffu
 
@@ -45,27 +46,9 @@ static u32 half_flight(u32 mss, u32 flight_bytes)
 
 static void check_invariants(const struct sim *s)
 {
-	const struct xtcp_cc *cc = &s->cc;
 	const struct xtcp_rtt *r = &s->rtt;
 
-	CHECK(cc->mss >= 1 && cc->mss <= XTCP_CC_MAX_MSS);
-	CHECK_EQ(xtcp_cc_window(cc), cc->cwnd);
-	CHECK(cc->cwnd >= cc->mss && cc->cwnd <= XTCP_CC_MAX_WINDOW);
-	CHECK(cc->ssthresh >= 2 * cc->mss);
-	CHECK(cc->ssthresh <= XTCP_CC_MAX_WINDOW);
-	CHECK(cc->bytes_acked <= cc->cwnd);
-	if (cc->in_recovery) {
-		CHECK(cc->recover_valid);
-		CHECK(!cc->timed_out);
-		CHECK(xtcp_seq_before(s->una, cc->recover));
-	} else {
-		CHECK_EQ(cc->partial_acks, 0);
-	}
-	if (cc->recover_valid) {
-		CHECK(!xtcp_seq_after(s->una, cc->recover));
-		CHECK(!xtcp_seq_after(cc->recover, s->nxt));
-	}
-
+	oracle_cc_invariants(&s->cc, s->una, s->nxt);
 	CHECK(r->min_rto_us >= 1);
 	CHECK(r->min_rto_us <= r->max_rto_us);
 	CHECK(r->max_rto_us >= XTCP_RTO_MAX_FLOOR_US);

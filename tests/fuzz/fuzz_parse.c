@@ -18,6 +18,7 @@
  *    any even cut, and a segment carrying it verifies to zero.
  */
 #include "tests/fuzz/fuzz.h"
+#include "tests/oracle.h"
 
 static u16 be16(const u8 *p)
 {
@@ -27,27 +28,6 @@ static u16 be16(const u8 *p)
 static u32 be32(const u8 *p)
 {
 	return (u32)be16(p) << 16 | be16(p + 2);
-}
-
-/* The flag combinations a correct sender produces, listed by hand. */
-static bool flags_legal(u8 flags)
-{
-	static const u8 legal[] = {
-		XTCP_SYN, XTCP_SYN | XTCP_PSH,
-		XTCP_SYN | XTCP_ACK, XTCP_SYN | XTCP_ACK | XTCP_PSH,
-		XTCP_RST, XTCP_RST | XTCP_PSH,
-		XTCP_ACK, XTCP_ACK | XTCP_PSH,
-		XTCP_ACK | XTCP_FIN, XTCP_ACK | XTCP_FIN | XTCP_PSH,
-		XTCP_ACK | XTCP_RST, XTCP_ACK | XTCP_RST | XTCP_PSH,
-		XTCP_ACK | XTCP_RST | XTCP_FIN,
-		XTCP_ACK | XTCP_RST | XTCP_FIN | XTCP_PSH,
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(legal); i++)
-		if (legal[i] == flags)
-			return true;
-	return false;
 }
 
 /* What the reference decoder makes of an option area. */
@@ -113,7 +93,7 @@ static unsigned int ref_reasons(const u8 *b, size_t len, struct ref_opts *ro)
 		why |= 1u << XTCP_PARSE_SHORT;
 	if ((b[12] & 0x0f) != XTCP_VERSION)
 		why |= 1u << XTCP_PARSE_BAD_VERSION;
-	if (!flags_legal(b[13]))
+	if (!oracle_flags_legal(b[13]))
 		why |= 1u << XTCP_PARSE_BAD_FLAGS;
 	if (doff >= 5 && doff * 4 <= len) {
 		ref_options(b + XTCP_HDR_LEN, b + doff * 4, ro);

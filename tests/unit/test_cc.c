@@ -11,6 +11,7 @@
  */
 #include "module/cc.h"
 #include "tests/unit/unit.h"
+#include "tests/oracle.h"
 
 #define SEC	1000000u	/* microseconds */
 #define MS	1000u
@@ -1108,25 +1109,7 @@ UNIT_TEST(xtcp_cc_on_timeout__recover_never_moves_back)
 /* The state's invariants, whatever happened before. */
 static void check_invariants(const struct sim *s)
 {
-	const struct xtcp_cc *cc = &s->cc;
-
-	CHECK(cc->mss >= 1 && cc->mss <= XTCP_CC_MAX_MSS);
-	CHECK_EQ(xtcp_cc_window(cc), cc->cwnd);
-	CHECK(cc->cwnd >= cc->mss && cc->cwnd <= XTCP_CC_MAX_WINDOW);
-	CHECK(cc->ssthresh >= 2 * cc->mss);
-	CHECK(cc->ssthresh <= XTCP_CC_MAX_WINDOW);
-	CHECK(cc->bytes_acked <= cc->cwnd);
-	if (cc->in_recovery) {
-		CHECK(cc->recover_valid);
-		CHECK(!cc->timed_out);
-		CHECK(xtcp_seq_before(s->una, cc->recover));
-	} else {
-		CHECK_EQ(cc->partial_acks, 0);
-	}
-	if (cc->recover_valid) {
-		CHECK(!xtcp_seq_after(s->una, cc->recover));
-		CHECK(!xtcp_seq_after(cc->recover, s->nxt));
-	}
+	oracle_cc_invariants(&s->cc, s->una, s->nxt);
 }
 
 static void random_events(u32 isn, int events)
