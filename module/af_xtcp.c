@@ -19,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/socket.h>
+#include <net/dst.h>
 #include <net/inet_sock.h>
 
 #include "xtcp.h"
@@ -56,12 +57,22 @@ void xtcp_set_state(struct sock *sk, int state)
 	}
 }
 
+/*
+ * The last reference is gone.  Besides the queues, the socket still holds
+ * the route it cached at connect() or at its first transmit
+ * (sk_setup_caps()): dropping it is the destructor's job, as in
+ * inet_sock_destruct().  Without it every connection leaked a reference on
+ * its route, and a namespace's loopback route outlived the namespace.
+ */
 static void xtcp_sock_destruct(struct sock *sk)
 {
 	WARN_ON_ONCE(!sock_flag(sk, SOCK_DEAD));
 	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node));
 	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node));
 	skb_queue_purge(&sk->sk_receive_queue);
+	skb_queue_purge(&sk->sk_error_queue);
+	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
+	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
 	xtcp_sock_unlink(sk);
 }
 

@@ -13,8 +13,10 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -35,13 +37,27 @@ static long scaled(long n)
 	return v > 0 ? v : 1;
 }
 
-/* Objects in use in slab cache @name (/proc/slabinfo's active_objs), or -1. */
+/*
+ * Objects in use in slab cache @name (/proc/slabinfo's active_objs), or -1.
+ * The cache is shrunk first: that also empties KASAN's quarantine of it,
+ * where freed objects wait a while on the debug kernel, still counted.
+ */
 static long slab_objs(const char *name)
 {
-	FILE *f = fopen("/proc/slabinfo", "r");
 	char line[512], got[64];
 	long active = -1, v;
+	FILE *f;
+	int fd;
 
+	snprintf(line, sizeof(line), "/sys/kernel/slab/%s/shrink", name);
+	fd = open(line, O_WRONLY);
+	if (fd >= 0) {
+		ssize_t w = write(fd, "1", 1);	/* best effort */
+
+		(void)w;
+		close(fd);
+	}
+	f = fopen("/proc/slabinfo", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -52,8 +68,9 @@ static long slab_objs(const char *name)
 }
 
 /*
- * Wait up to @ms for the XTCP cache to shrink to @want objects and the
- * namespace's CurrSockets to zero; the last slab count.
+ * Wait up to @ms for the XTCP cache to shrink to @want objects (or fewer:
+ * sockets of an earlier test may still have been dying at the start) and
+ * the namespace's CurrSockets to zero; the last slab count.
  */
 static long settle(long want, int ms)
 {
@@ -68,6 +85,17 @@ static long settle(long want, int ms)
 			return n;
 		usleep(100000);
 	}
+}
+
+/* Wait up to @ms for slab cache @name to hold @want objects or fewer. */
+static long slab_settle(const char *name, long want, int ms)
+{
+	long long end = now_ms() + ms;
+	long n;
+
+	while ((n = slab_objs(name)) > want && now_ms() < end)
+		usleep(100000);
+	return n;
 }
 
 static int raise_nofile(rlim_t n)
@@ -110,6 +138,9 @@ static void netns_child(int wfd)
 	int l, c, s, c2, s2, o, os, x;
 	char ok = 'n';
 
+	/* Dies with the test, whatever assertion stops it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+		_exit(1);
 	if (unshare(CLONE_NEWNET) || xtcp_lo_up())
 		goto out;
 	l = stream_listener(true, 4, &a);
@@ -136,9 +167,13 @@ out:
 
 TEST_F_TIMEOUT(load, hundred_namespaces, 600)
 {
-	long n = scaled(NETNS), i, peak, after;
+	long n = scaled(NETNS), i, peak, after, dst0, dst;
 	pid_t *pids = calloc(n, sizeof(*pids));
 	int p[2];
+
+	/* Routes: each namespace's connections hold its loopback route. */
+	dst0 = slab_objs("ip_dst_cache");
+	ASSERT_LE(0, dst0);
 
 	ASSERT_NE(NULL, pids);
 	ASSERT_EQ(0, pipe(p));
@@ -154,7 +189,7 @@ TEST_F_TIMEOUT(load, hundred_namespaces, 600)
 	}
 	/* Eleven sockets in each: a listener, 2 + 2 queued, 3 pairs. */
 	peak = slab_objs("XTCP");
-	EXPECT_LE(self->slab0 + 11 * n, peak) TH_LOG("XTCP objects %ld -> %ld", self->slab0, peak);
+	EXPECT_LE(11 * n, peak) TH_LOG("XTCP objects %ld -> %ld", self->slab0, peak);
 
 	/* Every namespace dies with its connections in it. */
 	for (i = 0; i < n; i++)
@@ -162,8 +197,15 @@ TEST_F_TIMEOUT(load, hundred_namespaces, 600)
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(pids[i], waitpid(pids[i], NULL, 0));
 	after = settle(self->slab0, 60000);
-	EXPECT_EQ(self->slab0, after) TH_LOG("XTCP objects %ld, peak %ld, now %ld",
+	EXPECT_GE(self->slab0, after) TH_LOG("XTCP objects %ld, peak %ld, now %ld",
 					     self->slab0, peak, after);
+	/*
+	 * And the routes went with the namespaces: a socket that kept its
+	 * route reference (sk_dst_cache) past its end leaves a route per
+	 * namespace behind, unreferenced.
+	 */
+	dst = slab_settle("ip_dst_cache", dst0 + n / 4, 30000);
+	EXPECT_GE(dst0 + n / 4, dst) TH_LOG("ip_dst_cache %ld -> %ld", dst0, dst);
 	free(pids);
 	close(p[0]);
 	close(p[1]);
@@ -171,7 +213,7 @@ TEST_F_TIMEOUT(load, hundred_namespaces, 600)
 
 /* ---- ten thousand at once ---- */
 
-TEST_F_TIMEOUT(load, ten_thousand_concurrent, 900)
+TEST_F_TIMEOUT(load, ten_thousand_concurrent, 600)
 {
 	long n = scaled(CONCURRENT), i, made = 0, acc = 0, peak, after;
 	int *cli = calloc(n, sizeof(int)), *srv = calloc(n, sizeof(int));
@@ -214,7 +256,7 @@ TEST_F_TIMEOUT(load, ten_thousand_concurrent, 900)
 		ASSERT_EQ(sizeof(v), send(srv[i], &v, sizeof(v), 0));
 	}
 	peak = slab_objs("XTCP");
-	EXPECT_LE(self->slab0 + 2 * n + 1, peak);
+	EXPECT_LE(2 * n + 1, peak);
 	EXPECT_EQ(2 * n + 1, xtcp_counter("CurrSockets"));
 	for (i = 0; i < n; i++) {
 		long v = 0;
@@ -230,7 +272,7 @@ TEST_F_TIMEOUT(load, ten_thousand_concurrent, 900)
 	}
 	close(l);
 	after = settle(self->slab0, 120000);
-	EXPECT_EQ(self->slab0, after) TH_LOG("XTCP objects %ld, peak %ld, now %ld",
+	EXPECT_GE(self->slab0, after) TH_LOG("XTCP objects %ld, peak %ld, now %ld",
 					     self->slab0, peak, after);
 	EXPECT_EQ(0, xtcp_counter("CurrSockets"));
 	TH_LOG("all closed after %lld ms", now_ms() - t0);
@@ -240,39 +282,98 @@ TEST_F_TIMEOUT(load, ten_thousand_concurrent, 900)
 
 /* ---- a hundred thousand, one after another ---- */
 
-TEST_F_TIMEOUT(load, hundred_thousand_short, 1200)
+/**
+ * struct shorts - one worker's share of the short connections
+ * @n: connections to make
+ * @done: connections completed
+ * @what: the step that failed, or NULL
+ * @err: its errno
+ */
+struct shorts {
+	long n, done;
+	const char *what;
+	int err;
+};
+
+/*
+ * One short connection on listener @l at @a: connect, request, reply, the
+ * server closes first (as a web server does), the client reads the reply
+ * and EOF and closes.  NULL, or the step that failed (errno set).
+ */
+static const char *short_one(int l, const struct sockaddr_in *a)
 {
-	long n = scaled(SHORT), i, after;
-	struct sockaddr_in a;
-	long long t0 = now_ms();
+	const char *what = NULL;
+	int c = stream_connect(true, a), s = -1, e;
 	char buf[64];
-	int l;
 
-	l = stream_listener(true, 16, &a);
-	ASSERT_LE(0, l);
-	for (i = 0; i < n; i++) {
-		int c = stream_connect(true, &a), s;
-
-		ASSERT_LE(0, c) TH_LOG("connection %ld: connect: %s", i, strerror(errno));
-		s = accept(l, NULL, NULL);
-		ASSERT_LE(0, s) TH_LOG("connection %ld: accept: %s", i, strerror(errno));
-		ASSERT_EQ(0, send_all(c, "request", 7));
-		ASSERT_EQ(7, recv(s, buf, 7, MSG_WAITALL));
-		ASSERT_EQ(0, send_all(s, "reply", 5));
-		/* The server closes first, as a web server does. */
+	if (c < 0)
+		return "connect";
+	s = accept(l, NULL, NULL);
+	if (s < 0)
+		what = "accept";
+	else if (send_all(c, "request", 7) || recv(s, buf, 7, MSG_WAITALL) != 7)
+		what = "request";
+	else if (send_all(s, "reply", 5))
+		what = "reply";
+	e = errno;
+	if (s >= 0)
 		close(s);
-		ASSERT_EQ(5, recv(c, buf, 5, MSG_WAITALL))
-			TH_LOG("connection %ld: %s", i, strerror(errno));
-		ASSERT_EQ(0, recv(c, buf, sizeof(buf), 0))
-			TH_LOG("connection %ld: no EOF: %s", i, strerror(errno));
-		close(c);
+	if (!what && recv(c, buf, 5, MSG_WAITALL) != 5)
+		what = "read reply";
+	else if (!what && recv(c, buf, sizeof(buf), 0) != 0)
+		what = "EOF";
+	if (what && !e)
+		e = errno;
+	close(c);
+	errno = e;
+	return what;
+}
+
+/* @sh->n short connections, with a listener of the worker's own. */
+static void *short_worker(void *arg)
+{
+	struct shorts *sh = arg;
+	struct sockaddr_in a;
+	int l = stream_listener(true, 16, &a);
+
+	if (l < 0) {
+		sh->what = "listen";
+		sh->err = errno;
+		return NULL;
+	}
+	for (; sh->done < sh->n && !sh->what; sh->done++) {
+		sh->what = short_one(l, &a);
+		sh->err = errno;
 	}
 	close(l);
+	return NULL;
+}
+
+#define SHORT_WORKERS	2	/* the guest's CPUs */
+
+TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
+{
+	struct shorts sh[SHORT_WORKERS] = {};
+	pthread_t th[SHORT_WORKERS];
+	long n = scaled(SHORT), after;
+	long long t0 = now_ms();
+	int i;
+
+	for (i = 0; i < SHORT_WORKERS; i++) {
+		sh[i].n = n / SHORT_WORKERS + (i < n % SHORT_WORKERS);
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, short_worker, &sh[i]));
+	}
+	for (i = 0; i < SHORT_WORKERS; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(NULL, sh[i].what)
+			TH_LOG("worker %d, connection %ld: %s: %s", i, sh[i].done,
+			       sh[i].what, strerror(sh[i].err));
+	}
 	TH_LOG("%ld connections in %lld ms", n, now_ms() - t0);
 	EXPECT_EQ(n, xtcp_counter("PassiveOpens"));
 	EXPECT_EQ(n, xtcp_counter("ActiveOpens"));
 	after = settle(self->slab0, 60000);
-	EXPECT_EQ(self->slab0, after);
+	EXPECT_GE(self->slab0, after) TH_LOG("XTCP objects %ld, now %ld", self->slab0, after);
 	EXPECT_EQ(0, xtcp_counter("CurrSockets"));
 }
 
