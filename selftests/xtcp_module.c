@@ -8,6 +8,7 @@
  * VM runner sets it).  Each test leaves the module loaded with default
  * parameters, as it found it.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -46,13 +47,36 @@ static int loaded(void)
 	return access("/sys/module/xtcp", F_OK) == 0;
 }
 
-/* Unreclaimable slab in kB, from /proc/meminfo. */
+/*
+ * Unreclaimable slab in kB, from /proc/meminfo, after every cache has been
+ * shrunk: on the debug kernel that also empties KASAN's quarantine, where
+ * freed objects wait, still counted.
+ */
 static long sunreclaim_kb(void)
 {
-	char key[64];
+	char key[64], path[300];
 	long v;
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f;
+	DIR *d = opendir("/sys/kernel/slab");
+	struct dirent *e;
 
+	while (d && (e = readdir(d))) {
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			ssize_t w = write(fd, "1", 1);	/* best effort */
+
+			(void)w;
+			close(fd);
+		}
+	}
+	if (d)
+		closedir(d);
+	f = fopen("/proc/meminfo", "r");
 	if (!f)
 		return -1;
 	while (fscanf(f, "%63s %ld kB\n", key, &v) == 2)
@@ -152,15 +176,23 @@ TEST_F(mod, socket_in_child_pins_module)
 
 #define CYCLES 100
 
-/* Does /proc/net/xtcp list a connection in state @name? */
+/*
+ * Does /proc/net/xtcp list a connection in state @name, within 2 s (the
+ * last step of a handshake or close may wait for ksoftirqd)?
+ */
 static int has_state(const char *name)
 {
 	struct xtcp_row rows[64];
-	int n = xtcp_read_rows("/proc/net/xtcp", rows, 64), i;
+	long long end = now_ms() + 2000;
+	int n, i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(rows[i].state, name))
-			return 1;
+	do {
+		n = xtcp_read_rows("/proc/net/xtcp", rows, 64);
+		for (i = 0; i < n; i++)
+			if (!strcmp(rows[i].state, name))
+				return 1;
+		usleep(10000);
+	} while (now_ms() < end);
 	return 0;
 }
 
@@ -233,7 +265,7 @@ TEST_F_TIMEOUT(mod, hundred_cycles_with_connections, 600)
 		"LISTEN", "ESTABLISHED", "FIN_WAIT_2", "CLOSE_WAIT", "SYN_SENT", "SYN_RCVD",
 	};
 	long before, after;
-	int i, j, k, n;
+	int i, j, k, n, err;
 
 	/* Measured after the first cycle: it fills caches once per boot. */
 	before = -1;
@@ -253,8 +285,8 @@ TEST_F_TIMEOUT(mod, hundred_cycles_with_connections, 600)
 		for (j = 0; j < n; j++)
 			close(fds[j]);
 		/* Rules and orphans do not stop it for long. */
-		ASSERT_EQ(0, unload_when_free())
-			TH_LOG("cycle %d: unload: %s", i, strerror(unload_when_free()));
+		err = unload_when_free();
+		ASSERT_EQ(0, err) TH_LOG("cycle %d: unload: %s", i, strerror(err));
 		ASSERT_EQ(0, file_has_word("/proc/slabinfo", "XTCP"))
 			TH_LOG("cycle %d: XTCP slab cache survived unload", i);
 		ASSERT_EQ(0, load("")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
