@@ -6,12 +6,18 @@
 #   static   the module built with W=1 (no warnings) and checked by sparse,
 #            for each kernel; checkpatch --strict on every C file
 #   unit     the protocol core's user-space unit tests (one count per test)
-#   guest    the kselftests inside QEMU on each Debian kernel (one count per
-#            test case), plus one count per boot for a clean kernel log and
-#            a successful rmmod at the end
+#   guest    the kselftests inside QEMU on each Debian kernel and on the
+#            debug kernel (one count per test case), plus one count per
+#            boot for a clean kernel log (no KASAN, lockdep, kmemleak...
+#            report) and a successful rmmod at the end
 #
-# Environment: XTCP_KERNELS="6.1 6.12" picks the kernels; XTCP_CHECK_ONLY
-# (static|unit|guest) runs one group.
+# The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak,
+# object debugging) is built on first use and cached per machine.  It runs
+# several times slower than Debian's kernels under TCG, so its lane scales
+# the heavy tests down: $debug_env below.
+#
+# Environment: XTCP_KERNELS="6.1 6.12 debug" picks the kernels;
+# XTCP_CHECK_ONLY (static|unit|guest) runs one group.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +26,10 @@ export XTCP_CACHE=${XTCP_CACHE:-$top/.cache}
 # shellcheck source=kernels.conf
 . "$top/scripts/kernels.conf"
 
-kernels=${XTCP_KERNELS:-6.1 6.12}
+kernels=${XTCP_KERNELS:-6.1 6.12 debug}
+# The debug lane: 5 % of the load tests' counts, 4 MiB through netem
+# instead of 64, the raw-socket fuzzer three times as long.
+debug_env="XTCP_LOAD_PERCENT=5 XTCP_NETEM_MB=4 XTCP_FUZZ_SECONDS=20"
 only=${XTCP_CHECK_ONLY:-}
 passed=0
 failed=0
@@ -55,6 +64,7 @@ release_of() {
 	case $1 in
 	6.1) echo "$K61_RELEASE" ;;
 	6.12) echo "$K612_RELEASE" ;;
+	debug) readlink "$XTCP_CACHE/kernels/debug" ;;
 	*) echo "unknown kernel $1" >&2; return 1 ;;
 	esac
 }
@@ -139,11 +149,27 @@ if ! "$top/scripts/deps.sh"; then
 fi
 mkdir -p "$logdir"
 
+# The debug kernel, built once per machine (about 12 minutes on 2 cores).
+debug_kernel() {
+	local t0=$SECONDS
+	"$top/scripts/debug-kernel.sh" || return 1
+	echo "debug kernel ready in $((SECONDS - t0)) s"
+}
+
+if [[ " $kernels " == *" debug "* ]] && { group static || group guest; }; then
+	echo "== debug kernel"
+	step "debug kernel (KASAN, lockdep, kmemleak; built once per machine)" \
+		"$logdir/debug-kernel.log" debug_kernel
+	tail -n 1 "$logdir/debug-kernel.log"
+fi
+
 if group static; then
 	echo "== static checks"
 	for k in $kernels; do
 		step "build $k (W=1, no warnings)" "$logdir/build-$k.log" build_module "$k"
-		step "sparse $k (C=2)" "$logdir/sparse-$k.log" sparse_module "$k"
+		# sparse reads the same source whatever the kernel's config.
+		[ "$k" = debug ] ||
+			step "sparse $k (C=2)" "$logdir/sparse-$k.log" sparse_module "$k"
 	done
 	step "checkpatch --strict" "$logdir/checkpatch.log" run_checkpatch
 fi
@@ -174,15 +200,27 @@ if group guest; then
 	else
 		for k in $kernels; do
 			ko=$top/build/kernels/$k/module/xtcp.ko
-			if [ ! -f "$ko" ]; then
+			rel=$(release_of "$k")
+			# Not built yet in this run, or built before the kernel
+			# was (the debug kernel is rebuilt when its config
+			# changes, under the same release name).
+			if [ ! -f "$ko" ] ||
+				[ "$ko" -ot "$XTCP_CACHE/kernels/$rel/boot/vmlinuz-$rel" ]; then
 				build_module "$k" >"$logdir/build-$k.log" 2>&1 ||
 					{ fail "guest $k: module build"; continue; }
 			fi
 			log=$logdir/guest-$k.log
-			"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout 1500 -- \
-				env XTCP_MODULE="$ko" make -s -C "$top/selftests" run_tests \
-				>"$log" 2>&1
+			envs=() limit=1800
+			if [ "$k" = debug ]; then
+				read -ra envs <<<"$debug_env"
+				limit=3600
+			fi
+			t0=$SECONDS
+			"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout $limit -- \
+				env XTCP_MODULE="$ko" "${envs[@]}" \
+				make -s -C "$top/selftests" run_tests >"$log" 2>&1
 			rc=$?
+			echo "guest $k: $((SECONDS - t0)) s"
 			# The runner prefixes each program's own lines with "# ".
 			sed -n 's/^# \(\(not \)\{0,1\}ok [0-9]\{1,\} .*\)$/\1/p' "$log" \
 				>"$logdir/guest-$k.cases"

@@ -69,6 +69,7 @@ patterns=(
 	'UBSAN'
 	'KFENCE'
 	'kmemleak'
+	'ODEBUG'                                 # debugobjects
 	'unreferenced object'
 	'refcount_t:'
 	'list_add corruption'
@@ -91,6 +92,10 @@ ignore=(
 	'loading out-of-tree module taints kernel'
 	'module verification failed: signature and/or required key missing - tainting kernel'
 	'traps: .*\[[0-9]+\] general protection fault ip:'
+	# the debug kernel's boot banners
+	'kmemleak: Kernel memory leak detector initialized'
+	'kmemleak: Automatic memory scanning thread'
+	'RCU lockdep checking is enabled'
 )
 join() {
 	local IFS='|'

@@ -20,7 +20,8 @@
 # must succeed; the kernel log is then checked with scripts/logscan.sh.
 #
 # Options:
-#   --kernel 6.1|6.12|RELEASE  kernel to boot (default 6.1, see kernels.conf)
+#   --kernel 6.1|6.12|debug|RELEASE  kernel to boot (default 6.1, see
+#                        kernels.conf; debug: scripts/debug-kernel.sh)
 #   --module PATH        module to load (default module/xtcp.ko); it must
 #                        have been built for that kernel
 #   --modparams "A=1 B=2"  parameters for insmod (split on whitespace)
@@ -122,6 +123,11 @@ fi
 case $kernel in
 6.1 | 61) rel=$K61_RELEASE ;;
 6.12 | 612) rel=$K612_RELEASE ;;
+debug)
+	# scripts/debug-kernel.sh links the current debug build here.
+	rel=$(readlink "$cache/kernels/debug" 2>/dev/null) ||
+		die "no debug kernel: build it with scripts/debug-kernel.sh"
+	;;
 *) rel=$kernel ;;
 esac
 kdir=$cache/kernels/$rel
