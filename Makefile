@@ -6,6 +6,9 @@
 #                        /lib/modules/$(uname -r)/build when it exists, else
 #                        against the pinned Debian 6.1 headers
 #   make KVER=6.12       build against the pinned Debian 6.1 / 6.12 headers
+#   make KVER=debug      build against the debug kernel (built first if need
+#                        be: scripts/debug-kernel.sh, about 12 minutes once);
+#                        make vm KVER=debug boots it
 #   make KDIR=/path      build against any kernel build tree
 #   make check           every check, on both kernels; ends "N passed, N failed"
 #   make demo            boot Debian's kernel in QEMU and show xtcp working
@@ -30,8 +33,13 @@ ifeq ($(KVER),6.1)
 KREL := $(K61_RELEASE)
 else ifeq ($(KVER),6.12)
 KREL := $(K612_RELEASE)
+else ifeq ($(KVER),debug)
+KREL := $(shell $(TOP)/scripts/debug-kernel.sh)
+ifeq ($(KREL),)
+$(error the debug kernel could not be built: see scripts/debug-kernel.sh)
+endif
 else ifneq ($(KVER),)
-$(error KVER must be 6.1 or 6.12 (or pass KDIR=...))
+$(error KVER must be 6.1, 6.12 or debug (or pass KDIR=...))
 endif
 
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build

@@ -308,7 +308,12 @@ void xtcp_listener_flush(struct sock *sk)
 		list_del_init(&cxs->accept_node);
 		lxs->accept_qlen--;
 		sk_acceptq_removed(sk);
-		lock_sock(child);
+		/*
+		 * A child's lock is of the listener's class: taken inside
+		 * it, and only ever in this order (receive never takes a
+		 * listener's owner lock), so one level of nesting.
+		 */
+		lock_sock_nested(child, SINGLE_DEPTH_NESTING);
 		if (child->sk_state != XTCP_CLOSE)
 			xtcp_send_reset(child);
 		sock_orphan(child);
