@@ -44,11 +44,42 @@ void xtcp_conn_cc_timeout(struct sock *sk)
 	xtcp_cc_on_timeout(&xs->cc, xs->snd_max, flight_size(xs));
 }
 
-/* RFC 5961: answer a plausible but unexpected RST or SYN with an ACK. */
-static void xtcp_send_challenge_ack(struct sock *sk)
+/* One ACK in answer to an unusable segment per half second, at most. */
+#define XTCP_OOW_ACK_INTERVAL	(HZ / 2)
+
+/*
+ * Answer a segment we cannot use (outside the window, acking what was
+ * never sent, an RFC 5961 challenge) with an ACK, unless one such answer
+ * left less than XTCP_OOW_ACK_INTERVAL ago and the segment carries no data
+ * (as Linux's tcp_oow_rate_limited()): two ends that each find the other's
+ * ACKs unacceptable would otherwise answer each other for ever, an ACK
+ * storm.  Data (a zero-window probe, a retransmission) is always answered.
+ * Returns whether the ACK was sent.  Called with the socket locked.
+ */
+static bool xtcp_send_oow_ack(struct sock *sk, const struct sk_buff *skb)
 {
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CHALLENGE_ACKS);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long now = jiffies;
+
+	if (cb->seq == cb->end_seq || (cb->flags & XTCP_SYN)) {
+		if (xs->oow_ack_stamp &&
+		    time_in_range(now, xs->oow_ack_stamp,
+				  xs->oow_ack_stamp + XTCP_OOW_ACK_INTERVAL - 1)) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OOW_ACKS_SKIPPED);
+			return false;
+		}
+		xs->oow_ack_stamp = now ?: 1;
+	}
 	xtcp_send_ack(sk);
+	return true;
+}
+
+/* RFC 5961: answer a plausible but unexpected RST or SYN with an ACK. */
+static void xtcp_send_challenge_ack(struct sock *sk, const struct sk_buff *skb)
+{
+	if (xtcp_send_oow_ack(sk, skb))
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CHALLENGE_ACKS);
 }
 
 /* Carry out what congestion control asked for. */
@@ -120,7 +151,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	bool dup = false;
 
 	if (xtcp_seq_after(cb->ack, xs->snd_max)) {
-		xtcp_send_ack(sk);	/* acks what we never sent */
+		xtcp_send_oow_ack(sk, skb);	/* acks what we never sent */
 		return false;
 	}
 	if (xtcp_seq_after(cb->ack, xs->snd_una)) {
@@ -380,7 +411,7 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	if (XTCP_SKB_CB(skb)->seq != xs->rcv_nxt) {
-		xtcp_send_challenge_ack(sk);
+		xtcp_send_challenge_ack(sk, skb);
 		return;
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
@@ -447,7 +478,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 				 xs->rcv_wnd)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW);
 		if (!(cb->flags & XTCP_RST))
-			xtcp_send_ack(sk);
+			xtcp_send_oow_ack(sk, skb);
 		goto discard;
 	}
 	/* the peer is alive: keepalive counts idle time from here */
@@ -458,7 +489,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto discard;
 	}
 	if (cb->flags & XTCP_SYN) {
-		xtcp_send_challenge_ack(sk);	/* RFC 5961 4.2 */
+		xtcp_send_challenge_ack(sk, skb);	/* RFC 5961 4.2 */
 		goto discard;
 	}
 	if (!(cb->flags & XTCP_ACK))

@@ -55,6 +55,7 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_KEEPALIVE_PROBES]	= "KeepaliveProbes",
 	[XTCP_MIB_KEEPALIVE_TIMEOUTS]	= "KeepaliveTimeouts",
 	[XTCP_MIB_FIN_WAIT2_TIMEOUTS]	= "FinWait2Timeouts",
+	[XTCP_MIB_OOW_ACKS_SKIPPED]	= "OutOfWindowAcksSkipped",
 };
 
 struct xtcp_seq_state {

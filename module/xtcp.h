@@ -124,6 +124,8 @@ struct xtcp_request {
  *	0: the retry count decides)
  * @retrans_stamp: when the segment now timing out was first sent
  * @rcv_tstamp: jiffies when a segment was last accepted (keepalive idle)
+ * @oow_ack_stamp: jiffies of the last ACK sent in answer to an unusable
+ *	segment without data (0: none yet), for the rate limit
  * @keepalive_time: idle jiffies before the first keepalive probe
  * @keepalive_intvl: jiffies between keepalive probes
  * @keepalive_probes: unanswered probes before the connection is dropped
@@ -173,6 +175,7 @@ struct xtcp_sock {
 	u8 probes_out;
 	u16 rcv_ratio;
 	unsigned long rcv_tstamp;
+	unsigned long oow_ack_stamp;
 	unsigned long retrans_stamp;
 	unsigned int user_timeout;
 	int linger2;
@@ -253,6 +256,7 @@ enum xtcp_mib {
 	XTCP_MIB_KEEPALIVE_PROBES,	/* keepalive probes sent */
 	XTCP_MIB_KEEPALIVE_TIMEOUTS,	/* connections ended: probes unanswered */
 	XTCP_MIB_FIN_WAIT2_TIMEOUTS,	/* orphans ended in FIN_WAIT_2 */
+	XTCP_MIB_OOW_ACKS_SKIPPED,	/* answers to unusable segments rate-limited */
 	XTCP_MIB_MAX
 };
 

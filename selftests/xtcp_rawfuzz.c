@@ -842,4 +842,73 @@ TEST_F_TIMEOUT(rawfuzz, segments, 600)
 					    xtcp_counter("CurrSockets"));
 }
 
+/*
+ * An ACK storm, the fuzzer's first find: two ends that each find the
+ * other's ACKs out of window used to answer each other for ever (on 6.12,
+ * 133,000 out-of-window segments in 6 s and the fuzzer starved).  Pure ACKs
+ * far outside the window get at most one answer per half second; an
+ * out-of-window segment with data is always answered; the connection is
+ * unharmed.
+ */
+TEST(out_of_window_acks_rate_limited)
+{
+	struct sockaddr_in cn, sn, dst = sin_of(INADDR_LOOPBACK, 0);
+	long oow0, skip0, out0, oow, skip, out;
+	int c, s, raw, i;
+	u8 b[64];
+	char buf[4];
+	size_t len;
+	struct xtcp_seg h = { .flags = XTCP_ACK, .window = 65535 };
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, xtcp_lo_up());
+	ASSERT_EQ(0, stream_pair(true, &c, &s));
+	ASSERT_EQ(0, sock_name(c, &cn));
+	ASSERT_EQ(0, sock_name(s, &sn));
+	raw = socket(AF_INET, SOCK_RAW, xtcp_proto());
+	ASSERT_LE(0, raw);
+
+	/* From the client's port to the server's, a quarter of the space ahead. */
+	h.sport = ntohs(cn.sin_port);
+	h.dport = ntohs(sn.sin_port);
+	h.seq = rnd() ^ 0x40000000u;
+	oow0 = xtcp_counter("OutOfWindow");
+	skip0 = xtcp_counter("OutOfWindowAcksSkipped");
+	out0 = xtcp_counter("OutSegs");
+	for (i = 0; i < 100; i++) {
+		h.seq += 1u << 30;	/* never near the window */
+		len = xtcp_build(b, sizeof(b), &h);
+		put16b(b + 16, xtcp_csum_segment(INADDR_LOOPBACK, INADDR_LOOPBACK,
+						 xtcp_proto(), b, len));
+		ASSERT_EQ(len, sendto(raw, b, len, 0, (struct sockaddr *)&dst, sizeof(dst)));
+	}
+	oow = counter_settle("OutOfWindow", oow0 + 100);
+	skip = xtcp_counter("OutOfWindowAcksSkipped");
+	out = xtcp_counter("OutSegs");
+	TH_LOG("100 pure ACKs out of window: %ld answered, %ld skipped", out - out0, skip - skip0);
+	EXPECT_LE(oow0 + 100, oow);
+	/* The loop takes well under a second: one answer, two at the most. */
+	EXPECT_GE(out0 + 2, out);
+	EXPECT_LE(skip0 + 98, skip);
+
+	/* Data out of window is answered whatever the limit. */
+	h.seq += 1u << 30;
+	len = xtcp_build(b, sizeof(b), &h);
+	memcpy(b + len, "zz", 2);
+	put16b(b + 16, xtcp_csum_segment(INADDR_LOOPBACK, INADDR_LOOPBACK, xtcp_proto(),
+					 b, len + 2));
+	ASSERT_EQ(len + 2, sendto(raw, b, len + 2, 0, (struct sockaddr *)&dst, sizeof(dst)));
+	counter_settle("OutSegs", out + 1);
+	EXPECT_LE(out + 1, xtcp_counter("OutSegs"));
+	EXPECT_EQ(skip, xtcp_counter("OutOfWindowAcksSkipped"));
+
+	/* Nothing of it reached the stream. */
+	ASSERT_EQ(0, send_all(c, "ping", 4));
+	ASSERT_EQ(4, recv(s, buf, 4, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(buf, "ping", 4));
+	close(raw);
+	close(c);
+	close(s);
+}
+
 TEST_HARNESS_MAIN
