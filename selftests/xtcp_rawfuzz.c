@@ -853,7 +853,8 @@ TEST_F_TIMEOUT(rawfuzz, segments, 600)
 TEST(out_of_window_acks_rate_limited)
 {
 	struct sockaddr_in cn, sn, dst = sin_of(INADDR_LOOPBACK, 0);
-	long oow0, skip0, out0, oow, skip, out;
+	long oow0, skip0, out0, oow, skip, out, allowed;
+	long long t0;
 	int c, s, raw, i;
 	u8 b[64];
 	char buf[4];
@@ -875,6 +876,7 @@ TEST(out_of_window_acks_rate_limited)
 	oow0 = xtcp_counter("OutOfWindow");
 	skip0 = xtcp_counter("OutOfWindowAcksSkipped");
 	out0 = xtcp_counter("OutSegs");
+	t0 = now_ms();
 	for (i = 0; i < 100; i++) {
 		h.seq += 1u << 30;	/* never near the window */
 		len = xtcp_build(b, sizeof(b), &h);
@@ -885,11 +887,13 @@ TEST(out_of_window_acks_rate_limited)
 	oow = counter_settle("OutOfWindow", oow0 + 100);
 	skip = xtcp_counter("OutOfWindowAcksSkipped");
 	out = xtcp_counter("OutSegs");
-	TH_LOG("100 pure ACKs out of window: %ld answered, %ld skipped", out - out0, skip - skip0);
+	/* One answer per started half second (the debug kernel is slow). */
+	allowed = 2 + (now_ms() - t0) / 500;
+	TH_LOG("100 pure ACKs out of window in %lld ms: %ld answered, %ld skipped",
+	       now_ms() - t0, out - out0, skip - skip0);
 	EXPECT_LE(oow0 + 100, oow);
-	/* The loop takes well under a second: one answer, two at the most. */
-	EXPECT_GE(out0 + 2, out);
-	EXPECT_LE(skip0 + 98, skip);
+	EXPECT_GE(out0 + allowed, out);
+	EXPECT_LE(skip0 + 100 - allowed, skip);
 
 	/* Data out of window is answered whatever the limit. */
 	h.seq += 1u << 30;
