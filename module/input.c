@@ -443,7 +443,7 @@ static void listen_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	/* The final ACK carried data: hand it to the child. */
-	bh_lock_sock_nested(child);
+	bh_lock_sock(child);	/* subclass 0: the listener holds 1 (ipv4.c), as TCP */
 	xtcp_rcv_state_process(child, skb);
 	bh_unlock_sock(child);
 }
