@@ -59,8 +59,8 @@ void xtcp_set_state(struct sock *sk, int state)
 
 /*
  * The last reference is gone.  Besides the queues, the socket still holds
- * the route it cached at connect() or at its first transmit
- * (sk_setup_caps()): dropping it is the destructor's job, as in
+ * the route sk_setup_caps() cached at connect(), or when a child was made:
+ * dropping it is the destructor's job, as in
  * inet_sock_destruct().  Without it every connection leaked a reference on
  * its route, and a namespace's loopback route outlived the namespace.
  */
