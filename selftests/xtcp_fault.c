@@ -41,29 +41,6 @@
 
 /* ---- /proc/net/xtcp_fault ---- */
 
-/* Write @len bytes in one write(2); 0 or the errno. */
-static int fault_write(const char *buf, size_t len)
-{
-	int fd = open(FAULT_PROC, O_WRONLY | O_CLOEXEC);
-	int err = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, buf, len);
-	if (n < 0)
-		err = errno;
-	else if ((size_t)n != len)
-		err = EIO;
-	close(fd);
-	return err;
-}
-
-static int fault_cmd(const char *line)
-{
-	return fault_write(line, strlen(line));
-}
-
 struct fault_rule {
 	unsigned int id;
 	char params[256];	/* between "id=N " and " matched=" */
@@ -351,7 +328,7 @@ TEST_F(fault, add_list_clear)
 	for (i = 0; i < n; i++) {
 		const char *line = add_cases[i].line;
 
-		ASSERT_EQ(0, fault_cmd(line)) TH_LOG("'%s' refused", line);
+		ASSERT_EQ(0, xtcp_fault_cmd(line)) TH_LOG("'%s' refused", line);
 	}
 	ASSERT_EQ(0, fault_read(st));
 	ASSERT_EQ(n, st->n);
@@ -364,18 +341,18 @@ TEST_F(fault, add_list_clear)
 	}
 
 	/* Comments and empty lines are no commands. */
-	EXPECT_EQ(0, fault_cmd("# add\n"));
-	EXPECT_EQ(0, fault_cmd("\n"));
-	EXPECT_EQ(0, fault_cmd("   "));
+	EXPECT_EQ(0, xtcp_fault_cmd("# add\n"));
+	EXPECT_EQ(0, xtcp_fault_cmd("\n"));
+	EXPECT_EQ(0, xtcp_fault_cmd("   "));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(n, st->n);
 
-	EXPECT_EQ(0, fault_cmd("clear\n"));
+	EXPECT_EQ(0, xtcp_fault_cmd("clear\n"));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(0, st->n);
 
 	/* Ids are not reused after clear. */
-	EXPECT_EQ(0, fault_cmd("add"));
+	EXPECT_EQ(0, xtcp_fault_cmd("add"));
 	ASSERT_EQ(0, fault_read(st));
 	ASSERT_EQ(1, st->n);
 	EXPECT_EQ(n + 1, st->r[0].id);
@@ -388,12 +365,12 @@ TEST_F(fault, listing_reads_back)
 	unsigned int i, n = ARRAY_SIZE(add_cases);
 
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, fault_cmd(add_cases[i].line));
+		ASSERT_EQ(0, xtcp_fault_cmd(add_cases[i].line));
 	ASSERT_EQ(0, fault_read(st));
-	ASSERT_EQ(0, fault_cmd("clear"));
+	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
 	for (i = 0; i < (unsigned int)st->n; i++) {
 		snprintf(line, sizeof(line), "add %s", st->r[i].params);
-		ASSERT_EQ(0, fault_cmd(line)) TH_LOG("'%s' refused", line);
+		ASSERT_EQ(0, xtcp_fault_cmd(line)) TH_LOG("'%s' refused", line);
 	}
 	ASSERT_EQ(0, fault_read(&again));
 	ASSERT_EQ(st->n, again.n);
@@ -407,7 +384,7 @@ TEST_F(fault, several_lines_in_one_write)
 	static const char bad[] = "add flags=syn\nbogus\nadd flags=rst\n";
 	struct fault_state *st = &self->st;
 
-	ASSERT_EQ(0, fault_write(two, strlen(two)));
+	ASSERT_EQ(0, xtcp_fault_write(two, strlen(two)));
 	ASSERT_EQ(0, fault_read(st));
 	ASSERT_EQ(2, st->n);
 	EXPECT_STREQ("dir=any flags=fin port=any count=all action=drop",
@@ -416,14 +393,14 @@ TEST_F(fault, several_lines_in_one_write)
 		     st->r[1].params);
 
 	/* The first bad line fails the write; the lines before it stay. */
-	EXPECT_EQ(EINVAL, fault_write(bad, strlen(bad)));
+	EXPECT_EQ(EINVAL, xtcp_fault_write(bad, strlen(bad)));
 	ASSERT_EQ(0, fault_read(st));
 	ASSERT_EQ(3, st->n);
 	EXPECT_STREQ("dir=any flags=syn port=any count=all action=drop",
 		     st->r[2].params);
 
 	/* A NUL byte inside the write is refused as a whole. */
-	EXPECT_EQ(EINVAL, fault_write("add\0add", 7));
+	EXPECT_EQ(EINVAL, xtcp_fault_write("add\0add", 7));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(3, st->n);
 }
@@ -451,11 +428,11 @@ TEST_F(fault, invalid_lines_einval)
 {
 	unsigned int i;
 
-	ASSERT_EQ(0, fault_cmd("add flags=syn"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add flags=syn"));
 	for (i = 0; i < ARRAY_SIZE(bad_lines); i++) {
 		const char *line = bad_lines[i];
 
-		EXPECT_EQ(EINVAL, fault_cmd(line))
+		EXPECT_EQ(EINVAL, xtcp_fault_cmd(line))
 			TH_LOG("'%s' not refused with EINVAL", line);
 	}
 	ASSERT_EQ(0, fault_read(&self->st));
@@ -466,18 +443,18 @@ TEST_F(fault, del_by_id)
 {
 	struct fault_state *st = &self->st;
 
-	ASSERT_EQ(0, fault_cmd("add flags=syn"));
-	ASSERT_EQ(0, fault_cmd("add flags=ack"));
-	ASSERT_EQ(0, fault_cmd("add flags=fin"));
-	EXPECT_EQ(0, fault_cmd("del 2\n"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add flags=syn"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add flags=ack"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add flags=fin"));
+	EXPECT_EQ(0, xtcp_fault_cmd("del 2\n"));
 	ASSERT_EQ(0, fault_read(st));
 	ASSERT_EQ(2, st->n);
 	EXPECT_EQ(1, st->r[0].id);
 	EXPECT_EQ(3, st->r[1].id);
-	EXPECT_EQ(ENOENT, fault_cmd("del 2"));
-	EXPECT_EQ(ENOENT, fault_cmd("del 99"));
-	EXPECT_EQ(0, fault_cmd("del 1"));
-	EXPECT_EQ(0, fault_cmd("del 3"));
+	EXPECT_EQ(ENOENT, xtcp_fault_cmd("del 2"));
+	EXPECT_EQ(ENOENT, xtcp_fault_cmd("del 99"));
+	EXPECT_EQ(0, xtcp_fault_cmd("del 1"));
+	EXPECT_EQ(0, xtcp_fault_cmd("del 3"));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(0, st->n);
 }
@@ -488,20 +465,20 @@ TEST_F(fault, enospc_beyond_32_rules)
 	int i;
 
 	for (i = 0; i < MAX_RULES; i++)
-		if (fault_cmd("add prob=0%"))
+		if (xtcp_fault_cmd("add prob=0%"))
 			break;
 	ASSERT_EQ(MAX_RULES, i) TH_LOG("rule %d refused", i + 1);
-	EXPECT_EQ(ENOSPC, fault_cmd("add prob=0%"));
+	EXPECT_EQ(ENOSPC, xtcp_fault_cmd("add prob=0%"));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(MAX_RULES, st->n);
 	/* A syntax error is still reported as such. */
-	EXPECT_EQ(EINVAL, fault_cmd("add dir=up"));
+	EXPECT_EQ(EINVAL, xtcp_fault_cmd("add dir=up"));
 
-	EXPECT_EQ(0, fault_cmd("del 7"));
-	EXPECT_EQ(0, fault_cmd("add prob=0%"));
-	EXPECT_EQ(ENOSPC, fault_cmd("add prob=0%"));
-	EXPECT_EQ(0, fault_cmd("clear"));
-	EXPECT_EQ(0, fault_cmd("add prob=0%"));
+	EXPECT_EQ(0, xtcp_fault_cmd("del 7"));
+	EXPECT_EQ(0, xtcp_fault_cmd("add prob=0%"));
+	EXPECT_EQ(ENOSPC, xtcp_fault_cmd("add prob=0%"));
+	EXPECT_EQ(0, xtcp_fault_cmd("clear"));
+	EXPECT_EQ(0, xtcp_fault_cmd("add prob=0%"));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(1, st->n);
 }
@@ -516,7 +493,7 @@ TEST_F(fault, nth_drops_exactly_the_nth)
 	unsigned int i;
 
 	ASSERT_LE(0, in0);
-	ASSERT_EQ(0, fault_cmd("add dir=in flags=ack nth=3 action=drop"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in flags=ack nth=3 action=drop"));
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		ASSERT_EQ(0, fault_send_ack());
 		EXPECT_EQ(in0 + want[i], fault_settle(in0 + want[i]))
@@ -537,7 +514,7 @@ TEST_F(fault, count_drops_the_first_k)
 	const long want[] = { 0, 0, 1, 2, 3 };
 	unsigned int i;
 
-	ASSERT_EQ(0, fault_cmd("add dir=in flags=data count=2"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in flags=data count=2"));
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		ASSERT_EQ(0, fault_send_data(100));
 		EXPECT_EQ(in0 + want[i], fault_settle(in0 + want[i]))
@@ -554,7 +531,7 @@ TEST_F(fault, every_match_without_selection)
 	long in0 = xtcp_counter("InSegs");
 	int i;
 
-	ASSERT_EQ(0, fault_cmd("add dir=in"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in"));
 	for (i = 0; i < 10; i++)
 		ASSERT_EQ(0, fault_send_ack());
 	EXPECT_EQ(in0, fault_settle(in0));
@@ -569,7 +546,7 @@ TEST_F(fault, prob_100_drops_all_prob_0_none)
 	long in0 = xtcp_counter("InSegs");
 	int i;
 
-	ASSERT_EQ(0, fault_cmd("add dir=in prob=100%"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in prob=100%"));
 	for (i = 0; i < 20; i++)
 		ASSERT_EQ(0, fault_send_ack());
 	EXPECT_EQ(in0, fault_settle(in0));
@@ -577,8 +554,8 @@ TEST_F(fault, prob_100_drops_all_prob_0_none)
 	EXPECT_EQ(20, st->r[0].matched);
 	EXPECT_EQ(20, st->r[0].dropped);
 
-	ASSERT_EQ(0, fault_cmd("clear"));
-	ASSERT_EQ(0, fault_cmd("add dir=in prob=0%"));
+	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in prob=0%"));
 	for (i = 0; i < 20; i++)
 		ASSERT_EQ(0, fault_send_ack());
 	EXPECT_EQ(in0 + 20, fault_settle(in0 + 20));
@@ -596,7 +573,7 @@ TEST_F(fault, prob_50_drops_about_half)
 	long dropped;
 	int i;
 
-	ASSERT_EQ(0, fault_cmd("add dir=in prob=50%"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in prob=50%"));
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(0, fault_send_ack());
 	ASSERT_EQ(0, fault_read(st));
@@ -615,7 +592,7 @@ TEST_F(fault, direction_out_drops_at_local_out)
 	struct fault_state *st = &self->st;
 	long in0 = xtcp_counter("InSegs");
 
-	ASSERT_EQ(0, fault_cmd("add dir=out flags=ack nth=1"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=ack nth=1"));
 	/* NF_DROP at LOCAL_OUT: ip_local_out() reports EPERM to the sender. */
 	EXPECT_EQ(EPERM, fault_send_ack());
 	EXPECT_EQ(in0, fault_settle(in0));
@@ -631,7 +608,7 @@ TEST_F(fault, direction_in_drops_at_pre_routing)
 	struct fault_state *st = &self->st;
 	long in0 = xtcp_counter("InSegs");
 
-	ASSERT_EQ(0, fault_cmd("add dir=in flags=ack nth=1"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in flags=ack nth=1"));
 	EXPECT_EQ(0, fault_send_ack());	/* it left: only "in" saw it dropped */
 	EXPECT_EQ(in0, fault_settle(in0));
 	ASSERT_EQ(0, fault_read(st));
@@ -646,9 +623,9 @@ TEST_F(fault, direction_any_sees_both_hooks)
 	int i;
 
 	/* Counting only: every rule sees every segment. */
-	ASSERT_EQ(0, fault_cmd("add dir=in prob=0%"));
-	ASSERT_EQ(0, fault_cmd("add dir=out prob=0%"));
-	ASSERT_EQ(0, fault_cmd("add dir=any prob=0%"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in prob=0%"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out prob=0%"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=any prob=0%"));
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, fault_send_ack());
 	EXPECT_EQ(in0 + 3, fault_settle(in0 + 3));
@@ -658,8 +635,8 @@ TEST_F(fault, direction_any_sees_both_hooks)
 	EXPECT_EQ(6, st->r[2].matched);	/* on loopback: out, then in */
 
 	/* The second passage of a segment is the "in" one. */
-	ASSERT_EQ(0, fault_cmd("clear"));
-	ASSERT_EQ(0, fault_cmd("add dir=any nth=2"));
+	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=any nth=2"));
 	EXPECT_EQ(0, fault_send_ack());
 	EXPECT_EQ(in0 + 3, fault_settle(in0 + 3));
 	ASSERT_EQ(0, fault_read(st));
@@ -698,7 +675,7 @@ TEST_F(fault, flags_classes)
 	for (i = 0; i < ARRAY_SIZE(classes); i++) {
 		snprintf(line, sizeof(line), "add dir=in flags=%s prob=0%%",
 			 classes[i].flags);
-		ASSERT_EQ(0, fault_cmd(line));
+		ASSERT_EQ(0, xtcp_fault_cmd(line));
 	}
 	for (i = 0; i < ARRAY_SIZE(shapes); i++)
 		ASSERT_EQ(0, fault_send(&shapes[i]));
@@ -719,7 +696,7 @@ TEST_F(fault, flags_drop_only_their_class)
 	const struct fault_seg synack = { XTCP_SYN | XTCP_ACK, 40000, 5000, 0 };
 	long in0 = xtcp_counter("InSegs");
 
-	ASSERT_EQ(0, fault_cmd("add dir=in flags=synack"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in flags=synack"));
 	ASSERT_EQ(0, fault_send(&syn));
 	EXPECT_EQ(in0 + 1, fault_settle(in0 + 1));
 	ASSERT_EQ(0, fault_send(&synack));
@@ -738,7 +715,7 @@ TEST_F(fault, port_source_or_destination)
 	const struct fault_seg other = { XTCP_ACK, 40000, 5001, 0 };
 	long in0 = xtcp_counter("InSegs");
 
-	ASSERT_EQ(0, fault_cmd("add dir=in port=5000"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in port=5000"));
 	ASSERT_EQ(0, fault_send(&to));
 	ASSERT_EQ(0, fault_send(&from));
 	EXPECT_EQ(in0, fault_settle(in0));
@@ -757,7 +734,7 @@ TEST_F(fault, only_parsable_xtcp_segments)
 	u8 b[64];
 	size_t len;
 
-	ASSERT_EQ(0, fault_cmd("add dir=any"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=any"));
 	/* Unknown version: not parsed, not matched; xtcp counts it. */
 	len = fault_build(b, sizeof(b), &ack, INADDR_LOOPBACK);
 	b[12] = 5 << 4 | 2;
@@ -782,8 +759,8 @@ TEST_F(fault, first_acting_rule_wins)
 	long in0 = xtcp_counter("InSegs");
 	int i;
 
-	ASSERT_EQ(0, fault_cmd("add dir=in nth=2"));
-	ASSERT_EQ(0, fault_cmd("add dir=in"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in nth=2"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in"));
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, fault_send_ack());
 	EXPECT_EQ(in0, fault_settle(in0));
@@ -795,12 +772,12 @@ TEST_F(fault, first_acting_rule_wins)
 	EXPECT_EQ(2, fault_rule(st, 2)->dropped);
 	EXPECT_EQ(3, st->drops);
 
-	ASSERT_EQ(0, fault_cmd("del 1"));
+	ASSERT_EQ(0, xtcp_fault_cmd("del 1"));
 	ASSERT_EQ(0, fault_send_ack());
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(3, fault_rule(st, 2)->matched);
 	EXPECT_EQ(4, st->drops);
-	ASSERT_EQ(0, fault_cmd("clear"));
+	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(4, st->drops);
 }
@@ -816,7 +793,7 @@ static int other_netns_untouched(void *arg)
 		return 1;
 	if (fault_send_ack() || fault_settle(in0 + 1) != in0 + 1)
 		return 2;
-	if (fault_cmd("add dir=any flags=syn"))
+	if (xtcp_fault_cmd("add dir=any flags=syn"))
 		return 3;
 	if (fault_read(&st) || st.n != 1 || st.r[0].id != 1)
 		return 4;
@@ -827,8 +804,8 @@ TEST_F(fault, rules_are_per_namespace)
 {
 	struct fault_state *st = &self->st;
 
-	ASSERT_EQ(0, fault_cmd("add"));
-	ASSERT_EQ(0, fault_cmd("add"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add"));
 	EXPECT_EQ(0, fault_in_netns(other_netns_untouched, NULL));
 	ASSERT_EQ(0, fault_read(st));
 	EXPECT_EQ(2, st->n);		/* not the child's rule */
@@ -838,8 +815,8 @@ TEST_F(fault, rules_are_per_namespace)
 
 static int netns_dirty_then_exit(void *arg)
 {
-	if (fault_cmd("add dir=in nth=1") || fault_cmd("add flags=syn") ||
-	    fault_cmd("add dir=in action=delay delay=10000"))
+	if (xtcp_fault_cmd("add dir=in nth=1") || xtcp_fault_cmd("add flags=syn") ||
+	    xtcp_fault_cmd("add dir=in action=delay delay=10000"))
 		return 1;
 	if (fault_send_ack() || fault_send_ack())
 		return 2;
@@ -854,7 +831,7 @@ static int netns_is_fresh(void *arg)
 		return 1;
 	if (st.n || st.drops || st.delayed || st.queued)
 		return 2;
-	if (fault_cmd("add") || fault_read(&st) || st.n != 1 ||
+	if (xtcp_fault_cmd("add") || fault_read(&st) || st.n != 1 ||
 	    st.r[0].id != 1)
 		return 3;
 	return 0;
@@ -880,7 +857,7 @@ TEST_F(fault, delay_in)
 	double t0, t1;
 	long v;
 
-	ASSERT_EQ(0, fault_cmd("add dir=in flags=data action=delay delay=300"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in flags=data action=delay delay=300"));
 	t0 = fault_now_ms();
 	ASSERT_EQ(0, fault_send_data(100));
 	ASSERT_EQ(0, fault_read(st));
@@ -912,7 +889,7 @@ TEST_F(fault, delay_out)
 	long v;
 	int i;
 
-	ASSERT_EQ(0, fault_cmd("add dir=out action=delay delay=300"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out action=delay delay=300"));
 	t0 = fault_now_ms();
 	for (i = 0; i < 5; i++)
 		ASSERT_EQ(0, fault_send_ack());	/* the sender sees success */
@@ -947,7 +924,7 @@ TEST_F(fault, delay_queue_limit_then_namespace_exit)
 	 * when the last arrives, even on the slow debug kernel.
 	 */
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fault_cmd("add dir=in action=delay delay=10000"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in action=delay delay=10000"));
 	for (i = 0; i < 1001; i++)
 		ASSERT_EQ(len, sendto(fd, b, len, 0, (struct sockaddr *)&dst, sizeof(dst)));
 	close(fd);
@@ -981,7 +958,7 @@ TEST_F(fault, delay_device_unregistered)
 		SKIP(return, "cannot create a veth pair (ip, veth module)");
 	ASSERT_EQ(0, fault_sh("ip addr add 10.9.0.1/24 dev xfa"));
 	ASSERT_EQ(0, fault_sh("ip link set xfa up && ip link set xfb up"));
-	ASSERT_EQ(0, fault_cmd("add dir=out action=delay delay=8000"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out action=delay delay=8000"));
 	len = fault_build(b, sizeof(b), &ack, 0x0a090003);
 	ASSERT_EQ(0, fault_send_bytes(xtcp_proto(), 0x0a090003, b, len));
 	ASSERT_EQ(0, fault_read(st));
@@ -1031,16 +1008,16 @@ TEST_F_TIMEOUT(fault, rule_changes_under_traffic, 120)
 	}
 	for (i = 0; i < 200; i++) {
 		for (j = 0; j < ARRAY_SIZE(cmds); j++)
-			ASSERT_EQ(0, fault_cmd(cmds[j]));
+			ASSERT_EQ(0, xtcp_fault_cmd(cmds[j]));
 		ASSERT_EQ(0, fault_read(st));
 		ASSERT_EQ(ARRAY_SIZE(cmds), st->n);
 		if (i % 2) {
-			ASSERT_EQ(0, fault_cmd("clear"));
+			ASSERT_EQ(0, xtcp_fault_cmd("clear"));
 		} else {
 			for (j = 0; j < (unsigned int)st->n; j++) {
 				snprintf(line, sizeof(line), "del %u",
 					 st->r[j].id);
-				ASSERT_EQ(0, fault_cmd(line));
+				ASSERT_EQ(0, xtcp_fault_cmd(line));
 			}
 		}
 		usleep(1000);
@@ -1087,8 +1064,8 @@ TEST_F_TIMEOUT(fault, module_unload_with_held_segments, 60)
 	snprintf(params, sizeof(params), "family=%d proto=%d",
 		 fault_module_param("family"), fault_module_param("proto"));
 
-	ASSERT_EQ(0, fault_cmd("add dir=in flags=data action=delay delay=10000"));
-	ASSERT_EQ(0, fault_cmd("add dir=out flags=ack action=delay delay=10000"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=in flags=data action=delay delay=10000"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=ack action=delay delay=10000"));
 	for (i = 0; i < 5; i++) {
 		ASSERT_EQ(0, fault_send_ack());
 		ASSERT_EQ(0, fault_send_data(10));

@@ -56,22 +56,6 @@
 
 /* ---- /proc/net/xtcp_fault ---- */
 
-/* Write one command; 0 or the errno of open/write. */
-static int fault_cmd(const char *cmd)
-{
-	size_t len = strlen(cmd);
-	int fd = open(FAULT_PROC, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, cmd, len);
-	err = n < 0 ? errno : (size_t)n == len ? 0 : EIO;
-	close(fd);
-	return err;
-}
-
 /**
  * struct rule_count - a rule's counters, from its line in the listing
  * @matched: segments that fit the rule
@@ -360,7 +344,7 @@ FIXTURE_TEARDOWN(hs)
 		close(self->srv);
 	if (self->lfd >= 0)
 		close(self->lfd);
-	fault_cmd("clear");
+	xtcp_fault_cmd("clear");
 }
 
 /* A non-blocking listener on 127.0.0.1 in self->lfd / self->addr. */
@@ -373,7 +357,7 @@ FIXTURE_TEARDOWN(hs)
 #define ADD_RULE(fmt, ...) do { \
 	char _cmd[160]; \
 	snprintf(_cmd, sizeof(_cmd), fmt, ##__VA_ARGS__); \
-	ASSERT_EQ(0, fault_cmd(_cmd)) TH_LOG("'%s' refused", _cmd); \
+	ASSERT_EQ(0, xtcp_fault_cmd(_cmd)) TH_LOG("'%s' refused", _cmd); \
 } while (0)
 
 /* ADD_RULE, and the new rule's id, read back from the listing, in @id. */
@@ -388,7 +372,7 @@ FIXTURE_TEARDOWN(hs)
 #define DEL_RULE(id) do { \
 	char _cmd[32]; \
 	snprintf(_cmd, sizeof(_cmd), "del %u", (id)); \
-	ASSERT_EQ(0, fault_cmd(_cmd)) TH_LOG("'%s' refused", _cmd); \
+	ASSERT_EQ(0, xtcp_fault_cmd(_cmd)) TH_LOG("'%s' refused", _cmd); \
 } while (0)
 
 /* ===================================================================== */

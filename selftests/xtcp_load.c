@@ -47,16 +47,8 @@ static long slab_objs(const char *name)
 	char line[512], got[64];
 	long active = -1, v;
 	FILE *f;
-	int fd;
 
-	snprintf(line, sizeof(line), "/sys/kernel/slab/%s/shrink", name);
-	fd = open(line, O_WRONLY);
-	if (fd >= 0) {
-		ssize_t w = write(fd, "1", 1);	/* best effort */
-
-		(void)w;
-		close(fd);
-	}
+	slab_shrink(name);
 	f = fopen("/proc/slabinfo", "r");
 	if (!f)
 		return -1;

@@ -54,26 +54,15 @@ static int loaded(void)
  */
 static long sunreclaim_kb(void)
 {
-	char key[64], path[300];
+	char key[64];
 	long v;
 	FILE *f;
 	DIR *d = opendir("/sys/kernel/slab");
 	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		int fd;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
-		fd = open(path, O_WRONLY);
-		if (fd >= 0) {
-			ssize_t w = write(fd, "1", 1);	/* best effort */
-
-			(void)w;
-			close(fd);
-		}
-	}
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			slab_shrink(e->d_name);
 	if (d)
 		closedir(d);
 	f = fopen("/proc/meminfo", "r");
@@ -196,18 +185,6 @@ static int has_state(const char *name)
 	return 0;
 }
 
-static int fault_cmd(const char *cmd)
-{
-	int fd = open("/proc/net/xtcp_fault", O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, cmd, strlen(cmd));
-	close(fd);
-	return n == (ssize_t)strlen(cmd) ? 0 : -1;
-}
-
 /*
  * Connections in every state xtcp has so far, into @fds (up to 16):
  * LISTEN, ESTABLISHED with unread data both ways, FIN_WAIT_2 and CLOSE_WAIT
@@ -235,7 +212,7 @@ static int open_every_state(int *fds)
 		return -1;
 	close(o);
 	fds[n++] = s;
-	if (fault_cmd("add dir=in flags=synack action=drop"))
+	if (xtcp_fault_cmd("add dir=in flags=synack action=drop"))
 		return -1;
 	c = stream_socket(true, SOCK_NONBLOCK);
 	if (c < 0 || !connect(c, (struct sockaddr *)&a, sizeof(a)) || errno != EINPROGRESS)

@@ -7,6 +7,7 @@
 #define _XTCP_SELFTEST_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -382,6 +383,50 @@ static inline int xtcp_lo_up(void)
 	}
 	close(fd);
 	return ret;
+}
+
+/*
+ * Write @len bytes to this namespace's /proc/net/xtcp_fault in one
+ * write(2); 0, or the errno of open/write (EIO for a short write).
+ */
+static inline int xtcp_fault_write(const char *buf, size_t len)
+{
+	int fd = open("/proc/net/xtcp_fault", O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, buf, len);
+	err = n < 0 ? errno : (size_t)n == len ? 0 : EIO;
+	close(fd);
+	return err;
+}
+
+/* One fault-injection command ("add ...", "del N", "clear"); 0 or the errno. */
+static inline int xtcp_fault_cmd(const char *cmd)
+{
+	return xtcp_fault_write(cmd, strlen(cmd));
+}
+
+/*
+ * Shrink slab cache @name (best effort).  On a KASAN kernel this also
+ * empties the cache's part of the quarantine, where freed objects wait,
+ * still counted in /proc/slabinfo and /proc/meminfo.
+ */
+static inline void slab_shrink(const char *name)
+{
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t w = write(fd, "1", 1);
+
+		(void)w;
+		close(fd);
+	}
 }
 
 #endif /* _XTCP_SELFTEST_UTIL_H */
