@@ -9,7 +9,9 @@
  *    struct socket pins the module until sock_release().
  *  - sk_alloc() takes another through proto.owner, dropped when the last
  *    sock reference goes (sk_free): a struct sock that outlives its socket
- *    (later: TIME_WAIT, orphans) still pins the module.
+ *    (an orphan still closing) still pins the module.
+ *  - A TIME_WAIT entry (struct xtcp_tw) is not a sock and pins nothing:
+ *    its namespace's exit frees it, at module unload too.
  *  - The namespace's socket list does not hold a sock reference: a socket is
  *    unlinked in xtcp_release() before its owner's reference is dropped.
  */
@@ -138,9 +140,12 @@ static int __init xtcp_init(void)
 	err = proto_register(&xtcp_prot, 1);
 	if (err)
 		return err;
-	err = xtcp_netns_init();
+	err = xtcp_tw_init();
 	if (err)
 		goto out_proto;
+	err = xtcp_netns_init();
+	if (err)
+		goto out_tw;
 	err = xtcp_ipv4_init();
 	if (err)
 		goto out_netns;
@@ -162,6 +167,8 @@ out_ipv4:
 	xtcp_ipv4_exit();
 out_netns:
 	xtcp_netns_exit();
+out_tw:
+	xtcp_tw_exit();
 out_proto:
 	proto_unregister(&xtcp_prot);
 	return err;
@@ -171,12 +178,15 @@ static void __exit xtcp_exit(void)
 {
 	/*
 	 * No new sockets; existing ones (closing orphans included) pin the
-	 * module, so there are none.
+	 * module, so there are none.  TIME_WAIT entries do not: once the
+	 * protocol handler is gone (no receiver can hold one), each
+	 * namespace's exit frees its entries and stops its reaper.
 	 */
 	sock_unregister(xtcp_family);
 	xtcp_fault_exit();
 	xtcp_ipv4_exit();
 	xtcp_netns_exit();
+	xtcp_tw_exit();
 	proto_unregister(&xtcp_prot);
 }
 

@@ -21,4 +21,19 @@
 #define XTCP_ACCEPT_FLAGS	(flags)
 #endif
 
+/*
+ * register_net_sysctl(): 6.6 made it a macro over register_net_sysctl_sz()
+ * that takes ARRAY_SIZE() of its argument (so no kmemdup()ed copy), and
+ * 6.11 dropped the empty entry that ended a table.  Kbuild defines
+ * XTCP_HAVE_SYSCTL_SZ when net_namespace.h has the _sz form; @n counts
+ * the entries without the terminator, which 6.1 still needs.
+ */
+#ifdef XTCP_HAVE_SYSCTL_SZ
+#define xtcp_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl_sz(net, path, table, n)
+#else
+#define xtcp_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl(net, path, table)
+#endif
+
 #endif /* _XTCP_COMPAT_H */

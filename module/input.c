@@ -239,6 +239,15 @@ static void ofo_insert(struct sock *sk, struct sk_buff *skb)
 	__skb_queue_tail(&xs->ooo_queue, skb);
 }
 
+/* Everything we queued, our FIN included, is acknowledged. */
+static bool our_fin_acked(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return xs->snd_una == xs->write_seq &&
+	       skb_queue_empty(&sk->sk_write_queue);
+}
+
 static void xtcp_fin(struct sock *sk)
 {
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
@@ -249,11 +258,15 @@ static void xtcp_fin(struct sock *sk)
 		xtcp_set_state(sk, XTCP_CLOSE_WAIT);
 		break;
 	case XTCP_FIN_WAIT1:
-		/* our FIN is not acknowledged yet: simultaneous close */
-		xtcp_set_state(sk, XTCP_CLOSING);
+		/*
+		 * The segment that acked our FIN and carries the peer's:
+		 * straight to TIME_WAIT.  Not acked yet: the FINs crossed,
+		 * a simultaneous close.
+		 */
+		xtcp_set_state(sk, our_fin_acked(sk) ? XTCP_TIME_WAIT :
+						       XTCP_CLOSING);
 		break;
 	case XTCP_FIN_WAIT2:
-		/* TIME_WAIT comes with the close work; until then, done. */
 		xtcp_set_state(sk, XTCP_TIME_WAIT);
 		break;
 	default:
@@ -460,6 +473,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	bool send_ack = false;
+	int state;
 
 	switch (sk->sk_state) {
 	case XTCP_CLOSE:
@@ -509,22 +523,13 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (!xtcp_ack(sk, skb))
 		goto discard;
 
-	/* Our FIN acknowledged? */
-	if (xs->snd_una == xs->write_seq &&
-	    skb_queue_empty(&sk->sk_write_queue)) {
+	/* Our FIN acknowledged?  (FIN_WAIT_1 waits for the data, below.) */
+	if (our_fin_acked(sk)) {
 		switch (sk->sk_state) {
-		case XTCP_FIN_WAIT1:
-			xtcp_set_state(sk, XTCP_FIN_WAIT2);
-			sk->sk_state_change(sk);
-			if (sock_flag(sk, SOCK_DEAD)) {
-				xtcp_orphan_fin_wait2(sk);
-				if (sk->sk_state == XTCP_CLOSE)
-					goto discard;
-			}
-			break;
 		case XTCP_CLOSING:
 			xtcp_set_state(sk, XTCP_TIME_WAIT);
-			break;
+			xtcp_time_wait(sk);
+			goto discard;
 		case XTCP_LAST_ACK:
 			xtcp_done(sk, 0);
 			goto discard;
@@ -542,16 +547,31 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		xtcp_done(sk, ECONNRESET);
 		goto discard;
 	}
+	state = sk->sk_state;
 	if (xtcp_data(sk, skb, &send_ack))
 		skb = NULL;	/* queued: the receive queue owns it now */
-	if (send_ack)
-		xtcp_send_ack(sk);
 	if (sk->sk_state == XTCP_TIME_WAIT) {
-		/* TIME_WAIT objects come with the close work: close now. */
-		xtcp_done(sk, 0);
-	} else {
-		xtcp_push(sk);
+		xtcp_send_ack(sk);
+		xtcp_time_wait(sk);
+		goto discard;
 	}
+	if (send_ack) {
+		if (state != XTCP_CLOSE_WAIT && sk->sk_state == XTCP_CLOSE_WAIT &&
+		    READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_ack_merge))
+			xtcp_delay_ack(sk);	/* our FIN may carry it */
+		else
+			xtcp_send_ack(sk);
+	}
+	if (sk->sk_state == XTCP_FIN_WAIT1 && our_fin_acked(sk)) {
+		xtcp_set_state(sk, XTCP_FIN_WAIT2);
+		sk->sk_state_change(sk);
+		if (sock_flag(sk, SOCK_DEAD)) {
+			xtcp_orphan_fin_wait2(sk);
+			if (sk->sk_state == XTCP_CLOSE)
+				goto discard;
+		}
+	}
+	xtcp_push(sk);
 discard:
 	kfree_skb(skb);
 	return 0;

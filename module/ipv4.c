@@ -21,6 +21,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	struct net *net = dev_net(skb->dev);
 	const struct iphdr *iph;
 	struct xtcp_skb_cb *cb;
+	struct xtcp_tw *tw;
 	struct xtcp_seg seg;
 	unsigned int hlen;
 	struct sock *sk;
@@ -64,7 +65,16 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	cb->retransmitted = false;
 
 	sk = xtcp_lookup(net, iph->saddr, htons(seg.sport), iph->daddr,
-			 htons(seg.dport));
+			 htons(seg.dport), &tw);
+	if (tw) {
+		bool syn = xtcp_tw_rcv(net, tw, skb);
+
+		xtcp_tw_put(tw);
+		if (!syn)
+			goto discard;
+		/* a new connection's SYN ended the entry: on to a listener */
+		sk = xtcp_lookup_listener(net, iph->daddr, htons(seg.dport));
+	}
 	if (!sk) {
 		xtcp_inc_stat(net, XTCP_MIB_NO_SOCKET);
 		xtcp_send_rst_reply(net, skb);

@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: the small objects of the passive open.  A SYN to a listener makes
- * a struct xtcp_request (SYN_RCVD) on the listener's bounded SYN queue and
- * is answered with SYN+ACK at once; the final ACK turns the request into a
- * full socket on the accept queue.
+ * xtcp: the small objects at both ends of a connection's life.
+ *
+ * Requests: a SYN to a listener makes a struct xtcp_request (SYN_RCVD) on
+ * the listener's bounded SYN queue and is answered with SYN+ACK at once;
+ * the final ACK turns the request into a full socket on the accept queue.
+ *
+ * TIME_WAIT entries: a connection that enters TIME_WAIT gives up its full
+ * socket for a struct xtcp_tw (addresses, ports, the two sequence numbers,
+ * the start of its 2*MSL) in the namespace's TIME_WAIT tables, where
+ * segments of the old connection find it; netns.c keeps the tables and
+ * the reaper.
  *
  * The SYN queue, the accept queue and the requests on them are protected
  * by the listener's socket lock.  A request's timer takes that lock with
@@ -321,4 +328,141 @@ void xtcp_listener_flush(struct sock *sk)
 		release_sock(child);
 		sock_put(child);	/* the accept queue's reference */
 	}
+}
+
+struct kmem_cache *xtcp_tw_cachep __read_mostly;
+
+/**
+ * xtcp_tw_init() - create the TIME_WAIT entries' slab cache ("xtcp_tw")
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xtcp_tw_init(void)
+{
+	xtcp_tw_cachep = kmem_cache_create("xtcp_tw", sizeof(struct xtcp_tw),
+					   0, SLAB_HWCACHE_ALIGN, NULL);
+	return xtcp_tw_cachep ? 0 : -ENOMEM;
+}
+
+/**
+ * xtcp_tw_exit() - destroy the cache; every namespace has freed its entries
+ */
+void xtcp_tw_exit(void)
+{
+	kmem_cache_destroy(xtcp_tw_cachep);
+}
+
+/**
+ * xtcp_tw_put() - drop a reference on a TIME_WAIT entry
+ * @tw: the entry; freed with the last reference
+ */
+void xtcp_tw_put(struct xtcp_tw *tw)
+{
+	if (refcount_dec_and_test(&tw->refcnt))
+		kmem_cache_free(xtcp_tw_cachep, tw);
+}
+
+/**
+ * xtcp_time_wait() - the connection entered TIME_WAIT: hand it to an entry
+ * @sk: the socket, locked, in TIME_WAIT, the ACK of the peer's FIN sent
+ *
+ * The entry takes over the four-tuple (and the port, for bind()) and the
+ * socket is done: CLOSED, out of the tables, freed once its owner (if
+ * any) closes it.  When the namespace's cap is reached or memory is short
+ * the connection ends without TIME_WAIT, counted in TimeWaitOverflow.
+ *
+ * Context: softirq or process, the socket locked.
+ */
+void xtcp_time_wait(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	const struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_tw *tw = NULL;
+
+	if (READ_ONCE(xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
+		tw = kmem_cache_alloc(xtcp_tw_cachep, GFP_ATOMIC);
+	if (tw) {
+		INIT_HLIST_NODE(&tw->hash_node);
+		INIT_HLIST_NODE(&tw->bind_node);
+		INIT_LIST_HEAD(&tw->death_node);
+		refcount_set(&tw->refcnt, 1);	/* the tables' */
+		tw->laddr = inet->inet_rcv_saddr;
+		tw->raddr = inet->inet_daddr;
+		tw->lport = inet->inet_sport;
+		tw->rport = inet->inet_dport;
+		tw->snd_nxt = xs->snd_max;
+		tw->rcv_nxt = xs->rcv_nxt;
+		tw->window = min_t(u32, xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt,
+							 xs->rcv_wnd) >> xs->rcv_wscale,
+				   65535);
+		tw->reuse = sk->sk_reuse;
+		tw->bound_dev_if = sk->sk_bound_dev_if;
+		tw->since = jiffies;
+		tw->oow_stamp = 0;
+	} else {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TW_OVERFLOW);
+	}
+	xtcp_tw_hash_swap(sk, tw);
+	xtcp_done(sk, 0);
+}
+
+/* One ACK to a stray segment per half second and entry, as for sockets. */
+static void tw_oow_ack(struct net *net, struct xtcp_tw *tw)
+{
+	unsigned long now = jiffies, last = READ_ONCE(tw->oow_stamp);
+
+	if (last && time_in_range(now, last, last + HZ / 2 - 1)) {
+		XTCP_INC_STATS(net, XTCP_MIB_OOW_ACKS_SKIPPED);
+		return;
+	}
+	WRITE_ONCE(tw->oow_stamp, now ?: 1);
+	xtcp_send_tw_ack(net, tw);
+}
+
+/**
+ * xtcp_tw_rcv() - a segment for a connection in TIME_WAIT
+ * @net: namespace it arrived in
+ * @tw: the entry, a reference held by the caller
+ * @skb: the segment, its xtcp_skb_cb filled in; not consumed
+ *
+ * RFC 9293 3.10.7.4 for TIME-WAIT, with RFC 1337 and RFC 1122 4.2.2.13:
+ *  - an RST is ignored (an old duplicate must not end TIME_WAIT early);
+ *  - a SYN with a sequence number beyond the old connection's ends the
+ *    entry, and a listener may take it as a new connection;
+ *  - the peer's FIN again (our last ACK was lost) is ACKed once more and
+ *    the 2*MSL start over;
+ *  - an ACK exactly at RCV.NXT with nothing in it is dropped quietly;
+ *  - anything else is answered with an ACK (rate-limited).
+ * Nothing reaches a socket: the caller frees the segment.
+ *
+ * Context: softirq.
+ * Return: true if the segment is a new connection's SYN for a listener.
+ */
+bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (cb->flags & XTCP_RST) {
+		XTCP_INC_STATS(net, XTCP_MIB_TW_RST_IGNORED);
+		return false;
+	}
+	if ((cb->flags & (XTCP_SYN | XTCP_ACK)) == XTCP_SYN &&
+	    xtcp_seq_after(cb->seq, tw->rcv_nxt)) {
+		if (xtcp_tw_unlink(net, tw))
+			XTCP_INC_STATS(net, XTCP_MIB_TW_KILLED);
+		return true;
+	}
+	if ((cb->flags & XTCP_FIN) && !(cb->flags & XTCP_SYN) &&
+	    cb->end_seq == tw->rcv_nxt) {
+		XTCP_INC_STATS(net, XTCP_MIB_TW_FIN_ACKS);
+		xtcp_tw_restart(net, tw);
+		xtcp_send_tw_ack(net, tw);
+		return false;
+	}
+	if (cb->seq == tw->rcv_nxt && cb->end_seq == cb->seq &&
+	    !(cb->flags & XTCP_SYN))
+		return false;
+	tw_oow_ack(net, tw);
+	return false;
 }

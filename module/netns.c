@@ -86,7 +86,7 @@ void xtcp_req_unlink(struct net *net, struct xtcp_request *req)
 static int __net_init xtcp_net_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
-	int i;
+	int i, err;
 
 	spin_lock_init(&xn->lock);
 	INIT_HLIST_HEAD(&xn->socks);
@@ -96,9 +96,23 @@ static int __net_init xtcp_net_init(struct net *net)
 		INIT_HLIST_HEAD(&xn->bhash[i]);
 	for (i = 0; i < XTCP_EHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&xn->ehash[i]);
+	for (i = 0; i < XTCP_TW_HASH_SIZE; i++)
+		INIT_HLIST_HEAD(&xn->twhash[i]);
+	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&xn->twbhash[i]);
+	INIT_LIST_HEAD(&xn->tw_death);
+	xn->tw_count = 0;
+	xn->tw_dying = false;
+	timer_setup(&xn->tw_timer, xtcp_tw_reaper, 0);
 	for (i = 0; i < XTCP_MIB_MAX; i++)
 		atomic_long_set(&xn->mib[i], 0);
-	return xtcp_proc_init_net(net);
+	err = xtcp_sysctl_init_net(net);
+	if (err)
+		return err;
+	err = xtcp_proc_init_net(net);
+	if (err)
+		xtcp_sysctl_exit_net(net);
+	return err;
 }
 
 static void __net_exit xtcp_net_exit(struct net *net)
@@ -109,10 +123,12 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	/*
 	 * A socket holds a reference on its namespace (sk_alloc with kern=0),
 	 * so user sockets are gone before we run; kernel sockets are not
-	 * created by xtcp.
+	 * created by xtcp.  TIME_WAIT entries hold none: free them here.
 	 */
 	WARN_ON_ONCE(!hlist_empty(&xn->socks));
 	WARN_ON_ONCE(!hlist_empty(&xn->reqs));
+	xtcp_tw_purge(net);
+	xtcp_sysctl_exit_net(net);
 }
 
 static struct pernet_operations xtcp_net_ops = {
@@ -148,7 +164,7 @@ static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
 {
 	return jhash_3words((__force u32)laddr, (__force u32)raddr,
 			    (__force u32)lport << 16 | (__force u32)rport,
-			    xtcp_hash_seed) & (XTCP_EHASH_SIZE - 1);
+			    xtcp_hash_seed);
 }
 
 static struct hlist_head *bhash_head(struct xtcp_net *xn, u16 port)
@@ -176,10 +192,32 @@ static bool bind_conflict(const struct sock *sk, __be32 addr,
 	return true;
 }
 
+static struct hlist_head *twbhash_head(struct xtcp_net *xn, u16 port)
+{
+	return &xn->twbhash[port & (XTCP_BHASH_SIZE - 1)];
+}
+
+/*
+ * A TIME_WAIT entry keeps its port as the socket did, with the socket's
+ * SO_REUSEADDR: it never listens, so two sockets that both allow reuse
+ * share (TCP's "bind over TIME_WAIT" with SO_REUSEADDR).
+ */
+static bool tw_bind_conflict(const struct sock *sk, __be32 addr,
+			     const struct xtcp_tw *tw)
+{
+	if (addr && tw->laddr && addr != tw->laddr)
+		return false;
+	if (sk->sk_bound_dev_if && tw->bound_dev_if &&
+	    sk->sk_bound_dev_if != tw->bound_dev_if)
+		return false;
+	return !(sk->sk_reuse && tw->reuse);
+}
+
 static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 			  u16 port)
 {
 	struct xtcp_sock *xs;
+	struct xtcp_tw *tw;
 
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
@@ -188,15 +226,23 @@ static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 		    bind_conflict(sk, addr, sk2))
 			return true;
 	}
+	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node)
+		if (ntohs(tw->lport) == port && tw_bind_conflict(sk, addr, tw))
+			return true;
 	return false;
 }
 
+/* No socket and no TIME_WAIT entry has @port: free for an ephemeral bind. */
 static bool port_unused(struct xtcp_net *xn, u16 port)
 {
 	struct xtcp_sock *xs;
+	struct xtcp_tw *tw;
 
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
 		if (inet_sk((struct sock *)xs)->inet_num == port)
+			return false;
+	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node)
+		if (ntohs(tw->lport) == port)
 			return false;
 	return true;
 }
@@ -331,14 +377,31 @@ static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 {
 	struct xtcp_sock *xs;
 
-	hlist_for_each_entry(xs, &xn->ehash[ehashfn(laddr, lport, raddr, rport)],
-			     xs_ehash_node) {
+	unsigned int h = ehashfn(laddr, lport, raddr, rport) &
+			 (XTCP_EHASH_SIZE - 1);
+
+	hlist_for_each_entry(xs, &xn->ehash[h], xs_ehash_node) {
 		struct inet_sock *inet = inet_sk((struct sock *)xs);
 
 		if (inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
 		    inet->inet_daddr == raddr && inet->inet_dport == rport)
 			return (struct sock *)xs;
 	}
+	return NULL;
+}
+
+/* The TIME_WAIT entry with this four-tuple, or NULL.  Caller holds hash_lock. */
+static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
+			       __be32 raddr, __be16 rport)
+{
+	unsigned int h = ehashfn(laddr, lport, raddr, rport) &
+			 (XTCP_TW_HASH_SIZE - 1);
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry(tw, &xn->twhash[h], hash_node)
+		if (tw->laddr == laddr && tw->lport == lport &&
+		    tw->raddr == raddr && tw->rport == rport)
+			return tw;
 	return NULL;
 }
 
@@ -350,7 +413,8 @@ static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
  * @raddr: remote address
  * @rport: remote port
  *
- * Return: true if a socket in the connection table has the four-tuple.
+ * Return: true if a socket in the connection table, or a TIME_WAIT entry,
+ * has the four-tuple.
  */
 bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
 		       __be32 raddr, __be16 rport)
@@ -359,7 +423,8 @@ bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
 	bool found;
 
 	spin_lock_bh(&xn->hash_lock);
-	found = ehash_find(xn, laddr, lport, raddr, rport);
+	found = ehash_find(xn, laddr, lport, raddr, rport) ||
+		tw_find(xn, laddr, lport, raddr, rport);
 	spin_unlock_bh(&xn->hash_lock);
 	return found;
 }
@@ -373,7 +438,8 @@ void xtcp_ehash_add(struct sock *sk)
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
 	unsigned int h = ehashfn(inet->inet_rcv_saddr, inet->inet_sport,
-				 inet->inet_daddr, inet->inet_dport);
+				 inet->inet_daddr, inet->inet_dport) &
+			 (XTCP_EHASH_SIZE - 1);
 
 	sock_hold(sk);	/* the table's reference */
 	spin_lock_bh(&xn->hash_lock);
@@ -401,48 +467,306 @@ void xtcp_ehash_del(struct sock *sk)
 		__sock_put(sk);
 }
 
-/**
- * xtcp_lookup() - find the socket a received segment belongs to
- * @net: namespace the segment arrived in
- * @saddr: the segment's source address (the remote end)
- * @sport: its source port
- * @daddr: its destination address (the local end)
- * @dport: its destination port
- *
- * A connection with the exact four-tuple wins; otherwise a listener on
- * the port, bound to @daddr in preference to the wildcard.
- *
- * Context: softirq; takes hash_lock.
- * Return: the socket with a reference held, or NULL.
- */
-struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport)
+/* The best listener for @daddr:@dport, or NULL.  Caller holds hash_lock. */
+static struct sock *listener_find(struct xtcp_net *xn, __be32 daddr,
+				  __be16 dport)
 {
-	struct xtcp_net *xn = xtcp_pernet(net);
 	struct sock *found = NULL;
 	struct xtcp_sock *xs;
 	u16 port = ntohs(dport);
 
-	spin_lock_bh(&xn->hash_lock);
-	found = ehash_find(xn, daddr, dport, saddr, sport);
-	if (found)
-		goto hold;
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
 		struct sock *sk = (struct sock *)xs;
 		__be32 addr = inet_sk(sk)->inet_rcv_saddr;
 
 		if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port)
 			continue;
-		if (addr == daddr) {
-			found = sk;
-			break;
-		}
+		if (addr == daddr)
+			return sk;
 		if (!addr && !found)
 			found = sk;
 	}
-hold:
+	return found;
+}
+
+/**
+ * xtcp_lookup() - find what a received segment belongs to
+ * @net: namespace the segment arrived in
+ * @saddr: the segment's source address (the remote end)
+ * @sport: its source port
+ * @daddr: its destination address (the local end)
+ * @dport: its destination port
+ * @twp: set to the TIME_WAIT entry with the four-tuple, if that is what
+ *	matched (with a reference held: xtcp_tw_put()), else NULL
+ *
+ * A connection with the exact four-tuple wins, then a TIME_WAIT entry
+ * (segments of an old connection never reach a listener), then a listener
+ * on the port, bound to @daddr in preference to the wildcard.
+ *
+ * Context: softirq; takes hash_lock.
+ * Return: the socket with a reference held, or NULL.
+ */
+struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
+			 __be32 daddr, __be16 dport, struct xtcp_tw **twp)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct sock *found;
+	struct xtcp_tw *tw;
+
+	*twp = NULL;
+	spin_lock_bh(&xn->hash_lock);
+	found = ehash_find(xn, daddr, dport, saddr, sport);
+	if (!found) {
+		tw = tw_find(xn, daddr, dport, saddr, sport);
+		if (tw) {
+			refcount_inc(&tw->refcnt);
+			*twp = tw;
+		} else {
+			found = listener_find(xn, daddr, dport);
+		}
+	}
 	if (found)
 		sock_hold(found);
 	spin_unlock_bh(&xn->hash_lock);
 	return found;
+}
+
+/**
+ * xtcp_lookup_listener() - the listener a SYN for @daddr:@dport goes to
+ * @net: namespace
+ * @daddr: local address
+ * @dport: local port
+ *
+ * Context: softirq; takes hash_lock.
+ * Return: the listener with a reference held, or NULL.
+ */
+struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct sock *found;
+
+	spin_lock_bh(&xn->hash_lock);
+	found = listener_find(xn, daddr, dport);
+	if (found)
+		sock_hold(found);
+	spin_unlock_bh(&xn->hash_lock);
+	return found;
+}
+
+static unsigned long tw_lifetime(struct xtcp_net *xn)
+{
+	return 2 * msecs_to_jiffies(READ_ONCE(xn->sysctl.msl_ms));
+}
+
+/*
+ * Make sure the reaper runs by the time the oldest entry expires, and at
+ * least once a second while there are entries, so that a smaller MSL
+ * written meanwhile applies to the entries already waiting.  Caller holds
+ * hash_lock.
+ */
+static void tw_arm_reaper(struct xtcp_net *xn)
+{
+	struct xtcp_tw *first;
+	unsigned long when;
+
+	first = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
+					 death_node);
+	if (!first || xn->tw_dying)
+		return;
+	when = first->since + tw_lifetime(xn);
+	if (time_after(when, jiffies + HZ))
+		when = jiffies + HZ;
+	if (!timer_pending(&xn->tw_timer) ||
+	    time_before(when, xn->tw_timer.expires))
+		mod_timer(&xn->tw_timer, when);
+}
+
+/**
+ * xtcp_tw_hash_swap() - a connection enters TIME_WAIT: swap its tables
+ * @sk: the socket, locked, in the connection table
+ * @tw: its TIME_WAIT entry, filled in, holding one reference (the tables'),
+ *	or NULL when there is none (cap reached, no memory)
+ *
+ * In one critical section the socket leaves the connection table and the
+ * entry enters the TIME_WAIT tables, so a segment of the connection always
+ * finds one of them.  Drops the connection table's socket reference; the
+ * caller holds another.  With the cap reached meanwhile the entry is freed
+ * here and the connection simply ends.
+ *
+ * Context: softirq or process, the socket locked; takes hash_lock.
+ */
+void xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	bool hashed;
+
+	spin_lock_bh(&xn->hash_lock);
+	if (tw && (xn->tw_count >= READ_ONCE(xn->sysctl.max_tw_buckets) ||
+		   xn->tw_dying)) {
+		kmem_cache_free(xtcp_tw_cachep, tw);
+		tw = NULL;
+		xtcp_inc_stat(sock_net(sk), XTCP_MIB_TW_OVERFLOW);
+	}
+	if (tw) {
+		unsigned int h = ehashfn(tw->laddr, tw->lport, tw->raddr,
+					 tw->rport) & (XTCP_TW_HASH_SIZE - 1);
+
+		hlist_add_head(&tw->hash_node, &xn->twhash[h]);
+		hlist_add_head(&tw->bind_node,
+			       twbhash_head(xn, ntohs(tw->lport)));
+		list_add_tail(&tw->death_node, &xn->tw_death);
+		xn->tw_count++;
+		atomic_long_inc(&xn->mib[XTCP_MIB_CURR_TW]);
+		atomic_long_inc(&xn->mib[XTCP_MIB_TW_CREATED]);
+		tw_arm_reaper(xn);
+	}
+	hashed = !hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node);
+	if (hashed)
+		hlist_del_init(&xtcp_sk(sk)->xs_ehash_node);
+	spin_unlock_bh(&xn->hash_lock);
+	if (hashed)
+		__sock_put(sk);
+}
+
+/* Take @tw out of every table.  Caller holds hash_lock; @tw is linked. */
+static void tw_unlink_locked(struct xtcp_net *xn, struct xtcp_tw *tw)
+{
+	hlist_del_init(&tw->hash_node);
+	hlist_del_init(&tw->bind_node);
+	list_del_init(&tw->death_node);
+	xn->tw_count--;
+	atomic_long_dec(&xn->mib[XTCP_MIB_CURR_TW]);
+}
+
+/**
+ * xtcp_tw_unlink() - end a TIME_WAIT entry before its time
+ * @net: its namespace
+ * @tw: the entry, a reference held by the caller
+ *
+ * Drops the tables' reference if the entry was still linked (the reaper
+ * may have got there first); the caller's stays.
+ *
+ * Context: softirq; takes hash_lock.
+ * Return: true if this call unlinked it.
+ */
+bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	bool linked;
+
+	spin_lock_bh(&xn->hash_lock);
+	linked = !hlist_unhashed(&tw->hash_node);
+	if (linked)
+		tw_unlink_locked(xn, tw);
+	spin_unlock_bh(&xn->hash_lock);
+	if (linked)
+		xtcp_tw_put(tw);	/* the tables' reference; ours remains */
+	return linked;
+}
+
+/**
+ * xtcp_tw_restart() - start an entry's 2*MSL again (a FIN was re-ACKed)
+ * @net: its namespace
+ * @tw: the entry, a reference held by the caller
+ *
+ * Moves it to the tail of the reaping list, which keeps the list in the
+ * order the entries expire in.
+ *
+ * Context: softirq; takes hash_lock.
+ */
+void xtcp_tw_restart(struct net *net, struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+
+	spin_lock_bh(&xn->hash_lock);
+	if (!hlist_unhashed(&tw->hash_node)) {
+		WRITE_ONCE(tw->since, jiffies);
+		list_move_tail(&tw->death_node, &xn->tw_death);
+		tw_arm_reaper(xn);
+	}
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/**
+ * xtcp_tw_reaper() - the TIME_WAIT reaper, a per-namespace timer
+ * @t: xtcp_net.tw_timer
+ *
+ * Frees the entries whose 2*MSL is over, oldest first, at most
+ * XTCP_TW_REAP_BATCH in one run: with more expired it runs again at the
+ * next tick, so 100,000 entries expiring together are freed over a few
+ * hundred short softirq runs and never in one long one.
+ *
+ * Context: softirq (timer).
+ */
+void xtcp_tw_reaper(struct timer_list *t)
+{
+	struct xtcp_net *xn = from_timer(xn, t, tw_timer);
+	unsigned long life = tw_lifetime(xn);
+	struct xtcp_tw *tw, *tmp;
+	LIST_HEAD(dead);
+	int n = 0;
+
+	spin_lock(&xn->hash_lock);
+	while ((tw = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
+					      death_node))) {
+		if (time_before(jiffies, READ_ONCE(tw->since) + life))
+			break;
+		if (n == XTCP_TW_REAP_BATCH) {
+			/* more are due: go on at the next tick */
+			if (!xn->tw_dying)
+				mod_timer(&xn->tw_timer, jiffies + 1);
+			tw = NULL;
+			break;
+		}
+		tw_unlink_locked(xn, tw);
+		list_add_tail(&tw->death_node, &dead);
+		n++;
+	}
+	if (tw)
+		tw_arm_reaper(xn);
+	spin_unlock(&xn->hash_lock);
+
+	if (n) {
+		atomic_long_add(n, &xn->mib[XTCP_MIB_TW_REAPED]);
+		atomic_long_inc(&xn->mib[XTCP_MIB_TW_REAPER_RUNS]);
+	}
+	list_for_each_entry_safe(tw, tmp, &dead, death_node) {
+		list_del(&tw->death_node);
+		xtcp_tw_put(tw);
+	}
+}
+
+/**
+ * xtcp_tw_purge() - free every TIME_WAIT entry of a namespace going away
+ * @net: the namespace, at its pernet exit
+ *
+ * No socket is left to make new entries.  The reaper is stopped for good
+ * (@tw_dying keeps it from re-arming itself), then the entries are
+ * unlinked; a receiver still holding one frees it when it lets go.
+ *
+ * Context: process (pernet exit, also at module unload after the
+ * protocol handler is gone).
+ */
+void xtcp_tw_purge(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct xtcp_tw *tw, *tmp;
+	LIST_HEAD(dead);
+
+	spin_lock_bh(&xn->hash_lock);
+	xn->tw_dying = true;
+	spin_unlock_bh(&xn->hash_lock);
+	del_timer_sync(&xn->tw_timer);
+
+	spin_lock_bh(&xn->hash_lock);
+	while ((tw = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
+					      death_node))) {
+		tw_unlink_locked(xn, tw);
+		list_add_tail(&tw->death_node, &dead);
+	}
+	spin_unlock_bh(&xn->hash_lock);
+	list_for_each_entry_safe(tw, tmp, &dead, death_node) {
+		list_del(&tw->death_node);
+		xtcp_tw_put(tw);
+	}
 }

@@ -136,8 +136,13 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 		seg.flags |= XTCP_ACK;
 		seg.window = xtcp_select_window(sk);
 	}
-	if (seg.flags & XTCP_ACK)
+	if (seg.flags & XTCP_ACK) {
 		seg.ack = xs->rcv_nxt;
+		if (xs->ack_pending) {	/* this segment pays the ACK owed */
+			xs->ack_pending = false;
+			sk_stop_timer(sk, &xs->delack_timer);
+		}
+	}
 	xtcp_push_header(skb, &seg, inet->inet_saddr, inet->inet_daddr);
 	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
 	skb->priority = READ_ONCE(sk->sk_priority);
@@ -345,6 +350,25 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 	}
 	XTCP_INC_STATS(net, XTCP_MIB_OUT_RSTS);
 	xtcp_send_raw(net, iph->daddr, iph->saddr, &seg);
+}
+
+/**
+ * xtcp_send_tw_ack() - the ACK a TIME_WAIT entry answers with
+ * @net: the entry's namespace
+ * @tw: the entry: our sequence number after our FIN, theirs after theirs
+ */
+void xtcp_send_tw_ack(struct net *net, const struct xtcp_tw *tw)
+{
+	struct xtcp_seg seg = {
+		.sport = ntohs(tw->lport),
+		.dport = ntohs(tw->rport),
+		.seq = tw->snd_nxt,
+		.ack = tw->rcv_nxt,
+		.flags = XTCP_ACK,
+		.window = tw->window,
+	};
+
+	xtcp_send_raw(net, tw->laddr, tw->raddr, &seg);
 }
 
 /**

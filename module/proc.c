@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: /proc/net/xtcp (one row per socket and per request in SYN_RCVD)
- * and /proc/net/xtcp_stat
- * (counters), in every network namespace.
+ * xtcp: /proc/net/xtcp (one row per socket, per request in SYN_RCVD and
+ * per TIME_WAIT entry) and /proc/net/xtcp_stat (counters), in every
+ * network namespace.
  *
  * /proc/net/xtcp follows /proc/net/tcp's columns where they exist:
  *   sl             row number
@@ -12,7 +12,8 @@
  *   st             state number (enum xtcp_state, TCP's numbering)
  *   tx_queue:rx_queue  bytes queued for sending / not yet read
  *   tr:tm->when    1 and the jiffies until the retransmission (or SYN+ACK,
- *                  or zero-window probe) timer fires; 0:0 when none runs
+ *                  or zero-window probe) timer fires; 0:0 when none runs;
+ *                  3 and the jiffies until it expires for TIME_WAIT
  *   retrnsmt       timeouts of the current segment (of the SYN+ACK for a
  *                  request)
  *   uid            owner's uid
@@ -56,43 +57,61 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_KEEPALIVE_TIMEOUTS]	= "KeepaliveTimeouts",
 	[XTCP_MIB_FIN_WAIT2_TIMEOUTS]	= "FinWait2Timeouts",
 	[XTCP_MIB_OOW_ACKS_SKIPPED]	= "OutOfWindowAcksSkipped",
+	[XTCP_MIB_TW_CREATED]		= "TimeWaitCreated",
+	[XTCP_MIB_TW_REAPED]		= "TimeWaitReaped",
+	[XTCP_MIB_TW_OVERFLOW]		= "TimeWaitOverflow",
+	[XTCP_MIB_TW_KILLED]		= "TimeWaitKilled",
+	[XTCP_MIB_TW_FIN_ACKS]		= "TimeWaitFinAcks",
+	[XTCP_MIB_TW_RST_IGNORED]	= "TimeWaitRstIgnored",
+	[XTCP_MIB_TW_REAPER_RUNS]	= "TimeWaitReaperRuns",
+	[XTCP_MIB_CURR_TW]		= "CurrTimeWait",
 };
+
+enum { ROWS_SOCKS, ROWS_REQS, ROWS_TW };
 
 struct xtcp_seq_state {
 	struct seq_net_private p;	/* must be first: seq_file_net() */
 	int num;
-	bool in_reqs;			/* the current row is a request */
+	int section;			/* ROWS_*: what the current row is */
 };
 
 /*
- * Rows are the namespace's sockets, then its requests in SYN_RCVD, all
- * read under xtcp_net.lock: neither list changes while it is held, and
- * nothing on them is freed before it is unlinked under that lock.
+ * Rows are the namespace's sockets, then its requests in SYN_RCVD, then
+ * its TIME_WAIT entries, all read under xtcp_net.lock and hash_lock: no
+ * list changes while they are held, and nothing on them is freed before
+ * it is unlinked under one of them.  A row is a struct hlist_node of the
+ * first two lists or a struct list_head of the third (st->section says).
  */
-static struct hlist_node *xtcp_seq_idx(struct seq_file *seq, loff_t pos)
+static void *xtcp_seq_idx(struct seq_file *seq, loff_t pos)
 {
 	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
 	struct xtcp_seq_state *st = seq->private;
 	struct hlist_node *node;
+	struct list_head *tw;
 
-	st->in_reqs = false;
+	st->section = ROWS_SOCKS;
 	hlist_for_each(node, &xn->socks)
 		if (pos-- == 0)
 			return node;
-	st->in_reqs = true;
+	st->section = ROWS_REQS;
 	hlist_for_each(node, &xn->reqs)
 		if (pos-- == 0)
 			return node;
+	st->section = ROWS_TW;
+	list_for_each(tw, &xn->tw_death)
+		if (pos-- == 0)
+			return tw;
 	return NULL;
 }
 
 static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
-	__acquires(&xn->lock)
+	__acquires(&xn->lock) __acquires(&xn->hash_lock)
 {
 	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
 	struct xtcp_seq_state *st = seq->private;
 
 	spin_lock_bh(&xn->lock);
+	spin_lock(&xn->hash_lock);
 	st->num = *pos ? *pos - 1 : 0;
 	return *pos ? xtcp_seq_idx(seq, *pos - 1) : SEQ_START_TOKEN;
 }
@@ -107,19 +126,29 @@ static void *xtcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 	if (v == SEQ_START_TOKEN)
 		return xtcp_seq_idx(seq, 0);
 	st->num++;
+	if (st->section == ROWS_TW) {
+		struct list_head *next = ((struct list_head *)v)->next;
+
+		return next == &xn->tw_death ? NULL : next;
+	}
 	node = ((struct hlist_node *)v)->next;
-	if (!node && !st->in_reqs) {
-		st->in_reqs = true;
+	if (!node && st->section == ROWS_SOCKS) {
+		st->section = ROWS_REQS;
 		node = xn->reqs.first;
+	}
+	if (!node && st->section == ROWS_REQS) {
+		st->section = ROWS_TW;
+		return list_empty(&xn->tw_death) ? NULL : xn->tw_death.next;
 	}
 	return node;
 }
 
 static void xtcp_seq_stop(struct seq_file *seq, void *v)
-	__releases(&xn->lock)
+	__releases(&xn->hash_lock) __releases(&xn->lock)
 {
 	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
 
+	spin_unlock(&xn->hash_lock);
 	spin_unlock_bh(&xn->lock);
 }
 
@@ -167,6 +196,28 @@ static void xtcp_seq_show_req(struct seq_file *seq,
 		   jiffies_to_msecs(jiffies - req->born));
 }
 
+/*
+ * A TIME_WAIT entry: /proc/net/tcp's layout for TIME_WAIT (timer 3 with
+ * the time left, no queues, uid and inode 0).
+ */
+static void xtcp_seq_show_tw(struct seq_file *seq, const struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
+	struct xtcp_seq_state *st = seq->private;
+	unsigned long since = READ_ONCE(tw->since);
+	long left = since + 2 * msecs_to_jiffies(READ_ONCE(xn->sysctl.msl_ms)) -
+		    jiffies;
+
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
+		   st->num,
+		   (__force u32)tw->laddr, ntohs(tw->lport),
+		   (__force u32)tw->raddr, ntohs(tw->rport),
+		   XTCP_TIME_WAIT, 0, 0,
+		   3, left > 0 ? (unsigned long)left : 0UL, 0,
+		   0, 0, 0UL, xtcp_state_name(XTCP_TIME_WAIT),
+		   jiffies_to_msecs(jiffies - since));
+}
+
 static int xtcp_seq_show(struct seq_file *seq, void *v)
 {
 	struct xtcp_seq_state *st = seq->private;
@@ -179,8 +230,12 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms\n");
 		return 0;
 	}
-	if (st->in_reqs) {
+	if (st->section == ROWS_REQS) {
 		xtcp_seq_show_req(seq, hlist_entry(v, struct xtcp_request, net_node));
+		return 0;
+	}
+	if (st->section == ROWS_TW) {
+		xtcp_seq_show_tw(seq, list_entry(v, struct xtcp_tw, death_node));
 		return 0;
 	}
 	sk = (struct sock *)hlist_entry(v, struct xtcp_sock, xs_node);
@@ -219,6 +274,9 @@ static int xtcp_stat_show(struct seq_file *seq, void *v)
 	for (i = 0; i < XTCP_MIB_MAX; i++)
 		seq_printf(seq, "%s %ld\n", xtcp_mib_names[i],
 			   atomic_long_read(&xn->mib[i]));
+	/* what one connection costs, as a socket and in TIME_WAIT */
+	seq_printf(seq, "SockObjectSize %u\n", kmem_cache_size(xtcp_prot.slab));
+	seq_printf(seq, "TwObjectSize %u\n", kmem_cache_size(xtcp_tw_cachep));
 	return 0;
 }
 

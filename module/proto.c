@@ -915,7 +915,8 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			val = READ_ONCE(xs->user_timeout);
 		else if (optname == XTCP_LINGER2)
 			val = READ_ONCE(xs->linger2) < 0 ? -1 :
-			      (READ_ONCE(xs->linger2) ? : XTCP_FIN_TIMEOUT) / HZ;
+			      (READ_ONCE(xs->linger2) ? :
+			       (int)msecs_to_jiffies(READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout_ms))) / HZ;
 		else
 			val = READ_ONCE(xs->keepalive_probes);
 		len = min_t(int, len, sizeof(val));

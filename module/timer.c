@@ -4,7 +4,9 @@
  *
  * rtx_timer serves as SYN, data and FIN retransmission timer (RFC 6298)
  * and as zero-window probe timer; sk->sk_timer is the keepalive timer
- * (SO_KEEPALIVE, RFC 1122 4.2.3.6).  Both run in softirq; they take
+ * (SO_KEEPALIVE, RFC 1122 4.2.3.6) and an orphan's FIN_WAIT_2 timer;
+ * delack_timer sends an ACK held back for a FIN+ACK merge.  All run in
+ * softirq; they take
  * bh_lock_sock() and, if the owner holds the socket, try again shortly
  * instead of waiting.  sk_reset_timer() holds a reference on the sock
  * while a timer is pending; the handler drops it.
@@ -34,7 +36,40 @@ void xtcp_arm_rtx(struct sock *sk)
 void xtcp_clear_timers(struct sock *sk)
 {
 	sk_stop_timer(sk, &xtcp_sk(sk)->rtx_timer);
+	sk_stop_timer(sk, &xtcp_sk(sk)->delack_timer);
+	xtcp_sk(sk)->ack_pending = false;
 	sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/**
+ * xtcp_delay_ack() - owe the peer an ACK, but not quite yet
+ * @sk: the socket, locked
+ *
+ * Used for the ACK of a FIN when the fin_ack_merge sysctl is on: if the
+ * owner closes within XTCP_FIN_ACK_DELAY, our FIN carries the ACK and the
+ * close takes three segments instead of four.  Any segment we send clears
+ * the debt (each carries the ACK); otherwise the timer pays it.
+ */
+void xtcp_delay_ack(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->ack_pending = true;
+	sk_reset_timer(sk, &xs->delack_timer, jiffies + XTCP_FIN_ACK_DELAY);
+}
+
+static void xtcp_delack_timer(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, delack_timer);
+	struct sock *sk = (struct sock *)xs;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		sk_reset_timer(sk, &xs->delack_timer, jiffies + HZ / 50);
+	else if (xs->ack_pending && sk->sk_state != XTCP_CLOSE)
+		xtcp_send_ack(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);	/* the pending timer's reference */
 }
 
 /**
@@ -70,8 +105,9 @@ void xtcp_keepalive_set(struct sock *sk, int on)
  * @sk: the socket, locked, SOCK_DEAD, in FIN_WAIT_2
  *
  * Nobody can read or close it any more, and a peer that never sends its
- * FIN would keep it for ever: after XTCP_LINGER2 (or XTCP_FIN_TIMEOUT) it
- * is reset and freed, as Linux's tcp_fin_timeout does.  The keepalive
+ * FIN would keep it for ever: after XTCP_LINGER2 (or fin_timeout_ms) it
+ * is reset and freed, as Linux's tcp_fin_timeout does (the fin_timeout_ms
+ * sysctl).  The keepalive
  * timer, idle in this state, measures the wait.
  */
 void xtcp_orphan_fin_wait2(struct sock *sk)
@@ -84,8 +120,9 @@ void xtcp_orphan_fin_wait2(struct sock *sk)
 		xtcp_done(sk, 0);
 		return;
 	}
-	sk_reset_timer(sk, &sk->sk_timer,
-		       jiffies + (linger2 ? : XTCP_FIN_TIMEOUT));
+	if (!linger2)
+		linger2 = msecs_to_jiffies(READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout_ms));
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + linger2);
 }
 
 /*
@@ -226,5 +263,6 @@ static void xtcp_rtx_timer(struct timer_list *t)
 void xtcp_init_timers(struct sock *sk)
 {
 	timer_setup(&xtcp_sk(sk)->rtx_timer, xtcp_rtx_timer, 0);
+	timer_setup(&xtcp_sk(sk)->delack_timer, xtcp_delack_timer, 0);
 	timer_setup(&sk->sk_timer, xtcp_keepalive_timer, 0);
 }

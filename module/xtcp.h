@@ -9,6 +9,8 @@
  *   netns.c    per-network-namespace state
  *   core.c     wire format, checksum, sequence arithmetic, state table
  *              (kernel-free, also built into the user-space unit tests)
+ *   minisocks.c  requests (SYN_RCVD) and TIME_WAIT entries
+ *   sysctl.c   per-namespace tunables, /proc/sys/net/xtcp
  *   compat.h   the differences between the kernels xtcp supports
  */
 #ifndef _XTCP_H
@@ -93,6 +95,49 @@ struct xtcp_request {
 };
 
 /**
+ * struct xtcp_tw - a connection in TIME_WAIT, without its socket
+ * @hash_node: link in the namespace's TIME_WAIT table, by four-tuple
+ * @bind_node: link in the namespace's TIME_WAIT port table, by local port
+ * @death_node: link in the namespace's reaping list, oldest @since first
+ * @refcnt: one for being linked (all three links come and go together,
+ *	under xtcp_net.hash_lock), one for each receiver using it
+ * @laddr: local address
+ * @raddr: remote address
+ * @lport: local port
+ * @rport: remote port
+ * @snd_nxt: our sequence number after our FIN
+ * @rcv_nxt: the peer's sequence number after its FIN
+ * @window: the window field of our ACKs (already scaled down)
+ * @reuse: the socket had SO_REUSEADDR (bind() over this entry)
+ * @bound_dev_if: the socket's SO_BINDTODEVICE
+ * @since: jiffies when TIME_WAIT began or last restarted; it ends 2*MSL
+ *	later, with the MSL the namespace has when the reaper looks
+ * @oow_stamp: jiffies of the last rate-limited ACK (0: none yet)
+ *
+ * What TIME_WAIT needs and nothing else: the full socket, its buffers and
+ * timers are freed when the connection enters TIME_WAIT.  An entry holds
+ * no reference on its namespace or on the module: namespace exit (and so
+ * module unload) frees whatever is left.
+ */
+struct xtcp_tw {
+	struct hlist_node hash_node;
+	struct hlist_node bind_node;
+	struct list_head death_node;
+	refcount_t refcnt;
+	__be32 laddr;
+	__be32 raddr;
+	__be16 lport;
+	__be16 rport;
+	u32 snd_nxt;
+	u32 rcv_nxt;
+	u16 window;
+	bool reuse;
+	int bound_dev_if;
+	unsigned long since;
+	unsigned long oow_stamp;
+};
+
+/**
  * struct xtcp_sock - an xtcp socket
  * @xs_icsk: the inet connection socket this one extends; must come first
  * @xs_node: link in the namespace's socket list (struct xtcp_net.socks)
@@ -119,7 +164,7 @@ struct xtcp_request {
  * @retransmits: consecutive timeouts of the segment at @snd_una
  * @syn_retries: SYN retransmissions before connect() gives up (XTCP_SYNCNT)
  * @linger2: jiffies an orphan may wait in FIN_WAIT_2 (XTCP_LINGER2; 0:
- *	XTCP_FIN_TIMEOUT, negative: reset instead of waiting)
+ *	the fin_timeout_ms sysctl, negative: reset instead of waiting)
  * @user_timeout: ms unacknowledged data may wait (XTCP_USER_TIMEOUT;
  *	0: the retry count decides)
  * @retrans_stamp: when the segment now timing out was first sent
@@ -137,6 +182,9 @@ struct xtcp_request {
  * @send_head: first skb of the write queue not yet sent (NULL: none)
  * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
  * @rtx_timer: retransmission (and SYN, and zero-window probe) timer
+ * @delack_timer: sends the ACK of a FIN held back for a FIN+ACK merge
+ * @ack_pending: an ACK is owed and held back (fin_ack_merge); cleared
+ *	by every segment we send, each carries the ACK
  * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
  * @syn_qlen: listener: requests on @syn_queue
  * @accept_queue: listener: established children not yet accepted
@@ -186,6 +234,8 @@ struct xtcp_sock {
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue;
 	struct timer_list rtx_timer;
+	struct timer_list delack_timer;
+	bool ack_pending;
 
 	struct list_head syn_queue;
 	unsigned int syn_qlen;
@@ -214,8 +264,9 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_MAX_KEEPIDLE	32767	/* seconds, as TCP_KEEPIDLE */
 #define XTCP_MAX_KEEPINTVL	32767
 #define XTCP_MAX_KEEPCNT	127
-#define XTCP_FIN_TIMEOUT	(60 * HZ)	/* Linux's tcp_fin_timeout */
-#define XTCP_FIN_TIMEOUT_MAX	(120 * HZ)
+#define XTCP_FIN_TIMEOUT_MAX	(120 * HZ)	/* XTCP_LINGER2's ceiling */
+#define XTCP_FIN_ACK_DELAY	(HZ / 5)	/* fin_ack_merge: 200 ms, TCP_DELACK_MAX */
+#define XTCP_TW_REAP_BATCH	256	/* TIME_WAIT entries freed per reaper run */
 #define XTCP_RCV_RATIO_INIT	128	/* half: until data shows the real cost */
 #define XTCP_RCV_RATIO_MIN	16
 #define XTCP_SYNACK_RETRIES	5
@@ -257,22 +308,62 @@ enum xtcp_mib {
 	XTCP_MIB_KEEPALIVE_TIMEOUTS,	/* connections ended: probes unanswered */
 	XTCP_MIB_FIN_WAIT2_TIMEOUTS,	/* orphans ended in FIN_WAIT_2 */
 	XTCP_MIB_OOW_ACKS_SKIPPED,	/* answers to unusable segments rate-limited */
+	XTCP_MIB_TW_CREATED,		/* connections that entered TIME_WAIT */
+	XTCP_MIB_TW_REAPED,		/* TIME_WAIT entries ended by the reaper */
+	XTCP_MIB_TW_OVERFLOW,		/* TIME_WAIT skipped: cap or no memory */
+	XTCP_MIB_TW_KILLED,		/* TIME_WAIT ended by a new connection's SYN */
+	XTCP_MIB_TW_FIN_ACKS,		/* retransmitted FINs ACKed in TIME_WAIT */
+	XTCP_MIB_TW_RST_IGNORED,	/* RSTs ignored in TIME_WAIT (RFC 1337) */
+	XTCP_MIB_TW_REAPER_RUNS,	/* reaper timer runs that freed entries */
+	XTCP_MIB_CURR_TW,		/* TIME_WAIT entries alive now (gauge) */
 	XTCP_MIB_MAX
 };
 
 /**
+ * struct xtcp_sysctl - a namespace's tunables (/proc/sys/net/xtcp)
+ * @msl_ms: maximum segment lifetime, ms; TIME_WAIT lasts twice this
+ * @max_tw_buckets: most TIME_WAIT entries the namespace keeps
+ * @fin_timeout_ms: how long an orphan waits in FIN_WAIT_2, ms
+ * @fin_ack_merge: hold the ACK of a FIN back for a FIN+ACK (0 or 1)
+ *
+ * Read with READ_ONCE() wherever they are used; written by the sysctl
+ * handlers.
+ */
+struct xtcp_sysctl {
+	int msl_ms;
+	int max_tw_buckets;
+	int fin_timeout_ms;
+	int fin_ack_merge;
+};
+
+/**
  * struct xtcp_net - xtcp's per-network-namespace state
- * @lock: protects @socks; taken with BH disabled because the receive path
- *	(softirq) will walk the list
+ * @lock: protects @socks and @reqs; taken with BH disabled
  * @socks: every xtcp socket of this namespace, newest first
+ * @reqs: requests in SYN_RCVD, for /proc
  * @mib: counters, see enum xtcp_mib
- * @hash_lock: protects @bhash and @ehash; the receive path (softirq) looks
- *	sockets up under it and takes a reference before letting go
+ * @hash_lock: protects @bhash, @ehash, the TIME_WAIT tables, @tw_death,
+ *	@tw_count and @tw_dying; the receive path (softirq) looks sockets
+ *	and TIME_WAIT entries up under it and takes a reference before
+ *	letting go.  Taken with BH disabled (plain in the reaper timer).
+ *	Lock order: @lock before @hash_lock (only /proc takes both).
  * @bhash: bound sockets by local port (listeners and connections)
  * @ehash: sockets with a peer, by their four-tuple
+ * @twhash: TIME_WAIT entries by four-tuple
+ * @twbhash: TIME_WAIT entries by local port
+ * @tw_death: TIME_WAIT entries, the one that started (or restarted) its
+ *	2*MSL first at the head: the order they expire in
+ * @tw_count: entries on @tw_death
+ * @tw_dying: set at namespace exit: the reaper no longer re-arms
+ * @tw_timer: the reaper; runs in softirq, frees at most
+ *	XTCP_TW_REAP_BATCH entries a run
+ * @sysctl: tunables
+ * @sysctl_hdr: their registration
+ * @sysctl_table: the namespace's copy of the table it registered
  */
 #define XTCP_BHASH_SIZE	256
 #define XTCP_EHASH_SIZE	1024
+#define XTCP_TW_HASH_SIZE	4096
 
 struct xtcp_net {
 	spinlock_t lock;		/* protects socks and reqs, BH off */
@@ -282,6 +373,15 @@ struct xtcp_net {
 	spinlock_t hash_lock;		/* protects bhash and ehash, BH off */
 	struct hlist_head bhash[XTCP_BHASH_SIZE];
 	struct hlist_head ehash[XTCP_EHASH_SIZE];
+	struct hlist_head twhash[XTCP_TW_HASH_SIZE];
+	struct hlist_head twbhash[XTCP_BHASH_SIZE];
+	struct list_head tw_death;
+	unsigned int tw_count;
+	bool tw_dying;
+	struct timer_list tw_timer;
+	struct xtcp_sysctl sysctl;
+	struct ctl_table_header *sysctl_hdr;
+	struct ctl_table *sysctl_table;
 };
 
 extern unsigned int xtcp_net_id;
@@ -315,7 +415,12 @@ void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
 void xtcp_ehash_add(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport);
+			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
+struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport);
+void xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw);
+bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw);
+void xtcp_tw_restart(struct net *net, struct xtcp_tw *tw);
+void xtcp_tw_purge(struct net *net);
 bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
 		       __be32 raddr, __be16 rport);
 
@@ -338,6 +443,7 @@ static inline unsigned long xtcp_rto(const struct xtcp_sock *xs)
 /* output.c */
 int xtcp_send_syn(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
+void xtcp_send_tw_ack(struct net *net, const struct xtcp_tw *tw);
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_reset(struct sock *sk);
 int xtcp_send_synack(struct net *net, struct xtcp_request *req);
@@ -357,11 +463,30 @@ u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 void xtcp_init_timers(struct sock *sk);
 void xtcp_arm_rtx(struct sock *sk);
 void xtcp_clear_timers(struct sock *sk);
+void xtcp_delay_ack(struct sock *sk);
 
 /* minisocks.c: requests */
 int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
 void xtcp_listener_flush(struct sock *listener);
+
+/* minisocks.c: TIME_WAIT */
+extern struct kmem_cache *xtcp_tw_cachep;
+int xtcp_tw_init(void);
+void xtcp_tw_exit(void);
+void xtcp_time_wait(struct sock *sk);
+void xtcp_tw_put(struct xtcp_tw *tw);
+bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb);
+void xtcp_tw_reaper(struct timer_list *t);
+
+/* sysctl.c */
+int xtcp_sysctl_init_net(struct net *net);
+void xtcp_sysctl_exit_net(struct net *net);
+
+static inline struct xtcp_sysctl *xtcp_sysctl(const struct net *net)
+{
+	return &xtcp_pernet(net)->sysctl;
+}
 
 /* ipv4.c */
 int xtcp_ipv4_init(void);

@@ -11,10 +11,6 @@
  * and compares the two directly (errno, poll masks, option values).  Where
  * xtcp is allowed to differ, the comment at the test says by how much.
  *
- * Tests marked "Needs close" use shutdown() or close() of a connected
- * socket, which xtcp gets with the close work (issue 5): until then they
- * fail on the xtcp variant, as expected.
- *
  * Everything runs on 127.0.0.1 with ports the kernel picks (bind to port
  * 0, then getsockname()), except the tests that need routes of their own:
  * they run in a child in a new network namespace.
@@ -435,17 +431,14 @@ TEST_F(stream, bind_reuseaddr_after_listener_closed)
 }
 
 /*
- * Needs close.  The classic restart: the server closed first, so its end
- * of the old connection sits in TIME_WAIT on the port.
+ * The classic restart: the server closed first, so its end of the old
+ * connection sits in TIME_WAIT on the port.
  */
 TEST_F(stream, bind_reuseaddr_over_time_wait)
 {
 	struct sockaddr_in addr, sin = sin_of(INADDR_LOOPBACK, 0);
 	char byte;
 	int l, c, s, b;
-
-	if (variant->xtcp)
-		SKIP(return, "xtcp has no TIME_WAIT yet (issue 5)");
 
 	l = stream_socket(variant->xtcp, 0);
 	ASSERT_LE(0, l);
@@ -1823,7 +1816,7 @@ TEST_F(conn, poll_after_peer_wrote)
 }
 
 /*
- * Needs close.  The peer shut its write side: readable (end of stream),
+ * The peer shut its write side: readable (end of stream),
  * POLLRDHUP, still writable; the half-open connection carries data the
  * other way.
  */
@@ -1849,7 +1842,7 @@ TEST_F(conn, poll_after_peer_shutdown_write)
 }
 
 /*
- * Needs close.  The peer closed: the same as a shutdown of its write side,
+ * The peer closed: the same as a shutdown of its write side,
  * until data sent to it draws a reset (POLLERR|POLLHUP, then EPIPE).
  */
 TEST_F(conn, poll_after_peer_close)
