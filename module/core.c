@@ -409,3 +409,104 @@ bool xtcp_edge_legal(int from, int to)
 		return false;
 	return legal_edges[from] & (1u << to);
 }
+
+/**
+ * xtcp_state_on_close() - where close() or shutdown(SHUT_WR) leads
+ * @state: the connection's state
+ *
+ * Our FIN is queued: ESTABLISHED (and SYN_RCVD) -> FIN_WAIT_1, CLOSE_WAIT
+ * -> LAST_ACK.  Other states send no FIN.
+ *
+ * Return: the next state, or @state when no FIN goes out.
+ */
+int xtcp_state_on_close(int state)
+{
+	switch (state) {
+	case XTCP_SYN_RECV:
+	case XTCP_ESTABLISHED:
+		return XTCP_FIN_WAIT1;
+	case XTCP_CLOSE_WAIT:
+		return XTCP_LAST_ACK;
+	default:
+		return state;
+	}
+}
+
+/**
+ * xtcp_state_on_fin() - where the peer's FIN, taken in order, leads
+ * @state: the connection's state
+ * @our_fin_acked: everything we sent, our own FIN included, is acked
+ *
+ * ESTABLISHED -> CLOSE_WAIT (the passive close); FIN_WAIT_2 -> TIME_WAIT;
+ * FIN_WAIT_1 -> TIME_WAIT if the same segment acked our FIN, else CLOSING
+ * (the FINs crossed).  Elsewhere a FIN changes nothing (in CLOSE_WAIT,
+ * CLOSING, LAST_ACK it is a retransmission).
+ *
+ * Return: the next state, or @state.
+ */
+int xtcp_state_on_fin(int state, bool our_fin_acked)
+{
+	switch (state) {
+	case XTCP_ESTABLISHED:
+		return XTCP_CLOSE_WAIT;
+	case XTCP_FIN_WAIT1:
+		return our_fin_acked ? XTCP_TIME_WAIT : XTCP_CLOSING;
+	case XTCP_FIN_WAIT2:
+		return XTCP_TIME_WAIT;
+	default:
+		return state;
+	}
+}
+
+/**
+ * xtcp_state_on_fin_acked() - where the ACK of our FIN leads
+ * @state: the connection's state
+ *
+ * FIN_WAIT_1 -> FIN_WAIT_2, CLOSING -> TIME_WAIT, LAST_ACK -> CLOSED.
+ *
+ * Return: the next state, or @state.
+ */
+int xtcp_state_on_fin_acked(int state)
+{
+	switch (state) {
+	case XTCP_FIN_WAIT1:
+		return XTCP_FIN_WAIT2;
+	case XTCP_CLOSING:
+		return XTCP_TIME_WAIT;
+	case XTCP_LAST_ACK:
+		return XTCP_CLOSE;
+	default:
+		return state;
+	}
+}
+
+/**
+ * xtcp_tw_classify() - what TIME_WAIT does with a segment
+ * @flags: the segment's flags
+ * @seq: SEG.SEQ
+ * @end_seq: SEG.SEQ + SEG.LEN, SYN and FIN counted
+ * @rcv_nxt: the peer's sequence number after its FIN
+ *
+ * In order of precedence: an RST is ignored (RFC 1337: an old duplicate
+ * must not cut TIME_WAIT short); a SYN without ACK above @rcv_nxt may
+ * start a new connection (RFC 1122 4.2.2.13); the peer's FIN again (it
+ * ends exactly at @rcv_nxt: our last ACK was lost) is ACKed and restarts
+ * the 2*MSL; an empty segment exactly at @rcv_nxt (a duplicate of the
+ * last ACK) is dropped; anything else is answered with an ACK.
+ *
+ * Return: an enum xtcp_tw_action.
+ */
+enum xtcp_tw_action xtcp_tw_classify(u8 flags, u32 seq, u32 end_seq,
+				     u32 rcv_nxt)
+{
+	if (flags & XTCP_RST)
+		return XTCP_TW_RST_IGNORE;
+	if ((flags & (XTCP_SYN | XTCP_ACK)) == XTCP_SYN &&
+	    xtcp_seq_after(seq, rcv_nxt))
+		return XTCP_TW_NEW_SYN;
+	if ((flags & (XTCP_FIN | XTCP_SYN)) == XTCP_FIN && end_seq == rcv_nxt)
+		return XTCP_TW_FIN_ACK;
+	if (!(flags & (XTCP_SYN | XTCP_FIN)) && seq == rcv_nxt && end_seq == seq)
+		return XTCP_TW_DROP;
+	return XTCP_TW_ACK;
+}

@@ -147,4 +147,21 @@ const char *xtcp_state_name(int state);
 bool xtcp_state_valid(int state);
 bool xtcp_edge_legal(int from, int to);
 
+/* The close half of the diagram: the state each close event leads to. */
+int xtcp_state_on_close(int state);
+int xtcp_state_on_fin(int state, bool our_fin_acked);
+int xtcp_state_on_fin_acked(int state);
+
+/* What a TIME_WAIT entry does with a segment (RFC 9293, RFC 1337). */
+enum xtcp_tw_action {
+	XTCP_TW_DROP,		/* drop quietly */
+	XTCP_TW_ACK,		/* answer with an ACK (rate-limited) */
+	XTCP_TW_FIN_ACK,	/* the peer's FIN again: ACK, restart 2*MSL */
+	XTCP_TW_RST_IGNORE,	/* an RST: ignore it (RFC 1337) */
+	XTCP_TW_NEW_SYN,	/* a new connection's SYN: end the entry */
+};
+
+enum xtcp_tw_action xtcp_tw_classify(u8 flags, u32 seq, u32 end_seq,
+				     u32 rcv_nxt);
+
 #endif /* _XTCP_CORE_H */

@@ -252,26 +252,13 @@ static void xtcp_fin(struct sock *sk)
 {
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	sock_set_flag(sk, SOCK_DONE);
-	switch (sk->sk_state) {
-	case XTCP_SYN_RECV:
-	case XTCP_ESTABLISHED:
-		xtcp_set_state(sk, XTCP_CLOSE_WAIT);
-		break;
-	case XTCP_FIN_WAIT1:
-		/*
-		 * The segment that acked our FIN and carries the peer's:
-		 * straight to TIME_WAIT.  Not acked yet: the FINs crossed,
-		 * a simultaneous close.
-		 */
-		xtcp_set_state(sk, our_fin_acked(sk) ? XTCP_TIME_WAIT :
-						       XTCP_CLOSING);
-		break;
-	case XTCP_FIN_WAIT2:
-		xtcp_set_state(sk, XTCP_TIME_WAIT);
-		break;
-	default:
-		break;
-	}
+	/*
+	 * ESTABLISHED -> CLOSE_WAIT, FIN_WAIT_2 -> TIME_WAIT; FIN_WAIT_1 ->
+	 * TIME_WAIT if this segment also acked our FIN, else CLOSING (the
+	 * FINs crossed).  The ACK goes out (or is held, fin_ack_merge) in
+	 * xtcp_rcv_state_process().
+	 */
+	xtcp_set_state(sk, xtcp_state_on_fin(sk->sk_state, our_fin_acked(sk)));
 	sk->sk_state_change(sk);
 	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 }
@@ -523,14 +510,18 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (!xtcp_ack(sk, skb))
 		goto discard;
 
-	/* Our FIN acknowledged?  (FIN_WAIT_1 waits for the data, below.) */
-	if (our_fin_acked(sk)) {
-		switch (sk->sk_state) {
-		case XTCP_CLOSING:
+	/*
+	 * Our FIN acknowledged?  CLOSING -> TIME_WAIT, LAST_ACK -> CLOSED.
+	 * FIN_WAIT_1 -> FIN_WAIT_2 waits until the segment's own FIN, if
+	 * any, is seen: with it, FIN_WAIT_1 -> TIME_WAIT directly.
+	 */
+	if (our_fin_acked(sk) && sk->sk_state != XTCP_FIN_WAIT1) {
+		switch (xtcp_state_on_fin_acked(sk->sk_state)) {
+		case XTCP_TIME_WAIT:
 			xtcp_set_state(sk, XTCP_TIME_WAIT);
 			xtcp_time_wait(sk);
 			goto discard;
-		case XTCP_LAST_ACK:
+		case XTCP_CLOSE:
 			xtcp_done(sk, 0);
 			goto discard;
 		}
@@ -563,7 +554,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_ack(sk);
 	}
 	if (sk->sk_state == XTCP_FIN_WAIT1 && our_fin_acked(sk)) {
-		xtcp_set_state(sk, XTCP_FIN_WAIT2);
+		xtcp_set_state(sk, xtcp_state_on_fin_acked(XTCP_FIN_WAIT1));
 		sk->sk_state_change(sk);
 		if (sock_flag(sk, SOCK_DEAD)) {
 			xtcp_orphan_fin_wait2(sk);

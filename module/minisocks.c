@@ -393,9 +393,9 @@ void xtcp_time_wait(struct sock *sk)
 		tw->rport = inet->inet_dport;
 		tw->snd_nxt = xs->snd_max;
 		tw->rcv_nxt = xs->rcv_nxt;
-		tw->window = min_t(u32, xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt,
-							 xs->rcv_wnd) >> xs->rcv_wscale,
-				   65535);
+		tw->window = min_t(u32, 65535,
+				   xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt,
+						   xs->rcv_wnd) >> xs->rcv_wscale);
 		tw->reuse = sk->sk_reuse;
 		tw->bound_dev_if = sk->sk_bound_dev_if;
 		tw->since = jiffies;
@@ -426,15 +426,10 @@ static void tw_oow_ack(struct net *net, struct xtcp_tw *tw)
  * @tw: the entry, a reference held by the caller
  * @skb: the segment, its xtcp_skb_cb filled in; not consumed
  *
- * RFC 9293 3.10.7.4 for TIME-WAIT, with RFC 1337 and RFC 1122 4.2.2.13:
- *  - an RST is ignored (an old duplicate must not end TIME_WAIT early);
- *  - a SYN with a sequence number beyond the old connection's ends the
- *    entry, and a listener may take it as a new connection;
- *  - the peer's FIN again (our last ACK was lost) is ACKed once more and
- *    the 2*MSL start over;
- *  - an ACK exactly at RCV.NXT with nothing in it is dropped quietly;
- *  - anything else is answered with an ACK (rate-limited).
- * Nothing reaches a socket: the caller frees the segment.
+ * Carries out xtcp_tw_classify()'s verdict (core.c): RSTs ignored, a new
+ * connection's SYN ends the entry, the peer's FIN again is ACKed and
+ * restarts the 2*MSL, stray segments get a rate-limited ACK.  Nothing
+ * reaches a socket: the caller frees the segment.
  *
  * Context: softirq.
  * Return: true if the segment is a new connection's SYN for a listener.
@@ -443,26 +438,24 @@ bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-	if (cb->flags & XTCP_RST) {
+	switch (xtcp_tw_classify(cb->flags, cb->seq, cb->end_seq, tw->rcv_nxt)) {
+	case XTCP_TW_RST_IGNORE:
 		XTCP_INC_STATS(net, XTCP_MIB_TW_RST_IGNORED);
 		return false;
-	}
-	if ((cb->flags & (XTCP_SYN | XTCP_ACK)) == XTCP_SYN &&
-	    xtcp_seq_after(cb->seq, tw->rcv_nxt)) {
+	case XTCP_TW_NEW_SYN:
 		if (xtcp_tw_unlink(net, tw))
 			XTCP_INC_STATS(net, XTCP_MIB_TW_KILLED);
 		return true;
-	}
-	if ((cb->flags & XTCP_FIN) && !(cb->flags & XTCP_SYN) &&
-	    cb->end_seq == tw->rcv_nxt) {
+	case XTCP_TW_FIN_ACK:
 		XTCP_INC_STATS(net, XTCP_MIB_TW_FIN_ACKS);
 		xtcp_tw_restart(net, tw);
 		xtcp_send_tw_ack(net, tw);
 		return false;
-	}
-	if (cb->seq == tw->rcv_nxt && cb->end_seq == cb->seq &&
-	    !(cb->flags & XTCP_SYN))
+	case XTCP_TW_DROP:
 		return false;
-	tw_oow_ack(net, tw);
+	case XTCP_TW_ACK:
+		tw_oow_ack(net, tw);
+		return false;
+	}
 	return false;
 }

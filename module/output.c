@@ -213,8 +213,7 @@ void xtcp_send_fin(struct sock *sk)
 {
 	if (xtcp_queue_ctl(sk, XTCP_FIN | XTCP_ACK))
 		return;	/* retried by nobody: the connection will time out */
-	xtcp_set_state(sk, sk->sk_state == XTCP_CLOSE_WAIT ? XTCP_LAST_ACK :
-						       XTCP_FIN_WAIT1);
+	xtcp_set_state(sk, xtcp_state_on_close(sk->sk_state));
 	xtcp_push(sk);
 }
 

@@ -883,6 +883,18 @@ einval:
 	return -EINVAL;
 }
 
+/* XTCP_LINGER2 as read back: -1, or seconds (0 set: the sysctl's value) */
+static int xtcp_linger2_secs(const struct sock *sk)
+{
+	int linger2 = READ_ONCE(xtcp_sk(sk)->linger2);
+
+	if (linger2 < 0)
+		return -1;
+	if (linger2)
+		return linger2 / HZ;
+	return READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout_ms) / 1000;
+}
+
 static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
@@ -914,9 +926,7 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		else if (optname == XTCP_USER_TIMEOUT)
 			val = READ_ONCE(xs->user_timeout);
 		else if (optname == XTCP_LINGER2)
-			val = READ_ONCE(xs->linger2) < 0 ? -1 :
-			      (READ_ONCE(xs->linger2) ? :
-			       (int)msecs_to_jiffies(READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_timeout_ms))) / HZ;
+			val = xtcp_linger2_secs(sk);
 		else
 			val = READ_ONCE(xs->keepalive_probes);
 		len = min_t(int, len, sizeof(val));

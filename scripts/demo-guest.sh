@@ -64,6 +64,11 @@ scene_exchange() {
 	cat /proc/net/xtcp
 }
 
+scene_close() {
+	scene "One connection's life, state by state on both ends (every segment held 400 ms)"
+	python3 "$XTCP_TOP/scripts/demo-close.py"
+}
+
 scene_counters() {
 	scene "Counters: /proc/net/xtcp_stat"
 	cat /proc/net/xtcp_stat
@@ -72,4 +77,5 @@ scene_counters() {
 scene_module
 scene_socket
 scene_exchange
+scene_close
 scene_counters

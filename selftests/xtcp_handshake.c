@@ -278,6 +278,18 @@ static int proc_rows_in(int st, unsigned int lport, unsigned int rport)
 	return n < 0 ? n : found;
 }
 
+/* Rows of /proc/net/xtcp in any state but @st, from one read; -1 on error. */
+static int proc_rows_but(int st)
+{
+	static struct xtcp_row rows[4096];
+	int i, n = xtcp_read_rows(XTCP_PROC, rows, 4096), found = 0;
+
+	for (i = 0; i < n && i < 4096; i++)
+		if (rows[i].st != (unsigned int)st)
+			found++;
+	return n < 0 ? n : found + (n > 4096 ? n - 4096 : 0);
+}
+
 /* Start a non-blocking connect to @to; the socket, or -1. */
 static int connect_nb(const struct sockaddr_in *to)
 {
@@ -1564,17 +1576,19 @@ static int srv_echo(int ep, struct echo_conn *s, int i)
  * single epoll loop that accepts, completes the connects, sends 1-4 KiB
  * of each client's own data, echoes it on the accepted side and checks it
  * back byte for byte.  Nothing closes until every client has its echo, so
- * all 2 * NCONN ends are open at once; then everything closes and
- * /proc/net/xtcp must drain to what was there before.
+ * all 2 * NCONN ends are open at once; then everything closes, the
+ * clients first, and /proc/net/xtcp must drain to what was there before
+ * but for the TIME_WAIT entries: one per connection (the client's), two
+ * where the server's FIN crossed the client's.
  */
 TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 {
 	static struct echo_conn cli[NCONN], srv[NCONN];
 	struct rlimit rl = { 4096, 4096 };
 	struct epoll_event evs[256];
-	int i, ep, nsrv = 0, ndone = 0, rows0, rows;
+	int i, ep, nsrv = 0, ndone = 0, rows0, rows, tw_rows = 0;
 	long long t0, ms;
-	long socks0;
+	long socks0, tw0, tw;
 
 	getrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur < 2 * NCONN + 64) {
@@ -1584,8 +1598,9 @@ TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl))
 			TH_LOG("RLIMIT_NOFILE 4096: %s", strerror(errno));
 	}
-	rows0 = xtcp_read_rows(XTCP_PROC, NULL, 0);
+	rows0 = proc_rows_but(XTCP_TIME_WAIT);
 	socks0 = xtcp_counter("CurrSockets");
+	tw0 = xtcp_counter("TimeWaitCreated");
 	ASSERT_LE(0, rows0);
 
 	LISTEN(NCONN + 24);
@@ -1663,7 +1678,7 @@ TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 	/* All of them open at once: both ends of every connection. */
 	EXPECT_EQ(2 * NCONN, proc_rows_in(XTCP_ESTABLISHED, 0, 0));
 	EXPECT_EQ(1, proc_rows_in(XTCP_LISTEN, 0, 0));
-	EXPECT_EQ(rows0 + 2 * NCONN + 1, xtcp_read_rows(XTCP_PROC, NULL, 0));
+	EXPECT_EQ(rows0 + 2 * NCONN + 1, proc_rows_but(XTCP_TIME_WAIT));
 	EXPECT_EQ(NCONN, xtcp_counter("PassiveOpens"));
 	for (i = 0; i < NCONN; i++)
 		EXPECT_TRUE(nothing_more(srv[i].fd)) TH_LOG("server %d", i);
@@ -1678,7 +1693,7 @@ TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 
 	t0 = now_ms();
 	do {
-		rows = xtcp_read_rows(XTCP_PROC, NULL, 0);
+		rows = proc_rows_but(XTCP_TIME_WAIT);
 		if (rows == rows0)
 			break;
 		usleep(100000);
@@ -1687,6 +1702,12 @@ TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 				      rows - rows0, proc_rows_in(XTCP_FIN_WAIT2, 0, 0),
 				      proc_rows_in(XTCP_LAST_ACK, 0, 0));
 	EXPECT_EQ(socks0, xtcp_counter("CurrSockets"));
+	tw_rows = proc_rows_in(XTCP_TIME_WAIT, 0, 0);
+	tw = xtcp_counter("TimeWaitCreated") - tw0;
+	EXPECT_LE(NCONN, tw);
+	EXPECT_GE(2 * NCONN, tw);
+	EXPECT_LE(NCONN, tw_rows) TH_LOG("%d TIME_WAIT rows for %ld entries made", tw_rows, tw);
+	TH_LOG("%ld TIME_WAIT entries made, %d listed", tw, tw_rows);
 }
 
 TEST_HARNESS_MAIN

@@ -3,9 +3,11 @@
  * xtcp selftests: load and lifetime.  A hundred network namespaces holding
  * listening, established, half-closed and orphaned connections come and go;
  * ten thousand connections carry data at once; a hundred thousand short
- * connections open and close one after another.  After each, every xtcp
- * socket must be gone: the XTCP slab cache back to its starting count and
- * the namespace's CurrSockets at zero.  (The debug lane adds kmemleak's
+ * connections open and close one after another, the server closing first,
+ * and leave a hundred thousand TIME_WAIT entries that then expire
+ * together.  After each, every xtcp socket must be gone: the XTCP slab
+ * cache back to its starting count and the namespace's CurrSockets at zero
+ * (and the xtcp_tw cache back too).  (The debug lane adds kmemleak's
  * verdict on everything else, requests and buffers included.)
  *
  * The counts scale with $XTCP_LOAD_PERCENT (default 100): the debug kernel
@@ -306,18 +308,31 @@ struct shorts {
 };
 
 /*
- * One short connection on listener @l at @a: connect, request, reply, the
- * server closes first (as a web server does), the client reads the reply
- * and EOF and closes.  NULL, or the step that failed (errno set).
+ * One short connection on listener @l at @a from @from: connect, request,
+ * reply, the server closes first (as a web server does), the client reads
+ * the reply and EOF and closes.  NULL, or the step that failed (errno set).
  */
-static const char *short_one(int l, const struct sockaddr_in *a)
+static const char *short_one(int l, const struct sockaddr_in *a,
+			     const struct sockaddr_in *from)
 {
 	const char *what = NULL;
-	int c = stream_connect(true, a), s = -1, e;
+	int c = stream_socket(true, 0), s = -1, e;
 	char buf[64];
 
 	if (c < 0)
+		return "socket";
+	if (bind(c, (const struct sockaddr *)from, sizeof(*from))) {
+		e = errno;
+		close(c);
+		errno = e;
+		return "bind";
+	}
+	if (connect(c, (const struct sockaddr *)a, sizeof(*a))) {
+		e = errno;
+		close(c);
+		errno = e;
 		return "connect";
+	}
 	s = accept(l, NULL, NULL);
 	if (s < 0)
 		what = "accept";
@@ -339,6 +354,14 @@ static const char *short_one(int l, const struct sockaddr_in *a)
 	return what;
 }
 
+/*
+ * Client ports of a worker: connection k comes from 127.0.0.(2 + k / 50000)
+ * port 10000 + k % 50000, so no two of a worker's connections share a
+ * four-tuple (each has its own listener) and every server-side TIME_WAIT
+ * entry stays until the test ends it.
+ */
+#define SHORT_PORTS	50000
+
 /* @sh->n short connections, with a listener of the worker's own. */
 static void *short_worker(void *arg)
 {
@@ -352,7 +375,11 @@ static void *short_worker(void *arg)
 		return NULL;
 	}
 	for (; sh->done < sh->n && !sh->what; sh->done++) {
-		sh->what = short_one(l, &a);
+		struct sockaddr_in from = sin_of(INADDR_LOOPBACK + 2 +
+						 sh->done / SHORT_PORTS,
+						 10000 + sh->done % SHORT_PORTS);
+
+		sh->what = short_one(l, &a, &from);
 		sh->err = errno;
 	}
 	close(l);
@@ -361,14 +388,38 @@ static void *short_worker(void *arg)
 
 #define SHORT_WORKERS	2	/* the guest's CPUs */
 
+static int write_sysctl(const char *name, long v)
+{
+	char path[128], buf[32];
+	int fd, len, ok;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	len = snprintf(buf, sizeof(buf), "%ld\n", v);
+	ok = write(fd, buf, len) == len;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The server closes first, so each connection leaves a TIME_WAIT entry on
+ * the server side: with a ten-minute MSL all n of them are still there at
+ * the end.  Then the MSL drops to 1 ms and they all expire at once; the
+ * reaper frees at most 256 a run, so it takes at least n / 256 runs.
+ */
 TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
 {
 	struct shorts sh[SHORT_WORKERS] = {};
 	pthread_t th[SHORT_WORKERS];
-	long n = scaled(SHORT), after;
+	long n = scaled(SHORT), after, tw0, runs0, tw;
 	long long t0 = now_ms();
 	int i;
 
+	tw0 = slab_objs("xtcp_tw");
+	ASSERT_LE(0, tw0) TH_LOG("no xtcp_tw line in /proc/slabinfo");
+	ASSERT_EQ(0, write_sysctl("msl_ms", 600000));
 	for (i = 0; i < SHORT_WORKERS; i++) {
 		sh[i].n = n / SHORT_WORKERS + (i < n % SHORT_WORKERS);
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, short_worker, &sh[i]));
@@ -385,6 +436,32 @@ TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
 	after = settle(self->slab0, 60000);
 	EXPECT_GE(self->slab0, after) TH_LOG("XTCP objects %ld, now %ld", self->slab0, after);
 	EXPECT_EQ(0, xtcp_counter("CurrSockets"));
+
+	/* every connection is in TIME_WAIT on the server side */
+	EXPECT_EQ(n, xtcp_counter("TimeWaitCreated"));
+	EXPECT_EQ(0, xtcp_counter("TimeWaitOverflow"));
+	EXPECT_EQ(0, xtcp_counter("TimeWaitKilled"));
+	EXPECT_EQ(0, xtcp_counter("TimeWaitReaped"));
+	EXPECT_EQ(n, xtcp_counter("CurrTimeWait"));
+	tw = slab_objs("xtcp_tw");
+	EXPECT_LE(tw0 + n, tw) TH_LOG("xtcp_tw objects %ld -> %ld", tw0, tw);
+	TH_LOG("%ld TIME_WAIT entries: %ld objects of %ld bytes (a socket: %ld)",
+	       xtcp_counter("CurrTimeWait"), tw - tw0, xtcp_counter("TwObjectSize"),
+	       xtcp_counter("SockObjectSize"));
+
+	/* all of them expire at once */
+	runs0 = xtcp_counter("TimeWaitReaperRuns");
+	t0 = now_ms();
+	ASSERT_EQ(0, write_sysctl("msl_ms", 1));
+	while (xtcp_counter("CurrTimeWait") > 0 && now_ms() < t0 + 60000)
+		usleep(20000);
+	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
+	EXPECT_EQ(n, xtcp_counter("TimeWaitReaped"));
+	EXPECT_LE(runs0 + (n + 255) / 256, xtcp_counter("TimeWaitReaperRuns"));
+	TH_LOG("reaped in %lld ms, %ld reaper runs", now_ms() - t0,
+	       xtcp_counter("TimeWaitReaperRuns") - runs0);
+	tw = slab_settle("xtcp_tw", tw0, 10000);
+	EXPECT_GE(tw0, tw) TH_LOG("xtcp_tw objects %ld -> %ld", tw0, tw);
 }
 
 TEST_HARNESS_MAIN

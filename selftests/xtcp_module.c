@@ -186,9 +186,10 @@ static int has_state(const char *name)
 }
 
 /*
- * Connections in every state xtcp has so far, into @fds (up to 16):
- * LISTEN, ESTABLISHED with unread data both ways, FIN_WAIT_2 and CLOSE_WAIT
- * (half-closed), an orphan in FIN_WAIT_2, SYN_SENT and SYN_RCVD (SYN+ACKs
+ * Connections in every state xtcp has, into @fds (up to 16): LISTEN,
+ * ESTABLISHED with unread data both ways, FIN_WAIT_2 and CLOSE_WAIT
+ * (half-closed), an orphan in FIN_WAIT_2, a TIME_WAIT entry (both ends
+ * closed, the client first; no fd), SYN_SENT and SYN_RCVD (SYN+ACKs
  * dropped by a fault rule).  Returns how many fds, or -1.
  */
 static int open_every_state(int *fds)
@@ -212,6 +213,10 @@ static int open_every_state(int *fds)
 		return -1;
 	close(o);
 	fds[n++] = s;
+	if (stream_pair(true, &c, &s))
+		return -1;
+	close(c);
+	close(s);
 	if (xtcp_fault_cmd("add dir=in flags=synack action=drop"))
 		return -1;
 	c = stream_socket(true, SOCK_NONBLOCK);
@@ -240,6 +245,7 @@ TEST_F_TIMEOUT(mod, hundred_cycles_with_connections, 600)
 {
 	static const char *const states[] = {
 		"LISTEN", "ESTABLISHED", "FIN_WAIT_2", "CLOSE_WAIT", "SYN_SENT", "SYN_RCVD",
+		"TIME_WAIT",
 	};
 	long before, after;
 	int i, j, k, n, err;
@@ -261,11 +267,16 @@ TEST_F_TIMEOUT(mod, hundred_cycles_with_connections, 600)
 		ASSERT_EQ(EWOULDBLOCK, errno);
 		for (j = 0; j < n; j++)
 			close(fds[j]);
-		/* Rules and orphans do not stop it for long. */
+		/*
+		 * Rules and orphans do not stop it for long; TIME_WAIT
+		 * entries (2*MSL is a minute) not at all: unload frees them.
+		 */
 		err = unload_when_free();
 		ASSERT_EQ(0, err) TH_LOG("cycle %d: unload: %s", i, strerror(err));
 		ASSERT_EQ(0, file_has_word("/proc/slabinfo", "XTCP"))
 			TH_LOG("cycle %d: XTCP slab cache survived unload", i);
+		ASSERT_EQ(0, file_has_word("/proc/slabinfo", "xtcp_tw"))
+			TH_LOG("cycle %d: xtcp_tw slab cache survived unload", i);
 		ASSERT_EQ(0, load("")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
 		if (before < 0)
 			before = sunreclaim_kb();

@@ -727,17 +727,31 @@ static long counter_settle(const char *name, long want)
 	return v;
 }
 
-/* Wait up to @ms for the namespace to hold no xtcp connection at all. */
+/*
+ * Wait up to @ms for the namespace to hold no xtcp connection at all: no
+ * socket, and then, with the MSL cut to 1 ms, no TIME_WAIT entry either
+ * (the fuzzer's own namespace: nothing else needs the setting).  Returns
+ * 0, or the rows left.
+ */
 static int drained(int ms)
 {
 	long long end = now_ms() + ms;
 	struct xtcp_row rows[8];
+	bool cut = false;
 	int n;
 
 	do {
 		n = xtcp_read_rows("/proc/net/xtcp", rows, ARRAY_SIZE(rows));
-		if (n == 0 && xtcp_counter("CurrSockets") == 0)
+		if (n == 0 && xtcp_counter("CurrSockets") == 0 &&
+		    xtcp_counter("CurrTimeWait") == 0)
 			return 0;
+		if (!cut && xtcp_counter("CurrSockets") == 0) {
+			int fd = open("/proc/sys/net/xtcp/msl_ms", O_WRONLY);
+
+			cut = fd >= 0 && write(fd, "1\n", 2) == 2;
+			if (fd >= 0)
+				close(fd);
+		}
 		usleep(50000);
 	} while (now_ms() < end);
 	return n;

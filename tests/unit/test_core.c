@@ -627,3 +627,153 @@ UNIT_TEST(xtcp_edge_legal__diagram_is_connected_through_closed)
 	for (s = XTCP_ESTABLISHED; s < XTCP_MAX_STATES; s++)
 		CHECK_EQ(xtcp_edge_legal(XTCP_TIME_WAIT, s), s == XTCP_CLOSE);
 }
+
+/* ---- the close half: events and the states they lead to ---- */
+
+/* What each event does, listed independently of core.c's switches. */
+static int want_on_close(int s)
+{
+	return s == XTCP_ESTABLISHED || s == XTCP_SYN_RECV ? XTCP_FIN_WAIT1 :
+	       s == XTCP_CLOSE_WAIT ? XTCP_LAST_ACK : s;
+}
+
+static int want_on_fin(int s, int acked)
+{
+	if (s == XTCP_ESTABLISHED)
+		return XTCP_CLOSE_WAIT;
+	if (s == XTCP_FIN_WAIT1)
+		return acked ? XTCP_TIME_WAIT : XTCP_CLOSING;
+	if (s == XTCP_FIN_WAIT2)
+		return XTCP_TIME_WAIT;
+	return s;
+}
+
+static int want_on_fin_acked(int s)
+{
+	return s == XTCP_FIN_WAIT1 ? XTCP_FIN_WAIT2 :
+	       s == XTCP_CLOSING ? XTCP_TIME_WAIT :
+	       s == XTCP_LAST_ACK ? XTCP_CLOSE : s;
+}
+
+UNIT_TEST(close_events__every_state)
+{
+	int s, acked;
+
+	for (s = -1; s <= XTCP_MAX_STATES; s++) {
+		CHECK_EQ(xtcp_state_on_close(s), want_on_close(s));
+		CHECK_EQ(xtcp_state_on_fin_acked(s), want_on_fin_acked(s));
+		for (acked = 0; acked <= 1; acked++)
+			CHECK_EQ(xtcp_state_on_fin(s, acked), want_on_fin(s, acked));
+	}
+}
+
+UNIT_TEST(close_events__only_legal_edges)
+{
+	int s, acked, t;
+
+	for (s = XTCP_ESTABLISHED; s < XTCP_MAX_STATES; s++) {
+		t = xtcp_state_on_close(s);
+		CHECK(t == s || xtcp_edge_legal(s, t));
+		t = xtcp_state_on_fin_acked(s);
+		CHECK(t == s || xtcp_edge_legal(s, t));
+		for (acked = 0; acked <= 1; acked++) {
+			t = xtcp_state_on_fin(s, acked);
+			CHECK(t == s || xtcp_edge_legal(s, t));
+		}
+	}
+}
+
+/*
+ * Every way a connection can close, as sequences of events from
+ * ESTABLISHED, ends in TIME_WAIT (the side whose FIN went first, or both
+ * in a simultaneous close) or CLOSED (the side that answered).
+ */
+UNIT_TEST(close_events__the_four_closes)
+{
+	int s;
+
+	/* active: close, ACK of our FIN, their FIN */
+	s = xtcp_state_on_close(XTCP_ESTABLISHED);
+	CHECK_EQ(s, XTCP_FIN_WAIT1);
+	s = xtcp_state_on_fin_acked(s);
+	CHECK_EQ(s, XTCP_FIN_WAIT2);
+	CHECK_EQ(xtcp_state_on_fin(s, 1), XTCP_TIME_WAIT);
+	/* active, their FIN and the ACK of ours in one segment */
+	CHECK_EQ(xtcp_state_on_fin(XTCP_FIN_WAIT1, 1), XTCP_TIME_WAIT);
+	/* simultaneous: the FINs cross */
+	s = xtcp_state_on_fin(XTCP_FIN_WAIT1, 0);
+	CHECK_EQ(s, XTCP_CLOSING);
+	CHECK_EQ(xtcp_state_on_fin_acked(s), XTCP_TIME_WAIT);
+	/* passive: their FIN, our close, the ACK of our FIN */
+	s = xtcp_state_on_fin(XTCP_ESTABLISHED, 0);
+	CHECK_EQ(s, XTCP_CLOSE_WAIT);
+	CHECK_EQ(xtcp_state_on_fin(s, 0), XTCP_CLOSE_WAIT);	/* FIN again */
+	s = xtcp_state_on_close(s);
+	CHECK_EQ(s, XTCP_LAST_ACK);
+	CHECK_EQ(xtcp_state_on_fin_acked(s), XTCP_CLOSE);
+}
+
+/* The TIME_WAIT verdict, listed independently of core.c. */
+static int want_tw(unsigned int flags, s32 seq_off, u32 len)
+{
+	int syn = !!(flags & XTCP_SYN), fin = !!(flags & XTCP_FIN);
+	long long end_off = (long long)seq_off + len + syn + fin;
+
+	if (flags & XTCP_RST)
+		return XTCP_TW_RST_IGNORE;
+	if (syn && !(flags & XTCP_ACK) && seq_off > 0)
+		return XTCP_TW_NEW_SYN;
+	if (fin && !syn && end_off == 0)
+		return XTCP_TW_FIN_ACK;
+	if (!syn && !fin && seq_off == 0 && end_off == 0)
+		return XTCP_TW_DROP;
+	return XTCP_TW_ACK;
+}
+
+UNIT_TEST(xtcp_tw_classify__every_flag_byte_and_position)
+{
+	static const s32 offs[] = {
+		-100000, -1461, -2, -1, 0, 1, 2, 1460, 100000, 0x7fffffff,
+	};
+	static const u32 lens[] = { 0, 1, 1460 };
+	static const u32 bases[] = { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff };
+	unsigned int flags;
+	size_t b, o, l;
+
+	for (flags = 0; flags < 256; flags++)
+		for (b = 0; b < ARRAY_SIZE(bases); b++)
+			for (o = 0; o < ARRAY_SIZE(offs); o++)
+				for (l = 0; l < ARRAY_SIZE(lens); l++) {
+					u32 rcv = bases[b];
+					u32 seq = rcv + (u32)offs[o];
+					u32 end = seq + lens[l] +
+						!!(flags & XTCP_SYN) + !!(flags & XTCP_FIN);
+
+					CHECK_EQ((int)xtcp_tw_classify(flags, seq, end, rcv),
+						 want_tw(flags, offs[o], lens[l]));
+				}
+}
+
+UNIT_TEST(xtcp_tw_classify__the_cases_by_name)
+{
+	const u32 rcv = 5000;
+
+	/* the peer's FIN again: it occupies rcv - 1 */
+	CHECK_EQ(xtcp_tw_classify(XTCP_FIN | XTCP_ACK, rcv - 1, rcv, rcv), XTCP_TW_FIN_ACK);
+	/* with the last bytes of data in front of it */
+	CHECK_EQ(xtcp_tw_classify(XTCP_FIN | XTCP_ACK, rcv - 11, rcv, rcv), XTCP_TW_FIN_ACK);
+	/* RFC 1337: an in-window RST, an exact one, an old one: all ignored */
+	CHECK_EQ(xtcp_tw_classify(XTCP_RST, rcv, rcv, rcv), XTCP_TW_RST_IGNORE);
+	CHECK_EQ(xtcp_tw_classify(XTCP_RST | XTCP_ACK, rcv - 7, rcv - 7, rcv),
+		 XTCP_TW_RST_IGNORE);
+	/* a new incarnation's SYN: above; an old duplicate SYN: at or below */
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv + 1000, rcv + 1001, rcv), XTCP_TW_NEW_SYN);
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv, rcv + 1, rcv), XTCP_TW_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv - 1000, rcv - 999, rcv), XTCP_TW_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN | XTCP_ACK, rcv + 1000, rcv + 1001, rcv),
+		 XTCP_TW_ACK);
+	/* a duplicate of the last ACK: quiet; old data: answered */
+	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv, rcv, rcv), XTCP_TW_DROP);
+	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv - 100, rcv - 50, rcv), XTCP_TW_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv, rcv + 10, rcv), XTCP_TW_ACK);
+}
