@@ -298,11 +298,13 @@ TEST_F_TIMEOUT(load, ten_thousand_concurrent, 600)
  * struct shorts - one worker's share of the short connections
  * @n: connections to make
  * @done: connections completed
+ * @from: the worker's first client address (host order)
  * @what: the step that failed, or NULL
  * @err: its errno
  */
 struct shorts {
 	long n, done;
+	in_addr_t from;
 	const char *what;
 	int err;
 };
@@ -355,10 +357,10 @@ static const char *short_one(int l, const struct sockaddr_in *a,
 }
 
 /*
- * Client ports of a worker: connection k comes from 127.0.0.(2 + k / 50000)
- * port 10000 + k % 50000, so no two of a worker's connections share a
- * four-tuple (each has its own listener) and every server-side TIME_WAIT
- * entry stays until the test ends it.
+ * Client ports of a worker: connection k comes from address @from +
+ * k / 50000, port 10000 + k % 50000 (workers have addresses of their
+ * own), so no two connections share a four-tuple and every server-side
+ * TIME_WAIT entry stays until the test ends it.
  */
 #define SHORT_PORTS	50000
 
@@ -375,8 +377,7 @@ static void *short_worker(void *arg)
 		return NULL;
 	}
 	for (; sh->done < sh->n && !sh->what; sh->done++) {
-		struct sockaddr_in from = sin_of(INADDR_LOOPBACK + 2 +
-						 sh->done / SHORT_PORTS,
+		struct sockaddr_in from = sin_of(sh->from + sh->done / SHORT_PORTS,
 						 10000 + sh->done % SHORT_PORTS);
 
 		sh->what = short_one(l, &a, &from);
@@ -417,11 +418,13 @@ TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
 	long long t0 = now_ms();
 	int i;
 
-	tw0 = slab_objs("xtcp_tw");
+	/* entries of earlier tests go with their namespaces: wait for that */
+	tw0 = slab_settle("xtcp_tw", 0, 30000);
 	ASSERT_LE(0, tw0) TH_LOG("no xtcp_tw line in /proc/slabinfo");
 	ASSERT_EQ(0, write_sysctl("msl_ms", 600000));
 	for (i = 0; i < SHORT_WORKERS; i++) {
 		sh[i].n = n / SHORT_WORKERS + (i < n % SHORT_WORKERS);
+		sh[i].from = INADDR_LOOPBACK + 2 + i * (sh[i].n / SHORT_PORTS + 1);
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, short_worker, &sh[i]));
 	}
 	for (i = 0; i < SHORT_WORKERS; i++) {
