@@ -447,6 +447,17 @@ void xtcp_ehash_add(struct sock *sk)
 	spin_unlock_bh(&xn->hash_lock);
 }
 
+/* Out of the connection table, if there; caller holds hash_lock. */
+static bool ehash_unlink_locked(struct sock *sk)
+{
+	struct hlist_node *node = &xtcp_sk(sk)->xs_ehash_node;
+
+	if (hlist_unhashed(node))
+		return false;
+	hlist_del_init(node);
+	return true;
+}
+
 /**
  * xtcp_ehash_del() - remove a socket from the connection table
  * @sk: the socket; nothing happens if it is not there
@@ -459,9 +470,7 @@ void xtcp_ehash_del(struct sock *sk)
 	bool hashed;
 
 	spin_lock_bh(&xn->hash_lock);
-	hashed = !hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node);
-	if (hashed)
-		hlist_del_init(&xtcp_sk(sk)->xs_ehash_node);
+	hashed = ehash_unlink_locked(sk);
 	spin_unlock_bh(&xn->hash_lock);
 	if (hashed)
 		__sock_put(sk);
@@ -620,9 +629,7 @@ void xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 		atomic_long_inc(&xn->mib[XTCP_MIB_TW_CREATED]);
 		tw_arm_reaper(xn);
 	}
-	hashed = !hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node);
-	if (hashed)
-		hlist_del_init(&xtcp_sk(sk)->xs_ehash_node);
+	hashed = ehash_unlink_locked(sk);
 	spin_unlock_bh(&xn->hash_lock);
 	if (hashed)
 		__sock_put(sk);

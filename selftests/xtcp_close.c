@@ -194,44 +194,6 @@ static long wait_counter(const char *name, long want, int ms)
 
 /* ---- /proc/net/xtcp_fault ---- */
 
-/* Rule @id's counters; 0, or -1 if it is not listed. */
-static int fault_rule(unsigned int id, long *matched, long *dropped)
-{
-	FILE *f = fopen(FAULT_PROC, "r");
-	char line[512];
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	while (ret && fgets(line, sizeof(line), f)) {
-		const char *m = strstr(line, " matched=");
-		unsigned int got;
-
-		if (!m || sscanf(line, "id=%u ", &got) != 1 || got != id)
-			continue;
-		if (sscanf(m, " matched=%ld dropped=%ld", matched, dropped) == 2)
-			ret = 0;
-	}
-	fclose(f);
-	return ret;
-}
-
-/* The id of the newest rule (ids grow, it is listed last), or 0. */
-static unsigned int fault_last_id(void)
-{
-	FILE *f = fopen(FAULT_PROC, "r");
-	unsigned int id = 0, got;
-	char line[512];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "id=%u ", &got) == 1)
-			id = got;
-	fclose(f);
-	return id;
-}
-
 /* Add a rule; its id. */
 static unsigned int add_rule(struct __test_metadata *_metadata, const char *fmt, ...)
 {
@@ -245,7 +207,7 @@ static unsigned int add_rule(struct __test_metadata *_metadata, const char *fmt,
 	va_end(ap);
 	err = xtcp_fault_cmd(cmd);
 	ASSERT_EQ(0, err) TH_LOG("'%s': %s", cmd, strerror(err));
-	id = fault_last_id();
+	id = xtcp_fault_last_id();
 	ASSERT_NE(0, id) TH_LOG("no rule listed after '%s'", cmd);
 	return id;
 }
@@ -264,12 +226,12 @@ static void del_rule(struct __test_metadata *_metadata, unsigned int id)
 static int wait_dropped(unsigned int id, long n, int ms)
 {
 	long long end = now_ms() + ms;
-	long matched, dropped;
+	struct xtcp_rule_count rc;
 
 	for (;;) {
-		if (fault_rule(id, &matched, &dropped))
+		if (xtcp_fault_rule(id, &rc))
 			return -1;
-		if (dropped >= n)
+		if (rc.dropped >= n)
 			return 0;
 		if (now_ms() > end)
 			return -1;
@@ -278,65 +240,6 @@ static int wait_dropped(unsigned int id, long n, int ms)
 }
 
 /* ---- data ---- */
-
-/* Byte @off of stream @id: no short period, so a misplaced block shows. */
-static u8 pat(unsigned int id, size_t off)
-{
-	u32 x = (u32)off * 0x9e3779b1u + (id + 1) * 0x7feb352du;
-
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
-
-static void pat_fill(u8 *p, size_t len, unsigned int id, size_t off)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pat(id, off + i);
-}
-
-/* Index of the first byte of @p that is not stream @id at @off, or -1. */
-static long pat_bad(const u8 *p, size_t len, unsigned int id, size_t off)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pat(id, off + i))
-			return i;
-	return -1;
-}
-
-/*
- * Receive exactly @len bytes, waiting at most @ms for each piece; 0, or -1
- * with errno (ETIMEDOUT when nothing came in time, EPIPE at end of stream).
- */
-static int recv_exact(int fd, void *buf, size_t len, int ms)
-{
-	u8 *p = buf;
-
-	while (len) {
-		ssize_t n;
-
-		if (!wait_revents(fd, POLLIN, ms)) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		n = recv(fd, p, len, MSG_DONTWAIT);
-		if (n < 0 && errno == EAGAIN)
-			continue;
-		if (n <= 0) {
-			if (!n)
-				errno = EPIPE;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /*
  * Read @fd up to the end of the stream, checking every byte against stream
@@ -364,7 +267,7 @@ static long recv_to_eof(int fd, unsigned int id, int ms, long *bad)
 			return -1;
 		if (!n)
 			return got;
-		k = pat_bad(buf, n, id, got);
+		k = pat_check(buf, n, id, got);
 		if (k >= 0 && *bad < 0)
 			*bad = got + k;
 		got += n;
@@ -419,21 +322,6 @@ struct conn {
 	int a, b;
 	unsigned int aport, bport;
 };
-
-static int get_int(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int v;
-
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1;
-	return v;
-}
-
-static int set_int(int fd, int level, int opt, int v)
-{
-	return setsockopt(fd, level, opt, &v, sizeof(v));
-}
 
 static void close_fd(int *fd)
 {
@@ -903,7 +791,7 @@ TEST_F_TIMEOUT(cl, active_close, 60)
 	pat_fill(out, sizeof(out), 2, 0);
 	ASSERT_EQ(0, send_all(c->b, out, sizeof(out)));
 	ASSERT_EQ(0, recv_exact(c->a, in, sizeof(in), WAIT_MS)) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(-1, pat_bad(in, sizeof(in), 2, 0));
+	EXPECT_EQ(-1, pat_check(in, sizeof(in), 2, 0));
 
 	/* A closes: FIN_WAIT_1, its FIN ACKed, FIN_WAIT_2; B in CLOSE_WAIT. */
 	close_fd(&c->a);
@@ -913,7 +801,7 @@ TEST_F_TIMEOUT(cl, active_close, 60)
 	EXPECT_EQ(XTCP_CLOSE_WAIT, stream_state(true, c->b));
 	/* B reads all the data, then the end of the stream. */
 	ASSERT_EQ(0, recv_exact(c->b, in, sizeof(in), WAIT_MS)) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(-1, pat_bad(in, sizeof(in), 1, 0));
+	EXPECT_EQ(-1, pat_check(in, sizeof(in), 1, 0));
 	EXPECT_EQ(0, recv(c->b, in, sizeof(in), MSG_DONTWAIT));
 	EXPECT_EQ(1, tuple_rows(XTCP_FIN_WAIT2, c->aport, c->bport, NULL));
 	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
@@ -1109,7 +997,7 @@ TEST_F_TIMEOUT(cl, half_close, 60)
 	EXPECT_EQ(0, recv_exact(c->a, in, sizeof(in), WAIT_MS)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(0, s.err) TH_LOG("sender: %s", strerror(s.err));
-	EXPECT_EQ(-1, pat_bad(in, sizeof(in), 4, 0));
+	EXPECT_EQ(-1, pat_check(in, sizeof(in), 4, 0));
 	EXPECT_EQ(XTCP_CLOSE_WAIT, stream_state(true, c->b));
 
 	close_fd(&c->b);
@@ -1833,35 +1721,6 @@ TEST_F(cl, rst_in_fin_wait2)
 /* ===================================================================== */
 /* a namespace dies with TIME_WAIT entries in it                         */
 /* ===================================================================== */
-
-/* Objects in use in slab cache @name (shrunk first), or -1 if not listed. */
-static long slab_objs(const char *name)
-{
-	char line[512], got[64];
-	long active = -1, v;
-	FILE *f;
-
-	slab_shrink(name);
-	f = fopen("/proc/slabinfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", got, &v) == 2 && !strcmp(got, name))
-			active = v;
-	fclose(f);
-	return active;
-}
-
-/* Wait up to @ms for cache @name to hold @want objects or fewer; the last count. */
-static long slab_settle(const char *name, long want, int ms)
-{
-	long long end = now_ms() + ms;
-	long n;
-
-	while ((n = slab_objs(name)) > want && now_ms() < end)
-		usleep(100000);
-	return n;
-}
 
 /* The count of cache @name once it stopped moving (earlier tests' namespaces dying). */
 static long slab_steady(const char *name)

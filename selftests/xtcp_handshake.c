@@ -56,65 +56,16 @@
 
 /* ---- /proc/net/xtcp_fault ---- */
 
-/**
- * struct rule_count - a rule's counters, from its line in the listing
- * @matched: segments that fit the rule
- * @dropped: of those, dropped by it
- * @delayed: of those, delayed by it
- */
-struct rule_count {
-	long matched, dropped, delayed;
-};
-
-/* The counters of rule @id; 0, or -1 if it is not listed. */
-static int fault_rule(unsigned int id, struct rule_count *rc)
-{
-	FILE *f = fopen(FAULT_PROC, "r");
-	char line[512];
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	while (ret && fgets(line, sizeof(line), f)) {
-		const char *m = strstr(line, " matched=");
-		unsigned int got;
-
-		if (sscanf(line, "id=%u ", &got) != 1 || got != id || !m)
-			continue;
-		if (sscanf(m, " matched=%ld dropped=%ld delayed=%ld", &rc->matched,
-			   &rc->dropped, &rc->delayed) == 3)
-			ret = 0;
-	}
-	fclose(f);
-	return ret;
-}
-
-/* The id of the newest rule (listed last, as ids grow), or 0 if none. */
-static unsigned int fault_last_id(void)
-{
-	FILE *f = fopen(FAULT_PROC, "r");
-	unsigned int id = 0, got;
-	char line[512];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "id=%u ", &got) == 1)
-			id = got;
-	fclose(f);
-	return id;
-}
-
 /*
  * Wait until rule @id has dropped at least @n segments, its counters then
  * in @rc; 0, or -1 if the rule is not listed or FAULT_WAIT_MS went by.
  */
-static int fault_wait_dropped(unsigned int id, long n, struct rule_count *rc)
+static int fault_wait_dropped(unsigned int id, long n, struct xtcp_rule_count *rc)
 {
 	long long t0 = now_ms();
 
 	for (;;) {
-		if (fault_rule(id, rc))
+		if (xtcp_fault_rule(id, rc))
 			return -1;
 		if (rc->dropped >= n)
 			return 0;
@@ -139,67 +90,6 @@ static long fault_drops(void)
 }
 
 /* ---- data ---- */
-
-/* Byte @off of stream @id: no short period, so a misplaced block shows. */
-static unsigned char pat_byte(unsigned int id, size_t off)
-{
-	u32 x = (u32)off * 2654435761u ^ (id + 1) * 0x85ebca6bu;
-
-	x ^= x >> 15;
-	x *= 0x2c1b3c6du;
-	x ^= x >> 12;
-	return x >> 24;
-}
-
-static void pat_fill(unsigned char *p, size_t len, unsigned int id, size_t off)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pat_byte(id, off + i);
-}
-
-/* Index of the first byte of @p that is not stream @id at @off, or -1. */
-static long pat_check(const unsigned char *p, size_t len, unsigned int id,
-		      size_t off)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pat_byte(id, off + i))
-			return i;
-	return -1;
-}
-
-/*
- * Receive exactly @len bytes, waiting at most @timeout_ms for each piece;
- * 0, or -1 with errno (ETIMEDOUT when nothing came in time, EPIPE at end
- * of stream).
- */
-static int recv_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n;
-
-		if (!(wait_revents(fd, POLLIN, timeout_ms) & (POLLIN | POLLERR | POLLHUP))) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		n = recv(fd, p, len, MSG_DONTWAIT);
-		if (n < 0 && errno == EAGAIN)
-			continue;
-		if (n <= 0) {
-			if (!n)
-				errno = EPIPE;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /* Nothing more to read right now (and no end of stream)? */
 static bool nothing_more(int fd)
@@ -235,21 +125,6 @@ static void exchange(struct __test_metadata *_metadata, int a, int b,
 }
 
 /* ---- sockets ---- */
-
-static int get_int(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int v;
-
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1;
-	return v;
-}
-
-static int set_int(int fd, int level, int opt, int v)
-{
-	return setsockopt(fd, level, opt, &v, sizeof(v));
-}
 
 /* The st column of the socket's row in /proc/net/xtcp; -1 if not there. */
 static int proc_st(int fd)
@@ -376,7 +251,7 @@ FIXTURE_TEARDOWN(hs)
 #define ADD_RULE_ID(id, fmt, ...) do { \
 	unsigned int _id; \
 	ADD_RULE(fmt, ##__VA_ARGS__); \
-	_id = fault_last_id(); \
+	_id = xtcp_fault_last_id(); \
 	ASSERT_NE(0, _id) TH_LOG("no rule listed after the add"); \
 	(id) = _id; \
 } while (0)
@@ -399,7 +274,7 @@ static void lost_syn(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(hs) * self, const char *dir)
 {
 	long act0 = xtcp_counter("ActiveOpens");
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	unsigned int lost;
 	long long t0, ms;
 
@@ -415,7 +290,7 @@ static void lost_syn(struct __test_metadata *_metadata,
 	self->srv = accept_within(self->lfd, 5000);
 	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno));
 
-	ASSERT_EQ(0, fault_rule(lost, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(lost, &rc));
 	EXPECT_EQ(2, rc.matched);	/* the SYN and its one retransmission */
 	EXPECT_EQ(1, rc.dropped);
 	EXPECT_EQ(1, fault_drops());
@@ -483,7 +358,7 @@ static void look(struct waiting *w, int cli, int lfd)
  */
 TEST_F(hs, lost_synack)
 {
-	struct rule_count rc, rch;
+	struct xtcp_rule_count rc, rch;
 	unsigned int lost, hold;
 	struct waiting w;
 	long long t0, ms;
@@ -509,9 +384,9 @@ TEST_F(hs, lost_synack)
 	EXPECT_EQ(1, w.syn_rcvd);
 	EXPECT_EQ(0, w.established);
 	EXPECT_EQ(0, w.passive);
-	ASSERT_EQ(0, fault_rule(lost, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(lost, &rc));
 	EXPECT_EQ(1, rc.dropped);
-	ASSERT_EQ(0, fault_rule(hold, &rch));
+	ASSERT_EQ(0, xtcp_fault_rule(hold, &rch));
 	EXPECT_EQ(rch.matched, rch.dropped);
 
 	/* Let the next retransmission through. */
@@ -532,7 +407,7 @@ TEST_F(hs, lost_synack)
 	EXPECT_EQ(0, proc_rows_in(XTCP_SYN_RECV, 0, 0));
 	EXPECT_EQ(1, xtcp_counter("PassiveOpens"));
 
-	ASSERT_EQ(0, fault_rule(lost, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(lost, &rc));
 	drops = fault_drops();
 	EXPECT_EQ(1, rc.dropped);		/* the first SYN+ACK, only it */
 	EXPECT_LE(1 + rch.dropped, drops);	/* it, then hold's */
@@ -550,7 +425,7 @@ TEST_F(hs, lost_synack)
  */
 TEST_F(hs, syn_rcvd_request_listed)
 {
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	struct sockaddr_in me;
 	unsigned int hold;
 
@@ -601,7 +476,7 @@ static long long final_ack_lost(struct __test_metadata *_metadata,
 				FIXTURE_DATA(hs) * self, struct final_ack_rules *r)
 {
 	unsigned int port;
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	struct waiting w;
 	long long t0;
 
@@ -618,7 +493,7 @@ static long long final_ack_lost(struct __test_metadata *_metadata,
 	look(&w, self->cli, self->lfd);
 	if (w.acc >= 0)
 		self->srv = w.acc;
-	ASSERT_EQ(0, fault_rule(r->ack, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(r->ack, &rc));
 	EXPECT_EQ(1, rc.dropped);
 	EXPECT_EQ(XTCP_ESTABLISHED, w.cli_st);
 	EXPECT_EQ(XTCP_ESTABLISHED, w.cli_proc);
@@ -641,13 +516,13 @@ TEST_F(hs, lost_final_ack_synack_retransmitted)
 {
 	long chall0 = xtcp_counter("ChallengeAcks");
 	struct final_ack_rules r;
-	struct rule_count rc, rch;
+	struct xtcp_rule_count rc, rch;
 	long long t0, ms;
 	long drops;
 
 	t0 = final_ack_lost(_metadata, self, &r);
 	ASSERT_GT(0, self->srv) TH_LOG("accepted while every SYN+ACK was held");
-	ASSERT_EQ(0, fault_rule(r.hold, &rch));
+	ASSERT_EQ(0, xtcp_fault_rule(r.hold, &rch));
 	EXPECT_EQ(rch.matched, rch.dropped);
 	DEL_RULE(r.hold);
 
@@ -662,13 +537,13 @@ TEST_F(hs, lost_final_ack_synack_retransmitted)
 	EXPECT_EQ(XTCP_ESTABLISHED, proc_st(self->cli));
 	EXPECT_EQ(0, proc_rows_in(XTCP_SYN_RECV, 0, 0));
 
-	ASSERT_EQ(0, fault_rule(r.ack, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(r.ack, &rc));
 	EXPECT_EQ(2, rc.matched);	/* the lost ACK, the one answering the resend */
 	EXPECT_EQ(1, rc.dropped);
 	/* "first" sees every SYN+ACK: the first, the dropped, the one resent. */
 	drops = fault_drops();
 	EXPECT_LE(1 + rch.dropped, drops);	/* the ACK and hold's */
-	ASSERT_EQ(0, fault_rule(r.first, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(r.first, &rc));
 	EXPECT_EQ(1, rc.delayed);
 	EXPECT_EQ(0, rc.dropped);
 	EXPECT_EQ(1, rc.matched - drops)
@@ -686,7 +561,7 @@ TEST_F(hs, lost_final_ack_data_completes)
 {
 	static unsigned char out[1000], in[1000];
 	struct final_ack_rules r;
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 
 	final_ack_lost(_metadata, self, &r);
 	ASSERT_GT(0, self->srv) TH_LOG("accepted before the client sent anything");
@@ -701,11 +576,11 @@ TEST_F(hs, lost_final_ack_data_completes)
 	EXPECT_EQ(-1, pat_check(in, sizeof(in), 4, 0));
 	EXPECT_TRUE(nothing_more(self->srv));
 
-	ASSERT_EQ(0, fault_rule(r.ack, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(r.ack, &rc));
 	EXPECT_EQ(1, rc.dropped);
-	ASSERT_EQ(0, fault_rule(r.first, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(r.first, &rc));
 	EXPECT_EQ(1, rc.delayed);	/* the first SYN+ACK */
-	ASSERT_EQ(0, fault_rule(r.hold, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(r.hold, &rc));
 	EXPECT_EQ(0, rc.delayed);	/* the others (if any) were all dropped */
 	EXPECT_EQ(rc.matched, rc.dropped);
 	exchange(_metadata, self->cli, self->srv, 5);
@@ -734,7 +609,7 @@ static unsigned int transfer(struct __test_metadata *_metadata, FIXTURE_DATA(hs)
 	unsigned int id = 0;
 	int status;
 	long rtx0;
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	int go[2];
 	pid_t pid;
 	char c;
@@ -803,7 +678,7 @@ static unsigned int transfer(struct __test_metadata *_metadata, FIXTURE_DATA(hs)
 		TH_LOG("sender: status 0x%x", status);
 	EXPECT_TRUE(nothing_more(self->srv));
 
-	ASSERT_EQ(0, fault_rule(id, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(id, &rc));
 	EXPECT_EQ(1, rc.dropped);
 	EXPECT_EQ(1, fault_drops());
 	if (strstr(rule, "dir=in"))	/* it left once, so it was sent again */
@@ -832,11 +707,11 @@ TEST_F_TIMEOUT(hs, dropped_third_data_segment_out, 120)
  */
 TEST_F_TIMEOUT(hs, lost_last_data_segment, 120)
 {
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	unsigned int id;
 
 	id = transfer(_metadata, self, "add dir=in flags=data nth=1 action=drop", true);
-	ASSERT_EQ(0, fault_rule(id, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(id, &rc));
 	EXPECT_LE(2, rc.matched);	/* the segment and its retransmission */
 }
 
@@ -865,7 +740,7 @@ TEST_F_TIMEOUT(hs, simultaneous_open, 60)
 	struct sockaddr_in a_addr = sin_of(INADDR_LOOPBACK, PORT_A);
 	struct sockaddr_in b_addr = sin_of(INADDR_LOOPBACK, PORT_B);
 	struct sockaddr_in peer;
-	struct rule_count rc = { 0 };
+	struct xtcp_rule_count rc = { 0 };
 	unsigned int hold;
 	int a, b, ev;
 
@@ -1022,7 +897,7 @@ static int route_dev_lo(in_addr_t dst)
 TEST_F_TIMEOUT(hs, syn_timeout_blocking, 60)
 {
 	long to0 = xtcp_counter("Timeouts");
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	unsigned int id;
 	long long t0, ms;
 	int ret;
@@ -1045,7 +920,7 @@ TEST_F_TIMEOUT(hs, syn_timeout_blocking, 60)
 	EXPECT_EQ(to0 + 1, xtcp_counter("Timeouts"));
 	EXPECT_EQ(0, xtcp_counter("PassiveOpens"));
 	/* The SYN and its 2 retransmissions, each tried once. */
-	ASSERT_EQ(0, fault_rule(id, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(id, &rc));
 	EXPECT_EQ(3, rc.matched) TH_LOG("%ld SYN transmissions for XTCP_SYNCNT 2",
 					rc.matched);
 	EXPECT_EQ(3, rc.dropped);
@@ -1080,7 +955,7 @@ TEST_F_TIMEOUT(hs, syn_timeout_nonblocking, 60)
 {
 	struct sockaddr_in nowhere = sin_of(ADDR_NOWHERE, 9);
 	struct timeout_wait wx = { .fd = -1 }, wt = { .fd = -1 };
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	unsigned int id;
 	pthread_t th;
 	int tcp;
@@ -1127,7 +1002,7 @@ TEST_F_TIMEOUT(hs, syn_timeout_nonblocking, 60)
 	EXPECT_EQ(XTCP_CLOSE, stream_state(true, self->cli));
 	EXPECT_EQ(1, xtcp_counter("Timeouts"));
 	EXPECT_EQ(2, xtcp_counter("RetransSegs"));
-	ASSERT_EQ(0, fault_rule(id, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(id, &rc));
 	EXPECT_EQ(3, rc.matched);
 	EXPECT_EQ(3, rc.dropped);
 	EXPECT_EQ(0, xtcp_counter("PassiveOpens"));
@@ -1186,7 +1061,7 @@ static bool reaches_state(int fd, int st, int ms)
 TEST_F(hs, fin_overtakes_last_data)
 {
 	unsigned char out[1000], in[1000];
-	struct rule_count rc;
+	struct xtcp_rule_count rc;
 	unsigned int id;
 	char c;
 
@@ -1206,7 +1081,7 @@ TEST_F(hs, fin_overtakes_last_data)
 	EXPECT_EQ(-1, pat_check(in, sizeof(in), 7, 0));
 	EXPECT_EQ(POLLIN, wait_revents(self->srv, POLLIN, 5000));
 	EXPECT_EQ(0, recv(self->srv, &c, 1, MSG_DONTWAIT));
-	ASSERT_EQ(0, fault_rule(id, &rc));
+	ASSERT_EQ(0, xtcp_fault_rule(id, &rc));
 	EXPECT_EQ(1, rc.delayed);
 	EXPECT_EQ(XTCP_CLOSE_WAIT, proc_st(self->srv));
 	EXPECT_TRUE(reaches_state(self->cli, XTCP_FIN_WAIT2, 5000))

@@ -40,28 +40,6 @@ static long scaled(long n)
 }
 
 /*
- * Objects in use in slab cache @name (/proc/slabinfo's active_objs), or -1.
- * The cache is shrunk first: that also empties KASAN's quarantine of it,
- * where freed objects wait a while on the debug kernel, still counted.
- */
-static long slab_objs(const char *name)
-{
-	char line[512], got[64];
-	long active = -1, v;
-	FILE *f;
-
-	slab_shrink(name);
-	f = fopen("/proc/slabinfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", got, &v) == 2 && !strcmp(got, name))
-			active = v;
-	fclose(f);
-	return active;
-}
-
-/*
  * Wait up to @ms for the XTCP cache to shrink to @want objects (or fewer:
  * sockets of an earlier test may still have been dying at the start) and
  * the namespace's CurrSockets to zero; the last slab count.
@@ -79,17 +57,6 @@ static long settle(long want, int ms)
 			return n;
 		usleep(100000);
 	}
-}
-
-/* Wait up to @ms for slab cache @name to hold @want objects or fewer. */
-static long slab_settle(const char *name, long want, int ms)
-{
-	long long end = now_ms() + ms;
-	long n;
-
-	while ((n = slab_objs(name)) > want && now_ms() < end)
-		usleep(100000);
-	return n;
 }
 
 static int raise_nofile(rlim_t n)

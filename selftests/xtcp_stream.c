@@ -57,22 +57,6 @@ static int recv_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-static int set_int(int fd, int level, int opt, int v)
-{
-	return setsockopt(fd, level, opt, &v, sizeof(v));
-}
-
-/* An int socket option, or -1 (with errno) if it cannot be read. */
-static int get_int(int fd, int level, int opt)
-{
-	int v;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1;
-	return v;
-}
-
 static int set_timeout(int fd, int opt, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };

@@ -429,4 +429,165 @@ static inline void slab_shrink(const char *name)
 	}
 }
 
+/**
+ * struct xtcp_rule_count - a fault rule's counters, from its listing line
+ * @matched: segments that fit the rule
+ * @dropped: of those, dropped by it
+ * @delayed: of those, delayed by it
+ */
+struct xtcp_rule_count {
+	long matched, dropped, delayed;
+};
+
+/* The counters of fault rule @id; 0, or -1 if it is not listed. */
+static inline int xtcp_fault_rule(unsigned int id, struct xtcp_rule_count *rc)
+{
+	FILE *f = fopen("/proc/net/xtcp_fault", "r");
+	char line[512];
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		const char *m = strstr(line, " matched=");
+		unsigned int got;
+
+		if (sscanf(line, "id=%u ", &got) != 1 || got != id || !m)
+			continue;
+		if (sscanf(m, " matched=%ld dropped=%ld delayed=%ld", &rc->matched,
+			   &rc->dropped, &rc->delayed) == 3)
+			ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* The id of the newest fault rule (listed last, as ids grow), or 0. */
+static inline unsigned int xtcp_fault_last_id(void)
+{
+	FILE *f = fopen("/proc/net/xtcp_fault", "r");
+	unsigned int id = 0, got;
+	char line[512];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "id=%u ", &got) == 1)
+			id = got;
+	fclose(f);
+	return id;
+}
+
+/*
+ * Objects in use in slab cache @name (/proc/slabinfo's active_objs), or -1
+ * if it is not listed.  The cache is shrunk first (see slab_shrink()).
+ */
+static inline long slab_objs(const char *name)
+{
+	char line[512], got[64];
+	long active = -1, v;
+	FILE *f;
+
+	slab_shrink(name);
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", got, &v) == 2 && !strcmp(got, name))
+			active = v;
+	fclose(f);
+	return active;
+}
+
+/* Wait up to @ms for slab cache @name to hold @want objects or fewer. */
+static inline long slab_settle(const char *name, long want, int ms)
+{
+	long long end = now_ms() + ms;
+	long n;
+
+	while ((n = slab_objs(name)) > want && now_ms() < end)
+		usleep(100000);
+	return n;
+}
+
+static inline int set_int(int fd, int level, int opt, int v)
+{
+	return setsockopt(fd, level, opt, &v, sizeof(v));
+}
+
+/* An int socket option, or -1 (with errno) if it cannot be read. */
+static inline int get_int(int fd, int level, int opt)
+{
+	int v;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, level, opt, &v, &len))
+		return -1;
+	return v;
+}
+
+/* ---- test data: streams whose every byte is known ---- */
+
+/* Byte @off of stream @id: no short period, so a misplaced block shows. */
+static inline unsigned char pat_byte(unsigned int id, size_t off)
+{
+	__u32 x = (__u32)off * 2654435761u ^ (id + 1) * 0x85ebca6bu;
+
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	x ^= x >> 12;
+	return x >> 24;
+}
+
+static inline void pat_fill(unsigned char *p, size_t len, unsigned int id,
+			    size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pat_byte(id, off + i);
+}
+
+/* Index of the first byte of @p that is not stream @id at @off, or -1. */
+static inline long pat_check(const unsigned char *p, size_t len,
+			     unsigned int id, size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pat_byte(id, off + i))
+			return i;
+	return -1;
+}
+
+/*
+ * Receive exactly @len bytes, waiting at most @timeout_ms for each piece;
+ * 0, or -1 with errno (ETIMEDOUT when nothing came in time, EPIPE at end
+ * of stream).
+ */
+static inline int recv_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n;
+
+		if (!(wait_revents(fd, POLLIN, timeout_ms) & (POLLIN | POLLERR | POLLHUP))) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = recv(fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 #endif /* _XTCP_SELFTEST_UTIL_H */
