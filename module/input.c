@@ -418,6 +418,46 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 	xtcp_done(sk, sk->sk_state == XTCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
 }
 
+/*
+ * A segment reached the listener but no request matches: normally an RST
+ * is owed.  But two segments of one handshake (the final ACK and the first
+ * data, sent from two CPUs and reordered on the way, as veth does) may
+ * both have found the listener before either made the child; the first
+ * made it and took the request.  Then the segment goes to the connection
+ * that exists now (dropped if it is already in TIME_WAIT), not answered
+ * with an RST that would kill it.  Returns true if @skb was consumed.
+ */
+static bool to_new_child(struct sock *sk, struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct xtcp_tw *tw;
+	struct sock *child;
+
+	child = xtcp_lookup(sock_net(sk), iph->saddr, htons(cb->sport),
+			    iph->daddr, htons(cb->dport), &tw);
+	if (tw) {
+		xtcp_tw_put(tw);
+		kfree_skb(skb);
+		return true;
+	}
+	if (!child)
+		return false;
+	if (child == sk) {
+		sock_put(child);
+		return false;
+	}
+	bh_lock_sock(child);	/* subclass 0 inside the listener's 1, as below */
+	if (!sock_owned_by_user(child))
+		xtcp_rcv_state_process(child, skb);
+	else if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf) +
+				READ_ONCE(child->sk_sndbuf)))
+		kfree_skb(skb);
+	bh_unlock_sock(child);
+	sock_put(child);
+	return true;
+}
+
 static void listen_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -433,6 +473,8 @@ static void listen_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	child = xtcp_check_req(sk, skb);
 	if (IS_ERR(child)) {
+		if (to_new_child(sk, skb))
+			return;
 		if (!(cb->flags & XTCP_RST))
 			xtcp_send_rst_reply(sock_net(sk), skb);
 		kfree_skb(skb);
@@ -464,7 +506,13 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	switch (sk->sk_state) {
 	case XTCP_CLOSE:
-		xtcp_send_rst_reply(sock_net(sk), skb);
+		/*
+		 * Only a segment that waited on the backlog while the socket
+		 * closed gets here (a closed socket is in no lookup table):
+		 * the connection lives on in a TIME_WAIT entry, or is over.
+		 * Drop it, as TCP does; an RST would hit a peer still in
+		 * LAST_ACK whose reordered ACK came in behind its FIN.
+		 */
 		goto discard;
 	case XTCP_LISTEN:
 		listen_rcv(sk, skb);
