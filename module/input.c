@@ -419,6 +419,28 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * Hand @skb to @child from inside its listener.  The listener runs either
+ * in softirq (xtcp_v4_rcv() holds its spinlock, subclass 1; the child's
+ * is taken at subclass 0, as TCP's tcp_child_process()) or from its
+ * backlog in process context (release_sock()) with softirqs on: the
+ * child's spinlock, which the receive path and the timers take in softirq,
+ * is taken with them off, or a softirq on this CPU could spin on it for
+ * ever.
+ */
+static void child_rcv(struct sock *child, struct sk_buff *skb)
+{
+	local_bh_disable();
+	bh_lock_sock(child);
+	if (!sock_owned_by_user(child))
+		xtcp_rcv_state_process(child, skb);
+	else if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf) +
+				READ_ONCE(child->sk_sndbuf)))
+		kfree_skb(skb);
+	bh_unlock_sock(child);
+	local_bh_enable();
+}
+
+/*
  * A segment reached the listener but no request matches: normally an RST
  * is owed.  But two segments of one handshake (the final ACK and the first
  * data, sent from two CPUs and reordered on the way, as veth does) may
@@ -447,13 +469,7 @@ static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 		sock_put(child);
 		return false;
 	}
-	bh_lock_sock(child);	/* subclass 0 inside the listener's 1, as below */
-	if (!sock_owned_by_user(child))
-		xtcp_rcv_state_process(child, skb);
-	else if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf) +
-				READ_ONCE(child->sk_sndbuf)))
-		kfree_skb(skb);
-	bh_unlock_sock(child);
+	child_rcv(child, skb);
 	sock_put(child);
 	return true;
 }
@@ -485,9 +501,7 @@ static void listen_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	/* The final ACK carried data: hand it to the child. */
-	bh_lock_sock(child);	/* subclass 0: the listener holds 1 (ipv4.c), as TCP */
-	xtcp_rcv_state_process(child, skb);
-	bh_unlock_sock(child);
+	child_rcv(child, skb);
 }
 
 /**
