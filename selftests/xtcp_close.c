@@ -80,52 +80,9 @@
 
 /* ---- sysctls ---- */
 
-static int sysctl_write(const char *name, const char *val)
-{
-	size_t len = strlen(val);
-	char path[128];
-	ssize_t n;
-	int fd, err;
-
-	snprintf(path, sizeof(path), SYSCTL_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, val, len);
-	err = n < 0 ? errno : (size_t)n == len ? 0 : EIO;
-	close(fd);
-	return err;
-}
-
-/* Write @val to /proc/sys/net/xtcp/@name; 0 or the errno. */
-static int sysctl_set(const char *name, long val)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld\n", val);
-	return sysctl_write(name, buf);
-}
-
-/* The value of /proc/sys/net/xtcp/@name, or -1. */
-static long sysctl_get(const char *name)
-{
-	char path[128];
-	long v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), SYSCTL_DIR "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static void set_sysctl(struct __test_metadata *_metadata, const char *name, long val)
 {
-	int err = sysctl_set(name, val);
+	int err = xtcp_sysctl_set(name, val);
 
 	ASSERT_EQ(0, err) TH_LOG("%s%s = %ld: %s", SYSCTL_DIR, name, val, strerror(err));
 }
@@ -591,7 +548,7 @@ FIXTURE_TEARDOWN(cl)
 	 */
 	long long end = now_ms() + WAIT_MS;
 
-	sysctl_set("fin_timeout_ms", 1000);
+	xtcp_sysctl_set("fin_timeout_ms", 1000);
 	close_fd(&self->c.a);
 	close_fd(&self->c.b);
 	close_fd(&self->lfd);
@@ -601,7 +558,7 @@ FIXTURE_TEARDOWN(cl)
 	 * Every test leaves its namespace empty: no socket once the closes
 	 * finish, no TIME_WAIT entry once the MSL is cut to 1 ms.
 	 */
-	sysctl_set("msl_ms", 1);
+	xtcp_sysctl_set("msl_ms", 1);
 	while ((xtcp_counter("CurrSockets") || xtcp_counter("CurrTimeWait")) &&
 	       now_ms() < end)
 		usleep(20000);
@@ -713,15 +670,16 @@ TEST_F(cl, sysctls_defaults_ranges_per_namespace)
 	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		const char *n = knobs[i].name;
 
-		EXPECT_EQ(knobs[i].dflt, sysctl_get(n)) TH_LOG("%s", n);
-		EXPECT_EQ(EINVAL, sysctl_set(n, knobs[i].min - 1)) TH_LOG("%s", n);
-		EXPECT_EQ(EINVAL, sysctl_set(n, knobs[i].max + 1)) TH_LOG("%s", n);
-		EXPECT_EQ(EINVAL, sysctl_write(n, "many\n")) TH_LOG("%s", n);
-		EXPECT_EQ(knobs[i].dflt, sysctl_get(n)) TH_LOG("%s changed by a refused write", n);
-		EXPECT_EQ(0, sysctl_set(n, knobs[i].min)) TH_LOG("%s", n);
-		EXPECT_EQ(knobs[i].min, sysctl_get(n)) TH_LOG("%s", n);
-		EXPECT_EQ(0, sysctl_set(n, knobs[i].max)) TH_LOG("%s", n);
-		EXPECT_EQ(knobs[i].max, sysctl_get(n)) TH_LOG("%s", n);
+		EXPECT_EQ(knobs[i].dflt, xtcp_sysctl_get(n)) TH_LOG("%s", n);
+		EXPECT_EQ(EINVAL, xtcp_sysctl_set(n, knobs[i].min - 1)) TH_LOG("%s", n);
+		EXPECT_EQ(EINVAL, xtcp_sysctl_set(n, knobs[i].max + 1)) TH_LOG("%s", n);
+		EXPECT_EQ(EINVAL, xtcp_sysctl_write(n, "many\n")) TH_LOG("%s", n);
+		EXPECT_EQ(knobs[i].dflt, xtcp_sysctl_get(n))
+			TH_LOG("%s changed by a refused write", n);
+		EXPECT_EQ(0, xtcp_sysctl_set(n, knobs[i].min)) TH_LOG("%s", n);
+		EXPECT_EQ(knobs[i].min, xtcp_sysctl_get(n)) TH_LOG("%s", n);
+		EXPECT_EQ(0, xtcp_sysctl_set(n, knobs[i].max)) TH_LOG("%s", n);
+		EXPECT_EQ(knobs[i].max, xtcp_sysctl_get(n)) TH_LOG("%s", n);
 	}
 
 	/* A new namespace: defaults, whatever this one holds. */
@@ -733,7 +691,7 @@ TEST_F(cl, sysctls_defaults_ranges_per_namespace)
 		if (unshare(CLONE_NEWNET))
 			_exit(100);
 		for (i = 0; i < ARRAY_SIZE(knobs); i++)
-			if (sysctl_get(knobs[i].name) != knobs[i].dflt)
+			if (xtcp_sysctl_get(knobs[i].name) != knobs[i].dflt)
 				_exit(1 + i);
 		_exit(0);
 	}
@@ -744,7 +702,7 @@ TEST_F(cl, sysctls_defaults_ranges_per_namespace)
 	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		const char *n = knobs[i].name;
 
-		EXPECT_EQ(knobs[i].max, sysctl_get(n)) TH_LOG("%s", n);
+		EXPECT_EQ(knobs[i].max, xtcp_sysctl_get(n)) TH_LOG("%s", n);
 	}
 }
 
@@ -1466,7 +1424,7 @@ TEST_F(cl, fin_ack_merge_off)
 	struct conn *c = &self->c;
 	int f, g, between, pure;
 
-	EXPECT_EQ(0, sysctl_get("fin_ack_merge"));
+	EXPECT_EQ(0, xtcp_sysctl_get("fin_ack_merge"));
 	sniff_start(_metadata, self);
 	conn_open(_metadata, self, c, -1);
 	close_fd(&c->a);
@@ -1779,7 +1737,7 @@ static void tw_namespace_child(int wfd, int gofd)
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 		_exit(1);
-	if (unshare(CLONE_NEWNET) || xtcp_lo_up() || sysctl_set("msl_ms", 600000))
+	if (unshare(CLONE_NEWNET) || xtcp_lo_up() || xtcp_sysctl_set("msl_ms", 600000))
 		goto out;
 	l = stream_listener(true, 16, &addr);
 	if (l < 0)

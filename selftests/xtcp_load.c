@@ -356,21 +356,6 @@ static void *short_worker(void *arg)
 
 #define SHORT_WORKERS	2	/* the guest's CPUs */
 
-static int write_sysctl(const char *name, long v)
-{
-	char path[128], buf[32];
-	int fd, len, ok;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	len = snprintf(buf, sizeof(buf), "%ld\n", v);
-	ok = write(fd, buf, len) == len;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /*
  * The server closes first, so each connection leaves a TIME_WAIT entry on
  * the server side: with a ten-minute MSL all n of them are still there at
@@ -388,7 +373,7 @@ TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
 	/* entries of earlier tests go with their namespaces: wait for that */
 	tw0 = slab_settle("xtcp_tw", 0, 30000);
 	ASSERT_LE(0, tw0) TH_LOG("no xtcp_tw line in /proc/slabinfo");
-	ASSERT_EQ(0, write_sysctl("msl_ms", 600000));
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 600000));
 	for (i = 0; i < SHORT_WORKERS; i++) {
 		sh[i].n = n / SHORT_WORKERS + (i < n % SHORT_WORKERS);
 		sh[i].from = INADDR_LOOPBACK + 2 + i * (sh[i].n / SHORT_PORTS + 1);
@@ -422,7 +407,7 @@ TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
 	/* all of them expire at once */
 	runs0 = xtcp_counter("TimeWaitReaperRuns");
 	t0 = now_ms();
-	ASSERT_EQ(0, write_sysctl("msl_ms", 1));
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 1));
 	while (xtcp_counter("CurrTimeWait") > 0 && now_ms() < t0 + 60000)
 		usleep(20000);
 	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));

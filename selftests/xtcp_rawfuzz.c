@@ -745,13 +745,8 @@ static int drained(int ms)
 		if (n == 0 && xtcp_counter("CurrSockets") == 0 &&
 		    xtcp_counter("CurrTimeWait") == 0)
 			return 0;
-		if (!cut && xtcp_counter("CurrSockets") == 0) {
-			int fd = open("/proc/sys/net/xtcp/msl_ms", O_WRONLY);
-
-			cut = fd >= 0 && write(fd, "1\n", 2) == 2;
-			if (fd >= 0)
-				close(fd);
-		}
+		if (!cut && xtcp_counter("CurrSockets") == 0)
+			cut = !xtcp_sysctl_set("msl_ms", 1);
 		usleep(50000);
 	} while (now_ms() < end);
 	return n;

@@ -386,12 +386,12 @@ static inline int xtcp_lo_up(void)
 }
 
 /*
- * Write @len bytes to this namespace's /proc/net/xtcp_fault in one
- * write(2); 0, or the errno of open/write (EIO for a short write).
+ * Write @len bytes to file @path in one write(2); 0, or the errno of
+ * open/write (EIO for a short write).
  */
-static inline int xtcp_fault_write(const char *buf, size_t len)
+static inline int write_file(const char *path, const char *buf, size_t len)
 {
-	int fd = open("/proc/net/xtcp_fault", O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	ssize_t n;
 	int err;
 
@@ -401,6 +401,39 @@ static inline int xtcp_fault_write(const char *buf, size_t len)
 	err = n < 0 ? errno : (size_t)n == len ? 0 : EIO;
 	close(fd);
 	return err;
+}
+
+/* Write @len bytes to this namespace's /proc/net/xtcp_fault; 0 or the errno. */
+static inline int xtcp_fault_write(const char *buf, size_t len)
+{
+	return write_file("/proc/net/xtcp_fault", buf, len);
+}
+
+/* Write @val to this namespace's /proc/sys/net/xtcp/@name; 0 or the errno. */
+static inline int xtcp_sysctl_write(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
+	return write_file(path, val, strlen(val));
+}
+
+/* Set /proc/sys/net/xtcp/@name to @val; 0 or the errno (EINVAL: refused). */
+static inline int xtcp_sysctl_set(const char *name, long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld\n", val);
+	return xtcp_sysctl_write(name, buf);
+}
+
+/* The value of /proc/sys/net/xtcp/@name, or -1. */
+static inline long xtcp_sysctl_get(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
+	return read_int_file(path, -1);
 }
 
 /* One fault-injection command ("add ...", "del N", "clear"); 0 or the errno. */
