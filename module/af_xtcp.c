@@ -26,6 +26,7 @@
 
 #include "xtcp.h"
 #include "fault.h"
+#include "trace.h"
 
 static void xtcp_sock_destruct(struct sock *sk);
 
@@ -38,25 +39,74 @@ module_param_named(proto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(proto, "IP protocol number to use (default 253, RFC 3692 experimental)");
 
 /**
- * xtcp_set_state() - move a socket to a new state
- * @sk: the socket, locked by the caller (or not yet visible)
- * @state: an enum xtcp_state value
+ * xtcp_note_state() - count and trace one edge a connection took
+ * @net: the connection's namespace
+ * @from: the state it leaves
+ * @to: the state it enters
+ * @laddr: local address
+ * @lport: local port
+ * @raddr: remote address
+ * @rport: remote port
  *
- * The single place sk_state changes, so the time-in-state clock (and later
- * the tracepoint and the transition counters) cannot be bypassed.
+ * Sockets come here through xtcp_set_state(); requests and TIME_WAIT
+ * entries, which are not sockets, call it where they begin and end.
+ *
+ * Context: any; the counters are atomic.
  */
-void xtcp_set_state(struct sock *sk, int state)
+void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
+		     __be16 lport, __be32 raddr, __be16 rport)
 {
-	if (sk->sk_state == state)
+	if (xtcp_state_valid(from) && xtcp_state_valid(to))
+		atomic_long_inc(&xtcp_pernet(net)->trans[from][to]);
+	trace_xtcp_set_state(net, from, to, laddr, lport, raddr, rport);
+}
+
+static void __xtcp_set_state(struct sock *sk, int state, bool note)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	int old = sk->sk_state;
+
+	if (old == state)
 		return;
 	/* pairs with inet_sk_state_load() in lockless readers (poll, /proc) */
 	smp_store_release(&sk->sk_state, state);
 	xtcp_sk(sk)->xs_state_since = jiffies;
+	if (note)
+		xtcp_note_state(sock_net(sk), old, state, inet->inet_rcv_saddr,
+				inet->inet_sport, inet->inet_daddr,
+				inet->inet_dport);
 	if (state == XTCP_ESTABLISHED) {
 		xtcp_sk(sk)->rcv_tstamp = jiffies;
 		if (sock_flag(sk, SOCK_KEEPOPEN))
 			xtcp_keepalive_reset(sk);
 	}
+}
+
+/**
+ * xtcp_set_state() - move a socket to a new state
+ * @sk: the socket, locked by the caller (or not yet visible)
+ * @state: an enum xtcp_state value
+ *
+ * The single place sk_state changes, so the time-in-state clock, the
+ * transition matrix and the xtcp_set_state tracepoint cannot be bypassed.
+ */
+void xtcp_set_state(struct sock *sk, int state)
+{
+	__xtcp_set_state(sk, state, true);
+}
+
+/**
+ * xtcp_set_state_quiet() - move a socket without counting the edge
+ * @sk: the socket, locked
+ * @state: the new state
+ *
+ * For a socket whose connection lives on elsewhere: one that handed its
+ * connection to a TIME_WAIT entry goes CLOSED this way, and the entry's
+ * own end is the TIME_WAIT -> CLOSED edge (xtcp_note_state()).
+ */
+void xtcp_set_state_quiet(struct sock *sk, int state)
+{
+	__xtcp_set_state(sk, state, false);
 }
 
 /*

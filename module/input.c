@@ -14,6 +14,7 @@
 #include <net/ip.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 #define XTCPF(s)	(1 << (s))
 
@@ -341,6 +342,18 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
 	return queued;
 }
 
+/* An acceptable reset: counted and traced before it ends the connection. */
+static void xtcp_rst_accepted(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
+	trace_xtcp_reset_rx(sock_net(sk), inet->inet_rcv_saddr,
+			    inet->inet_sport, inet->inet_daddr,
+			    inet->inet_dport, sk->sk_state,
+			    XTCP_SKB_CB(skb)->seq);
+}
+
 static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -353,7 +366,7 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 			return 0;
 		}
 		if (cb->flags & XTCP_RST) {
-			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
+			xtcp_rst_accepted(sk, skb);
 			xtcp_done(sk, ECONNREFUSED);
 			return 0;
 		}
@@ -414,7 +427,7 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 		xtcp_send_challenge_ack(sk, skb);
 		return;
 	}
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
+	xtcp_rst_accepted(sk, skb);
 	xtcp_done(sk, sk->sk_state == XTCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
 }
 

@@ -15,6 +15,7 @@
 #include <net/protocol.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 static int xtcp_v4_rcv(struct sk_buff *skb)
 {
@@ -48,6 +49,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	}
 
 	iph = ip_hdr(skb);
+	trace_xtcp_segment_rx(net, iph->daddr, seg.dport, iph->saddr, seg.sport,
+			      &seg, skb->len - seg.hlen);
 	__skb_pull(skb, seg.hlen);
 	skb_reset_transport_header(skb);	/* now at the payload */
 	cb = XTCP_SKB_CB(skb);

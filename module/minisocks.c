@@ -24,6 +24,7 @@
 #include <net/route.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 static void req_free(struct xtcp_request *req)
 {
@@ -38,6 +39,13 @@ static void req_unlink(struct xtcp_request *req)
 	list_del_init(&req->node);
 	lxs->syn_qlen--;
 	xtcp_req_unlink(sock_net(req->listener), req);
+}
+
+/* A request's edges: born LISTEN -> SYN_RCVD, dropped SYN_RCVD -> CLOSED. */
+static void req_note(const struct xtcp_request *req, int from, int to)
+{
+	xtcp_note_state(sock_net(req->listener), from, to, req->laddr,
+			req->lport, req->raddr, req->rport);
 }
 
 /*
@@ -65,7 +73,9 @@ static void xtcp_req_timer(struct timer_list *t)
 		req_free(req);
 		return;
 	}
-	if (!sock_owned_by_user(sk) && req->retries >= XTCP_SYNACK_RETRIES) {
+	if (!sock_owned_by_user(sk) &&
+	    req->retries >= READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries)) {
+		req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
 		req_unlink(req);
 		bh_unlock_sock(sk);
 		req_free(req);
@@ -118,7 +128,7 @@ static u16 route_mss(struct net *net, __be32 laddr, __be32 raddr)
  *
  * A retransmitted SYN for a request we hold gets the SYN+ACK again.  SYNs
  * beyond the SYN queue's bound are dropped and counted: a flood costs at
- * most XTCP_SYN_QUEUE_MAX requests a listener.
+ * most net.xtcp.max_syn_backlog requests a listener.
  *
  * Return: 0 (the caller frees @skb).
  */
@@ -141,7 +151,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		XTCP_INC_STATS(net, XTCP_MIB_ACCEPT_QUEUE_DROPS);
 		return 0;
 	}
-	if (lxs->syn_qlen >= XTCP_SYN_QUEUE_MAX ||
+	if (lxs->syn_qlen >= READ_ONCE(xtcp_sysctl(net)->max_syn_backlog) ||
 	    lxs->syn_qlen >= max_t(u32, READ_ONCE(sk->sk_max_ack_backlog), 8) * 2) {
 		XTCP_INC_STATS(net, XTCP_MIB_SYN_QUEUE_DROPS);
 		return 0;
@@ -167,6 +177,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_qlen++;
 	xtcp_req_link(net, req);
+	req_note(req, XTCP_LISTEN, XTCP_SYN_RECV);
 	xtcp_send_synack(net, req);
 	mod_timer(&req->timer, jiffies + XTCP_RTO_INIT);
 	return 0;
@@ -239,6 +250,8 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->snd_wl2 = req->iss;
 	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);
 	xtcp_conn_cc_init(child);
+	/* the request's connection goes on as this socket: SYN_RCVD -> */
+	child->sk_state = XTCP_SYN_RECV;
 	xtcp_set_state(child, XTCP_ESTABLISHED);
 	xtcp_ehash_add(child);
 	return child;
@@ -270,8 +283,14 @@ struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb)
 	if (!req)
 		return ERR_PTR(-ENOENT);
 	if (cb->flags & XTCP_RST) {
-		if (cb->seq == req->irs + 1)
+		if (cb->seq == req->irs + 1) {
+			trace_xtcp_reset_rx(sock_net(sk), req->laddr,
+					    req->lport, req->raddr, req->rport,
+					    XTCP_SYN_RECV, cb->seq);
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
+			req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
 			req_drop(req);
+		}
 		return NULL;
 	}
 	if (cb->ack != req->iss + 1)
@@ -304,8 +323,10 @@ void xtcp_listener_flush(struct sock *sk)
 	struct xtcp_sock *lxs = xtcp_sk(sk);
 	struct xtcp_request *req, *tmp;
 
-	list_for_each_entry_safe(req, tmp, &lxs->syn_queue, node)
+	list_for_each_entry_safe(req, tmp, &lxs->syn_queue, node) {
+		req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
 		req_drop(req);
+	}
 	while (!list_empty(&lxs->accept_queue)) {
 		struct xtcp_sock *cxs = list_first_entry(&lxs->accept_queue,
 							 struct xtcp_sock,
@@ -403,7 +424,12 @@ void xtcp_time_wait(struct sock *sk)
 	} else {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TW_OVERFLOW);
 	}
-	xtcp_tw_hash_swap(sk, tw);
+	/*
+	 * With an entry the connection lives on in it: the socket goes
+	 * CLOSED without counting, the entry's end is TIME_WAIT -> CLOSED.
+	 */
+	if (xtcp_tw_hash_swap(sk, tw))
+		xtcp_set_state_quiet(sk, XTCP_CLOSE);
 	xtcp_done(sk, 0);
 }
 

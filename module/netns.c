@@ -13,6 +13,7 @@
 #include <net/ip.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 unsigned int xtcp_net_id __read_mostly;
 static u32 xtcp_hash_seed __read_mostly;
@@ -101,6 +102,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	for (i = 0; i < XTCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&xn->twbhash[i]);
 	INIT_LIST_HEAD(&xn->tw_death);
+	xn->net = net;
 	xn->tw_count = 0;
 	xn->tw_dying = false;
 	timer_setup(&xn->tw_timer, xtcp_tw_reaper, 0);
@@ -603,8 +605,10 @@ static void tw_arm_reaper(struct xtcp_net *xn)
  * here and the connection simply ends.
  *
  * Context: softirq or process, the socket locked; takes hash_lock.
+ * Return: true if the entry was linked (it may be freed by the time the
+ *	caller looks: the caller must not touch it).
  */
-void xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
+bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	bool hashed;
@@ -627,12 +631,32 @@ void xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 		xn->tw_count++;
 		atomic_long_inc(&xn->mib[XTCP_MIB_CURR_TW]);
 		atomic_long_inc(&xn->mib[XTCP_MIB_TW_CREATED]);
+		trace_xtcp_tw_create(sock_net(sk), tw->laddr, tw->lport,
+				     tw->raddr, tw->rport, XTCP_TIME_WAIT,
+				     tw->snd_nxt);
 		tw_arm_reaper(xn);
 	}
 	hashed = ehash_unlink_locked(sk);
 	spin_unlock_bh(&xn->hash_lock);
 	if (hashed)
 		__sock_put(sk);
+	return tw;
+}
+
+/**
+ * xtcp_tw_note_end() - count and trace the end of a TIME_WAIT entry
+ * @net: its namespace
+ * @tw: the entry, just unlinked, a reference still held
+ * @why: enum xtcp_tw_end
+ *
+ * The connection's last edge, TIME_WAIT -> CLOSED.
+ */
+void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why)
+{
+	trace_xtcp_tw_end(net, tw->laddr, tw->lport, tw->raddr, tw->rport,
+			  why, jiffies_to_msecs(jiffies - READ_ONCE(tw->since)));
+	xtcp_note_state(net, XTCP_TIME_WAIT, XTCP_CLOSE, tw->laddr, tw->lport,
+			tw->raddr, tw->rport);
 }
 
 /* Take @tw out of every table.  Caller holds hash_lock; @tw is linked. */
@@ -666,8 +690,10 @@ bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw)
 	if (linked)
 		tw_unlink_locked(xn, tw);
 	spin_unlock_bh(&xn->hash_lock);
-	if (linked)
+	if (linked) {
+		xtcp_tw_note_end(net, tw, XTCP_TW_END_KILLED);
 		xtcp_tw_put(tw);	/* the tables' reference; ours remains */
+	}
 	return linked;
 }
 
@@ -739,6 +765,7 @@ void xtcp_tw_reaper(struct timer_list *t)
 	}
 	list_for_each_entry_safe(tw, tmp, &dead, death_node) {
 		list_del(&tw->death_node);
+		xtcp_tw_note_end(xn->net, tw, XTCP_TW_END_REAPED);
 		xtcp_tw_put(tw);
 	}
 }
@@ -774,6 +801,7 @@ void xtcp_tw_purge(struct net *net)
 	spin_unlock_bh(&xn->hash_lock);
 	list_for_each_entry_safe(tw, tmp, &dead, death_node) {
 		list_del(&tw->death_node);
+		xtcp_tw_note_end(net, tw, XTCP_TW_END_PURGED);
 		xtcp_tw_put(tw);
 	}
 }

@@ -20,6 +20,7 @@
 #include <net/secure_seq.h>
 
 #include "xtcp.h"
+#include "trace.h"
 
 #define XTCP_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
 
@@ -87,13 +88,20 @@ u16 xtcp_select_window(struct sock *sk)
 	return space >> xs->rcv_wscale;
 }
 
-/* Push the xtcp header for @seg onto @skb and set up the checksum. */
-static void xtcp_push_header(struct sk_buff *skb, const struct xtcp_seg *seg,
-			     __be32 saddr, __be32 daddr)
+/*
+ * Push the xtcp header for @seg onto @skb and set up the checksum; the
+ * segment is as good as sent, so the tracepoint fires here.
+ */
+static void xtcp_push_header(struct net *net, struct sk_buff *skb,
+			     const struct xtcp_seg *seg, __be32 saddr,
+			     __be32 daddr)
 {
 	u8 hdr[XTCP_MAX_HDR_LEN];
 	size_t hlen = xtcp_build(hdr, sizeof(hdr), seg);
 	__sum16 *check;
+
+	trace_xtcp_segment_tx(net, saddr, seg->sport, daddr, seg->dport, seg,
+			      skb->len);
 
 	memcpy(skb_push(skb, hlen), hdr, hlen);
 	skb_reset_transport_header(skb);
@@ -143,7 +151,8 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 			sk_stop_timer(sk, &xs->delack_timer);
 		}
 	}
-	xtcp_push_header(skb, &seg, inet->inet_saddr, inet->inet_daddr);
+	xtcp_push_header(sock_net(sk), skb, &seg, inet->inet_saddr,
+			 inet->inet_daddr);
 	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
 	skb->priority = READ_ONCE(sk->sk_priority);
 	skb->mark = READ_ONCE(sk->sk_mark);
@@ -269,6 +278,10 @@ void xtcp_send_reset(struct sock *sk)
 	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_max;
 	XTCP_SKB_CB(skb)->flags = XTCP_RST | XTCP_ACK;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_RSTS);
+	trace_xtcp_reset_tx(sock_net(sk), inet_sk(sk)->inet_saddr,
+			    inet_sk(sk)->inet_sport, inet_sk(sk)->inet_daddr,
+			    inet_sk(sk)->inet_dport, sk->sk_state,
+			    xtcp_sk(sk)->snd_max);
 	xtcp_transmit_skb(sk, skb, false);
 }
 
@@ -293,7 +306,7 @@ static int xtcp_send_raw(struct net *net, __be32 saddr, __be32 daddr,
 		return -ENOBUFS;
 	}
 	skb_reserve(skb, XTCP_HEADROOM + sizeof(struct iphdr));
-	xtcp_push_header(skb, seg, saddr, daddr);
+	xtcp_push_header(net, skb, seg, saddr, daddr);
 	/* A header alone: checksum it here, it costs nothing. */
 	*(__sum16 *)(skb->data + 16) = 0;
 	*(__sum16 *)(skb->data + 16) =
@@ -348,6 +361,8 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 		seg.flags = XTCP_RST | XTCP_ACK;
 	}
 	XTCP_INC_STATS(net, XTCP_MIB_OUT_RSTS);
+	trace_xtcp_reset_tx(net, iph->daddr, htons(seg.sport), iph->saddr,
+			    htons(seg.dport), XTCP_CLOSE, seg.seq);
 	xtcp_send_raw(net, iph->daddr, iph->saddr, &seg);
 }
 
@@ -425,6 +440,15 @@ bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
 	       xtcp_cc_window(&xs->cc);
 }
 
+static void xtcp_trace_retransmit(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	trace_xtcp_retransmit(sock_net(sk), inet->inet_saddr, inet->inet_sport,
+			      inet->inet_daddr, inet->inet_dport, sk->sk_state,
+			      XTCP_SKB_CB(skb)->seq);
+}
+
 /**
  * xtcp_push() - send queued segments the windows allow
  * @sk: the socket, locked
@@ -449,6 +473,7 @@ void xtcp_push(struct sock *sk)
 			/* sent before: a go-back-N resend (Karn: no sample) */
 			XTCP_SKB_CB(skb)->retransmitted = true;
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+			xtcp_trace_retransmit(sk, skb);
 		}
 		XTCP_SKB_CB(skb)->sent = jiffies;
 		err = xtcp_transmit_skb(sk, skb, true);
@@ -497,7 +522,9 @@ int xtcp_retransmit_head(struct sock *sk)
 	XTCP_SKB_CB(skb)->retransmitted = true;
 	XTCP_SKB_CB(skb)->sent = jiffies;
 	err = xtcp_transmit_skb(sk, skb, true);
-	if (!err)
+	if (!err) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+		xtcp_trace_retransmit(sk, skb);
+	}
 	return err;
 }

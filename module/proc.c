@@ -30,6 +30,7 @@
 #include <net/inet_sock.h>
 
 #include "xtcp.h"
+#include "fault.h"
 
 const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_IN_SEGS]		= "InSegs",
@@ -274,14 +275,41 @@ static int xtcp_stat_show(struct seq_file *seq, void *v)
 	for (i = 0; i < XTCP_MIB_MAX; i++)
 		seq_printf(seq, "%s %ld\n", xtcp_mib_names[i],
 			   atomic_long_read(&xn->mib[i]));
+	/* kept by fault.c, shown with the other drop reasons */
+	seq_printf(seq, "FaultDrops %lu\n",
+		   xtcp_fault_drops(seq_file_single_net(seq)));
 	/* what one connection costs, as a socket and in TIME_WAIT */
 	seq_printf(seq, "SockObjectSize %u\n", kmem_cache_size(xtcp_prot.slab));
 	seq_printf(seq, "TwObjectSize %u\n", kmem_cache_size(xtcp_tw_cachep));
 	return 0;
 }
 
+/*
+ * /proc/net/xtcp_trans: the namespace's transition matrix, one edge a
+ * line, "FROM TO COUNT" with the state names of xtcp_state_name().  Every
+ * legal edge of the diagram (xtcp_edge_legal()) is listed, taken or not;
+ * an edge the diagram does not have only when it was taken (a bug).
+ */
+static int xtcp_trans_show(struct seq_file *seq, void *v)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_single_net(seq));
+	int from, to;
+	long n;
+
+	for (from = XTCP_ESTABLISHED; from < XTCP_MAX_STATES; from++) {
+		for (to = XTCP_ESTABLISHED; to < XTCP_MAX_STATES; to++) {
+			n = atomic_long_read(&xn->trans[from][to]);
+			if (!n && !xtcp_edge_legal(from, to))
+				continue;
+			seq_printf(seq, "%s %s %ld\n", xtcp_state_name(from),
+				   xtcp_state_name(to), n);
+		}
+	}
+	return 0;
+}
+
 /**
- * xtcp_proc_init_net() - create /proc/net/xtcp and /proc/net/xtcp_stat
+ * xtcp_proc_init_net() - create /proc/net/xtcp, xtcp_stat and xtcp_trans
  * @net: the namespace being set up
  *
  * Return: 0 or -ENOMEM.
@@ -292,11 +320,18 @@ int xtcp_proc_init_net(struct net *net)
 			     sizeof(struct xtcp_seq_state)))
 		return -ENOMEM;
 	if (!proc_create_net_single("xtcp_stat", 0444, net->proc_net,
-				    xtcp_stat_show, NULL)) {
-		remove_proc_entry("xtcp", net->proc_net);
-		return -ENOMEM;
-	}
+				    xtcp_stat_show, NULL))
+		goto err_stat;
+	if (!proc_create_net_single("xtcp_trans", 0444, net->proc_net,
+				    xtcp_trans_show, NULL))
+		goto err_trans;
 	return 0;
+
+err_trans:
+	remove_proc_entry("xtcp_stat", net->proc_net);
+err_stat:
+	remove_proc_entry("xtcp", net->proc_net);
+	return -ENOMEM;
 }
 
 /**
@@ -305,6 +340,7 @@ int xtcp_proc_init_net(struct net *net)
  */
 void xtcp_proc_exit_net(struct net *net)
 {
+	remove_proc_entry("xtcp_trans", net->proc_net);
 	remove_proc_entry("xtcp_stat", net->proc_net);
 	remove_proc_entry("xtcp", net->proc_net);
 }

@@ -21,10 +21,6 @@
 
 #include "xtcp.h"
 
-/* Defaults for buffers, larger than the sysctl defaults: no autotuning yet. */
-#define XTCP_DEFAULT_RCVBUF	(4 << 20)
-#define XTCP_DEFAULT_SNDBUF	(4 << 20)
-
 /* Connection states in which data may still arrive from the peer. */
 #define XTCPF(s)	(1 << (s))
 #define XTCPF_SYNCED	(XTCPF(XTCP_ESTABLISHED) | XTCPF(XTCP_FIN_WAIT1) | \
@@ -54,6 +50,7 @@ static void xtcp_write_space(struct sock *sk)
  */
 void xtcp_init_sock_state(struct sock *sk)
 {
+	const struct xtcp_sysctl *sc = xtcp_sysctl(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	INIT_HLIST_NODE(&xs->xs_node);
@@ -68,16 +65,16 @@ void xtcp_init_sock_state(struct sock *sk)
 		      jiffies_to_usecs(1));
 	xtcp_cc_init(&xs->cc, xs->mss);
 	xs->rcv_wscale = XTCP_RCV_WSCALE;
-	xs->syn_retries = XTCP_SYN_RETRIES;
-	xs->keepalive_time = XTCP_KEEPALIVE_TIME;
-	xs->keepalive_intvl = XTCP_KEEPALIVE_INTVL;
-	xs->keepalive_probes = XTCP_KEEPALIVE_PROBES;
+	xs->syn_retries = READ_ONCE(sc->syn_retries);
+	xs->keepalive_time = READ_ONCE(sc->keepalive_time_s) * HZ;
+	xs->keepalive_intvl = READ_ONCE(sc->keepalive_intvl_s) * HZ;
+	xs->keepalive_probes = READ_ONCE(sc->keepalive_probes);
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
 	sk->sk_state = XTCP_CLOSE;
 	xs->xs_state_since = jiffies;
 	sk->sk_write_space = xtcp_write_space;
-	sk->sk_rcvbuf = max_t(int, sk->sk_rcvbuf, XTCP_DEFAULT_RCVBUF);
-	sk->sk_sndbuf = max_t(int, sk->sk_sndbuf, XTCP_DEFAULT_SNDBUF);
+	sk->sk_rcvbuf = READ_ONCE(sc->rmem_default);
+	sk->sk_sndbuf = READ_ONCE(sc->wmem_default);
 	xtcp_init_timers(sk);
 }
 

@@ -15,6 +15,30 @@
  *   fin_ack_merge   0 (default): the peer's FIN is ACKed at once.  1: that
  *                   ACK waits up to 200 ms, and if the owner closes
  *                   meanwhile our FIN carries it (a three-segment close)
+ *   syn_retries     SYNs resent before connect() fails with ETIMEDOUT
+ *                   (1..127, default 6, as tcp_syn_retries); sockets
+ *                   created later; XTCP_SYNCNT overrides per socket
+ *   synack_retries  SYN+ACKs resent before a request in SYN_RCVD is
+ *                   dropped (1..127, default 5, as tcp_synack_retries)
+ *   retries2        retransmission timeouts of the same data before the
+ *                   connection ends with ETIMEDOUT (1..127, default 15, as
+ *                   tcp_retries2); XTCP_USER_TIMEOUT overrides per socket
+ *   keepalive_time_s   idle seconds before the first keepalive probe
+ *                   (1..32767, default 7200)
+ *   keepalive_intvl_s  seconds between probes (1..32767, default 75)
+ *   keepalive_probes   unanswered probes before the connection ends
+ *                   (1..127, default 9); these three apply to sockets
+ *                   created later, XTCP_KEEP* override per socket
+ *   max_syn_backlog most requests in SYN_RCVD per listener (1..65535,
+ *                   default 256; also at most twice the listen() backlog,
+ *                   and at least 16)
+ *   rmem_default    receive buffer of a new socket, bytes (4096..
+ *                   268435456, default 4 MiB); SO_RCVBUF overrides
+ *   wmem_default    send buffer of a new socket, bytes (4096..268435456,
+ *                   default 4 MiB); SO_SNDBUF overrides
+ *
+ * Ephemeral ports come from net.ipv4.ip_local_port_range, shared with
+ * TCP and UDP as in Linux; xtcp has no range of its own.
  *
  * Every namespace starts from the defaults.  Values out of range are
  * refused with EINVAL.  Readers use READ_ONCE(); no lock.
@@ -29,48 +53,57 @@
 static int msl_max = 600000;
 static int tw_buckets_max = 16777216;
 static int fin_timeout_max = 120000;
+static int retries_max = 127;
+static int keepalive_max = 32767;
+static int syn_backlog_max = 65535;
+static int buf_min = 4096;
+static int buf_max = 256 << 20;
 
 static const struct xtcp_sysctl xtcp_sysctl_defaults = {
-	.msl_ms		= 30000,
-	.max_tw_buckets	= 262144,
-	.fin_timeout_ms	= 60000,
-	.fin_ack_merge	= 0,
+	.msl_ms			= 30000,
+	.max_tw_buckets		= 262144,
+	.fin_timeout_ms		= 60000,
+	.fin_ack_merge		= 0,
+	.syn_retries		= 6,
+	.synack_retries		= 5,
+	.retries2		= 15,
+	.keepalive_time_s	= 7200,
+	.keepalive_intvl_s	= 75,
+	.keepalive_probes	= 9,
+	.max_syn_backlog	= 256,
+	.rmem_default		= 4 << 20,
+	.wmem_default		= 4 << 20,
 };
 
-/* .data is set per namespace; the last entry ends the table on 6.1. */
+/*
+ * An int in struct xtcp_sysctl, within [*lo, *hi].  .data holds the
+ * field's offset in the template and its address in a namespace's copy.
+ */
+#define XTCP_SYSCTL_INT(name, lo, hi) {					\
+	.procname	= #name,					\
+	.data		= (void *)offsetof(struct xtcp_sysctl, name),	\
+	.maxlen		= sizeof(int),					\
+	.mode		= 0644,						\
+	.proc_handler	= proc_dointvec_minmax,				\
+	.extra1		= (lo),						\
+	.extra2		= (hi),						\
+}
+
+/* The last entry ends the table on 6.1. */
 static const struct ctl_table xtcp_sysctl_template[] = {
-	{
-		.procname	= "msl_ms",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ONE,
-		.extra2		= &msl_max,
-	},
-	{
-		.procname	= "max_tw_buckets",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= &tw_buckets_max,
-	},
-	{
-		.procname	= "fin_timeout_ms",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ONE,
-		.extra2		= &fin_timeout_max,
-	},
-	{
-		.procname	= "fin_ack_merge",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
+	XTCP_SYSCTL_INT(msl_ms, SYSCTL_ONE, &msl_max),
+	XTCP_SYSCTL_INT(max_tw_buckets, SYSCTL_ZERO, &tw_buckets_max),
+	XTCP_SYSCTL_INT(fin_timeout_ms, SYSCTL_ONE, &fin_timeout_max),
+	XTCP_SYSCTL_INT(fin_ack_merge, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_SYSCTL_INT(syn_retries, SYSCTL_ONE, &retries_max),
+	XTCP_SYSCTL_INT(synack_retries, SYSCTL_ONE, &retries_max),
+	XTCP_SYSCTL_INT(retries2, SYSCTL_ONE, &retries_max),
+	XTCP_SYSCTL_INT(keepalive_time_s, SYSCTL_ONE, &keepalive_max),
+	XTCP_SYSCTL_INT(keepalive_intvl_s, SYSCTL_ONE, &keepalive_max),
+	XTCP_SYSCTL_INT(keepalive_probes, SYSCTL_ONE, &retries_max),
+	XTCP_SYSCTL_INT(max_syn_backlog, SYSCTL_ONE, &syn_backlog_max),
+	XTCP_SYSCTL_INT(rmem_default, &buf_min, &buf_max),
+	XTCP_SYSCTL_INT(wmem_default, &buf_min, &buf_max),
 	{ }
 };
 
@@ -84,16 +117,15 @@ int xtcp_sysctl_init_net(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct ctl_table *tbl;
+	int i;
 
 	xn->sysctl = xtcp_sysctl_defaults;
 	tbl = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 		      GFP_KERNEL);
 	if (!tbl)
 		return -ENOMEM;
-	tbl[0].data = &xn->sysctl.msl_ms;
-	tbl[1].data = &xn->sysctl.max_tw_buckets;
-	tbl[2].data = &xn->sysctl.fin_timeout_ms;
-	tbl[3].data = &xn->sysctl.fin_ack_merge;
+	for (i = 0; i < ARRAY_SIZE(xtcp_sysctl_template) - 1; i++)
+		tbl[i].data = (char *)&xn->sysctl + (uintptr_t)tbl[i].data;
 	xn->sysctl_hdr = xtcp_register_net_sysctl(net, "net/xtcp", tbl,
 						  ARRAY_SIZE(xtcp_sysctl_template) - 1);
 	if (!xn->sysctl_hdr) {

@@ -198,7 +198,8 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xs->retrans_stamp =
 			head && xtcp_seq_before(XTCP_SKB_CB(head)->seq, xs->snd_max) ?
 			XTCP_SKB_CB(head)->sent : jiffies;
-	limit = sk->sk_state == XTCP_SYN_SENT ? xs->syn_retries : XTCP_RETRIES2;
+	limit = sk->sk_state == XTCP_SYN_SENT ? xs->syn_retries :
+		READ_ONCE(xtcp_sysctl(sock_net(sk))->retries2);
 	user_timeout = msecs_to_jiffies(xs->user_timeout);
 	if (user_timeout ? time_after_eq(jiffies, xs->retrans_stamp + user_timeout) :
 			   xs->retransmits >= limit) {

@@ -255,12 +255,8 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 	return RT_TOS(READ_ONCE(inet_sk(sk)->tos));
 }
 
-/* Defaults; sysctls come with the observability work. */
-#define XTCP_SYN_RETRIES	6	/* SYNs after the first before ETIMEDOUT */
+/* Limits; the defaults of what a sysctl tunes are in sysctl.c. */
 #define XTCP_MAX_SYNCNT		127	/* as TCP_SYNCNT */
-#define XTCP_KEEPALIVE_TIME	(7200 * HZ)	/* Linux's tcp_keepalive_* */
-#define XTCP_KEEPALIVE_INTVL	(75 * HZ)
-#define XTCP_KEEPALIVE_PROBES	9
 #define XTCP_MAX_KEEPIDLE	32767	/* seconds, as TCP_KEEPIDLE */
 #define XTCP_MAX_KEEPINTVL	32767
 #define XTCP_MAX_KEEPCNT	127
@@ -269,11 +265,8 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_TW_REAP_BATCH	256	/* TIME_WAIT entries freed per reaper run */
 #define XTCP_RCV_RATIO_INIT	128	/* half: until data shows the real cost */
 #define XTCP_RCV_RATIO_MIN	16
-#define XTCP_SYNACK_RETRIES	5
-#define XTCP_RETRIES2		15	/* data retransmissions before giving up */
 #define XTCP_RTO_INIT		(1 * HZ)	/* SYN+ACK timer of requests */
 #define XTCP_RTO_MAX		(120 * HZ)
-#define XTCP_SYN_QUEUE_MAX	256	/* requests per listener */
 #define XTCP_DEFAULT_MSS	536
 #define XTCP_RCV_WSCALE		7
 
@@ -325,15 +318,33 @@ enum xtcp_mib {
  * @max_tw_buckets: most TIME_WAIT entries the namespace keeps
  * @fin_timeout_ms: how long an orphan waits in FIN_WAIT_2, ms
  * @fin_ack_merge: hold the ACK of a FIN back for a FIN+ACK (0 or 1)
+ * @syn_retries: SYNs resent before connect() gives up (new sockets)
+ * @synack_retries: SYN+ACKs resent before a request is dropped
+ * @retries2: retransmission timeouts of data before the connection ends
+ * @keepalive_time_s: idle seconds before the first keepalive probe
+ * @keepalive_intvl_s: seconds between keepalive probes
+ * @keepalive_probes: unanswered probes before the connection ends
+ * @max_syn_backlog: most requests in SYN_RCVD per listener
+ * @rmem_default: receive buffer of a new socket, bytes
+ * @wmem_default: send buffer of a new socket, bytes
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
- * handlers.
+ * handlers.  Ranges and defaults: sysctl.c.
  */
 struct xtcp_sysctl {
 	int msl_ms;
 	int max_tw_buckets;
 	int fin_timeout_ms;
 	int fin_ack_merge;
+	int syn_retries;
+	int synack_retries;
+	int retries2;
+	int keepalive_time_s;
+	int keepalive_intvl_s;
+	int keepalive_probes;
+	int max_syn_backlog;
+	int rmem_default;
+	int wmem_default;
 };
 
 /**
@@ -357,6 +368,9 @@ struct xtcp_sysctl {
  * @tw_dying: set at namespace exit: the reaper no longer re-arms
  * @tw_timer: the reaper; runs in softirq, frees at most
  *	XTCP_TW_REAP_BATCH entries a run
+ * @net: the namespace this state belongs to (for the reaper's reports)
+ * @trans: the transition matrix: @trans[from][to] counts the times a
+ *	connection of this namespace took that edge (xtcp_note_state())
  * @sysctl: tunables
  * @sysctl_hdr: their registration
  * @sysctl_table: the namespace's copy of the table it registered
@@ -379,6 +393,8 @@ struct xtcp_net {
 	unsigned int tw_count;
 	bool tw_dying;
 	struct timer_list tw_timer;
+	struct net *net;
+	atomic_long_t trans[XTCP_MAX_STATES][XTCP_MAX_STATES];
 	struct xtcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
 	struct ctl_table *sysctl_table;
@@ -399,6 +415,9 @@ static inline void xtcp_inc_stat(const struct net *net, enum xtcp_mib field)
 #define XTCP_INC_STATS(net, field)	xtcp_inc_stat(net, field)
 
 void xtcp_set_state(struct sock *sk, int state);
+void xtcp_set_state_quiet(struct sock *sk, int state);
+void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
+		     __be16 lport, __be32 raddr, __be16 rport);
 void xtcp_init_new_sock(struct sock *sk);
 
 /* netns.c: socket list and lookup tables */
@@ -417,8 +436,9 @@ void xtcp_ehash_del(struct sock *sk);
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
 struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport);
-void xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw);
+bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw);
 bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw);
+void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why);
 void xtcp_tw_restart(struct net *net, struct xtcp_tw *tw);
 void xtcp_tw_purge(struct net *net);
 bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
@@ -496,5 +516,12 @@ void xtcp_ipv4_exit(void);
 int xtcp_proc_init_net(struct net *net);
 void xtcp_proc_exit_net(struct net *net);
 extern const char *const xtcp_mib_names[XTCP_MIB_MAX];
+
+/* trace.h: the tracepoints (TRACE_SYSTEM xtcp) */
+enum xtcp_tw_end {
+	XTCP_TW_END_REAPED,	/* its 2*MSL ran out */
+	XTCP_TW_END_KILLED,	/* a new connection's SYN took the tuple */
+	XTCP_TW_END_PURGED,	/* the namespace went away */
+};
 
 #endif /* _XTCP_H */

@@ -1,0 +1,939 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp selftests: watching a connection.  Each view xtcp offers is checked
+ * against connections whose every segment the test knows:
+ *
+ *   /proc/net/xtcp_trans   the transition matrix: after a scripted
+ *                          connection (handshake, active close by A,
+ *                          passive close by B, TIME_WAIT reaped) exactly
+ *                          its edges are counted, once each; a refused
+ *                          connect, a request timing out
+ *   tracepoints            xtcp:* events in a tracefs instance of the
+ *                          test's own: the exact per-endpoint sequence of
+ *                          xtcp_set_state, the exact segments each end sent
+ *                          and received, TIME_WAIT created and reaped, a
+ *                          reset sent and received, a retransmission
+ *   /proc/net/xtcp         every column for known sockets: addresses, st,
+ *                          queues, timer, retransmissions, uid, inode,
+ *                          state_ms; requests and TIME_WAIT entries
+ *   /proc/net/xtcp_stat    the counters the scripted connection moves, by
+ *                          exactly how much; FaultDrops
+ *   sysctls                every net.xtcp.* tunable: its default, its
+ *                          range (EINVAL outside), and its effect
+ *   module parameters      family and proto readable, not writable
+ *
+ * Every test runs in a network namespace of its own (the harness forks a
+ * process per test, the fixture unshares), so counters, the matrix and the
+ * rows start at zero and are the test's alone.  Waits poll with deadlines;
+ * nothing asserts after a fixed sleep.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/fsuid.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "module/core.h"
+#include "xtcp_util.h"
+
+#define XTCP_PROC	"/proc/net/xtcp"
+#define TRANS_PROC	"/proc/net/xtcp_trans"
+#define SYSCTL_DIR	"/proc/sys/net/xtcp/"
+#define TRACEFS		"/sys/kernel/tracing"
+#define WAIT_MS		10000
+#define MAX_ROWS	256
+#define MAX_EVENTS	512
+
+/* ---------------------------------------------------------------- */
+/* /proc/net/xtcp_trans                                              */
+
+static int state_of_name(const char *name)
+{
+	int s;
+
+	for (s = XTCP_ESTABLISHED; s < XTCP_MAX_STATES; s++)
+		if (!strcmp(name, xtcp_state_name(s)))
+			return s;
+	return -1;
+}
+
+/*
+ * Read the matrix into m[from][to].  Returns the number of lines, -1 if
+ * the file cannot be read, -2 on a line that does not parse, -3 when a
+ * legal edge is missing or an illegal one is listed with count 0.
+ */
+static int read_trans(long m[XTCP_MAX_STATES][XTCP_MAX_STATES])
+{
+	char from[32], to[32];
+	bool seen[XTCP_MAX_STATES][XTCP_MAX_STATES] = {};
+	int f, t, n = 0;
+	FILE *fp = fopen(TRANS_PROC, "r");
+	long v;
+
+	if (!fp)
+		return -1;
+	memset(m, 0, sizeof(long) * XTCP_MAX_STATES * XTCP_MAX_STATES);
+	while (fscanf(fp, "%31s %31s %ld", from, to, &v) == 3) {
+		f = state_of_name(from);
+		t = state_of_name(to);
+		if (f < 0 || t < 0 || seen[f][t] || v < 0 ||
+		    (!v && !xtcp_edge_legal(f, t))) {
+			fclose(fp);
+			return -2;
+		}
+		seen[f][t] = true;
+		m[f][t] = v;
+		n++;
+	}
+	if (!feof(fp)) {
+		fclose(fp);
+		return -2;
+	}
+	fclose(fp);
+	for (f = XTCP_ESTABLISHED; f < XTCP_MAX_STATES; f++)
+		for (t = XTCP_ESTABLISHED; t < XTCP_MAX_STATES; t++)
+			if (xtcp_edge_legal(f, t) && !seen[f][t])
+				return -3;
+	return n;
+}
+
+struct edge {
+	int from, to;
+	long n;
+};
+
+/* The matrix must be exactly @want (all other edges zero). */
+static void expect_matrix(struct __test_metadata *_metadata,
+			  const struct edge *want, int nwant)
+{
+	long m[XTCP_MAX_STATES][XTCP_MAX_STATES];
+	long expect[XTCP_MAX_STATES][XTCP_MAX_STATES] = {};
+	int f, t, i;
+
+	ASSERT_LT(0, read_trans(m));
+	for (i = 0; i < nwant; i++)
+		expect[want[i].from][want[i].to] = want[i].n;
+	for (f = XTCP_ESTABLISHED; f < XTCP_MAX_STATES; f++)
+		for (t = XTCP_ESTABLISHED; t < XTCP_MAX_STATES; t++)
+			EXPECT_EQ(expect[f][t], m[f][t])
+				TH_LOG("edge %s -> %s", xtcp_state_name(f),
+				       xtcp_state_name(t));
+}
+
+/* ---------------------------------------------------------------- */
+/* tracefs                                                           */
+
+struct event {
+	char name[32];
+	unsigned int netns;
+	unsigned int lport, rport;
+	char a[32], b[32];	/* set_state: from, to; segments: flags */
+	unsigned long seq, ack, len;
+};
+
+static char trace_dir[128];
+
+/* A tracefs instance of our own, with every xtcp event on. */
+static int trace_start(void)
+{
+	char path[192];
+
+	if (access(TRACEFS "/instances", F_OK) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		return -1;
+	snprintf(trace_dir, sizeof(trace_dir), TRACEFS "/instances/xtcp_obs_%d",
+		 getpid());
+	rmdir(trace_dir);
+	if (mkdir(trace_dir, 0700))
+		return -1;
+	snprintf(path, sizeof(path), "%s/buffer_size_kb", trace_dir);
+	write_file(path, "4096", 4);
+	snprintf(path, sizeof(path), "%s/events/xtcp/enable", trace_dir);
+	return write_file(path, "1", 1);
+}
+
+static void trace_stop(void)
+{
+	char path[192];
+
+	if (!trace_dir[0])
+		return;
+	snprintf(path, sizeof(path), "%s/events/xtcp/enable", trace_dir);
+	write_file(path, "0", 1);
+	rmdir(trace_dir);
+	trace_dir[0] = 0;
+}
+
+static unsigned int netns_inum(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (unsigned int)st.st_ino;
+}
+
+/*
+ * The instance's events of namespace @netns, in order.  Returns their
+ * number, -1 if the buffer cannot be read or an xtcp line does not parse.
+ */
+static int trace_read(unsigned int netns, struct event *ev, int max)
+{
+	char path[192], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", trace_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, ": xtcp_");
+		struct event e = {};
+		int k;
+
+		if (!p || line[0] == '#')
+			continue;
+		k = sscanf(p + 2, "%31[a-z_0-9]: netns=%u %*[0-9.]:%u -> %*[0-9.]:%u",
+			   e.name, &e.netns, &e.lport, &e.rport);
+		if (k != 4) {
+			fclose(f);
+			return -1;
+		}
+		p = strstr(p, " -> ");
+		p = p ? strchr(p + 4, ' ') : NULL;
+		if (!p) {
+			fclose(f);
+			return -1;
+		}
+		if (!strcmp(e.name, "xtcp_set_state")) {
+			k = sscanf(p, " %31s -> %31s", e.a, e.b) == 2;
+		} else if (!strncmp(e.name, "xtcp_segment_", 13)) {
+			k = sscanf(p, " flags=%31s seq=%lu ack=%lu win=%*u len=%lu",
+				   e.a, &e.seq, &e.ack, &e.len) == 4;
+		} else if (!strcmp(e.name, "xtcp_tw_end")) {
+			k = sscanf(p, " %31s", e.a) == 1;
+		} else {
+			k = sscanf(p, " state=%31s seq=%lu", e.a, &e.seq) == 2;
+		}
+		if (!k) {
+			fclose(f);
+			return -1;
+		}
+		if (e.netns != netns)
+			continue;
+		if (n < max)
+			ev[n] = e;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * The events named @name of the endpoint @lport -> @rport, their a/b
+ * fields joined: "CLOSED>SYN_SENT,SYN_SENT>ESTABLISHED" or "SYN,ACK".
+ */
+static void trace_seq(const struct event *ev, int n, const char *name,
+		      unsigned int lport, unsigned int rport, char *out,
+		      size_t size)
+{
+	int i;
+
+	out[0] = 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(ev[i].name, name) || ev[i].lport != lport ||
+		    ev[i].rport != rport)
+			continue;
+		if (out[0])
+			strncat(out, ",", size - strlen(out) - 1);
+		strncat(out, ev[i].a, size - strlen(out) - 1);
+		if (ev[i].b[0]) {
+			strncat(out, ">", size - strlen(out) - 1);
+			strncat(out, ev[i].b, size - strlen(out) - 1);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* /proc/net/xtcp, every column                                      */
+
+struct full_row {
+	unsigned int laddr, lport, raddr, rport, st;
+	unsigned int txq, rxq, tr, retr, uid, timeout;
+	unsigned long when, inode, state_ms;
+	char state[32];
+};
+
+static int read_full_rows(struct full_row *rows, int max)
+{
+	char line[512];
+	FILE *f = fopen(XTCP_PROC, "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct full_row r;
+		int sl;
+
+		if (sscanf(line, "%d: %x:%x %x:%x %x %x:%x %x:%lx %x %u %u %lu %31s %lu",
+			   &sl, &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st,
+			   &r.txq, &r.rxq, &r.tr, &r.when, &r.retr, &r.uid,
+			   &r.timeout, &r.inode, r.state, &r.state_ms) != 16) {
+			fclose(f);
+			return -2;
+		}
+		if (n < max)
+			rows[n] = r;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* The row with local port @lport and remote port @rport; 1 if found. */
+static int find_tuple(unsigned int lport, unsigned int rport, struct full_row *out)
+{
+	struct full_row rows[MAX_ROWS];
+	int i, n = read_full_rows(rows, MAX_ROWS);
+
+	for (i = 0; i < n && i < MAX_ROWS; i++)
+		if (rows[i].lport == lport && rows[i].rport == rport) {
+			*out = rows[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* Wait until the tuple's row is in @st (0: until it has gone). */
+static bool wait_tuple(unsigned int lport, unsigned int rport, unsigned int st)
+{
+	long long end = now_ms() + WAIT_MS;
+	struct full_row r;
+
+	do {
+		int found = find_tuple(lport, rport, &r);
+
+		if (st ? found && r.st == st : !found)
+			return true;
+		usleep(5000);
+	} while (now_ms() < end);
+	return false;
+}
+
+/* Wait until the tuple's row shows at least @min timeouts. */
+static bool wait_retr(unsigned int lport, unsigned int rport, unsigned int min,
+		      struct full_row *r)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	do {
+		if (find_tuple(lport, rport, r) && r->retr >= min)
+			return true;
+		usleep(20000);
+	} while (now_ms() < end);
+	return false;
+}
+
+/* Wait until the tuple's row has nothing left to send. */
+static bool wait_txq_empty(unsigned int lport, unsigned int rport,
+			   struct full_row *r)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	do {
+		if (find_tuple(lport, rport, r) && !r->txq)
+			return true;
+		usleep(20000);
+	} while (now_ms() < end);
+	return false;
+}
+
+static bool wait_counter_eq(const char *name, long want)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	do {
+		if (xtcp_counter(name) == want)
+			return true;
+		usleep(5000);
+	} while (now_ms() < end);
+	return false;
+}
+
+static unsigned int port_of(int fd, bool peer)
+{
+	struct sockaddr_in sin;
+
+	if (peer ? peer_name(fd, &sin) : sock_name(fd, &sin))
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+/* ---------------------------------------------------------------- */
+
+FIXTURE(obs)
+{
+	int lfd, a, b;
+	unsigned int lport, aport;	/* the listener's and A's ports */
+	struct sockaddr_in addr;
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+FIXTURE_SETUP(obs)
+{
+	long m[XTCP_MAX_STATES][XTCP_MAX_STATES];
+	int fd;
+
+	self->lfd = -1;
+	self->a = -1;
+	self->b = -1;
+	trace_dir[0] = 0;
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %s", strerror(errno));
+	ASSERT_EQ(0, xtcp_lo_up());
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd) TH_LOG("xtcp socket: %s (module loaded?)", strerror(errno));
+	close(fd);
+	ASSERT_EQ(0, read_full_rows(NULL, 0));
+	/* the socket just closed took no edge: a fresh matrix is all zero */
+	ASSERT_LT(0, read_trans(m)) TH_LOG("%s: %s", TRANS_PROC, strerror(errno));
+	for (fd = 0; fd < XTCP_MAX_STATES * XTCP_MAX_STATES; fd++)
+		ASSERT_EQ(0, m[fd / XTCP_MAX_STATES][fd % XTCP_MAX_STATES]);
+}
+
+FIXTURE_TEARDOWN(obs)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	trace_stop();
+	xtcp_sysctl_set("fin_timeout_ms", 1000);
+	close_fd(&self->a);
+	close_fd(&self->b);
+	close_fd(&self->lfd);
+	xtcp_fault_cmd("clear");
+	xtcp_sysctl_set("msl_ms", 1);
+	while ((xtcp_counter("CurrSockets") || xtcp_counter("CurrTimeWait")) &&
+	       now_ms() < end)
+		usleep(20000);
+	EXPECT_EQ(0, xtcp_counter("CurrSockets"));
+	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
+}
+
+/* Listener, A connected, B accepted. */
+static void open_pair(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self)
+{
+	self->lfd = stream_listener(true, 8, &self->addr);
+	ASSERT_LE(0, self->lfd);
+	self->a = stream_connect(true, &self->addr);
+	ASSERT_LE(0, self->a);
+	self->b = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, self->b);
+	self->lport = ntohs(self->addr.sin_port);
+	self->aport = port_of(self->a, false);
+	ASSERT_NE(0, self->aport);
+}
+
+/*
+ * The scripted connection: handshake; A closes, B reads the end and
+ * closes later; A's TIME_WAIT is reaped (msl_ms 20); the listener closes.
+ * Every step waits for the state it leads to, so the order is fixed.
+ */
+static void scripted(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self)
+{
+	char c;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 20));
+	open_pair(_metadata, self);
+	close_fd(&self->a);
+	ASSERT_TRUE(wait_tuple(self->aport, self->lport, XTCP_FIN_WAIT2));
+	ASSERT_EQ(0, recv(self->b, &c, 1, 0));
+	ASSERT_TRUE(wait_tuple(self->lport, self->aport, XTCP_CLOSE_WAIT));
+	close_fd(&self->b);
+	ASSERT_TRUE(wait_counter_eq("TimeWaitReaped", 1));
+	ASSERT_TRUE(wait_tuple(self->lport, self->aport, 0));
+	ASSERT_TRUE(wait_tuple(self->aport, self->lport, 0));
+	close_fd(&self->lfd);
+	ASSERT_TRUE(wait_counter_eq("CurrSockets", 0));
+}
+
+#define E(f, t, n)	{ XTCP_##f, XTCP_##t, n }
+
+/* Every edge of one connection's life counted once, and nothing else. */
+TEST_F(obs, matrix_of_one_connection)
+{
+	static const struct edge want[] = {
+		E(CLOSE, LISTEN, 1), E(LISTEN, CLOSE, 1),	/* listener */
+		E(CLOSE, SYN_SENT, 1), E(SYN_SENT, ESTABLISHED, 1),
+		E(ESTABLISHED, FIN_WAIT1, 1), E(FIN_WAIT1, FIN_WAIT2, 1),
+		E(FIN_WAIT2, TIME_WAIT, 1), E(TIME_WAIT, CLOSE, 1),
+		E(LISTEN, SYN_RECV, 1), E(SYN_RECV, ESTABLISHED, 1),
+		E(ESTABLISHED, CLOSE_WAIT, 1), E(CLOSE_WAIT, LAST_ACK, 1),
+		E(LAST_ACK, CLOSE, 1),
+	};
+
+	scripted(_metadata, self);
+	expect_matrix(_metadata, want, ARRAY_SIZE(want));
+}
+
+/* Counters the scripted connection moves, by exactly its segments. */
+TEST_F(obs, counters_of_one_connection)
+{
+	scripted(_metadata, self);
+	/* SYN, SYN|ACK, ACK, FIN|ACK, ACK, FIN|ACK, ACK: seven each way */
+	EXPECT_EQ(7, xtcp_counter("InSegs"));
+	EXPECT_EQ(7, xtcp_counter("OutSegs"));
+	EXPECT_EQ(1, xtcp_counter("ActiveOpens"));
+	EXPECT_EQ(1, xtcp_counter("PassiveOpens"));
+	EXPECT_EQ(1, xtcp_counter("TimeWaitCreated"));
+	EXPECT_EQ(1, xtcp_counter("TimeWaitReaped"));
+	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
+	EXPECT_EQ(0, xtcp_counter("RetransSegs"));
+	EXPECT_EQ(0, xtcp_counter("OutRsts"));
+	EXPECT_EQ(0, xtcp_counter("InRsts"));
+	EXPECT_EQ(0, xtcp_counter("NoSocket"));
+	EXPECT_EQ(0, xtcp_counter("FaultDrops"));
+}
+
+/* The edges each end of the scripted connection takes, in order. */
+static const char *const a_states[] = {
+	"CLOSED>SYN_SENT", "SYN_SENT>ESTABLISHED", "ESTABLISHED>FIN_WAIT_1",
+	"FIN_WAIT_1>FIN_WAIT_2", "FIN_WAIT_2>TIME_WAIT", "TIME_WAIT>CLOSED", NULL
+};
+
+static const char *const b_states[] = {
+	"LISTEN>SYN_RCVD", "SYN_RCVD>ESTABLISHED", "ESTABLISHED>CLOSE_WAIT",
+	"CLOSE_WAIT>LAST_ACK", "LAST_ACK>CLOSED", NULL
+};
+
+static const char *joined(const char *const *parts)
+{
+	static char buf[512];
+
+	buf[0] = 0;
+	for (; *parts; parts++) {
+		if (buf[0])
+			strcat(buf, ",");
+		strcat(buf, *parts);
+	}
+	return buf;
+}
+
+/* The events of the scripted connection, endpoint by endpoint. */
+TEST_F(obs, trace_of_one_connection)
+{
+	struct event ev[MAX_EVENTS];
+	char got[512];
+	int n;
+
+	ASSERT_EQ(0, trace_start()) TH_LOG("tracefs: %s", strerror(errno));
+	scripted(_metadata, self);
+	n = trace_read(netns_inum(), ev, MAX_EVENTS);
+	ASSERT_LT(0, n);
+	ASSERT_GT(MAX_EVENTS, n);
+
+	trace_seq(ev, n, "xtcp_set_state", self->lport, 0, got, sizeof(got));
+	EXPECT_STREQ("CLOSED>LISTEN,LISTEN>CLOSED", got);
+	trace_seq(ev, n, "xtcp_set_state", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ(joined(a_states), got);
+	trace_seq(ev, n, "xtcp_set_state", self->lport, self->aport, got, sizeof(got));
+	EXPECT_STREQ(joined(b_states), got);
+
+	trace_seq(ev, n, "xtcp_segment_tx", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ("SYN,ACK,FIN|ACK,ACK", got);
+	trace_seq(ev, n, "xtcp_segment_rx", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ("SYN|ACK,ACK,FIN|ACK", got);
+	trace_seq(ev, n, "xtcp_segment_tx", self->lport, self->aport, got, sizeof(got));
+	EXPECT_STREQ("SYN|ACK,ACK,FIN|ACK", got);
+	trace_seq(ev, n, "xtcp_segment_rx", self->lport, self->aport, got, sizeof(got));
+	EXPECT_STREQ("SYN,ACK,FIN|ACK,ACK", got);
+
+	trace_seq(ev, n, "xtcp_tw_create", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ("TIME_WAIT", got);
+	trace_seq(ev, n, "xtcp_tw_end", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ("reaped", got);
+	trace_seq(ev, n, "xtcp_tw_create", self->lport, self->aport, got, sizeof(got));
+	EXPECT_STREQ("", got);
+	/* nothing else happened: no retransmission, no reset */
+	trace_seq(ev, n, "xtcp_retransmit", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ("", got);
+	trace_seq(ev, n, "xtcp_reset_tx", self->lport, self->aport, got, sizeof(got));
+	EXPECT_STREQ("", got);
+}
+
+/*
+ * A connect() to a port nobody listens on: the SYN is answered with a
+ * reset sent without a socket, and the reset ends the attempt.
+ */
+TEST_F(obs, refused_connect)
+{
+	static const struct edge want[] = {
+		E(CLOSE, SYN_SENT, 1), E(SYN_SENT, CLOSE, 1),
+	};
+	struct sockaddr_in to = sin_of(INADDR_LOOPBACK, 20999);
+	struct event ev[MAX_EVENTS];
+	char got[256];
+	int n;
+
+	ASSERT_EQ(0, trace_start());
+	self->a = stream_socket(true, 0);
+	ASSERT_LE(0, self->a);
+	ASSERT_EQ(-1, connect(self->a, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(ECONNREFUSED, errno);
+	self->aport = port_of(self->a, false);
+	expect_matrix(_metadata, want, ARRAY_SIZE(want));
+	EXPECT_EQ(1, xtcp_counter("OutRsts"));
+	EXPECT_EQ(1, xtcp_counter("InRsts"));
+	EXPECT_EQ(1, xtcp_counter("NoSocket"));
+	EXPECT_EQ(1, xtcp_counter("ActiveOpens"));
+
+	n = trace_read(netns_inum(), ev, MAX_EVENTS);
+	ASSERT_LT(0, n);
+	trace_seq(ev, n, "xtcp_reset_tx", 20999, self->aport, got, sizeof(got));
+	EXPECT_STREQ("CLOSED", got);
+	trace_seq(ev, n, "xtcp_reset_rx", self->aport, 20999, got, sizeof(got));
+	EXPECT_STREQ("SYN_SENT", got);
+	trace_seq(ev, n, "xtcp_segment_rx", self->aport, 20999, got, sizeof(got));
+	EXPECT_STREQ("RST|ACK", got);
+}
+
+/* A lost data segment: one retransmission, seen as event and counter. */
+TEST_F(obs, retransmit_and_fault_drop)
+{
+	unsigned char buf[100], got_buf[100];
+	struct event ev[MAX_EVENTS];
+	unsigned long first_seq = 0;
+	int i, n, tx = 0, rtx = 0;
+
+	open_pair(_metadata, self);
+	ASSERT_EQ(0, trace_start());
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=data nth=1"));
+	pat_fill(buf, sizeof(buf), 1, 0);
+	ASSERT_EQ(0, send_all(self->a, buf, sizeof(buf)));
+	ASSERT_EQ(0, recv_exact(self->b, got_buf, sizeof(got_buf), WAIT_MS));
+	EXPECT_EQ(0, memcmp(buf, got_buf, sizeof(buf)));
+	EXPECT_EQ(1, xtcp_counter("FaultDrops"));
+	EXPECT_EQ(1, xtcp_counter("RetransSegs"));
+
+	n = trace_read(netns_inum(), ev, MAX_EVENTS);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n && i < MAX_EVENTS; i++) {
+		if (ev[i].lport != self->aport)
+			continue;
+		if (!strcmp(ev[i].name, "xtcp_segment_tx") && ev[i].len == 100) {
+			if (!tx++)
+				first_seq = ev[i].seq;
+			else
+				EXPECT_EQ(first_seq, ev[i].seq);
+		}
+		if (!strcmp(ev[i].name, "xtcp_retransmit")) {
+			rtx++;
+			EXPECT_EQ(first_seq, ev[i].seq);
+			EXPECT_STREQ("ESTABLISHED", ev[i].a);
+		}
+	}
+	EXPECT_EQ(2, tx);
+	EXPECT_EQ(1, rtx);
+}
+
+/* Every column of the rows of known sockets. */
+TEST_F(obs, proc_columns)
+{
+	unsigned char buf[1000];
+	struct full_row r;
+	long long t0;
+	int c2 = -1;
+
+	/* A is owned by uid 4321: sk_uid comes from the creator's fsuid */
+	self->lfd = stream_listener(true, 8, &self->addr);
+	ASSERT_LE(0, self->lfd);
+	self->lport = ntohs(self->addr.sin_port);
+	setfsuid(4321);
+	self->a = stream_socket(true, 0);
+	setfsuid(0);
+	ASSERT_LE(0, self->a);
+	ASSERT_EQ(0, connect(self->a, (struct sockaddr *)&self->addr, sizeof(self->addr)));
+	self->aport = port_of(self->a, false);
+	t0 = now_ms();
+
+	/* the listener: one connection waiting to be accepted */
+	ASSERT_TRUE(find_tuple(self->lport, 0, &r));
+	EXPECT_EQ(XTCP_LISTEN, r.st);
+	EXPECT_STREQ("LISTEN", r.state);
+	EXPECT_EQ(htonl(INADDR_LOOPBACK), r.laddr);
+	EXPECT_EQ(0, r.raddr);
+	EXPECT_EQ(1, r.rxq);
+	EXPECT_EQ(0, r.txq);
+	EXPECT_EQ(0, r.tr);
+	EXPECT_EQ(0, r.uid);
+	EXPECT_EQ(sock_inode(self->lfd), r.inode);
+
+	self->b = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, self->b);
+	ASSERT_TRUE(find_tuple(self->lport, 0, &r));
+	EXPECT_EQ(0, r.rxq);
+
+	/* A: its owner, its inode; 1000 bytes unacknowledged, retried */
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=data port=any"));
+	pat_fill(buf, sizeof(buf), 2, 0);
+	ASSERT_EQ(0, send_all(self->a, buf, sizeof(buf)));
+	ASSERT_TRUE(find_tuple(self->aport, self->lport, &r));
+	EXPECT_EQ(XTCP_ESTABLISHED, r.st);
+	EXPECT_EQ(htonl(INADDR_LOOPBACK), r.laddr);
+	EXPECT_EQ(htonl(INADDR_LOOPBACK), r.raddr);
+	EXPECT_EQ(4321, r.uid);
+	EXPECT_EQ(sock_inode(self->a), r.inode);
+	EXPECT_EQ(1000, r.txq);
+	EXPECT_EQ(0, r.rxq);
+	EXPECT_EQ(1, r.tr);		/* the retransmission timer */
+	EXPECT_GE(2 * 120 * 1000, r.when);
+	EXPECT_LE(now_ms() - t0 - 50, (long long)r.state_ms);
+	/* the timer fires, the count of its timeouts shows */
+	EXPECT_TRUE(wait_retr(self->aport, self->lport, 2, &r));
+	EXPECT_LE(2, r.retr);
+	EXPECT_EQ(1000, r.txq);
+
+	/* the data goes through: B holds it unread */
+	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
+	EXPECT_TRUE(wait_txq_empty(self->aport, self->lport, &r));
+	EXPECT_EQ(0, r.txq);
+	EXPECT_EQ(0, r.retr);
+	EXPECT_EQ(0, r.tr);
+	ASSERT_TRUE(find_tuple(self->lport, self->aport, &r));
+	EXPECT_EQ(1000, r.rxq);
+	EXPECT_EQ(0, r.uid);
+	EXPECT_EQ(sock_inode(self->b), r.inode);
+
+	/* a request: SYN_RCVD, the SYN+ACK timer and its retries, no inode */
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=ack port=any"));
+	c2 = stream_socket(true, O_NONBLOCK);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(-1, connect(c2, (struct sockaddr *)&self->addr, sizeof(self->addr)));
+	ASSERT_TRUE(wait_tuple(self->lport, port_of(c2, false), XTCP_SYN_RECV));
+	EXPECT_TRUE(wait_retr(self->lport, port_of(c2, false), 1, &r));
+	EXPECT_EQ(XTCP_SYN_RECV, r.st);
+	EXPECT_STREQ("SYN_RCVD", r.state);
+	EXPECT_EQ(1, r.tr);
+	EXPECT_LE(1, r.retr);
+	EXPECT_EQ(0, r.inode);
+	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
+	close(c2);
+
+	/* TIME_WAIT: timer 3 with the time left, no owner, no inode */
+	ASSERT_EQ(0, recv_exact(self->b, buf, sizeof(buf), WAIT_MS));
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 5000));
+	close_fd(&self->a);
+	ASSERT_TRUE(wait_tuple(self->aport, self->lport, XTCP_FIN_WAIT2));
+	close_fd(&self->b);
+	ASSERT_TRUE(wait_tuple(self->aport, self->lport, XTCP_TIME_WAIT));
+	ASSERT_TRUE(find_tuple(self->aport, self->lport, &r));
+	EXPECT_EQ(3, r.tr);
+	EXPECT_LT(0, r.when);
+	EXPECT_GE(10 * 1000, r.when);	/* jiffies: at most 2 * MSL at HZ 1000 */
+	EXPECT_EQ(0, r.inode);
+	EXPECT_EQ(0, r.txq);
+	EXPECT_EQ(0, r.rxq);
+	EXPECT_STREQ("TIME_WAIT", r.state);
+}
+
+/* ---------------------------------------------------------------- */
+/* sysctls                                                           */
+
+struct tunable {
+	const char *name;
+	long dflt, lo, hi;
+};
+
+static const struct tunable tunables[] = {
+	{ "msl_ms", 30000, 1, 600000 },
+	{ "max_tw_buckets", 262144, 0, 16777216 },
+	{ "fin_timeout_ms", 60000, 1, 120000 },
+	{ "fin_ack_merge", 0, 0, 1 },
+	{ "syn_retries", 6, 1, 127 },
+	{ "synack_retries", 5, 1, 127 },
+	{ "retries2", 15, 1, 127 },
+	{ "keepalive_time_s", 7200, 1, 32767 },
+	{ "keepalive_intvl_s", 75, 1, 32767 },
+	{ "keepalive_probes", 9, 1, 127 },
+	{ "max_syn_backlog", 256, 1, 65535 },
+	{ "rmem_default", 4 << 20, 4096, 256 << 20 },
+	{ "wmem_default", 4 << 20, 4096, 256 << 20 },
+};
+
+/* Defaults, both ends of each range, EINVAL one step outside. */
+TEST_F(obs, sysctl_ranges)
+{
+	char val[32];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tunables); i++) {
+		const struct tunable *t = &tunables[i];
+
+		EXPECT_EQ(t->dflt, xtcp_sysctl_get(t->name)) TH_LOG("%s", t->name);
+		EXPECT_EQ(0, xtcp_sysctl_set(t->name, t->lo)) TH_LOG("%s", t->name);
+		EXPECT_EQ(t->lo, xtcp_sysctl_get(t->name));
+		EXPECT_EQ(0, xtcp_sysctl_set(t->name, t->hi)) TH_LOG("%s", t->name);
+		EXPECT_EQ(t->hi, xtcp_sysctl_get(t->name));
+		EXPECT_EQ(EINVAL, xtcp_sysctl_set(t->name, t->lo - 1))
+			TH_LOG("%s below range", t->name);
+		EXPECT_EQ(EINVAL, xtcp_sysctl_set(t->name, t->hi + 1))
+			TH_LOG("%s above range", t->name);
+		snprintf(val, sizeof(val), "abc");
+		EXPECT_EQ(EINVAL, xtcp_sysctl_write(t->name, val))
+			TH_LOG("%s not a number", t->name);
+		EXPECT_EQ(t->hi, xtcp_sysctl_get(t->name));
+		EXPECT_EQ(0, xtcp_sysctl_set(t->name, t->dflt));
+	}
+}
+
+/* Buffer and keepalive defaults reach sockets created afterwards. */
+TEST_F(obs, sysctl_socket_defaults)
+{
+	int fd, v = 0;
+	socklen_t len = sizeof(v);
+
+	ASSERT_EQ(0, xtcp_sysctl_set("rmem_default", 123456));
+	ASSERT_EQ(0, xtcp_sysctl_set("wmem_default", 65536));
+	ASSERT_EQ(0, xtcp_sysctl_set("keepalive_time_s", 11));
+	ASSERT_EQ(0, xtcp_sysctl_set("keepalive_intvl_s", 3));
+	ASSERT_EQ(0, xtcp_sysctl_set("keepalive_probes", 4));
+	ASSERT_EQ(0, xtcp_sysctl_set("syn_retries", 2));
+	fd = stream_socket(true, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len));
+	EXPECT_EQ(123456, v);
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len));
+	EXPECT_EQ(65536, v);
+	EXPECT_EQ(11, get_int(fd, xtcp_proto(), XTCP_KEEPIDLE));
+	EXPECT_EQ(3, get_int(fd, xtcp_proto(), XTCP_KEEPINTVL));
+	EXPECT_EQ(4, get_int(fd, xtcp_proto(), XTCP_KEEPCNT));
+	EXPECT_EQ(2, get_int(fd, xtcp_proto(), XTCP_SYNCNT));
+	close(fd);
+}
+
+/* syn_retries: a connect whose SYNs all vanish sends 1 + syn_retries. */
+TEST_F(obs, sysctl_syn_retries)
+{
+	struct sockaddr_in to = sin_of(INADDR_LOOPBACK, 21001);
+	struct xtcp_rule_count rc;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("syn_retries", 1));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=syn"));
+	self->a = stream_socket(true, 0);
+	ASSERT_LE(0, self->a);
+	ASSERT_EQ(-1, connect(self->a, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	ASSERT_EQ(0, xtcp_fault_rule(xtcp_fault_last_id(), &rc));
+	EXPECT_EQ(2, rc.dropped);
+}
+
+/*
+ * synack_retries: a request whose final ACK never arrives sends
+ * 1 + synack_retries SYN+ACKs and is dropped (SYN_RCVD -> CLOSED).
+ */
+TEST_F(obs, sysctl_synack_retries)
+{
+	long m[XTCP_MAX_STATES][XTCP_MAX_STATES];
+	struct xtcp_rule_count rc;
+	unsigned int id;
+	long long end;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("synack_retries", 1));
+	self->lfd = stream_listener(true, 8, &self->addr);
+	ASSERT_LE(0, self->lfd);
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=ack"));
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=synack action=delay delay=1"));
+	id = xtcp_fault_last_id();
+	self->a = stream_socket(true, O_NONBLOCK);
+	ASSERT_LE(0, self->a);
+	connect(self->a, (struct sockaddr *)&self->addr, sizeof(self->addr));
+	end = now_ms() + 3 * WAIT_MS;
+	do {
+		ASSERT_LT(0, read_trans(m));
+		if (m[XTCP_SYN_RECV][XTCP_CLOSE])
+			break;
+		usleep(50000);
+	} while (now_ms() < end);
+	EXPECT_EQ(1, m[XTCP_SYN_RECV][XTCP_CLOSE]);
+	EXPECT_EQ(1, m[XTCP_LISTEN][XTCP_SYN_RECV]);
+	EXPECT_EQ(0, m[XTCP_SYN_RECV][XTCP_ESTABLISHED]);
+	ASSERT_EQ(0, xtcp_fault_rule(id, &rc));
+	EXPECT_EQ(2, rc.matched);
+}
+
+/* retries2: unacknowledged data ends the connection after its retries. */
+TEST_F(obs, sysctl_retries2)
+{
+	struct xtcp_rule_count rc;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	ASSERT_EQ(0, xtcp_sysctl_set("retries2", 2));
+	open_pair(_metadata, self);
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=data"));
+	ASSERT_EQ(0, send_all(self->a, "x", 1));
+	ASSERT_EQ(1, wait_revents(self->a, POLLERR, 3 * WAIT_MS) & POLLERR ? 1 : 0);
+	ASSERT_EQ(0, getsockopt(self->a, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(ETIMEDOUT, err);
+	ASSERT_EQ(0, xtcp_fault_rule(xtcp_fault_last_id(), &rc));
+	EXPECT_EQ(3, rc.dropped);	/* the first sending and two retries */
+	EXPECT_EQ(1, xtcp_counter("Timeouts"));
+}
+
+/* max_syn_backlog: the third SYN finds the queue of two full. */
+TEST_F(obs, sysctl_max_syn_backlog)
+{
+	struct full_row rows[MAX_ROWS];
+	int c[3], i, n, reqs = 0;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("max_syn_backlog", 2));
+	self->lfd = stream_listener(true, 64, &self->addr);
+	ASSERT_LE(0, self->lfd);
+	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=ack"));
+	for (i = 0; i < 3; i++) {
+		c[i] = stream_socket(true, O_NONBLOCK);
+		ASSERT_LE(0, c[i]);
+		connect(c[i], (struct sockaddr *)&self->addr, sizeof(self->addr));
+	}
+	EXPECT_TRUE(wait_counter_eq("SynQueueDrops", 1));
+	n = read_full_rows(rows, MAX_ROWS);
+	for (i = 0; i < n && i < MAX_ROWS; i++)
+		reqs += rows[i].st == XTCP_SYN_RECV;
+	EXPECT_EQ(2, reqs);
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+}
+
+/* Fixed at load: readable under /sys/module, refused for writing. */
+TEST(module_parameters)
+{
+	static const char *const params[] = { "family", "proto" };
+	char path[96];
+	size_t i;
+
+	EXPECT_EQ(AF_XTCP_DEFAULT, xtcp_af());
+	EXPECT_EQ(IPPROTO_XTCP_DEFAULT, xtcp_proto());
+	for (i = 0; i < ARRAY_SIZE(params); i++) {
+		snprintf(path, sizeof(path), "/sys/module/xtcp/parameters/%s", params[i]);
+		EXPECT_EQ(0, access(path, R_OK)) TH_LOG("%s", path);
+		errno = 0;
+		EXPECT_GT(0, open(path, O_WRONLY)) TH_LOG("%s", path);
+		EXPECT_EQ(EACCES, errno) TH_LOG("%s", path);
+	}
+}
+
+TEST_HARNESS_MAIN
