@@ -168,4 +168,4 @@ clean:
 	rm -rf $(TOP)/build
 
 help:
-	@sed -n '3,23p' $(TOP)/Makefile
+	@sed -n '3,24p' $(TOP)/Makefile

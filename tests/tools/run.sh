@@ -14,6 +14,9 @@
 #
 # Prints one KTAP line per test and "N passed, N failed"; exits 1 on any
 # failure.
+#
+# "check && check || fail" is meant below: any check failing fails the test.
+# shellcheck disable=SC2015
 set -u
 
 tool=${1:?usage: $0 path/to/xtcpstat}
@@ -96,15 +99,15 @@ test_list_row_for_row() {
 	# state, queues, addresses, inode of each row against the raw file
 	run --proc "$basic" -a -H
 	expect_rc 0 || return 1
-	local i=0 line sl la ra st q tr rtx uid to ino name ms
-	while read -r sl la ra st q tr rtx uid to ino name ms; do
+	local i=0 la q uid ino name
+	while read -r _ la _ _ q _ _ uid _ ino name _; do
 		local tool_row
 		tool_row=$(sed -n "$((i + 1))p" <<<"$out")
 		# shellcheck disable=SC2086
 		set -- $tool_row
 		local hexa=${la%:*} hexp=${la#*:}
 		local a
-		a=$(printf '%d.%d.%d.%d' 0x${hexa:6:2} 0x${hexa:4:2} 0x${hexa:2:2} 0x${hexa:0:2})
+		a=$(printf '%d.%d.%d.%d' "0x${hexa:6:2}" "0x${hexa:4:2}" "0x${hexa:2:2}" "0x${hexa:0:2}")
 		local p=$((16#$hexp))
 		[ "$p" = 0 ] && p='*'
 		[ "$1" = "$name" ] || { why="row $i: state $1, file $name"; return 1; }
