@@ -16,7 +16,9 @@
 #   make bench           xtcp beside the kernel's TCP in one guest boot: bulk,
 #                        rr and crr over loopback and veth (KVER=6.12 for the
 #                        other kernel); table in build/bench/results.txt
-#   make unit            user-space unit tests of the protocol core
+#   make unit            user-space unit tests of the protocol core and
+#                        xtcpstat's tests on fixture files (tests/tools)
+#   make tools           build/tools/xtcpstat, ss -tan for xtcp
 #   make fuzz            libFuzzer over the protocol core, FUZZ_SECONDS (300)
 #                        per target; make fuzz-smoke: 20 s per target
 #   make deps            install what the project needs (Debian packages)
@@ -62,7 +64,7 @@ UNIT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 .PHONY: all modules clean deps check demo vm unit selftests bench help \
-	fuzz fuzz-smoke fuzz-build fuzz-corpus
+	fuzz fuzz-smoke fuzz-build fuzz-corpus tools
 
 all: modules
 
@@ -87,8 +89,18 @@ build/unit/test_cc: $(UNIT_CC_SRCS) tests/unit/unit.h tests/oracle.h module/cc.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_CC_SRCS)
 
-unit: $(UNIT_BINS)
-	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
+# xtcpstat links the core for the state names and the diagram's edges.
+TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow
+build/tools/xtcpstat: tools/xtcpstat.c module/core.c module/core.h include/uapi/linux/xtcp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP) -o $@ tools/xtcpstat.c module/core.c
+
+tools: build/tools/xtcpstat
+
+# The unit binaries, then xtcpstat on the fixtures of tests/tools/fixtures.
+unit: $(UNIT_BINS) build/tools/xtcpstat
+	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; \
+	$(TOP)/tests/tools/run.sh $(TOP)/build/tools/xtcpstat || rc=1; exit $$rc
 
 # libFuzzer targets over the same core.c/cc.c, with clang (scripts/deps.sh
 # installs it).  Each runs on build/fuzz/corpus-<target>, a working corpus
@@ -131,7 +143,8 @@ build/fuzz/gen_corpus: tests/fuzz/gen_corpus.c module/core.c module/cc.h $(FUZZ_
 fuzz-corpus: build/fuzz/gen_corpus
 	build/fuzz/gen_corpus $(TOP)/tests/fuzz/corpus
 
-selftests:
+# The guest tests run build/tools/xtcpstat (selftests/xtcp_tool.c).
+selftests: tools
 	$(MAKE) -C $(TOP)/selftests
 
 check:
@@ -155,4 +168,4 @@ clean:
 	rm -rf $(TOP)/build
 
 help:
-	@sed -n '3,21p' $(TOP)/Makefile
+	@sed -n '3,24p' $(TOP)/Makefile

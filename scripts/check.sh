@@ -5,7 +5,8 @@
 #
 #   static   the module built with W=1 (no warnings) and checked by sparse,
 #            for each kernel; checkpatch --strict on every C file
-#   unit     the protocol core's user-space unit tests (one count per test)
+#   unit     the protocol core's user-space unit tests and xtcpstat's
+#            tests on fixture files (one count per test)
 #   guest    the kselftests inside QEMU on each Debian kernel and on the
 #            debug kernel (one count per test case), plus one count per
 #            boot for a clean kernel log (no KASAN, lockdep, kmemleak...
@@ -176,13 +177,19 @@ fi
 
 if group unit; then
 	echo "== unit tests (user space)"
-	if make -s build/unit/test_core build/unit/test_cc >"$logdir/unit-build.log" 2>&1; then
+	if make -s build/unit/test_core build/unit/test_cc build/tools/xtcpstat \
+		>"$logdir/unit-build.log" 2>&1; then
 		for t in test_core test_cc; do
 			build/unit/$t >"$logdir/unit-$t.log" 2>&1
 			count_ktap "$logdir/unit-$t.log" unit
 			grep -q ' passed, ' "$logdir/unit-$t.log" ||
 				fail "unit: $t runner ended early"
 		done
+		# xtcpstat on the fixture files of tests/tools
+		tests/tools/run.sh "$top/build/tools/xtcpstat" >"$logdir/unit-xtcpstat.log" 2>&1
+		count_ktap "$logdir/unit-xtcpstat.log" "unit: xtcpstat"
+		grep -q ' passed, ' "$logdir/unit-xtcpstat.log" ||
+			fail "unit: xtcpstat runner ended early"
 	else
 		fail "unit: build"
 		tail -n 40 "$logdir/unit-build.log"

@@ -26,6 +26,7 @@ host_pkgs=(
 	clang libclang-rt-14-dev                              # make fuzz (libFuzzer)
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd # the VM runner
 	iproute2 coreutils python3                            # run inside the guest from the host root
+	graphviz                                              # dot: xtcpstat --diagram's tests
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
 )
 
