@@ -10,6 +10,7 @@ scene() {
 }
 
 family=$(cat /sys/module/xtcp/parameters/family)
+xtcpstat=$XTCP_TOP/build/tools/xtcpstat
 proto=$(cat /sys/module/xtcp/parameters/proto)
 
 scene_module() {
@@ -70,12 +71,38 @@ scene_close() {
 }
 
 scene_counters() {
-	scene "Counters: /proc/net/xtcp_stat"
-	cat /proc/net/xtcp_stat
+	scene "Counters that moved: xtcpstat -c -z  (all of them: /proc/net/xtcp_stat)"
+	"$xtcpstat" -c -z
+}
+
+scene_trace() {
+	local t=/sys/kernel/tracing/instances/xtcp_demo
+	scene "Tracepoints: xtcp:xtcp_set_state while one connection opens and closes"
+	mkdir -p "$t"
+	echo 1 >"$t/events/xtcp/xtcp_set_state/enable"
+	(echo bye | "$XTCP_TOP/build/selftests/xtcp_pipe" listen 7100 >/dev/null) &
+	sleep 0.3
+	echo hi | "$XTCP_TOP/build/selftests/xtcp_pipe" connect 127.0.0.1 7100 >/dev/null
+	wait
+	sleep 0.3
+	echo 0 >"$t/events/xtcp/xtcp_set_state/enable"
+	grep -o 'xtcp_set_state: .*' "$t/trace" | sed 's/netns=[0-9]* //'
+	rmdir "$t"
+}
+
+scene_matrix() {
+	scene "Every edge this guest's connections took: xtcpstat -m  (/proc/net/xtcp_trans)"
+	"$xtcpstat" -m
+	# The host renders what is between the markers (scripts/demo.sh).
+	echo "@@DOT-BEGIN@@"
+	"$xtcpstat" --diagram
+	echo "@@DOT-END@@"
 }
 
 scene_module
 scene_socket
 scene_exchange
 scene_close
+scene_trace
 scene_counters
+scene_matrix

@@ -11,8 +11,31 @@ kver=${KVER:-6.1}
 
 "$top/scripts/deps.sh"
 make -s -C "$top" KVER="$kver" modules >/dev/null
-make -s -C "$top" selftests >/dev/null	# the demo's client/server tool
+make -s -C "$top" selftests >/dev/null	# the client/server tool, xtcpstat
 ko=$top/module/xtcp.ko
+out=$top/build/demo
+mkdir -p "$out"
 echo "Booting Debian's $kver kernel in QEMU (software emulation, ~10 s)..."
-exec "$top/scripts/vm.sh" --kernel "$kver" --module "$ko" -- \
-	env XTCP_MODULE="$ko" XTCP_TOP="$top" bash "$top/scripts/demo-guest.sh"
+set +e
+"$top/scripts/vm.sh" --kernel "$kver" --module "$ko" -- \
+	env XTCP_MODULE="$ko" XTCP_TOP="$top" bash "$top/scripts/demo-guest.sh" |
+	tee "$out/demo.log" | sed '/^@@DOT-BEGIN@@/,/^@@DOT-END@@/d'
+rc=${PIPESTATUS[0]}
+set -e
+
+# The guest printed the state diagram of its own run as Graphviz dot.
+sed -n '/^@@DOT-BEGIN@@/,/^@@DOT-END@@/p' "$out/demo.log" |
+	sed '1d;$d' >"$out/xtcp-states.dot"
+if [ -s "$out/xtcp-states.dot" ] &&
+   dot -Tsvg -o "$out/xtcp-states.svg" "$out/xtcp-states.dot" &&
+   dot -Tpng -o "$out/xtcp-states.png" "$out/xtcp-states.dot"; then
+	printf '\n\033[1m== The state diagram of this run, each edge with its count\033[0m\n'
+	echo "   $out/xtcp-states.svg (and .png, .dot): open it in a browser or image viewer"
+	# The edges this run took, as dot drew them.
+	grep -E -- '->.*label="[1-9]' "$out/xtcp-states.dot" |
+		sed -E 's/^[[:space:]]*"?([A-Z_0-9]+)"?[[:space:]]*->[[:space:]]*"?([A-Z_0-9]+)"?.*label="([0-9]+).*/   \1 -> \2: \3/'
+else
+	echo "demo: could not render the state diagram (graphviz missing?)" >&2
+	[ "$rc" != 0 ] || rc=1
+fi
+exit "$rc"
