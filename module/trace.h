@@ -23,7 +23,9 @@
  * Every event carries the namespace (its inode number, as in
  * /proc/PID/ns/net) and the local and remote address and port as the
  * connection sees them.  Only fixed-size fields: the same definitions
- * build on every kernel xtcp supports.
+ * build on every kernel xtcp supports.  Addresses are 4-byte arrays, as
+ * in the sock:inet_sock_set_state event: user-space readers of the
+ * format files (trace-cmd, perf) print %pI4 only from an array field.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM xtcp
@@ -83,23 +85,23 @@ TRACE_EVENT(xtcp_set_state,
 		     __be32 laddr, __be16 lport, __be32 raddr, __be16 rport),
 	    TP_ARGS(net, oldstate, newstate, laddr, lport, raddr, rport),
 	    TP_STRUCT__entry(__field(unsigned int, netns)
-			     __field(u32, laddr)
-			     __field(u32, raddr)
+			     __array(u8, laddr, 4)
+			     __array(u8, raddr, 4)
 			     __field(u16, lport)
 			     __field(u16, rport)
 			     __field(int, oldstate)
 			     __field(int, newstate)),
 	    TP_fast_assign(__entry->netns = net->ns.inum;
-			   __entry->laddr = (__force u32)laddr;
-			   __entry->raddr = (__force u32)raddr;
+			   memcpy(__entry->laddr, &laddr, 4);
+			   memcpy(__entry->raddr, &raddr, 4);
 			   __entry->lport = ntohs(lport);
 			   __entry->rport = ntohs(rport);
 			   __entry->oldstate = oldstate;
 			   __entry->newstate = newstate;),
 	    TP_printk("netns=%u %pI4:%u -> %pI4:%u %s -> %s",
 		      __entry->netns,
-		      &__entry->laddr, __entry->lport,
-		      &__entry->raddr, __entry->rport,
+		      __entry->laddr, __entry->lport,
+		      __entry->raddr, __entry->rport,
 		      xtcp_show_state(__entry->oldstate),
 		      xtcp_show_state(__entry->newstate))
 );
@@ -109,8 +111,8 @@ DECLARE_EVENT_CLASS(xtcp_segment,
 			     u16 rport, const struct xtcp_seg *seg, u32 len),
 		    TP_ARGS(net, laddr, lport, raddr, rport, seg, len),
 		    TP_STRUCT__entry(__field(unsigned int, netns)
-				     __field(u32, laddr)
-				     __field(u32, raddr)
+				     __array(u8, laddr, 4)
+				     __array(u8, raddr, 4)
 				     __field(u16, lport)
 				     __field(u16, rport)
 				     __field(u32, seq)
@@ -119,8 +121,8 @@ DECLARE_EVENT_CLASS(xtcp_segment,
 				     __field(u16, window)
 				     __field(u8, flags)),
 		    TP_fast_assign(__entry->netns = net->ns.inum;
-				   __entry->laddr = (__force u32)laddr;
-				   __entry->raddr = (__force u32)raddr;
+				   memcpy(__entry->laddr, &laddr, 4);
+				   memcpy(__entry->raddr, &raddr, 4);
 				   __entry->lport = lport;
 				   __entry->rport = rport;
 				   __entry->seq = seg->seq;
@@ -130,8 +132,8 @@ DECLARE_EVENT_CLASS(xtcp_segment,
 				   __entry->flags = seg->flags;),
 		    TP_printk("netns=%u %pI4:%u -> %pI4:%u flags=%s seq=%u ack=%u win=%u len=%u",
 			      __entry->netns,
-			      &__entry->laddr, __entry->lport,
-			      &__entry->raddr, __entry->rport,
+			      __entry->laddr, __entry->lport,
+			      __entry->raddr, __entry->rport,
 			      xtcp_show_flags(__entry->flags), __entry->seq,
 			      __entry->ack, __entry->window, __entry->len)
 );
@@ -155,23 +157,23 @@ DECLARE_EVENT_CLASS(xtcp_conn,
 			     __be32 raddr, __be16 rport, int state, u32 seq),
 		    TP_ARGS(net, laddr, lport, raddr, rport, state, seq),
 		    TP_STRUCT__entry(__field(unsigned int, netns)
-				     __field(u32, laddr)
-				     __field(u32, raddr)
+				     __array(u8, laddr, 4)
+				     __array(u8, raddr, 4)
 				     __field(u16, lport)
 				     __field(u16, rport)
 				     __field(int, state)
 				     __field(u32, seq)),
 		    TP_fast_assign(__entry->netns = net->ns.inum;
-				   __entry->laddr = (__force u32)laddr;
-				   __entry->raddr = (__force u32)raddr;
+				   memcpy(__entry->laddr, &laddr, 4);
+				   memcpy(__entry->raddr, &raddr, 4);
 				   __entry->lport = ntohs(lport);
 				   __entry->rport = ntohs(rport);
 				   __entry->state = state;
 				   __entry->seq = seq;),
 		    TP_printk("netns=%u %pI4:%u -> %pI4:%u state=%s seq=%u",
 			      __entry->netns,
-			      &__entry->laddr, __entry->lport,
-			      &__entry->raddr, __entry->rport,
+			      __entry->laddr, __entry->lport,
+			      __entry->raddr, __entry->rport,
 			      xtcp_show_state(__entry->state), __entry->seq)
 );
 
@@ -208,23 +210,23 @@ TRACE_EVENT(xtcp_tw_end,
 		     __be32 raddr, __be16 rport, int why, unsigned int ms),
 	    TP_ARGS(net, laddr, lport, raddr, rport, why, ms),
 	    TP_STRUCT__entry(__field(unsigned int, netns)
-			     __field(u32, laddr)
-			     __field(u32, raddr)
+			     __array(u8, laddr, 4)
+			     __array(u8, raddr, 4)
 			     __field(u16, lport)
 			     __field(u16, rport)
 			     __field(int, why)
 			     __field(unsigned int, ms)),
 	    TP_fast_assign(__entry->netns = net->ns.inum;
-			   __entry->laddr = (__force u32)laddr;
-			   __entry->raddr = (__force u32)raddr;
+			   memcpy(__entry->laddr, &laddr, 4);
+			   memcpy(__entry->raddr, &raddr, 4);
 			   __entry->lport = ntohs(lport);
 			   __entry->rport = ntohs(rport);
 			   __entry->why = why;
 			   __entry->ms = ms;),
 	    TP_printk("netns=%u %pI4:%u -> %pI4:%u %s after %u ms",
 		      __entry->netns,
-		      &__entry->laddr, __entry->lport,
-		      &__entry->raddr, __entry->rport,
+		      __entry->laddr, __entry->lport,
+		      __entry->raddr, __entry->rport,
 		      xtcp_show_tw_end(__entry->why), __entry->ms)
 );
 
