@@ -546,8 +546,6 @@ FIXTURE_TEARDOWN(cl)
 	 * orphan here: let it go in a second, not the default minute, so
 	 * it does not hold the module after the test.
 	 */
-	long long end = now_ms() + WAIT_MS;
-
 	xtcp_sysctl_set("fin_timeout_ms", 1000);
 	close_fd(&self->c.a);
 	close_fd(&self->c.b);
@@ -558,12 +556,7 @@ FIXTURE_TEARDOWN(cl)
 	 * Every test leaves its namespace empty: no socket once the closes
 	 * finish, no TIME_WAIT entry once the MSL is cut to 1 ms.
 	 */
-	xtcp_sysctl_set("msl_ms", 1);
-	while ((xtcp_counter("CurrSockets") || xtcp_counter("CurrTimeWait")) &&
-	       now_ms() < end)
-		usleep(20000);
-	EXPECT_EQ(0, xtcp_counter("CurrSockets"));
-	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
+	EXPECT_TRUE(xtcp_ns_drain(WAIT_MS));
 }
 
 static void sniff_start(struct __test_metadata *_metadata, FIXTURE_DATA(cl) * self)

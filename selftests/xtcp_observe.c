@@ -35,6 +35,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -177,17 +178,16 @@ static unsigned int netns_inum(void)
 }
 
 /*
- * The instance's events of namespace @netns, in order.  Returns their
- * number, -1 if the buffer cannot be read or an xtcp line does not parse.
+ * The events of namespace @netns in a trace listing (tracefs's trace file
+ * or trace-cmd report's output), in order.  Returns their number, -1 if
+ * the listing cannot be read or an xtcp line does not parse.  The caller
+ * closes @f.
  */
-static int trace_read(unsigned int netns, struct event *ev, int max)
+static int trace_parse(FILE *f, unsigned int netns, struct event *ev, int max)
 {
-	char path[192], line[512];
+	char line[512];
 	int n = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/trace", trace_dir);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
@@ -199,16 +199,12 @@ static int trace_read(unsigned int netns, struct event *ev, int max)
 			continue;
 		k = sscanf(p + 2, "%31[a-z_0-9]: netns=%u %*[0-9.]:%u -> %*[0-9.]:%u",
 			   e.name, &e.netns, &e.lport, &e.rport);
-		if (k != 4) {
-			fclose(f);
+		if (k != 4)
 			return -1;
-		}
 		p = strstr(p, " -> ");
 		p = p ? strchr(p + 4, ' ') : NULL;
-		if (!p) {
-			fclose(f);
+		if (!p)
 			return -1;
-		}
 		if (!strcmp(e.name, "xtcp_set_state")) {
 			k = sscanf(p, " %31s -> %31s", e.a, e.b) == 2;
 		} else if (!strncmp(e.name, "xtcp_segment_", 13)) {
@@ -219,17 +215,30 @@ static int trace_read(unsigned int netns, struct event *ev, int max)
 		} else {
 			k = sscanf(p, " state=%31s seq=%lu", e.a, &e.seq) == 2;
 		}
-		if (!k) {
-			fclose(f);
+		if (!k)
 			return -1;
-		}
 		if (e.netns != netns)
 			continue;
 		if (n < max)
 			ev[n] = e;
 		n++;
 	}
-	fclose(f);
+	return n;
+}
+
+/* The events of namespace @netns in our instance's buffer. */
+static int trace_read(unsigned int netns, struct event *ev, int max)
+{
+	char path[192];
+
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/trace", trace_dir);
+	f = fopen(path, "r");
+	n = trace_parse(f, netns, ev, max);
+	if (f)
+		fclose(f);
 	return n;
 }
 
@@ -261,49 +270,11 @@ static void trace_seq(const struct event *ev, int n, const char *name,
 /* ---------------------------------------------------------------- */
 /* /proc/net/xtcp, every column                                      */
 
-struct full_row {
-	unsigned int laddr, lport, raddr, rport, st;
-	unsigned int txq, rxq, tr, retr, uid, timeout;
-	unsigned long when, inode, state_ms;
-	char state[32];
-};
-
-static int read_full_rows(struct full_row *rows, int max)
-{
-	char line[512];
-	FILE *f = fopen(XTCP_PROC, "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		struct full_row r;
-		int sl;
-
-		if (sscanf(line, "%d: %x:%x %x:%x %x %x:%x %x:%lx %x %u %u %lu %31s %lu",
-			   &sl, &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st,
-			   &r.txq, &r.rxq, &r.tr, &r.when, &r.retr, &r.uid,
-			   &r.timeout, &r.inode, r.state, &r.state_ms) != 16) {
-			fclose(f);
-			return -2;
-		}
-		if (n < max)
-			rows[n] = r;
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /* The row with local port @lport and remote port @rport; 1 if found. */
-static int find_tuple(unsigned int lport, unsigned int rport, struct full_row *out)
+static int find_tuple(unsigned int lport, unsigned int rport, struct xtcp_row *out)
 {
-	struct full_row rows[MAX_ROWS];
-	int i, n = read_full_rows(rows, MAX_ROWS);
+	struct xtcp_row rows[MAX_ROWS];
+	int i, n = xtcp_read_rows(XTCP_PROC, rows, MAX_ROWS);
 
 	for (i = 0; i < n && i < MAX_ROWS; i++)
 		if (rows[i].lport == lport && rows[i].rport == rport) {
@@ -317,7 +288,7 @@ static int find_tuple(unsigned int lport, unsigned int rport, struct full_row *o
 static bool wait_tuple(unsigned int lport, unsigned int rport, unsigned int st)
 {
 	long long end = now_ms() + WAIT_MS;
-	struct full_row r;
+	struct xtcp_row r;
 
 	do {
 		int found = find_tuple(lport, rport, &r);
@@ -331,7 +302,7 @@ static bool wait_tuple(unsigned int lport, unsigned int rport, unsigned int st)
 
 /* Wait until the tuple's row shows at least @min timeouts. */
 static bool wait_retr(unsigned int lport, unsigned int rport, unsigned int min,
-		      struct full_row *r)
+		      struct xtcp_row *r)
 {
 	long long end = now_ms() + WAIT_MS;
 
@@ -345,7 +316,7 @@ static bool wait_retr(unsigned int lport, unsigned int rport, unsigned int min,
 
 /* Wait until the tuple's row has nothing left to send. */
 static bool wait_txq_empty(unsigned int lport, unsigned int rport,
-			   struct full_row *r)
+			   struct xtcp_row *r)
 {
 	long long end = now_ms() + WAIT_MS;
 
@@ -409,7 +380,7 @@ FIXTURE_SETUP(obs)
 	fd = socket(xtcp_af(), SOCK_STREAM, 0);
 	ASSERT_LE(0, fd) TH_LOG("xtcp socket: %s (module loaded?)", strerror(errno));
 	close(fd);
-	ASSERT_EQ(0, read_full_rows(NULL, 0));
+	ASSERT_EQ(0, xtcp_read_rows(XTCP_PROC, NULL, 0));
 	/* the socket just closed took no edge: a fresh matrix is all zero */
 	ASSERT_LT(0, read_trans(m)) TH_LOG("%s: %s", TRANS_PROC, strerror(errno));
 	for (fd = 0; fd < XTCP_MAX_STATES * XTCP_MAX_STATES; fd++)
@@ -418,20 +389,12 @@ FIXTURE_SETUP(obs)
 
 FIXTURE_TEARDOWN(obs)
 {
-	long long end = now_ms() + WAIT_MS;
-
 	trace_stop();
-	xtcp_sysctl_set("fin_timeout_ms", 1000);
 	close_fd(&self->a);
 	close_fd(&self->b);
 	close_fd(&self->lfd);
 	xtcp_fault_cmd("clear");
-	xtcp_sysctl_set("msl_ms", 1);
-	while ((xtcp_counter("CurrSockets") || xtcp_counter("CurrTimeWait")) &&
-	       now_ms() < end)
-		usleep(20000);
-	EXPECT_EQ(0, xtcp_counter("CurrSockets"));
-	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
+	EXPECT_TRUE(xtcp_ns_drain(WAIT_MS));
 }
 
 /* Listener, A connected, B accepted. */
@@ -474,7 +437,7 @@ static void scripted(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self
 #define E(f, t, n)	{ XTCP_##f, XTCP_##t, n }
 
 /* Every edge of one connection's life counted once, and nothing else. */
-TEST_F(obs, matrix_of_one_connection)
+TEST_F_TIMEOUT(obs, matrix_of_one_connection, 120)
 {
 	static const struct edge want[] = {
 		E(CLOSE, LISTEN, 1), E(LISTEN, CLOSE, 1),	/* listener */
@@ -491,7 +454,7 @@ TEST_F(obs, matrix_of_one_connection)
 }
 
 /* Counters the scripted connection moves, by exactly its segments. */
-TEST_F(obs, counters_of_one_connection)
+TEST_F_TIMEOUT(obs, counters_of_one_connection, 120)
 {
 	scripted(_metadata, self);
 	/* SYN, SYN|ACK, ACK, FIN|ACK, ACK, FIN|ACK, ACK: seven each way */
@@ -534,7 +497,7 @@ static const char *joined(const char *const *parts)
 }
 
 /* The events of the scripted connection, endpoint by endpoint. */
-TEST_F(obs, trace_of_one_connection)
+TEST_F_TIMEOUT(obs, trace_of_one_connection, 120)
 {
 	struct event ev[MAX_EVENTS];
 	char got[512];
@@ -576,10 +539,72 @@ TEST_F(obs, trace_of_one_connection)
 }
 
 /*
+ * The same events through trace-cmd: its record and report read the
+ * events' format files, so the state names, flags and addresses must come
+ * out of the print formats as the kernel prints them.
+ */
+TEST_F_TIMEOUT(obs, trace_cmd_report, 300)
+{
+	const char *dat = "/tmp/xtcp_observe.dat";
+	const char *go = "/tmp/xtcp_observe.go", *done = "/tmp/xtcp_observe.done";
+	struct event ev[MAX_EVENTS];
+	char got[512], cmd[256], c;
+	FILE *report;
+	pid_t pid;
+	int n, st, fd;
+
+	unlink(dat);
+	unlink(go);
+	unlink(done);
+	ASSERT_EQ(0, mkfifo(go, 0600));
+	ASSERT_EQ(0, mkfifo(done, 0600));
+	/*
+	 * trace-cmd starts the command it is given once it records: the
+	 * command says so through one FIFO and waits on the other.
+	 */
+	snprintf(cmd, sizeof(cmd), "echo > %s; cat %s", go, done);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execlp("trace-cmd", "trace-cmd", "record", "-q", "-e", "xtcp",
+		       "-o", dat, "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	fd = open(go, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, read(fd, &c, 1)) TH_LOG("trace-cmd record did not start (installed?)");
+	close(fd);
+	scripted(_metadata, self);
+	fd = open(done, O_WRONLY);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	unlink(go);
+	unlink(done);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	snprintf(cmd, sizeof(cmd), "trace-cmd report -i %s 2>/dev/null", dat);
+	report = popen(cmd, "r");
+	n = trace_parse(report, netns_inum(), ev, MAX_EVENTS);
+	if (report)
+		pclose(report);
+	unlink(dat);
+	ASSERT_LT(0, n);
+	trace_seq(ev, n, "xtcp_set_state", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ(joined(a_states), got);
+	trace_seq(ev, n, "xtcp_set_state", self->lport, self->aport, got, sizeof(got));
+	EXPECT_STREQ(joined(b_states), got);
+	trace_seq(ev, n, "xtcp_segment_tx", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ("SYN,ACK,FIN|ACK,ACK", got);
+	trace_seq(ev, n, "xtcp_tw_end", self->aport, self->lport, got, sizeof(got));
+	EXPECT_STREQ("reaped", got);
+}
+
+/*
  * A connect() to a port nobody listens on: the SYN is answered with a
  * reset sent without a socket, and the reset ends the attempt.
  */
-TEST_F(obs, refused_connect)
+TEST_F_TIMEOUT(obs, refused_connect, 120)
 {
 	static const struct edge want[] = {
 		E(CLOSE, SYN_SENT, 1), E(SYN_SENT, CLOSE, 1),
@@ -612,7 +637,7 @@ TEST_F(obs, refused_connect)
 }
 
 /* A lost data segment: one retransmission, seen as event and counter. */
-TEST_F(obs, retransmit_and_fault_drop)
+TEST_F_TIMEOUT(obs, retransmit_and_fault_drop, 120)
 {
 	unsigned char buf[100], got_buf[100];
 	struct event ev[MAX_EVENTS];
@@ -651,10 +676,10 @@ TEST_F(obs, retransmit_and_fault_drop)
 }
 
 /* Every column of the rows of known sockets. */
-TEST_F(obs, proc_columns)
+TEST_F_TIMEOUT(obs, proc_columns, 120)
 {
 	unsigned char buf[1000];
-	struct full_row r;
+	struct xtcp_row r;
 	long long t0;
 	int c2 = -1;
 
@@ -775,7 +800,7 @@ static const struct tunable tunables[] = {
 };
 
 /* Defaults, both ends of each range, EINVAL one step outside. */
-TEST_F(obs, sysctl_ranges)
+TEST_F_TIMEOUT(obs, sysctl_ranges, 120)
 {
 	char val[32];
 	size_t i;
@@ -801,7 +826,7 @@ TEST_F(obs, sysctl_ranges)
 }
 
 /* Buffer and keepalive defaults reach sockets created afterwards. */
-TEST_F(obs, sysctl_socket_defaults)
+TEST_F_TIMEOUT(obs, sysctl_socket_defaults, 120)
 {
 	int fd, v = 0;
 	socklen_t len = sizeof(v);
@@ -826,7 +851,7 @@ TEST_F(obs, sysctl_socket_defaults)
 }
 
 /* syn_retries: a connect whose SYNs all vanish sends 1 + syn_retries. */
-TEST_F(obs, sysctl_syn_retries)
+TEST_F_TIMEOUT(obs, sysctl_syn_retries, 120)
 {
 	struct sockaddr_in to = sin_of(INADDR_LOOPBACK, 21001);
 	struct xtcp_rule_count rc;
@@ -845,7 +870,7 @@ TEST_F(obs, sysctl_syn_retries)
  * synack_retries: a request whose final ACK never arrives sends
  * 1 + synack_retries SYN+ACKs and is dropped (SYN_RCVD -> CLOSED).
  */
-TEST_F(obs, sysctl_synack_retries)
+TEST_F_TIMEOUT(obs, sysctl_synack_retries, 120)
 {
 	long m[XTCP_MAX_STATES][XTCP_MAX_STATES];
 	struct xtcp_rule_count rc;
@@ -876,7 +901,7 @@ TEST_F(obs, sysctl_synack_retries)
 }
 
 /* retries2: unacknowledged data ends the connection after its retries. */
-TEST_F(obs, sysctl_retries2)
+TEST_F_TIMEOUT(obs, sysctl_retries2, 120)
 {
 	struct xtcp_rule_count rc;
 	int err = 0;
@@ -895,9 +920,9 @@ TEST_F(obs, sysctl_retries2)
 }
 
 /* max_syn_backlog: the third SYN finds the queue of two full. */
-TEST_F(obs, sysctl_max_syn_backlog)
+TEST_F_TIMEOUT(obs, sysctl_max_syn_backlog, 120)
 {
-	struct full_row rows[MAX_ROWS];
+	struct xtcp_row rows[MAX_ROWS];
 	int c[3], i, n, reqs = 0;
 
 	ASSERT_EQ(0, xtcp_sysctl_set("max_syn_backlog", 2));
@@ -910,7 +935,7 @@ TEST_F(obs, sysctl_max_syn_backlog)
 		connect(c[i], (struct sockaddr *)&self->addr, sizeof(self->addr));
 	}
 	EXPECT_TRUE(wait_counter_eq("SynQueueDrops", 1));
-	n = read_full_rows(rows, MAX_ROWS);
+	n = xtcp_read_rows(XTCP_PROC, rows, MAX_ROWS);
 	for (i = 0; i < n && i < MAX_ROWS; i++)
 		reqs += rows[i].st == XTCP_SYN_RECV;
 	EXPECT_EQ(2, reqs);

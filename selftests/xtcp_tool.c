@@ -50,41 +50,7 @@
 
 /* ---- /proc/net/xtcp, every column ---- */
 
-struct prow {
-	unsigned int laddr, lport, raddr, rport, st, txq, rxq, uid;
-	unsigned long inode;
-};
-
-static int read_prows(struct prow *rows, int max)
-{
-	char line[512];
-	FILE *f = fopen(XTCP_PROC, "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		struct prow r;
-
-		if (sscanf(line, " %*d: %x:%x %x:%x %x %x:%x %*x:%*x %*x %u %*d %lu",
-			   &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st, &r.txq,
-			   &r.rxq, &r.uid, &r.inode) != 9) {
-			fclose(f);
-			return -2;
-		}
-		if (n < max)
-			rows[n] = r;
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static bool prow_equal(const struct prow *a, const struct prow *b)
+static bool prow_equal(const struct xtcp_row *a, const struct xtcp_row *b)
 {
 	return a->laddr == b->laddr && a->lport == b->lport &&
 	       a->raddr == b->raddr && a->rport == b->rport && a->st == b->st &&
@@ -108,8 +74,8 @@ static void endpoint(char *buf, size_t len, unsigned int addr, unsigned int port
 /* Rows with the state of @st, the local port @lport (0: any). */
 static int count_rows(int st, unsigned int lport)
 {
-	struct prow rows[MAX_ROWS];
-	int i, n = read_prows(rows, MAX_ROWS), found = 0;
+	struct xtcp_row rows[MAX_ROWS];
+	int i, n = xtcp_read_rows(XTCP_PROC, rows, MAX_ROWS), found = 0;
 
 	for (i = 0; i < n && i < MAX_ROWS; i++)
 		if ((st < 0 || rows[i].st == (unsigned int)st) &&
@@ -419,30 +385,22 @@ FIXTURE_SETUP(tool)
 
 FIXTURE_TEARDOWN(tool)
 {
-	long long end = now_ms() + WAIT_MS;
-
-	xtcp_sysctl_set("fin_timeout_ms", 1000);
 	close_fd(&self->hs);
 	close_fd(&self->hc);
 	close_fd(&self->es);
 	close_fd(&self->ec);
 	close_fd(&self->lfd);
 	/* the namespace ends empty: no socket, no TIME_WAIT entry */
-	xtcp_sysctl_set("msl_ms", 1);
-	while ((xtcp_counter("CurrSockets") || xtcp_counter("CurrTimeWait")) &&
-	       now_ms() < end)
-		usleep(20000);
-	EXPECT_EQ(0, xtcp_counter("CurrSockets"));
-	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
+	EXPECT_TRUE(xtcp_ns_drain(WAIT_MS));
 }
 
 /* ---- the list ---- */
 
 /* The file before and after a run must agree: the scene is static. */
-static int stable_rows(struct __test_metadata *_metadata, struct prow *before)
+static int stable_rows(struct __test_metadata *_metadata, struct xtcp_row *before)
 {
-	struct prow after[MAX_ROWS];
-	int n = read_prows(after, MAX_ROWS), i;
+	struct xtcp_row after[MAX_ROWS];
+	int n = xtcp_read_rows(XTCP_PROC, after, MAX_ROWS), i;
 
 	EXPECT_EQ(6, n);
 	for (i = 0; i < n && i < MAX_ROWS; i++)
@@ -450,7 +408,7 @@ static int stable_rows(struct __test_metadata *_metadata, struct prow *before)
 	return n;
 }
 
-static void check_row(struct __test_metadata *_metadata, const struct prow *p,
+static void check_row(struct __test_metadata *_metadata, const struct xtcp_row *p,
 		      const struct trow *t, int i)
 {
 	char local[32], peer[32];
@@ -466,13 +424,13 @@ static void check_row(struct __test_metadata *_metadata, const struct prow *p,
 	EXPECT_EQ(p->inode, t->inode) TH_LOG("row %d", i);
 }
 
-TEST_F(tool, list_row_for_row)
+TEST_F_TIMEOUT(tool, list_row_for_row, 300)
 {
-	struct prow p[MAX_ROWS];
+	struct xtcp_row p[MAX_ROWS];
 	struct trow t[MAX_ROWS];
 	int n, m, i, seen = 0;
 
-	n = read_prows(p, MAX_ROWS);
+	n = xtcp_read_rows(XTCP_PROC, p, MAX_ROWS);
 	ASSERT_EQ(6, n);
 	ASSERT_EQ(0, run_tool(NULL, "--state", "all", "-H", NULL)) TH_LOG("%s", err);
 	m = parse_list(t, MAX_ROWS);
@@ -530,7 +488,7 @@ struct filter {
 #define ALL		0xffeu
 #define BIT(s)		(1u << (s))
 
-static bool selected(const struct filter *f, const struct prow *p)
+static bool selected(const struct filter *f, const struct xtcp_row *p)
 {
 	return (f->states & BIT(p->st)) && (!f->sport || p->lport == f->sport) &&
 	       (!f->dport || p->rport == f->dport) &&
@@ -548,9 +506,9 @@ static bool selected(const struct filter *f, const struct prow *p)
 static void check_filter(struct __test_metadata *_metadata, int want,
 			 struct filter f, const char *what, int rc)
 {
-	struct prow p[MAX_ROWS];
+	struct xtcp_row p[MAX_ROWS];
 	struct trow t[MAX_ROWS];
-	int n = read_prows(p, MAX_ROWS), m, i, k = 0;
+	int n = xtcp_read_rows(XTCP_PROC, p, MAX_ROWS), m, i, k = 0;
 
 	ASSERT_EQ(0, rc) TH_LOG("%s: %s", what, err);
 	m = parse_list(t, MAX_ROWS);
@@ -566,7 +524,7 @@ static void check_filter(struct __test_metadata *_metadata, int want,
 	EXPECT_EQ(want, m) TH_LOG("%s", what);
 }
 
-TEST_F(tool, filters)
+TEST_F_TIMEOUT(tool, filters, 300)
 {
 	unsigned int lp = ntohs(self->laddr.sin_port);
 	unsigned int lo2 = htonl(INADDR_LOOPBACK + 1), lo1 = htonl(INADDR_LOOPBACK);
@@ -609,10 +567,10 @@ TEST_F(tool, filters)
 
 /* ---- summary, counters ---- */
 
-TEST_F(tool, summary)
+TEST_F_TIMEOUT(tool, summary, 300)
 {
-	struct prow p[MAX_ROWS];
-	int n = read_prows(p, MAX_ROWS), s, i, listed = 0;
+	struct xtcp_row p[MAX_ROWS];
+	int n = xtcp_read_rows(XTCP_PROC, p, MAX_ROWS), s, i, listed = 0;
 	unsigned long want, got;
 	char *line, *save = NULL, name[32];
 
@@ -639,7 +597,7 @@ TEST_F(tool, summary)
 	EXPECT_STREQ("CLOSE_WAIT  1\nTotal       1\n", out);
 }
 
-TEST_F(tool, counters)
+TEST_F_TIMEOUT(tool, counters, 300)
 {
 	struct counter before[128], after[128];
 	const struct counter *b, *a;
@@ -717,7 +675,7 @@ static bool count_between(int a, int b, unsigned long long v)
 	return tb[a][b] <= v && v <= ta[a][b];
 }
 
-TEST_F(tool, matrix)
+TEST_F_TIMEOUT(tool, matrix, 300)
 {
 	char *line, *save = NULL, *tok, *s2;
 	int cols[XTCP_MAX_STATES], ncols = 0, rows = 0, a, b, i;
@@ -777,7 +735,7 @@ TEST_F(tool, matrix)
 	EXPECT_EQ(XTCP_MAX_STATES - 1, rows);
 }
 
-TEST_F(tool, diagram)
+TEST_F_TIMEOUT(tool, diagram, 300)
 {
 	bool drawn[XTCP_MAX_STATES][XTCP_MAX_STATES] = { { false } };
 	char *line, *save = NULL, from[32], to[32], path[64], cmd[128];
@@ -825,7 +783,7 @@ TEST_F(tool, diagram)
 
 /* ---- leaks ---- */
 
-TEST_F(tool, leaks)
+TEST_F_TIMEOUT(tool, leaks, 300)
 {
 	char comm[64] = "", want[160], ino[32];
 	struct inet_row r;
@@ -856,7 +814,7 @@ TEST_F(tool, leaks)
 
 /* ---- watch, errors ---- */
 
-TEST_F(tool, watch)
+TEST_F_TIMEOUT(tool, watch, 300)
 {
 	ASSERT_EQ(0, run_tool(NULL, "-s", "--watch", "0.2", "--count", "2", NULL))
 		TH_LOG("%s", err);
@@ -865,7 +823,7 @@ TEST_F(tool, watch)
 	EXPECT_EQ(2, count_lines("CLOSE_WAIT  1")) TH_LOG("%s", out);
 }
 
-TEST_F(tool, bad_options)
+TEST_F_TIMEOUT(tool, bad_options, 300)
 {
 	static const char *const bad[][3] = {
 		{ "--bogus" }, { "-x" }, { "--state", "nowhere" }, { "--sport", "65536" },

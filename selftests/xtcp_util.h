@@ -51,12 +51,12 @@ static inline int xtcp_proto(void)
 }
 
 /**
- * struct xtcp_row - one parsed row of /proc/net/xtcp
+ * struct xtcp_row - one parsed row of /proc/net/xtcp, every column
  */
 struct xtcp_row {
 	unsigned int laddr, lport, raddr, rport, st;
-	unsigned int uid;
-	unsigned long inode;
+	unsigned int txq, rxq, tr, retr, uid, timeout;
+	unsigned long when, inode;
 	char state[32];
 	unsigned long state_ms;
 };
@@ -83,9 +83,10 @@ static inline int xtcp_read_rows(const char *path, struct xtcp_row *rows, int ma
 		struct xtcp_row r;
 		int sl;
 
-		if (sscanf(line, "%d: %x:%x %x:%x %x %*x:%*x %*x:%*x %*x %u %*d %lu %31s %lu",
+		if (sscanf(line, "%d: %x:%x %x:%x %x %x:%x %x:%lx %x %u %u %lu %31s %lu",
 			   &sl, &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st,
-			   &r.uid, &r.inode, r.state, &r.state_ms) != 10) {
+			   &r.txq, &r.rxq, &r.tr, &r.when, &r.retr, &r.uid,
+			   &r.timeout, &r.inode, r.state, &r.state_ms) != 16) {
 			fclose(f);
 			return -2;
 		}
@@ -434,6 +435,25 @@ static inline long xtcp_sysctl_get(const char *name)
 
 	snprintf(path, sizeof(path), "/proc/sys/net/xtcp/%s", name);
 	return read_int_file(path, -1);
+}
+
+/*
+ * Empty this namespace at a test's end: orphans in FIN_WAIT_2 go after a
+ * second, TIME_WAIT entries at once (msl_ms 1).  Waits up to @ms for no
+ * socket and no entry; true if that was reached.  Sockets must be closed.
+ */
+static inline bool xtcp_ns_drain(int ms)
+{
+	long long end = now_ms() + ms;
+
+	xtcp_sysctl_set("fin_timeout_ms", 1000);
+	xtcp_sysctl_set("msl_ms", 1);
+	while (xtcp_counter("CurrSockets") || xtcp_counter("CurrTimeWait")) {
+		if (now_ms() >= end)
+			return false;
+		usleep(20000);
+	}
+	return true;
 }
 
 /* One fault-injection command ("add ...", "del N", "clear"); 0 or the errno. */
