@@ -208,11 +208,14 @@ if group guest; then
 		for k in $kernels; do
 			ko=$top/build/kernels/$k/module/xtcp.ko
 			rel=$(release_of "$k")
-			# Not built yet in this run, or built before the kernel
+			# Not built yet in this run, built before the kernel
 			# was (the debug kernel is rebuilt when its config
-			# changes, under the same release name).
+			# changes, under the same release name), or older than
+			# the source (a guest-only run after an edit).
 			if [ ! -f "$ko" ] ||
-				[ "$ko" -ot "$XTCP_CACHE/kernels/$rel/boot/vmlinuz-$rel" ]; then
+				[ "$ko" -ot "$XTCP_CACHE/kernels/$rel/boot/vmlinuz-$rel" ] ||
+				[ -n "$(find Kbuild module include -newer "$ko" \
+					\( -name '*.[ch]' -o -name Kbuild \) -print -quit)" ]; then
 				build_module "$k" >"$logdir/build-$k.log" 2>&1 ||
 					{ fail "guest $k: module build"; continue; }
 			fi
