@@ -22,14 +22,21 @@ static u32 xtcp_hash_seed __read_mostly;
  * xtcp_sock_link() - add a new socket to its namespace's list
  * @sk: the socket, not yet visible anywhere else
  *
+ * The socket gets the namespace's next row id and goes to the head of its
+ * bucket, so every bucket stays in decreasing id order (proc.c relies on
+ * it to resume a reading).
+ *
  * Context: process context; takes xtcp_net.lock with BH disabled.
  */
 void xtcp_sock_link(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	spin_lock_bh(&xn->lock);
-	hlist_add_head(&xtcp_sk(sk)->xs_node, &xn->socks);
+	xs->xs_id = ++xn->row_id;
+	hlist_add_head(&xs->xs_node,
+		       &xn->socks[xs->xs_id & (XTCP_SOCK_BUCKETS - 1)]);
 	spin_unlock_bh(&xn->lock);
 	atomic_long_inc(&xn->mib[XTCP_MIB_CURR_SOCKS]);
 }
@@ -55,6 +62,9 @@ void xtcp_sock_unlink(struct sock *sk)
  * @net: the listener's namespace
  * @req: the request, on its listener's SYN queue
  *
+ * Like a socket, the request gets the next row id and goes to the head
+ * of its bucket (decreasing id order within each bucket).
+ *
  * Context: any; takes xtcp_net.lock with BH disabled.
  */
 void xtcp_req_link(struct net *net, struct xtcp_request *req)
@@ -62,7 +72,9 @@ void xtcp_req_link(struct net *net, struct xtcp_request *req)
 	struct xtcp_net *xn = xtcp_pernet(net);
 
 	spin_lock_bh(&xn->lock);
-	hlist_add_head(&req->net_node, &xn->reqs);
+	req->id = ++xn->row_id;
+	hlist_add_head(&req->net_node,
+		       &xn->reqs[req->id & (XTCP_REQ_BUCKETS - 1)]);
 	spin_unlock_bh(&xn->lock);
 }
 
@@ -90,8 +102,11 @@ static int __net_init xtcp_net_init(struct net *net)
 	int i, err;
 
 	spin_lock_init(&xn->lock);
-	INIT_HLIST_HEAD(&xn->socks);
-	INIT_HLIST_HEAD(&xn->reqs);
+	xn->row_id = 0;
+	for (i = 0; i < XTCP_SOCK_BUCKETS; i++)
+		INIT_HLIST_HEAD(&xn->socks[i]);
+	for (i = 0; i < XTCP_REQ_BUCKETS; i++)
+		INIT_HLIST_HEAD(&xn->reqs[i]);
 	spin_lock_init(&xn->hash_lock);
 	for (i = 0; i < XTCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&xn->bhash[i]);
@@ -104,6 +119,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	INIT_LIST_HEAD(&xn->tw_death);
 	xn->net = net;
 	xn->tw_count = 0;
+	xn->tw_row_id = 0;
 	xn->tw_dying = false;
 	timer_setup(&xn->tw_timer, xtcp_tw_reaper, 0);
 	for (i = 0; i < XTCP_MIB_MAX; i++)
@@ -120,6 +136,7 @@ static int __net_init xtcp_net_init(struct net *net)
 static void __net_exit xtcp_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
+	int i;
 
 	xtcp_proc_exit_net(net);
 	/*
@@ -127,8 +144,10 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	 * so user sockets are gone before we run; kernel sockets are not
 	 * created by xtcp.  TIME_WAIT entries hold none: free them here.
 	 */
-	WARN_ON_ONCE(!hlist_empty(&xn->socks));
-	WARN_ON_ONCE(!hlist_empty(&xn->reqs));
+	for (i = 0; i < XTCP_SOCK_BUCKETS; i++)
+		WARN_ON_ONCE(!hlist_empty(&xn->socks[i]));
+	for (i = 0; i < XTCP_REQ_BUCKETS; i++)
+		WARN_ON_ONCE(!hlist_empty(&xn->reqs[i]));
 	xtcp_tw_purge(net);
 	xtcp_sysctl_exit_net(net);
 }
@@ -602,7 +621,9 @@ static void tw_arm_reaper(struct xtcp_net *xn)
  * entry enters the TIME_WAIT tables, so a segment of the connection always
  * finds one of them.  Drops the connection table's socket reference; the
  * caller holds another.  With the cap reached meanwhile the entry is freed
- * here and the connection simply ends.
+ * here and the connection simply ends.  The entry gets the namespace's
+ * next TIME_WAIT row id as it enters the head of its @twhash bucket, so
+ * every bucket stays in decreasing id order (proc.c resumes by it).
  *
  * Context: softirq or process, the socket locked; takes hash_lock.
  * Return: true if the entry was linked (it may be freed by the time the
@@ -624,6 +645,7 @@ bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 		unsigned int h = ehashfn(tw->laddr, tw->lport, tw->raddr,
 					 tw->rport) & (XTCP_TW_HASH_SIZE - 1);
 
+		tw->id = ++xn->tw_row_id;
 		hlist_add_head(&tw->hash_node, &xn->twhash[h]);
 		hlist_add_head(&tw->bind_node,
 			       twbhash_head(xn, ntohs(tw->lport)));

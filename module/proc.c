@@ -22,6 +22,12 @@
  * then xtcp's own columns:
  *   state          the state's name
  *   state_ms       milliseconds since the state was entered
+ *
+ * A reading resumes where the previous read() stopped, by a cursor (the
+ * row's section, bucket and id), not by counting rows from the start: a
+ * row that lives through the whole reading is shown exactly once, and
+ * reading N rows costs O(N).  The design is described above
+ * xtcp_seq_start() below.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -68,41 +74,129 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_CURR_TW]		= "CurrTimeWait",
 };
 
-enum { ROWS_SOCKS, ROWS_REQS, ROWS_TW };
+/*
+ * The iterator.  Rows are the namespace's sockets, then its requests in
+ * SYN_RCVD, then its TIME_WAIT entries: three sections, each an array of
+ * hlist buckets (xtcp_net.socks, .reqs and .twhash), shown bucket by
+ * bucket.  Every row has a 64-bit id, unique in its section and never
+ * reused, given by a per-namespace counter under the lock that links the
+ * row (xtcp_net.lock for sockets and requests, .hash_lock for TIME_WAIT
+ * entries), and enters its bucket at the head and never moves in it: a
+ * bucket is in decreasing id order.  (xtcp_tw_restart() moves entries on
+ * tw_death, which is why TIME_WAIT rows are read from twhash instead.)
+ * So (section, bucket, -id) orders all rows, and new rows only ever take
+ * a place before every row already in their bucket.
+ *
+ * The iterator state (struct xtcp_seq_state) remembers the key of the
+ * row at position @pos: the next one to show.  seq_read() stops a chunk
+ * after next() has moved to a row it did not show (or to the end), and
+ * asks for that position again with the next read(); start() then
+ * resumes at the first row at or after the remembered key, walking only
+ * the rest of that bucket.  Reading N rows thus costs O(N) in all plus
+ * O(bucket) per chunk, whatever the read sizes.  Only a start() at
+ * another position (lseek, pread) walks from the beginning, as
+ * tcp_seek_last_pos() does for /proc/net/tcp.
+ *
+ * Guarantee: a row that exists from open() to end of file is shown
+ * exactly once: keys only increase from row to row within one reading,
+ * and each step goes to the smallest key present above (or, on resume,
+ * at) the bound.  Rows that come or go meanwhile may or may not show;
+ * none is shown twice, and the "sl" column counts rows as they are shown.
+ *
+ * Locking: start() takes xtcp_net.lock and then .hash_lock (the order
+ * xtcp.h documents), both with BH off, and stop() drops them: they are
+ * held while one chunk of the seq_file buffer is filled, never across
+ * read() calls.  A row is unlinked under one of them before it is freed,
+ * so what the iterator touches cannot go away while it looks.
+ */
+enum { ROWS_SOCKS, ROWS_REQS, ROWS_TW, ROWS_END };
 
-struct xtcp_seq_state {
-	struct seq_net_private p;	/* must be first: seq_file_net() */
-	int num;
-	int section;			/* ROWS_*: what the current row is */
+static const unsigned int xtcp_rows_buckets[ROWS_END] = {
+	[ROWS_SOCKS]	= XTCP_SOCK_BUCKETS,
+	[ROWS_REQS]	= XTCP_REQ_BUCKETS,
+	[ROWS_TW]	= XTCP_TW_HASH_SIZE,
 };
 
-/*
- * Rows are the namespace's sockets, then its requests in SYN_RCVD, then
- * its TIME_WAIT entries, all read under xtcp_net.lock and hash_lock: no
- * list changes while they are held, and nothing on them is freed before
- * it is unlinked under one of them.  A row is a struct hlist_node of the
- * first two lists or a struct list_head of the third (st->section says).
+/**
+ * struct xtcp_seq_state - /proc/net/xtcp's reader state
+ * @p: the namespace, for seq_file_net(); must be first
+ * @num: the "sl" number of the current row
+ * @section: ROWS_*: the section of the row at @pos (ROWS_END: past the end)
+ * @bucket: the bucket of that row in its section
+ * @id: that row's id
+ * @pos: the seq_file position the cursor describes (0: no cursor yet)
  */
-static void *xtcp_seq_idx(struct seq_file *seq, loff_t pos)
+struct xtcp_seq_state {
+	struct seq_net_private p;
+	int num;
+	int section;
+	unsigned int bucket;
+	u64 id;
+	loff_t pos;
+};
+
+static struct hlist_head *xtcp_rows_head(struct xtcp_net *xn, int section,
+					 unsigned int bucket)
+{
+	if (section == ROWS_SOCKS)
+		return &xn->socks[bucket];
+	if (section == ROWS_REQS)
+		return &xn->reqs[bucket];
+	return &xn->twhash[bucket];
+}
+
+static u64 xtcp_row_id(int section, struct hlist_node *node)
+{
+	if (section == ROWS_SOCKS)
+		return hlist_entry(node, struct xtcp_sock, xs_node)->xs_id;
+	if (section == ROWS_REQS)
+		return hlist_entry(node, struct xtcp_request, net_node)->id;
+	return hlist_entry(node, struct xtcp_tw, hash_node)->id;
+}
+
+/*
+ * The first row at or after bucket @bucket of @section whose id, in that
+ * first bucket, is at most @max_id; the cursor is set to it (or to the
+ * end).  Caller holds both locks.
+ */
+static struct hlist_node *xtcp_rows_seek(struct seq_file *seq, int section,
+					 unsigned int bucket, u64 max_id)
 {
 	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
 	struct xtcp_seq_state *st = seq->private;
 	struct hlist_node *node;
-	struct list_head *tw;
 
-	st->section = ROWS_SOCKS;
-	hlist_for_each(node, &xn->socks)
-		if (pos-- == 0)
-			return node;
-	st->section = ROWS_REQS;
-	hlist_for_each(node, &xn->reqs)
-		if (pos-- == 0)
-			return node;
-	st->section = ROWS_TW;
-	list_for_each(tw, &xn->tw_death)
-		if (pos-- == 0)
-			return tw;
+	for (; section < ROWS_END; section++, bucket = 0) {
+		for (; bucket < xtcp_rows_buckets[section]; bucket++) {
+			hlist_for_each(node, xtcp_rows_head(xn, section, bucket)) {
+				u64 id = xtcp_row_id(section, node);
+
+				if (id <= max_id) {
+					st->section = section;
+					st->bucket = bucket;
+					st->id = id;
+					return node;
+				}
+			}
+			max_id = U64_MAX;
+		}
+	}
+	st->section = ROWS_END;
 	return NULL;
+}
+
+/* The row after @node, the cursor set to it.  Caller holds both locks. */
+static struct hlist_node *xtcp_rows_next(struct seq_file *seq,
+					 struct hlist_node *node)
+{
+	struct xtcp_seq_state *st = seq->private;
+
+	node = node->next;
+	if (node) {
+		st->id = xtcp_row_id(st->section, node);
+		return node;
+	}
+	return xtcp_rows_seek(seq, st->section, st->bucket + 1, U64_MAX);
 }
 
 static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
@@ -110,37 +204,42 @@ static void *xtcp_seq_start(struct seq_file *seq, loff_t *pos)
 {
 	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
 	struct xtcp_seq_state *st = seq->private;
+	struct hlist_node *node;
+	loff_t i;
 
 	spin_lock_bh(&xn->lock);
 	spin_lock(&xn->hash_lock);
-	st->num = *pos ? *pos - 1 : 0;
-	return *pos ? xtcp_seq_idx(seq, *pos - 1) : SEQ_START_TOKEN;
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	st->num = *pos - 1;
+	if (*pos == st->pos) {
+		/* the next chunk of the same reading: resume */
+		if (st->section == ROWS_END)
+			return NULL;
+		return xtcp_rows_seek(seq, st->section, st->bucket, st->id);
+	}
+	/* lseek or pread elsewhere: walk from the first row */
+	node = xtcp_rows_seek(seq, ROWS_SOCKS, 0, U64_MAX);
+	for (i = 1; i < *pos && node; i++)
+		node = xtcp_rows_next(seq, node);
+	st->pos = *pos;
+	return node;
 }
 
 static void *xtcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
-	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
 	struct xtcp_seq_state *st = seq->private;
 	struct hlist_node *node;
 
 	++*pos;
-	if (v == SEQ_START_TOKEN)
-		return xtcp_seq_idx(seq, 0);
-	st->num++;
-	if (st->section == ROWS_TW) {
-		struct list_head *next = ((struct list_head *)v)->next;
-
-		return next == &xn->tw_death ? NULL : next;
+	if (v == SEQ_START_TOKEN) {
+		st->num = 0;
+		node = xtcp_rows_seek(seq, ROWS_SOCKS, 0, U64_MAX);
+	} else {
+		st->num++;
+		node = xtcp_rows_next(seq, v);
 	}
-	node = ((struct hlist_node *)v)->next;
-	if (!node && st->section == ROWS_SOCKS) {
-		st->section = ROWS_REQS;
-		node = xn->reqs.first;
-	}
-	if (!node && st->section == ROWS_REQS) {
-		st->section = ROWS_TW;
-		return list_empty(&xn->tw_death) ? NULL : xn->tw_death.next;
-	}
+	st->pos = *pos;
 	return node;
 }
 
@@ -236,7 +335,7 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		return 0;
 	}
 	if (st->section == ROWS_TW) {
-		xtcp_seq_show_tw(seq, list_entry(v, struct xtcp_tw, death_node));
+		xtcp_seq_show_tw(seq, hlist_entry(v, struct xtcp_tw, hash_node));
 		return 0;
 	}
 	sk = (struct sock *)hlist_entry(v, struct xtcp_sock, xs_node);

@@ -69,6 +69,8 @@ struct xtcp_skb_cb {
  * @retries: SYN+ACKs sent beyond the first
  * @dead: set (under the listener lock) when the listener lets go of it
  * @born: jiffies at creation
+ * @id: its row number in /proc/net/xtcp's order, given under xtcp_net.lock
+ *	when it is listed (xtcp_req_link())
  *
  * Lives on the listener's SYN queue, protected by the listener's socket
  * lock; its timer takes that lock too.
@@ -92,6 +94,7 @@ struct xtcp_request {
 	u8 retries;
 	bool dead;
 	unsigned long born;
+	u64 id;
 };
 
 /**
@@ -113,6 +116,8 @@ struct xtcp_request {
  * @since: jiffies when TIME_WAIT began or last restarted; it ends 2*MSL
  *	later, with the MSL the namespace has when the reaper looks
  * @oow_stamp: jiffies of the last rate-limited ACK (0: none yet)
+ * @id: its row number in /proc/net/xtcp's order, given under
+ *	xtcp_net.hash_lock when it is hashed (xtcp_tw_hash_swap())
  *
  * What TIME_WAIT needs and nothing else: the full socket, its buffers and
  * timers are freed when the connection enters TIME_WAIT.  An entry holds
@@ -135,12 +140,15 @@ struct xtcp_tw {
 	int bound_dev_if;
 	unsigned long since;
 	unsigned long oow_stamp;
+	u64 id;
 };
 
 /**
  * struct xtcp_sock - an xtcp socket
  * @xs_icsk: the inet connection socket this one extends; must come first
  * @xs_node: link in the namespace's socket list (struct xtcp_net.socks)
+ * @xs_id: its row number in /proc/net/xtcp's order, given under
+ *	xtcp_net.lock when it is listed (xtcp_sock_link())
  * @xs_bind_node: link in the namespace's bind table, while bound
  * @xs_ehash_node: link in the namespace's connection table, while it has
  *	a peer (SYN_SENT onwards)
@@ -198,6 +206,7 @@ struct xtcp_tw {
 struct xtcp_sock {
 	struct inet_connection_sock xs_icsk;
 	struct hlist_node xs_node;
+	u64 xs_id;
 	struct hlist_node xs_bind_node;
 	struct hlist_node xs_ehash_node;
 	unsigned long xs_state_since;
@@ -349,9 +358,12 @@ struct xtcp_sysctl {
 
 /**
  * struct xtcp_net - xtcp's per-network-namespace state
- * @lock: protects @socks and @reqs; taken with BH disabled
- * @socks: every xtcp socket of this namespace, newest first
- * @reqs: requests in SYN_RCVD, for /proc
+ * @lock: protects @socks, @reqs and @row_id; taken with BH disabled
+ * @row_id: the last id given to a socket or request (never reused)
+ * @socks: every xtcp socket of this namespace, in XTCP_SOCK_BUCKETS
+ *	lists by id (id & (XTCP_SOCK_BUCKETS - 1)), each newest (highest
+ *	id) first: the order /proc/net/xtcp resumes in
+ * @reqs: requests in SYN_RCVD, for /proc, likewise in XTCP_REQ_BUCKETS
  * @mib: counters, see enum xtcp_mib
  * @hash_lock: protects @bhash, @ehash, the TIME_WAIT tables, @tw_death,
  *	@tw_count and @tw_dying; the receive path (softirq) looks sockets
@@ -365,6 +377,9 @@ struct xtcp_sysctl {
  * @tw_death: TIME_WAIT entries, the one that started (or restarted) its
  *	2*MSL first at the head: the order they expire in
  * @tw_count: entries on @tw_death
+ * @tw_row_id: the last id given to a TIME_WAIT entry; each @twhash
+ *	bucket is in decreasing id order (entries enter at its head and
+ *	never move), the order /proc/net/xtcp resumes in
  * @tw_dying: set at namespace exit: the reaper no longer re-arms
  * @tw_timer: the reaper; runs in softirq, frees at most
  *	XTCP_TW_REAP_BATCH entries a run
@@ -378,11 +393,14 @@ struct xtcp_sysctl {
 #define XTCP_BHASH_SIZE	256
 #define XTCP_EHASH_SIZE	1024
 #define XTCP_TW_HASH_SIZE	4096
+#define XTCP_SOCK_BUCKETS	512
+#define XTCP_REQ_BUCKETS	64
 
 struct xtcp_net {
 	spinlock_t lock;		/* protects socks and reqs, BH off */
-	struct hlist_head socks;
-	struct hlist_head reqs;		/* requests in SYN_RCVD, for /proc */
+	u64 row_id;
+	struct hlist_head socks[XTCP_SOCK_BUCKETS];
+	struct hlist_head reqs[XTCP_REQ_BUCKETS];	/* SYN_RCVD, for /proc */
 	atomic_long_t mib[XTCP_MIB_MAX];
 	spinlock_t hash_lock;		/* protects bhash and ehash, BH off */
 	struct hlist_head bhash[XTCP_BHASH_SIZE];
@@ -391,6 +409,7 @@ struct xtcp_net {
 	struct hlist_head twbhash[XTCP_BHASH_SIZE];
 	struct list_head tw_death;
 	unsigned int tw_count;
+	u64 tw_row_id;
 	bool tw_dying;
 	struct timer_list tw_timer;
 	struct net *net;
