@@ -519,24 +519,16 @@ FIXTURE(cl)
 
 FIXTURE_SETUP(cl)
 {
-	int fd;
-
 	self->lfd = -1;
 	self->c.a = -1;
 	self->c.b = -1;
 	self->raw = -1;
 	ncaps = 0;
 	signal(SIGPIPE, SIG_IGN);
-	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %s (not root?)", strerror(errno));
-	ASSERT_EQ(0, xtcp_lo_up());
-	fd = socket(xtcp_af(), SOCK_STREAM, 0);
-	ASSERT_LE(0, fd) TH_LOG("xtcp socket: %s (module loaded?)", strerror(errno));
-	close(fd);
+	ASSERT_STREQ("", xtcp_fresh_netns());
 	ASSERT_EQ(0, access(SYSCTL_DIR "msl_ms", W_OK))
 		TH_LOG("%smsl_ms: %s (module without TIME_WAIT?)", SYSCTL_DIR, strerror(errno));
 	ASSERT_EQ(0, access(FAULT_PROC, W_OK)) TH_LOG("%s: %s", FAULT_PROC, strerror(errno));
-	/* A fresh namespace: no sockets, no entries. */
-	ASSERT_EQ(0, xtcp_read_rows(XTCP_PROC, NULL, 0));
 }
 
 FIXTURE_TEARDOWN(cl)

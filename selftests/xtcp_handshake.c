@@ -206,22 +206,15 @@ FIXTURE(hs)
 
 FIXTURE_SETUP(hs)
 {
-	int fd;
-
 	self->lfd = -1;
 	self->cli = -1;
 	self->srv = -1;
 	signal(SIGPIPE, SIG_IGN);
-	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %s (not root?)", strerror(errno));
-	ASSERT_EQ(0, xtcp_lo_up());
-	fd = socket(xtcp_af(), SOCK_STREAM, 0);
-	ASSERT_LE(0, fd) TH_LOG("xtcp socket: %s (module loaded?)", strerror(errno));
-	close(fd);
+	ASSERT_STREQ("", xtcp_fresh_netns());
 	ASSERT_EQ(0, access(FAULT_PROC, W_OK))
 		TH_LOG("%s: %s", FAULT_PROC, strerror(errno));
-	/* A fresh namespace: no rules, no sockets. */
+	/* A fresh namespace: no rules yet. */
 	ASSERT_EQ(0, fault_drops());
-	ASSERT_EQ(0, xtcp_read_rows(XTCP_PROC, NULL, 0));
 }
 
 FIXTURE_TEARDOWN(hs)

@@ -31,14 +31,6 @@
 #define CONCURRENT	10000
 #define SHORT		100000
 
-static long scaled(long n)
-{
-	const char *pct = getenv("XTCP_LOAD_PERCENT");
-	long v = pct ? n * atol(pct) / 100 : n;
-
-	return v > 0 ? v : 1;
-}
-
 /*
  * Wait up to @ms for the XTCP cache to shrink to @want objects (or fewer:
  * sockets of an earlier test may still have been dying at the start) and
@@ -128,7 +120,7 @@ out:
 
 TEST_F_TIMEOUT(load, hundred_namespaces, 600)
 {
-	long n = scaled(NETNS), i, peak, after, dst0, dst;
+	long n = xtcp_scaled(NETNS), i, peak, after, dst0, dst;
 	const char *dst_cache;
 	pid_t *pids = calloc(n, sizeof(*pids));
 	int p[2];
@@ -181,7 +173,7 @@ TEST_F_TIMEOUT(load, hundred_namespaces, 600)
 
 TEST_F_TIMEOUT(load, ten_thousand_concurrent, 600)
 {
-	long n = scaled(CONCURRENT), i, made = 0, acc = 0, peak, after;
+	long n = xtcp_scaled(CONCURRENT), i, made = 0, acc = 0, peak, after;
 	int *cli = calloc(n, sizeof(int)), *srv = calloc(n, sizeof(int));
 	char *seen;
 	struct sockaddr_in a;
@@ -366,7 +358,7 @@ TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
 {
 	struct shorts sh[SHORT_WORKERS] = {};
 	pthread_t th[SHORT_WORKERS];
-	long n = scaled(SHORT), after, tw0, runs0, tw;
+	long n = xtcp_scaled(SHORT), after, tw0, runs0, tw;
 	long long t0 = now_ms();
 	int i;
 

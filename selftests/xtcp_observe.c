@@ -374,12 +374,7 @@ FIXTURE_SETUP(obs)
 	self->b = -1;
 	trace_dir[0] = 0;
 	signal(SIGPIPE, SIG_IGN);
-	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %s", strerror(errno));
-	ASSERT_EQ(0, xtcp_lo_up());
-	fd = socket(xtcp_af(), SOCK_STREAM, 0);
-	ASSERT_LE(0, fd) TH_LOG("xtcp socket: %s (module loaded?)", strerror(errno));
-	close(fd);
-	ASSERT_EQ(0, xtcp_read_rows(XTCP_PROC, NULL, 0));
+	ASSERT_STREQ("", xtcp_fresh_netns());
 	/* the socket just closed took no edge: a fresh matrix is all zero */
 	ASSERT_LT(0, read_trans(m)) TH_LOG("%s: %s", TRANS_PROC, strerror(errno));
 	for (fd = 0; fd < XTCP_MAX_STATES * XTCP_MAX_STATES; fd++)

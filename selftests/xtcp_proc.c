@@ -41,14 +41,6 @@
 #define ROWS		100000
 #define WAIT_MS		20000
 
-static long scaled(long n)
-{
-	const char *pct = getenv("XTCP_LOAD_PERCENT");
-	long v = pct ? n * atol(pct) / 100 : n;
-
-	return v > 0 ? v : 1;
-}
-
 /*
  * One row's identity within a reading.  @tr tells a TIME_WAIT entry (03)
  * from a socket: the socket of a connection entering TIME_WAIT is shown
@@ -402,19 +394,12 @@ FIXTURE(proc)
 
 FIXTURE_SETUP(proc)
 {
-	int fd;
-
 	self->nfds = 0;
 	self->many = NULL;
 	self->nmany = 0;
 	memset(&self->rd, 0, sizeof(self->rd));
 	signal(SIGPIPE, SIG_IGN);
-	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %s (not root?)", strerror(errno));
-	ASSERT_EQ(0, xtcp_lo_up());
-	fd = socket(xtcp_af(), SOCK_STREAM, 0);
-	ASSERT_LE(0, fd) TH_LOG("xtcp socket: %s (module loaded?)", strerror(errno));
-	close(fd);
-	ASSERT_EQ(0, xtcp_read_rows(XTCP_PROC, NULL, 0));
+	ASSERT_STREQ("", xtcp_fresh_netns());
 }
 
 FIXTURE_TEARDOWN(proc)
@@ -489,7 +474,7 @@ static void churn_run(struct __test_metadata *_metadata,
 	struct churn workers[WORKERS];
 	unsigned long ino[2 * SENTINELS];
 	unsigned int tw_ports[SENTINELS];
-	long sentinels = SENTINELS, total = scaled(CHURN);
+	long sentinels = SENTINELS, total = xtcp_scaled(CHURN);
 	long readings = 0, rows = 0, maxrows = 0, done = 0, tw_socks = 0;
 	unsigned int seen = 0;
 	struct sockaddr_in addr;
@@ -615,7 +600,7 @@ static int ino_cmp(const void *a, const void *b)
 /* A hundred thousand CLOSED rows, each inode exactly once. */
 TEST_F_TIMEOUT(proc, rows_100k, 900)
 {
-	long want = scaled(ROWS), i, missing = 0, twice = 0;
+	long want = xtcp_scaled(ROWS), i, missing = 0, twice = 0;
 	unsigned long *ino;
 	long long t0, t1;
 	const struct row_key *dup;

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,6 +385,45 @@ static inline int xtcp_lo_up(void)
 	}
 	close(fd);
 	return ret;
+}
+
+/*
+ * Move the calling process into a network namespace of its own, lo up,
+ * and check xtcp is there and the namespace has no row yet.  Returns ""
+ * on success, else what failed (for ASSERT_STREQ("", ...) to print).
+ */
+static inline const char *xtcp_fresh_netns(void)
+{
+	static char why[160];
+	int fd;
+
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, sizeof(why), "unshare: %s (not root?)", strerror(errno));
+		return why;
+	}
+	if (xtcp_lo_up()) {
+		snprintf(why, sizeof(why), "lo up: %s", strerror(errno));
+		return why;
+	}
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "xtcp socket: %s (module loaded?)",
+			 strerror(errno));
+		return why;
+	}
+	close(fd);
+	if (xtcp_read_rows("/proc/net/xtcp", NULL, 0))
+		return "/proc/net/xtcp of a new namespace is not empty";
+	return "";
+}
+
+/* @n scaled by $XTCP_LOAD_PERCENT (default 100), at least 1. */
+static inline long xtcp_scaled(long n)
+{
+	const char *pct = getenv("XTCP_LOAD_PERCENT");
+	long v = pct ? n * atol(pct) / 100 : n;
+
+	return v > 0 ? v : 1;
 }
 
 /*
