@@ -31,13 +31,16 @@ export XTCP_CACHE
 
 include $(TOP)/scripts/kernels.conf
 
+# KVER=6.1/6.12 build in .cache/kernels/6.1/build (6.12/build): scripts/deps.sh
+# links there the pinned kernel, or its fallback when the pin has left the
+# archive.
 ifeq ($(KVER),6.1)
-KREL := $(K61_RELEASE)
+KLINK := 6.1
 else ifeq ($(KVER),6.12)
-KREL := $(K612_RELEASE)
+KLINK := 6.12
 else ifeq ($(KVER),debug)
 KREL := $(shell $(TOP)/scripts/debug-kernel.sh)
-ifeq ($(KREL),)
+ifeq ($(KREL)$(KLINK),)
 $(error the debug kernel could not be built: see scripts/debug-kernel.sh)
 endif
 else ifneq ($(KVER),)
@@ -46,17 +49,19 @@ endif
 
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 ifeq ($(KDIR),)
-ifeq ($(KREL),)
+ifeq ($(KREL)$(KLINK),)
 ifneq ($(wildcard $(RUNNING_KDIR)/Makefile),)
 KDIR := $(RUNNING_KDIR)
 else
-KREL := $(K61_RELEASE)
+KLINK := 6.1
 endif
 endif
 endif
-ifneq ($(KREL),)
-KDIR := $(XTCP_CACHE)/kernels/$(KREL)/usr/src/linux-headers-$(KREL)
+ifneq ($(KLINK),)
+KDIR := $(XTCP_CACHE)/kernels/$(KLINK)/build
 PINNED_DEPS := $(KDIR)/Makefile
+else ifneq ($(KREL),)
+KDIR := $(XTCP_CACHE)/kernels/$(KREL)/usr/src/linux-headers-$(KREL)
 endif
 
 CC ?= gcc

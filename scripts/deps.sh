@@ -6,6 +6,10 @@
 #
 #   scripts/deps.sh            host packages + both pinned kernels + kselftest bits
 #   scripts/deps.sh host       host packages only
+#   scripts/deps.sh resolve    print which kernels would be used, fetch nothing
+#
+# A pinned kernel that has left the archive falls back, with a WARNING on
+# every run, to the newest of its series (scripts/kernels.conf).
 #
 # Kernels are not installed into the host: their headers, kbuild tools and
 # unsigned images are fetched with `apt-get download` and unpacked under
@@ -14,8 +18,9 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${XTCP_CACHE:-$top/.cache}
+# XTCP_KERNELS_CONF: another pin file (the fallback's test uses one).
 # shellcheck source=kernels.conf
-. "$top/scripts/kernels.conf"
+. "${XTCP_KERNELS_CONF:-$top/scripts/kernels.conf}"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -61,6 +66,55 @@ install_host() {
 		"${missing[@]}" >/dev/null
 }
 
+# image_version RELEASE: the archive's newest version of RELEASE's unsigned
+# image package, or nothing when the archive no longer has it.
+image_version() {
+	apt-cache madison "linux-image-$1-unsigned" 2>/dev/null |
+		awk 'NR == 1 { print $3 }'
+}
+
+# resolve_kernel NAME RELEASE VERSION SERIES: print "RELEASE VERSION" of the
+# kernel to use: the pin when the archive still has it, else (with a
+# WARNING) the newest release whose name matches SERIES.  An already
+# fetched pin needs no archive at all.
+resolve_kernel() {
+	local name=$1 rel=$2 ver=$3 series=$4
+	local stamp=$cache/kernels/$rel/.xtcp-ready pkg best='' bestver='' v
+
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$ver" ]; then
+		echo "$rel $ver"
+		return 0
+	fi
+	if ! apt-cache madison "linux-image-$rel-unsigned" 2>/dev/null |
+		awk -v v="$ver" '$3 == v { f = 1 } END { exit !f }'; then
+		apt_update_once
+	fi
+	if apt-cache madison "linux-image-$rel-unsigned" 2>/dev/null |
+		awk -v v="$ver" '$3 == v { f = 1 } END { exit !f }'; then
+		echo "$rel $ver"
+		return 0
+	fi
+	for pkg in $(apt-cache search --names-only "^linux-image-$series-unsigned\$" |
+		awk '{ print $1 }'); do
+		pkg=${pkg#linux-image-}
+		pkg=${pkg%-unsigned}
+		v=$(image_version "$pkg")
+		[ -n "$v" ] || continue
+		if [ -z "$bestver" ] || dpkg --compare-versions "$v" gt "$bestver"; then
+			best=$pkg bestver=$v
+		fi
+	done
+	if [ -z "$best" ]; then
+		log "ERROR: the pinned $name kernel $rel ($ver) is not in the archive"
+		log "ERROR: and no kernel matches '$series': update scripts/kernels.conf"
+		return 1
+	fi
+	log "WARNING: the pinned $name kernel $rel ($ver) is not in Debian's archive"
+	log "WARNING: falling back to the newest of its series, $best ($bestver);"
+	log "WARNING: move the pin in scripts/kernels.conf to it"
+	echo "$best $bestver"
+}
+
 # fetch_kernel RELEASE VERSION KBUILD_PKG
 # Leaves $cache/kernels/RELEASE/ with usr/src/linux-headers-RELEASE (a KDIR),
 # boot/vmlinuz-RELEASE and lib/modules/RELEASE.
@@ -88,11 +142,16 @@ fetch_kernel() {
 			exit 1
 		}
 	fi
-	# The kbuild tools (fixdep, modpost) of a series are one package that
-	# each Debian update replaces, so the exact pin disappears from the
-	# archive first.  Any build of the same upstream series works for
-	# external modules: take the pinned one if it is there, else the
-	# archive's current one, and say so.
+	# The kbuild tools (fixdep, modpost): 6.12's are one package per
+	# release (linux-kbuild-6.12.118+deb12), 6.1's one package for the
+	# series that each Debian update replaces, so the exact version
+	# disappears from the archive first.  Any build of the same upstream
+	# series works for external modules: take the release's own package
+	# or the pinned one at this version if there, else the archive's
+	# current one of the same upstream version, and say so.
+	if apt-cache show "linux-kbuild-${rel%-amd64}" >/dev/null 2>&1; then
+		kbuild=linux-kbuild-${rel%-amd64}
+	fi
 	if ! (cd "$debs" && apt-get download -q "$kbuild=$ver" >/dev/null 2>&1); then
 		apt_update_once
 		local kver
@@ -115,6 +174,18 @@ fetch_kernel() {
 		"$dir/usr/src/linux-headers-$rel/Makefile"
 	rm -rf "$debs"
 	echo "$ver" >"$stamp"
+}
+
+# kernel NAME RELEASE VERSION KBUILD SERIES: resolve, fetch, and link the
+# result as $cache/kernels/NAME, with NAME/build its KDIR.  Everything
+# else (make, check.sh, vm.sh) finds the kernel through that link.
+kernel() {
+	local name=$1 got rel ver
+	got=$(resolve_kernel "$name" "$2" "$3" "$5") || exit 1
+	read -r rel ver <<<"$got"
+	fetch_kernel "$rel" "$ver" "$4"
+	ln -sfn "usr/src/linux-headers-$rel" "$cache/kernels/$rel/build"
+	ln -sfn "$rel" "$cache/kernels/$name"
 }
 
 # The few files of the kernel tree the project uses, copied out of the
@@ -144,8 +215,25 @@ fetch_ksft() {
 	echo "$ver" >"$stamp"
 }
 
+case ${1:-all} in
+host)
+	install_host
+	exit 0
+	;;
+resolve)
+	# What would be fetched, without fetching: "NAME RELEASE VERSION".
+	printf '6.1 %s\n' "$(resolve_kernel 6.1 "$K61_RELEASE" "$K61_VERSION" "$K61_SERIES")"
+	printf '6.12 %s\n' "$(resolve_kernel 6.12 "$K612_RELEASE" "$K612_VERSION" "$K612_SERIES")"
+	exit 0
+	;;
+all) ;;
+*)
+	log "usage: $0 [host|resolve]"
+	exit 2
+	;;
+esac
 install_host
-[ "${1:-all}" = host ] && exit 0
-fetch_kernel "$K61_RELEASE" "$K61_VERSION" "$K61_KBUILD"
-fetch_kernel "$K612_RELEASE" "$K612_VERSION" "$K612_KBUILD"
+mkdir -p "$cache/kernels"
+kernel 6.1 "$K61_RELEASE" "$K61_VERSION" "$K61_KBUILD" "$K61_SERIES"
+kernel 6.12 "$K612_RELEASE" "$K612_VERSION" "$K612_KBUILD" "$K612_SERIES"
 fetch_ksft

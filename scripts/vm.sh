@@ -121,8 +121,11 @@ fi
 # --- settings ------------------------------------------------------------------
 
 case $kernel in
-6.1 | 61) rel=$K61_RELEASE ;;
-6.12 | 612) rel=$K612_RELEASE ;;
+6.1 | 61 | 6.12 | 612)
+	# scripts/deps.sh links the kernel it took (the pin or its fallback).
+	rel=$(readlink "$cache/kernels/${kernel/#61/6.1}" 2>/dev/null) ||
+		die "no $kernel kernel: run scripts/deps.sh"
+	;;
 debug)
 	# scripts/debug-kernel.sh links the current debug build here.
 	rel=$(readlink "$cache/kernels/debug" 2>/dev/null) ||
