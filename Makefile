@@ -168,8 +168,13 @@ bench:
 	$(MAKE) -C $(TOP) KVER=$(or $(KVER),6.1) modules
 	$(TOP)/scripts/bench.sh --kernel $(or $(KVER),6.1) --module $(TOP)/module/xtcp.ko
 
+# Not kbuild's clean: with M=$(TOP) it deletes every *.ko and *.o below the
+# tree, .cache/'s kernels included.
 clean:
-	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	rm -f $(TOP)/Module.symvers $(TOP)/modules.order $(TOP)/.*.cmd
+	find $(TOP)/module -maxdepth 1 \( -name '*.o' -o -name '*.ko' -o \
+		-name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' -o \
+		-name 'modules.order' -o -name '*.symvers' \) -delete
 	rm -rf $(TOP)/build
 
 help:

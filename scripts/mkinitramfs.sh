@@ -65,9 +65,15 @@ moddir=$modroot/lib/modules/$rel
 
 # Regenerate when the kernel's module list changed or the link went stale
 # (the cache may have moved).
+# (stat what exists: a tree without modules.order still gets its modules.dep)
 depmod_stamp() {
+	local f
 	printf '%s\n' "$kmods"
-	stat -c '%n %s %Y' "$kmods/modules.order" "$kmods/modules.builtin"
+	for f in modules.order modules.builtin; do
+		if [ -f "$kmods/$f" ]; then
+			stat -c '%n %s %Y' "$kmods/$f"
+		fi
+	done
 }
 if [ ! -f "$moddir/modules.dep" ] || [ ! -f "$moddir/.stamp" ] ||
 	[ "$(cat "$moddir/.stamp")" != "$(depmod_stamp)" ]; then
