@@ -128,6 +128,12 @@ static void xtcp_sock_destruct(struct sock *sk)
 	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node));
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
+	/* every charge is undone by now: hand the budget its pages back */
+	sk_mem_reclaim_final(sk);
+	WARN_ON_ONCE(sk->sk_forward_alloc);
+	WARN_ON_ONCE(sk->sk_wmem_queued);
+	xtcp_orphan_dec(sk);
+	sk_sockets_allocated_dec(sk);
 	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
 	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
 	xtcp_sock_unlink(sk);
@@ -168,6 +174,7 @@ void xtcp_init_new_sock(struct sock *sk)
 	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_prot.backlog_rcv;
+	sk_sockets_allocated_inc(sk);
 	xtcp_init_sock_state(sk);
 	xtcp_sock_link(sk);
 }
@@ -192,18 +199,25 @@ static int __init xtcp_init(void)
 	}
 	xtcp_family_ops.family = xtcp_family;
 
-	err = proto_register(&xtcp_prot, 1);
+	err = xtcp_mem_init();
 	if (err)
 		return err;
+	xtcp_mem_proto_init(&xtcp_prot);
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto out_mem;
 	err = xtcp_tw_init();
 	if (err)
 		goto out_proto;
 	err = xtcp_netns_init();
 	if (err)
 		goto out_tw;
-	err = xtcp_ipv4_init();
+	err = xtcp_mem_sysctl_init();
 	if (err)
 		goto out_netns;
+	err = xtcp_ipv4_init();
+	if (err)
+		goto out_mem_sysctl;
 	err = xtcp_fault_init();
 	if (err)
 		goto out_ipv4;
@@ -220,12 +234,16 @@ out_fault:
 	xtcp_fault_exit();
 out_ipv4:
 	xtcp_ipv4_exit();
+out_mem_sysctl:
+	xtcp_mem_sysctl_exit();
 out_netns:
 	xtcp_netns_exit();
 out_tw:
 	xtcp_tw_exit();
 out_proto:
 	proto_unregister(&xtcp_prot);
+out_mem:
+	xtcp_mem_exit();
 	return err;
 }
 
@@ -240,9 +258,11 @@ static void __exit xtcp_exit(void)
 	sock_unregister(xtcp_family);
 	xtcp_fault_exit();
 	xtcp_ipv4_exit();
+	xtcp_mem_sysctl_exit();
 	xtcp_netns_exit();
 	xtcp_tw_exit();
 	proto_unregister(&xtcp_prot);
+	xtcp_mem_exit();
 }
 
 module_init(xtcp_init);

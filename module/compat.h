@@ -36,4 +36,13 @@
 	register_net_sysctl(net, path, table)
 #endif
 
+/*
+ * The socket memory accounting helpers (sk_under_memory_pressure(),
+ * proto_memory_allocated()...) moved from sock.h to their own header in
+ * 6.10.  Kbuild defines XTCP_HAVE_PROTO_MEMORY_H when it exists.
+ */
+#ifdef XTCP_HAVE_PROTO_MEMORY_H
+#include <net/proto_memory.h>
+#endif
+
 #endif /* _XTCP_COMPAT_H */

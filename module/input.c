@@ -132,8 +132,7 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 		/* Karn: no sample from an ACK that covers any resent data */
 		retransmitted |= cb->retransmitted;
 		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
+		xtcp_wmem_free_skb(sk, skb);
 	}
 	xs->snd_una = ack;
 	if (xtcp_seq_before(xs->snd_nxt, ack))
@@ -273,16 +272,32 @@ static void xtcp_fin(struct sock *sk)
  * empty; memory stays bounded by sk_rcvbuf plus one segment.  Also keeps
  * the moving average of payload per truesize.
  */
-static bool rcv_mem_ok(struct sock *sk, const struct sk_buff *skb)
+static bool rcv_mem_ok(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 sample = min_t(u32, ((u64)skb->len << 8) / skb->truesize, 256);
 
 	sample = max_t(u32, sample, XTCP_RCV_RATIO_MIN);
 	WRITE_ONCE(xs->rcv_ratio, (xs->rcv_ratio * 7 + sample) / 8);
-	if (atomic_read(&sk->sk_rmem_alloc) <= READ_ONCE(sk->sk_rcvbuf))
+	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUF_DROPS);
+		return false;
+	}
+	/* the machine-wide budget (mem.c) must have room for it too */
+	if (sk_rmem_schedule(sk, skb, skb->truesize))
 		return true;
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUF_DROPS);
+	/*
+	 * It has not: give back what the out-of-order queue holds (none of
+	 * it was acknowledged, the peer sends it again) and try once more.
+	 */
+	if (!skb_queue_empty(&xs->ooo_queue)) {
+		__skb_queue_purge(&xs->ooo_queue);
+		sk_mem_reclaim(sk);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFO_PRUNED);
+		if (sk_rmem_schedule(sk, skb, skb->truesize))
+			return true;
+	}
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCV_MEM_DROPS);
 	return false;
 }
 

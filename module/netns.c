@@ -749,7 +749,10 @@ void xtcp_tw_restart(struct net *net, struct xtcp_tw *tw)
  * Frees the entries whose 2*MSL is over, oldest first, at most
  * XTCP_TW_REAP_BATCH in one run: with more expired it runs again at the
  * next tick, so 100,000 entries expiring together are freed over a few
- * hundred short softirq runs and never in one long one.
+ * hundred short softirq runs and never in one long one.  While xtcp is
+ * under memory pressure (mem.c) every entry counts as expired, oldest
+ * first (TimeWaitReclaimed): TIME_WAIT gives way before live connections
+ * do.  The reaper runs at least once a second while entries exist.
  *
  * Context: softirq (timer).
  */
@@ -757,14 +760,18 @@ void xtcp_tw_reaper(struct timer_list *t)
 {
 	struct xtcp_net *xn = from_timer(xn, t, tw_timer);
 	unsigned long life = tw_lifetime(xn);
+	/* memory short (mem.c): entries go oldest first before their time */
+	bool reclaim = xtcp_mem_pressure();
 	struct xtcp_tw *tw, *tmp;
 	LIST_HEAD(dead);
-	int n = 0;
+	int n = 0, early = 0;
 
 	spin_lock(&xn->hash_lock);
 	while ((tw = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
 					      death_node))) {
-		if (time_before(jiffies, READ_ONCE(tw->since) + life))
+		bool due = !time_before(jiffies, READ_ONCE(tw->since) + life);
+
+		if (!due && !reclaim)
 			break;
 		if (n == XTCP_TW_REAP_BATCH) {
 			/* more are due: go on at the next tick */
@@ -776,13 +783,15 @@ void xtcp_tw_reaper(struct timer_list *t)
 		tw_unlink_locked(xn, tw);
 		list_add_tail(&tw->death_node, &dead);
 		n++;
+		early += !due;
 	}
 	if (tw)
 		tw_arm_reaper(xn);
 	spin_unlock(&xn->hash_lock);
 
 	if (n) {
-		atomic_long_add(n, &xn->mib[XTCP_MIB_TW_REAPED]);
+		atomic_long_add(n - early, &xn->mib[XTCP_MIB_TW_REAPED]);
+		atomic_long_add(early, &xn->mib[XTCP_MIB_TW_RECLAIMED]);
 		atomic_long_inc(&xn->mib[XTCP_MIB_TW_REAPER_RUNS]);
 	}
 	list_for_each_entry_safe(tw, tmp, &dead, death_node) {

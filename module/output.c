@@ -48,17 +48,23 @@ u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
  * What is left of the receive buffer, scaled by what payload has cost in
  * buffer memory so far (skbs cost more than their payload: a segment of
  * 1400 bytes may take a 4 KiB page), so that a peer filling the window
- * does not overrun the buffer.
+ * does not overrun the buffer.  Under memory pressure at most four
+ * segments (xtcp_select_window() never takes back what was offered).
  *
  * Return: bytes.
  */
 u32 xtcp_window_space(const struct sock *sk)
 {
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	u32 wnd;
 
 	if (space <= 0)
 		return 0;
-	return (u64)space * READ_ONCE(xtcp_sk(sk)->rcv_ratio) >> 8;
+	wnd = (u64)space * READ_ONCE(xtcp_sk(sk)->rcv_ratio) >> 8;
+	/* memory short (mem.c): offer no more than a few segments */
+	if (sk_under_memory_pressure(sk))
+		wnd = min_t(u32, wnd, 4U * READ_ONCE(xtcp_sk(sk)->mss));
+	return wnd;
 }
 
 /**
@@ -170,11 +176,15 @@ static struct sk_buff *xtcp_alloc_ctl(struct sock *sk, gfp_t gfp)
 	return skb;
 }
 
-/* Queue a control segment (SYN, FIN) that occupies sequence space. */
-static int xtcp_queue_ctl(struct sock *sk, u8 flags)
+/*
+ * Queue a control segment (SYN, FIN) that occupies sequence space.  It is
+ * not charged to the memory budget: one or two a connection, and a close
+ * must not wait for memory.
+ */
+static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb = xtcp_alloc_ctl(sk, sk->sk_allocation);
+	struct sk_buff *skb = xtcp_alloc_ctl(sk, gfp);
 
 	if (!skb)
 		return -ENOBUFS;
@@ -184,7 +194,7 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags)
 	XTCP_SKB_CB(skb)->retransmitted = false;
 	xs->write_seq++;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	sk_wmem_queued_add(sk, skb->truesize);
+	xtcp_wmem_queue(sk, skb, false);
 	if (!xs->send_head)
 		xs->send_head = skb;
 	return 0;
@@ -205,7 +215,7 @@ int xtcp_send_syn(struct sock *sk)
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss;
 	xs->snd_max = xs->iss;
-	err = xtcp_queue_ctl(sk, XTCP_SYN);
+	err = xtcp_queue_ctl(sk, XTCP_SYN, sk->sk_allocation);
 	if (err)
 		return err;
 	xtcp_push(sk);
@@ -215,13 +225,24 @@ int xtcp_send_syn(struct sock *sk)
 /**
  * xtcp_send_fin() - queue our FIN behind the data and send what may go
  * @sk: the socket, locked, in ESTABLISHED, CLOSE_WAIT or SYN_RCVD
+ * @gfp: how to allocate it (sk->sk_allocation from a system call,
+ *	GFP_ATOMIC from the timer)
  *
- * ESTABLISHED -> FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK.
+ * ESTABLISHED -> FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK, once the FIN is
+ * queued.  When it cannot be allocated the state stays, @fin_pending is
+ * set and the retransmission timer calls here again (timer.c), so a
+ * close never stalls for want of one skb.
  */
-void xtcp_send_fin(struct sock *sk)
+void xtcp_send_fin(struct sock *sk, gfp_t gfp)
 {
-	if (xtcp_queue_ctl(sk, XTCP_FIN | XTCP_ACK))
-		return;	/* retried by nobody: the connection will time out */
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xtcp_queue_ctl(sk, XTCP_FIN | XTCP_ACK, gfp)) {
+		xs->fin_pending = true;
+		xtcp_arm_rtx(sk);
+		return;
+	}
+	xs->fin_pending = false;
 	xtcp_set_state(sk, xtcp_state_on_close(sk->sk_state));
 	xtcp_push(sk);
 }

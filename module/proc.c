@@ -72,6 +72,11 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TW_RST_IGNORED]	= "TimeWaitRstIgnored",
 	[XTCP_MIB_TW_REAPER_RUNS]	= "TimeWaitReaperRuns",
 	[XTCP_MIB_CURR_TW]		= "CurrTimeWait",
+	[XTCP_MIB_MEMORY_PRESSURES]	= "MemoryPressures",
+	[XTCP_MIB_RCV_MEM_DROPS]	= "RcvMemDrops",
+	[XTCP_MIB_OFO_PRUNED]		= "OfoPruned",
+	[XTCP_MIB_ABORT_ON_MEMORY]	= "AbortOnMemory",
+	[XTCP_MIB_TW_RECLAIMED]		= "TimeWaitReclaimed",
 };
 
 /*
@@ -380,6 +385,11 @@ static int xtcp_stat_show(struct seq_file *seq, void *v)
 	/* what one connection costs, as a socket and in TIME_WAIT */
 	seq_printf(seq, "SockObjectSize %u\n", kmem_cache_size(xtcp_prot.slab));
 	seq_printf(seq, "TwObjectSize %u\n", kmem_cache_size(xtcp_tw_cachep));
+	/* machine-wide, the same in every namespace (mem.c) */
+	seq_printf(seq, "MemoryPages %ld\n", xtcp_mem_pages());
+	seq_printf(seq, "MemoryPressure %d\n", xtcp_mem_pressure());
+	seq_printf(seq, "Sockets %ld\n", xtcp_sockets_count());
+	seq_printf(seq, "Orphans %ld\n", xtcp_orphans_count());
 	return 0;
 }
 

@@ -96,12 +96,12 @@ void xtcp_done(struct sock *sk, int err)
 	xtcp_set_state(sk, XTCP_CLOSE);
 	xtcp_clear_timers(sk);
 	xtcp_ehash_del(sk);
-	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
-	}
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		xtcp_wmem_free_skb(sk, skb);
 	xs->send_head = NULL;
+	xs->fin_pending = false;
 	__skb_queue_purge(&xs->ooo_queue);
+	sk_mem_reclaim(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (sock_flag(sk, SOCK_DEAD) || !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
 		xtcp_unbind(sk);
@@ -485,6 +485,25 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		skb = xtcp_alloc_data_skb(sk, chunk, &err);
 		if (!skb)
 			goto out_err;
+		if (!sk_wmem_schedule(sk, skb->truesize)) {
+			/*
+			 * Over xtcp's memory budget (mem.c): wait as for a
+			 * full buffer; sk_stream_wait_memory() retries
+			 * after a short sleep when our own buffer has room.
+			 */
+			kfree_skb(skb);
+			sk_stream_moderate_sndbuf(sk);
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			xtcp_push(sk);
+			err = sk_stream_wait_memory(sk, &timeo);
+			if (err)
+				goto out_err;
+			if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
+				err = -EPIPE;
+				goto out_err;
+			}
+			continue;
+		}
 		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk);
 		if (err) {
 			kfree_skb(skb);
@@ -497,7 +516,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->retransmitted = false;
 		xs->write_seq += chunk;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
-		sk_wmem_queued_add(sk, skb->truesize);
+		xtcp_wmem_queue(sk, skb, true);
 		if (!xs->send_head)
 			xs->send_head = skb;
 		copied += chunk;
@@ -709,7 +728,7 @@ static int xtcp_shutdown(struct socket *sock, int how)
 		if ((how & SEND_SHUTDOWN) &&
 		    (XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
 					    XTCPF(XTCP_CLOSE_WAIT))))
-			xtcp_send_fin(sk);
+			xtcp_send_fin(sk, sk->sk_allocation);
 		if (sk->sk_state == XTCP_LISTEN && (how & RCV_SHUTDOWN)) {
 			xtcp_listener_flush(sk);
 			xtcp_set_state(sk, XTCP_CLOSE);
@@ -724,7 +743,8 @@ static int xtcp_shutdown(struct socket *sock, int how)
  * Close.  A listener drops its requests and unaccepted children.  A
  * connection with unread data is reset (RFC 2525, as Linux does); one with
  * SO_LINGER 0 too.  Otherwise our FIN goes out after the queued data and
- * the socket, now an orphan, lives on until the close completes.
+ * the socket, now an orphan, lives on until the close completes, unless
+ * there are too many orphans or no memory left (mem.c): then it is reset.
  */
 static void xtcp_close(struct sock *sk)
 {
@@ -746,11 +766,20 @@ static void xtcp_close(struct sock *sk)
 			xtcp_done(sk, 0);
 		} else if (state == XTCP_ESTABLISHED || state == XTCP_CLOSE_WAIT ||
 			   state == XTCP_SYN_RECV) {
-			xtcp_send_fin(sk);
+			xtcp_send_fin(sk, sk->sk_allocation);
 		}
 	}
 	skb_queue_purge(&sk->sk_receive_queue);
 	sock_orphan(sk);
+	if (sk->sk_state != XTCP_CLOSE) {
+		/* it lives on to finish its close: an orphan (mem.c) */
+		xtcp_orphan_inc(sk);
+		if (xtcp_out_of_resources(sk)) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORT_ON_MEMORY);
+			xtcp_send_reset(sk);
+			xtcp_done(sk, 0);
+		}
+	}
 	if (sk->sk_state == XTCP_FIN_WAIT2)	/* shut down for writing before */
 		xtcp_orphan_fin_wait2(sk);
 	if (sk->sk_state == XTCP_CLOSE) {

@@ -35,13 +35,24 @@
  *   rmem_default    receive buffer of a new socket, bytes (4096..
  *                   268435456, default 4 MiB); SO_RCVBUF overrides
  *   wmem_default    send buffer of a new socket, bytes (4096..268435456,
- *                   default 4 MiB); SO_SNDBUF overrides
+ *                   default 4 MiB); SO_SNDBUF overrides.  In a namespace
+ *                   other than the initial one these two may be lowered
+ *                   but never raised above the initial namespace's values
+ *                   (EINVAL): whoever owns a namespace must not outgrow
+ *                   what the machine's administrator allows
+ *   orphan_retries  retransmission timeouts an orphan (a socket its
+ *                   program closed) waits before it ends (0..127; 0, the
+ *                   default, means 8, as tcp_orphan_retries)
+ *
+ * The machine-wide budget, net.xtcp.mem and net.xtcp.max_orphans, is in
+ * mem.c and exists in the initial namespace only.
  *
  * Ephemeral ports come from net.ipv4.ip_local_port_range, shared with
  * TCP and UDP as in Linux; xtcp has no range of its own.
  *
- * Every namespace starts from the defaults.  Values out of range are
- * refused with EINVAL.  Readers use READ_ONCE(); no lock.
+ * Every namespace starts from the defaults (buffer sizes no larger than
+ * the initial namespace's).  Values out of range are refused with EINVAL.
+ * Readers use READ_ONCE(); no lock.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -73,6 +84,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.max_syn_backlog	= 256,
 	.rmem_default		= 4 << 20,
 	.wmem_default		= 4 << 20,
+	.orphan_retries		= 0,
 };
 
 /*
@@ -104,6 +116,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(max_syn_backlog, SYSCTL_ONE, &syn_backlog_max),
 	XTCP_SYSCTL_INT(rmem_default, &buf_min, &buf_max),
 	XTCP_SYSCTL_INT(wmem_default, &buf_min, &buf_max),
+	XTCP_SYSCTL_INT(orphan_retries, SYSCTL_ZERO, &retries_max),
 	{ }
 };
 
@@ -126,6 +139,25 @@ int xtcp_sysctl_init_net(struct net *net)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(xtcp_sysctl_template) - 1; i++)
 		tbl[i].data = (char *)&xn->sysctl + (uintptr_t)tbl[i].data;
+	if (!net_eq(net, &init_net)) {
+		/*
+		 * The initial namespace's buffer sizes bound this one's: its
+		 * live values are the ceiling (read at each write), and the
+		 * starting point when they are lower than the defaults.
+		 */
+		const struct xtcp_sysctl *top = xtcp_sysctl(&init_net);
+
+		xn->sysctl.rmem_default = min(xn->sysctl.rmem_default,
+					      READ_ONCE(top->rmem_default));
+		xn->sysctl.wmem_default = min(xn->sysctl.wmem_default,
+					      READ_ONCE(top->wmem_default));
+		for (i = 0; i < ARRAY_SIZE(xtcp_sysctl_template) - 1; i++) {
+			if (!strcmp(tbl[i].procname, "rmem_default"))
+				tbl[i].extra2 = (void *)&top->rmem_default;
+			else if (!strcmp(tbl[i].procname, "wmem_default"))
+				tbl[i].extra2 = (void *)&top->wmem_default;
+		}
+	}
 	xn->sysctl_hdr = xtcp_register_net_sysctl(net, "net/xtcp", tbl,
 						  ARRAY_SIZE(xtcp_sysctl_template) - 1);
 	if (!xn->sysctl_hdr) {

@@ -189,6 +189,34 @@ static void xtcp_rtx_expired(struct sock *sk)
 
 	if (sk->sk_state == XTCP_CLOSE || sk->sk_state == XTCP_LISTEN)
 		return;
+	if (sock_flag(sk, SOCK_DEAD) && xtcp_out_of_resources(sk)) {
+		/* an orphan, and too many of them or no memory (mem.c) */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORT_ON_MEMORY);
+		xtcp_send_reset(sk);
+		xtcp_done(sk, 0);
+		return;
+	}
+	if (xs->fin_pending) {
+		/*
+		 * Our FIN could not be allocated (output.c): try again.  Once
+		 * queued it went out with a timer of its own.  Data still
+		 * outstanding is retransmitted below as usual; with nothing
+		 * else to do the attempts count as timeouts.
+		 */
+		xtcp_send_fin(sk, GFP_ATOMIC);
+		if (!xs->fin_pending)
+			return;
+		if (xs->snd_una == xs->snd_max && !xs->send_head) {
+			if (xs->retransmits++ >=
+			    READ_ONCE(xtcp_sysctl(sock_net(sk))->retries2)) {
+				XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
+				xtcp_done(sk, ETIMEDOUT);
+				return;
+			}
+			sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
+			return;
+		}
+	}
 	if (xs->snd_una == xs->snd_max && !xs->send_head)
 		return;	/* everything acknowledged meanwhile */
 
@@ -200,6 +228,8 @@ static void xtcp_rtx_expired(struct sock *sk)
 			XTCP_SKB_CB(head)->sent : jiffies;
 	limit = sk->sk_state == XTCP_SYN_SENT ? xs->syn_retries :
 		READ_ONCE(xtcp_sysctl(sock_net(sk))->retries2);
+	if (sock_flag(sk, SOCK_DEAD) && sk->sk_state != XTCP_SYN_SENT)
+		limit = xtcp_orphan_retries(sock_net(sk));
 	user_timeout = msecs_to_jiffies(xs->user_timeout);
 	if (user_timeout ? time_after_eq(jiffies, xs->retrans_stamp + user_timeout) :
 			   xs->retransmits >= limit) {

@@ -11,6 +11,7 @@
  *              (kernel-free, also built into the user-space unit tests)
  *   minisocks.c  requests (SYN_RCVD) and TIME_WAIT entries
  *   sysctl.c   per-namespace tunables, /proc/sys/net/xtcp
+ *   mem.c      the machine-wide memory budget (net.xtcp.mem), orphans
  *   compat.h   the differences between the kernels xtcp supports
  */
 #ifndef _XTCP_H
@@ -43,6 +44,7 @@ struct xtcp_skb_cb {
 	u8 wscale;
 	bool has_wscale;
 	bool retransmitted;	/* sent more than once: no RTT sample (Karn) */
+	bool charged;		/* write queue: charged to the memory budget */
 	u16 window;
 	u16 mss;
 	u16 sport;		/* received segments: ports, host order */
@@ -193,6 +195,9 @@ struct xtcp_tw {
  * @delack_timer: sends the ACK of a FIN held back for a FIN+ACK merge
  * @ack_pending: an ACK is owed and held back (fin_ack_merge); cleared
  *	by every segment we send, each carries the ACK
+ * @fin_pending: our FIN is due but could not be allocated yet: the
+ *	retransmission timer tries again (xtcp_send_fin())
+ * @orphan_counted: counted among the orphans (mem.c) until freed
  * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
  * @syn_qlen: listener: requests on @syn_queue
  * @accept_queue: listener: established children not yet accepted
@@ -245,6 +250,8 @@ struct xtcp_sock {
 	struct timer_list rtx_timer;
 	struct timer_list delack_timer;
 	bool ack_pending;
+	bool fin_pending;
+	bool orphan_counted;
 
 	struct list_head syn_queue;
 	unsigned int syn_qlen;
@@ -318,6 +325,11 @@ enum xtcp_mib {
 	XTCP_MIB_TW_RST_IGNORED,	/* RSTs ignored in TIME_WAIT (RFC 1337) */
 	XTCP_MIB_TW_REAPER_RUNS,	/* reaper timer runs that freed entries */
 	XTCP_MIB_CURR_TW,		/* TIME_WAIT entries alive now (gauge) */
+	XTCP_MIB_MEMORY_PRESSURES,	/* times xtcp entered memory pressure */
+	XTCP_MIB_RCV_MEM_DROPS,		/* data dropped: memory budget exhausted */
+	XTCP_MIB_OFO_PRUNED,		/* out-of-order queues dropped for memory */
+	XTCP_MIB_ABORT_ON_MEMORY,	/* orphans reset: too many, or no memory */
+	XTCP_MIB_TW_RECLAIMED,		/* TIME_WAIT entries freed early for memory */
 	XTCP_MIB_MAX
 };
 
@@ -336,6 +348,7 @@ enum xtcp_mib {
  * @max_syn_backlog: most requests in SYN_RCVD per listener
  * @rmem_default: receive buffer of a new socket, bytes
  * @wmem_default: send buffer of a new socket, bytes
+ * @orphan_retries: retransmission timeouts an orphan waits (0: 8)
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
  * handlers.  Ranges and defaults: sysctl.c.
@@ -354,6 +367,7 @@ struct xtcp_sysctl {
 	int max_syn_backlog;
 	int rmem_default;
 	int wmem_default;
+	int orphan_retries;
 };
 
 /**
@@ -492,7 +506,7 @@ void xtcp_keepalive_reset(struct sock *sk);
 void xtcp_orphan_fin_wait2(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 void xtcp_push(struct sock *sk);
-void xtcp_send_fin(struct sock *sk);
+void xtcp_send_fin(struct sock *sk, gfp_t gfp);
 u32 xtcp_window_space(const struct sock *sk);
 int xtcp_retransmit_head(struct sock *sk);
 u16 xtcp_select_window(struct sock *sk);
@@ -518,6 +532,22 @@ void xtcp_tw_put(struct xtcp_tw *tw);
 bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb);
 void xtcp_tw_reaper(struct timer_list *t);
 
+/* mem.c: the memory budget and the orphans */
+void xtcp_mem_proto_init(struct proto *prot);
+int xtcp_mem_init(void);
+void xtcp_mem_exit(void);
+int xtcp_mem_sysctl_init(void);
+void xtcp_mem_sysctl_exit(void);
+long xtcp_mem_pages(void);
+bool xtcp_mem_pressure(void);
+long xtcp_sockets_count(void);
+long xtcp_orphans_count(void);
+void xtcp_orphan_inc(struct sock *sk);
+void xtcp_orphan_dec(struct sock *sk);
+bool xtcp_out_of_resources(struct sock *sk);
+void xtcp_wmem_queue(struct sock *sk, struct sk_buff *skb, bool charged);
+void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb);
+
 /* sysctl.c */
 int xtcp_sysctl_init_net(struct net *net);
 void xtcp_sysctl_exit_net(struct net *net);
@@ -525,6 +555,12 @@ void xtcp_sysctl_exit_net(struct net *net);
 static inline struct xtcp_sysctl *xtcp_sysctl(const struct net *net)
 {
 	return &xtcp_pernet(net)->sysctl;
+}
+
+/* Timeouts an orphan waits, as tcp_orphan_retries(): 0 means 8. */
+static inline int xtcp_orphan_retries(const struct net *net)
+{
+	return READ_ONCE(xtcp_sysctl(net)->orphan_retries) ? : 8;
 }
 
 /* ipv4.c */

@@ -767,8 +767,14 @@ static const struct tunable tunables[] = {
 	{ "keepalive_intvl_s", 75, 1, 32767 },
 	{ "keepalive_probes", 9, 1, 127 },
 	{ "max_syn_backlog", 256, 1, 65535 },
-	{ "rmem_default", 4 << 20, 4096, 256 << 20 },
-	{ "wmem_default", 4 << 20, 4096, 256 << 20 },
+	/*
+	 * 256 MiB at most, and in a namespace other than the initial one no
+	 * more than the initial namespace has (the default here): xtcp_mem
+	 * tests that ceiling.
+	 */
+	{ "rmem_default", 4 << 20, 4096, 4 << 20 },
+	{ "wmem_default", 4 << 20, 4096, 4 << 20 },
+	{ "orphan_retries", 0, 0, 127 },
 };
 
 /* Defaults, both ends of each range, EINVAL one step outside. */
