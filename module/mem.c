@@ -123,11 +123,20 @@ void xtcp_mem_exit(void)
 /**
  * xtcp_mem_pages() - pages charged to xtcp now, every socket together
  *
+ * Exact: the shared figure the limits are checked against lags by what
+ * each CPU keeps in reserve (up to sysctl_mem_pcpu_rsv pages a CPU);
+ * this adds the reserves in, for /proc/net/xtcp_stat.
+ *
  * Return: pages.
  */
 long xtcp_mem_pages(void)
 {
-	return proto_memory_allocated(&xtcp_prot);
+	long pages = atomic_long_read(&xtcp_memory_allocated);
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		pages += READ_ONCE(*per_cpu_ptr(&xtcp_memory_per_cpu_fw_alloc, cpu));
+	return max(0L, pages);
 }
 
 /**
@@ -201,16 +210,12 @@ void xtcp_orphan_dec(struct sock *sk)
  */
 bool xtcp_out_of_resources(struct sock *sk)
 {
-	long orphans = percpu_counter_read_positive(&xtcp_orphan_count);
-
-	if (orphans > READ_ONCE(xtcp_max_orphans)) {
-		/* the cheap read is approximate: be sure before resetting */
-		orphans = percpu_counter_sum_positive(&xtcp_orphan_count);
-		if (orphans > READ_ONCE(xtcp_max_orphans))
-			return true;
-	}
+	/* exact when the count is near the limit, cheap when far from it */
+	if (percpu_counter_compare(&xtcp_orphan_count,
+				   READ_ONCE(xtcp_max_orphans)) > 0)
+		return true;
 	return sk->sk_wmem_queued > SOCK_MIN_SNDBUF &&
-	       xtcp_mem_pages() > READ_ONCE(xtcp_sysctl_mem[2]);
+	       proto_memory_allocated(&xtcp_prot) > READ_ONCE(xtcp_sysctl_mem[2]);
 }
 
 /**

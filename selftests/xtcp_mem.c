@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp selftests: what a hostile user can make xtcp hold, beside TCP.
+ *
+ *   budget        net.xtcp.mem and net.xtcp.max_orphans exist in the
+ *                 initial namespace only, sized from RAM as tcp_mem and
+ *                 tcp_max_orphans are; a namespace of its own may lower its
+ *                 buffer defaults but not raise them
+ *   hog           an unprivileged user (uid 65534) opens connection pairs
+ *                 and writes on both ends without ever reading: xtcp's
+ *                 memory stays within its budget and within 1.5 times what
+ *                 TCP holds under the same budget, and all of it comes back
+ *   userns hog    the same user in a user and network namespace of its own,
+ *                 where it is root: it cannot raise xtcp's buffers, and its
+ *                 connections still fit the machine's budget
+ *   orphans       beyond max_orphans a close() resets instead of leaving
+ *                 another orphan (AbortOnMemory); orphan_retries bounds how
+ *                 long one waits for a peer that never answers
+ *   TIME_WAIT     under memory pressure the TIME_WAIT entries go, oldest
+ *                 first, before any live connection is refused
+ *
+ * The machine-wide files are opened while the test is still in the initial
+ * namespace; the test itself then runs in a network namespace of its own.
+ * Both protocols get the same small budget (net.xtcp.mem = net.ipv4.tcp_mem),
+ * restored at teardown.  Memory is read as pages charged, for both from
+ * /proc/net/protocols; that nothing is left afterwards, from the exact
+ * MemoryPages of /proc/net/xtcp_stat.
+ *
+ * A hog runs until a whole pass over its sockets moved no byte and the
+ * budget's figure stood still for 20 passes; nothing is judged by time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+
+#define HOG_PAIRS	32
+#define HOG_CHUNK	65536
+#define HOG_PASSES_MAX	20000
+#define HOG_STILL	20
+/* the budget both protocols get: pages (4 KiB): 4, 8 and 12 MiB */
+#define BUDGET		"1000 2000 3000"
+#define BUDGET_HARD	3000
+/* what a socket may hold beyond the hard limit: about one 64 KiB skb */
+#define SLACK_PAGES	20
+#define NOBODY		65534
+
+/* A machine-wide sysctl, opened in the initial namespace. */
+struct knob {
+	int fd;
+	char saved[128];
+};
+
+static int knob_open(struct knob *k, const char *path)
+{
+	ssize_t n;
+
+	k->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (k->fd < 0)
+		return -1;
+	n = pread(k->fd, k->saved, sizeof(k->saved) - 1, 0);
+	if (n <= 0) {
+		close(k->fd);
+		k->fd = -1;
+		return -1;
+	}
+	k->saved[n] = '\0';
+	return 0;
+}
+
+static int knob_set(struct knob *k, const char *val)
+{
+	ssize_t n = pwrite(k->fd, val, strlen(val), 0);
+
+	return n == (ssize_t)strlen(val) ? 0 : errno;
+}
+
+static void knob_restore(struct knob *k)
+{
+	if (k->fd >= 0) {
+		knob_set(k, k->saved);
+		close(k->fd);
+		k->fd = -1;
+	}
+}
+
+/*
+ * Pages a protocol has charged, as /proc/net/protocols shows them for
+ * every protocol alike: the shared figure the limits are checked against
+ * (each CPU may hold up to 1 MiB more in reserve); -1 if not found.
+ */
+static long proto_pages(bool xtcp)
+{
+	const char *want = xtcp ? "XTCP" : "TCP";
+	char line[512], name[32];
+	long size, socks, pages = -1, v;
+	FILE *f = fopen("/proc/net/protocols", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%31s %ld %ld %ld", name, &size, &socks, &v) == 4 &&
+		    !strcmp(name, want)) {
+			pages = v;
+			break;
+		}
+	fclose(f);
+	return pages;
+}
+
+struct hog_result {
+	long peak;		/* most pages charged while it ran */
+	long pairs;		/* connections it made */
+	long bytes;		/* bytes written, both ends together */
+	int err;		/* errno of what failed, 0 */
+	int ns_bad;		/* own namespace: NS_* of what went wrong */
+	bool tcp_raised;	/* own namespace: TCP took 256 MiB buffers */
+	bool pressure;		/* saw xtcp under memory pressure */
+};
+
+/*
+ * @pairs connections over loopback, both ends writing without reading,
+ * non-blocking, until nothing moves; the largest figure of the protocol's
+ * charged pages seen on the way.
+ */
+static void hog(bool xtcp, int pairs, struct hog_result *r)
+{
+	static char buf[HOG_CHUNK];
+	int fds[2 * HOG_PAIRS], n = 0, still = 0, i, passes;
+	struct sockaddr_in addr;
+	long last = -2;
+	int lfd;
+
+	memset(r, 0, sizeof(*r));
+	memset(buf, 'h', sizeof(buf));
+	lfd = stream_listener(xtcp, pairs, &addr);
+	if (lfd < 0) {
+		r->err = errno;
+		return;
+	}
+	for (i = 0; i < pairs; i++) {
+		int c = stream_connect(xtcp, &addr), s;
+
+		if (c < 0) {
+			r->err = errno;
+			break;
+		}
+		s = accept(lfd, NULL, NULL);
+		if (s < 0) {
+			r->err = errno;
+			close(c);
+			break;
+		}
+		fcntl(c, F_SETFL, O_NONBLOCK);
+		fcntl(s, F_SETFL, O_NONBLOCK);
+		fds[n++] = c;
+		fds[n++] = s;
+		r->pairs++;
+	}
+	for (passes = 0; passes < HOG_PASSES_MAX && still < HOG_STILL; passes++) {
+		bool moved = false;
+		long pages;
+
+		for (i = 0; i < n; i++) {
+			ssize_t w = send(fds[i], buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (w > 0) {
+				r->bytes += w;
+				moved = true;
+			}
+		}
+		pages = proto_pages(xtcp);
+		if (pages > r->peak)
+			r->peak = pages;
+		if (xtcp && xtcp_counter("MemoryPressure") == 1)
+			r->pressure = true;
+		if (moved || pages != last)
+			still = 0;
+		else
+			still++;
+		last = pages;
+		if (!moved)
+			usleep(10000);
+	}
+	/* the sockets go with the process: unread data, so resets */
+}
+
+/* Run @fn in a child process; its hog_result comes back through a pipe. */
+static int in_child(void (*fn)(void *, struct hog_result *), void *arg,
+		    struct hog_result *r)
+{
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		struct hog_result res = { .err = EINVAL };
+
+		close(p[0]);
+		fn(arg, &res);
+		if (write(p[1], &res, sizeof(res)) != sizeof(res))
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	memset(r, 0, sizeof(*r));
+	if (read(p[0], r, sizeof(*r)) != sizeof(*r))
+		r->err = EPIPE;
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -1;
+	return 0;
+}
+
+static int become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		return errno;
+	/* a changed uid leaves /proc/self root's: take it back (uid_map) */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return errno;
+	return 0;
+}
+
+struct hog_arg {
+	bool xtcp;
+	bool userns;
+};
+
+/* Write a whole file at once (for uid_map & co); 0 or errno. */
+static int put(const char *path, const char *val)
+{
+	return write_file(path, val, strlen(val));
+}
+
+/*
+ * What the hog in its own user namespace finds: EINVAL for a larger
+ * xtcp buffer, acceptance for a smaller one, no net.xtcp.mem.  Packed
+ * into hog_result.err as a bit mask of what went wrong.
+ */
+#define NS_RAISE_ACCEPTED	0x01
+#define NS_LOWER_REFUSED	0x02
+#define NS_MEM_VISIBLE		0x04
+#define NS_SETUP_FAILED		0x08
+
+static void hog_child(void *p, struct hog_result *r)
+{
+	const struct hog_arg *a = p;
+	bool tcp_raised = false;
+	int bad = 0;
+
+	r->err = become_nobody();
+	if (r->err)
+		return;
+	if (a->userns) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) ||
+		    put("/proc/self/setgroups", "deny") ||
+		    put("/proc/self/uid_map", "0 65534 1") ||
+		    put("/proc/self/gid_map", "0 65534 1") || xtcp_lo_up()) {
+			r->err = errno ? : EIO;
+			r->ns_bad = NS_SETUP_FAILED;
+			return;
+		}
+		/* root of its own namespaces now */
+		if (xtcp_sysctl_set("rmem_default", 256 << 20) != EINVAL ||
+		    xtcp_sysctl_set("wmem_default", 256 << 20) != EINVAL)
+			bad |= NS_RAISE_ACCEPTED;
+		if (xtcp_sysctl_set("rmem_default", 2 << 20) ||
+		    xtcp_sysctl_set("wmem_default", 2 << 20) ||
+		    xtcp_sysctl_set("rmem_default", 4 << 20) ||
+		    xtcp_sysctl_set("wmem_default", 4 << 20))
+			bad |= NS_LOWER_REFUSED;
+		if (access("/proc/sys/net/xtcp/mem", F_OK) == 0)
+			bad |= NS_MEM_VISIBLE;
+		/* TCP lets this namespace's root ask for 256 MiB buffers */
+		tcp_raised = !put("/proc/sys/net/ipv4/tcp_rmem", "4096 268435456 268435456") &&
+			     !put("/proc/sys/net/ipv4/tcp_wmem", "4096 268435456 268435456");
+	}
+	hog(a->xtcp, HOG_PAIRS, r);
+	r->ns_bad = bad;
+	r->tcp_raised = tcp_raised;
+}
+
+FIXTURE(mem) {
+	struct knob xtcp_mem, tcp_mem, max_orphans;
+};
+
+FIXTURE_SETUP(mem)
+{
+	ASSERT_EQ(0, knob_open(&self->xtcp_mem, "/proc/sys/net/xtcp/mem"))
+		TH_LOG("net.xtcp.mem in the initial namespace: %s", strerror(errno));
+	ASSERT_EQ(0, knob_open(&self->tcp_mem, "/proc/sys/net/ipv4/tcp_mem"));
+	ASSERT_EQ(0, knob_open(&self->max_orphans, "/proc/sys/net/xtcp/max_orphans"));
+	ASSERT_STREQ("", xtcp_fresh_netns());
+}
+
+FIXTURE_TEARDOWN(mem)
+{
+	EXPECT_TRUE(xtcp_ns_drain(60000));
+	knob_restore(&self->xtcp_mem);
+	knob_restore(&self->tcp_mem);
+	knob_restore(&self->max_orphans);
+}
+
+/* The budget's defaults follow the RAM as TCP's do; only the initial
+ * namespace has it.
+ */
+TEST_F(mem, budget_defaults)
+{
+	long x[3], t[3];
+	int i, nx, nt;
+
+	nx = sscanf(self->xtcp_mem.saved, "%ld %ld %ld", &x[0], &x[1], &x[2]);
+	nt = sscanf(self->tcp_mem.saved, "%ld %ld %ld", &t[0], &t[1], &t[2]);
+	ASSERT_EQ(3, nx);
+	ASSERT_EQ(3, nt);
+	EXPECT_LT(0, x[0]);
+	EXPECT_LT(x[0], x[1]);
+	EXPECT_LT(x[1], x[2]);
+	for (i = 0; i < 3; i++) {
+		/* TCP sized its own at boot, xtcp at load: free RAM differs */
+		EXPECT_LE(t[i] * 8 / 10, x[i]) TH_LOG("mem[%d] %ld, tcp %ld", i, x[i], t[i]);
+		EXPECT_GE(t[i] * 12 / 10, x[i]) TH_LOG("mem[%d] %ld, tcp %ld", i, x[i], t[i]);
+	}
+	EXPECT_LT(0, atol(self->max_orphans.saved));
+	/* this test's own namespace sees neither */
+	EXPECT_EQ(-1, access("/proc/sys/net/xtcp/mem", F_OK));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, access("/proc/sys/net/xtcp/max_orphans", F_OK));
+	/* but the per-namespace ones */
+	EXPECT_EQ(0, access("/proc/sys/net/xtcp/orphan_retries", F_OK));
+	EXPECT_EQ(0, xtcp_counter("MemoryPages"));
+}
+
+static void run_hogs(struct __test_metadata *_metadata, FIXTURE_DATA(mem) * self,
+		     bool userns)
+{
+	struct hog_arg ax = { .xtcp = true, .userns = userns };
+	struct hog_arg at = { .xtcp = false, .userns = userns };
+	struct hog_result rx, rt;
+	long left = -1;
+	int i;
+
+	ASSERT_EQ(0, knob_set(&self->xtcp_mem, BUDGET));
+	ASSERT_EQ(0, knob_set(&self->tcp_mem, BUDGET));
+
+	ASSERT_EQ(0, in_child(hog_child, &at, &rt));
+	ASSERT_EQ(0, rt.err) TH_LOG("TCP hog: %s", strerror(rt.err));
+	ASSERT_EQ(0, in_child(hog_child, &ax, &rx));
+	ASSERT_EQ(0, rx.err) TH_LOG("xtcp hog: %s", strerror(rx.err));
+	/* in its own namespace: no raise, lowering allowed, no budget file */
+	EXPECT_EQ(0, rx.ns_bad);
+	if (userns)
+		TH_LOG("TCP let the namespace's root raise tcp_rmem/tcp_wmem to 256 MiB: %s",
+		       rt.tcp_raised ? "yes" : "no");
+	TH_LOG("%s, budget %s: TCP peak %ld pages (%ld pairs, %ld MiB written)",
+	       userns ? "own user namespace" : "uid 65534", BUDGET,
+	       rt.peak, rt.pairs, rt.bytes >> 20);
+	TH_LOG("xtcp peak %ld pages (%ld pairs, %ld MiB written)",
+	       rx.peak, rx.pairs, rx.bytes >> 20);
+	EXPECT_EQ(HOG_PAIRS, rx.pairs);
+	EXPECT_EQ(HOG_PAIRS, rt.pairs);
+	/* the hog did push the budget: pressure was entered */
+	EXPECT_LT(2000, rx.peak);
+	EXPECT_TRUE(rx.pressure);
+	/* and it stayed within the budget and beside TCP */
+	EXPECT_GE(BUDGET_HARD + 2 * HOG_PAIRS * SLACK_PAGES, rx.peak);
+	EXPECT_GE(rt.peak * 3 / 2, rx.peak);
+	/* everything comes back once the sockets are gone */
+	for (i = 0; i < 600; i++) {
+		left = xtcp_counter("MemoryPages");
+		if (!left && !xtcp_counter("Sockets"))
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(0, left);
+	EXPECT_EQ(0, xtcp_counter("Sockets"));
+}
+
+TEST_F_TIMEOUT(mem, hog_unprivileged, 300)
+{
+	run_hogs(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(mem, hog_in_user_namespace, 300)
+{
+	int fd;
+
+	/* Debian's switch for unprivileged user namespaces, where it exists */
+	fd = open("/proc/sys/kernel/unprivileged_userns_clone", O_RDONLY);
+	if (fd >= 0) {
+		char c = '1';
+
+		if (read(fd, &c, 1) == 1 && c == '0')
+			SKIP(return, "unprivileged user namespaces are switched off");
+		close(fd);
+	}
+	run_hogs(_metadata, self, true);
+}
+
+/* Connections whose every segment is dropped; closed, they stay orphans. */
+static int silent_pairs(bool xtcp, int n, int *cli, int *srv, int *port)
+{
+	struct sockaddr_in addr;
+	char cmd[96];
+	int lfd = stream_listener(xtcp, n, &addr), i;
+
+	if (lfd < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		cli[i] = stream_connect(xtcp, &addr);
+		if (cli[i] < 0)
+			return -1;
+		srv[i] = accept(lfd, NULL, NULL);
+		if (srv[i] < 0)
+			return -1;
+	}
+	close(lfd);
+	*port = ntohs(addr.sin_port);
+	snprintf(cmd, sizeof(cmd), "add dir=out port=%d action=drop\n", *port);
+	return xtcp_fault_cmd(cmd) ? -1 : 0;
+}
+
+#define ORPHANS_MAX	8
+#define ORPHAN_CONNS	32
+
+/*
+ * Beyond max_orphans a close resets: of 32 connections closed towards a
+ * peer that never answers, 8 stay orphans and 24 are reset.
+ */
+TEST_F_TIMEOUT(mem, orphans_bounded, 120)
+{
+	int cli[ORPHAN_CONNS], srv[ORPHAN_CONNS], port, i;
+	long abort0 = xtcp_counter("AbortOnMemory"), rst0 = xtcp_counter("OutRsts");
+	char val[16];
+
+	snprintf(val, sizeof(val), "%d\n", ORPHANS_MAX);
+	ASSERT_EQ(0, knob_set(&self->max_orphans, val));
+	ASSERT_EQ(0, silent_pairs(true, ORPHAN_CONNS, cli, srv, &port));
+	ASSERT_EQ(0, xtcp_counter("Orphans"));
+	for (i = 0; i < ORPHAN_CONNS; i++)
+		close(cli[i]);
+	EXPECT_EQ(ORPHANS_MAX, xtcp_counter("Orphans"));
+	EXPECT_EQ(ORPHAN_CONNS - ORPHANS_MAX,
+		  xtcp_counter("AbortOnMemory") - abort0);
+	/* the resets were sent (and dropped by the rule) */
+	EXPECT_EQ(ORPHAN_CONNS - ORPHANS_MAX, xtcp_counter("OutRsts") - rst0);
+	ASSERT_EQ(0, xtcp_fault_cmd("clear\n"));
+	for (i = 0; i < ORPHAN_CONNS; i++)
+		close(srv[i]);
+}
+
+/*
+ * orphan_retries: an orphan whose FIN is never answered ends after that
+ * many timeouts (1 here: the FIN is sent twice), not after retries2.
+ */
+TEST_F_TIMEOUT(mem, orphan_retries, 120)
+{
+	int cli[1], srv[1], port, i;
+	long to0 = xtcp_counter("Timeouts"), rtx0 = xtcp_counter("RetransSegs");
+	struct xtcp_rule_count rc;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("orphan_retries", 1));
+	ASSERT_EQ(0, xtcp_sysctl_set("retries2", 15));
+	ASSERT_EQ(0, silent_pairs(true, 1, cli, srv, &port));
+	close(cli[0]);
+	ASSERT_EQ(1, xtcp_counter("Orphans"));
+	for (i = 0; i < 300 && xtcp_counter("Orphans"); i++)
+		usleep(100000);
+	EXPECT_EQ(0, xtcp_counter("Orphans"));
+	EXPECT_EQ(1, xtcp_counter("Timeouts") - to0);
+	/* the FIN once, again after one timeout, and the reset */
+	EXPECT_EQ(1, xtcp_counter("RetransSegs") - rtx0);
+	ASSERT_EQ(0, xtcp_fault_rule(xtcp_fault_last_id(), &rc));
+	EXPECT_EQ(3, rc.dropped);
+	ASSERT_EQ(0, xtcp_fault_cmd("clear\n"));
+	close(srv[0]);
+}
+
+/*
+ * Under memory pressure TIME_WAIT gives way: 40 entries are reclaimed
+ * oldest first (TimeWaitReclaimed) while a live connection still moves
+ * data.
+ */
+TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
+{
+	long rec0 = xtcp_counter("TimeWaitReclaimed");
+	static char buf[1 << 20];
+	long sent = 0, got = 0;
+	int a, b, i, c, s;
+
+	/* none of them would expire on its own while the test runs */
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 600000));
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(0, stream_pair(true, &c, &s));
+		close(c);	/* active close: c's end goes to TIME_WAIT */
+		close(s);
+	}
+	for (i = 0; i < 600 && xtcp_counter("CurrTimeWait") < 40; i++)
+		usleep(50000);
+	ASSERT_EQ(40, xtcp_counter("CurrTimeWait"));
+	ASSERT_EQ(0, stream_pair(true, &a, &b));
+	/*
+	 * Pressure from the first pages on, no hard limit in reach: what
+	 * the live connection queues (the charges reach the global figure
+	 * in per-CPU batches of up to 1 MiB) puts xtcp under pressure.
+	 */
+	ASSERT_EQ(0, knob_set(&self->xtcp_mem, "1 2 100000000"));
+	fcntl(a, F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 200 && xtcp_counter("MemoryPressure") != 1; i++) {
+		ssize_t w = send(a, buf, sizeof(buf), 0);
+
+		if (w > 0)
+			sent += w;
+		else
+			usleep(50000);
+	}
+	ASSERT_EQ(1, xtcp_counter("MemoryPressure"));
+	for (i = 0; i < 600 && xtcp_counter("CurrTimeWait"); i++)
+		usleep(50000);
+	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
+	EXPECT_EQ(40, xtcp_counter("TimeWaitReclaimed") - rec0);
+	/* the live connection is still there and delivers every byte */
+	knob_restore(&self->xtcp_mem);
+	while (got < sent) {
+		size_t want = sent - got < (long)sizeof(buf) ? sent - got : sizeof(buf);
+
+		ASSERT_EQ(0, recv_exact(b, buf, want, 30000));
+		got += want;
+	}
+	close(a);
+	close(b);
+}
+
+TEST_HARNESS_MAIN
