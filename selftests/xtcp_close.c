@@ -359,6 +359,64 @@ static int ncaps;
 static int cap_proto;
 
 /* A raw socket of xtcp's protocol: sees every segment, sends ours. */
+/*
+ * The kernel turns arrival stamps on lazily: the first socket asking for
+ * them schedules a work item, and until it has run, packets are stamped
+ * when they are read instead.  Wait for that event: a UDP datagram to
+ * ourselves, read 20 ms after it was sent, must carry a stamp from before
+ * the wait.  0 once stamps are taken on arrival, -1 (ETIMEDOUT) if they
+ * never were after 500 tries.
+ */
+static int stamps_on(void)
+{
+	struct sockaddr_in me = sin_of(INADDR_LOOPBACK, 0);
+	socklen_t len = sizeof(me);
+	int fd, one = 1, i, ret = -1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&me, sizeof(me)) ||
+	    getsockname(fd, (struct sockaddr *)&me, &len))
+		goto out;
+	for (i = 0; i < 500 && ret; i++) {
+		union {
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		char byte = 0;
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+		};
+		struct cmsghdr *cm;
+		long long before;
+
+		if (sendto(fd, &byte, 1, 0, (struct sockaddr *)&me, sizeof(me)) != 1)
+			break;
+		before = rt_us();
+		usleep(20000);
+		if (recvmsg(fd, &msg, 0) != 1)
+			break;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			struct timespec ts;
+
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+				continue;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			if (ts.tv_sec * 1000000LL + ts.tv_nsec / 1000 <= before)
+				ret = 0;
+		}
+	}
+	if (ret)
+		errno = ETIMEDOUT;
+out:
+	close_keep_errno(fd);
+	return ret;
+}
+
 static int sniff_open(void)
 {
 	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, xtcp_proto());
@@ -368,7 +426,8 @@ static int sniff_open(void)
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size))) {
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) ||
+	    stamps_on()) {
 		close_keep_errno(fd);
 		return -1;
 	}
@@ -1437,7 +1496,7 @@ TEST_F_TIMEOUT(cl, fin_ack_merge_on, 60)
 
 	set_sysctl(_metadata, "fin_ack_merge", 1);
 	sniff_start(_metadata, self);
-	for (attempt = 0; attempt < 5 && !judged; attempt++) {
+	for (attempt = 0; attempt < 20 && !judged; attempt++) {
 		struct conn k;
 		long long d;
 
