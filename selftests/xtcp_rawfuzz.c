@@ -759,7 +759,7 @@ TEST_F_TIMEOUT(rawfuzz, segments, 600)
 	long in0 = xtcp_counter("InSegs"), csum0 = xtcp_counter("InCsumErrors");
 	long hdr0 = xtcp_counter("InHdrErrors"), drops0 = backlog_drops(), lost, hdr, csum;
 	struct fuzz *f = &self->f;
-	int i;
+	int i, n;
 
 	while (now_ms() < end && f->sent < XTCP_FUZZ_MAX) {
 		fuzz_sniff(f);
@@ -835,8 +835,20 @@ TEST_F_TIMEOUT(rawfuzz, segments, 600)
 	}
 	close(f->sniff);
 	close(f->inject);
-	EXPECT_EQ(0, drained(60000)) TH_LOG("connections left (CurrSockets %ld)",
-					    xtcp_counter("CurrSockets"));
+	n = drained(60000);
+	EXPECT_EQ(0, n) TH_LOG("connections left (CurrSockets %ld, Orphans %ld)",
+			       xtcp_counter("CurrSockets"), xtcp_counter("Orphans"));
+	if (n > 0) {
+		struct xtcp_row rows[8];
+
+		/* what was left, for the reader of the log */
+		n = xtcp_read_rows("/proc/net/xtcp", rows, ARRAY_SIZE(rows));
+		for (i = 0; i < n; i++)
+			TH_LOG("left: %s :%u -> :%u tx %u rx %u timer %u/%lu retr %u since %lu ms",
+			       rows[i].state, rows[i].lport, rows[i].rport,
+			       rows[i].txq, rows[i].rxq, rows[i].tr, rows[i].when,
+			       rows[i].retr, rows[i].state_ms);
+	}
 }
 
 /*
