@@ -18,7 +18,8 @@
 # the heavy tests down: $debug_env below.
 #
 # Environment: XTCP_KERNELS="6.1 6.12 debug" picks the kernels;
-# XTCP_CHECK_ONLY (static|unit|guest) runs one group.
+# XTCP_CHECK_ONLY (static|unit|guest) runs one group; XTCP_CHECK_SERIAL=1
+# runs the guest lanes one after the other instead of side by side.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -185,6 +186,87 @@ if group static; then
 	echo "== static checks"
 	for k in $kernels; do
 		step "build $k (W=1, no warnings)" "$logdir/build-$k.log" build_module "$k"
+	done
+fi
+
+# The guest lanes run side by side in the background while the rest of
+# the checks go on: a guest under TCG mostly waits (timers, the other
+# end of a connection), and the lanes are independent machines.  Each
+# boots its own copy of the module, so that sparse may rebuild the one in
+# build/kernels meanwhile.  XTCP_CHECK_SERIAL=1 runs them one at a time.
+lanes=()
+launch_lane() {
+	local k=$1 ko=$2 log=$logdir/guest-$1.log limit=2400 envs=()
+	if [ "$k" = debug ]; then
+		read -ra envs <<<"$debug_env"
+		limit=3600
+	fi
+	(
+		t0=$SECONDS
+		"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout $limit -- \
+			env XTCP_MODULE="$ko" "${envs[@]}" \
+			make -s -C "$top/selftests" run_tests >"$log" 2>&1
+		echo $? >"$logdir/guest-$k.rc"
+		echo $((SECONDS - t0)) >"$logdir/guest-$k.secs"
+	) &
+	lanes+=("$k")
+	if [ -n "${XTCP_CHECK_SERIAL:-}" ]; then
+		wait
+	fi
+}
+
+collect_lane() {
+	local k=$1 log=$logdir/guest-$1.log rc
+	rc=$(cat "$logdir/guest-$k.rc" 2>/dev/null || echo 125)
+	echo "guest $k: $(cat "$logdir/guest-$k.secs" 2>/dev/null) s"
+	# The runner prefixes each program's own lines with "# ".
+	sed -n 's/^# \(\(not \)\{0,1\}ok [0-9]\{1,\} .*\)$/\1/p' "$log" \
+		>"$logdir/guest-$k.cases"
+	count_ktap "$logdir/guest-$k.cases" "guest $k"
+	if grep -q '^not ok [0-9]* selftests: ' "$log"; then
+		fail "guest $k: every test program exited 0"
+		grep '^not ok [0-9]* selftests: ' "$log"
+	fi
+	if [ "$rc" -eq 0 ]; then
+		pass "guest $k: kernel log clean, rmmod xtcp ok"
+	else
+		fail "guest $k: VM run (exit $rc)"
+		tail -n 60 "$log" | sed 's/^/    | /'
+	fi
+}
+
+if group guest; then
+	echo "== kselftests in QEMU (started; results below)"
+	if ! make -s selftests >"$logdir/selftests-build.log" 2>&1 ||
+	   grep -q 'warning:' "$logdir/selftests-build.log"; then
+		fail "selftests: build (no warnings)"
+		tail -n 40 "$logdir/selftests-build.log"
+	else
+		for k in $kernels; do
+			ko=$top/build/kernels/$k/module/xtcp.ko
+			rel=$(release_of "$k")
+			# Not built yet in this run, built before the kernel
+			# was (the debug kernel is rebuilt when its config
+			# changes, under the same release name), or older than
+			# the source (a guest-only run after an edit).
+			if [ ! -f "$ko" ] ||
+				[ "$ko" -ot "$XTCP_CACHE/kernels/$rel/boot/vmlinuz-$rel" ] ||
+				[ -n "$(find Kbuild module include -newer "$ko" \
+					\( -name '*.[ch]' -o -name Kbuild \) -print -quit)" ]; then
+				build_module "$k" >"$logdir/build-$k.log" 2>&1 ||
+					{ fail "guest $k: module build"; continue; }
+			fi
+			mkdir -p "$top/build/guest/$k"
+			cp "$ko" "$top/build/guest/$k/xtcp.ko"
+			rm -f "$logdir/guest-$k.rc" "$logdir/guest-$k.secs"
+			launch_lane "$k" "$top/build/guest/$k/xtcp.ko"
+		done
+	fi
+fi
+
+if group static; then
+	echo "== static checks (continued)"
+	for k in $kernels; do
 		# sparse reads the same source whatever the kernel's config.
 		[ "$k" = debug ] ||
 			step "sparse $k (C=2)" "$logdir/sparse-$k.log" sparse_module "$k"
@@ -217,55 +299,12 @@ if group unit; then
 		"$logdir/fuzz-smoke.log" make -s fuzz-smoke
 fi
 
-if group guest; then
-	echo "== kselftests in QEMU"
-	if ! make -s selftests >"$logdir/selftests-build.log" 2>&1 ||
-	   grep -q 'warning:' "$logdir/selftests-build.log"; then
-		fail "selftests: build (no warnings)"
-		tail -n 40 "$logdir/selftests-build.log"
-	else
-		for k in $kernels; do
-			ko=$top/build/kernels/$k/module/xtcp.ko
-			rel=$(release_of "$k")
-			# Not built yet in this run, built before the kernel
-			# was (the debug kernel is rebuilt when its config
-			# changes, under the same release name), or older than
-			# the source (a guest-only run after an edit).
-			if [ ! -f "$ko" ] ||
-				[ "$ko" -ot "$XTCP_CACHE/kernels/$rel/boot/vmlinuz-$rel" ] ||
-				[ -n "$(find Kbuild module include -newer "$ko" \
-					\( -name '*.[ch]' -o -name Kbuild \) -print -quit)" ]; then
-				build_module "$k" >"$logdir/build-$k.log" 2>&1 ||
-					{ fail "guest $k: module build"; continue; }
-			fi
-			log=$logdir/guest-$k.log
-			envs=() limit=1800
-			if [ "$k" = debug ]; then
-				read -ra envs <<<"$debug_env"
-				limit=3600
-			fi
-			t0=$SECONDS
-			"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout $limit -- \
-				env XTCP_MODULE="$ko" "${envs[@]}" \
-				make -s -C "$top/selftests" run_tests >"$log" 2>&1
-			rc=$?
-			echo "guest $k: $((SECONDS - t0)) s"
-			# The runner prefixes each program's own lines with "# ".
-			sed -n 's/^# \(\(not \)\{0,1\}ok [0-9]\{1,\} .*\)$/\1/p' "$log" \
-				>"$logdir/guest-$k.cases"
-			count_ktap "$logdir/guest-$k.cases" "guest $k"
-			if grep -q '^not ok [0-9]* selftests: ' "$log"; then
-				fail "guest $k: every test program exited 0"
-				grep '^not ok [0-9]* selftests: ' "$log"
-			fi
-			if [ $rc -eq 0 ]; then
-				pass "guest $k: kernel log clean, rmmod xtcp ok"
-			else
-				fail "guest $k: VM run (exit $rc)"
-				tail -n 60 "$log" | sed 's/^/    | /'
-			fi
-		done
-	fi
+if [ ${#lanes[@]} -gt 0 ]; then
+	echo "== kselftests in QEMU: waiting for ${lanes[*]}"
+	wait
+	for k in "${lanes[@]}"; do
+		collect_lane "$k"
+	done
 fi
 
 echo "== $(($(date +%s) - start)) s"
