@@ -189,29 +189,42 @@ if group static; then
 	done
 fi
 
-# The guest lanes run side by side in the background while the rest of
-# the checks go on: a guest under TCG mostly waits (timers, the other
-# end of a connection), and the lanes are independent machines.  Each
-# boots its own copy of the module, so that sparse may rebuild the one in
-# build/kernels meanwhile.  XTCP_CHECK_SERIAL=1 runs them one at a time.
+# The guest lanes run in the background while the rest of the checks go
+# on, in two queues side by side: the debug kernel's lane, and the Debian
+# kernels' lanes one after the other.  A guest under TCG mostly waits
+# (timers, the other end of a connection), so two guests of two vCPUs
+# share the two cores well; more than that starved vCPUs for minutes on a
+# loaded machine.  Each lane boots its own copy of the module, so that
+# sparse may rebuild the one in build/kernels meanwhile.
+# XTCP_CHECK_SERIAL=1 runs every lane in one queue.
 lanes=()
-launch_lane() {
-	local k=$1 ko=$2 log=$logdir/guest-$1.log limit=2400 envs=()
+queue_debug=()
+queue_debian=()
+run_lane() {
+	local k=$1 log=$logdir/guest-$1.log limit=2400 envs=() t0=$SECONDS
+	local ko=$top/build/guest/$1/xtcp.ko
 	if [ "$k" = debug ]; then
 		read -ra envs <<<"$debug_env"
 		limit=3600
 	fi
-	(
-		t0=$SECONDS
-		"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout $limit -- \
-			env XTCP_MODULE="$ko" "${envs[@]}" \
-			make -s -C "$top/selftests" run_tests >"$log" 2>&1
-		echo $? >"$logdir/guest-$k.rc"
-		echo $((SECONDS - t0)) >"$logdir/guest-$k.secs"
-	) &
-	lanes+=("$k")
+	"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout $limit -- \
+		env XTCP_MODULE="$ko" "${envs[@]}" \
+		make -s -C "$top/selftests" run_tests >"$log" 2>&1
+	echo $? >"$logdir/guest-$k.rc"
+	echo $((SECONDS - t0)) >"$logdir/guest-$k.secs"
+}
+run_queue() {
+	local k
+	for k in "$@"; do
+		run_lane "$k"
+	done
+}
+launch_lanes() {
 	if [ -n "${XTCP_CHECK_SERIAL:-}" ]; then
-		wait
+		run_queue "${queue_debug[@]}" "${queue_debian[@]}" &
+	else
+		[ ${#queue_debug[@]} -eq 0 ] || run_queue "${queue_debug[@]}" &
+		[ ${#queue_debian[@]} -eq 0 ] || run_queue "${queue_debian[@]}" &
 	fi
 }
 
@@ -259,8 +272,14 @@ if group guest; then
 			mkdir -p "$top/build/guest/$k"
 			cp "$ko" "$top/build/guest/$k/xtcp.ko"
 			rm -f "$logdir/guest-$k.rc" "$logdir/guest-$k.secs"
-			launch_lane "$k" "$top/build/guest/$k/xtcp.ko"
+			lanes+=("$k")
+			if [ "$k" = debug ]; then
+				queue_debug+=("$k")
+			else
+				queue_debian+=("$k")
+			fi
 		done
+		launch_lanes
 	fi
 fi
 

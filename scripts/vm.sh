@@ -236,6 +236,10 @@ cmdline="console=ttyS0 panic=-1 oops=panic log_buf_len=8M printk.devkmsg=on cryp
 # slub_nomerge stays with --no-debug: it gives every slab cache its own
 # /proc/slabinfo line, which tests read.
 cmdline="$cmdline slub_nomerge"
+# An emulated CPU on a busy host can stand still for many seconds without
+# anything being wrong inside: report RCU stalls after 120 s and soft
+# lockups after 60 s (both still fail the run), not after 21 and 20.
+cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=30"
 if [ "$debug" = 1 ]; then
 	# A kernel with failslab (the debug lane's) marks the caches xtcp's
 	# allocation-failure tests fail on purpose (slub_debug flag A; the
