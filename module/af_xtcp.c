@@ -198,6 +198,7 @@ static int __init xtcp_init(void)
 		return -EINVAL;
 	}
 	xtcp_family_ops.family = xtcp_family;
+	xtcp_syncookies_init();
 
 	err = xtcp_mem_init();
 	if (err)

@@ -510,3 +510,142 @@ enum xtcp_tw_action xtcp_tw_classify(u8 flags, u32 seq, u32 end_seq,
 		return XTCP_TW_DROP;
 	return XTCP_TW_ACK;
 }
+
+/*
+ * The MSS values a cookie can carry, ascending: what an xtcp peer
+ * announces (its route MTU less 20 bytes of IP header and 60 of xtcp
+ * header) on the common paths, and TCP's usual values beside them.
+ */
+static const u16 cookie_mss_table[XTCP_COOKIE_MSS_NUM] = {
+	496,	/* a 576-byte path, IPv4's minimum datagram */
+	1200,	/* 1280: tunnels sized for IPv6's minimum MTU */
+	1360,	/* 1440: PPPoE and VPN paths */
+	1420,	/* 1500, Ethernet */
+	1440,
+	1460,	/* TCP's MSS on Ethernet */
+	8920,	/* 9000, jumbo frames */
+	65456,	/* 65536, loopback */
+};
+
+#define COOKIE_TIME_SHIFT	29
+#define COOKIE_MSS_SHIFT	26
+#define COOKIE_WS_SHIFT		22
+#define COOKIE_TIME_MASK	0x7u
+#define COOKIE_MSS_MASK		0x7u
+#define COOKIE_WS_MASK		0xfu
+#define COOKIE_MAC_MASK		((1u << COOKIE_WS_SHIFT) - 1)
+
+/**
+ * xtcp_cookie_mss() - the MSS a cookie's table index stands for
+ * @idx: the index
+ *
+ * Return: bytes, or 0 for an index beyond the table.
+ */
+u16 xtcp_cookie_mss(unsigned int idx)
+{
+	if (idx >= XTCP_COOKIE_MSS_NUM)
+		return 0;
+	return cookie_mss_table[idx];
+}
+
+/**
+ * xtcp_cookie_mss_index() - the table entry a peer's MSS is encoded as
+ * @mss: the MSS the peer announced (0: it sent none, TCP's default 536)
+ *
+ * The largest entry not above @mss, so the connection never sends more
+ * than the peer takes; the smallest entry when @mss is below them all.
+ *
+ * Return: an index into the table.
+ */
+unsigned int xtcp_cookie_mss_index(u16 mss)
+{
+	unsigned int i;
+
+	if (!mss)
+		mss = 536;
+	for (i = XTCP_COOKIE_MSS_NUM - 1; i > 0; i--)
+		if (cookie_mss_table[i] <= mss)
+			break;
+	return i;
+}
+
+/**
+ * xtcp_cookie_fields() - the MSS index and window scale as one value
+ * @c: the cookie's contents
+ *
+ * What the caller hashes, with the connection and @c->count, into the
+ * cookie's @mac: a changed field then fails xtcp_cookie_mac_ok().
+ *
+ * Return: (mss index << 4) | window-scale field.
+ */
+u32 xtcp_cookie_fields(const struct xtcp_cookie *c)
+{
+	u32 ws = c->has_wscale ? c->wscale : XTCP_COOKIE_NO_WSCALE;
+
+	if (c->has_wscale && ws > XTCP_MAX_WSCALE)
+		ws = XTCP_MAX_WSCALE;
+	return (u32)(c->mss_idx & COOKIE_MSS_MASK) << 4 | (ws & COOKIE_WS_MASK);
+}
+
+/**
+ * xtcp_cookie_make() - pack a SYN cookie
+ * @base: keyed hash of the connection (addresses, ports, peer's ISN)
+ * @mac: keyed hash of the connection, @c->count and xtcp_cookie_fields()
+ * @c: what the cookie carries; a shift above XTCP_MAX_WSCALE is clamped
+ *
+ * Return: the cookie, our initial sequence number.
+ */
+u32 xtcp_cookie_make(u32 base, u32 mac, const struct xtcp_cookie *c)
+{
+	u32 f = xtcp_cookie_fields(c);
+
+	return base + ((c->count & COOKIE_TIME_MASK) << COOKIE_TIME_SHIFT |
+		       (f >> 4) << COOKIE_MSS_SHIFT |
+		       (f & COOKIE_WS_MASK) << COOKIE_WS_SHIFT |
+		       (mac & COOKIE_MAC_MASK));
+}
+
+/**
+ * xtcp_cookie_decode() - unpack a cookie and check its age
+ * @cookie: the ACK's acknowledgment number less one
+ * @base: the same keyed hash xtcp_cookie_make() was given
+ * @now: the time counter now
+ * @c: filled in with the fields and the full counter they were made at
+ *
+ * The counter is rebuilt from its low bits as the most recent value not
+ * after @now; a cookie made XTCP_COOKIE_MAX_AGE or more steps ago (or in
+ * the future) is refused, as is a window-scale field no peer can have
+ * sent (above XTCP_MAX_WSCALE, not XTCP_COOKIE_NO_WSCALE).  The caller
+ * then computes the mac for @c and asks xtcp_cookie_mac_ok().
+ *
+ * Return: true if the cookie may be valid.
+ */
+bool xtcp_cookie_decode(u32 cookie, u32 base, u32 now, struct xtcp_cookie *c)
+{
+	u32 v = cookie - base;
+	u32 age = (now - (v >> COOKIE_TIME_SHIFT)) & COOKIE_TIME_MASK;
+	u32 ws = v >> COOKIE_WS_SHIFT & COOKIE_WS_MASK;
+
+	if (age >= XTCP_COOKIE_MAX_AGE)
+		return false;
+	if (ws > XTCP_MAX_WSCALE && ws != XTCP_COOKIE_NO_WSCALE)
+		return false;
+	c->count = now - age;
+	c->mss_idx = v >> COOKIE_MSS_SHIFT & COOKIE_MSS_MASK;
+	c->has_wscale = ws != XTCP_COOKIE_NO_WSCALE;
+	c->wscale = c->has_wscale ? ws : 0;
+	return true;
+}
+
+/**
+ * xtcp_cookie_mac_ok() - does a cookie carry the hash it should?
+ * @cookie: the cookie
+ * @base: the keyed hash of the connection
+ * @mac: the keyed hash for the fields xtcp_cookie_decode() found
+ *
+ * Return: true if the cookie's hash bits are @mac's.
+ */
+bool xtcp_cookie_mac_ok(u32 cookie, u32 base, u32 mac)
+{
+	return ((cookie - base) & COOKIE_MAC_MASK) == (mac & COOKIE_MAC_MASK);
+}

@@ -164,4 +164,45 @@ enum xtcp_tw_action {
 enum xtcp_tw_action xtcp_tw_classify(u8 flags, u32 seq, u32 end_seq,
 				     u32 rcv_nxt);
 
+/*
+ * SYN cookies (RFC 4987): the ISN of a SYN+ACK a listener answers without
+ * keeping a request.  The 32 bits, before a per-connection keyed hash
+ * @base (of the addresses, ports and the peer's ISN) is added to hide them:
+ *
+ *   31..29  the time counter's low 3 bits (XTCP_COOKIE_PERIOD_S per step)
+ *   28..26  index into the MSS table (xtcp_cookie_mss())
+ *   25..22  the peer's window-scale shift, 0..14; 15: it sent none
+ *   21..0   the low 22 bits of a keyed hash @mac of the same connection,
+ *           the full time counter and the two fields above
+ *
+ * The hashes come from the caller (the module's siphash keys); what is
+ * here packs, unpacks and checks.  A cookie is valid for
+ * XTCP_COOKIE_MAX_AGE counter steps: the step it was made in and the next.
+ */
+#define XTCP_COOKIE_PERIOD_S	64	/* seconds per time-counter step */
+#define XTCP_COOKIE_MAX_AGE	2	/* steps a cookie is accepted for */
+#define XTCP_COOKIE_MSS_NUM	8	/* entries of the MSS table */
+#define XTCP_COOKIE_NO_WSCALE	15	/* field value: no window scale */
+
+/**
+ * struct xtcp_cookie - what a SYN cookie carries
+ * @count: the full time counter it was made at
+ * @mss_idx: index into the MSS table (0..XTCP_COOKIE_MSS_NUM - 1)
+ * @wscale: the peer's window-scale shift (0..XTCP_MAX_WSCALE)
+ * @has_wscale: the peer sent the window-scale option
+ */
+struct xtcp_cookie {
+	u32 count;
+	u8 mss_idx;
+	u8 wscale;
+	bool has_wscale;
+};
+
+u16 xtcp_cookie_mss(unsigned int idx);
+unsigned int xtcp_cookie_mss_index(u16 mss);
+u32 xtcp_cookie_fields(const struct xtcp_cookie *c);
+u32 xtcp_cookie_make(u32 base, u32 mac, const struct xtcp_cookie *c);
+bool xtcp_cookie_decode(u32 cookie, u32 base, u32 now, struct xtcp_cookie *c);
+bool xtcp_cookie_mac_ok(u32 cookie, u32 base, u32 mac);
+
 #endif /* _XTCP_CORE_H */

@@ -517,8 +517,14 @@ static void listen_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	child = xtcp_check_req(sk, skb);
 	if (IS_ERR(child)) {
+		bool no_req = PTR_ERR(child) == -ENOENT;
+
 		if (to_new_child(sk, skb))
 			return;
+		/* no request, no connection: it may return a SYN cookie */
+		child = no_req ? xtcp_cookie_check(sk, skb) : ERR_PTR(-EINVAL);
+	}
+	if (IS_ERR(child)) {
 		if (!(cb->flags & XTCP_RST))
 			xtcp_send_rst_reply(sock_net(sk), skb);
 		kfree_skb(skb);

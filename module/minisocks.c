@@ -5,6 +5,10 @@
  * Requests: a SYN to a listener makes a struct xtcp_request (SYN_RCVD) on
  * the listener's bounded SYN queue and is answered with SYN+ACK at once;
  * the final ACK turns the request into a full socket on the accept queue.
+ * Beyond the SYN queue's bound (or for every SYN, as net.xtcp.syncookies
+ * says) a SYN is answered with a SYN cookie instead, and no request is
+ * kept: syncookies.c.  The first time a listener does so because its queue
+ * is full, a rate-limited notice says so in the kernel log, as TCP's does.
  *
  * TIME_WAIT entries: a connection that enters TIME_WAIT gives up its full
  * socket for a struct xtcp_tw (addresses, ports, the two sequence numbers,
@@ -106,7 +110,16 @@ static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
 	return NULL;
 }
 
-static u16 route_mss(struct net *net, __be32 laddr, __be32 raddr)
+/**
+ * xtcp_route_mss() - the MSS we announce towards a peer
+ * @net: the namespace
+ * @laddr: our address
+ * @raddr: the peer's address
+ *
+ * Return: the route's MTU less the IP header and the largest xtcp
+ * header; from a 576-byte MTU when there is no route.
+ */
+u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr)
 {
 	struct flowi4 fl4;
 	struct rtable *rt;
@@ -127,8 +140,10 @@ static u16 route_mss(struct net *net, __be32 laddr, __be32 raddr)
  * @skb: the SYN, its xtcp_skb_cb filled in
  *
  * A retransmitted SYN for a request we hold gets the SYN+ACK again.  SYNs
- * beyond the SYN queue's bound are dropped and counted: a flood costs at
- * most net.xtcp.max_syn_backlog requests a listener.
+ * beyond the SYN queue's bound are answered with a SYN cookie and no
+ * request (net.xtcp.syncookies 1, the default), or dropped and counted
+ * (0): either way a flood costs at most net.xtcp.max_syn_backlog requests
+ * a listener.  With syncookies 2 every new SYN gets a cookie.
  *
  * Return: 0 (the caller frees @skb).
  */
@@ -139,6 +154,8 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *lxs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct xtcp_request *req;
+	int cookies;
+	bool full;
 
 	req = req_find(sk, iph->saddr, htons(cb->sport), iph->daddr);
 	if (req) {
@@ -151,8 +168,19 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		XTCP_INC_STATS(net, XTCP_MIB_ACCEPT_QUEUE_DROPS);
 		return 0;
 	}
-	if (lxs->syn_qlen >= READ_ONCE(xtcp_sysctl(net)->max_syn_backlog) ||
-	    lxs->syn_qlen >= max_t(u32, READ_ONCE(sk->sk_max_ack_backlog), 8) * 2) {
+	full = lxs->syn_qlen >= READ_ONCE(xtcp_sysctl(net)->max_syn_backlog) ||
+	       lxs->syn_qlen >= max_t(u32, READ_ONCE(sk->sk_max_ack_backlog), 8) * 2;
+	cookies = READ_ONCE(xtcp_sysctl(net)->syncookies);
+	if (cookies == 2 || (cookies == 1 && full)) {
+		if (cookies == 1 && !lxs->synflood_warned) {
+			lxs->synflood_warned = true;
+			net_info_ratelimited("port %u: SYN queue full, answering with SYN cookies (a SYN flood?)\n",
+					     ntohs(inet_sk(sk)->inet_sport));
+		}
+		xtcp_cookie_send(sk, skb);
+		return 0;
+	}
+	if (full) {
 		XTCP_INC_STATS(net, XTCP_MIB_SYN_QUEUE_DROPS);
 		return 0;
 	}
@@ -168,7 +196,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->snd_wnd = cb->window;
 	req->has_wscale = cb->has_wscale;
 	req->snd_wscale = cb->wscale;
-	req->advmss = route_mss(net, req->laddr, req->raddr);
+	req->advmss = xtcp_route_mss(net, req->laddr, req->raddr);
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->born = jiffies;
 	req->listener = sk;
@@ -245,7 +273,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->snd_wscale = req->has_wscale ? req->snd_wscale : 0;
 	if (!req->has_wscale)
 		xs->rcv_wscale = 0;
-	xs->snd_wnd = req->snd_wnd;	/* a SYN's window is never scaled */
+	xs->snd_wnd = req->snd_wnd;
 	xs->snd_wl1 = req->irs;
 	xs->snd_wl2 = req->iss;
 	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);
@@ -268,14 +296,15 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
  * the handshake once the owner accepts (as Linux does).
  *
  * Return: the child if one was made (the caller hands it the rest of the
- * segment), NULL if the segment was consumed or is to be answered with RST
- * (then ERR_PTR(-ENOENT)).
+ * segment), NULL if the segment was consumed, or an error pointer if it
+ * is to be answered with RST: ERR_PTR(-ENOENT) when no request has its
+ * four-tuple (it may carry a SYN cookie), ERR_PTR(-EINVAL) when the
+ * request's SYN+ACK is not what it acknowledges.
  */
 struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct iphdr *iph = ip_hdr(skb);
-	struct xtcp_sock *lxs = xtcp_sk(sk);
 	struct xtcp_request *req;
 	struct sock *child;
 
@@ -294,15 +323,34 @@ struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb)
 		return NULL;
 	}
 	if (cb->ack != req->iss + 1)
-		return ERR_PTR(-ENOENT);
+		return ERR_PTR(-EINVAL);
 	if (sk_acceptq_is_full(sk)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACCEPT_QUEUE_DROPS);
 		return NULL;
 	}
+	child = xtcp_req_child(sk, req);
+	if (child)
+		req_drop(req);
+	return child;
+}
+
+/**
+ * xtcp_req_child() - a handshake completed: its socket, on the accept queue
+ * @sk: the listener, locked, its accept queue not full
+ * @req: what the handshake agreed on: a request of the SYN queue, or one
+ *	rebuilt from a SYN cookie (on no queue); left as it is
+ *
+ * Return: the child, ESTABLISHED and findable by its four-tuple, or NULL
+ * if it could not be made (no memory, no route).
+ */
+struct sock *xtcp_req_child(struct sock *sk, struct xtcp_request *req)
+{
+	struct xtcp_sock *lxs = xtcp_sk(sk);
+	struct sock *child;
+
 	child = req_to_child(sk, req);
 	if (!child)
 		return NULL;
-	req_drop(req);
 	/* The accept queue holds the child's first reference (sk_alloc's). */
 	list_add_tail(&xtcp_sk(child)->accept_node, &lxs->accept_queue);
 	lxs->accept_qlen++;

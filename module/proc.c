@@ -77,6 +77,9 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_OFO_PRUNED]		= "OfoPruned",
 	[XTCP_MIB_ABORT_ON_MEMORY]	= "AbortOnMemory",
 	[XTCP_MIB_TW_RECLAIMED]		= "TimeWaitReclaimed",
+	[XTCP_MIB_SYNCOOKIES_SENT]	= "SyncookiesSent",
+	[XTCP_MIB_SYNCOOKIES_RECV]	= "SyncookiesRecv",
+	[XTCP_MIB_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 };
 
 /*

@@ -43,6 +43,13 @@
  *   orphan_retries  retransmission timeouts an orphan (a socket its
  *                   program closed) waits before it ends (0..127; 0, the
  *                   default, means 8, as tcp_orphan_retries)
+ *   syncookies      SYN cookies (RFC 4987, syncookies.c), as Linux's
+ *                   tcp_syncookies (0..2, default 1): 0 never (a SYN
+ *                   beyond the SYN queue is dropped, and no ACK is taken
+ *                   as a cookie), 1 when a listener's SYN queue is full
+ *                   (max_syn_backlog or the listen() bound), 2 for every
+ *                   SYN: no request is kept, the ACK rebuilds the
+ *                   connection from the cookie it returns
  *
  * The machine-wide budget, net.xtcp.mem and net.xtcp.max_orphans, is in
  * mem.c and exists in the initial namespace only.
@@ -85,6 +92,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.rmem_default		= 4 << 20,
 	.wmem_default		= 4 << 20,
 	.orphan_retries		= 0,
+	.syncookies		= 1,
 };
 
 /*
@@ -117,6 +125,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(rmem_default, &buf_min, &buf_max),
 	XTCP_SYSCTL_INT(wmem_default, &buf_min, &buf_max),
 	XTCP_SYSCTL_INT(orphan_retries, SYSCTL_ZERO, &retries_max),
+	XTCP_SYSCTL_INT(syncookies, SYSCTL_ZERO, SYSCTL_TWO),
 	{ }
 };
 

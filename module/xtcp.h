@@ -10,6 +10,7 @@
  *   core.c     wire format, checksum, sequence arithmetic, state table
  *              (kernel-free, also built into the user-space unit tests)
  *   minisocks.c  requests (SYN_RCVD) and TIME_WAIT entries
+ *   syncookies.c  SYN cookies: connections without a request (RFC 4987)
  *   sysctl.c   per-namespace tunables, /proc/sys/net/xtcp
  *   mem.c      the machine-wide memory budget (net.xtcp.mem), orphans
  *   compat.h   the differences between the kernels xtcp supports
@@ -67,7 +68,10 @@ struct xtcp_skb_cb {
  * @irs: the peer's initial sequence number
  * @mss: the peer's MSS option (0: none)
  * @advmss: the MSS we announce
- * @snd_wnd: the peer's window from the SYN
+ * @snd_wnd: the peer's window, bytes: from its SYN (never scaled), or,
+ *	for a connection rebuilt from a SYN cookie, from its ACK, scaled
+ * @snd_wscale: the peer's window-scale shift, with @has_wscale
+ * @has_wscale: the peer's SYN had the window-scale option
  * @retries: SYN+ACKs sent beyond the first
  * @dead: set (under the listener lock) when the listener lets go of it
  * @born: jiffies at creation
@@ -90,7 +94,7 @@ struct xtcp_request {
 	u32 irs;
 	u16 mss;
 	u16 advmss;
-	u16 snd_wnd;
+	u32 snd_wnd;
 	u8 snd_wscale;
 	bool has_wscale;
 	u8 retries;
@@ -203,6 +207,10 @@ struct xtcp_tw {
  * @accept_queue: listener: established children not yet accepted
  * @accept_qlen: listener: children on @accept_queue
  * @accept_node: child: link in its listener's @accept_queue
+ * @cookie_stamp: listener: jiffies when it last answered a SYN with a
+ *	cookie (0: never); ACKs are checked as cookies only while one it
+ *	sent may still be valid
+ * @synflood_warned: listener: the SYN-flood notice was logged
  *
  * Everything below @xs_state_since is protected by the socket lock: the
  * owner's lock_sock() in process context, bh_lock_sock() in softirq and
@@ -258,6 +266,8 @@ struct xtcp_sock {
 	struct list_head accept_queue;
 	unsigned int accept_qlen;
 	struct list_head accept_node;
+	unsigned long cookie_stamp;
+	bool synflood_warned;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -330,6 +340,9 @@ enum xtcp_mib {
 	XTCP_MIB_OFO_PRUNED,		/* out-of-order queues dropped for memory */
 	XTCP_MIB_ABORT_ON_MEMORY,	/* orphans reset: too many, or no memory */
 	XTCP_MIB_TW_RECLAIMED,		/* TIME_WAIT entries freed early for memory */
+	XTCP_MIB_SYNCOOKIES_SENT,	/* SYN+ACKs sent with a cookie */
+	XTCP_MIB_SYNCOOKIES_RECV,	/* ACKs that carried a valid cookie */
+	XTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs checked as cookies and refused */
 	XTCP_MIB_MAX
 };
 
@@ -349,6 +362,8 @@ enum xtcp_mib {
  * @rmem_default: receive buffer of a new socket, bytes
  * @wmem_default: send buffer of a new socket, bytes
  * @orphan_retries: retransmission timeouts an orphan waits (0: 8)
+ * @syncookies: 0: never answer with SYN cookies; 1: when a listener's SYN
+ *	queue is full; 2: always
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
  * handlers.  Ranges and defaults: sysctl.c.
@@ -368,6 +383,7 @@ struct xtcp_sysctl {
 	int rmem_default;
 	int wmem_default;
 	int orphan_retries;
+	int syncookies;
 };
 
 /**
@@ -521,7 +537,14 @@ void xtcp_delay_ack(struct sock *sk);
 /* minisocks.c: requests */
 int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
+struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
+u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr);
 void xtcp_listener_flush(struct sock *listener);
+
+/* syncookies.c */
+void xtcp_syncookies_init(void);
+void xtcp_cookie_send(struct sock *listener, struct sk_buff *skb);
+struct sock *xtcp_cookie_check(struct sock *listener, struct sk_buff *skb);
 
 /* minisocks.c: TIME_WAIT */
 extern struct kmem_cache *xtcp_tw_cachep;

@@ -775,6 +775,7 @@ static const struct tunable tunables[] = {
 	{ "rmem_default", 4 << 20, 4096, 4 << 20 },
 	{ "wmem_default", 4 << 20, 4096, 4 << 20 },
 	{ "orphan_retries", 0, 0, 127 },
+	{ "syncookies", 1, 0, 2 },
 };
 
 /* Defaults, both ends of each range, EINVAL one step outside. */
@@ -897,12 +898,16 @@ TEST_F_TIMEOUT(obs, sysctl_retries2, 120)
 	EXPECT_EQ(1, xtcp_counter("Timeouts"));
 }
 
-/* max_syn_backlog: the third SYN finds the queue of two full. */
+/*
+ * max_syn_backlog: the third SYN finds the queue of two full and, SYN
+ * cookies off, is dropped (with them, xtcp_synflood's tests).
+ */
 TEST_F_TIMEOUT(obs, sysctl_max_syn_backlog, 120)
 {
 	struct xtcp_row rows[MAX_ROWS];
 	int c[3], i, n, reqs = 0;
 
+	ASSERT_EQ(0, xtcp_sysctl_set("syncookies", 0));
 	ASSERT_EQ(0, xtcp_sysctl_set("max_syn_backlog", 2));
 	self->lfd = stream_listener(true, 64, &self->addr);
 	ASSERT_LE(0, self->lfd);

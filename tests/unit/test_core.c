@@ -777,3 +777,208 @@ UNIT_TEST(xtcp_tw_classify__the_cases_by_name)
 	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv - 100, rcv - 50, rcv), XTCP_TW_ACK);
 	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv, rcv + 10, rcv), XTCP_TW_ACK);
 }
+
+/* ---- SYN cookies ---- */
+
+/* The MSS table, listed here independently of core.c. */
+static const u16 want_mss_table[XTCP_COOKIE_MSS_NUM] = {
+	496, 1200, 1360, 1420, 1440, 1460, 8920, 65456,
+};
+
+UNIT_TEST(xtcp_cookie_mss__the_table_and_beyond)
+{
+	unsigned int i;
+
+	for (i = 0; i < XTCP_COOKIE_MSS_NUM; i++) {
+		CHECK_EQ(xtcp_cookie_mss(i), want_mss_table[i]);
+		if (i)
+			CHECK(xtcp_cookie_mss(i - 1) < xtcp_cookie_mss(i));
+	}
+	for (i = XTCP_COOKIE_MSS_NUM; i < 300; i++)
+		CHECK_EQ(xtcp_cookie_mss(i), 0);
+	CHECK_EQ(xtcp_cookie_mss(~0u), 0);
+}
+
+/* The entry a peer's MSS must get: the largest not above it, else the first. */
+static unsigned int want_mss_index(unsigned int mss)
+{
+	unsigned int i, best = 0;
+
+	if (!mss)
+		mss = 536;
+	for (i = 0; i < XTCP_COOKIE_MSS_NUM; i++)
+		if (want_mss_table[i] <= mss)
+			best = i;
+	return best;
+}
+
+UNIT_TEST(xtcp_cookie_mss_index__every_mss)
+{
+	unsigned int mss;
+
+	for (mss = 0; mss <= 0xffff; mss++) {
+		unsigned int i = xtcp_cookie_mss_index(mss);
+
+		CHECK_EQ(i, want_mss_index(mss));
+		/* never more than the peer takes, unless below the whole table */
+		if (mss >= want_mss_table[0])
+			CHECK(xtcp_cookie_mss(i) <= mss);
+	}
+	CHECK_EQ(xtcp_cookie_mss(xtcp_cookie_mss_index(0)), 496);	/* 536: none sent */
+	CHECK_EQ(xtcp_cookie_mss(xtcp_cookie_mss_index(1450)), 1440);
+	CHECK_EQ(xtcp_cookie_mss(xtcp_cookie_mss_index(65456)), 65456);
+	CHECK_EQ(xtcp_cookie_mss(xtcp_cookie_mss_index(65535)), 65456);
+	CHECK_EQ(xtcp_cookie_mss(xtcp_cookie_mss_index(100)), 496);
+}
+
+/* A stand-in for the module's keyed hash: every input bit matters. */
+static u32 toy_hash(u32 a, u32 b, u32 c)
+{
+	u64 x = ((u64)a << 32 | b) ^ ((u64)c * 0x9e3779b97f4a7c15ull);
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (u32)x;
+}
+
+static u32 toy_mac(u32 conn, const struct xtcp_cookie *c)
+{
+	return toy_hash(conn, c->count, xtcp_cookie_fields(c));
+}
+
+/* Does @cookie pass both checks, as the module would run them? */
+static bool cookie_valid(u32 cookie, u32 base, u32 conn, u32 now,
+			 struct xtcp_cookie *out)
+{
+	if (!xtcp_cookie_decode(cookie, base, now, out))
+		return false;
+	return xtcp_cookie_mac_ok(cookie, base, toy_mac(conn, out));
+}
+
+UNIT_TEST(xtcp_cookie_fields__packs_and_clamps)
+{
+	struct xtcp_cookie c = { .mss_idx = 5, .wscale = 9, .has_wscale = true };
+
+	CHECK_EQ(xtcp_cookie_fields(&c), 5 << 4 | 9);
+	c.has_wscale = false;
+	CHECK_EQ(xtcp_cookie_fields(&c), 5 << 4 | XTCP_COOKIE_NO_WSCALE);
+	c.has_wscale = true;
+	c.wscale = 200;
+	CHECK_EQ(xtcp_cookie_fields(&c), 5 << 4 | XTCP_MAX_WSCALE);
+	c.mss_idx = 7;
+	c.wscale = 0;
+	CHECK_EQ(xtcp_cookie_fields(&c), 7 << 4);
+}
+
+/* The contents number @i of the 8 * 16 MSS and window-scale combinations. */
+static struct xtcp_cookie cookie_of(unsigned int i, u32 count)
+{
+	unsigned int w = i % (XTCP_MAX_WSCALE + 2);
+	struct xtcp_cookie c = {
+		.count = count,
+		.mss_idx = i / (XTCP_MAX_WSCALE + 2),
+		.wscale = w <= XTCP_MAX_WSCALE ? w : 0,
+		.has_wscale = w <= XTCP_MAX_WSCALE,
+	};
+
+	return c;
+}
+
+#define COOKIE_COMBOS	(XTCP_COOKIE_MSS_NUM * (XTCP_MAX_WSCALE + 2))
+
+/* One cookie made, then checked at every age from 0 to 19 steps. */
+static void round_trip(const struct xtcp_cookie *c, u32 base, u32 conn)
+{
+	u32 cookie = xtcp_cookie_make(base, toy_mac(conn, c), c);
+	struct xtcp_cookie got;
+	unsigned int age;
+
+	for (age = 0; age < 20; age++) {
+		bool ok;
+
+		memset(&got, 0xee, sizeof(got));
+		ok = cookie_valid(cookie, base, conn, c->count + age, &got);
+		/* ages 8.. alias 0.. in the low bits: refused by the mac */
+		if (age < XTCP_COOKIE_MAX_AGE) {
+			CHECK(ok);
+			CHECK_EQ(got.count, c->count);
+			CHECK_EQ(got.mss_idx, c->mss_idx);
+			CHECK_EQ(got.has_wscale, c->has_wscale);
+			CHECK_EQ(got.wscale, c->wscale);
+		} else {
+			CHECK(!ok);
+		}
+	}
+	/* made "in the future" (the clock moved back): refused */
+	CHECK(!cookie_valid(cookie, base, conn, c->count - 1, &got));
+	/* another connection: another base, or another hash input */
+	CHECK(!cookie_valid(cookie, base + 1, conn, c->count, &got));
+	CHECK(!cookie_valid(cookie, base, conn + 1, c->count, &got));
+}
+
+/*
+ * Every MSS index, every window scale (and none), counters across the
+ * 32-bit wrap and every age: a cookie comes back with what it carried
+ * while it is younger than XTCP_COOKIE_MAX_AGE steps, never after.
+ */
+UNIT_TEST(xtcp_cookie__round_trip_every_field_and_age)
+{
+	static const u32 counts[] = { 0, 1, 6, 7, 8, 0x12345, 0x7fffffff,
+				      0xfffffff8, 0xfffffffe, 0xffffffff };
+	static const u32 bases[] = { 0, 1, 0x80000000, 0xffffffff, 0x5bd1e995 };
+	unsigned int i, n = ARRAY_SIZE(counts) * ARRAY_SIZE(bases) * COOKIE_COMBOS;
+
+	for (i = 0; i < n; i++) {
+		unsigned int ci = i / (ARRAY_SIZE(bases) * COOKIE_COMBOS);
+		unsigned int bi = i / COOKIE_COMBOS % ARRAY_SIZE(bases);
+		struct xtcp_cookie c = cookie_of(i % COOKIE_COMBOS, counts[ci]);
+
+		round_trip(&c, bases[bi], bases[bi] * 31 + ci);
+	}
+}
+
+/* Whatever one bit of a valid cookie is flipped to, it is refused. */
+UNIT_TEST(xtcp_cookie__every_single_bit_flip_is_refused)
+{
+	unsigned int i, bit;
+
+	for (i = 0; i < 64 * COOKIE_COMBOS; i++) {
+		struct xtcp_cookie c = cookie_of(i % COOKIE_COMBOS, rnd());
+		u32 base = rnd() ^ rnd() << 16, conn = rnd(), now = c.count + (i & 1);
+		u32 cookie = xtcp_cookie_make(base, toy_mac(conn, &c), &c);
+		struct xtcp_cookie got;
+
+		CHECK(cookie_valid(cookie, base, conn, now, &got));
+		for (bit = 0; bit < 32; bit++)
+			CHECK(!cookie_valid(cookie ^ 1u << bit, base, conn, now, &got));
+	}
+}
+
+/* Every value of the 10 field bits decodes; the mac bits are compared. */
+UNIT_TEST(xtcp_cookie_decode__every_field_value)
+{
+	unsigned int top, now;
+
+	for (top = 0; top < 1024; top++)
+		for (now = 0; now < 16; now++) {
+			u32 v = top << 22 | 0x2aaaaa;
+			unsigned int t = top >> 7, ws = top & 0xf;
+			struct xtcp_cookie c = { 0 };
+			bool ok = xtcp_cookie_decode(v + 77, 77, now, &c);
+			unsigned int age = (now - t) & 7;
+
+			CHECK_EQ(ok, age < XTCP_COOKIE_MAX_AGE);
+			if (!ok)
+				continue;
+			CHECK_EQ(c.count, now - age);
+			CHECK_EQ(c.mss_idx, top >> 4 & 7);
+			CHECK_EQ(c.has_wscale, ws != XTCP_COOKIE_NO_WSCALE);
+			CHECK_EQ(c.wscale, ws == XTCP_COOKIE_NO_WSCALE ? 0 : ws);
+			CHECK(xtcp_cookie_mac_ok(v + 77, 77, 0x2aaaaa));
+			CHECK(xtcp_cookie_mac_ok(v + 77, 77, 0xffc00000 | 0x2aaaaa));
+			CHECK(!xtcp_cookie_mac_ok(v + 77, 77, 0x2aaaab));
+		}
+}
