@@ -354,3 +354,86 @@ u32 xtcp_cc_window(const struct xtcp_cc *cc)
 {
 	return cc->cwnd;
 }
+
+/* ---- zero-window probing (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17) ---- */
+
+/**
+ * xtcp_persist_start() - the peer's window closed with data waiting
+ * @p: the state
+ *
+ * No probe sent yet, no backoff: the first probe goes one RTO later.
+ */
+void xtcp_persist_start(struct xtcp_persist *p)
+{
+	p->unanswered = 0;
+	p->sent = 0;
+	p->backoff = 0;
+	p->active = true;
+}
+
+/**
+ * xtcp_persist_stop() - the window opened, or nothing waits for it
+ * @p: the state
+ */
+void xtcp_persist_stop(struct xtcp_persist *p)
+{
+	p->unanswered = 0;
+	p->sent = 0;
+	p->backoff = 0;
+	p->active = false;
+}
+
+/**
+ * xtcp_persist_heard() - the peer answered: a segment from it was accepted
+ * @p: the state
+ *
+ * Probes answered never count against the limit (RFC 1122 4.2.2.17: the
+ * connection stays open while the receiver answers).  The backoff stays:
+ * a window still closed is probed no faster than before.
+ */
+void xtcp_persist_heard(struct xtcp_persist *p)
+{
+	p->unanswered = 0;
+}
+
+/**
+ * xtcp_persist_expired() - the probe timer fired
+ * @p: the state
+ * @max_unanswered: probes in a row without an answer before giving up
+ *	(retries2); also the ceiling of the backoff exponent, as Linux's
+ * @max_sent: probes in all, answered or not, before giving up (an
+ *	orphan's bound; ~0 for none)
+ *
+ * Return: XTCP_PERSIST_ABORT if a limit is reached; otherwise
+ * XTCP_PERSIST_PROBE, with the probe about to be sent already counted and
+ * the backoff grown for the interval to the next expiry.
+ */
+enum xtcp_persist_verdict xtcp_persist_expired(struct xtcp_persist *p,
+					       u32 max_unanswered,
+					       u32 max_sent)
+{
+	if (p->unanswered >= max_unanswered || p->sent >= max_sent)
+		return XTCP_PERSIST_ABORT;
+	p->unanswered++;
+	if (p->sent < XTCP_U32_MAX)
+		p->sent++;
+	if (p->backoff < max_unanswered && p->backoff < 31)
+		p->backoff++;
+	return XTCP_PERSIST_PROBE;
+}
+
+/**
+ * xtcp_persist_interval() - time until the probe timer fires next
+ * @p: the state
+ * @rto_us: the current retransmission timeout
+ * @max_rto_us: the ceiling of any timer interval (XTCP_RTO_MAX_US)
+ *
+ * Return: @rto_us << @p->backoff, at most @max_rto_us, microseconds.
+ */
+u32 xtcp_persist_interval(const struct xtcp_persist *p, u32 rto_us,
+			  u32 max_rto_us)
+{
+	u64 v = (u64)rto_us << min_u32(p->backoff, 31);
+
+	return v > max_rto_us ? max_rto_us : (u32)v;
+}

@@ -65,6 +65,28 @@
  *    sequence number.  RFC 6582 section 4's heuristics are not implemented.
  *
  * Limited transmit (RFC 3042) and SACK are outside this file.
+ *
+ * Zero-window probing (the persist timer)
+ * ---------------------------------------
+ * RFC 9293 3.8.6.1 and RFC 1122 4.2.2.17: while the peer's window is closed
+ * and data waits, the sender probes it, at intervals that back off
+ * exponentially, and MUST keep the connection open as long as the probes
+ * are answered, however long the window stays closed.  Per connection:
+ *
+ *   xtcp_persist_start()     the window closed with data waiting
+ *   xtcp_persist_heard()     a segment from the peer was accepted
+ *   xtcp_persist_expired()   the probe timer fired: probe or give up?
+ *   xtcp_persist_interval()  when to fire next
+ *   xtcp_persist_stop()      the window opened (or nothing waits any more)
+ *
+ * As Linux's tcp_probe_timer() and tcp_send_probe0(): only probes nobody
+ * answered count against the limit (retries2), answers reset that count;
+ * the interval is RTO << backoff, the exponent growing by one a probe but
+ * never past the limit itself, and the interval never past the maximum
+ * RTO; an answer does not shrink the interval, an open window does.  An
+ * orphan (a closed socket nobody will read) also has a bound on all its
+ * probes, answered or not, so that a peer that keeps its window shut
+ * cannot keep it for ever.
  */
 #ifndef _XTCP_CC_H
 #define _XTCP_CC_H
@@ -172,5 +194,39 @@ enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
 				      u32 flight_bytes);
 void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes);
 u32 xtcp_cc_window(const struct xtcp_cc *cc);
+
+/**
+ * struct xtcp_persist - zero-window probing state of one connection
+ * @unanswered: probes sent since the peer was last heard from
+ * @sent: probes sent since the window closed, answered or not (saturates)
+ * @backoff: exponent of the probe interval, RTO << @backoff
+ * @active: the peer's window is closed with data waiting: the sender's
+ *	timer runs as the probe timer
+ */
+struct xtcp_persist {
+	u32 unanswered;
+	u32 sent;
+	u32 backoff;
+	bool active;
+};
+
+/**
+ * enum xtcp_persist_verdict - what the probe timer's expiry asks for
+ * @XTCP_PERSIST_PROBE: send one zero-window probe, re-arm the timer
+ * @XTCP_PERSIST_ABORT: too many probes: end the connection (ETIMEDOUT)
+ */
+enum xtcp_persist_verdict {
+	XTCP_PERSIST_PROBE = 0,
+	XTCP_PERSIST_ABORT,
+};
+
+void xtcp_persist_start(struct xtcp_persist *p);
+void xtcp_persist_stop(struct xtcp_persist *p);
+void xtcp_persist_heard(struct xtcp_persist *p);
+enum xtcp_persist_verdict xtcp_persist_expired(struct xtcp_persist *p,
+					       u32 max_unanswered,
+					       u32 max_sent);
+u32 xtcp_persist_interval(const struct xtcp_persist *p, u32 rto_us,
+			  u32 max_rto_us);
 
 #endif /* _XTCP_CC_H */

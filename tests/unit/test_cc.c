@@ -1214,3 +1214,115 @@ UNIT_TEST(xtcp_cc_window__invariants_under_random_events)
 	for (run = 0; run < 20; run++)
 		random_events(rnd32(), 20000);
 }
+
+/* ---- zero-window probing ---- */
+
+UNIT_TEST(xtcp_persist_start__fresh_and_active)
+{
+	struct xtcp_persist p = { .unanswered = 5, .sent = 9, .backoff = 3 };
+
+	xtcp_persist_start(&p);
+	CHECK(p.active);
+	CHECK_EQ(p.unanswered, 0);
+	CHECK_EQ(p.sent, 0);
+	CHECK_EQ(p.backoff, 0);
+	/* the first probe goes one RTO after the window closed */
+	CHECK_EQ(xtcp_persist_interval(&p, 200 * MS, XTCP_RTO_MAX_US), 200 * MS);
+}
+
+UNIT_TEST(xtcp_persist_stop__inactive_and_cleared)
+{
+	struct xtcp_persist p;
+
+	xtcp_persist_start(&p);
+	xtcp_persist_expired(&p, 15, ~0u);
+	xtcp_persist_stop(&p);
+	CHECK(!p.active);
+	CHECK_EQ(p.unanswered, 0);
+	CHECK_EQ(p.sent, 0);
+	CHECK_EQ(p.backoff, 0);
+}
+
+/* RFC 1122 4.2.2.17: answered probes never end the connection. */
+UNIT_TEST(xtcp_persist_expired__answered_probes_never_abort)
+{
+	struct xtcp_persist p;
+	int i;
+
+	xtcp_persist_start(&p);
+	for (i = 0; i < 100000; i++) {
+		CHECK_EQ(xtcp_persist_expired(&p, 3, ~0u), XTCP_PERSIST_PROBE);
+		xtcp_persist_heard(&p);
+	}
+	CHECK_EQ(p.sent, 100000);
+	CHECK_EQ(p.unanswered, 0);
+}
+
+UNIT_TEST(xtcp_persist_expired__unanswered_probes_abort_at_limit)
+{
+	struct xtcp_persist p;
+	u32 limit;
+
+	for (limit = 1; limit <= 20; limit++) {
+		u32 i;
+
+		xtcp_persist_start(&p);
+		/* one answer in between starts the count again */
+		CHECK_EQ(xtcp_persist_expired(&p, limit, ~0u), XTCP_PERSIST_PROBE);
+		xtcp_persist_heard(&p);
+		for (i = 0; i < limit; i++)
+			CHECK_EQ(xtcp_persist_expired(&p, limit, ~0u),
+				 XTCP_PERSIST_PROBE);
+		CHECK_EQ(p.unanswered, limit);
+		CHECK_EQ(xtcp_persist_expired(&p, limit, ~0u), XTCP_PERSIST_ABORT);
+		/* and keeps saying so, counting nothing more */
+		CHECK_EQ(xtcp_persist_expired(&p, limit, ~0u), XTCP_PERSIST_ABORT);
+		CHECK_EQ(p.sent, limit + 1);
+	}
+}
+
+/* An orphan's probes are bounded, answered or not. */
+UNIT_TEST(xtcp_persist_expired__orphan_bound_counts_answered_probes)
+{
+	struct xtcp_persist p;
+	int i;
+
+	xtcp_persist_start(&p);
+	for (i = 0; i < 8; i++) {
+		CHECK_EQ(xtcp_persist_expired(&p, 15, 8), XTCP_PERSIST_PROBE);
+		xtcp_persist_heard(&p);
+	}
+	CHECK_EQ(xtcp_persist_expired(&p, 15, 8), XTCP_PERSIST_ABORT);
+}
+
+UNIT_TEST(xtcp_persist_interval__backs_off_to_limit_and_max)
+{
+	struct xtcp_persist p;
+	static const u32 want3[] = { 400, 800, 1600, 1600, 1600 };
+	u32 i;
+
+	/* the exponent stops at the limit (retries2), as Linux's */
+	xtcp_persist_start(&p);
+	for (i = 0; i < ARRAY_SIZE(want3); i++) {
+		xtcp_persist_expired(&p, 3, ~0u);
+		xtcp_persist_heard(&p);
+		CHECK_EQ(xtcp_persist_interval(&p, 200 * MS, XTCP_RTO_MAX_US),
+			 want3[i] * MS);
+	}
+	/* an answer does not shrink it, the window opening does */
+	xtcp_persist_stop(&p);
+	xtcp_persist_start(&p);
+	CHECK_EQ(xtcp_persist_interval(&p, 200 * MS, XTCP_RTO_MAX_US), 200 * MS);
+	/* the maximum RTO caps it, and no shift overflows */
+	for (i = 0; i < 200; i++) {
+		u32 v;
+
+		xtcp_persist_expired(&p, 127, ~0u);
+		v = xtcp_persist_interval(&p, XTCP_RTO_MAX_US, XTCP_RTO_MAX_US);
+		CHECK_EQ(v, XTCP_RTO_MAX_US);
+		v = xtcp_persist_interval(&p, 200 * MS, XTCP_RTO_MAX_US);
+		CHECK(v >= 200 * MS && v <= XTCP_RTO_MAX_US);
+	}
+	CHECK(p.backoff <= 31);
+	CHECK_EQ(xtcp_persist_interval(&p, 200 * MS, XTCP_RTO_MAX_US), XTCP_RTO_MAX_US);
+}
