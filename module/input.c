@@ -167,7 +167,12 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		sk->sk_write_space(sk);
 	} else if (cb->ack == xs->snd_una && skb->len == 0 &&
 		   !(cb->flags & (XTCP_SYN | XTCP_FIN)) &&
-		   xs->snd_una != xs->snd_max && wnd == xs->snd_wnd) {
+		   xs->snd_una != xs->snd_max && wnd == xs->snd_wnd && wnd) {
+		/*
+		 * A duplicate ACK (RFC 5681 2).  Not with a closed window:
+		 * those are answers to zero-window probes, flow control, not
+		 * a sign of loss; a fast retransmit would send data into it.
+		 */
 		dup = true;
 	}
 	/* window update: RFC 9293 3.10.7.4 (SND.WL1/WL2 rule) */
@@ -578,9 +583,14 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_send_oow_ack(sk, skb);
 		goto discard;
 	}
-	/* the peer is alive: keepalive counts idle time from here */
+	/*
+	 * The peer is alive: keepalive counts idle time from here, and the
+	 * zero-window probes sent so far were answered (only unanswered
+	 * ones count against retries2, RFC 1122 4.2.2.17).
+	 */
 	xs->rcv_tstamp = jiffies;
 	xs->probes_out = 0;
+	xtcp_persist_heard(&xs->persist);
 	if (cb->flags & XTCP_RST) {
 		xtcp_rcv_rst(sk, skb);
 		goto discard;

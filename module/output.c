@@ -269,11 +269,19 @@ void xtcp_send_ack(struct sock *sk)
 }
 
 /**
- * xtcp_send_probe() - a keepalive probe
- * @sk: the socket, locked, synchronized, nothing outstanding
+ * xtcp_send_probe() - a keepalive or zero-window probe
+ * @sk: the socket, locked, synchronized
  *
  * A bare ACK one below SND.UNA: old, so the peer refuses it as out of
- * window and answers with an ACK of its own (RFC 1122 4.2.3.6).
+ * window and answers with an ACK of its own, which carries its window
+ * (RFC 1122 4.2.3.6).  As a zero-window probe (RFC 9293 3.8.6.1) it is
+ * Linux's choice (tcp_xmit_probe_skb()) rather than one byte of new data
+ * beyond the window: it takes no sequence space, so SND.NXT and SND.MAX
+ * stay where they are and the data waiting at SND.UNA is still unsent
+ * when the window opens, sent at once by the ACK that opens it.  An
+ * xtcp peer answers pure ACKs out of its window at most every half second
+ * (xtcp_send_oow_ack()); probes come at least one RTO apart and back
+ * off, so at most one answer in a row is skipped, well within retries2.
  */
 void xtcp_send_probe(struct sock *sk)
 {
@@ -461,6 +469,31 @@ bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
 	       xtcp_cc_window(&xs->cc);
 }
 
+/**
+ * xtcp_window_closed() - does the peer's closed window hold our data back?
+ * @sk: the socket, locked
+ *
+ * True in a synchronized state when the peer's window is zero and the
+ * oldest unacknowledged segment carries data (a bare FIN goes anyway, it
+ * takes no room at the peer): then only zero-window probes may go, and
+ * the peer must be probed until the window opens.
+ *
+ * Return: true if the window holds data back.
+ */
+bool xtcp_window_closed(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct sk_buff *head;
+
+	if (xs->snd_wnd ||
+	    !(BIT(sk->sk_state) & (BIT(XTCP_ESTABLISHED) | BIT(XTCP_CLOSE_WAIT) |
+				   BIT(XTCP_FIN_WAIT1) | BIT(XTCP_CLOSING) |
+				   BIT(XTCP_LAST_ACK))))
+		return false;
+	head = skb_peek(&sk->sk_write_queue);
+	return head && head->len;
+}
+
 static void xtcp_trace_retransmit(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct inet_sock *inet = inet_sk(sk);
@@ -474,8 +507,9 @@ static void xtcp_trace_retransmit(struct sock *sk, const struct sk_buff *skb)
  * xtcp_push() - send queued segments the windows allow
  * @sk: the socket, locked
  *
- * Arms the retransmission timer when something is in flight, and the
- * same timer as a zero-window probe when the peer's window is closed.
+ * Then gives the connection's timer the role that is left:
+ * retransmission when something is in flight, zero-window probe when the
+ * peer's window holds the data back (xtcp_xmit_timer()).
  */
 void xtcp_push(struct sock *sk)
 {
@@ -511,16 +545,17 @@ void xtcp_push(struct sock *sk)
 		if (err)
 			break;
 	}
-	if (xs->snd_max != xs->snd_una || xs->send_head)
-		xtcp_arm_rtx(sk);
+	xtcp_xmit_timer(sk);
 }
 
 /**
  * xtcp_retransmit_head() - send the oldest unacknowledged segment again
  * @sk: the socket, locked
  *
- * With a closed peer window this is the zero-window probe: the segment
- * goes anyway, and the peer answers with its window.
+ * Used by fast retransmit and by the retransmission timer when the
+ * peer's window is open but narrower than the segment.  Never as a
+ * zero-window probe: data sent into a closed window would move SND.NXT
+ * past what the peer refused (xtcp_send_probe()).
  *
  * Return: 0 or a negative errno.
  */
@@ -533,7 +568,7 @@ int xtcp_retransmit_head(struct sock *sk)
 	if (!skb)
 		return 0;
 	if (skb == xs->send_head) {
-		/* nothing in flight: a probe of a closed window */
+		/* resent from the go-back-N point: in flight again */
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb_queue_next(&sk->sk_write_queue, skb);
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;

@@ -11,13 +11,16 @@
  *   rem_address    remote IPv4:port, same encoding
  *   st             state number (enum xtcp_state, TCP's numbering)
  *   tx_queue:rx_queue  bytes queued for sending / not yet read
- *   tr:tm->when    1 and the jiffies until the retransmission (or SYN+ACK,
- *                  or zero-window probe) timer fires; 0:0 when none runs;
- *                  3 and the jiffies until it expires for TIME_WAIT
+ *   tr:tm->when    1 and the jiffies until the retransmission (or SYN,
+ *                  or SYN+ACK) timer fires; 4 (TCP's "probe0") and the
+ *                  jiffies until the next zero-window probe while the
+ *                  peer's window is closed; 0:0 when none runs; 3 and the
+ *                  jiffies until it expires for TIME_WAIT
  *   retrnsmt       timeouts of the current segment (of the SYN+ACK for a
  *                  request)
  *   uid            owner's uid
- *   timeout        unanswered probes
+ *   timeout        unanswered probes: zero-window probes while timer 4
+ *                  runs, else keepalive probes
  *   inode          the socket's inode, as in /proc/PID/fd links
  * then xtcp's own columns:
  *   state          the state's name
@@ -64,6 +67,8 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_KEEPALIVE_TIMEOUTS]	= "KeepaliveTimeouts",
 	[XTCP_MIB_FIN_WAIT2_TIMEOUTS]	= "FinWait2Timeouts",
 	[XTCP_MIB_OOW_ACKS_SKIPPED]	= "OutOfWindowAcksSkipped",
+	[XTCP_MIB_WIN_PROBES]		= "WinProbes",
+	[XTCP_MIB_WIN_PROBE_TIMEOUTS]	= "WinProbeTimeouts",
 	[XTCP_MIB_TW_CREATED]		= "TimeWaitCreated",
 	[XTCP_MIB_TW_REAPED]		= "TimeWaitReaped",
 	[XTCP_MIB_TW_OVERFLOW]		= "TimeWaitOverflow",
@@ -333,6 +338,8 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 	unsigned long timer_expires;
 	struct sock *sk;
 	int state, timer_active;
+	int probes;
+	bool persist;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms\n");
@@ -351,6 +358,12 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 	state = inet_sk_state_load(sk);
 	timer_expires = READ_ONCE(xtcp_sk(sk)->rtx_timer.expires);
 	timer_active = timer_pending(&xtcp_sk(sk)->rtx_timer) ? 1 : 0;
+	/* read without the socket lock, as the rest of the row */
+	persist = READ_ONCE(xtcp_sk(sk)->persist.active);
+	probes = persist ? READ_ONCE(xtcp_sk(sk)->persist.unanswered) :
+			   READ_ONCE(xtcp_sk(sk)->probes_out);
+	if (timer_active && persist)
+		timer_active = 4;
 	if (timer_active && time_after(jiffies, timer_expires))
 		timer_expires = jiffies;
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
@@ -361,7 +374,7 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		   timer_active, timer_active ? timer_expires - jiffies : 0UL,
 		   READ_ONCE(xtcp_sk(sk)->retransmits),
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
-		   0, __sock_i_ino(sk), xtcp_state_name(state),
+		   probes, __sock_i_ino(sk), xtcp_state_name(state),
 		   jiffies_to_msecs(jiffies - xtcp_sk(sk)->xs_state_since));
 	return 0;
 }

@@ -3,7 +3,10 @@
  * xtcp: the per-connection timer.
  *
  * rtx_timer serves as SYN, data and FIN retransmission timer (RFC 6298)
- * and as zero-window probe timer; sk->sk_timer is the keepalive timer
+ * and, while the peer's window holds our data back (xs->persist.active),
+ * as zero-window probe timer (the persist timer, RFC 9293 3.8.6.1): the
+ * two roles never overlap, nothing being in flight while the window is
+ * probed; sk->sk_timer is the keepalive timer
  * (SO_KEEPALIVE, RFC 1122 4.2.3.6) and an orphan's FIN_WAIT_2 timer;
  * delack_timer sends an ACK held back for a FIN+ACK merge.  All run in
  * softirq; they take
@@ -27,6 +30,96 @@ void xtcp_arm_rtx(struct sock *sk)
 		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 }
 
+/* Reset @sk with ETIMEDOUT (or the soft error that explains it). */
+static void xtcp_timeout_abort(struct sock *sk, enum xtcp_mib why)
+{
+	XTCP_INC_STATS(sock_net(sk), why);
+	if (sk->sk_state != XTCP_SYN_SENT)
+		xtcp_send_reset(sk);
+	xtcp_done(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
+}
+
+/**
+ * xtcp_xmit_timer() - give rtx_timer the role the send state asks for
+ * @sk: the socket, locked
+ *
+ * Called after sending.  Nothing in flight and the peer's window holding
+ * the data back: the probe timer, started afresh one RTO out when the
+ * window has just closed (xtcp_persist_start()), else left as it runs.
+ * Otherwise, if the timer was the probe timer, the window has opened: it
+ * stops, and what is in flight gets a retransmission timer of its own, a
+ * full RTO from now, not what was left of a backed-off probe interval.
+ */
+void xtcp_xmit_timer(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_nxt == xs->snd_una && xtcp_window_closed(sk)) {
+		if (!xs->persist.active) {
+			xtcp_persist_start(&xs->persist);
+			xs->persist_stamp = jiffies;
+			sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
+		}
+		return;
+	}
+	if (xs->persist.active) {
+		xtcp_persist_stop(&xs->persist);
+		sk_stop_timer(sk, &xs->rtx_timer);
+	}
+	if (xs->snd_max != xs->snd_una || xs->send_head)
+		xtcp_arm_rtx(sk);
+}
+
+/*
+ * The probe timer fired: the peer's window still holds our data back.
+ * Probe it, or give up if the peer stopped answering (retries2 probes in
+ * a row unanswered), if an orphan probed for long enough, or if
+ * XTCP_USER_TIMEOUT has run out since the window closed; as Linux's
+ * tcp_probe_timer().  Probes the peer answers never end the connection.
+ */
+static void xtcp_probe_expired(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long next, user_timeout = msecs_to_jiffies(xs->user_timeout);
+	u32 limit = READ_ONCE(xtcp_sysctl(sock_net(sk))->retries2);
+	u32 max_sent = sock_flag(sk, SOCK_DEAD) ? XTCP_ORPHAN_PROBES : ~0U;
+
+	if (xs->snd_nxt != xs->snd_una) {
+		/*
+		 * The window closed on data in flight: the peer refused it
+		 * (its buffer was full), and its retransmission timeout is
+		 * what brought us here.  Go back to SND.UNA, as any timeout
+		 * does; the data leaves again when the window opens.
+		 */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_EXPIRED);
+		xtcp_conn_cc_timeout(sk);
+		xs->send_head = skb_peek(&sk->sk_write_queue);
+		xs->snd_nxt = xs->snd_una;
+	}
+	if (!xs->persist.active) {
+		xtcp_persist_start(&xs->persist);
+		xs->persist_stamp = jiffies;
+	}
+	if ((user_timeout &&
+	     time_after_eq(jiffies, xs->persist_stamp + user_timeout)) ||
+	    xtcp_persist_expired(&xs->persist, limit, max_sent) ==
+	    XTCP_PERSIST_ABORT) {
+		xtcp_timeout_abort(sk, XTCP_MIB_WIN_PROBE_TIMEOUTS);
+		return;
+	}
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_WIN_PROBES);
+	xtcp_send_probe(sk);
+	next = usecs_to_jiffies(xtcp_persist_interval(&xs->persist,
+						      xs->rtt.rto_us,
+						      xs->rtt.max_rto_us));
+	if (user_timeout) {
+		long left = (long)(xs->persist_stamp + user_timeout - jiffies);
+
+		next = clamp_t(long, left, 1, next);
+	}
+	sk_reset_timer(sk, &xs->rtx_timer, jiffies + next);
+}
+
 /**
  * xtcp_clear_timers() - stop the connection's timer
  * @sk: the socket, locked
@@ -36,6 +129,7 @@ void xtcp_arm_rtx(struct sock *sk)
 void xtcp_clear_timers(struct sock *sk)
 {
 	sk_stop_timer(sk, &xtcp_sk(sk)->rtx_timer);
+	xtcp_persist_stop(&xtcp_sk(sk)->persist);
 	sk_stop_timer(sk, &xtcp_sk(sk)->delack_timer);
 	xtcp_sk(sk)->ack_pending = false;
 	sk_stop_timer(sk, &sk->sk_timer);
@@ -219,6 +313,13 @@ static void xtcp_rtx_expired(struct sock *sk)
 	}
 	if (xs->snd_una == xs->snd_max && !xs->send_head)
 		return;	/* everything acknowledged meanwhile */
+	if (xtcp_window_closed(sk)) {
+		/* a closed window is probed, never retransmitted into */
+		xtcp_probe_expired(sk);
+		return;
+	}
+	if (xs->persist.active)	/* the window opened meanwhile */
+		xtcp_persist_stop(&xs->persist);
 
 	/* XTCP_USER_TIMEOUT counts from the first sending of what times out */
 	head = skb_peek(&sk->sk_write_queue);
@@ -233,10 +334,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 	user_timeout = msecs_to_jiffies(xs->user_timeout);
 	if (user_timeout ? time_after_eq(jiffies, xs->retrans_stamp + user_timeout) :
 			   xs->retransmits >= limit) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUTS);
-		if (sk->sk_state != XTCP_SYN_SENT)
-			xtcp_send_reset(sk);
-		xtcp_done(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
+		xtcp_timeout_abort(sk, XTCP_MIB_TIMEOUTS);
 		return;
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_EXPIRED);
@@ -254,9 +352,10 @@ static void xtcp_rtx_expired(struct sock *sk)
 		xs->snd_nxt = xs->snd_una;
 	}
 	/*
-	 * A closed peer window lets not even the oldest segment through:
-	 * it goes anyway, as a zero-window probe.  Otherwise send what the
-	 * windows allow, starting again from SND.UNA.
+	 * A peer window open but narrower than the oldest segment, with
+	 * more sent beyond it, lets nothing through (xtcp_may_send()): the
+	 * oldest goes anyway, the peer takes what fits.  Otherwise send
+	 * what the windows allow, starting again from SND.UNA.
 	 */
 	if (xs->send_head && xs->snd_nxt == xs->snd_una &&
 	    !xtcp_may_send(sk, xs->send_head))

@@ -189,13 +189,19 @@ struct xtcp_tw {
  * @keepalive_intvl: jiffies between keepalive probes
  * @keepalive_probes: unanswered probes before the connection is dropped
  * @probes_out: keepalive probes sent since the peer last spoke
+ * @persist: zero-window probing (cc.c): while @persist.active, the peer's
+ *	window is closed with data waiting at SND.UNA and @rtx_timer runs as
+ *	the probe timer
+ * @persist_stamp: jiffies when the window was found closed (for
+ *	XTCP_USER_TIMEOUT, which bounds probing as it bounds retransmission)
  * @rcv_ratio: payload per byte of buffer memory (skb->len / truesize) of
  *	received data, in 1/256ths, a moving average; scales the window
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
  * @cc: NewReno congestion control state (cc.c)
  * @send_head: first skb of the write queue not yet sent (NULL: none)
  * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
- * @rtx_timer: retransmission (and SYN, and zero-window probe) timer
+ * @rtx_timer: retransmission (and SYN) timer, or the zero-window probe
+ *	timer while @persist.active
  * @delack_timer: sends the ACK of a FIN held back for a FIN+ACK merge
  * @ack_pending: an ACK is owed and held back (fin_ack_merge); cleared
  *	by every segment we send, each carries the ACK
@@ -251,6 +257,8 @@ struct xtcp_sock {
 	int linger2;
 	unsigned int keepalive_time;
 	unsigned int keepalive_intvl;
+	struct xtcp_persist persist;
+	unsigned long persist_stamp;
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
 	struct sk_buff *send_head;
@@ -295,6 +303,11 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_DEFAULT_MSS	536
 #define XTCP_RCV_WSCALE		7
+/*
+ * Zero-window probes, answered or not, an orphan may send before it is
+ * reset: Linux's default for tcp_orphan_retries 0.
+ */
+#define XTCP_ORPHAN_PROBES	8
 
 /*
  * Counters, per namespace.  Names live in proc.c's table, in this order.
@@ -327,6 +340,8 @@ enum xtcp_mib {
 	XTCP_MIB_KEEPALIVE_TIMEOUTS,	/* connections ended: probes unanswered */
 	XTCP_MIB_FIN_WAIT2_TIMEOUTS,	/* orphans ended in FIN_WAIT_2 */
 	XTCP_MIB_OOW_ACKS_SKIPPED,	/* answers to unusable segments rate-limited */
+	XTCP_MIB_WIN_PROBES,		/* zero-window probes sent */
+	XTCP_MIB_WIN_PROBE_TIMEOUTS,	/* connections ended: probes unanswered */
 	XTCP_MIB_TW_CREATED,		/* connections that entered TIME_WAIT */
 	XTCP_MIB_TW_REAPED,		/* TIME_WAIT entries ended by the reaper */
 	XTCP_MIB_TW_OVERFLOW,		/* TIME_WAIT skipped: cap or no memory */
@@ -521,6 +536,7 @@ void xtcp_keepalive_set(struct sock *sk, int on);
 void xtcp_keepalive_reset(struct sock *sk);
 void xtcp_orphan_fin_wait2(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
+bool xtcp_window_closed(const struct sock *sk);
 void xtcp_push(struct sock *sk);
 void xtcp_send_fin(struct sock *sk, gfp_t gfp);
 u32 xtcp_window_space(const struct sock *sk);
@@ -531,6 +547,7 @@ u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 /* timer.c */
 void xtcp_init_timers(struct sock *sk);
 void xtcp_arm_rtx(struct sock *sk);
+void xtcp_xmit_timer(struct sock *sk);
 void xtcp_clear_timers(struct sock *sk);
 void xtcp_delay_ack(struct sock *sk);
 
