@@ -538,17 +538,25 @@ out_err:
 	return err;
 }
 
-/* After the reader made room, tell the peer if the window grew a lot. */
+/*
+ * After the reader made room, tell the peer if the window grew a lot.
+ * What counts is the window the ACK would carry (xtcp_select_window()):
+ * at most what the field can say, in units of the scale.  Room beyond
+ * that announces nothing new, and an ACK that repeats the last one while
+ * data is in flight is a duplicate ACK to the sender (RFC 5681 2): three
+ * reads would make it retransmit data that was never lost.
+ */
 static void xtcp_cleanup_rbuf(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 win_now = xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd);
+	u32 space = min(xtcp_window_space(sk), 65535U << xs->rcv_wscale);
 
 	if (!(XTCPF(sk->sk_state) & XTCPF_SYNCED))
 		return;
+	space &= ~((1U << xs->rcv_wscale) - 1);
 	/* Announce a window that grew by an MSS or doubled (RFC 9293 3.8.6.2.2). */
-	if (xtcp_window_space(sk) >= win_now + xs->mss ||
-	    xtcp_window_space(sk) >= 2 * win_now + 1)
+	if (space >= win_now + xs->mss || space >= 2 * win_now + 1)
 		xtcp_send_ack(sk);
 }
 
