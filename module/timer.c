@@ -73,7 +73,8 @@ void xtcp_xmit_timer(struct sock *sk)
 /*
  * The probe timer fired: the peer's window still holds our data back.
  * Probe it, or give up if the peer stopped answering (retries2 probes in
- * a row unanswered), if an orphan probed for long enough, or if
+ * a row unanswered), if an orphan sent orphan_retries probes, answered or
+ * not (its peer could keep the window shut for ever), or if
  * XTCP_USER_TIMEOUT has run out since the window closed; as Linux's
  * tcp_probe_timer().  Probes the peer answers never end the connection.
  */
@@ -82,7 +83,8 @@ static void xtcp_probe_expired(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long next, user_timeout = msecs_to_jiffies(xs->user_timeout);
 	u32 limit = READ_ONCE(xtcp_sysctl(sock_net(sk))->retries2);
-	u32 max_sent = sock_flag(sk, SOCK_DEAD) ? XTCP_ORPHAN_PROBES : ~0U;
+	u32 max_sent = sock_flag(sk, SOCK_DEAD) ?
+		       xtcp_orphan_retries(sock_net(sk)) : ~0U;
 
 	if (xs->snd_nxt != xs->snd_una) {
 		/*

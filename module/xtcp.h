@@ -303,11 +303,6 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_DEFAULT_MSS	536
 #define XTCP_RCV_WSCALE		7
-/*
- * Zero-window probes, answered or not, an orphan may send before it is
- * reset: Linux's default for tcp_orphan_retries 0.
- */
-#define XTCP_ORPHAN_PROBES	8
 
 /*
  * Counters, per namespace.  Names live in proc.c's table, in this order.
