@@ -437,6 +437,24 @@ static struct sk_buff *xtcp_alloc_data_skb(struct sock *sk, size_t len,
 	return skb;
 }
 
+/*
+ * No room to queue more: the send buffer is full, or the memory budget
+ * said no.  Send what may go and wait.  0 to try again, or an errno.
+ */
+static int xtcp_wait_for_space(struct sock *sk, long *timeo)
+{
+	int err;
+
+	set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+	xtcp_push(sk);
+	err = sk_stream_wait_memory(sk, timeo);
+	if (err)
+		return err;
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+		return -EPIPE;
+	return 0;
+}
+
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -471,15 +489,9 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		struct sk_buff *skb;
 
 		if (!sk_stream_memory_free(sk)) {
-			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-			xtcp_push(sk);
-			err = sk_stream_wait_memory(sk, &timeo);
+			err = xtcp_wait_for_space(sk, &timeo);
 			if (err)
 				goto out_err;
-			if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
-				err = -EPIPE;
-				goto out_err;
-			}
 			continue;
 		}
 		skb = xtcp_alloc_data_skb(sk, chunk, &err);
@@ -493,15 +505,9 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			 */
 			kfree_skb(skb);
 			sk_stream_moderate_sndbuf(sk);
-			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-			xtcp_push(sk);
-			err = sk_stream_wait_memory(sk, &timeo);
+			err = xtcp_wait_for_space(sk, &timeo);
 			if (err)
 				goto out_err;
-			if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
-				err = -EPIPE;
-				goto out_err;
-			}
 			continue;
 		}
 		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk);
