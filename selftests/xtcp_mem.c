@@ -503,7 +503,7 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 {
 	long rec0 = xtcp_counter("TimeWaitReclaimed");
 	static char buf[1 << 20];
-	long sent = 0, got = 0;
+	long sent = 0, got = 0, tw;
 	int a, b, i, c, s;
 
 	/* none of them would expire on its own while the test runs */
@@ -515,7 +515,10 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 	}
 	for (i = 0; i < 600 && xtcp_counter("CurrTimeWait") < 40; i++)
 		usleep(50000);
-	ASSERT_EQ(40, xtcp_counter("CurrTimeWait"));
+	/* 40, and one more for each pair whose FINs crossed (both ends) */
+	tw = xtcp_counter("CurrTimeWait");
+	ASSERT_LE(40, tw);
+	ASSERT_GE(80, tw);
 	ASSERT_EQ(0, stream_pair(true, &a, &b));
 	/*
 	 * Pressure from the first pages on, no hard limit in reach: what
@@ -536,7 +539,7 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 	for (i = 0; i < 600 && xtcp_counter("CurrTimeWait"); i++)
 		usleep(50000);
 	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
-	EXPECT_EQ(40, xtcp_counter("TimeWaitReclaimed") - rec0);
+	EXPECT_EQ(tw, xtcp_counter("TimeWaitReclaimed") - rec0);
 	/* the live connection is still there and delivers every byte */
 	knob_restore(&self->xtcp_mem);
 	while (got < sent) {
