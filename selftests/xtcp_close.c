@@ -391,8 +391,7 @@ static int stamps_on(void)
 			.msg_iov = &iov, .msg_iovlen = 1,
 			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
 		};
-		struct cmsghdr *cm;
-		long long before;
+		long long before, stamp;
 
 		if (sendto(fd, &byte, 1, 0, (struct sockaddr *)&me, sizeof(me)) != 1)
 			break;
@@ -400,15 +399,9 @@ static int stamps_on(void)
 		usleep(20000);
 		if (recvmsg(fd, &msg, 0) != 1)
 			break;
-		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-			struct timespec ts;
-
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
-				continue;
-			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			if (ts.tv_sec * 1000000LL + ts.tv_nsec / 1000 <= before)
-				ret = 0;
-		}
+		stamp = cmsg_stamp_us(&msg);
+		if (stamp && stamp <= before)
+			ret = 0;
 	}
 	if (ret)
 		errno = ETIMEDOUT;
@@ -451,7 +444,6 @@ static void sniff_drain(int fd)
 		};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		struct cap c = { 0 };
-		struct cmsghdr *cm;
 		struct xtcp_seg h;
 		size_t ihl;
 
@@ -463,14 +455,7 @@ static void sniff_drain(int fd)
 		if (ihl < 20 || ihl > (size_t)n || pkt[9] != cap_proto ||
 		    xtcp_parse(pkt + ihl, n - ihl, &h) != XTCP_PARSE_OK)
 			continue;
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			struct timespec ts;
-
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
-				continue;
-			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			c.us = ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-		}
+		c.us = cmsg_stamp_us(&mh);
 		c.sport = h.sport;
 		c.dport = h.dport;
 		c.seq = h.seq;

@@ -112,7 +112,6 @@ static void sniff_drain(int fd, int from, unsigned int port)
 		};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 		struct cap c = { .from = from };
-		struct cmsghdr *cm;
 		struct xtcp_seg h;
 		size_t ihl, got;
 
@@ -128,14 +127,7 @@ static void sniff_drain(int fd, int from, unsigned int port)
 			continue;
 		if (h.sport != port && h.dport != port)
 			continue;
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			struct timespec ts;
-
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
-				continue;
-			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			c.us = ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-		}
+		c.us = cmsg_stamp_us(&mh);
 		c.seq = h.seq;
 		c.ack = h.ack;
 		c.len = n - ihl - h.hlen;

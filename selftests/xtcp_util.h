@@ -369,6 +369,24 @@ static inline int wait_revents(int fd, short events, int timeout_ms)
 	return n ? p.revents : 0;
 }
 
+/*
+ * The SO_TIMESTAMPNS stamp (CLOCK_REALTIME) that recvmsg() put in @mh's
+ * control data, in microseconds; 0 if there is none.
+ */
+static inline long long cmsg_stamp_us(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	struct timespec ts;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+	}
+	return 0;
+}
+
 /* Bring up lo in the current network namespace (a new one starts down). */
 static inline int xtcp_lo_up(void)
 {
