@@ -57,7 +57,13 @@ transfer() {
 	ip netns exec "$b" timeout 800 "$pipe" $flag listen 7000 \
 		<"$tmp/b.in" >"$tmp/b.out" &
 	local srv=$!
-	sleep 0.5
+	# Connect once the listener is there (a LISTEN row for port 7000 in
+	# the server's namespace), not after a guess at how long that takes.
+	until ip netns exec "$b" awk '$2 ~ /:1B58$/ && $4 == "0A" { f = 1 }
+			END { exit !f }' /proc/net/xtcp /proc/net/tcp; do
+		kill -0 "$srv" 2>/dev/null || break
+		sleep 0.05
+	done
 	# shellcheck disable=SC2086
 	ip netns exec "$a" timeout 800 "$pipe" $flag connect 10.199.0.2 7000 \
 		<"$tmp/a.in" >"$tmp/a.out"
