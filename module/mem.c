@@ -6,7 +6,8 @@
  * out-of-order queue, is charged to xtcp's struct proto through the
  * kernel's socket accounting (sk_wmem_schedule(), sk_rmem_schedule(),
  * sk_mem_charge() and their undo; memory cgroups ride on the same calls
- * for sockets created by a task in one).  The budget is net.xtcp.mem,
+ * for sockets created by a task in one, and for an accepted socket from
+ * accept() on, xtcp_mem_accept_memcg()).  The budget is net.xtcp.mem,
  * three numbers of pages as net.ipv4.tcp_mem: below the first nothing
  * happens; above the second xtcp is under memory pressure (senders
  * shrink their buffers, receivers offer small windows); above the third
@@ -24,6 +25,7 @@
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/percpu_counter.h>
 #include <linux/sysctl.h>
@@ -216,6 +218,61 @@ bool xtcp_out_of_resources(struct sock *sk)
 		return true;
 	return sk->sk_wmem_queued > SOCK_MIN_SNDBUF &&
 	       proto_memory_allocated(&xtcp_prot) > READ_ONCE(xtcp_sysctl_mem[2]);
+}
+
+/**
+ * xtcp_mem_accept_memcg() - bring an accepted socket into its memory cgroup
+ * @child: the socket accept() is about to hand out, locked (lock_sock())
+ *
+ * A socket the handshake made in softirq belongs to no memory cgroup: the
+ * kernel ties a socket to the cgroup of the task creating it, and there
+ * was none.  TCP ties its children to the acceptor's cgroup in accept()
+ * and charges the cgroup with what they already hold; its helper is not
+ * exported, so xtcp lets sk_alloc() make that association for a scratch
+ * socket of the acceptor and moves it to @child (the cgroup's reference
+ * with it).  What @child holds (its reserve and its receive queues; it
+ * has written nothing yet) is then charged to the cgroup through the
+ * budget, which counts it a second time, and that second count is
+ * returned with the cgroup out of sight.  From then on @child's memory
+ * is charged and uncharged with the cgroup, as any socket created by a
+ * task in it.  If the cgroup has no room now, @child stays outside it
+ * (TCP would overcharge the cgroup; xtcp's budget still bounds it).
+ *
+ * Context: process context, may sleep; @child's softirq paths back off
+ * while it is owned.
+ */
+void xtcp_mem_accept_memcg(struct sock *child)
+{
+	struct mem_cgroup *memcg;
+	struct sock *scratch;
+	int held;
+
+	if (!mem_cgroup_sockets_enabled || child->sk_memcg ||
+	    child->sk_wmem_queued)
+		return;
+	scratch = sk_alloc(sock_net(child), child->sk_family, GFP_KERNEL,
+			   child->sk_prot, 1);
+	if (!scratch)
+		return;
+	memcg = scratch->sk_memcg;
+	if (!memcg)		/* the acceptor is in the root cgroup */
+		goto out;
+	held = sk_mem_pages(child->sk_forward_alloc +
+			    atomic_read(&child->sk_rmem_alloc));
+	child->sk_memcg = memcg;
+	if (held) {
+		if (!__sk_mem_schedule(child, held << PAGE_SHIFT,
+				       SK_MEM_RECV)) {
+			child->sk_memcg = NULL;
+			goto out;
+		}
+		child->sk_memcg = NULL;
+		__sk_mem_reclaim(child, held << PAGE_SHIFT);
+		child->sk_memcg = memcg;
+	}
+	scratch->sk_memcg = NULL;
+out:
+	sk_free(scratch);
 }
 
 /**

@@ -257,6 +257,7 @@ static int xtcp_accept(XTCP_ACCEPT_ARGS)
 	if (!child)
 		return err;
 	lock_sock(child);
+	xtcp_mem_accept_memcg(child);
 	sock_graft(child, newsock);
 	newsock->state = SS_CONNECTED;
 	release_sock(child);

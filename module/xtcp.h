@@ -580,6 +580,7 @@ long xtcp_orphans_count(void);
 void xtcp_orphan_inc(struct sock *sk);
 void xtcp_orphan_dec(struct sock *sk);
 bool xtcp_out_of_resources(struct sock *sk);
+void xtcp_mem_accept_memcg(struct sock *child);
 void xtcp_wmem_queue(struct sock *sk, struct sk_buff *skb, bool charged);
 void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb);
 
