@@ -724,6 +724,14 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 	return mask;
 }
 
+/*
+ * shutdown() as inet_shutdown() has it.  A connect() that completed while
+ * nobody waited in it (non-blocking, then poll()) leaves the socket
+ * SS_CONNECTING: it is connected now.  A connection still in SYN_SENT is
+ * given up (ECONNRESET for the waiter, the socket may connect again), a
+ * listener shut for reading stops listening, and a closed socket answers
+ * ENOTCONN with its shutdown bits set all the same, so that poll() wakes.
+ */
 static int xtcp_shutdown(struct socket *sock, int how)
 {
 	struct sock *sk = sock->sk;
@@ -733,23 +741,39 @@ static int xtcp_shutdown(struct socket *sock, int how)
 	if (how < RCV_SHUTDOWN || how > SHUTDOWN_MASK)
 		return -EINVAL;
 	lock_sock(sk);
-	if (sock->state == SS_CONNECTING &&
-	    (XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) | XTCPF(XTCP_SYN_RECV))))
-		sock->state = SS_DISCONNECTING;
-	else if (sock->state != SS_CONNECTED && sk->sk_state != XTCP_LISTEN)
-		err = -ENOTCONN;
-	if (!err) {
-		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
-		if ((how & SEND_SHUTDOWN) &&
-		    (XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
-					    XTCPF(XTCP_CLOSE_WAIT))))
-			xtcp_send_fin(sk, sk->sk_allocation);
-		if (sk->sk_state == XTCP_LISTEN && (how & RCV_SHUTDOWN)) {
-			xtcp_listener_flush(sk);
-			xtcp_set_state(sk, XTCP_CLOSE);
-		}
-		sk->sk_state_change(sk);
+	if (sock->state == SS_CONNECTING) {
+		if (XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) |
+					   XTCPF(XTCP_SYN_RECV) |
+					   XTCPF(XTCP_CLOSE)))
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
 	}
+	switch (sk->sk_state) {
+	case XTCP_CLOSE:
+		err = -ENOTCONN;
+		fallthrough;
+	default:
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		/* ESTABLISHED, SYN_RCVD and CLOSE_WAIT send our FIN */
+		if ((how & SEND_SHUTDOWN) &&
+		    xtcp_state_on_close(sk->sk_state) != sk->sk_state)
+			xtcp_send_fin(sk, sk->sk_allocation);
+		break;
+	case XTCP_LISTEN:
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		xtcp_listener_flush(sk);
+		xtcp_set_state(sk, XTCP_CLOSE);
+		sock->state = SS_UNCONNECTED;
+		break;
+	case XTCP_SYN_SENT:
+		xtcp_done(sk, ECONNRESET);
+		WRITE_ONCE(sk->sk_shutdown, 0);
+		sock->state = SS_UNCONNECTED;
+		break;
+	}
+	sk->sk_state_change(sk);
 	release_sock(sk);
 	return err;
 }

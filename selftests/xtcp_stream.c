@@ -1417,6 +1417,137 @@ TEST_F(stream, connect_route_errors)
 	EXPECT_EQ(0, child_status(pid));
 }
 
+/* ---- shutdown ---- */
+
+/*
+ * A non-blocking connect() that completed while nobody waited in it:
+ * shutdown(SHUT_WR) sends the FIN (the peer reads its end of stream),
+ * SHUT_RD is taken too.
+ */
+TEST_F(stream, shutdown_after_nonblocking_connect)
+{
+	struct sockaddr_in laddr;
+	int l, c, s, i;
+	char b;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	c = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	ASSERT_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(POLLOUT, wait_revents(c, POLLOUT, 5000));
+	ASSERT_EQ(0, get_int(c, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(0, shutdown(c, SHUT_WR)) TH_LOG("shutdown: %s", strerror(errno));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_TRUE(wait_revents(s, POLLIN, 5000) & POLLIN);
+	EXPECT_EQ(0, recv(s, &b, 1, 0));
+	/* our FIN acked (TCP may delay that ACK: its peer is in pingpong) */
+	for (i = 0; i < 500 && stream_state(variant->xtcp, c) != XTCP_FIN_WAIT2; i++)
+		usleep(10000);
+	EXPECT_EQ(XTCP_FIN_WAIT2, stream_state(variant->xtcp, c));
+	EXPECT_EQ(0, shutdown(c, SHUT_RD));
+	/* both ways shut now: the socket reports a hang-up */
+	EXPECT_TRUE(wait_revents(c, POLLIN, 0) & POLLHUP);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/* Not connected: ENOTCONN; a "how" out of range: EINVAL first. */
+TEST_F(stream, shutdown_unconnected_enotconn)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	int fd = stream_socket(variant->xtcp, 0);
+	static const int hows[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
+	size_t i;
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(hows); i++) {
+		EXPECT_EQ(-1, shutdown(fd, hows[i]));
+		EXPECT_EQ(ENOTCONN, errno);
+	}
+	EXPECT_EQ(-1, shutdown(fd, 3));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, shutdown(fd, -1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, shutdown(fd, SHUT_WR));
+	EXPECT_EQ(ENOTCONN, errno);
+	close(fd);
+}
+
+/*
+ * A listener: SHUT_WR changes nothing (it still accepts); SHUT_RD stops
+ * it (accept() then says EINVAL) and it may listen again.
+ */
+TEST_F(stream, shutdown_listener)
+{
+	struct sockaddr_in laddr;
+	int l, c, s;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, shutdown(l, SHUT_WR));
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c);
+	s = accept(l, NULL, NULL);
+	EXPECT_LE(0, s);
+	close(s);
+	close(c);
+	EXPECT_EQ(0, shutdown(l, SHUT_RD));
+	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, l));
+	EXPECT_EQ(-1, accept(l, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, listen(l, 4)) TH_LOG("listen again: %s", strerror(errno));
+	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, l));
+	close(l);
+}
+
+/*
+ * shutdown() while the SYN is unanswered gives the connect up: SO_ERROR
+ * says ECONNRESET, the socket is CLOSED and connects again elsewhere.
+ */
+TEST_F(stream, shutdown_during_connect)
+{
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for a network namespace");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct sockaddr_in dst = sin_of(ADDR_DEV_LO, 9), laddr;
+		int fd, l, s;
+
+		ASSERT_EQ(0, netns_with_routes());
+		l = stream_listener(variant->xtcp, 4, &laddr);
+		ASSERT_LE(0, l);
+		fd = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(-1, connect(fd, (struct sockaddr *)&dst, sizeof(dst)));
+		ASSERT_EQ(EINPROGRESS, errno);
+		EXPECT_EQ(0, shutdown(fd, SHUT_WR)) TH_LOG("shutdown: %s", strerror(errno));
+		EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
+		EXPECT_EQ(ECONNRESET, get_int(fd, SOL_SOCKET, SO_ERROR));
+		EXPECT_EQ(0, get_int(fd, SOL_SOCKET, SO_ERROR));
+		/* a fresh start: connecting again works */
+		EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&laddr, sizeof(laddr)));
+		EXPECT_EQ(EINPROGRESS, errno);
+		EXPECT_EQ(POLLOUT, wait_revents(fd, POLLOUT, 5000));
+		EXPECT_EQ(0, get_int(fd, SOL_SOCKET, SO_ERROR));
+		EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, fd));
+		s = accept(l, NULL, NULL);
+		EXPECT_LE(0, s);
+		close(s);
+		close(fd);
+		close(l);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+}
+
 /* ===================================================================== */
 /* conn: a connection of the variant, and a TCP one to compare with      */
 /* ===================================================================== */
