@@ -18,6 +18,7 @@
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/route.h>
+#include <asm/ioctls.h>
 
 #include "xtcp.h"
 
@@ -725,6 +726,57 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 }
 
 /*
+ * ioctl() as tcp_ioctl(): SIOCINQ (FIONREAD) bytes ready to read, the
+ * peer's FIN not counted; SIOCOUTQ bytes sent or queued and not yet
+ * acknowledged; SIOCOUTQNSD bytes queued and never sent; SIOCATMARK 0,
+ * xtcp having no urgent data.  A listener answers EINVAL, a connection
+ * still opening 0.  Anything else is for the generic socket and device
+ * ioctls (-ENOIOCTLCMD).
+ */
+static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int state = READ_ONCE(sk->sk_state);
+	bool opening = XTCPF(state) & (XTCPF(XTCP_SYN_SENT) |
+				       XTCPF(XTCP_SYN_RECV));
+	int answ;
+	bool slow;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (state == XTCP_LISTEN)
+			return -EINVAL;
+		slow = lock_sock_fast(sk);
+		answ = 0;
+		if (!(XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) |
+					     XTCPF(XTCP_SYN_RECV)))) {
+			answ = xs->rcv_nxt - xs->copied_seq;
+			if (answ && sock_flag(sk, SOCK_DONE))
+				answ--;	/* the FIN */
+		}
+		unlock_sock_fast(sk, slow);
+		break;
+	case SIOCATMARK:
+		answ = 0;
+		break;
+	case SIOCOUTQ:
+	case SIOCOUTQNSD:
+		if (state == XTCP_LISTEN)
+			return -EINVAL;
+		answ = 0;
+		if (!opening)
+			answ = READ_ONCE(xs->write_seq) -
+			       (cmd == SIOCOUTQ ? READ_ONCE(xs->snd_una) :
+						  READ_ONCE(xs->snd_max));
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(answ, (int __user *)arg);
+}
+
+/*
  * shutdown() as inet_shutdown() has it.  A connect() that completed while
  * nobody waited in it (non-blocking, then poll()) leaves the socket
  * SS_CONNECTING: it is connected now.  A connection still in SYN_SENT is
@@ -1032,7 +1084,7 @@ const struct proto_ops xtcp_stream_ops = {
 	.accept		= xtcp_accept,
 	.getname	= xtcp_getname,
 	.poll		= xtcp_poll,
-	.ioctl		= sock_no_ioctl,
+	.ioctl		= xtcp_ioctl,
 	.listen		= xtcp_listen,
 	.shutdown	= xtcp_shutdown,
 	.setsockopt	= xtcp_setsockopt,

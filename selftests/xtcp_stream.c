@@ -23,6 +23,7 @@
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -2135,6 +2136,98 @@ TEST_F(conn, opt_buffer_sizes)
 			EXPECT_LE(sizes[j].lo, got);
 			EXPECT_GE(sizes[j].hi, got);
 		}
+}
+
+/* ---- ioctl ---- */
+
+static int ioctl_int(int fd, unsigned long req)
+{
+	int v = -1;
+
+	return ioctl(fd, req, &v) ? -errno : v;
+}
+
+/* Wait until @fd's SIOCINQ + @other's SIOCOUTQ is @want; that sum. */
+static int queues_settle(int fd, int other, int want)
+{
+	int i, sum = -1;
+
+	for (i = 0; i < 500; i++) {
+		sum = ioctl_int(fd, SIOCINQ) + ioctl_int(other, SIOCOUTQ);
+		if (sum == want)
+			break;
+		usleep(10000);
+	}
+	return sum;
+}
+
+/*
+ * SIOCINQ (FIONREAD), SIOCOUTQ and SIOCOUTQNSD as TCP's: every byte
+ * written is either unacknowledged at the sender or unread at the
+ * receiver, the FIN is not a byte, a listener says EINVAL, and the
+ * device ioctls work on the socket as on any other.
+ */
+TEST_F(conn, ioctl_queues)
+{
+	static char buf[1 << 16];
+	struct sockaddr_in laddr;
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int total = 0, l, i;
+	char b;
+
+	EXPECT_EQ(0, ioctl_int(self->cli, SIOCINQ));
+	EXPECT_EQ(0, ioctl_int(self->cli, SIOCOUTQ));
+	EXPECT_EQ(0, ioctl_int(self->cli, SIOCOUTQNSD));
+	EXPECT_EQ(0, ioctl_int(self->cli, SIOCATMARK));
+
+	ASSERT_EQ(1000, send(self->cli, buf, 1000, 0));
+	EXPECT_EQ(1000, queues_settle(self->srv, self->cli, 1000));
+	EXPECT_EQ(1000, ioctl_int(self->srv, FIONREAD));
+	EXPECT_EQ(0, ioctl_int(self->cli, SIOCOUTQ));
+	ASSERT_EQ(400, recv(self->srv, buf, 400, 0));
+	EXPECT_EQ(600, ioctl_int(self->srv, SIOCINQ));
+
+	/* the sender's buffer full: what was written is on either side */
+	total = 600;
+	fcntl(self->cli, F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 10000; i++) {
+		ssize_t w = send(self->cli, buf, sizeof(buf), 0);
+
+		if (w < 0)
+			break;
+		total += w;
+	}
+	ASSERT_EQ(EAGAIN, errno);
+	EXPECT_EQ(total, queues_settle(self->srv, self->cli, total));
+	EXPECT_LT(0, ioctl_int(self->cli, SIOCOUTQ));
+	EXPECT_GE(ioctl_int(self->cli, SIOCOUTQ), ioctl_int(self->cli, SIOCOUTQNSD));
+	EXPECT_LE(0, ioctl_int(self->cli, SIOCOUTQNSD));
+
+	/* read it all; the FIN that follows is not counted */
+	fcntl(self->cli, F_SETFL, 0);
+	ASSERT_EQ(0, shutdown(self->cli, SHUT_WR));
+	while (total > 0) {
+		ssize_t n = recv(self->srv, buf, sizeof(buf) < (size_t)total ?
+				 sizeof(buf) : (size_t)total, 0);
+
+		ASSERT_LT(0, n);
+		total -= n;
+	}
+	ASSERT_TRUE(wait_revents(self->srv, POLLRDHUP, 5000) & POLLRDHUP);
+	EXPECT_EQ(0, ioctl_int(self->srv, SIOCINQ));
+	EXPECT_EQ(0, recv(self->srv, &b, 1, 0));
+	EXPECT_EQ(0, ioctl_int(self->srv, SIOCINQ));
+
+	l = stream_listener(variant->xtcp, 1, &laddr);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCINQ));
+	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCOUTQ));
+	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCOUTQNSD));
+	close(l);
+
+	ASSERT_EQ(0, ioctl(self->cli, SIOCGIFINDEX, &ifr)) TH_LOG("SIOCGIFINDEX: %s",
+								  strerror(errno));
+	EXPECT_EQ((int)if_nametoindex("lo"), ifr.ifr_ifindex);
 }
 
 TEST_HARNESS_MAIN
