@@ -71,7 +71,7 @@ UNIT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 .PHONY: all modules clean deps check demo vm unit selftests bench help \
 	fuzz fuzz-smoke fuzz-build fuzz-corpus tools
 
-all: modules
+all: modules tools
 
 modules: $(PINNED_DEPS)
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
@@ -100,7 +100,16 @@ build/tools/xtcpstat: tools/xtcpstat.c module/core.c module/core.h include/uapi/
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOLS_CFLAGS) -I$(TOP) -o $@ tools/xtcpstat.c module/core.c
 
-tools: build/tools/xtcpstat
+# xtcp-run: a launcher and the LD_PRELOAD library it loads, side by side.
+build/tools/libxtcp-run.so: tools/xtcp_run.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+build/tools/xtcp-run: tools/xtcp-run
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+tools: build/tools/xtcpstat build/tools/libxtcp-run.so build/tools/xtcp-run
 
 # The unit binaries, then xtcpstat on the fixtures of tests/tools/fixtures.
 unit: $(UNIT_BINS) build/tools/xtcpstat

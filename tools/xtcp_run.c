@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libxtcp-run.so: make a program's IPv4 stream sockets xtcp sockets,
+ * loaded with LD_PRELOAD by tools/xtcp-run.
+ *
+ * Only the socket changes: xtcp takes struct sockaddr_in as it is, so
+ * bind(), connect(), accept() and the rest go to the kernel untouched.
+ * XTCP_RUN_MODE says which sockets change:
+ *
+ *   all       every socket(AF_INET, SOCK_STREAM, 0 or IPPROTO_TCP) is
+ *             created as socket(AF_XTCP, SOCK_STREAM, 0) (the default)
+ *   listen    a TCP socket becomes an xtcp socket when it listen()s
+ *   connect   a TCP socket becomes an xtcp socket when it connect()s
+ *
+ * In the last two the TCP socket is replaced on the spot: a new xtcp
+ * socket takes its descriptor (dup3()), its file status flags
+ * (O_NONBLOCK), close-on-exec, the common SOL_SOCKET options and the
+ * address it was bound to.  Options set at other levels before that are
+ * not carried over.
+ *
+ * The family number comes from XTCP_RUN_FAMILY, else from the module's
+ * parameter file; with neither, sockets stay TCP and a message says why.
+ * Programs that make system calls without the C library (Go, static
+ * binaries) are not reached.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define FAMILY_FILE	"/sys/module/xtcp/parameters/family"
+
+enum run_mode { MODE_ALL, MODE_LISTEN, MODE_CONNECT };
+
+static int (*real_socket)(int, int, int);
+static int (*real_listen)(int, int);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static enum run_mode mode = MODE_ALL;
+static int family = -1;
+static bool warned;
+
+static void say(const char *what)
+{
+	if (warned)
+		return;
+	warned = true;
+	fprintf(stderr, "xtcp-run: %s\n", what);
+}
+
+static int read_family(void)
+{
+	const char *env = getenv("XTCP_RUN_FAMILY");
+	FILE *f;
+	int v = -1;
+
+	if (env && *env)
+		return atoi(env);
+	f = fopen(FAMILY_FILE, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+__attribute__((constructor)) static void xtcp_run_init(void)
+{
+	const char *m = getenv("XTCP_RUN_MODE");
+
+	real_socket = dlsym(RTLD_NEXT, "socket");
+	real_listen = dlsym(RTLD_NEXT, "listen");
+	real_connect = dlsym(RTLD_NEXT, "connect");
+	if (m && !strcmp(m, "listen"))
+		mode = MODE_LISTEN;
+	else if (m && !strcmp(m, "connect"))
+		mode = MODE_CONNECT;
+	family = read_family();
+	if (family <= 0)
+		say("the xtcp module is not loaded (no " FAMILY_FILE
+		    "): sockets stay TCP");
+}
+
+static bool is_tcp(int domain, int type, int protocol)
+{
+	return domain == AF_INET &&
+	       (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
+	       (protocol == 0 || protocol == IPPROTO_TCP);
+}
+
+int socket(int domain, int type, int protocol)
+{
+	if (mode == MODE_ALL && family > 0 && is_tcp(domain, type, protocol)) {
+		int fd = real_socket(family, type, 0);
+
+		if (fd >= 0 || errno != EAFNOSUPPORT)
+			return fd;
+		say("the xtcp module went away: sockets stay TCP");
+	}
+	return real_socket(domain, type, protocol);
+}
+
+static int get_int(int fd, int opt)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &len))
+		return -1;
+	return v;
+}
+
+/* SOL_SOCKET options a program sets before listen() or connect(). */
+static void copy_options(int from, int to)
+{
+	static const int flags[] = { SO_REUSEADDR, SO_KEEPALIVE, SO_OOBINLINE };
+	static const int times[] = { SO_RCVTIMEO, SO_SNDTIMEO };
+	struct linger lg;
+	struct timeval tv;
+	socklen_t len;
+	size_t i;
+	int v;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		v = get_int(from, flags[i]);
+		if (v > 0)
+			setsockopt(to, SOL_SOCKET, flags[i], &v, sizeof(v));
+	}
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		len = sizeof(tv);
+		if (!getsockopt(from, SOL_SOCKET, times[i], &tv, &len) &&
+		    (tv.tv_sec || tv.tv_usec))
+			setsockopt(to, SOL_SOCKET, times[i], &tv, sizeof(tv));
+	}
+	len = sizeof(lg);
+	if (!getsockopt(from, SOL_SOCKET, SO_LINGER, &lg, &len) && lg.l_onoff)
+		setsockopt(to, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/*
+ * Put an xtcp socket in the place of TCP socket @fd.  0 when done or
+ * when @fd is not a TCP socket (left alone); -1 with errno when the new
+ * socket cannot take the old one's address.
+ */
+static int become_xtcp(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int nfd, fl, fdfl, err;
+
+	if (family <= 0 || get_int(fd, SO_DOMAIN) != AF_INET ||
+	    get_int(fd, SO_TYPE) != SOCK_STREAM ||
+	    get_int(fd, SO_PROTOCOL) != IPPROTO_TCP)
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	fdfl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0)
+		return 0;
+	nfd = real_socket(family, SOCK_STREAM, 0);
+	if (nfd < 0) {
+		say("no xtcp socket could be made: this one stays TCP");
+		return 0;
+	}
+	copy_options(fd, nfd);
+	if (!getsockname(fd, (struct sockaddr *)&sin, &len) &&
+	    (sin.sin_port || sin.sin_addr.s_addr != htonl(INADDR_ANY)) &&
+	    bind(nfd, (struct sockaddr *)&sin, sizeof(sin)))
+		goto fail;
+	if (fcntl(nfd, F_SETFL, fl) ||
+	    dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		goto fail;
+	close(nfd);
+	return 0;
+fail:
+	err = errno;
+	close(nfd);
+	errno = err;
+	return -1;
+}
+
+int listen(int fd, int backlog)
+{
+	if (mode == MODE_LISTEN && become_xtcp(fd))
+		return -1;
+	return real_listen(fd, backlog);
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (mode == MODE_CONNECT && addr && len >= sizeof(sa_family_t) &&
+	    addr->sa_family == AF_INET && become_xtcp(fd))
+		return -1;
+	return real_connect(fd, addr, len);
+}
