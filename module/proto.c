@@ -15,6 +15,7 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/socket.h>
+#include <linux/tcp.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -929,15 +930,26 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 }
 
 /* Level SOL_SOCKET never gets here: the socket core handles it. */
-static int xtcp_setsockopt(struct socket *sock, int level, int optname,
-			   sockptr_t optval, unsigned int optlen)
-{
-	struct sock *sk = sock->sk;
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	int val;
+/*
+ * Options at level SOL_TCP.  Those xtcp has at SOL_XTCP under TCP's
+ * numbers (xtcp_shared_opt()) are the same options at either level; the
+ * rest are TCP's own, answered as TCP does where xtcp can say the truth:
+ *
+ *   TCP_NODELAY      1: xtcp has no Nagle algorithm, every write leaves
+ *                    as soon as the windows allow; asking for 0 (Nagle)
+ *                    is EOPNOTSUPP
+ *   TCP_CONGESTION   "reno": xtcp's congestion control is NewReno (RFC
+ *                    6582), as the kernel's reno; another name: ENOENT
+ *   TCP_INFO         struct tcp_info, the fields xtcp keeps (see
+ *                    xtcp_fill_tcp_info()), the others 0
+ *
+ * Anything else: ENOPROTOOPT.
+ */
+#define XTCP_CA_NAME_MAX	16	/* TCP_CA_NAME_MAX, net/tcp.h */
+static const char xtcp_ca_name[XTCP_CA_NAME_MAX] = "reno";
 
-	if (level != xtcp_ipproto)
-		return -ENOPROTOOPT;
+static bool xtcp_shared_opt(int optname)
+{
 	switch (optname) {
 	case XTCP_SYNCNT:
 	case XTCP_KEEPIDLE:
@@ -945,10 +957,127 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case XTCP_KEEPCNT:
 	case XTCP_USER_TIMEOUT:
 	case XTCP_LINGER2:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
+			       unsigned int optlen)
+{
+	char name[XTCP_CA_NAME_MAX];
+	long n;
+	int val;
+
+	switch (optname) {
+	case TCP_NODELAY:
+		if (optlen < sizeof(int))
+			return -EINVAL;
+		if (copy_from_sockptr(&val, optval, sizeof(val)))
+			return -EFAULT;
+		return val ? 0 : -EOPNOTSUPP;
+	case TCP_CONGESTION:
+		if (optlen < 1)
+			return -EINVAL;
+		n = strncpy_from_sockptr(name, optval,
+					 min_t(long, XTCP_CA_NAME_MAX - 1, optlen));
+		if (n < 0)
+			return -EFAULT;
+		name[n] = '\0';
+		return strcmp(name, xtcp_ca_name) ? -ENOENT : 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/*
+ * TCP_INFO from what xtcp keeps: state, congestion state (Open,
+ * Recovery, Loss), consecutive timeouts, RTO, MSS, segments in flight,
+ * the time since a segment was last accepted, RTT and its variance, the
+ * congestion window and threshold (segments), bytes not yet sent and the
+ * peer's window.  Everything else stays 0.
+ */
+static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = max_t(u32, xs->mss, 1);
+	struct sk_buff *skb;
+	int state = sk->sk_state;
+
+	memset(info, 0, sizeof(*info));
+	info->tcpi_state = state;
+	if (state == XTCP_LISTEN || state == XTCP_CLOSE)
+		return;
+	if (xs->cc.timed_out)
+		info->tcpi_ca_state = TCP_CA_Loss;
+	else if (xs->cc.in_recovery)
+		info->tcpi_ca_state = TCP_CA_Recovery;
+	info->tcpi_retransmits = min_t(u32, xs->retransmits, U8_MAX);
+	info->tcpi_rto = xs->rtt.rto_us;
+	info->tcpi_snd_mss = xs->mss;
+	info->tcpi_rcv_mss = xs->mss;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (!xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max))
+			break;
+		info->tcpi_unacked++;
+	}
+	info->tcpi_last_data_recv = jiffies_to_msecs(jiffies - xs->rcv_tstamp);
+	info->tcpi_last_ack_recv = info->tcpi_last_data_recv;
+	info->tcpi_rtt = xs->rtt.srtt_us;
+	info->tcpi_rttvar = xs->rtt.rttvar_us;
+	info->tcpi_snd_ssthresh = xs->cc.ssthresh / mss;
+	info->tcpi_snd_cwnd = xs->cc.cwnd / mss;
+	info->tcpi_advmss = xs->mss;
+	info->tcpi_notsent_bytes = xs->write_seq - xs->snd_max;
+	info->tcpi_snd_wnd = xs->snd_wnd;
+}
+
+static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
+			       char __user *optval, int __user *optlen, int len)
+{
+	struct tcp_info info;
+	int val;
+
+	switch (optname) {
+	case TCP_NODELAY:
+		val = 1;
+		len = min_t(int, len, sizeof(val));
+		if (copy_to_user(optval, &val, len))
+			return -EFAULT;
+		break;
+	case TCP_CONGESTION:
+		len = min_t(int, len, XTCP_CA_NAME_MAX);
+		if (copy_to_user(optval, xtcp_ca_name, len))
+			return -EFAULT;
+		break;
+	case TCP_INFO:
+		lock_sock(sk);
+		xtcp_fill_tcp_info(sk, &info);
+		release_sock(sk);
+		len = min_t(int, len, sizeof(info));
+		if (copy_to_user(optval, &info, len))
+			return -EFAULT;
 		break;
 	default:
-		return -ENOPROTOOPT;	/* XTCP_INFO too, as TCP_INFO */
+		return -ENOPROTOOPT;
 	}
+	return put_user(len, optlen) ? -EFAULT : 0;
+}
+
+static int xtcp_setsockopt(struct socket *sock, int level, int optname,
+			   sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int val;
+
+	if (level == SOL_TCP && !xtcp_shared_opt(optname))
+		return xtcp_setsockopt_tcp(sk, optname, optval, optlen);
+	if (level != xtcp_ipproto && level != SOL_TCP)
+		return -ENOPROTOOPT;
+	if (!xtcp_shared_opt(optname))
+		return -ENOPROTOOPT;	/* XTCP_INFO too, as TCP_INFO */
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -1020,12 +1149,14 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_info info;
 	int len, val;
 
-	if (level != xtcp_ipproto)
+	if (level != xtcp_ipproto && level != SOL_TCP)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (level == SOL_TCP && !xtcp_shared_opt(optname))
+		return xtcp_getsockopt_tcp(sk, optname, optval, optlen, len);
 
 	switch (optname) {
 	case XTCP_SYNCNT:

@@ -186,7 +186,7 @@ TEST_F(sock, unknown_options)
 	EXPECT_EQ(ENOPROTOOPT, errno);
 	EXPECT_EQ(-1, setsockopt(self->fd, xtcp_proto(), XTCP_INFO, &v, sizeof(v)));
 	EXPECT_EQ(ENOPROTOOPT, errno);
-	EXPECT_EQ(-1, getsockopt(self->fd, IPPROTO_TCP, 1, &v, &len));
+	EXPECT_EQ(-1, getsockopt(self->fd, IPPROTO_TCP, 999, &v, &len));
 	EXPECT_EQ(ENOPROTOOPT, errno);
 }
 

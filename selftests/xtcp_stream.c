@@ -2230,4 +2230,91 @@ TEST_F(conn, ioctl_queues)
 	EXPECT_EQ((int)if_nametoindex("lo"), ifr.ifr_ifindex);
 }
 
+/* ---- options at level IPPROTO_TCP ---- */
+
+/*
+ * TCP's own options on the variant's socket: those xtcp also has at
+ * SOL_XTCP are the same options there; TCP_NODELAY, TCP_CONGESTION and
+ * TCP_INFO answer as TCP does (xtcp has no Nagle: TCP_NODELAY is 1).
+ */
+TEST_F(conn, opt_tcp_level)
+{
+	static const struct {
+		int opt, set, bad;
+		const char *name;
+	} opts[] = {
+		{ TCP_SYNCNT, 3, 0, "TCP_SYNCNT" },
+		{ TCP_KEEPIDLE, 100, 0, "TCP_KEEPIDLE" },
+		{ TCP_KEEPINTVL, 7, 0, "TCP_KEEPINTVL" },
+		{ TCP_KEEPCNT, 4, 0, "TCP_KEEPCNT" },
+		{ TCP_USER_TIMEOUT, 1234, -1, "TCP_USER_TIMEOUT" },
+		{ TCP_LINGER2, 30, 0, "TCP_LINGER2" },
+	};
+	static char buf[100000];
+	struct sockaddr_in laddr;
+	struct tcp_info ti;
+	socklen_t len;
+	char ca[16];
+	size_t i;
+	int l;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		EXPECT_EQ(0, set_int(self->cli, IPPROTO_TCP, opts[i].opt, opts[i].set))
+			TH_LOG("%s: %s", opts[i].name, strerror(errno));
+		EXPECT_EQ(opts[i].set, get_int(self->cli, IPPROTO_TCP, opts[i].opt))
+			TH_LOG("%s", opts[i].name);
+		if (variant->xtcp)
+			EXPECT_EQ(opts[i].set, get_int(self->cli, xtcp_proto(), opts[i].opt))
+				TH_LOG("%s at SOL_XTCP", opts[i].name);
+		if (opts[i].opt == TCP_LINGER2)
+			continue;	/* any value is taken (clamped) */
+		EXPECT_EQ(-1, set_int(self->cli, IPPROTO_TCP, opts[i].opt, opts[i].bad));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("%s %d", opts[i].name, opts[i].bad);
+	}
+
+	EXPECT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, 1));
+	EXPECT_EQ(1, get_int(self->cli, IPPROTO_TCP, TCP_NODELAY));
+
+	len = sizeof(ca);
+	ASSERT_EQ(0, getsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, ca, &len));
+	if (variant->xtcp)
+		EXPECT_STREQ("reno", ca);
+	EXPECT_EQ(0, setsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, "reno", 4));
+	EXPECT_EQ(-1, setsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, "nosuchcc", 8));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, setsockopt(self->cli, IPPROTO_TCP, 999, &i, sizeof(int)));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+
+	/* TCP_INFO after data went both ways: a measured, idle connection */
+	ASSERT_EQ(0, send_all(self->cli, buf, sizeof(buf)));
+	ASSERT_EQ(0, recv_exact(self->srv, buf, sizeof(buf), 10000));
+	ASSERT_EQ(0, send_all(self->srv, buf, 1000));
+	ASSERT_EQ(0, recv_exact(self->cli, buf, 1000, 10000));
+	for (i = 0; i < 500; i++) {
+		len = sizeof(ti);
+		ASSERT_EQ(0, getsockopt(self->cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
+		if (!ti.tcpi_unacked)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(sizeof(ti), len);
+	EXPECT_EQ(TCP_ESTABLISHED, ti.tcpi_state);
+	EXPECT_EQ(0, ti.tcpi_unacked);
+	EXPECT_LT(0, ti.tcpi_snd_mss);
+	EXPECT_LE(ti.tcpi_snd_mss, 65495);
+	EXPECT_LE(200000, ti.tcpi_rto);
+	/* xtcp times segments in jiffies: a loopback RTT may read 0 */
+	EXPECT_GT(ti.tcpi_rto, ti.tcpi_rtt);
+	if (!variant->xtcp)
+		EXPECT_LT(0, ti.tcpi_rtt);
+	EXPECT_LE(1, ti.tcpi_snd_cwnd);
+
+	l = stream_listener(variant->xtcp, 1, &laddr);
+	ASSERT_LE(0, l);
+	len = sizeof(ti);
+	ASSERT_EQ(0, getsockopt(l, IPPROTO_TCP, TCP_INFO, &ti, &len));
+	EXPECT_EQ(TCP_LISTEN, ti.tcpi_state);
+	close(l);
+}
+
 TEST_HARNESS_MAIN
