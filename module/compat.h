@@ -7,6 +7,8 @@
 #ifndef _XTCP_COMPAT_H
 #define _XTCP_COMPAT_H
 
+#include <linux/net.h>
+
 /*
  * proto_ops.accept: 6.10 folded (flags, kern) into struct proto_accept_arg.
  * Kbuild defines XTCP_HAVE_ACCEPT_ARG when the kernel's net.h has it.
@@ -43,6 +45,20 @@
  */
 #ifdef XTCP_HAVE_PROTO_MEMORY_H
 #include <net/proto_memory.h>
+#endif
+
+/*
+ * SOL_SOCKET options through the protocol's own setsockopt(): 6.1's socket
+ * layer takes that route for MPTCP alone; later kernels (6.12) let any
+ * socket ask for it with the SOCK_CUSTOM_SOCKOPT flag.  xtcp asks, for
+ * SO_REUSEPORT, which the generic code refuses to families other than
+ * AF_INET/AF_INET6; where it cannot, XTCP_REUSEPORT at SOL_XTCP sets the
+ * same flag.
+ */
+#ifdef SOCK_CUSTOM_SOCKOPT
+#define xtcp_sock_custom_sockopt(sock)	set_bit(SOCK_CUSTOM_SOCKOPT, &(sock)->flags)
+#else
+#define xtcp_sock_custom_sockopt(sock)	do { } while (0)
 #endif
 
 #endif /* _XTCP_COMPAT_H */

@@ -76,7 +76,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		if (!syn)
 			goto discard;
 		/* a new connection's SYN ended the entry: on to a listener */
-		sk = xtcp_lookup_listener(net, iph->daddr, htons(seg.dport));
+		sk = xtcp_lookup_listener(net, iph->saddr, htons(seg.sport),
+					  iph->daddr, htons(seg.dport));
 	}
 	if (!sk) {
 		xtcp_inc_stat(net, XTCP_MIB_NO_SOCKET);

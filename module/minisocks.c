@@ -227,6 +227,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	child->sk_type = SOCK_STREAM;
 	child->sk_uid = sk->sk_uid;
 	child->sk_reuse = sk->sk_reuse;
+	child->sk_reuseport = sk->sk_reuseport;
 	child->sk_bound_dev_if = sk->sk_bound_dev_if;
 	child->sk_mark = sk->sk_mark;
 	child->sk_priority = sk->sk_priority;
@@ -466,6 +467,7 @@ void xtcp_time_wait(struct sock *sk)
 				   xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt,
 						   xs->rcv_wnd) >> xs->rcv_wscale);
 		tw->reuse = sk->sk_reuse;
+		tw->reuseport = sk->sk_reuseport;
 		tw->bound_dev_if = sk->sk_bound_dev_if;
 		tw->since = jiffies;
 		tw->oow_stamp = 0;

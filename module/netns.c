@@ -193,8 +193,20 @@ static struct hlist_head *bhash_head(struct xtcp_net *xn, u16 port)
 	return &xn->bhash[port & (XTCP_BHASH_SIZE - 1)];
 }
 
+/*
+ * SO_REUSEPORT, as TCP's: sockets that all set it, of one user, share a
+ * port, listeners included; connections to it are spread over the
+ * listeners (listener_find()).
+ */
+static bool reuseport_shared(const struct sock *sk, const struct sock *sk2)
+{
+	return sk->sk_reuseport && sk2->sk_reuseport &&
+	       uid_eq(sock_i_uid((struct sock *)sk), sock_i_uid((struct sock *)sk2));
+}
+
 /* Two bindings of one port clash unless both allow reuse and the old one
- * is not listening (as TCP's SO_REUSEADDR), or their addresses differ.
+ * is not listening (as TCP's SO_REUSEADDR), both have SO_REUSEPORT and
+ * one owner, or their addresses differ.
  */
 static bool bind_conflict(const struct sock *sk, __be32 addr,
 			  const struct sock *sk2)
@@ -209,6 +221,8 @@ static bool bind_conflict(const struct sock *sk, __be32 addr,
 	    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
 		return false;
 	if (sk->sk_reuse && sk2->sk_reuse && sk2->sk_state != XTCP_LISTEN)
+		return false;
+	if (reuseport_shared(sk, sk2))
 		return false;
 	return true;
 }
@@ -231,7 +245,8 @@ static bool tw_bind_conflict(const struct sock *sk, __be32 addr,
 	if (sk->sk_bound_dev_if && tw->bound_dev_if &&
 	    sk->sk_bound_dev_if != tw->bound_dev_if)
 		return false;
-	return !(sk->sk_reuse && tw->reuse);
+	return !(sk->sk_reuse && tw->reuse) &&
+	       !(sk->sk_reuseport && tw->reuseport);
 }
 
 static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
@@ -349,6 +364,8 @@ bool xtcp_listen_conflict(struct sock *sk)
 		if (sk2 == sk || inet_sk(sk2)->inet_num != inet->inet_num)
 			continue;
 		if (inet->inet_rcv_saddr && a2 && a2 != inet->inet_rcv_saddr)
+			continue;
+		if (reuseport_shared(sk, sk2))
 			continue;
 		if (sk2->sk_state == XTCP_LISTEN || !sk2->sk_reuse) {
 			clash = true;
@@ -497,26 +514,51 @@ void xtcp_ehash_del(struct sock *sk)
 		__sock_put(sk);
 }
 
-/* The best listener for @daddr:@dport, or NULL.  Caller holds hash_lock. */
-static struct sock *listener_find(struct xtcp_net *xn, __be32 daddr,
-				  __be16 dport)
+/*
+ * The listener for a connection from @saddr:@sport to @daddr:@dport, or
+ * NULL: one bound to @daddr in preference to the wildcard; of several
+ * bound alike (SO_REUSEPORT), the one the four-tuple's hash picks, so that
+ * every segment of a handshake reaches the listener holding its request.
+ * Caller holds hash_lock.
+ */
+static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
+				  __be16 sport, __be32 daddr, __be16 dport)
 {
-	struct sock *found = NULL;
+	unsigned int best = 0, n = 0, pick;
 	struct xtcp_sock *xs;
 	u16 port = ntohs(dport);
 
+	/* first the best binding and how many listeners share it */
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
+		struct sock *sk = (struct sock *)xs;
+		__be32 addr = inet_sk(sk)->inet_rcv_saddr;
+		unsigned int score;
+
+		if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port ||
+		    (addr && addr != daddr))
+			continue;
+		score = addr ? 2 : 1;
+		if (score > best) {
+			best = score;
+			n = 0;
+		}
+		if (score == best)
+			n++;
+	}
+	if (!n)
+		return NULL;
+	pick = n > 1 ? reciprocal_scale(ehashfn(daddr, dport, saddr, sport), n) : 0;
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
 		struct sock *sk = (struct sock *)xs;
 		__be32 addr = inet_sk(sk)->inet_rcv_saddr;
 
-		if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port)
+		if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port ||
+		    (addr && addr != daddr) || (addr ? 2 : 1) != best)
 			continue;
-		if (addr == daddr)
+		if (!pick--)
 			return sk;
-		if (!addr && !found)
-			found = sk;
 	}
-	return found;
+	return NULL;
 }
 
 /**
@@ -552,7 +594,7 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			refcount_inc(&tw->refcnt);
 			*twp = tw;
 		} else {
-			found = listener_find(xn, daddr, dport);
+			found = listener_find(xn, saddr, sport, daddr, dport);
 		}
 	}
 	if (found)
@@ -564,19 +606,22 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 /**
  * xtcp_lookup_listener() - the listener a SYN for @daddr:@dport goes to
  * @net: namespace
+ * @saddr: remote address
+ * @sport: remote port
  * @daddr: local address
  * @dport: local port
  *
  * Context: softirq; takes hash_lock.
  * Return: the listener with a reference held, or NULL.
  */
-struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport)
+struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
+				  __be32 daddr, __be16 dport)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct sock *found;
 
 	spin_lock_bh(&xn->hash_lock);
-	found = listener_find(xn, daddr, dport);
+	found = listener_find(xn, saddr, sport, daddr, dport);
 	if (found)
 		sock_hold(found);
 	spin_unlock_bh(&xn->hash_lock);

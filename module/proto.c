@@ -261,6 +261,7 @@ static int xtcp_accept(XTCP_ACCEPT_ARGS)
 	lock_sock(child);
 	xtcp_mem_accept_memcg(child);
 	sock_graft(child, newsock);
+	xtcp_sock_custom_sockopt(newsock);	/* SO_REUSEPORT */
 	newsock->state = SS_CONNECTED;
 	release_sock(child);
 	return 0;
@@ -1065,6 +1066,35 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 	return put_user(len, optlen) ? -EFAULT : 0;
 }
 
+/*
+ * SOL_SOCKET comes here (SOCK_CUSTOM_SOCKOPT, as MPTCP does it) for the
+ * one option the kernel's generic code keeps to AF_INET and AF_INET6:
+ * SO_REUSEPORT, which xtcp implements as TCP does (netns.c).  The rest go
+ * to that generic code unchanged.
+ */
+static int xtcp_set_reuseport(struct sock *sk, sockptr_t optval,
+			      unsigned int optlen)
+{
+	int val;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	sk->sk_reuseport = !!val;
+	release_sock(sk);
+	return 0;
+}
+
+static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
+				      sockptr_t optval, unsigned int optlen)
+{
+	if (optname != SO_REUSEPORT)
+		return sock_setsockopt(sock, SOL_SOCKET, optname, optval, optlen);
+	return xtcp_set_reuseport(sock->sk, optval, optlen);
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
@@ -1072,10 +1102,14 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int val;
 
+	if (level == SOL_SOCKET)
+		return xtcp_setsockopt_sol_socket(sock, optname, optval, optlen);
 	if (level == SOL_TCP && !xtcp_shared_opt(optname))
 		return xtcp_setsockopt_tcp(sk, optname, optval, optlen);
 	if (level != xtcp_ipproto && level != SOL_TCP)
 		return -ENOPROTOOPT;
+	if (level == xtcp_ipproto && optname == XTCP_REUSEPORT)
+		return xtcp_set_reuseport(sk, optval, optlen);
 	if (!xtcp_shared_opt(optname))
 		return -ENOPROTOOPT;	/* XTCP_INFO too, as TCP_INFO */
 	if (optlen < sizeof(int))
@@ -1177,6 +1211,12 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			val = xtcp_linger2_secs(sk);
 		else
 			val = READ_ONCE(xs->keepalive_probes);
+		len = min_t(int, len, sizeof(val));
+		if (copy_to_user(optval, &val, len))
+			return -EFAULT;
+		break;
+	case XTCP_REUSEPORT:
+		val = sk->sk_reuseport;	/* a bit-field, as sock_getsockopt() reads it */
 		len = min_t(int, len, sizeof(val));
 		if (copy_to_user(optval, &val, len))
 			return -EFAULT;

@@ -118,6 +118,7 @@ struct xtcp_request {
  * @rcv_nxt: the peer's sequence number after its FIN
  * @window: the window field of our ACKs (already scaled down)
  * @reuse: the socket had SO_REUSEADDR (bind() over this entry)
+ * @reuseport: the socket had SO_REUSEPORT (bind() over this entry)
  * @bound_dev_if: the socket's SO_BINDTODEVICE
  * @since: jiffies when TIME_WAIT began or last restarted; it ends 2*MSL
  *	later, with the MSL the namespace has when the reaper looks
@@ -143,6 +144,7 @@ struct xtcp_tw {
 	u32 rcv_nxt;
 	u16 window;
 	bool reuse;
+	bool reuseport;
 	int bound_dev_if;
 	unsigned long since;
 	unsigned long oow_stamp;
@@ -494,7 +496,8 @@ void xtcp_ehash_add(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
-struct sock *xtcp_lookup_listener(struct net *net, __be32 daddr, __be16 dport);
+struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
+				  __be32 daddr, __be16 dport);
 bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw);
 bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw);
 void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why);

@@ -26,6 +26,7 @@
 #include <linux/sockios.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -1416,6 +1417,137 @@ TEST_F(stream, connect_route_errors)
 		CHILD_EXIT();
 	}
 	EXPECT_EQ(0, child_status(pid));
+}
+
+/* ---- SO_REUSEPORT ---- */
+
+/*
+ * SO_REUSEPORT on @fd.  On xtcp, kernels that keep SOL_SOCKET's
+ * SO_REUSEPORT to AF_INET/AF_INET6 (6.1) answer EOPNOTSUPP, and
+ * XTCP_REUSEPORT sets the same flag; 6.12 takes SOL_SOCKET's.
+ */
+static int set_reuseport(struct __test_metadata *_metadata, bool xtcp, int fd)
+{
+	struct utsname u;
+	int one = 1;
+
+	if (!setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		return 0;
+	if (!xtcp || errno != EOPNOTSUPP)
+		return -1;
+	EXPECT_EQ(0, uname(&u));
+	EXPECT_NE(0, strncmp(u.release, "6.12", 4))
+		TH_LOG("SOL_SOCKET refused SO_REUSEPORT on %s", u.release);
+	return setsockopt(fd, xtcp_proto(), XTCP_REUSEPORT, &one, sizeof(one));
+}
+
+/* A socket bound to 127.0.0.1:@port with SO_REUSEPORT, listening. */
+static int reuseport_listener(struct __test_metadata *_metadata, bool xtcp,
+			      in_port_t port, struct sockaddr_in *addr)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, port);
+	int fd = stream_socket(xtcp, SOCK_NONBLOCK);
+
+	if (fd < 0 || set_reuseport(_metadata, xtcp, fd) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 64) ||
+	    sock_name(fd, addr)) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Accept everything waiting on @l; how many. */
+static int accept_all(int l)
+{
+	int n = 0, s;
+
+	while ((s = accept(l, NULL, NULL)) >= 0) {
+		close(s);
+		n++;
+	}
+	return n;
+}
+
+#define RP_CONNS	64
+
+/*
+ * Two listeners of one user share a port with SO_REUSEPORT and the
+ * connections are spread over both; a third socket without the option,
+ * or of another user, gets EADDRINUSE; once one listener is closed every
+ * new connection reaches the other.
+ */
+TEST_F(stream, reuseport_spreads_connections)
+{
+	struct sockaddr_in a, b;
+	int l1, l2, fd, i, n1, n2, one = 1, v;
+	socklen_t len = sizeof(v);
+	pid_t pid;
+
+	l1 = reuseport_listener(_metadata, variant->xtcp, 0, &a);
+	ASSERT_LE(0, l1) TH_LOG("first listener: %s", strerror(errno));
+	v = 0;
+	ASSERT_EQ(0, getsockopt(l1, SOL_SOCKET, SO_REUSEPORT, &v, &len));
+	EXPECT_EQ(1, v);
+	l2 = reuseport_listener(_metadata, variant->xtcp, ntohs(a.sin_port), &b);
+	ASSERT_LE(0, l2) TH_LOG("second listener: %s", strerror(errno));
+
+	/* without the option: in use */
+	fd = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	EXPECT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(fd);
+
+	/* another user, with the option: in use */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+		fd = stream_socket(variant->xtcp, 0);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, set_reuseport(_metadata, variant->xtcp, fd));
+		EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+		EXPECT_EQ(EADDRINUSE, errno);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+
+	for (i = 0; i < RP_CONNS; i++) {
+		fd = stream_connect(variant->xtcp, &a);
+		ASSERT_LE(0, fd) TH_LOG("connect %d: %s", i, strerror(errno));
+		close(fd);
+	}
+	n1 = n2 = 0;
+	for (i = 0; i < 500 && n1 + n2 < RP_CONNS; i++) {
+		n1 += accept_all(l1);
+		n2 += accept_all(l2);
+		if (n1 + n2 < RP_CONNS)
+			usleep(10000);
+	}
+	TH_LOG("%d connections: %d to one listener, %d to the other", RP_CONNS, n1, n2);
+	EXPECT_EQ(RP_CONNS, n1 + n2);
+	EXPECT_LT(0, n1);
+	EXPECT_LT(0, n2);
+
+	/* one listener left: it gets them all */
+	close(l1);
+	for (i = 0; i < 16; i++) {
+		fd = stream_connect(variant->xtcp, &a);
+		ASSERT_LE(0, fd) TH_LOG("connect %d: %s", i, strerror(errno));
+		close(fd);
+	}
+	n2 = 0;
+	for (i = 0; i < 500 && n2 < 16; i++) {
+		n2 += accept_all(l2);
+		if (n2 < 16)
+			usleep(10000);
+	}
+	EXPECT_EQ(16, n2);
+	close(l2);
 }
 
 /* ---- shutdown ---- */

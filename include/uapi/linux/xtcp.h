@@ -102,6 +102,13 @@ enum xtcp_state {
  * unacknowledged before the connection ends with ETIMEDOUT.
  */
 #define XTCP_USER_TIMEOUT	18
+/*
+ * XTCP_REUSEPORT: int, SO_REUSEPORT's flag (TCP's semantics).  Kernels
+ * whose generic SOL_SOCKET code keeps SO_REUSEPORT to AF_INET/AF_INET6
+ * and lets no other family take it over (6.1) answer SO_REUSEPORT with
+ * EOPNOTSUPP: this sets the same flag.  xtcp's own number, above TCP's.
+ */
+#define XTCP_REUSEPORT		128
 
 /**
  * struct xtcp_info - per-connection facts, from getsockopt(XTCP_INFO)
