@@ -101,9 +101,9 @@ build/tools/xtcpstat: tools/xtcpstat.c module/core.c module/core.h include/uapi/
 	$(CC) $(TOOLS_CFLAGS) -I$(TOP) -o $@ tools/xtcpstat.c module/core.c
 
 # xtcp-run: a launcher and the LD_PRELOAD library it loads, side by side.
-build/tools/libxtcp-run.so: tools/xtcp_run.c
+build/tools/libxtcp-run.so: tools/xtcp_run.c include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -fPIC -shared -o $@ $< -ldl
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP) -fPIC -shared -o $@ $< -ldl
 
 build/tools/xtcp-run: tools/xtcp-run
 	@mkdir -p $(dir $@)

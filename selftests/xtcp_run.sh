@@ -108,7 +108,7 @@ fetch() {
 	result $ok "$name"
 }
 
-echo "1..5"
+echo "1..6"
 fetch tcp_reference 8001 "" "" "0 0" "1 1"
 fetch both_through_xtcp_run 8002 "$run" "$run" "1 1" "0 0"
 fetch server_listen_client_connect 8003 "$run --listen" "$run --connect" "1 1" "0 0"
@@ -122,6 +122,26 @@ if [ "$rc" = 7 ] && [ "$x0" = "$x1" ]; then
 	result ok listen_mode_leaves_clients_tcp
 else
 	result fail listen_mode_leaves_clients_tcp
+fi
+# SO_REUSEPORT at SOL_SOCKET: two listeners share a port (6.1 refuses the
+# option to AF_XTCP there; the library passes it on as XTCP_REUSEPORT)
+dom=$(in_ns "$run" python3 -c '
+import socket
+ls = []
+for _ in range(2):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", 8005))
+    s.listen()
+    ls.append(s)
+print(ls[1].getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN))' 2>&1)
+rc=$?
+fam=$(cat /sys/module/xtcp/parameters/family)
+echo "# two SO_REUSEPORT listeners: exit $rc, SO_DOMAIN $dom (AF_XTCP $fam)"
+if [ "$rc" = 0 ] && [ "$dom" = "$fam" ]; then
+	result ok reuseport_through_sol_socket
+else
+	result fail reuseport_through_sol_socket
 fi
 # without the module's parameters: a clear message, and nothing run
 out=$(XTCP_RUN_SYSFS=/nonexistent "$run" true 2>&1)

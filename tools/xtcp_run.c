@@ -18,8 +18,12 @@
  * address it was bound to.  Options set at other levels before that are
  * not carried over.
  *
- * The family number comes from XTCP_RUN_FAMILY, else from the module's
- * parameter file; with neither, sockets stay TCP and a message says why.
+ * SO_REUSEPORT, which 6.1 refuses to AF_XTCP sockets at SOL_SOCKET, is
+ * passed on as XTCP_REUSEPORT.
+ *
+ * The family and protocol numbers come from XTCP_RUN_FAMILY and
+ * XTCP_RUN_PROTO, else from the module's parameter files; without a
+ * family, sockets stay TCP and a message says why.
  * Programs that make system calls without the C library (Go, static
  * binaries) are not reached.
  */
@@ -36,15 +40,20 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "include/uapi/linux/xtcp.h"
+
 #define FAMILY_FILE	"/sys/module/xtcp/parameters/family"
+#define PROTO_FILE	"/sys/module/xtcp/parameters/proto"
 
 enum run_mode { MODE_ALL, MODE_LISTEN, MODE_CONNECT };
 
 static int (*real_socket)(int, int, int);
 static int (*real_listen)(int, int);
 static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 static enum run_mode mode = MODE_ALL;
 static int family = -1;
+static int proto = -1;
 static bool warned;
 
 static void say(const char *what)
@@ -55,15 +64,16 @@ static void say(const char *what)
 	fprintf(stderr, "xtcp-run: %s\n", what);
 }
 
-static int read_family(void)
+/* A module parameter: from the environment (the launcher), else sysfs. */
+static int read_param(const char *env_name, const char *path)
 {
-	const char *env = getenv("XTCP_RUN_FAMILY");
+	const char *env = getenv(env_name);
 	FILE *f;
 	int v = -1;
 
 	if (env && *env)
 		return atoi(env);
-	f = fopen(FAMILY_FILE, "re");
+	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	if (fscanf(f, "%d", &v) != 1)
@@ -79,11 +89,13 @@ __attribute__((constructor)) static void xtcp_run_init(void)
 	real_socket = dlsym(RTLD_NEXT, "socket");
 	real_listen = dlsym(RTLD_NEXT, "listen");
 	real_connect = dlsym(RTLD_NEXT, "connect");
+	real_setsockopt = dlsym(RTLD_NEXT, "setsockopt");
 	if (m && !strcmp(m, "listen"))
 		mode = MODE_LISTEN;
 	else if (m && !strcmp(m, "connect"))
 		mode = MODE_CONNECT;
-	family = read_family();
+	family = read_param("XTCP_RUN_FAMILY", FAMILY_FILE);
+	proto = read_param("XTCP_RUN_PROTO", PROTO_FILE);
 	if (family <= 0)
 		say("the xtcp module is not loaded (no " FAMILY_FILE
 		    "): sockets stay TCP");
@@ -118,10 +130,27 @@ static int get_int(int fd, int opt)
 	return v;
 }
 
+/*
+ * SO_REUSEPORT on an xtcp socket: kernels whose generic code keeps it to
+ * AF_INET/AF_INET6 (6.1) refuse it with EOPNOTSUPP; XTCP_REUSEPORT at
+ * SOL_XTCP sets the same flag.
+ */
+int setsockopt(int fd, int level, int optname, const void *val, socklen_t len)
+{
+	int ret = real_setsockopt(fd, level, optname, val, len);
+
+	if (ret && errno == EOPNOTSUPP && level == SOL_SOCKET &&
+	    optname == SO_REUSEPORT && family > 0 && proto > 0 &&
+	    get_int(fd, SO_DOMAIN) == family)
+		ret = real_setsockopt(fd, proto, XTCP_REUSEPORT, val, len);
+	return ret;
+}
+
 /* SOL_SOCKET options a program sets before listen() or connect(). */
 static void copy_options(int from, int to)
 {
-	static const int flags[] = { SO_REUSEADDR, SO_KEEPALIVE, SO_OOBINLINE };
+	static const int flags[] = { SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
+				     SO_OOBINLINE };
 	static const int times[] = { SO_RCVTIMEO, SO_SNDTIMEO };
 	struct linger lg;
 	struct timeval tv;
