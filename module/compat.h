@@ -61,4 +61,20 @@
 #define xtcp_sock_custom_sockopt(sock)	do { } while (0)
 #endif
 
+/*
+ * sendfile() and splice() into a socket: 6.1 hands the pages to sendmsg()
+ * through sock_no_sendpage() (xtcp has no sendpage) with
+ * MSG_SENDPAGE_NOTLAST between pages; 6.5 dropped sendpage for sendmsg()
+ * with MSG_SPLICE_PAGES.  xtcp copies from the iterator either way, so
+ * the flags tell it nothing it must act on.
+ */
+#ifndef MSG_SPLICE_PAGES
+#define MSG_SPLICE_PAGES	0
+#endif
+#ifdef MSG_SENDPAGE_NOTLAST
+#define XTCP_MSG_SPLICE_FLAGS	(MSG_SPLICE_PAGES | MSG_SENDPAGE_NOTLAST)
+#else
+#define XTCP_MSG_SPLICE_FLAGS	MSG_SPLICE_PAGES
+#endif
+
 #endif /* _XTCP_COMPAT_H */

@@ -468,7 +468,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	int err;
 
 	if (msg->msg_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE |
-			       MSG_EOR | MSG_WAITALL))
+			       MSG_EOR | MSG_WAITALL | XTCP_MSG_SPLICE_FLAGS))
 		return -EOPNOTSUPP;
 	lock_sock(sk);
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);

@@ -23,6 +23,7 @@
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <linux/sockios.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -2447,6 +2448,56 @@ TEST_F(conn, opt_tcp_level)
 	ASSERT_EQ(0, getsockopt(l, IPPROTO_TCP, TCP_INFO, &ti, &len));
 	EXPECT_EQ(TCP_LISTEN, ti.tcpi_state);
 	close(l);
+}
+
+/* ---- sendfile() and splice() ---- */
+
+#define SF_LEN	(3 << 20)
+
+/*
+ * sendfile() from a file into the socket (nginx's way of serving files)
+ * and splice() out of the socket into a pipe: every byte arrives, in
+ * order, as over TCP.
+ */
+TEST_F(conn, sendfile_and_splice)
+{
+	static unsigned char out[SF_LEN], in[SF_LEN];
+	char path[] = "/tmp/xtcp-sendfile-XXXXXX";
+	off_t off = 0;
+	size_t got = 0;
+	int f, p[2];
+	pid_t pid;
+
+	pattern(out, sizeof(out), 77);
+	f = mkstemp(path);
+	ASSERT_LE(0, f);
+	unlink(path);
+	ASSERT_EQ(SF_LEN, write(f, out, SF_LEN));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		while (off < SF_LEN) {
+			ssize_t n = sendfile(self->cli, f, &off, SF_LEN - off);
+
+			ASSERT_LT(0, n) TH_LOG("sendfile: %s", strerror(errno));
+		}
+		CHILD_EXIT();
+	}
+	/* the first half through a pipe with splice(), the rest read */
+	ASSERT_EQ(0, pipe(p));
+	while (got < SF_LEN / 2) {
+		ssize_t n = splice(self->srv, NULL, p[1], NULL, SF_LEN / 2 - got, 0);
+
+		ASSERT_LT(0, n) TH_LOG("splice: %s", strerror(errno));
+		ASSERT_EQ(n, read(p[0], in + got, n));
+		got += n;
+	}
+	ASSERT_EQ(0, recv_exact(self->srv, in + got, SF_LEN - got, 30000));
+	EXPECT_EQ(0, child_status(pid));
+	EXPECT_EQ(0, memcmp(in, out, SF_LEN));
+	close(p[0]);
+	close(p[1]);
+	close(f);
 }
 
 TEST_HARNESS_MAIN
