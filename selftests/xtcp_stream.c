@@ -1522,7 +1522,8 @@ TEST_F(stream, reuseport_spreads_connections)
 		ASSERT_LE(0, fd) TH_LOG("connect %d: %s", i, strerror(errno));
 		close(fd);
 	}
-	n1 = n2 = 0;
+	n1 = 0;
+	n2 = 0;
 	for (i = 0; i < 500 && n1 + n2 < RP_CONNS; i++) {
 		n1 += accept_all(l1);
 		n2 += accept_all(l2);
