@@ -49,7 +49,7 @@
 #include "kselftest_harness.h"
 #include "xtcp_util.h"
 
-#define HOG_PAIRS	32
+#define HOG_PAIRS	64
 #define HOG_CHUNK	65536
 #define HOG_PASSES_MAX	20000
 #define HOG_STILL	20
