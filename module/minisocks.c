@@ -197,6 +197,8 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->has_wscale = cb->has_wscale;
 	req->snd_wscale = cb->wscale;
 	req->advmss = xtcp_route_mss(net, req->laddr, req->raddr);
+	if (xtcp_sk(sk)->user_mss)
+		req->advmss = min(req->advmss, xtcp_sk(sk)->user_mss);
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->born = jiffies;
 	req->listener = sk;
@@ -262,6 +264,8 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->keepalive_intvl = xtcp_sk(sk)->keepalive_intvl;
 	xs->keepalive_probes = xtcp_sk(sk)->keepalive_probes;
 	xs->linger2 = xtcp_sk(sk)->linger2;
+	xs->user_timeout = xtcp_sk(sk)->user_timeout;
+	xs->user_mss = xtcp_sk(sk)->user_mss;
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;

@@ -314,6 +314,8 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	sk_setup_caps(sk, &rt->dst);
 	xs->mss = min_t(u32, dst_mtu(&rt->dst) - sizeof(struct iphdr) -
 			XTCP_MAX_HDR_LEN, 65535);
+	if (xs->user_mss)
+		xs->mss = min(xs->mss, xs->user_mss);
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
 			   inet->inet_sport, inet->inet_dport);
 	xtcp_ehash_add(sk);
@@ -943,6 +945,14 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
  *                    6582), as the kernel's reno; another name: ENOENT
  *   TCP_INFO         struct tcp_info, the fields xtcp keeps (see
  *                    xtcp_fill_tcp_info()), the others 0
+ *   TCP_MAXSEG       a ceiling on the MSS announced and used (88..32767,
+ *                    0: none); reads the MSS in use, or the ceiling on a
+ *                    socket not connected
+ *   TCP_QUICKACK     reads 1: xtcp acknowledges every segment at once
+ *                    (no delayed ACKs yet); setting it changes nothing
+ *   TCP_FASTOPEN     as TCP with net.ipv4.tcp_fastopen off: a listener's
+ *                    queue length is kept and read back, no Fast Open
+ *                    ever happens; TCP_FASTOPEN_CONNECT: EOPNOTSUPP
  *
  * Anything else: ENOPROTOOPT.
  */
@@ -971,14 +981,7 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 	long n;
 	int val;
 
-	switch (optname) {
-	case TCP_NODELAY:
-		if (optlen < sizeof(int))
-			return -EINVAL;
-		if (copy_from_sockptr(&val, optval, sizeof(val)))
-			return -EFAULT;
-		return val ? 0 : -EOPNOTSUPP;
-	case TCP_CONGESTION:
+	if (optname == TCP_CONGESTION) {
 		if (optlen < 1)
 			return -EINVAL;
 		n = strncpy_from_sockptr(name, optval,
@@ -987,6 +990,35 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 			return -EFAULT;
 		name[n] = '\0';
 		return strcmp(name, xtcp_ca_name) ? -ENOENT : 0;
+	}
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	switch (optname) {
+	case TCP_NODELAY:
+		return val ? 0 : -EOPNOTSUPP;
+	case TCP_QUICKACK:
+		return 0;
+	case TCP_MAXSEG:	/* TCP_MIN_MSS, MAX_TCP_WINDOW */
+		if (val && (val < 88 || val > 32767))
+			return -EINVAL;
+		lock_sock(sk);
+		xtcp_sk(sk)->user_mss = val;
+		release_sock(sk);
+		return 0;
+	case TCP_FASTOPEN:
+		if (val < 0)
+			return -EINVAL;
+		lock_sock(sk);
+		if (XTCPF(sk->sk_state) & (XTCPF(XTCP_CLOSE) | XTCPF(XTCP_LISTEN)))
+			xtcp_sk(sk)->fastopen_qlen = min(val, SOMAXCONN);
+		else
+			val = -EINVAL;
+		release_sock(sk);
+		return val < 0 ? val : 0;
+	case TCP_FASTOPEN_CONNECT:
+		return val < 0 || val > 1 ? -EINVAL : -EOPNOTSUPP;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1034,15 +1066,38 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_snd_wnd = xs->snd_wnd;
 }
 
+/* TCP_MAXSEG as read: the MSS in use, or the ceiling before a connection */
+static int xtcp_maxseg(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u16 user_mss = READ_ONCE(xs->user_mss);
+
+	if (user_mss &&
+	    (XTCPF(READ_ONCE(sk->sk_state)) & (XTCPF(XTCP_CLOSE) | XTCPF(XTCP_LISTEN))))
+		return user_mss;
+	return READ_ONCE(xs->mss);
+}
+
 static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 			       char __user *optval, int __user *optlen, int len)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct tcp_info info;
 	int val;
 
 	switch (optname) {
 	case TCP_NODELAY:
-		val = 1;
+	case TCP_QUICKACK:
+	case TCP_MAXSEG:
+	case TCP_FASTOPEN:
+	case TCP_FASTOPEN_CONNECT:
+		val = 0;
+		if (optname == TCP_NODELAY || optname == TCP_QUICKACK)
+			val = 1;
+		else if (optname == TCP_FASTOPEN)
+			val = READ_ONCE(xs->fastopen_qlen);
+		else if (optname == TCP_MAXSEG)
+			val = xtcp_maxseg(sk);
 		len = min_t(int, len, sizeof(val));
 		if (copy_to_user(optval, &val, len))
 			return -EFAULT;

@@ -175,6 +175,7 @@ struct xtcp_tw {
  * @rcv_wnd: the window last advertised, bytes
  * @copied_seq: next sequence number the application reads
  * @mss: largest payload we send in one segment
+ * @user_mss: TCP_MAXSEG's ceiling on the MSS we announce and use (0: none)
  * @rcv_wscale: our window-scale shift (advertised in our SYN)
  * @snd_wscale: the peer's window-scale shift
  * @retransmits: consecutive timeouts of the segment at @snd_una
@@ -219,6 +220,8 @@ struct xtcp_tw {
  *	cookie (0: never); ACKs are checked as cookies only while one it
  *	sent may still be valid
  * @synflood_warned: listener: the SYN-flood notice was logged
+ * @fastopen_qlen: TCP_FASTOPEN's queue length, kept and reported as TCP
+ *	keeps it with Fast Open switched off: xtcp never does Fast Open
  *
  * Everything below @xs_state_since is protected by the socket lock: the
  * owner's lock_sock() in process context, bh_lock_sock() in softirq and
@@ -245,6 +248,7 @@ struct xtcp_sock {
 	u32 rcv_wnd;
 	u32 copied_seq;
 	u16 mss;
+	u16 user_mss;
 	u8 rcv_wscale;
 	u8 snd_wscale;
 	u8 retransmits;
@@ -278,6 +282,7 @@ struct xtcp_sock {
 	struct list_head accept_node;
 	unsigned long cookie_stamp;
 	bool synflood_warned;
+	int fastopen_qlen;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)

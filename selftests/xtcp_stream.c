@@ -1420,6 +1420,80 @@ TEST_F(stream, connect_route_errors)
 	EXPECT_EQ(0, child_status(pid));
 }
 
+/* ---- TCP_MAXSEG, TCP_QUICKACK, TCP_FASTOPEN ---- */
+
+/*
+ * TCP_MAXSEG caps the MSS a socket announces and uses, set on the client
+ * before connect() or on the listener; TCP_QUICKACK and TCP_FASTOPEN
+ * answer as TCP's (Fast Open itself off on xtcp).
+ */
+TEST_F(stream, opt_maxseg_quickack_fastopen)
+{
+	struct sockaddr_in laddr, l2addr;
+	int l, l2, c, s, v;
+
+	c = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(536, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_EQ(-1, set_int(c, IPPROTO_TCP, TCP_MAXSEG, 50));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_int(c, IPPROTO_TCP, TCP_MAXSEG, 40000));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, set_int(c, IPPROTO_TCP, TCP_MAXSEG, 1000));
+	EXPECT_EQ(1000, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, set_int(l, IPPROTO_TCP, TCP_FASTOPEN, 5));
+	EXPECT_EQ(5, get_int(l, IPPROTO_TCP, TCP_FASTOPEN));
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	/* both ends keep to the client's 1000 (TCP less its timestamps) */
+	v = get_int(c, IPPROTO_TCP, TCP_MAXSEG);
+	EXPECT_TRUE(v > 900 && v <= 1000) TH_LOG("client MSS %d", v);
+	v = get_int(s, IPPROTO_TCP, TCP_MAXSEG);
+	EXPECT_TRUE(v > 900 && v <= 1000) TH_LOG("server MSS %d", v);
+	EXPECT_EQ(1, get_int(c, IPPROTO_TCP, TCP_QUICKACK));
+	EXPECT_EQ(0, set_int(c, IPPROTO_TCP, TCP_QUICKACK, 1));
+	EXPECT_EQ(-1, set_int(c, IPPROTO_TCP, TCP_FASTOPEN, 5));
+	EXPECT_EQ(EINVAL, errno);
+	close(s);
+	close(c);
+
+	/* a listener's ceiling is announced to its clients */
+	l2 = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, l2);
+	ASSERT_EQ(0, set_int(l2, IPPROTO_TCP, TCP_MAXSEG, 700));
+	l2addr = sin_of(INADDR_LOOPBACK, 0);
+	ASSERT_EQ(0, bind(l2, (struct sockaddr *)&l2addr, sizeof(l2addr)));
+	ASSERT_EQ(0, listen(l2, 4));
+	ASSERT_EQ(0, sock_name(l2, &l2addr));
+	c = stream_connect(variant->xtcp, &l2addr);
+	ASSERT_LE(0, c);
+	s = accept(l2, NULL, NULL);
+	ASSERT_LE(0, s);
+	v = get_int(c, IPPROTO_TCP, TCP_MAXSEG);
+	EXPECT_TRUE(v > 600 && v <= 700) TH_LOG("client MSS %d", v);
+	v = get_int(s, IPPROTO_TCP, TCP_MAXSEG);
+	EXPECT_TRUE(v > 600 && v <= 700) TH_LOG("server MSS %d", v);
+	close(s);
+	close(c);
+	close(l2);
+
+	/* client Fast Open: TCP (on by default) takes it, xtcp has none */
+	c = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	if (variant->xtcp) {
+		EXPECT_EQ(-1, set_int(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	}
+	EXPECT_EQ(-1, set_int(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 2));
+	EXPECT_EQ(EINVAL, errno);
+	close(c);
+	close(l);
+}
+
 /* ---- SO_REUSEPORT ---- */
 
 /*
