@@ -266,6 +266,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->linger2 = xtcp_sk(sk)->linger2;
 	xs->user_timeout = xtcp_sk(sk)->user_timeout;
 	xs->user_mss = xtcp_sk(sk)->user_mss;
+	xs->nonagle = xtcp_sk(sk)->nonagle;
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;

@@ -527,6 +527,35 @@ static void xtcp_trace_retransmit(struct sock *sk, const struct sk_buff *skb)
 			      XTCP_SKB_CB(skb)->seq);
 }
 
+/*
+ * Nagle's algorithm (RFC 896, RFC 9293 3.7.4) and corking: must the
+ * never-sent segment @skb wait although the windows would let it go?
+ * Only a segment shorter than the MSS at the end of the queue waits
+ * (xtcp does not merge writes into one segment yet, so one followed by
+ * more data goes as it is; a FIN goes too).  Corked (TCP_CORK, or
+ * MSG_MORE on the write that queued it) it waits for more data, for the
+ * uncork or for XTCP_CORK_MAX; with Nagle on (TCP_NODELAY off) while
+ * data is unacknowledged, the ACK that ends that pushing it out.
+ */
+static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	if (skb->len >= xs->mss || (cb->flags & (XTCP_SYN | XTCP_FIN)) ||
+	    !skb_queue_is_last(&sk->sk_write_queue, skb) ||
+	    xtcp_seq_before(cb->seq, xs->snd_max))
+		return false;
+	if ((xs->nonagle & XTCP_NAGLE_CORK) || xs->more) {
+		if (xs->cork_release)
+			return false;
+		if (!timer_pending(&xs->cork_timer))
+			sk_reset_timer(sk, &xs->cork_timer, jiffies + XTCP_CORK_MAX);
+		return true;
+	}
+	return !(xs->nonagle & XTCP_NAGLE_OFF) && xs->snd_una != xs->snd_max;
+}
+
 /**
  * xtcp_push() - send queued segments the windows allow
  * @sk: the socket, locked
@@ -546,7 +575,7 @@ void xtcp_push(struct sock *sk)
 	while ((skb = xs->send_head)) {
 		if (sk->sk_state == XTCP_SYN_SENT && !(XTCP_SKB_CB(skb)->flags & XTCP_SYN))
 			break;
-		if (!xtcp_may_send(sk, skb))
+		if (!xtcp_may_send(sk, skb) || xtcp_nagle_hold(sk, skb))
 			break;
 		if (xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max)) {
 			/* sent before: a go-back-N resend (Karn: no sample) */

@@ -72,6 +72,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->keepalive_intvl = READ_ONCE(sc->keepalive_intvl_s) * HZ;
 	xs->keepalive_probes = READ_ONCE(sc->keepalive_probes);
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
+	xs->nonagle = XTCP_NAGLE_OFF;	/* TCP_NODELAY until asked for Nagle */
 	sk->sk_state = XTCP_CLOSE;
 	xs->xs_state_since = jiffies;
 	sk->sk_write_space = xtcp_write_space;
@@ -490,6 +491,9 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		goto out_err;
 	}
 
+	/* MSG_MORE corks what this write leaves short of a segment */
+	xs->more = msg->msg_flags & MSG_MORE;
+	xs->cork_release = false;
 	while (copied < size) {
 		size_t chunk = min_t(size_t, size - copied, xs->mss);
 		struct sk_buff *skb;
@@ -938,9 +942,11 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
  * numbers (xtcp_shared_opt()) are the same options at either level; the
  * rest are TCP's own, answered as TCP does where xtcp can say the truth:
  *
- *   TCP_NODELAY      1: xtcp has no Nagle algorithm, every write leaves
- *                    as soon as the windows allow; asking for 0 (Nagle)
- *                    is EOPNOTSUPP
+ *   TCP_NODELAY      on by default (xtcp does not merge writes yet, and
+ *                    Nagle would only delay them); off, a short last
+ *                    segment waits while data is unacknowledged
+ *   TCP_CORK         a short last segment waits for the uncork, more
+ *                    data or 200 ms (xtcp_nagle_hold())
  *   TCP_CONGESTION   "reno": xtcp's congestion control is NewReno (RFC
  *                    6582), as the kernel's reno; another name: ENOENT
  *   TCP_INFO         struct tcp_info, the fields xtcp keeps (see
@@ -974,6 +980,29 @@ static bool xtcp_shared_opt(int optname)
 	}
 }
 
+/*
+ * TCP_NODELAY and TCP_CORK: set or clear @flag.  What either held back
+ * goes as soon as nothing holds it any more (as tcp_push_pending_frames()
+ * after the option); a new cork starts its 200 ms afresh.
+ */
+static void xtcp_set_nonagle(struct sock *sk, u8 flag, int val)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	lock_sock(sk);
+	if (val) {
+		xs->nonagle |= flag;
+		if (flag == XTCP_NAGLE_CORK)
+			xs->cork_release = false;
+	} else {
+		xs->nonagle &= ~flag;
+	}
+	if (!(xs->nonagle & XTCP_NAGLE_CORK))
+		sk_stop_timer(sk, &xs->cork_timer);
+	xtcp_push(sk);
+	release_sock(sk);
+}
+
 static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 			       unsigned int optlen)
 {
@@ -997,7 +1026,10 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 		return -EFAULT;
 	switch (optname) {
 	case TCP_NODELAY:
-		return val ? 0 : -EOPNOTSUPP;
+	case TCP_CORK:
+		xtcp_set_nonagle(sk, optname == TCP_NODELAY ? XTCP_NAGLE_OFF :
+				 XTCP_NAGLE_CORK, val);
+		return 0;
 	case TCP_QUICKACK:
 		return 0;
 	case TCP_MAXSEG:	/* TCP_MIN_MSS, MAX_TCP_WINDOW */
@@ -1087,12 +1119,17 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 
 	switch (optname) {
 	case TCP_NODELAY:
+	case TCP_CORK:
 	case TCP_QUICKACK:
 	case TCP_MAXSEG:
 	case TCP_FASTOPEN:
 	case TCP_FASTOPEN_CONNECT:
 		val = 0;
-		if (optname == TCP_NODELAY || optname == TCP_QUICKACK)
+		if (optname == TCP_NODELAY)
+			val = !!(READ_ONCE(xs->nonagle) & XTCP_NAGLE_OFF);
+		else if (optname == TCP_CORK)
+			val = !!(READ_ONCE(xs->nonagle) & XTCP_NAGLE_CORK);
+		else if (optname == TCP_QUICKACK)
 			val = 1;
 		else if (optname == TCP_FASTOPEN)
 			val = READ_ONCE(xs->fastopen_qlen);

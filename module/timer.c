@@ -8,7 +8,8 @@
  * two roles never overlap, nothing being in flight while the window is
  * probed; sk->sk_timer is the keepalive timer
  * (SO_KEEPALIVE, RFC 1122 4.2.3.6) and an orphan's FIN_WAIT_2 timer;
- * delack_timer sends an ACK held back for a FIN+ACK merge.  All run in
+ * delack_timer sends an ACK held back for a FIN+ACK merge; cork_timer
+ * lets a corked partial segment go after 200 ms.  All run in
  * softirq; they take
  * bh_lock_sock() and, if the owner holds the socket, try again shortly
  * instead of waiting.  sk_reset_timer() holds a reference on the sock
@@ -133,6 +134,7 @@ void xtcp_clear_timers(struct sock *sk)
 	sk_stop_timer(sk, &xtcp_sk(sk)->rtx_timer);
 	xtcp_persist_stop(&xtcp_sk(sk)->persist);
 	sk_stop_timer(sk, &xtcp_sk(sk)->delack_timer);
+	sk_stop_timer(sk, &xtcp_sk(sk)->cork_timer);
 	xtcp_sk(sk)->ack_pending = false;
 	sk_stop_timer(sk, &sk->sk_timer);
 }
@@ -164,6 +166,23 @@ static void xtcp_delack_timer(struct timer_list *t)
 		sk_reset_timer(sk, &xs->delack_timer, jiffies + HZ / 50);
 	else if (xs->ack_pending && sk->sk_state != XTCP_CLOSE)
 		xtcp_send_ack(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);	/* the pending timer's reference */
+}
+
+/* A corked partial segment has waited XTCP_CORK_MAX: let it go. */
+static void xtcp_cork_timer(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, cork_timer);
+	struct sock *sk = (struct sock *)xs;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		sk_reset_timer(sk, &xs->cork_timer, jiffies + HZ / 50);
+	} else if (sk->sk_state != XTCP_CLOSE) {
+		xs->cork_release = true;
+		xtcp_push(sk);
+	}
 	bh_unlock_sock(sk);
 	sock_put(sk);	/* the pending timer's reference */
 }
@@ -396,5 +415,6 @@ void xtcp_init_timers(struct sock *sk)
 {
 	timer_setup(&xtcp_sk(sk)->rtx_timer, xtcp_rtx_timer, 0);
 	timer_setup(&xtcp_sk(sk)->delack_timer, xtcp_delack_timer, 0);
+	timer_setup(&xtcp_sk(sk)->cork_timer, xtcp_cork_timer, 0);
 	timer_setup(&sk->sk_timer, xtcp_keepalive_timer, 0);
 }

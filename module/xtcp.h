@@ -206,6 +206,13 @@ struct xtcp_tw {
  * @rtx_timer: retransmission (and SYN) timer, or the zero-window probe
  *	timer while @persist.active
  * @delack_timer: sends the ACK of a FIN held back for a FIN+ACK merge
+ * @cork_timer: lets a corked partial segment go after XTCP_CORK_MAX
+ * @nonagle: XTCP_NAGLE_OFF (TCP_NODELAY, the default) and XTCP_NAGLE_CORK
+ *	(TCP_CORK): when a segment shorter than the MSS may leave
+ *	(xtcp_nagle_hold())
+ * @more: the write that queued the last segment had MSG_MORE: it waits
+ *	as if corked
+ * @cork_release: @cork_timer expired: the corked segment may go
  * @ack_pending: an ACK is owed and held back (fin_ack_merge); cleared
  *	by every segment we send, each carries the ACK
  * @fin_pending: our FIN is due but could not be allocated yet: the
@@ -271,6 +278,10 @@ struct xtcp_sock {
 	struct sk_buff_head ooo_queue;
 	struct timer_list rtx_timer;
 	struct timer_list delack_timer;
+	struct timer_list cork_timer;
+	u8 nonagle;
+	bool more;
+	bool cork_release;
 	bool ack_pending;
 	bool fin_pending;
 	bool orphan_counted;
@@ -303,6 +314,9 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_MAX_KEEPCNT	127
 #define XTCP_FIN_TIMEOUT_MAX	(120 * HZ)	/* XTCP_LINGER2's ceiling */
 #define XTCP_FIN_ACK_DELAY	(HZ / 5)	/* fin_ack_merge: 200 ms, TCP_DELACK_MAX */
+#define XTCP_CORK_MAX		(HZ / 5)	/* TCP_CORK's ceiling, 200 ms as tcp(7) */
+#define XTCP_NAGLE_OFF		1	/* TCP_NODELAY */
+#define XTCP_NAGLE_CORK		2	/* TCP_CORK */
 #define XTCP_TW_REAP_BATCH	256	/* TIME_WAIT entries freed per reaper run */
 #define XTCP_RCV_RATIO_INIT	128	/* half: until data shows the real cost */
 #define XTCP_RCV_RATIO_MIN	16

@@ -37,6 +37,7 @@
 #include <net/route.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -1727,6 +1728,197 @@ TEST_F_TIMEOUT(hs, veth_crr_no_resets, 900)
 		TH_LOG("the servers failed");
 	snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
 	hs_sh(cmd);
+}
+
+/* ===================================================================== */
+/* Nagle's algorithm and TCP_CORK                                        */
+/* ===================================================================== */
+
+/* Bytes the server has received and not read (SIOCINQ). */
+static int inq(int fd)
+{
+	int n = -1;
+
+	return ioctl(fd, SIOCINQ, &n) ? -1 : n;
+}
+
+/* Bytes sent and not yet acknowledged (SIOCOUTQ). */
+static int outq(int fd)
+{
+	int n = -1;
+
+	return ioctl(fd, SIOCOUTQ, &n) ? -1 : n;
+}
+
+/* Data segments counted by rule @id (it delays them by 1 ms). */
+static long data_segs(unsigned int id)
+{
+	struct xtcp_rule_count rc;
+
+	return xtcp_fault_rule(id, &rc) ? -1 : rc.matched;
+}
+
+/* Wait until the server holds @want unread bytes; what it holds. */
+static int inq_reaches(int fd, int want)
+{
+	int i, n = -1;
+
+	for (i = 0; i < 1000; i++) {
+		n = inq(fd);
+		if (n == want)
+			break;
+		usleep(10000);
+	}
+	return n;
+}
+
+#define CONNECT_PAIR() do { \
+	LISTEN(4); \
+	self->cli = stream_connect(true, &self->addr); \
+	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno)); \
+	self->srv = accept_within(self->lfd, 10000); \
+	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno)); \
+} while (0)
+
+/*
+ * TCP_NODELAY off: a short segment waits while data is unacknowledged.
+ * With the peer's ACKs dropped, 100 bytes go and stay unacknowledged; 10
+ * more wait, through retransmissions of the first, until the ACKs come
+ * back.  With TCP_NODELAY on (xtcp's default) the 10 bytes go at once.
+ */
+TEST_F_TIMEOUT(hs, nagle_holds_short_segment_while_unacked, 60)
+{
+	static char buf[100];
+	unsigned int acks, count;
+	long rtx0;
+	int nodelay, i;
+
+	CONNECT_PAIR();
+	for (nodelay = 1; nodelay >= 0; nodelay--) {
+		ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, nodelay));
+		ADD_RULE_ID(acks, "add flags=ack port=%u action=drop",
+			    port_of(&self->addr));
+		ADD_RULE_ID(count, "add dir=out flags=data port=%u action=delay delay=1",
+			    port_of(&self->addr));
+		rtx0 = xtcp_counter("RetransSegs");
+		ASSERT_EQ(100, send(self->cli, buf, 100, 0));
+		ASSERT_EQ(100, inq_reaches(self->srv, 100));
+		ASSERT_EQ(10, send(self->cli, buf, 10, 0));
+		if (nodelay) {
+			EXPECT_EQ(110, inq_reaches(self->srv, 110));
+			/* two segments, and whatever was sent again */
+			EXPECT_EQ(2, data_segs(count) -
+				  (xtcp_counter("RetransSegs") - rtx0));
+		} else {
+			/* the 100 bytes sent again, and still no 10 */
+			long rtx1 = xtcp_counter("RetransSegs");
+
+			while (xtcp_counter("RetransSegs") == rtx1)
+				usleep(10000);
+			EXPECT_EQ(100, inq(self->srv));
+			EXPECT_EQ(1, data_segs(count) -
+				  (xtcp_counter("RetransSegs") - rtx0));
+		}
+		DEL_RULE(acks);
+		EXPECT_EQ(110, inq_reaches(self->srv, 110));
+		DEL_RULE(count);
+		ASSERT_EQ(0, recv_exact(self->srv, buf, 100, 5000));
+		ASSERT_EQ(0, recv_exact(self->srv, buf, 10, 5000));
+		/* everything acknowledged before the next round */
+		for (i = 0; i < 3000 && outq(self->cli); i++)
+			usleep(10000);
+		ASSERT_EQ(0, outq(self->cli));
+	}
+}
+
+/*
+ * That a short segment waits under a cork is judged only from samples
+ * taken well inside the cork's 200 ms: on a busy machine a send() may
+ * return later than that, the segment rightly gone; then try again.
+ */
+#define CORK_QUICK_MS	100
+
+/*
+ * TCP_CORK and MSG_MORE: full segments go, a short last one waits for the
+ * uncork, for more data, or 200 ms at most.
+ */
+TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
+{
+	static char buf[4 * 1000];
+	unsigned int count;
+	long before, seen, rtx0;
+	long long t0;
+	int mss, tries, judged = 0;
+
+	/* 1000-byte segments: four fit the first window and cwnd at once */
+	LISTEN(4);
+	self->cli = stream_socket(true, 0);
+	ASSERT_LE(0, self->cli);
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_MAXSEG, 1000));
+	ASSERT_EQ(0, connect(self->cli, (struct sockaddr *)&self->addr,
+			     sizeof(self->addr)));
+	self->srv = accept_within(self->lfd, 10000);
+	ASSERT_LE(0, self->srv);
+	mss = get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG);
+	ASSERT_EQ(1000, mss);
+	ADD_RULE_ID(count, "add dir=out flags=data port=%u action=delay delay=1",
+		    port_of(&self->addr));
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_CORK, 1));
+	EXPECT_EQ(1, get_int(self->cli, IPPROTO_TCP, TCP_CORK));
+
+	/* three full segments and a short one: the short one waits */
+	for (tries = 0; tries < 5 && !judged; tries++) {
+		/* a busy machine may time a segment out: not counted */
+		rtx0 = xtcp_counter("RetransSegs");
+		before = data_segs(count);
+		t0 = now_ms();
+		ASSERT_EQ(3 * mss + 100, send(self->cli, buf, 3 * mss + 100, 0));
+		seen = data_segs(count) - before;
+		if (now_ms() - t0 < CORK_QUICK_MS) {
+			EXPECT_EQ(3, seen);
+			judged = 1;
+		}
+		/* the cork's ceiling lets it go without an uncork */
+		EXPECT_EQ(0, recv_exact(self->srv, buf, 3 * mss + 100, 10000));
+		EXPECT_EQ(4, data_segs(count) - before -
+			  (xtcp_counter("RetransSegs") - rtx0));
+	}
+	EXPECT_TRUE(judged) TH_LOG("no send returned within %d ms", CORK_QUICK_MS);
+
+	/* the uncork sends it at once */
+	for (tries = 0, judged = 0; tries < 5 && !judged; tries++) {
+		before = data_segs(count);
+		t0 = now_ms();
+		ASSERT_EQ(100, send(self->cli, buf, 100, 0));
+		seen = data_segs(count) - before;
+		if (now_ms() - t0 < CORK_QUICK_MS) {
+			EXPECT_EQ(0, seen);
+			ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_CORK, 0));
+			EXPECT_EQ(1, data_segs(count) - before);
+			judged = 1;
+		}
+		EXPECT_EQ(0, recv_exact(self->srv, buf, 100, 10000));
+	}
+	EXPECT_TRUE(judged) TH_LOG("no send returned within %d ms", CORK_QUICK_MS);
+	EXPECT_EQ(0, get_int(self->cli, IPPROTO_TCP, TCP_CORK));
+
+	/* MSG_MORE corks one write; the next write without it pushes both */
+	for (tries = 0, judged = 0; tries < 5 && !judged; tries++) {
+		before = data_segs(count);
+		t0 = now_ms();
+		ASSERT_EQ(100, send(self->cli, buf, 100, MSG_MORE));
+		seen = data_segs(count) - before;
+		if (now_ms() - t0 < CORK_QUICK_MS) {
+			EXPECT_EQ(0, seen);
+			ASSERT_EQ(50, send(self->cli, buf, 50, 0));
+			EXPECT_EQ(2, data_segs(count) - before);
+			judged = 1;
+		} else {
+			ASSERT_EQ(50, send(self->cli, buf, 50, 0));
+		}
+		EXPECT_EQ(0, recv_exact(self->srv, buf, 150, 10000));
+	}
+	EXPECT_TRUE(judged) TH_LOG("no send returned within %d ms", CORK_QUICK_MS);
 }
 
 TEST_HARNESS_MAIN
