@@ -111,6 +111,20 @@ static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
 }
 
 /**
+ * xtcp_syn_window() - the window a listener's SYN+ACK offers
+ * @listener: the listener
+ *
+ * Return: 65535 bytes (unscaled, as in every SYN), or less under
+ * TCP_WINDOW_CLAMP.
+ */
+u16 xtcp_syn_window(const struct sock *listener)
+{
+	u32 clamp = READ_ONCE(xtcp_sk(listener)->window_clamp);
+
+	return clamp ? min_t(u32, clamp, 65535) : 65535;
+}
+
+/**
  * xtcp_route_mss() - the MSS we announce towards a peer
  * @net: the namespace
  * @laddr: our address
@@ -197,6 +211,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->has_wscale = cb->has_wscale;
 	req->snd_wscale = cb->wscale;
 	req->advmss = xtcp_route_mss(net, req->laddr, req->raddr);
+	req->rcv_wnd = xtcp_syn_window(sk);
 	if (xtcp_sk(sk)->user_mss)
 		req->advmss = min(req->advmss, xtcp_sk(sk)->user_mss);
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
@@ -267,6 +282,8 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->user_timeout = xtcp_sk(sk)->user_timeout;
 	xs->user_mss = xtcp_sk(sk)->user_mss;
 	xs->nonagle = xtcp_sk(sk)->nonagle;
+	xs->window_clamp = xtcp_sk(sk)->window_clamp;
+	xs->notsent_lowat = xtcp_sk(sk)->notsent_lowat;
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;
@@ -275,7 +292,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->rcv_nxt = req->irs + 1;
 	xs->copied_seq = req->irs + 1;
 	xs->rcv_wup = xs->rcv_nxt;
-	xs->rcv_wnd = 65535;
+	xs->rcv_wnd = req->rcv_wnd;
 	xs->snd_wscale = req->has_wscale ? req->snd_wscale : 0;
 	if (!req->has_wscale)
 		xs->rcv_wscale = 0;

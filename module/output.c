@@ -64,6 +64,8 @@ u32 xtcp_window_space(const struct sock *sk)
 	/* memory short (mem.c): offer no more than a few segments */
 	if (sk_under_memory_pressure(sk))
 		wnd = min_t(u32, wnd, 4U * READ_ONCE(xtcp_sk(sk)->mss));
+	if (READ_ONCE(xtcp_sk(sk)->window_clamp))	/* TCP_WINDOW_CLAMP */
+		wnd = min(wnd, READ_ONCE(xtcp_sk(sk)->window_clamp));
 	return wnd;
 }
 
@@ -453,7 +455,7 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		.seq = req->iss,
 		.ack = req->irs + 1,
 		.flags = XTCP_SYN | XTCP_ACK,
-		.window = 65535,
+		.window = req->rcv_wnd,
 		.mss = req->advmss,
 		.has_wscale = true,
 		.wscale = XTCP_RCV_WSCALE,
@@ -599,6 +601,9 @@ void xtcp_push(struct sock *sk)
 			break;
 	}
 	xtcp_xmit_timer(sk);
+	/* fewer bytes unsent now: a writer held by TCP_NOTSENT_LOWAT may go */
+	if (READ_ONCE(xs->notsent_lowat))
+		sk->sk_write_space(sk);
 }
 
 /**

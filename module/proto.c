@@ -956,6 +956,10 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
  *                    socket not connected
  *   TCP_QUICKACK     reads 1: xtcp acknowledges every segment at once
  *                    (no delayed ACKs yet); setting it changes nothing
+ *   TCP_WINDOW_CLAMP a ceiling on the window we offer (at least 1152
+ *                    bytes, SOCK_MIN_RCVBUF / 2; 0 only before connect)
+ *   TCP_NOTSENT_LOWAT writable (poll, send) only while fewer bytes than
+ *                    this wait unsent (0: no limit), xtcp_stream_memory_free()
  *   TCP_FASTOPEN     as TCP with net.ipv4.tcp_fastopen off: a listener's
  *                    queue length is kept and read back, no Fast Open
  *                    ever happens; TCP_FASTOPEN_CONNECT: EOPNOTSUPP
@@ -1031,6 +1035,19 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 				 XTCP_NAGLE_CORK, val);
 		return 0;
 	case TCP_QUICKACK:
+		return 0;
+	case TCP_WINDOW_CLAMP:	/* tcp_set_window_clamp()'s rules */
+		lock_sock(sk);
+		if (!val && sk->sk_state != XTCP_CLOSE)
+			val = -EINVAL;
+		else
+			xtcp_sk(sk)->window_clamp = val && val < SOCK_MIN_RCVBUF / 2 ?
+						    SOCK_MIN_RCVBUF / 2 : val;
+		release_sock(sk);
+		return val < 0 ? val : 0;
+	case TCP_NOTSENT_LOWAT:
+		WRITE_ONCE(xtcp_sk(sk)->notsent_lowat, val);
+		sk->sk_write_space(sk);
 		return 0;
 	case TCP_MAXSEG:	/* TCP_MIN_MSS, MAX_TCP_WINDOW */
 		if (val && (val < 88 || val > 32767))
@@ -1124,6 +1141,8 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 	case TCP_MAXSEG:
 	case TCP_FASTOPEN:
 	case TCP_FASTOPEN_CONNECT:
+	case TCP_WINDOW_CLAMP:
+	case TCP_NOTSENT_LOWAT:
 		val = 0;
 		if (optname == TCP_NODELAY)
 			val = !!(READ_ONCE(xs->nonagle) & XTCP_NAGLE_OFF);
@@ -1135,6 +1154,10 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 			val = READ_ONCE(xs->fastopen_qlen);
 		else if (optname == TCP_MAXSEG)
 			val = xtcp_maxseg(sk);
+		else if (optname == TCP_WINDOW_CLAMP)
+			val = READ_ONCE(xs->window_clamp);
+		else if (optname == TCP_NOTSENT_LOWAT)
+			val = READ_ONCE(xs->notsent_lowat);
 		len = min_t(int, len, sizeof(val));
 		if (copy_to_user(optval, &val, len))
 			return -EFAULT;
@@ -1362,10 +1385,25 @@ static int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	return xtcp_rcv_state_process(sk, skb);
 }
 
+/*
+ * TCP_NOTSENT_LOWAT: the socket layer's "may the writer go on" asks this
+ * beside the send buffer (sk_stream_memory_free(), and with @wake 1 for
+ * poll() and wake-ups, which want the unsent bytes below half the mark).
+ */
+static bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 lowat = READ_ONCE(xs->notsent_lowat);
+	u32 notsent = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_max);
+
+	return !lowat || ((u64)notsent << wake) < lowat;
+}
+
 struct proto xtcp_prot = {
 	.name		= "XTCP",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct xtcp_sock),
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.keepalive	= xtcp_keepalive_set,
+	.stream_memory_free = xtcp_stream_memory_free,
 };

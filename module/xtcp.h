@@ -68,6 +68,7 @@ struct xtcp_skb_cb {
  * @irs: the peer's initial sequence number
  * @mss: the peer's MSS option (0: none)
  * @advmss: the MSS we announce
+ * @rcv_wnd: the window our SYN+ACK offers (xtcp_syn_window())
  * @snd_wnd: the peer's window, bytes: from its SYN (never scaled), or,
  *	for a connection rebuilt from a SYN cookie, from its ACK, scaled
  * @snd_wscale: the peer's window-scale shift, with @has_wscale
@@ -94,6 +95,7 @@ struct xtcp_request {
 	u32 irs;
 	u16 mss;
 	u16 advmss;
+	u16 rcv_wnd;
 	u32 snd_wnd;
 	u8 snd_wscale;
 	bool has_wscale;
@@ -176,6 +178,9 @@ struct xtcp_tw {
  * @copied_seq: next sequence number the application reads
  * @mss: largest payload we send in one segment
  * @user_mss: TCP_MAXSEG's ceiling on the MSS we announce and use (0: none)
+ * @window_clamp: TCP_WINDOW_CLAMP's ceiling on the window we offer (0: none)
+ * @notsent_lowat: TCP_NOTSENT_LOWAT: writable only while fewer bytes than
+ *	this wait unsent (0: no limit)
  * @rcv_wscale: our window-scale shift (advertised in our SYN)
  * @snd_wscale: the peer's window-scale shift
  * @retransmits: consecutive timeouts of the segment at @snd_una
@@ -256,6 +261,8 @@ struct xtcp_sock {
 	u32 copied_seq;
 	u16 mss;
 	u16 user_mss;
+	u32 window_clamp;
+	u32 notsent_lowat;
 	u8 rcv_wscale;
 	u8 snd_wscale;
 	u8 retransmits;
@@ -573,6 +580,7 @@ int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
 u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr);
+u16 xtcp_syn_window(const struct sock *listener);
 void xtcp_listener_flush(struct sock *listener);
 
 /* syncookies.c */

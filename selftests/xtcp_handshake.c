@@ -1921,4 +1921,76 @@ TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 	EXPECT_TRUE(judged) TH_LOG("no send returned within %d ms", CORK_QUICK_MS);
 }
 
+/*
+ * TCP_WINDOW_CLAMP bounds the window a receiver offers: once its ACKs
+ * stop coming (dropped), a sender has only what the last one allowed.
+ * With the clamp at 20000 that is at most 20000 bytes beyond what it
+ * acknowledged (and read); without it, far more.
+ */
+TEST_F_TIMEOUT(hs, window_clamp_bounds_the_window, 60)
+{
+	static char buf[200000];
+	int clamp, got[2], i;
+
+	for (clamp = 0; clamp < 2; clamp++) {
+		int total = 0;
+
+		LISTEN(4);
+		if (clamp)
+			ASSERT_EQ(0, set_int(self->lfd, IPPROTO_TCP, TCP_WINDOW_CLAMP,
+					     20000));
+		/*
+		 * 1000-byte segments: a segment larger than the window would
+		 * go whole when nothing is in flight (xtcp_may_send())
+		 */
+		self->cli = stream_socket(true, 0);
+		ASSERT_LE(0, self->cli);
+		ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_MAXSEG, 1000));
+		ASSERT_EQ(0, connect(self->cli, (struct sockaddr *)&self->addr,
+				     sizeof(self->addr)));
+		self->srv = accept_within(self->lfd, 10000);
+		ASSERT_LE(0, self->srv);
+		/*
+		 * 200000 bytes read by the receiver: the congestion window
+		 * grows past what the test looks at; then 1000 more, all of it
+		 * acknowledged: the window is the receiver's own now
+		 */
+		ASSERT_EQ(0, send_all(self->cli, buf, sizeof(buf)));
+		ASSERT_EQ(0, recv_exact(self->srv, buf, sizeof(buf), 20000));
+		ASSERT_EQ(1000, send(self->cli, buf, 1000, 0));
+		ASSERT_EQ(0, recv_exact(self->srv, buf, 1000, 20000));
+		for (i = 0; i < 1000 && outq(self->cli); i++)
+			usleep(10000);
+		ASSERT_EQ(0, outq(self->cli));
+		ADD_RULE("add flags=ack port=%u action=drop", port_of(&self->addr));
+		ASSERT_EQ(0, fcntl(self->cli, F_SETFL, O_NONBLOCK));
+		for (i = 0; i < 100 && total < (int)sizeof(buf); i++) {
+			ssize_t n = send(self->cli, buf, sizeof(buf) - total, 0);
+
+			if (n > 0)
+				total += n;
+		}
+		/* what the last window allowed arrives; wait for it to settle */
+		got[clamp] = -1;
+		for (i = 0; i < 100; i++) {
+			int n = inq(self->srv);
+
+			if (n == got[clamp] && xtcp_counter("RetransSegs"))
+				break;
+			got[clamp] = n;
+			usleep(50000);
+		}
+		TH_LOG("clamp %s: %d bytes beyond what was acknowledged",
+		       clamp ? "20000" : "none", got[clamp]);
+		ASSERT_EQ(0, xtcp_fault_cmd("clear"));
+		close(self->cli);
+		close(self->srv);
+		close(self->lfd);
+		self->cli = self->srv = self->lfd = -1;
+	}
+	EXPECT_LT(0, got[1]);
+	EXPECT_GE(20000, got[1]);
+	EXPECT_LT(40000, got[0]);
+}
+
 TEST_HARNESS_MAIN

@@ -1494,6 +1494,70 @@ TEST_F(stream, opt_maxseg_quickack_fastopen)
 	close(l);
 }
 
+/* ---- TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT ---- */
+
+static int ioctl_val(int fd, unsigned long req)
+{
+	int v = -1;
+
+	return ioctl(fd, req, &v) ? -errno : v;
+}
+
+/*
+ * TCP_WINDOW_CLAMP's values as TCP's (what it does to the window:
+ * xtcp_handshake's window_clamp_bounds_the_window); TCP_NOTSENT_LOWAT
+ * stops a writer, and poll()'s POLLOUT, while that many bytes wait
+ * unsent behind a closed window.
+ */
+TEST_F(stream, opt_window_clamp_notsent_lowat)
+{
+	static char buf[1000];
+	struct sockaddr_in laddr;
+	int l, c, s, i, t, x, small = 32768;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000));
+	EXPECT_EQ(20000, get_int(l, IPPROTO_TCP, TCP_WINDOW_CLAMP));
+	/* a small receive buffer: the window shuts soon */
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c);
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-1, set_int(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* a tiny clamp is raised to half the smallest receive buffer */
+	x = stream_socket(false, 0);
+	ASSERT_LE(0, x);
+	EXPECT_EQ(0, set_int(x, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100));
+	EXPECT_EQ(0, set_int(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100));
+	EXPECT_EQ(get_int(x, IPPROTO_TCP, TCP_WINDOW_CLAMP),
+		  get_int(s, IPPROTO_TCP, TCP_WINDOW_CLAMP));
+	close(x);
+
+	EXPECT_EQ(0, get_int(c, IPPROTO_TCP, TCP_NOTSENT_LOWAT));
+	ASSERT_EQ(0, set_int(c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4000));
+	EXPECT_EQ(4000, get_int(c, IPPROTO_TCP, TCP_NOTSENT_LOWAT));
+	ASSERT_EQ(0, fcntl(c, F_SETFL, O_NONBLOCK));
+	errno = 0;
+	for (i = 0; i < 100000; i++)
+		if (send(c, buf, sizeof(buf), 0) < 0)
+			break;
+	ASSERT_EQ(EAGAIN, errno);
+	t = ioctl_val(c, SIOCOUTQNSD);
+	TH_LOG("lowat 4000: %d bytes unsent when send() said EAGAIN", t);
+	EXPECT_LE(4000, t);
+	if (variant->xtcp)	/* one 1000-byte write beyond, at most */
+		EXPECT_GT(5000, t);
+	EXPECT_EQ(0, wait_revents(c, POLLOUT, 0) & POLLOUT);
+	ASSERT_EQ(0, set_int(c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0));
+	EXPECT_EQ(POLLOUT, wait_revents(c, POLLOUT, 1000) & POLLOUT);
+	close(s);
+	close(c);
+	close(l);
+}
+
 /* ---- SO_REUSEPORT ---- */
 
 /*
