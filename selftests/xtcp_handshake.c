@@ -1986,7 +1986,9 @@ TEST_F_TIMEOUT(hs, window_clamp_bounds_the_window, 60)
 		close(self->cli);
 		close(self->srv);
 		close(self->lfd);
-		self->cli = self->srv = self->lfd = -1;
+		self->cli = -1;
+		self->srv = -1;
+		self->lfd = -1;
 	}
 	EXPECT_LT(0, got[1]);
 	EXPECT_GE(20000, got[1]);

@@ -42,6 +42,7 @@
 
 #include "include/uapi/linux/xtcp.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define FAMILY_FILE	"/sys/module/xtcp/parameters/family"
 #define PROTO_FILE	"/sys/module/xtcp/parameters/proto"
 
@@ -158,12 +159,12 @@ static void copy_options(int from, int to)
 	size_t i;
 	int v;
 
-	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
 		v = get_int(from, flags[i]);
 		if (v > 0)
 			setsockopt(to, SOL_SOCKET, flags[i], &v, sizeof(v));
 	}
-	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(times); i++) {
 		len = sizeof(tv);
 		if (!getsockopt(from, SOL_SOCKET, times[i], &tv, &len) &&
 		    (tv.tv_sec || tv.tv_usec))
