@@ -30,7 +30,7 @@ host_pkgs=(
 	sparse perl                                           # C=1, checkpatch.pl
 	clang libclang-rt-14-dev                              # make fuzz (libFuzzer)
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd # the VM runner
-	iproute2 coreutils python3                            # run inside the guest from the host root
+	iproute2 coreutils python3 curl                       # run inside the guest from the host root
 	graphviz                                              # dot: xtcpstat --diagram's tests
 	trace-cmd                                             # the tracepoints read by trace-cmd
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
