@@ -66,6 +66,19 @@ static void req_drop(struct xtcp_request *req)
 		req_free(req);
 }
 
+/*
+ * Has a request had its last SYN+ACK timeout?  After synack_retries of
+ * them, or, while its ACK is held back for data (TCP_DEFER_ACCEPT), not
+ * before the deferral's own count has run out either.
+ */
+static bool req_expired(struct sock *sk, const struct xtcp_request *req)
+{
+	u8 defer = READ_ONCE(xtcp_sk(sk)->defer_accept);
+
+	return req->retries >= READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries) &&
+	       (!req->acked || req->retries >= defer);
+}
+
 static void xtcp_req_timer(struct timer_list *t)
 {
 	struct xtcp_request *req = from_timer(req, t, timer);
@@ -77,8 +90,7 @@ static void xtcp_req_timer(struct timer_list *t)
 		req_free(req);
 		return;
 	}
-	if (!sock_owned_by_user(sk) &&
-	    req->retries >= READ_ONCE(xtcp_sysctl(sock_net(sk))->synack_retries)) {
+	if (!sock_owned_by_user(sk) && req_expired(sk, req)) {
 		req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
 		req_unlink(req);
 		bh_unlock_sock(sk);
@@ -88,8 +100,16 @@ static void xtcp_req_timer(struct timer_list *t)
 	if (sock_owned_by_user(sk)) {
 		mod_timer(&req->timer, jiffies + HZ / 50);
 	} else {
+		/*
+		 * A request whose ACK is held back (TCP_DEFER_ACCEPT) is not
+		 * sent its SYN+ACK again until the last round: the peer's
+		 * answer then completes the handshake, data or not.
+		 */
+		u8 defer = READ_ONCE(xtcp_sk(sk)->defer_accept);
+
+		if (!req->acked || req->retries + 1 >= defer)
+			xtcp_send_synack(sock_net(sk), req);
 		req->retries++;
-		xtcp_send_synack(sock_net(sk), req);
 		mod_timer(&req->timer,
 			  jiffies + min_t(unsigned long,
 					  XTCP_RTO_INIT << req->retries,
@@ -347,6 +367,15 @@ struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb)
 	}
 	if (cb->ack != req->iss + 1)
 		return ERR_PTR(-EINVAL);
+	/*
+	 * TCP_DEFER_ACCEPT: an ACK without data (or FIN) completes nothing
+	 * while the deferral lasts; the request waits for the peer's data.
+	 */
+	if (!skb->len && !(cb->flags & XTCP_FIN) &&
+	    req->retries < READ_ONCE(xtcp_sk(sk)->defer_accept)) {
+		req->acked = true;
+		return NULL;
+	}
 	if (sk_acceptq_is_full(sk)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACCEPT_QUEUE_DROPS);
 		return NULL;

@@ -960,6 +960,9 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
  *                    bytes, SOCK_MIN_RCVBUF / 2; 0 only before connect)
  *   TCP_NOTSENT_LOWAT writable (poll, send) only while fewer bytes than
  *                    this wait unsent (0: no limit), xtcp_stream_memory_free()
+ *   TCP_DEFER_ACCEPT a listener completes a handshake whose final ACK
+ *                    has no data only after that many seconds (in SYN+ACK
+ *                    timeouts, read back as the seconds they cover)
  *   TCP_FASTOPEN     as TCP with net.ipv4.tcp_fastopen off: a listener's
  *                    queue length is kept and read back, no Fast Open
  *                    ever happens; TCP_FASTOPEN_CONNECT: EOPNOTSUPP
@@ -982,6 +985,36 @@ static bool xtcp_shared_opt(int optname)
 	default:
 		return false;
 	}
+}
+
+/*
+ * TCP_DEFER_ACCEPT's seconds, kept as SYN+ACK timeouts of 1 s doubling
+ * up to 120 s, as TCP keeps them: the fewest timeouts that cover the
+ * seconds asked for (at most 255), and back the seconds they cover.
+ */
+static u8 xtcp_secs_to_retrans(int secs)
+{
+	int timeout = XTCP_RTO_INIT / HZ, period = timeout, n = 1;
+
+	if (secs <= 0)
+		return 0;
+	while (secs > period && n < 255) {
+		n++;
+		timeout = min(timeout << 1, XTCP_RTO_MAX / HZ);
+		period += timeout;
+	}
+	return n;
+}
+
+static int xtcp_retrans_to_secs(u8 n)
+{
+	int timeout = XTCP_RTO_INIT / HZ, period = n ? timeout : 0;
+
+	while (n-- > 1) {
+		timeout = min(timeout << 1, XTCP_RTO_MAX / HZ);
+		period += timeout;
+	}
+	return period;
 }
 
 /*
@@ -1045,6 +1078,9 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 						    SOCK_MIN_RCVBUF / 2 : val;
 		release_sock(sk);
 		return val < 0 ? val : 0;
+	case TCP_DEFER_ACCEPT:
+		WRITE_ONCE(xtcp_sk(sk)->defer_accept, xtcp_secs_to_retrans(val));
+		return 0;
 	case TCP_NOTSENT_LOWAT:
 		WRITE_ONCE(xtcp_sk(sk)->notsent_lowat, val);
 		sk->sk_write_space(sk);
@@ -1143,6 +1179,7 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 	case TCP_FASTOPEN_CONNECT:
 	case TCP_WINDOW_CLAMP:
 	case TCP_NOTSENT_LOWAT:
+	case TCP_DEFER_ACCEPT:
 		val = 0;
 		if (optname == TCP_NODELAY)
 			val = !!(READ_ONCE(xs->nonagle) & XTCP_NAGLE_OFF);
@@ -1158,6 +1195,8 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 			val = READ_ONCE(xs->window_clamp);
 		else if (optname == TCP_NOTSENT_LOWAT)
 			val = READ_ONCE(xs->notsent_lowat);
+		else if (optname == TCP_DEFER_ACCEPT)
+			val = xtcp_retrans_to_secs(READ_ONCE(xs->defer_accept));
 		len = min_t(int, len, sizeof(val));
 		if (copy_to_user(optval, &val, len))
 			return -EFAULT;

@@ -74,6 +74,7 @@ struct xtcp_skb_cb {
  * @snd_wscale: the peer's window-scale shift, with @has_wscale
  * @has_wscale: the peer's SYN had the window-scale option
  * @retries: SYN+ACKs sent beyond the first
+ * @acked: the peer's ACK came without data, held back (TCP_DEFER_ACCEPT)
  * @dead: set (under the listener lock) when the listener lets go of it
  * @born: jiffies at creation
  * @id: its row number in /proc/net/xtcp's order, given under xtcp_net.lock
@@ -100,6 +101,7 @@ struct xtcp_request {
 	u8 snd_wscale;
 	bool has_wscale;
 	u8 retries;
+	bool acked;
 	bool dead;
 	unsigned long born;
 	u64 id;
@@ -232,6 +234,8 @@ struct xtcp_tw {
  *	cookie (0: never); ACKs are checked as cookies only while one it
  *	sent may still be valid
  * @synflood_warned: listener: the SYN-flood notice was logged
+ * @defer_accept: listener: TCP_DEFER_ACCEPT, in SYN+ACK timeouts: a
+ *	handshake's final ACK without data waits that long for data
  * @fastopen_qlen: TCP_FASTOPEN's queue length, kept and reported as TCP
  *	keeps it with Fast Open switched off: xtcp never does Fast Open
  *
@@ -300,6 +304,7 @@ struct xtcp_sock {
 	struct list_head accept_node;
 	unsigned long cookie_stamp;
 	bool synflood_warned;
+	u8 defer_accept;
 	int fastopen_qlen;
 };
 

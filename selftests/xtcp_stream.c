@@ -1558,6 +1558,57 @@ TEST_F(stream, opt_window_clamp_notsent_lowat)
 	close(l);
 }
 
+/* ---- TCP_DEFER_ACCEPT ---- */
+
+/*
+ * TCP_DEFER_ACCEPT: the seconds are kept as SYN+ACK timeouts and read
+ * back as the seconds those cover (5 -> 7); a handshake whose final ACK
+ * carries no data reaches accept() when data comes, or once the deferral
+ * has run out.
+ */
+TEST_F(stream, opt_defer_accept)
+{
+	struct sockaddr_in laddr;
+	int l, c, s, i;
+	char b;
+
+	l = stream_listener(variant->xtcp, 4, &laddr);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, get_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
+	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5));
+	EXPECT_EQ(7, get_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
+	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, -1));
+	EXPECT_EQ(0, get_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
+
+	/* 31 s of deferral: nothing to accept until the client writes */
+	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 30));
+	EXPECT_EQ(31, get_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(0, wait_revents(l, POLLIN, 300));
+	ASSERT_EQ(1, send(c, "x", 1, 0));
+	ASSERT_EQ(POLLIN, wait_revents(l, POLLIN, 10000));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(1, recv(s, &b, 1, 0));
+	EXPECT_EQ('x', b);
+	close(s);
+	close(c);
+
+	/* 1 s: a client that never writes is accepted once it runs out */
+	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1));
+	c = stream_connect(variant->xtcp, &laddr);
+	ASSERT_LE(0, c);
+	for (i = 0; i < 30 && !(wait_revents(l, POLLIN, 1000) & POLLIN); i++)
+		;
+	s = accept(l, NULL, NULL);
+	EXPECT_LE(0, s) TH_LOG("accept after the deferral: %s", strerror(errno));
+	if (s >= 0)
+		close(s);
+	close(c);
+	close(l);
+}
+
 /* ---- SO_REUSEPORT ---- */
 
 /*
