@@ -33,6 +33,7 @@ host_pkgs=(
 	iproute2 coreutils python3 curl                       # run inside the guest from the host root
 	graphviz                                              # dot: xtcpstat --diagram's tests
 	trace-cmd                                             # the tracepoints read by trace-cmd
+	redis-server redis-tools iperf3 socat                 # real programs: selftests/xtcp_apps.sh
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
 )
 
@@ -62,8 +63,20 @@ install_host() {
 	need_root
 	apt_update_once
 	log "installing ${missing[*]}"
+	# Servers among them (redis-server) must not be started on this
+	# machine by their postinst: a policy-rc.d that says no, for the
+	# install only, unless the machine has one of its own.
+	local policy=/usr/sbin/policy-rc.d own=1
+	if [ ! -e $policy ]; then
+		own=0
+		printf '#!/bin/sh\nexit 101\n' >$policy
+		chmod 755 $policy
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null
+	local rc=$?
+	[ $own = 1 ] || rm -f $policy
+	return $rc
 }
 
 # image_version RELEASE: the archive's newest version of RELEASE's unsigned
