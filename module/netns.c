@@ -515,6 +515,22 @@ void xtcp_ehash_del(struct sock *sk)
 }
 
 /*
+ * How well listener candidate @sk fits a connection to @daddr:@port: 2
+ * bound to @daddr, 1 to the wildcard, 0 not at all (not listening, another
+ * port or address).
+ */
+static unsigned int listener_score(const struct sock *sk, __be32 daddr,
+				   u16 port)
+{
+	__be32 addr = inet_sk(sk)->inet_rcv_saddr;
+
+	if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port ||
+	    (addr && addr != daddr))
+		return 0;
+	return addr ? 2 : 1;
+}
+
+/*
  * The listener for a connection from @saddr:@sport to @daddr:@dport, or
  * NULL: one bound to @daddr in preference to the wildcard; of several
  * bound alike (SO_REUSEPORT), the one the four-tuple's hash picks, so that
@@ -524,40 +540,26 @@ void xtcp_ehash_del(struct sock *sk)
 static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
 				  __be16 sport, __be32 daddr, __be16 dport)
 {
-	unsigned int best = 0, n = 0, pick;
+	unsigned int best = 0, n = 0, pick, score;
 	struct xtcp_sock *xs;
 	u16 port = ntohs(dport);
 
-	/* first the best binding and how many listeners share it */
+	/* first the best fit and how many listeners share it */
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
-		struct sock *sk = (struct sock *)xs;
-		__be32 addr = inet_sk(sk)->inet_rcv_saddr;
-		unsigned int score;
-
-		if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port ||
-		    (addr && addr != daddr))
-			continue;
-		score = addr ? 2 : 1;
+		score = listener_score((struct sock *)xs, daddr, port);
 		if (score > best) {
 			best = score;
 			n = 0;
 		}
-		if (score == best)
+		if (score && score == best)
 			n++;
 	}
 	if (!n)
 		return NULL;
 	pick = n > 1 ? reciprocal_scale(ehashfn(daddr, dport, saddr, sport), n) : 0;
-	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
-		struct sock *sk = (struct sock *)xs;
-		__be32 addr = inet_sk(sk)->inet_rcv_saddr;
-
-		if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port ||
-		    (addr && addr != daddr) || (addr ? 2 : 1) != best)
-			continue;
-		if (!pick--)
-			return sk;
-	}
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
+		if (listener_score((struct sock *)xs, daddr, port) == best && !pick--)
+			return (struct sock *)xs;
 	return NULL;
 }
 

@@ -462,6 +462,12 @@ static int xtcp_wait_for_space(struct sock *sk, long *timeo)
 	return 0;
 }
 
+/* SYN_SENT or SYN_RCVD: the connection is still being opened. */
+static bool xtcp_opening(int state)
+{
+	return XTCPF(state) & (XTCPF(XTCP_SYN_SENT) | XTCPF(XTCP_SYN_RECV));
+}
+
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -477,7 +483,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 
 	/* Wait for a connection in progress, as TCP does. */
-	if (XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) | XTCPF(XTCP_SYN_RECV))) {
+	if (xtcp_opening(sk->sk_state)) {
 		err = sk_stream_wait_connect(sk, &timeo);
 		if (err)
 			goto out_err;
@@ -745,20 +751,16 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
 	struct sock *sk = sock->sk;
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	int state = READ_ONCE(sk->sk_state);
-	bool opening = XTCPF(state) & (XTCPF(XTCP_SYN_SENT) |
-				       XTCPF(XTCP_SYN_RECV));
 	int answ;
 	bool slow;
 
 	switch (cmd) {
 	case SIOCINQ:
-		if (state == XTCP_LISTEN)
+		if (READ_ONCE(sk->sk_state) == XTCP_LISTEN)
 			return -EINVAL;
 		slow = lock_sock_fast(sk);
 		answ = 0;
-		if (!(XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) |
-					     XTCPF(XTCP_SYN_RECV)))) {
+		if (!xtcp_opening(sk->sk_state)) {
 			answ = xs->rcv_nxt - xs->copied_seq;
 			if (answ && sock_flag(sk, SOCK_DONE))
 				answ--;	/* the FIN */
@@ -770,10 +772,10 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 		break;
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
-		if (state == XTCP_LISTEN)
+		if (READ_ONCE(sk->sk_state) == XTCP_LISTEN)
 			return -EINVAL;
 		answ = 0;
-		if (!opening)
+		if (!xtcp_opening(READ_ONCE(sk->sk_state)))
 			answ = READ_ONCE(xs->write_seq) -
 			       (cmd == SIOCOUTQ ? READ_ONCE(xs->snd_una) :
 						  READ_ONCE(xs->snd_max));
@@ -936,7 +938,6 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	return sizeof(*sin);
 }
 
-/* Level SOL_SOCKET never gets here: the socket core handles it. */
 /*
  * Options at level SOL_TCP.  Those xtcp has at SOL_XTCP under TCP's
  * numbers (xtcp_shared_opt()) are the same options at either level; the
@@ -1220,12 +1221,7 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 	return put_user(len, optlen) ? -EFAULT : 0;
 }
 
-/*
- * SOL_SOCKET comes here (SOCK_CUSTOM_SOCKOPT, as MPTCP does it) for the
- * one option the kernel's generic code keeps to AF_INET and AF_INET6:
- * SO_REUSEPORT, which xtcp implements as TCP does (netns.c).  The rest go
- * to that generic code unchanged.
- */
+/* SO_REUSEPORT, and XTCP_REUSEPORT where SOL_SOCKET cannot reach xtcp */
 static int xtcp_set_reuseport(struct sock *sk, sockptr_t optval,
 			      unsigned int optlen)
 {
@@ -1241,6 +1237,13 @@ static int xtcp_set_reuseport(struct sock *sk, sockptr_t optval,
 	return 0;
 }
 
+/*
+ * SOL_SOCKET comes here on kernels that let a socket take it
+ * (SOCK_CUSTOM_SOCKOPT, compat.h; elsewhere the socket core keeps it) for
+ * the one option the kernel's generic code keeps to AF_INET and AF_INET6:
+ * SO_REUSEPORT, which xtcp implements as TCP does (netns.c).  The rest go
+ * to that generic code unchanged.
+ */
 static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 				      sockptr_t optval, unsigned int optlen)
 {
