@@ -131,17 +131,25 @@ static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
 }
 
 /**
- * xtcp_syn_window() - the window a listener's SYN+ACK offers
+ * xtcp_req_offer() - what a listener's SYN+ACK offers: MSS and window
  * @listener: the listener
+ * @req: a request whose addresses are set
  *
- * Return: 65535 bytes (unscaled, as in every SYN), or less under
- * TCP_WINDOW_CLAMP.
+ * Sets @req->advmss, the route's MSS capped by the listener's TCP_MAXSEG,
+ * and @req->rcv_wnd, 65535 bytes (unscaled, as in every SYN) or less
+ * under TCP_WINDOW_CLAMP.  The same for a queued request and for one
+ * kept in a SYN cookie.
  */
-u16 xtcp_syn_window(const struct sock *listener)
+void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
 {
-	u32 clamp = READ_ONCE(xtcp_sk(listener)->window_clamp);
+	const struct xtcp_sock *lxs = xtcp_sk(listener);
+	u32 clamp = READ_ONCE(lxs->window_clamp);
+	u16 user_mss = READ_ONCE(lxs->user_mss);
 
-	return clamp ? min_t(u32, clamp, 65535) : 65535;
+	req->advmss = xtcp_route_mss(sock_net(listener), req->laddr, req->raddr);
+	if (user_mss)
+		req->advmss = min(req->advmss, user_mss);
+	req->rcv_wnd = clamp ? min_t(u32, clamp, 65535) : 65535;
 }
 
 /**
@@ -230,10 +238,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->snd_wnd = cb->window;
 	req->has_wscale = cb->has_wscale;
 	req->snd_wscale = cb->wscale;
-	req->advmss = xtcp_route_mss(net, req->laddr, req->raddr);
-	req->rcv_wnd = xtcp_syn_window(sk);
-	if (xtcp_sk(sk)->user_mss)
-		req->advmss = min(req->advmss, xtcp_sk(sk)->user_mss);
+	xtcp_req_offer(sk, req);
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->born = jiffies;
 	req->listener = sk;

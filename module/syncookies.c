@@ -117,8 +117,7 @@ void xtcp_cookie_send(struct sock *sk, struct sk_buff *skb)
 	};
 
 	req_of_skb(&req, skb, cb->seq);
-	req.advmss = xtcp_route_mss(net, req.laddr, req.raddr);
-	req.rcv_wnd = xtcp_syn_window(sk);
+	xtcp_req_offer(sk, &req);
 	cookie_conn(&cc, net, &req);
 	req.iss = xtcp_cookie_make(cookie_base(&cc), cookie_mac(&cc, &c), &c);
 	xtcp_sk(sk)->cookie_stamp = jiffies ?: 1;
@@ -177,8 +176,7 @@ struct sock *xtcp_cookie_check(struct sock *sk, struct sk_buff *skb)
 
 	req.iss = cookie;
 	req.mss = xtcp_cookie_mss(c.mss_idx);
-	req.advmss = xtcp_route_mss(net, req.laddr, req.raddr);
-	req.rcv_wnd = xtcp_syn_window(sk);
+	xtcp_req_offer(sk, &req);
 	req.has_wscale = c.has_wscale;
 	req.snd_wscale = c.wscale;
 	/* the ACK's window, scaled: the SYN's is not known */

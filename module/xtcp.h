@@ -68,7 +68,7 @@ struct xtcp_skb_cb {
  * @irs: the peer's initial sequence number
  * @mss: the peer's MSS option (0: none)
  * @advmss: the MSS we announce
- * @rcv_wnd: the window our SYN+ACK offers (xtcp_syn_window())
+ * @rcv_wnd: the window our SYN+ACK offers (xtcp_req_offer())
  * @snd_wnd: the peer's window, bytes: from its SYN (never scaled), or,
  *	for a connection rebuilt from a SYN cookie, from its ACK, scaled
  * @snd_wscale: the peer's window-scale shift, with @has_wscale
@@ -585,7 +585,7 @@ int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
 u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr);
-u16 xtcp_syn_window(const struct sock *listener);
+void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req);
 void xtcp_listener_flush(struct sock *listener);
 
 /* syncookies.c */
