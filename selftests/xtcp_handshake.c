@@ -1754,22 +1754,6 @@ TEST_F_TIMEOUT(hs, veth_crr_no_resets, 900)
 /* Nagle's algorithm and TCP_CORK                                        */
 /* ===================================================================== */
 
-/* Bytes the server has received and not read (SIOCINQ). */
-static int inq(int fd)
-{
-	int n = -1;
-
-	return ioctl(fd, SIOCINQ, &n) ? -1 : n;
-}
-
-/* Bytes sent and not yet acknowledged (SIOCOUTQ). */
-static int outq(int fd)
-{
-	int n = -1;
-
-	return ioctl(fd, SIOCOUTQ, &n) ? -1 : n;
-}
-
 /* Data segments counted by rule @id (it delays them by 1 ms). */
 static long data_segs(unsigned int id)
 {
@@ -1784,7 +1768,7 @@ static int inq_reaches(int fd, int want)
 	int i, n = -1;
 
 	for (i = 0; i < 1000; i++) {
-		n = inq(fd);
+		n = ioctl_int(fd, SIOCINQ);
 		if (n == want)
 			break;
 		usleep(10000);
@@ -1792,12 +1776,20 @@ static int inq_reaches(int fd, int want)
 	return n;
 }
 
-#define CONNECT_PAIR() do { \
-	LISTEN(4); \
-	self->cli = stream_connect(true, &self->addr); \
-	ASSERT_LE(0, self->cli) TH_LOG("connect: %s", strerror(errno)); \
+/* A connection to self->lfd, the client's TCP_MAXSEG @mss (0: none). */
+#define CONNECT(mss) do { \
+	self->cli = stream_socket(true, 0); \
+	ASSERT_LE(0, self->cli); \
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_MAXSEG, (mss))); \
+	ASSERT_EQ(0, connect(self->cli, (struct sockaddr *)&self->addr, \
+			     sizeof(self->addr))) TH_LOG("connect: %s", strerror(errno)); \
 	self->srv = accept_within(self->lfd, 10000); \
 	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno)); \
+} while (0)
+
+#define CONNECT_PAIR(mss) do { \
+	LISTEN(4); \
+	CONNECT(mss); \
 } while (0)
 
 /*
@@ -1813,7 +1805,7 @@ TEST_F_TIMEOUT(hs, nagle_holds_short_segment_while_unacked, 60)
 	long rtx0;
 	int nodelay, i;
 
-	CONNECT_PAIR();
+	CONNECT_PAIR(0);
 	for (nodelay = 1; nodelay >= 0; nodelay--) {
 		ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, nodelay));
 		ADD_RULE_ID(acks, "add flags=ack port=%u action=drop",
@@ -1835,7 +1827,7 @@ TEST_F_TIMEOUT(hs, nagle_holds_short_segment_while_unacked, 60)
 
 			while (xtcp_counter("RetransSegs") == rtx1)
 				usleep(10000);
-			EXPECT_EQ(100, inq(self->srv));
+			EXPECT_EQ(100, ioctl_int(self->srv, SIOCINQ));
 			EXPECT_EQ(1, data_segs(count) -
 				  (xtcp_counter("RetransSegs") - rtx0));
 		}
@@ -1845,9 +1837,9 @@ TEST_F_TIMEOUT(hs, nagle_holds_short_segment_while_unacked, 60)
 		ASSERT_EQ(0, recv_exact(self->srv, buf, 100, 5000));
 		ASSERT_EQ(0, recv_exact(self->srv, buf, 10, 5000));
 		/* everything acknowledged before the next round */
-		for (i = 0; i < 3000 && outq(self->cli); i++)
+		for (i = 0; i < 3000 && ioctl_int(self->cli, SIOCOUTQ); i++)
 			usleep(10000);
-		ASSERT_EQ(0, outq(self->cli));
+		ASSERT_EQ(0, ioctl_int(self->cli, SIOCOUTQ));
 	}
 }
 
@@ -1871,14 +1863,7 @@ TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 	int mss, tries, judged = 0;
 
 	/* 1000-byte segments: four fit the first window and cwnd at once */
-	LISTEN(4);
-	self->cli = stream_socket(true, 0);
-	ASSERT_LE(0, self->cli);
-	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_MAXSEG, 1000));
-	ASSERT_EQ(0, connect(self->cli, (struct sockaddr *)&self->addr,
-			     sizeof(self->addr)));
-	self->srv = accept_within(self->lfd, 10000);
-	ASSERT_LE(0, self->srv);
+	CONNECT_PAIR(1000);
 	mss = get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG);
 	ASSERT_EQ(1000, mss);
 	ADD_RULE_ID(count, "add dir=out flags=data port=%u action=delay delay=1",
@@ -1963,13 +1948,7 @@ TEST_F_TIMEOUT(hs, window_clamp_bounds_the_window, 60)
 		 * 1000-byte segments: a segment larger than the window would
 		 * go whole when nothing is in flight (xtcp_may_send())
 		 */
-		self->cli = stream_socket(true, 0);
-		ASSERT_LE(0, self->cli);
-		ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_MAXSEG, 1000));
-		ASSERT_EQ(0, connect(self->cli, (struct sockaddr *)&self->addr,
-				     sizeof(self->addr)));
-		self->srv = accept_within(self->lfd, 10000);
-		ASSERT_LE(0, self->srv);
+		CONNECT(1000);
 		/*
 		 * 200000 bytes read by the receiver: the congestion window
 		 * grows past what the test looks at; then 1000 more, all of it
@@ -1979,9 +1958,9 @@ TEST_F_TIMEOUT(hs, window_clamp_bounds_the_window, 60)
 		ASSERT_EQ(0, recv_exact(self->srv, buf, sizeof(buf), 20000));
 		ASSERT_EQ(1000, send(self->cli, buf, 1000, 0));
 		ASSERT_EQ(0, recv_exact(self->srv, buf, 1000, 20000));
-		for (i = 0; i < 1000 && outq(self->cli); i++)
+		for (i = 0; i < 1000 && ioctl_int(self->cli, SIOCOUTQ); i++)
 			usleep(10000);
-		ASSERT_EQ(0, outq(self->cli));
+		ASSERT_EQ(0, ioctl_int(self->cli, SIOCOUTQ));
 		ADD_RULE("add flags=ack port=%u action=drop", port_of(&self->addr));
 		ASSERT_EQ(0, fcntl(self->cli, F_SETFL, O_NONBLOCK));
 		for (i = 0; i < 100 && total < (int)sizeof(buf); i++) {
@@ -1993,7 +1972,7 @@ TEST_F_TIMEOUT(hs, window_clamp_bounds_the_window, 60)
 		/* what the last window allowed arrives; wait for it to settle */
 		got[clamp] = -1;
 		for (i = 0; i < 100; i++) {
-			int n = inq(self->srv);
+			int n = ioctl_int(self->srv, SIOCINQ);
 
 			if (n == got[clamp] && xtcp_counter("RetransSegs"))
 				break;

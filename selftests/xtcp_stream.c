@@ -1496,13 +1496,6 @@ TEST_F(stream, opt_maxseg_quickack_fastopen)
 
 /* ---- TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT ---- */
 
-static int ioctl_val(int fd, unsigned long req)
-{
-	int v = -1;
-
-	return ioctl(fd, req, &v) ? -errno : v;
-}
-
 /*
  * TCP_WINDOW_CLAMP's values as TCP's (what it does to the window:
  * xtcp_handshake's window_clamp_bounds_the_window); TCP_NOTSENT_LOWAT
@@ -1545,7 +1538,7 @@ TEST_F(stream, opt_window_clamp_notsent_lowat)
 		if (send(c, buf, sizeof(buf), 0) < 0)
 			break;
 	ASSERT_EQ(EAGAIN, errno);
-	t = ioctl_val(c, SIOCOUTQNSD);
+	t = ioctl_int(c, SIOCOUTQNSD);
 	TH_LOG("lowat 4000: %d bytes unsent when send() said EAGAIN", t);
 	EXPECT_LE(4000, t);
 	if (variant->xtcp)	/* one 1000-byte write beyond, at most */
@@ -1556,10 +1549,10 @@ TEST_F(stream, opt_window_clamp_notsent_lowat)
 	 * unsent count stood still.
 	 */
 	for (i = 0, t = -1; i < 100; i++) {
-		int before = ioctl_val(c, SIOCOUTQNSD);
+		int before = ioctl_int(c, SIOCOUTQNSD);
 		int ev = wait_revents(c, POLLOUT, 0) & POLLOUT;
 
-		if (before != ioctl_val(c, SIOCOUTQNSD))
+		if (before != ioctl_int(c, SIOCOUTQNSD))
 			continue;
 		EXPECT_EQ(before * 2 < 4000 ? POLLOUT : 0, ev)
 			TH_LOG("%d bytes unsent, revents %#x", before, ev);
@@ -2478,13 +2471,6 @@ TEST_F(conn, opt_buffer_sizes)
 }
 
 /* ---- ioctl ---- */
-
-static int ioctl_int(int fd, unsigned long req)
-{
-	int v = -1;
-
-	return ioctl(fd, req, &v) ? -errno : v;
-}
 
 /* Wait until @fd's SIOCINQ + @other's SIOCOUTQ is @want; that sum. */
 static int queues_settle(int fd, int other, int want)

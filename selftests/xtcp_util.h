@@ -637,6 +637,14 @@ static inline int get_int(int fd, int level, int opt)
 	return v;
 }
 
+/* An int an ioctl() reports (SIOCINQ, SIOCOUTQ, ...), or -errno. */
+static inline int ioctl_int(int fd, unsigned long req)
+{
+	int v = -1;
+
+	return ioctl(fd, req, &v) ? -errno : v;
+}
+
 /* ---- test data: streams whose every byte is known ---- */
 
 /* Byte @off of stream @id: no short period, so a misplaced block shows. */
