@@ -17,6 +17,8 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=xtcp_lib.sh
+. "$top/selftests/xtcp_lib.sh"
 run=$top/build/tools/xtcp-run
 KSFT_SKIP=4
 ns=xtcp-apps-$$
@@ -43,45 +45,11 @@ ip -n "$ns" link set lo up
 head -c 1M /dev/urandom | base64 -w0 | head -c 1M >"$tmp/value"
 head -c 8M /dev/urandom >"$tmp/blob"
 
-in_ns() {
-	ip netns exec "$ns" "$@"
-}
-
 # active_opens PROTO: ActiveOpens of xtcp or tcp in $ns.
 active_opens() {
-	if [ "$1" = xtcp ]; then
-		in_ns awk '$1 == "ActiveOpens" { print $2 }' /proc/net/xtcp_stat
-	else
-		in_ns awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp
-	fi
-}
-
-# listening PORT: a LISTEN row of an xtcp or a TCP socket on PORT.
-listening() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	in_ns awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { f = 1 } END { exit !f }' \
-		/proc/net/xtcp /proc/net/tcp
-}
-
-wait_listening() {
-	local port=$1 pid=$2
-	for _ in $(seq 400); do
-		listening "$port" && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
+	local a
+	read -r a _ <<<"$(opens "$1")"
+	echo "$a"
 }
 
 skip() {

@@ -11,6 +11,8 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=xtcp_lib.sh
+. "$top/selftests/xtcp_lib.sh"
 run=$top/build/tools/xtcp-run
 KSFT_SKIP=4
 ns=xtcp-run-$$
@@ -36,38 +38,6 @@ mkdir "$tmp/www"
 head -c 4M /dev/urandom >"$tmp/www/blob"
 want=$(sha256sum <"$tmp/www/blob")
 
-in_ns() {
-	ip netns exec "$ns" "$@"
-}
-
-# opens PROTO: "active passive" connection counts of xtcp or tcp in $ns.
-opens() {
-	if [ "$1" = xtcp ]; then
-		in_ns awk '$1 == "ActiveOpens" { a = $2 } $1 == "PassiveOpens" { p = $2 }
-			END { print a + 0, p + 0 }' /proc/net/xtcp_stat
-	else
-		in_ns awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6, $7 }' /proc/net/snmp
-	fi
-}
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-
-# listening PORT: the LISTEN row of an xtcp or a TCP socket on PORT.
-listening() {
-	local hex
-	hex=$(printf '%04X' "$1")
-	in_ns awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { f = 1 } END { exit !f }' \
-		/proc/net/xtcp /proc/net/tcp
-}
-
 # fetch NAME PORT "SERVER-RUN" "CLIENT-RUN" XTCP-OPENS TCP-OPENS
 # Serve and fetch once, each side started through its own prefix (empty:
 # as is); then the payload and each protocol's "active passive" opens.
@@ -80,11 +50,7 @@ fetch() {
 	in_ns $srun python3 -m http.server "$port" --bind 127.0.0.1 \
 		--directory "$tmp/www" >"$tmp/srv.log" 2>&1 &
 	srv=$!
-	for _ in $(seq 200); do
-		listening "$port" && break
-		kill -0 "$srv" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_listening "$port" "$srv"	# curl's result tells if it did not
 	rm -f "$tmp/got"
 	# shellcheck disable=SC2086
 	in_ns $crun curl -sS --max-time 120 -o "$tmp/got" \
