@@ -173,6 +173,8 @@ static int cap_cmp(const void *a, const void *b)
  * @sent_before_open: end of the data A had sent when the window opened
  * @resent_after_open: data segments after the window opened that start
  *	below @sent_before_open: sent again
+ * @probes_at_una: bare ACKs from A one below B's (last) RCV.NXT, the
+ *	shape of a window probe, wherever they fall among B's segments
  */
 struct zw_view {
 	int probes, answers, closed_at, last_answer;
@@ -186,6 +188,7 @@ struct zw_view {
 	int beyond;
 	u32 sent_before_open;
 	int resent_after_open;
+	int probes_at_una;
 };
 
 /* Sort what was captured by arrival and replay it. */
@@ -251,6 +254,10 @@ static struct zw_view zw_analyze(unsigned int wscale)
 		    (!v.sent_before_open || xtcp_seq_after(c->seq + c->len, v.sent_before_open)))
 			v.sent_before_open = c->seq + c->len;
 	}
+	for (i = 0; i < ncaps; i++)
+		if (caps[i].from == FROM_A && !caps[i].len &&
+		    caps[i].flags == XTCP_ACK && caps[i].seq == v.rcv_nxt - 1)
+			v.probes_at_una++;
 	return v;
 }
 
@@ -713,13 +720,19 @@ TEST_F_TIMEOUT(zw, orphan_probes_bounded, 300)
 	}
 	drain(self);
 	v = zw_analyze(7);
-	TH_LOG("%d probes, %d answered, RST seq %u, B's RCV.NXT %u", v.probes, v.answers,
-	       v.rst_seq, v.rcv_nxt);
+	TH_LOG("%d probes (%d at SND.UNA - 1), %d answered, RST seq %u, B's RCV.NXT %u",
+	       v.probes, v.probes_at_una, v.answers, v.rst_seq, v.rcv_nxt);
 	TH_LOG("A: WinProbes %ld, WinProbeTimeouts %ld, AbortOnMemory %ld",
 	       xtcp_counter("WinProbes"), xtcp_counter("WinProbeTimeouts"),
 	       xtcp_counter("AbortOnMemory"));
 	ASSERT_EQ(XTCP_CLOSE, stream_state(true, self->xb)) TH_LOG("B still has its connection");
-	EXPECT_EQ(ORPHAN_PROBES, v.probes);
+	/*
+	 * The probes by their shape, not by where they sort among B's
+	 * segments: on a loaded machine an answer stamped after the probe
+	 * that followed it made one probe look like something else (4 of 5).
+	 */
+	EXPECT_EQ(ORPHAN_PROBES, v.probes_at_una);
+	EXPECT_EQ(ORPHAN_PROBES, xtcp_counter("WinProbes"));
 	EXPECT_EQ(1, v.rst_a);
 	EXPECT_EQ(v.rcv_nxt, v.rst_seq);
 	EXPECT_EQ(0, getsockopt(self->xb, SOL_SOCKET, SO_ERROR, &err, &len));
