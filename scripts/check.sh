@@ -326,9 +326,22 @@ if [ ${#lanes[@]} -gt 0 ]; then
 	done
 fi
 
+# What a failed harness test logged between its RUN and its verdict, so that
+# the summary at the end says why and not only what.
+explain() {
+	local k=${1#guest } name=$2 log
+	log=$logdir/guest-${1#guest }.log
+	[ "$k" != "$1" ] && [ -f "$log" ] || return 0
+	awk -v n="$name" '
+		index($0, "#  RUN           " n " ...") { on = 1; c = 0; next }
+		on && /^# (not )?ok [0-9]+ / { on = 0; next }
+		on && c < 30 { print "    | " $0; c++ }' "$log"
+}
+
 echo "== $(($(date +%s) - start)) s"
 for f in "${failures[@]}"; do
 	echo "failed: $f"
+	explain "${f%%: *}" "${f#*: }"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
