@@ -346,6 +346,16 @@ static inline int send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * How long a test waits for something that must happen (a segment
+ * delivered on loopback, a state reached, a timer run) before it calls it
+ * a failure.  Only a bound for a failure: a passing test never waits it
+ * out.  A guest under load may leave softirq work to ksoftirqd and a test
+ * off the CPU for seconds, so it is generous; a test using it for more
+ * than a few waits needs TEST_F_TIMEOUT above the harness's 30 s.
+ */
+#define XTCP_WAIT_MS	60000
+
 /* Milliseconds on the monotonic clock. */
 static inline long long now_ms(void)
 {
