@@ -33,7 +33,7 @@ host_pkgs=(
 	iproute2 coreutils python3 curl                       # run inside the guest from the host root
 	graphviz                                              # dot: xtcpstat --diagram's tests
 	trace-cmd                                             # the tracepoints read by trace-cmd
-	redis-server redis-tools iperf3 socat                 # real programs: selftests/xtcp_apps.sh
+	redis-server redis-tools iperf3 socat nginx wrk       # real programs: selftests/xtcp_apps.sh
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
 )
 
