@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The guest half of `make bench` (scripts/bench.sh runs it in QEMU with
-# xtcp.ko loaded): bulk, rr and crr (tools/xtcp_bench.c), each on the kernel's
-# TCP and on xtcp, over loopback and over a veth pair between two network
+# xtcp.ko loaded): bulk, rr and crr (tools/xtcp_bench.c; rr and crr with
+# TCP_NODELAY and again with Nagle's algorithm), each on the kernel's TCP and
+# on xtcp, over loopback and over a veth pair between two network
 # namespaces.  Prints a progress line per measurement and one line for
 # scripts/bench.sh to collect:
 #
@@ -72,9 +73,10 @@ measure() {
 	local -a words
 
 	port=$((port + 1))
-	args=(-f "$family" -m "$mode" -p "$port")
+	args=(-f "$family" -m "${mode%-nagle}" -p "$port")
 	case $mode in
 	bulk) args+=(-n "$size" -T 60) ;;
+	*-nagle) args+=(-N -t "$secs" -T $((secs + 20))) ;;
 	*) args+=(-t "$secs" -T $((secs + 20))) ;;
 	esac
 	case $path in
@@ -92,7 +94,7 @@ measure() {
 	read -ra words <<<"$out"
 	if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
 		[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-		printf '%-9s %-5s %-5s %s%s\n' "$path" "$mode" "$family" \
+		printf '%-9s %-9s %-5s %s%s\n' "$path" "$mode" "$family" \
 			"${words[*]:2}" "${moved:+  [$moved]}"
 		echo "RESULT $path $mode $family ${words[2]} ${words[3]}"
 		return 0
@@ -107,7 +109,7 @@ measure() {
 		line=$(grep -m 1 '^xtcp_bench: client: ' "$errf" || tail -n 1 "$errf")
 		reason="$reason: ${line#xtcp_bench: }"
 	fi
-	printf '%-9s %-5s %-5s FAIL (%s)%s\n' "$path" "$mode" "$family" \
+	printf '%-9s %-9s %-5s FAIL (%s)%s\n' "$path" "$mode" "$family" \
 		"$reason" "${moved:+  [$moved]}"
 	sed 's/^/    | /' "$errf"
 	echo "RESULT $path $mode $family FAIL $reason"
@@ -117,7 +119,7 @@ measure() {
 # connections behind (xtcp has no FIN_WAIT_2 timeout yet), which must not
 # weigh on the transaction rates measured after it.
 for path in loopback veth; do
-	for mode in rr crr bulk; do
+	for mode in rr rr-nagle crr crr-nagle bulk; do
 		for family in tcp xtcp; do
 			measure "$path" "$mode" "$family"
 		done

@@ -9,7 +9,8 @@
 # scripts/vm.sh --no-debug and runs scripts/bench-guest.sh there: bulk
 # throughput (one connection, BENCH_SIZE bytes, default 256M), 1-byte
 # request/response on one connection (rr) and connect/request/response/close
-# (crr), BENCH_TIME seconds each (default 3), over loopback and over a veth
+# (crr), each with TCP_NODELAY and again with Nagle's algorithm, BENCH_TIME
+# seconds each (default 3), over loopback and over a veth
 # pair between two network namespaces.  Prints a table, TCP against xtcp,
 # and writes it to build/bench/results.txt; the guest's whole output is in
 # build/bench/guest.log.  --module defaults to module/xtcp.ko, which must
@@ -82,6 +83,10 @@ function label(m) {
 		return "bulk " size " (MB/s)"
 	if (m == "rr")
 		return "rr (trans/s)"
+	if (m == "rr-nagle")
+		return "rr Nagle (trans/s)"
+	if (m == "crr-nagle")
+		return "crr Nagle (conn/s)"
 	return "crr (conn/s)"
 }
 function missing(k, w) {
@@ -105,9 +110,9 @@ END {
 		kernel = "?"
 	printf "xtcp benchmark, %s, kernel %s, QEMU TCG, %s cores\n\n", date, kernel, cpus
 	printf "%-20s %-9s %12s %12s %9s\n", "test", "path", "TCP", "xtcp", "xtcp/TCP"
-	split("bulk rr crr", modes, " ")
+	nmodes = split("bulk rr rr-nagle crr crr-nagle", modes, " ")
 	split("loopback veth", paths, " ")
-	for (m = 1; m <= 3; m++) {
+	for (m = 1; m <= nmodes; m++) {
 		for (p = 1; p <= 2; p++) {
 			k = modes[m] " " paths[p]
 			t = (k " tcp") in val ? val[k " tcp"] : missing(k " tcp")

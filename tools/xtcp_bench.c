@@ -27,6 +27,8 @@
  *   -c, --count N           rr, crr: stop after N transactions as well
  *   -T, --timeout S         give up after S seconds in all (default 120)
  *   -B, --buf N[K|M]        SO_SNDBUF and SO_RCVBUF on every socket
+ *   -N, --nagle             rr, crr: leave Nagle's algorithm on (no
+ *                           TCP_NODELAY)
  *   --server-netns NS       run: the server's network namespace, a name
  *   --client-netns NS       from `ip netns add` or a path to an nsfs file
  *
@@ -36,8 +38,10 @@
  * 1 error, 2 timeout, 64 usage.
  *
  * In the crr mode the client ends the run with one more connection that
- * carries 'q' instead of 'x'; the server then exits.  TCP sockets get
- * TCP_NODELAY in rr and crr; xtcp has no Nagle algorithm and sends at once.
+ * carries 'q' instead of 'x'; the server then exits.  Both protocols'
+ * sockets get TCP_NODELAY (level IPPROTO_TCP, xtcp takes TCP's options) in
+ * rr and crr unless -N asks for Nagle's algorithm, as a program that never
+ * sets the option has it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,6 +82,7 @@ struct opts {
 	unsigned long long count;
 	unsigned int timeout;
 	int buf;
+	bool nagle;		/* rr, crr: no TCP_NODELAY */
 	const char *server_ns;
 	const char *client_ns;
 	bool retry;		/* client: retry a refused first connect */
@@ -189,12 +194,12 @@ err:
 	return -1;
 }
 
-/* TCP_NODELAY for the transaction modes; nothing to do on xtcp. */
+/* TCP_NODELAY for the transaction modes, unless -N. */
 static int set_nodelay(const struct opts *o, int fd)
 {
 	int one = 1;
 
-	if (o->xtcp || o->mode == MODE_BULK)
+	if (o->nagle || o->mode == MODE_BULK)
 		return 0;
 	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
@@ -666,7 +671,7 @@ static void bad_usage(void)
 	fprintf(stderr,
 		"usage: xtcp_bench run|server|client [-f tcp|xtcp] [-m bulk|rr|crr]\n"
 		"         [-a ADDR] [-p PORT] [-n SIZE] [-t SECS] [-c COUNT]\n"
-		"         [-T TIMEOUT] [-B BUFSIZE]\n"
+		"         [-T TIMEOUT] [-B BUFSIZE] [-N]\n"
 		"         [--server-netns NS] [--client-netns NS]\n");
 	exit(EXIT_USAGE);
 }
@@ -701,6 +706,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "buf", required_argument, NULL, 'B' },
+		{ "nagle", no_argument, NULL, 'N' },
 		{ "server-netns", required_argument, NULL, 'S' },
 		{ "client-netns", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -710,7 +716,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "f:m:a:p:n:t:c:T:B:h", longopts,
+	while ((c = getopt_long(argc, argv, "f:m:a:p:n:t:c:T:B:Nh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -762,6 +768,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			if (!parse_size(optarg, &v) || v > (1 << 30))
 				bad_usage();
 			o->buf = v;
+			break;
+		case 'N':
+			o->nagle = true;
 			break;
 		case 'S':
 			o->server_ns = optarg;
