@@ -28,15 +28,17 @@ listening() {
 }
 
 # wait_listening PORT PID: until PORT listens, or PID (its server) is gone;
-# 0 if it listens.
+# 0 if it listens.  A server starting (python3, redis, nginx) on a busy
+# machine may take many seconds: 120 s bound only a server that never
+# listens.
 wait_listening() {
-	local port=$1 pid=$2
-	for _ in $(seq 400); do
+	local port=$1 pid=$2 end=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$end" ]; do
 		listening "$port" && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.05
 	done
-	return 1
+	listening "$port"
 }
 
 # result ok|fail NAME: one KTAP line.

@@ -29,8 +29,12 @@
  * /proc/net/protocols; that nothing is left afterwards, from the exact
  * MemoryPages of /proc/net/xtcp_stat.
  *
- * A hog runs until a whole pass over its sockets moved no byte and the
- * budget's figure stood still for 20 passes; nothing is judged by time.
+ * A hog runs until nothing has moved for HOG_STILL passes and HOG_STILL_MS:
+ * no pass over its sockets wrote a byte, the budget's figure stood still.
+ * Both, as on a loaded guest loopback delivery can stall in ksoftirqd (the
+ * hog alone would see twenty idle passes) and the hog itself can be off
+ * the CPU (one pass alone would see two seconds go by).  Time only ends a
+ * hog; nothing is judged by it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +57,7 @@
 #define HOG_CHUNK	65536
 #define HOG_PASSES_MAX	20000
 #define HOG_STILL	20
+#define HOG_STILL_MS	2000
 /* the budget both protocols get: pages (4 KiB): 4, 8 and 12 MiB */
 #define BUDGET		"1000 2000 3000"
 #define BUDGET_HARD	3000
@@ -142,6 +147,7 @@ static void hog(bool xtcp, int pairs, struct hog_result *r)
 {
 	static char buf[HOG_CHUNK];
 	int fds[2 * HOG_PAIRS], n = 0, still = 0, i, passes;
+	long long still_since = now_ms();
 	struct sockaddr_in addr;
 	long last = -2;
 	int lfd;
@@ -172,7 +178,8 @@ static void hog(bool xtcp, int pairs, struct hog_result *r)
 		fds[n++] = s;
 		r->pairs++;
 	}
-	for (passes = 0; passes < HOG_PASSES_MAX && still < HOG_STILL; passes++) {
+	for (passes = 0; passes < HOG_PASSES_MAX &&
+	     (still < HOG_STILL || now_ms() - still_since < HOG_STILL_MS); passes++) {
 		bool moved = false;
 		long pages;
 
@@ -189,10 +196,12 @@ static void hog(bool xtcp, int pairs, struct hog_result *r)
 			r->peak = pages;
 		if (xtcp && xtcp_counter("MemoryPressure") == 1)
 			r->pressure = true;
-		if (moved || pages != last)
+		if (moved || pages != last) {
 			still = 0;
-		else
+			still_since = now_ms();
+		} else {
 			still++;
+		}
 		last = pages;
 		if (!moved)
 			usleep(10000);
@@ -317,7 +326,7 @@ FIXTURE_SETUP(mem)
 
 FIXTURE_TEARDOWN(mem)
 {
-	EXPECT_TRUE(xtcp_ns_drain(60000));
+	EXPECT_TRUE(xtcp_ns_drain(XTCP_WAIT_MS));
 	knob_restore(&self->xtcp_mem);
 	knob_restore(&self->tcp_mem);
 	knob_restore(&self->max_orphans);
@@ -359,8 +368,8 @@ static void run_hogs(struct __test_metadata *_metadata, FIXTURE_DATA(mem) * self
 	struct hog_arg ax = { .xtcp = true, .userns = userns };
 	struct hog_arg at = { .xtcp = false, .userns = userns };
 	struct hog_result rx, rt;
-	long left = -1;
-	int i;
+	long long end;
+	long left;
 
 	ASSERT_EQ(0, knob_set(&self->xtcp_mem, BUDGET));
 	ASSERT_EQ(0, knob_set(&self->tcp_mem, BUDGET));
@@ -388,9 +397,10 @@ static void run_hogs(struct __test_metadata *_metadata, FIXTURE_DATA(mem) * self
 	EXPECT_GE(BUDGET_HARD + 2 * HOG_PAIRS * SLACK_PAGES, rx.peak);
 	EXPECT_GE(rt.peak * 3 / 2, rx.peak);
 	/* everything comes back once the sockets are gone */
-	for (i = 0; i < 600; i++) {
+	end = now_ms() + XTCP_WAIT_MS;
+	for (;;) {
 		left = xtcp_counter("MemoryPages");
-		if (!left && !xtcp_counter("Sockets"))
+		if ((!left && !xtcp_counter("Sockets")) || now_ms() > end)
 			break;
 		usleep(100000);
 	}
@@ -477,16 +487,19 @@ TEST_F_TIMEOUT(mem, orphans_bounded, 120)
  */
 TEST_F_TIMEOUT(mem, orphan_retries, 120)
 {
-	int cli[1], srv[1], port, i;
 	long to0 = xtcp_counter("Timeouts"), rtx0 = xtcp_counter("RetransSegs");
 	struct xtcp_rule_count rc;
+	int cli[1], srv[1], port;
+	long long end;
 
 	ASSERT_EQ(0, xtcp_sysctl_set("orphan_retries", 1));
 	ASSERT_EQ(0, xtcp_sysctl_set("retries2", 15));
 	ASSERT_EQ(0, silent_pairs(true, 1, cli, srv, &port));
 	close(cli[0]);
 	ASSERT_EQ(1, xtcp_counter("Orphans"));
-	for (i = 0; i < 300 && xtcp_counter("Orphans"); i++)
+	/* two RTOs, a second or so */
+	end = now_ms() + XTCP_WAIT_MS;
+	while (xtcp_counter("Orphans") && now_ms() < end)
 		usleep(100000);
 	EXPECT_EQ(0, xtcp_counter("Orphans"));
 	EXPECT_EQ(1, xtcp_counter("Timeouts") - to0);
@@ -509,6 +522,7 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 	static char buf[1 << 20];
 	long sent = 0, got = 0, tw;
 	int a, b, i, c, s;
+	long long end;
 
 	/* none of them would expire on its own while the test runs */
 	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 600000));
@@ -517,10 +531,17 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 		close(c);	/* active close: c's end goes to TIME_WAIT */
 		close(s);
 	}
-	for (i = 0; i < 600 && xtcp_counter("CurrTimeWait") < 40; i++)
+	/*
+	 * Until no socket is left to make an entry (a loaded guest may still
+	 * hold FINs): 40, and one more for each pair whose FINs crossed (both
+	 * ends), all there before the count is taken.
+	 */
+	end = now_ms() + XTCP_WAIT_MS;
+	while ((xtcp_counter("CurrTimeWait") < 40 || xtcp_counter("CurrSockets")) &&
+	       now_ms() < end)
 		usleep(50000);
-	/* 40, and one more for each pair whose FINs crossed (both ends) */
 	tw = xtcp_counter("CurrTimeWait");
+	ASSERT_EQ(0, xtcp_counter("CurrSockets"));
 	ASSERT_LE(40, tw);
 	ASSERT_GE(80, tw);
 	ASSERT_EQ(0, stream_pair(true, &a, &b));
@@ -531,7 +552,8 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 	 */
 	ASSERT_EQ(0, knob_set(&self->xtcp_mem, "1 2 100000000"));
 	fcntl(a, F_SETFL, O_NONBLOCK);
-	for (i = 0; i < 200 && xtcp_counter("MemoryPressure") != 1; i++) {
+	end = now_ms() + XTCP_WAIT_MS;
+	while (xtcp_counter("MemoryPressure") != 1 && now_ms() < end) {
 		ssize_t w = send(a, buf, sizeof(buf), 0);
 
 		if (w > 0)
@@ -540,7 +562,8 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 			usleep(50000);
 	}
 	ASSERT_EQ(1, xtcp_counter("MemoryPressure"));
-	for (i = 0; i < 600 && xtcp_counter("CurrTimeWait"); i++)
+	end = now_ms() + XTCP_WAIT_MS;
+	while (xtcp_counter("CurrTimeWait") && now_ms() < end)
 		usleep(50000);
 	EXPECT_EQ(0, xtcp_counter("CurrTimeWait"));
 	EXPECT_EQ(tw, xtcp_counter("TimeWaitReclaimed") - rec0);
@@ -549,7 +572,7 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 	while (got < sent) {
 		size_t want = sent - got < (long)sizeof(buf) ? sent - got : sizeof(buf);
 
-		ASSERT_EQ(0, recv_exact(b, buf, want, 30000));
+		ASSERT_EQ(0, recv_exact(b, buf, want, XTCP_WAIT_MS));
 		got += want;
 	}
 	close(a);
@@ -602,9 +625,10 @@ static void memcg_fill(struct __test_metadata *_metadata, bool xtcp,
 		       const char *cg, long *grew, long *queued, long *back)
 {
 	static char buf[HOG_CHUNK];
+	long long still_since, end;
 	struct sockaddr_in addr;
 	long before, after, now;
-	int lfd, c, s, still = 0, i;
+	int lfd, c, s, still = 0;
 
 	*queued = 0;
 	lfd = stream_listener(xtcp, 1, &addr);
@@ -616,12 +640,15 @@ static void memcg_fill(struct __test_metadata *_metadata, bool xtcp,
 	close(lfd);
 	before = memcg_current(cg);
 	ASSERT_LT(0, before);
-	while (still < HOG_STILL) {
+	/* still as a hog is (see the top): the data reaches the accepted end */
+	still_since = now_ms();
+	while (still < HOG_STILL || now_ms() - still_since < HOG_STILL_MS) {
 		ssize_t w = send(c, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (w > 0) {
 			*queued += w;
 			still = 0;
+			still_since = now_ms();
 		} else {
 			ASSERT_EQ(EAGAIN, errno);
 			still++;
@@ -633,9 +660,10 @@ static void memcg_fill(struct __test_metadata *_metadata, bool xtcp,
 	close(c);
 	close(s);
 	/* the unread data resets both ends: their memory is returned */
-	for (i = 0; i < 1000; i++) {
+	end = now_ms() + XTCP_WAIT_MS;
+	for (;;) {
 		now = memcg_current(cg);
-		if (after - now >= *queued - MEMCG_SLACK)
+		if (after - now >= *queued - MEMCG_SLACK || now_ms() > end)
 			break;
 		usleep(10000);
 	}

@@ -11,6 +11,10 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 pipe=$top/build/selftests/xtcp_pipe
 mb=${XTCP_NETEM_MB:-64}
+# Each side's limit, which only a failure waits out: 64 MiB take about
+# four minutes under TCG on a quiet machine, a busy one may take several
+# times that.  30 min, or 28 s a MiB for more than 64 MiB.
+limit=$((mb * 28 > 1800 ? mb * 28 : 1800))
 KSFT_SKIP=4
 tmp=$(mktemp -d)
 a=xtcp-netem-a-$$
@@ -54,7 +58,7 @@ transfer() {
 	start=$(date +%s)
 	rm -f "$tmp/a.out" "$tmp/b.out"
 	# shellcheck disable=SC2086
-	ip netns exec "$b" timeout 800 "$pipe" $flag listen 7000 \
+	ip netns exec "$b" timeout "$limit" "$pipe" $flag listen 7000 \
 		<"$tmp/b.in" >"$tmp/b.out" &
 	local srv=$!
 	# Connect once the listener is there (a LISTEN row for port 7000 in
@@ -65,7 +69,7 @@ transfer() {
 		sleep 0.05
 	done
 	# shellcheck disable=SC2086
-	ip netns exec "$a" timeout 800 "$pipe" $flag connect 10.199.0.2 7000 \
+	ip netns exec "$a" timeout "$limit" "$pipe" $flag connect 10.199.0.2 7000 \
 		<"$tmp/a.in" >"$tmp/a.out"
 	rc_cli=$?
 	wait "$srv"

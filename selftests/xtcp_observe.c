@@ -24,8 +24,11 @@
  *
  * Every test runs in a network namespace of its own (the harness forks a
  * process per test, the fixture unshares), so counters, the matrix and the
- * rows start at zero and are the test's alone.  Waits poll with deadlines;
- * nothing asserts after a fixed sleep.
+ * rows start at zero and are the test's alone.  Waits poll with deadlines
+ * (XTCP_WAIT_MS: they bound a failure, a passing test never waits them
+ * out); nothing asserts after a fixed sleep.  A scenario that must not
+ * retransmit is run again in a fresh namespace when a loaded guest held a
+ * segment back long enough to fire a timer (see disturbed()).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -45,7 +48,6 @@
 #define TRANS_PROC	"/proc/net/xtcp_trans"
 #define SYSCTL_DIR	"/proc/sys/net/xtcp/"
 #define TRACEFS		"/sys/kernel/tracing"
-#define WAIT_MS		10000
 #define MAX_ROWS	256
 #define MAX_EVENTS	512
 
@@ -286,7 +288,7 @@ static int find_tuple(unsigned int lport, unsigned int rport, struct xtcp_row *o
 /* Wait until the tuple's row is in @st (0: until it has gone). */
 static bool wait_tuple(unsigned int lport, unsigned int rport, unsigned int st)
 {
-	long long end = now_ms() + WAIT_MS;
+	long long end = now_ms() + XTCP_WAIT_MS;
 	struct xtcp_row r;
 
 	do {
@@ -303,7 +305,7 @@ static bool wait_tuple(unsigned int lport, unsigned int rport, unsigned int st)
 static bool wait_retr(unsigned int lport, unsigned int rport, unsigned int min,
 		      struct xtcp_row *r)
 {
-	long long end = now_ms() + WAIT_MS;
+	long long end = now_ms() + XTCP_WAIT_MS;
 
 	do {
 		if (find_tuple(lport, rport, r) && r->retr >= min)
@@ -317,7 +319,7 @@ static bool wait_retr(unsigned int lport, unsigned int rport, unsigned int min,
 static bool wait_txq_empty(unsigned int lport, unsigned int rport,
 			   struct xtcp_row *r)
 {
-	long long end = now_ms() + WAIT_MS;
+	long long end = now_ms() + XTCP_WAIT_MS;
 
 	do {
 		if (find_tuple(lport, rport, r) && !r->txq)
@@ -329,7 +331,7 @@ static bool wait_txq_empty(unsigned int lport, unsigned int rport,
 
 static bool wait_counter_eq(const char *name, long want)
 {
-	long long end = now_ms() + WAIT_MS;
+	long long end = now_ms() + XTCP_WAIT_MS;
 
 	do {
 		if (xtcp_counter(name) == want)
@@ -337,6 +339,34 @@ static bool wait_counter_eq(const char *name, long want)
 		usleep(5000);
 	} while (now_ms() < end);
 	return false;
+}
+
+/* Wait until counter @name is at least @want. */
+static bool wait_counter_ge(const char *name, long want)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+
+	do {
+		if (xtcp_counter(name) >= want)
+			return true;
+		usleep(5000);
+	} while (now_ms() < end);
+	return false;
+}
+
+/*
+ * Milliseconds on the kernel's timer clock: how long @fd, a listener whose
+ * state does not change, has been in its state (XTCP_INFO, counted in
+ * jiffies, as state_ms is); -1 on error.
+ */
+static long long timer_ms(int fd)
+{
+	struct xtcp_info info;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(fd, xtcp_proto(), XTCP_INFO, &info, &len))
+		return -1;
+	return info.xtcpi_state_ms;
 }
 
 static unsigned int port_of(int fd, bool peer)
@@ -355,6 +385,7 @@ FIXTURE(obs)
 	int lfd, a, b;
 	unsigned int lport, aport;	/* the listener's and A's ports */
 	struct sockaddr_in addr;
+	long long open_ms;		/* how long open_pair()'s handshake took */
 };
 
 static void close_fd(int *fd)
@@ -388,18 +419,22 @@ FIXTURE_TEARDOWN(obs)
 	close_fd(&self->b);
 	close_fd(&self->lfd);
 	xtcp_fault_cmd("clear");
-	EXPECT_TRUE(xtcp_ns_drain(WAIT_MS));
+	EXPECT_TRUE(xtcp_ns_drain(XTCP_WAIT_MS));
 }
 
-/* Listener, A connected, B accepted. */
+/* Listener, A connected, B accepted; open_ms, how long that took. */
 static void open_pair(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self)
 {
+	long long t0;
+
 	self->lfd = stream_listener(true, 8, &self->addr);
 	ASSERT_LE(0, self->lfd);
+	t0 = now_ms();
 	self->a = stream_connect(true, &self->addr);
 	ASSERT_LE(0, self->a);
 	self->b = accept(self->lfd, NULL, NULL);
 	ASSERT_LE(0, self->b);
+	self->open_ms = now_ms() - t0;
 	self->lport = ntohs(self->addr.sin_port);
 	self->aport = port_of(self->a, false);
 	ASSERT_NE(0, self->aport);
@@ -421,11 +456,68 @@ static void scripted(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self
 	ASSERT_EQ(0, recv(self->b, &c, 1, 0));
 	ASSERT_TRUE(wait_tuple(self->lport, self->aport, XTCP_CLOSE_WAIT));
 	close_fd(&self->b);
-	ASSERT_TRUE(wait_counter_eq("TimeWaitReaped", 1));
+	ASSERT_TRUE(wait_counter_ge("TimeWaitReaped", 1));
 	ASSERT_TRUE(wait_tuple(self->lport, self->aport, 0));
 	ASSERT_TRUE(wait_tuple(self->aport, self->lport, 0));
 	close_fd(&self->lfd);
 	ASSERT_TRUE(wait_counter_eq("CurrSockets", 0));
+}
+
+#define ATTEMPTS	5
+
+/* After a disturbed attempt: everything closed, a fresh namespace. */
+static void start_over(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self)
+{
+	close_fd(&self->a);
+	close_fd(&self->b);
+	close_fd(&self->lfd);
+	xtcp_fault_cmd("clear");
+	ASSERT_TRUE(xtcp_ns_drain(XTCP_WAIT_MS));
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	self->open_ms = 0;
+}
+
+/*
+ * Was this attempt at a scenario disturbed by a timer it did not ask for?
+ * On a loaded guest loopback delivery can wait in ksoftirqd for seconds:
+ * an ACK held back past the 200 ms minimum RTO draws a retransmission
+ * (RtoExpired counts it), a handshake's last ACK held back past a
+ * request's 1 s timer a second SYN+ACK (no counter counts that, but the
+ * handshake then took a second on the monotonic clock, which the timers'
+ * jiffies never outrun).  Such an attempt shows nothing about what the
+ * test checks: it starts over in a fresh namespace, up to ATTEMPTS times,
+ * each logged, and the checks are made on the first undisturbed attempt;
+ * none in ATTEMPTS is a failure.  Called once the attempt's sockets can
+ * fire no timer any more, as its counters are final.
+ *
+ * @rto: the RTO expirations the scenario makes itself; @handshake: a
+ * second SYN+ACK would change what is checked.  True if disturbed (the
+ * caller runs the scenario again).
+ */
+static bool disturbed(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self,
+		      int attempt, long rto, bool handshake)
+{
+	long got = xtcp_counter("RtoExpired");
+	bool slow = handshake && self->open_ms >= 900;
+
+	if (got <= rto && !slow)
+		return false;
+	TH_LOG("attempt %d held up by load? RtoExpired %ld (%ld its own), handshake %lld ms",
+	       attempt, got, rto, self->open_ms);
+	ASSERT_GT(ATTEMPTS, attempt) TH_LOG("no undisturbed attempt in %d", ATTEMPTS);
+	start_over(_metadata, self);
+	return true;
+}
+
+/* The scripted connection, until an attempt is undisturbed. */
+static void scripted_undisturbed(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(obs) * self)
+{
+	int attempt = 1;
+
+	do
+		scripted(_metadata, self);
+	while (disturbed(_metadata, self, attempt++, 0, true));
 }
 
 #define E(f, t, n)	{ XTCP_##f, XTCP_##t, n }
@@ -448,9 +540,9 @@ TEST_F_TIMEOUT(obs, matrix_of_one_connection, 120)
 }
 
 /* Counters the scripted connection moves, by exactly its segments. */
-TEST_F_TIMEOUT(obs, counters_of_one_connection, 120)
+TEST_F_TIMEOUT(obs, counters_of_one_connection, 300)
 {
-	scripted(_metadata, self);
+	scripted_undisturbed(_metadata, self);
 	/* SYN, SYN|ACK, ACK, FIN|ACK, ACK, FIN|ACK, ACK: seven each way */
 	EXPECT_EQ(7, xtcp_counter("InSegs"));
 	EXPECT_EQ(7, xtcp_counter("OutSegs"));
@@ -527,13 +619,14 @@ static void expect_scripted_events(struct __test_metadata *_metadata,
 }
 
 /* The events of the scripted connection, endpoint by endpoint. */
-TEST_F_TIMEOUT(obs, trace_of_one_connection, 120)
+TEST_F_TIMEOUT(obs, trace_of_one_connection, 300)
 {
 	struct event ev[MAX_EVENTS];
 	int n;
 
+	/* one instance for every attempt: events are told apart by netns */
 	ASSERT_EQ(0, trace_start()) TH_LOG("tracefs: %s", strerror(errno));
-	scripted(_metadata, self);
+	scripted_undisturbed(_metadata, self);
 	n = trace_read(netns_inum(), ev, MAX_EVENTS);
 	ASSERT_LT(0, n);
 	ASSERT_GT(MAX_EVENTS, n);
@@ -556,7 +649,7 @@ TEST_F_TIMEOUT(obs, trace_cmd_report, 300)
 	int n;
 
 	ASSERT_EQ(0, trace_start());
-	scripted(_metadata, self);
+	scripted_undisturbed(_metadata, self);
 	unlink(dat);
 	snprintf(cmd, sizeof(cmd), "trace-cmd extract -B %s -o %s >/dev/null 2>&1",
 		 strrchr(trace_dir, '/') + 1, dat);
@@ -576,22 +669,25 @@ TEST_F_TIMEOUT(obs, trace_cmd_report, 300)
  * A connect() to a port nobody listens on: the SYN is answered with a
  * reset sent without a socket, and the reset ends the attempt.
  */
-TEST_F_TIMEOUT(obs, refused_connect, 120)
+TEST_F_TIMEOUT(obs, refused_connect, 300)
 {
 	static const struct edge want[] = {
 		E(CLOSE, SYN_SENT, 1), E(SYN_SENT, CLOSE, 1),
 	};
 	struct sockaddr_in to = sin_of(INADDR_LOOPBACK, 20999);
 	struct event ev[MAX_EVENTS];
+	int n, attempt = 1;
 	char got[256];
-	int n;
 
 	ASSERT_EQ(0, trace_start());
-	self->a = stream_socket(true, 0);
-	ASSERT_LE(0, self->a);
-	ASSERT_EQ(-1, connect(self->a, (struct sockaddr *)&to, sizeof(to)));
-	ASSERT_EQ(ECONNREFUSED, errno);
-	self->aport = port_of(self->a, false);
+	/* a reset held back past 1 s: the SYN is sent again, and refused again */
+	do {
+		self->a = stream_socket(true, 0);
+		ASSERT_LE(0, self->a);
+		ASSERT_EQ(-1, connect(self->a, (struct sockaddr *)&to, sizeof(to)));
+		ASSERT_EQ(ECONNREFUSED, errno);
+		self->aport = port_of(self->a, false);
+	} while (disturbed(_metadata, self, attempt++, 0, false));
 	expect_matrix(_metadata, want, ARRAY_SIZE(want));
 	EXPECT_EQ(1, xtcp_counter("OutRsts"));
 	EXPECT_EQ(1, xtcp_counter("InRsts"));
@@ -608,20 +704,31 @@ TEST_F_TIMEOUT(obs, refused_connect, 120)
 	EXPECT_STREQ("RST|ACK", got);
 }
 
-/* A lost data segment: one retransmission, seen as event and counter. */
-TEST_F_TIMEOUT(obs, retransmit_and_fault_drop, 120)
+/*
+ * A lost data segment: one retransmission, seen as event and counter.
+ * An ACK of the retransmission held back past the backed-off RTO (or a
+ * SYN resent) makes more: such an attempt is made again.
+ */
+TEST_F_TIMEOUT(obs, retransmit_and_fault_drop, 300)
 {
 	unsigned char buf[100], got_buf[100];
 	struct event ev[MAX_EVENTS];
 	unsigned long first_seq = 0;
-	int i, n, tx = 0, rtx = 0;
+	int i, n, tx = 0, rtx = 0, attempt = 1;
+	struct xtcp_row r;
 
-	open_pair(_metadata, self);
-	ASSERT_EQ(0, trace_start());
-	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=data nth=1"));
-	pat_fill(buf, sizeof(buf), 1, 0);
-	ASSERT_EQ(0, send_all(self->a, buf, sizeof(buf)));
-	ASSERT_EQ(0, recv_exact(self->b, got_buf, sizeof(got_buf), WAIT_MS));
+	do {
+		open_pair(_metadata, self);
+		/* one instance for every attempt: events are told apart by netns */
+		if (!trace_dir[0])
+			ASSERT_EQ(0, trace_start());
+		ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=data nth=1"));
+		pat_fill(buf, sizeof(buf), 1, 0);
+		ASSERT_EQ(0, send_all(self->a, buf, sizeof(buf)));
+		ASSERT_EQ(0, recv_exact(self->b, got_buf, sizeof(got_buf), XTCP_WAIT_MS));
+		/* A has its ACK: its retransmission timer is stopped */
+		ASSERT_TRUE(wait_txq_empty(self->aport, self->lport, &r));
+	} while (disturbed(_metadata, self, attempt++, 1, false));
 	EXPECT_EQ(0, memcmp(buf, got_buf, sizeof(buf)));
 	EXPECT_EQ(1, xtcp_counter("FaultDrops"));
 	EXPECT_EQ(1, xtcp_counter("RetransSegs"));
@@ -650,9 +757,9 @@ TEST_F_TIMEOUT(obs, retransmit_and_fault_drop, 120)
 /* Every column of the rows of known sockets. */
 TEST_F_TIMEOUT(obs, proc_columns, 120)
 {
+	long long j0, j1, j2, j3;
 	unsigned char buf[1000];
 	struct xtcp_row r;
-	long long t0;
 	int c2 = -1;
 
 	/* A is owned by uid 4321: sk_uid comes from the creator's fsuid */
@@ -663,11 +770,22 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	self->a = stream_socket(true, 0);
 	setfsuid(0);
 	ASSERT_LE(0, self->a);
+	/*
+	 * state_ms is measured against the listener's own time in LISTEN,
+	 * from XTCP_INFO: both count jiffies, which on a busy TCG guest may
+	 * disagree with CLOCK_MONOTONIC by hundreds of milliseconds.
+	 */
+	j0 = timer_ms(self->lfd);
 	ASSERT_EQ(0, connect(self->a, (struct sockaddr *)&self->addr, sizeof(self->addr)));
+	j1 = timer_ms(self->lfd);
+	ASSERT_LE(0, j0);
 	self->aport = port_of(self->a, false);
-	t0 = now_ms();
 
-	/* the listener: one connection waiting to be accepted */
+	/*
+	 * the listener: one connection waiting to be accepted, once A's
+	 * final ACK is in (connect() returns before; ksoftirqd may hold it)
+	 */
+	ASSERT_TRUE(wait_revents(self->lfd, POLLIN, XTCP_WAIT_MS) & POLLIN);
 	ASSERT_TRUE(find_tuple(self->lport, 0, &r));
 	EXPECT_EQ(XTCP_LISTEN, r.st);
 	EXPECT_STREQ("LISTEN", r.state);
@@ -688,7 +806,9 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=data port=any"));
 	pat_fill(buf, sizeof(buf), 2, 0);
 	ASSERT_EQ(0, send_all(self->a, buf, sizeof(buf)));
+	j2 = timer_ms(self->lfd);
 	ASSERT_TRUE(find_tuple(self->aport, self->lport, &r));
+	j3 = timer_ms(self->lfd);
 	EXPECT_EQ(XTCP_ESTABLISHED, r.st);
 	EXPECT_EQ(htonl(INADDR_LOOPBACK), r.laddr);
 	EXPECT_EQ(htonl(INADDR_LOOPBACK), r.raddr);
@@ -698,7 +818,9 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	EXPECT_EQ(0, r.rxq);
 	EXPECT_EQ(1, r.tr);		/* the retransmission timer */
 	EXPECT_GE(2 * 120 * 1000, r.when);
-	EXPECT_LE(now_ms() - t0 - 50, (long long)r.state_ms);
+	/* ESTABLISHED since connect() ran: a jiffy of rounding either way */
+	EXPECT_LE(j2 - j1 - 10, (long long)r.state_ms);
+	EXPECT_GE(j3 - j0 + 10, (long long)r.state_ms);
 	/* the timer fires, the count of its timeouts shows */
 	EXPECT_TRUE(wait_retr(self->aport, self->lport, 2, &r));
 	EXPECT_LE(2, r.retr);
@@ -730,9 +852,12 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
 	close(c2);
 
-	/* TIME_WAIT: timer 3 with the time left, no owner, no inode */
-	ASSERT_EQ(0, recv_exact(self->b, buf, sizeof(buf), WAIT_MS));
-	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 5000));
+	/*
+	 * TIME_WAIT: timer 3 with the time left, no owner, no inode; an MSL
+	 * long enough that the entry outlives any stall between the waits
+	 */
+	ASSERT_EQ(0, recv_exact(self->b, buf, sizeof(buf), XTCP_WAIT_MS));
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 60000));
 	close_fd(&self->a);
 	ASSERT_TRUE(wait_tuple(self->aport, self->lport, XTCP_FIN_WAIT2));
 	close_fd(&self->b);
@@ -740,7 +865,7 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	ASSERT_TRUE(find_tuple(self->aport, self->lport, &r));
 	EXPECT_EQ(3, r.tr);
 	EXPECT_LT(0, r.when);
-	EXPECT_GE(10 * 1000, r.when);	/* jiffies: at most 2 * MSL at HZ 1000 */
+	EXPECT_GE(2 * 60000, r.when);	/* jiffies: at most 2 * MSL at HZ 1000 */
 	EXPECT_EQ(0, r.inode);
 	EXPECT_EQ(0, r.txq);
 	EXPECT_EQ(0, r.rxq);
@@ -849,29 +974,34 @@ TEST_F_TIMEOUT(obs, sysctl_syn_retries, 120)
  * synack_retries: a request whose final ACK never arrives sends
  * 1 + synack_retries SYN+ACKs and is dropped (SYN_RCVD -> CLOSED).
  */
-TEST_F_TIMEOUT(obs, sysctl_synack_retries, 120)
+TEST_F_TIMEOUT(obs, sysctl_synack_retries, 300)
 {
 	long m[XTCP_MAX_STATES][XTCP_MAX_STATES];
 	struct xtcp_rule_count rc;
+	int attempt = 1;
 	unsigned int id;
 	long long end;
 
-	ASSERT_EQ(0, xtcp_sysctl_set("synack_retries", 1));
-	self->lfd = stream_listener(true, 8, &self->addr);
-	ASSERT_LE(0, self->lfd);
-	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=ack"));
-	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=synack action=delay delay=1"));
-	id = xtcp_fault_last_id();
-	self->a = stream_socket(true, O_NONBLOCK);
-	ASSERT_LE(0, self->a);
-	connect(self->a, (struct sockaddr *)&self->addr, sizeof(self->addr));
-	end = now_ms() + 3 * WAIT_MS;
+	/* a SYN+ACK held back past 1 s: the SYN is resent, and answered */
 	do {
-		ASSERT_LT(0, read_trans(m));
-		if (m[XTCP_SYN_RECV][XTCP_CLOSE])
-			break;
-		usleep(50000);
-	} while (now_ms() < end);
+		ASSERT_EQ(0, xtcp_sysctl_set("synack_retries", 1));
+		self->lfd = stream_listener(true, 8, &self->addr);
+		ASSERT_LE(0, self->lfd);
+		ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=ack"));
+		ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=synack action=delay delay=1"));
+		id = xtcp_fault_last_id();
+		self->a = stream_socket(true, O_NONBLOCK);
+		ASSERT_LE(0, self->a);
+		connect(self->a, (struct sockaddr *)&self->addr, sizeof(self->addr));
+		/* about 3 s: the SYN+ACK timer's 1 s, then 2 s */
+		end = now_ms() + XTCP_WAIT_MS;
+		do {
+			ASSERT_LT(0, read_trans(m));
+			if (m[XTCP_SYN_RECV][XTCP_CLOSE])
+				break;
+			usleep(50000);
+		} while (now_ms() < end);
+	} while (disturbed(_metadata, self, attempt++, 0, false));
 	EXPECT_EQ(1, m[XTCP_SYN_RECV][XTCP_CLOSE]);
 	EXPECT_EQ(1, m[XTCP_LISTEN][XTCP_SYN_RECV]);
 	EXPECT_EQ(0, m[XTCP_SYN_RECV][XTCP_ESTABLISHED]);
@@ -890,7 +1020,8 @@ TEST_F_TIMEOUT(obs, sysctl_retries2, 120)
 	open_pair(_metadata, self);
 	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out flags=data"));
 	ASSERT_EQ(0, send_all(self->a, "x", 1));
-	ASSERT_EQ(1, wait_revents(self->a, POLLERR, 3 * WAIT_MS) & POLLERR ? 1 : 0);
+	/* three RTOs, doubling: seconds at most */
+	ASSERT_EQ(1, wait_revents(self->a, POLLERR, XTCP_WAIT_MS) & POLLERR ? 1 : 0);
 	ASSERT_EQ(0, getsockopt(self->a, SOL_SOCKET, SO_ERROR, &err, &len));
 	EXPECT_EQ(ETIMEDOUT, err);
 	ASSERT_EQ(0, xtcp_fault_rule(xtcp_fault_last_id(), &rc));
@@ -917,7 +1048,11 @@ TEST_F_TIMEOUT(obs, sysctl_max_syn_backlog, 120)
 		ASSERT_LE(0, c[i]);
 		connect(c[i], (struct sockaddr *)&self->addr, sizeof(self->addr));
 	}
-	EXPECT_TRUE(wait_counter_eq("SynQueueDrops", 1));
+	/*
+	 * At least one: the dropped client sends its SYN again at 1 s and
+	 * 3 s, so a test held off the CPU that long sees a drop for each.
+	 */
+	EXPECT_TRUE(wait_counter_ge("SynQueueDrops", 1));
 	n = xtcp_read_rows(XTCP_PROC, rows, MAX_ROWS);
 	for (i = 0; i < n && i < MAX_ROWS; i++)
 		reqs += rows[i].st == XTCP_SYN_RECV;

@@ -39,7 +39,6 @@
 #define CHURN		1000
 #define WORKERS		4
 #define ROWS		100000
-#define WAIT_MS		20000
 
 /*
  * One row's identity within a reading.  @tr tells a TIME_WAIT entry (03)
@@ -317,8 +316,9 @@ static int churn_one(struct churn *c, int lfd, const struct sockaddr_in *to,
 		close_keep_errno(cli);
 		return -1;
 	}
-	if (send_all(cli, buf, 17) || recv_exact(srv, buf, 17, 5000) ||
-	    send_all(srv, buf, 29) || recv_exact(cli, buf, 29, 5000)) {
+	/* the workers and the reader share the CPUs: loopback may wait */
+	if (send_all(cli, buf, 17) || recv_exact(srv, buf, 17, XTCP_WAIT_MS) ||
+	    send_all(srv, buf, 29) || recv_exact(cli, buf, 29, XTCP_WAIT_MS)) {
 		c->what = "exchange";
 		close_keep_errno(cli);
 		close_keep_errno(srv);
@@ -372,7 +372,7 @@ static void *churn_main(void *arg)
 
 static void wait_empty(struct __test_metadata *_metadata)
 {
-	long long end = now_ms() + WAIT_MS;
+	long long end = now_ms() + XTCP_WAIT_MS;
 
 	xtcp_sysctl_set("fin_timeout_ms", 1000);
 	xtcp_sysctl_set("msl_ms", 1);
@@ -454,7 +454,7 @@ static void make_tw_sentinels(struct __test_metadata *_metadata, int lfd,
 		ASSERT_EQ(0, recv(srv, &c, 1, 0));
 		close(srv);
 	}
-	end = now_ms() + WAIT_MS;
+	end = now_ms() + XTCP_WAIT_MS;
 	while (xtcp_counter("CurrTimeWait") < SENTINELS && now_ms() < end)
 		usleep(10000);
 	ASSERT_EQ(SENTINELS, xtcp_counter("CurrTimeWait"));
