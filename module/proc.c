@@ -14,8 +14,10 @@
  *   tr:tm->when    1 and the jiffies until the retransmission (or SYN,
  *                  or SYN+ACK) timer fires; 4 (TCP's "probe0") and the
  *                  jiffies until the next zero-window probe while the
- *                  peer's window is closed; 0:0 when none runs; 3 and the
- *                  jiffies until it expires for TIME_WAIT
+ *                  peer's window is closed; else 2 and the jiffies until
+ *                  the keepalive timer or an orphan's FIN_WAIT_2 timer
+ *                  fires (sk_timer, as TCP's 2); 0:0 when none runs; 3
+ *                  and the jiffies until it expires for TIME_WAIT
  *   retrnsmt       timeouts of the current segment (of the SYN+ACK for a
  *                  request)
  *   uid            owner's uid
@@ -364,6 +366,10 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 			   READ_ONCE(xtcp_sk(sk)->probes_out);
 	if (timer_active && persist)
 		timer_active = 4;
+	if (!timer_active && timer_pending(&sk->sk_timer)) {
+		timer_active = 2;
+		timer_expires = READ_ONCE(sk->sk_timer.expires);
+	}
 	if (timer_active && time_after(jiffies, timer_expires))
 		timer_expires = jiffies;
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",

@@ -1636,6 +1636,29 @@ static void orphan_timeout(struct __test_metadata *_metadata, FIXTURE_DATA(cl) *
 	t0 = timer_ms(self->lfd);
 	ASSERT_LE(0, t0);
 	close_fd(&c->a);
+	if (linger2_s) {
+		/* the row shows the orphan's timer as TCP's: 2, time left */
+		static struct xtcp_row rows[64];
+		long long end = now_ms() + WAIT_MS;
+		struct xtcp_row r = {};
+		bool seen = false;
+		int i, n;
+
+		while (!seen && now_ms() < end) {
+			n = xtcp_read_rows("/proc/net/xtcp", rows, ARRAY_SIZE(rows));
+			for (i = 0; i < n && i < (int)ARRAY_SIZE(rows); i++)
+				if (rows[i].lport == c->aport && rows[i].rport == c->bport &&
+				    rows[i].st == XTCP_FIN_WAIT2) {
+					r = rows[i];
+					seen = true;
+				}
+			usleep(1000);
+		}
+		ASSERT_TRUE(seen);
+		EXPECT_EQ(2, r.tr);
+		EXPECT_LT(0, r.when);
+		EXPECT_GE(linger2_s * 1000, r.when);	/* jiffies, HZ <= 1000 */
+	}
 	EXPECT_EQ(0, wait_rows(-1, c->aport, c->bport, 0, WAIT_MS));
 	ms = timer_ms(self->lfd) - t0;
 	EXPECT_EQ(to0 + 1, xtcp_counter("FinWait2Timeouts"));
