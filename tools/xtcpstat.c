@@ -573,8 +573,14 @@ static void fmt_timer(char *buf, size_t len, const struct row *r)
 	case 1:
 		snprintf(buf, len, "on,%luj", r->when);
 		break;
+	case 2:
+		snprintf(buf, len, "keepalive,%luj", r->when);
+		break;
 	case 3:
 		snprintf(buf, len, "timewait,%luj", r->when);
+		break;
+	case 4:
+		snprintf(buf, len, "persist,%luj", r->when);
 		break;
 	default:
 		snprintf(buf, len, "%d,%luj", r->tr, r->when);

@@ -160,15 +160,19 @@ test_combined() {
 
 test_timer_columns() {
 	run --proc "$basic" -a -H
-	local syn tw
+	local syn tw fw2
 	syn=$(grep '^SYN_SENT' <<<"$out")
 	tw=$(grep '^TIME_WAIT' <<<"$out")
+	fw2=$(grep '^FIN_WAIT_2' <<<"$out")
 	# shellcheck disable=SC2086
 	set -- $syn
 	[ "$6 $7 ${10}" = "on,50j 2 2.345s" ] || { why="SYN_SENT: $syn"; return 1; }
 	# shellcheck disable=SC2086
 	set -- $tw
 	[ "$6 ${10}" = "timewait,500j 58.000s" ] || { why="TIME_WAIT: $tw"; return 1; }
+	# shellcheck disable=SC2086
+	set -- $fw2
+	[ "$6" = "keepalive,3000j" ] || { why="FIN_WAIT_2: $fw2"; return 1; }
 }
 
 # ---- summary, counters ----
