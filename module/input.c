@@ -306,11 +306,46 @@ static bool rcv_mem_ok(struct sock *sk, struct sk_buff *skb)
 	return false;
 }
 
+/* What the text of a segment calls for (xtcp_data()). */
+enum xtcp_ack_due {
+	XTCP_ACK_NONE,		/* no text, no FIN: the segment was an ACK */
+	XTCP_ACK_NOW,		/* out of order, a hole filled, a FIN, refused */
+	XTCP_ACK_DATA,		/* in-order text: the delayed-ACK rules */
+};
+
 /*
- * Segment text and FIN (RFC 9293 3.10.7.4 seventh and eighth).  Returns
- * true if the skb was queued (the caller must not free it).
+ * Delayed ACKs (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2) of @len bytes of
+ * in-order text: ACKed at once in quick-ACK mode (the first
+ * XTCP_QUICKACKS data segments, again after an RTO without data; not
+ * while TCP_QUICKACK is cleared) and when more than a full-sized segment
+ * is unacknowledged (so at least every second one); otherwise within
+ * XTCP_DELACK, unless a segment we send carries the ACK first (a reply,
+ * our window update).
  */
-static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
+static void xtcp_ack_data(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long now = jiffies;
+
+	if (!xs->ack_lrcv || time_after(now, xs->ack_lrcv + xtcp_rto(xs)))
+		xs->ack_quick = XTCP_QUICKACKS;
+	xs->ack_lrcv = now;
+	if (xs->ack_quick && !xs->ack_pingpong) {
+		xs->ack_quick--;
+		xtcp_send_ack(sk);
+	} else if (xs->rcv_nxt - xs->rcv_wup > xs->mss) {
+		xtcp_send_ack(sk);
+	} else {
+		xtcp_delay_ack(sk, XTCP_DELACK);
+	}
+}
+
+/*
+ * Segment text and FIN (RFC 9293 3.10.7.4 seventh and eighth); *@due
+ * says what ACK it calls for.  Returns true if the skb was queued (the
+ * caller must not free it).
+ */
+static bool xtcp_data(struct sock *sk, struct sk_buff *skb, enum xtcp_ack_due *due)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -323,7 +358,7 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
 				     XTCPF(XTCP_FIN_WAIT2)))) {
 		return false;	/* peer already sent its FIN: ignore text */
 	}
-	*send_ack = true;
+	*due = XTCP_ACK_NOW;
 	if (skb->len && !xtcp_seq_before(cb->seq, xs->rcv_nxt +
 			xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd)))
 		return false;	/* beyond the window (a probe): ACK only */
@@ -354,7 +389,9 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, bool *send_ack)
 		queued = true;
 	}
 	if (!fin && !skb_queue_empty(&xs->ooo_queue))
-		ofo_drain(sk, &fin);
+		ofo_drain(sk, &fin);	/* a hole filled: ACK now */
+	else if (!fin)
+		*due = XTCP_ACK_DATA;
 	if (fin)
 		xtcp_fin(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -554,7 +591,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	bool send_ack = false;
+	enum xtcp_ack_due due = XTCP_ACK_NONE;
 	int state;
 
 	switch (sk->sk_state) {
@@ -645,17 +682,19 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto discard;
 	}
 	state = sk->sk_state;
-	if (xtcp_data(sk, skb, &send_ack))
+	if (xtcp_data(sk, skb, &due))
 		skb = NULL;	/* queued: the receive queue owns it now */
 	if (sk->sk_state == XTCP_TIME_WAIT) {
 		xtcp_send_ack(sk);
 		xtcp_time_wait(sk);
 		goto discard;
 	}
-	if (send_ack) {
+	if (due == XTCP_ACK_DATA) {
+		xtcp_ack_data(sk);
+	} else if (due == XTCP_ACK_NOW) {
 		if (state != XTCP_CLOSE_WAIT && sk->sk_state == XTCP_CLOSE_WAIT &&
 		    READ_ONCE(xtcp_sysctl(sock_net(sk))->fin_ack_merge))
-			xtcp_delay_ack(sk);	/* our FIN may carry it */
+			xtcp_delay_ack(sk, XTCP_FIN_ACK_DELAY);	/* our FIN may carry it */
 		else
 			xtcp_send_ack(sk);
 	}

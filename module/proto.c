@@ -955,8 +955,9 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
  *   TCP_MAXSEG       a ceiling on the MSS announced and used (88..32767,
  *                    0: none); reads the MSS in use, or the ceiling on a
  *                    socket not connected
- *   TCP_QUICKACK     reads 1: xtcp acknowledges every segment at once
- *                    (no delayed ACKs yet); setting it changes nothing
+ *   TCP_QUICKACK     1 (the default): quick-ACK mode at the start and
+ *                    after idle, and setting it sends an ACK held back
+ *                    at once; 0: every ACK of data may wait (xtcp_ack_data())
  *   TCP_WINDOW_CLAMP a ceiling on the window we offer (at least 1152
  *                    bytes, SOCK_MIN_RCVBUF / 2; 0 only before connect)
  *   TCP_NOTSENT_LOWAT writable (poll, send) only while fewer bytes than
@@ -1069,6 +1070,19 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 				 XTCP_NAGLE_CORK, val);
 		return 0;
 	case TCP_QUICKACK:
+		/*
+		 * As TCP: 0 enters pingpong mode; any other value leaves it
+		 * and sends an ACK held back, and an even one enters it
+		 * again only if there was one.
+		 */
+		lock_sock(sk);
+		xtcp_sk(sk)->ack_pingpong = !val;
+		if (val && xtcp_sk(sk)->ack_pending &&
+		    (XTCPF(sk->sk_state) & XTCPF_SYNCED)) {
+			xtcp_send_ack(sk);
+			xtcp_sk(sk)->ack_pingpong = !(val & 1);
+		}
+		release_sock(sk);
 		return 0;
 	case TCP_WINDOW_CLAMP:	/* tcp_set_window_clamp()'s rules */
 		lock_sock(sk);
@@ -1187,7 +1201,7 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 		else if (optname == TCP_CORK)
 			val = !!(READ_ONCE(xs->nonagle) & XTCP_NAGLE_CORK);
 		else if (optname == TCP_QUICKACK)
-			val = 1;
+			val = !READ_ONCE(xs->ack_pingpong);
 		else if (optname == TCP_FASTOPEN)
 			val = READ_ONCE(xs->fastopen_qlen);
 		else if (optname == TCP_MAXSEG)

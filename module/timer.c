@@ -8,7 +8,7 @@
  * two roles never overlap, nothing being in flight while the window is
  * probed; sk->sk_timer is the keepalive timer
  * (SO_KEEPALIVE, RFC 1122 4.2.3.6) and an orphan's FIN_WAIT_2 timer;
- * delack_timer sends an ACK held back for a FIN+ACK merge; cork_timer
+ * delack_timer sends an ACK held back (delayed ACK, FIN+ACK merge); cork_timer
  * lets a corked partial segment go after 200 ms.  All run in
  * softirq; they take
  * bh_lock_sock() and, if the owner holds the socket, try again shortly
@@ -142,18 +142,23 @@ void xtcp_clear_timers(struct sock *sk)
 /**
  * xtcp_delay_ack() - owe the peer an ACK, but not quite yet
  * @sk: the socket, locked
+ * @delay: at most how long, in jiffies
  *
- * Used for the ACK of a FIN when the fin_ack_merge sysctl is on: if the
- * owner closes within XTCP_FIN_ACK_DELAY, our FIN carries the ACK and the
- * close takes three segments instead of four.  Any segment we send clears
- * the debt (each carries the ACK); otherwise the timer pays it.
+ * Used for delayed ACKs of data (XTCP_DELACK, xtcp_ack_data()) and for
+ * the ACK of a FIN when the fin_ack_merge sysctl is on: if the owner
+ * closes within XTCP_FIN_ACK_DELAY, our FIN carries the ACK and the close
+ * takes three segments instead of four.  Any segment we send clears the
+ * debt (each carries the ACK); otherwise the timer pays it.  A debt already
+ * owed keeps its deadline: a later one never delays it further.
  */
-void xtcp_delay_ack(struct sock *sk)
+void xtcp_delay_ack(struct sock *sk, unsigned long delay)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	if (xs->ack_pending && timer_pending(&xs->delack_timer))
+		return;
 	xs->ack_pending = true;
-	sk_reset_timer(sk, &xs->delack_timer, jiffies + XTCP_FIN_ACK_DELAY);
+	sk_reset_timer(sk, &xs->delack_timer, jiffies + delay);
 }
 
 static void xtcp_delack_timer(struct timer_list *t)

@@ -212,7 +212,8 @@ struct xtcp_tw {
  * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
  * @rtx_timer: retransmission (and SYN) timer, or the zero-window probe
  *	timer while @persist.active
- * @delack_timer: sends the ACK of a FIN held back for a FIN+ACK merge
+ * @delack_timer: sends an ACK held back: of data (delayed ACKs,
+ *	xtcp_ack_data()) or of a FIN for a FIN+ACK merge
  * @cork_timer: lets a corked partial segment go after XTCP_CORK_MAX
  * @nonagle: XTCP_NAGLE_OFF (TCP_NODELAY, the default) and XTCP_NAGLE_CORK
  *	(TCP_CORK): when a segment shorter than the MSS may leave
@@ -220,8 +221,13 @@ struct xtcp_tw {
  * @more: the write that queued the last segment had MSG_MORE: it waits
  *	as if corked
  * @cork_release: @cork_timer expired: the corked segment may go
- * @ack_pending: an ACK is owed and held back (fin_ack_merge); cleared
- *	by every segment we send, each carries the ACK
+ * @ack_pending: an ACK is owed and held back (delayed ACK, fin_ack_merge);
+ *	cleared by every segment we send, each carries the ACK
+ * @ack_quick: data segments still to be ACKed at once (quick-ACK mode, at
+ *	the start and after an idle RTO)
+ * @ack_pingpong: TCP_QUICKACK cleared: no quick-ACK mode, every ACK of
+ *	data may wait
+ * @ack_lrcv: jiffies when data last arrived (0: never)
  * @fin_pending: our FIN is due but could not be allocated yet: the
  *	retransmission timer tries again (xtcp_send_fin())
  * @orphan_counted: counted among the orphans (mem.c) until freed
@@ -294,6 +300,9 @@ struct xtcp_sock {
 	bool more;
 	bool cork_release;
 	bool ack_pending;
+	bool ack_pingpong;
+	u8 ack_quick;
+	unsigned long ack_lrcv;
 	bool fin_pending;
 	bool orphan_counted;
 
@@ -326,6 +335,8 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_MAX_KEEPCNT	127
 #define XTCP_FIN_TIMEOUT_MAX	(120 * HZ)	/* XTCP_LINGER2's ceiling */
 #define XTCP_FIN_ACK_DELAY	(HZ / 5)	/* fin_ack_merge: 200 ms, TCP_DELACK_MAX */
+#define XTCP_DELACK		(HZ / 25)	/* delayed ACK of data: 40 ms, TCP_DELACK_MIN */
+#define XTCP_QUICKACKS		16	/* quick-ACK mode's length, TCP_MAX_QUICKACKS */
 #define XTCP_CORK_MAX		(HZ / 5)	/* TCP_CORK's ceiling, 200 ms as tcp(7) */
 #define XTCP_NAGLE_OFF		1	/* TCP_NODELAY */
 #define XTCP_NAGLE_CORK		2	/* TCP_CORK */
@@ -578,7 +589,7 @@ void xtcp_init_timers(struct sock *sk);
 void xtcp_arm_rtx(struct sock *sk);
 void xtcp_xmit_timer(struct sock *sk);
 void xtcp_clear_timers(struct sock *sk);
-void xtcp_delay_ack(struct sock *sk);
+void xtcp_delay_ack(struct sock *sk, unsigned long delay);
 
 /* minisocks.c: requests */
 int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);

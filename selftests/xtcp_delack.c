@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Delayed ACKs (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2) and TCP_QUICKACK, each
+ * connection alone in a network namespace of its own so that the
+ * namespace's OutSegs counts its segments only:
+ *
+ *   - quick-ACK mode at the start: every data segment ACKed at once (a
+ *     request's ACK leaves before its reply);
+ *   - then at least every second full-sized segment, and not every one;
+ *   - a lone segment nobody answers is ACKed by the timer;
+ *   - TCP_QUICKACK reads and sets as on TCP; cleared, a reply carries the
+ *     ACK of the request it answers.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sched.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/sockios.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+
+#define QUICKACKS	16	/* quick-ACK mode's length, as TCP's */
+
+/* Wait until @fd has @n bytes to read; false after XTCP_WAIT_MS. */
+static bool inq_reaches(int fd, int n)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+
+	while (ioctl_int(fd, SIOCINQ) < n) {
+		if (now_ms() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+/* Wait until everything @fd sent is acknowledged; false after XTCP_WAIT_MS. */
+static bool outq_empty(int fd)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+
+	while (ioctl_int(fd, SIOCOUTQ) != 0) {
+		if (now_ms() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+/* A connection whose client sends segments of at most @mss bytes. */
+static int mss_pair(int mss, int *c, int *s)
+{
+	struct sockaddr_in a;
+	int l = stream_listener(true, 1, &a);
+
+	if (l < 0)
+		return -1;
+	*c = stream_socket(true, 0);
+	if (*c < 0 || set_int(*c, IPPROTO_TCP, TCP_MAXSEG, mss) ||
+	    connect(*c, (struct sockaddr *)&a, sizeof(a))) {
+		close(l);
+		return -1;
+	}
+	*s = accept(l, NULL, NULL);
+	close(l);
+	return *s < 0 ? -1 : 0;
+}
+
+TEST(every_second_full_segment)
+{
+	const int n = 200, mss = 1000;
+	static char buf[200 * 1000];
+	long out0, acks;
+	int c, s;
+
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	ASSERT_EQ(0, mss_pair(mss, &c, &s));
+	ASSERT_EQ(mss, get_int(s, IPPROTO_TCP, TCP_MAXSEG));
+	/* s reads nothing: no window update mixes in with the ACKs */
+	out0 = xtcp_counter("OutSegs");
+	ASSERT_EQ(0, send_all(c, buf, sizeof(buf)));
+	ASSERT_TRUE(inq_reaches(s, sizeof(buf)));
+	ASSERT_TRUE(outq_empty(c));
+	acks = xtcp_counter("OutSegs") - out0 - n;
+	TH_LOG("%d full-sized segments, %ld ACKs", n, acks);
+	/* 16 quick ones, then every second at least ... */
+	EXPECT_LE(QUICKACKS + (n - QUICKACKS) / 2, acks);
+	/* ... and not every one */
+	EXPECT_GT(n * 9 / 10, acks);
+	close(c);
+	close(s);
+}
+
+TEST(lone_segment_acked_by_the_timer)
+{
+	int c, s, i;
+
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	ASSERT_EQ(0, stream_pair(true, &c, &s));
+	/* out of quick-ACK mode first */
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(1, send(c, "x", 1, 0));
+		ASSERT_TRUE(outq_empty(c));
+	}
+	ASSERT_EQ(0, set_int(s, IPPROTO_TCP, TCP_QUICKACK, 0));
+	ASSERT_EQ(1, send(c, "y", 1, 0));
+	/* s neither reads nor answers: only its delayed-ACK timer can */
+	EXPECT_TRUE(outq_empty(c));
+	EXPECT_EQ(21, ioctl_int(s, SIOCINQ));
+	close(c);
+	close(s);
+}
+
+TEST(quickack_option_as_tcp)
+{
+	bool xtcp;
+
+	for (xtcp = false; ; xtcp = true) {
+		int c, s;
+
+		ASSERT_EQ(0, stream_pair(xtcp, &c, &s));
+		EXPECT_EQ(1, get_int(c, IPPROTO_TCP, TCP_QUICKACK)) TH_LOG("xtcp %d", xtcp);
+		EXPECT_EQ(0, set_int(c, IPPROTO_TCP, TCP_QUICKACK, 0));
+		EXPECT_EQ(0, get_int(c, IPPROTO_TCP, TCP_QUICKACK)) TH_LOG("xtcp %d", xtcp);
+		EXPECT_EQ(0, set_int(c, IPPROTO_TCP, TCP_QUICKACK, 1));
+		EXPECT_EQ(1, get_int(c, IPPROTO_TCP, TCP_QUICKACK)) TH_LOG("xtcp %d", xtcp);
+		/* nonzero: out of pingpong (an even value only with no ACK owed) */
+		EXPECT_EQ(0, set_int(c, IPPROTO_TCP, TCP_QUICKACK, 0));
+		EXPECT_EQ(0, set_int(c, IPPROTO_TCP, TCP_QUICKACK, 2));
+		EXPECT_EQ(1, get_int(c, IPPROTO_TCP, TCP_QUICKACK)) TH_LOG("xtcp %d", xtcp);
+		close(c);
+		close(s);
+		if (xtcp)
+			break;
+	}
+}
+
+/*
+ * @rounds request/response exchanges of one byte, both ends' TCP_QUICKACK
+ * at @quickack; the segments they took.
+ */
+static long exchanges(int quickack, int rounds)
+{
+	long out0;
+	char b;
+	int c, s, i;
+
+	if (stream_pair(true, &c, &s) ||
+	    set_int(c, IPPROTO_TCP, TCP_QUICKACK, quickack) ||
+	    set_int(s, IPPROTO_TCP, TCP_QUICKACK, quickack))
+		return -1;
+	out0 = xtcp_counter("OutSegs");
+	for (i = 0; i < rounds; i++) {
+		if (send(c, "q", 1, 0) != 1 || recv(s, &b, 1, 0) != 1 ||
+		    send(s, "r", 1, 0) != 1 || recv(c, &b, 1, 0) != 1)
+			return -1;
+	}
+	/* the last ACK, held back or not, before counting */
+	if (!outq_empty(s))
+		return -1;
+	close(c);
+	close(s);
+	return xtcp_counter("OutSegs") - out0;
+}
+
+TEST(reply_carries_the_ack_without_quickack)
+{
+	const int rounds = 8;
+	long quick, held;
+
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	/*
+	 * Quick-ACK mode: request, its ACK, reply, its ACK (and a window
+	 * update now and then, as TCP's).
+	 */
+	quick = exchanges(1, rounds);
+	EXPECT_LE(4 * rounds, quick);
+	/*
+	 * Without: the reply carries the ACK of the request, the next
+	 * request that of the reply, unless XTCP_DELACK passed in between
+	 * (a busy machine): fewer, and at least two per exchange.
+	 */
+	held = exchanges(0, rounds);
+	TH_LOG("%d exchanges: %ld segments in quick-ACK mode, %ld without", rounds,
+	       quick, held);
+	EXPECT_LE(2 * rounds, held);
+	EXPECT_GT(quick, held);
+}
+
+TEST_HARNESS_MAIN
