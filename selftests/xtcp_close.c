@@ -303,20 +303,6 @@ static long info_state_ms(int fd, int *st)
 	return info.xtcpi_state_ms;
 }
 
-/*
- * Milliseconds on the kernel's timer clock: how long @fd, a listener
- * whose state does not change, has been in its state (XTCP_INFO, counted
- * in jiffies, as every timer of the module).  Kernel timeouts are measured
- * on it: on a busy TCG guest CLOCK_MONOTONIC and the timer wheel have been
- * seen to disagree by hundreds of milliseconds.  -1 on error.
- */
-static long long timer_ms(int fd)
-{
-	int st;
-
-	return info_state_ms(fd, &st);
-}
-
 /* Wait up to @ms for the socket to be in @st (XTCP_INFO). */
 static bool reaches_state(int fd, int st, int ms)
 {

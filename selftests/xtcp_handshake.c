@@ -200,24 +200,6 @@ static unsigned short port_of(const struct sockaddr_in *sin)
 
 /* ---- fixture ---- */
 
-/*
- * Milliseconds on the kernel's timer clock: how long @fd, a listener
- * whose state does not change, has been in its state (XTCP_INFO, counted
- * in jiffies).  The lower bounds of kernel timeouts are measured on it:
- * on a busy TCG guest CLOCK_MONOTONIC and the timer wheel have been seen
- * to disagree by hundreds of milliseconds (a 2 s user timeout that the
- * monotonic clock saw end after 1.3 s).
- */
-static long long timer_ms(int fd)
-{
-	struct xtcp_info info;
-	socklen_t len = sizeof(info);
-
-	if (getsockopt(fd, xtcp_proto(), XTCP_INFO, &info, &len))
-		return -1;
-	return info.xtcpi_state_ms;
-}
-
 FIXTURE(hs)
 {
 	int lfd;			/* listener, or -1 */

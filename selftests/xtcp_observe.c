@@ -354,21 +354,6 @@ static bool wait_counter_ge(const char *name, long want)
 	return false;
 }
 
-/*
- * Milliseconds on the kernel's timer clock: how long @fd, a listener whose
- * state does not change, has been in its state (XTCP_INFO, counted in
- * jiffies, as state_ms is); -1 on error.
- */
-static long long timer_ms(int fd)
-{
-	struct xtcp_info info;
-	socklen_t len = sizeof(info);
-
-	if (getsockopt(fd, xtcp_proto(), XTCP_INFO, &info, &len))
-		return -1;
-	return info.xtcpi_state_ms;
-}
-
 static unsigned int port_of(int fd, bool peer)
 {
 	struct sockaddr_in sin;

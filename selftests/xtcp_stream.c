@@ -1056,32 +1056,6 @@ static int settle_connects(const int *fds, bool *done, int n, int quiet_ms,
 	return count;
 }
 
-/* A TcpExt counter of /proc/net/netstat (the kernel's TCP), or -1. */
-static long tcpext(const char *name)
-{
-	static char names[8192], vals[8192];
-	FILE *f = fopen("/proc/net/netstat", "r");
-	char *n, *v, *sn, *sv;
-	long found = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
-		if (strncmp(names, "TcpExt:", 7))
-			continue;
-		n = strtok_r(names + 7, "\n ", &sn);
-		v = strtok_r(vals + 7, "\n ", &sv);
-		while (n && v) {
-			if (!strcmp(n, name))
-				found = atol(v);
-			n = strtok_r(NULL, "\n ", &sn);
-			v = strtok_r(NULL, "\n ", &sv);
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /*
  * Segments of a handshake dropped for a full accept queue, by any
  * listener: TCP's ListenOverflows, xtcp's AcceptQueueDrops.

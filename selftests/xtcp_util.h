@@ -356,6 +356,51 @@ static inline int send_all(int fd, const void *buf, size_t len)
  */
 #define XTCP_WAIT_MS	60000
 
+/*
+ * Milliseconds on the kernel's timer clock: how long @fd, an xtcp socket
+ * whose state does not change (an idle listener), has been in its state
+ * (XTCP_INFO, counted in jiffies, as state_ms is); -1 on error.  The
+ * lower bounds of kernel timeouts are measured on it: on a busy TCG guest
+ * CLOCK_MONOTONIC and the timer wheel have been seen to disagree by
+ * hundreds of milliseconds (a 2 s user timeout that the monotonic clock
+ * saw end after 1.3 s).
+ */
+static inline long long timer_ms(int fd)
+{
+	struct xtcp_info info;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(fd, xtcp_proto(), XTCP_INFO, &info, &len))
+		return -1;
+	return info.xtcpi_state_ms;
+}
+
+/* A TcpExt counter of /proc/net/netstat (the kernel's TCP), or -1. */
+static inline long tcpext(const char *name)
+{
+	static char names[8192], vals[8192];
+	FILE *f = fopen("/proc/net/netstat", "r");
+	char *n, *v, *sn, *sv;
+	long found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		n = strtok_r(names + 7, "\n ", &sn);
+		v = strtok_r(vals + 7, "\n ", &sv);
+		while (n && v) {
+			if (!strcmp(n, name))
+				found = atol(v);
+			n = strtok_r(NULL, "\n ", &sn);
+			v = strtok_r(NULL, "\n ", &sv);
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* Milliseconds on the monotonic clock. */
 static inline long long now_ms(void)
 {
