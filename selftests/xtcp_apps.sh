@@ -107,7 +107,7 @@ case_redis() {
 	in_ns "${pre[@]}" redis-cli -p "$port" --raw get big | head -c 1M >"$tmp/got"
 	cmp -s "$tmp/value" "$tmp/got" || ok=fail
 	out=$(in_ns "${pre[@]}" redis-benchmark -p "$port" -q -n 2000 -c 10 -t set,get 2>&1)
-	echo "$out" | tr '\r' '\n' | grep -E '^(SET|GET):' | sed "s/^/# $proto: /"
+	echo "$out" | tr '\r' '\n' | grep -E '^(SET|GET):.*requests per second' | sed "s/^/# $proto: /"
 	[ "$(echo "$out" | tr '\r' '\n' | grep -cE '^(SET|GET):.*requests per second')" = 2 ] ||
 		ok=fail
 	kill -0 "$srv" 2>/dev/null || ok=fail
