@@ -95,7 +95,7 @@ case_redis() {
 	[ "$proto" = xtcp ] && pre=("$run")
 	x0=$(active_opens xtcp)
 	t0=$(active_opens tcp)
-	in_ns "${pre[@]}" redis-server --port "$port" --bind 127.0.0.1 \
+	serve "${pre[@]}" redis-server --port "$port" --bind 127.0.0.1 \
 		--save '' --appendonly no --dir "$tmp" --protected-mode no \
 		>"$tmp/redis-$proto.log" 2>&1 &
 	srv=$!
@@ -124,7 +124,7 @@ case_socat() {
 	x0=$(active_opens xtcp)
 	t0=$(active_opens tcp)
 	rm -f "$tmp/got"
-	in_ns "${pre[@]}" socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" \
+	serve "${pre[@]}" socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" \
 		"OPEN:$tmp/got,creat,trunc" 2>"$tmp/socat-$proto.log" &
 	srv=$!
 	pids+=("$srv")
@@ -143,7 +143,7 @@ case_iperf3() {
 	[ "$proto" = xtcp ] && pre=("$run")
 	x0=$(active_opens xtcp)
 	t0=$(active_opens tcp)
-	in_ns "${pre[@]}" iperf3 -s -1 -B 127.0.0.1 -p "$port" \
+	serve "${pre[@]}" iperf3 -s -1 -B 127.0.0.1 -p "$port" \
 		>"$tmp/iperf3-srv-$proto.log" 2>&1 &
 	srv=$!
 	pids+=("$srv")
@@ -207,7 +207,8 @@ case_nginx() {
 	fi
 	x0=$(active_opens xtcp)
 	t0=$(active_opens tcp)
-	in_ns "${pre[@]}" nginx -c "$d/nginx.conf" -g 'daemon off;' 2>>"$d/error.log" &
+	serve "${pre[@]}" nginx -c "$d/nginx.conf" -g 'daemon off;' \
+		>"$d/stdout.log" 2>>"$d/error.log" &
 	srv=$!
 	pids+=("$srv")
 	wait_listening "$port" "$srv" || ok=fail
@@ -262,7 +263,7 @@ case_http() {
 	[ "$proto" = xtcp ] && pre=("$run")
 	x0=$(active_opens xtcp)
 	t0=$(active_opens tcp)
-	in_ns "${pre[@]}" python3 -m http.server --protocol HTTP/1.1 --bind 127.0.0.1 \
+	serve "${pre[@]}" python3 -m http.server --protocol HTTP/1.1 --bind 127.0.0.1 \
 		--directory "$tmp/www" "$port" >"$tmp/http-$proto.log" 2>&1 &
 	srv=$!
 	pids+=("$srv")
@@ -292,7 +293,7 @@ case_upload() {
 	[ "$proto" = xtcp ] && pre=("$run")
 	x0=$(active_opens xtcp)
 	t0=$(active_opens tcp)
-	in_ns "${pre[@]}" python3 "$top/selftests/xtcp_apps.py" upload-server "$port" \
+	serve "${pre[@]}" python3 "$top/selftests/xtcp_apps.py" upload-server "$port" \
 		>"$tmp/upload-$proto.log" 2>&1 &
 	srv=$!
 	pids+=("$srv")
@@ -316,7 +317,7 @@ case_asyncio() {
 	[ "$proto" = xtcp ] && pre=("$run")
 	x0=$(active_opens xtcp)
 	t0=$(active_opens tcp)
-	(ulimit -n 4096 && exec ip netns exec "$ns" "${pre[@]}" python3 \
+	(ulimit -n 4096 && serve "${pre[@]}" python3 \
 		"$top/selftests/xtcp_apps.py" echo-server "$port") >"$tmp/echo-$proto.log" 2>&1 &
 	srv=$!
 	pids+=("$srv")

@@ -9,6 +9,14 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
+# serve PROGRAM ARGS... &: a server in $ns, in the background only.  The
+# background subshell becomes the program (exec), so that $! is the
+# server's own pid: killing a subshell that ran in_ns would leave the
+# server running, holding its listener and whatever output it inherited.
+serve() {
+	exec ip netns exec "$ns" "$@"
+}
+
 # opens PROTO: "active passive" connection counts of xtcp or tcp in $ns.
 opens() {
 	if [ "$1" = xtcp ]; then

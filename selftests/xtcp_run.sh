@@ -47,7 +47,7 @@ fetch() {
 	x0=$(opens xtcp)
 	t0=$(opens tcp)
 	# shellcheck disable=SC2086
-	in_ns $srun python3 -m http.server "$port" --bind 127.0.0.1 \
+	serve $srun python3 -m http.server "$port" --bind 127.0.0.1 \
 		--directory "$tmp/www" >"$tmp/srv.log" 2>&1 &
 	srv=$!
 	wait_listening "$port" "$srv"	# curl's result tells if it did not
