@@ -314,8 +314,8 @@ enum xtcp_ack_due {
 };
 
 /*
- * Delayed ACKs (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2) of @len bytes of
- * in-order text: ACKed at once in quick-ACK mode (the first
+ * Delayed ACKs (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2) of the in-order
+ * text just queued: ACKed at once in quick-ACK mode (the first
  * XTCP_QUICKACKS data segments, again after an RTO without data; not
  * while TCP_QUICKACK is cleared) and when more than a full-sized segment
  * is unacknowledged (so at least every second one); otherwise within
