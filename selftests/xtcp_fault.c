@@ -190,7 +190,7 @@ static double fault_now_ms(void)
  */
 static long fault_settle(long want)
 {
-	double end = fault_now_ms() + 60000;
+	double end = fault_now_ms() + XTCP_WAIT_MS;
 	long v = xtcp_counter("InSegs");
 
 	while (v < want && fault_now_ms() < end) {
@@ -207,7 +207,7 @@ static long fault_settle(long want)
  */
 static int fault_read_matched(struct fault_state *st, int i, long want)
 {
-	double end = fault_now_ms() + 60000;
+	double end = fault_now_ms() + XTCP_WAIT_MS;
 
 	for (;;) {
 		if (fault_read(st))
@@ -885,7 +885,7 @@ TEST_F(fault, delay_in)
 		usleep(5000);
 		v = xtcp_counter("InSegs");
 		t1 = fault_now_ms();
-	} while (v == in0 && t1 - t0 < 60000);
+	} while (v == in0 && t1 - t0 < XTCP_WAIT_MS);
 	EXPECT_EQ(in0 + 1, v);
 	EXPECT_LE(295, t1 - t0) TH_LOG("arrived after %.0f ms", t1 - t0);
 	/* Delivered whole: the header parses, the checksum is looked at. */
@@ -916,7 +916,7 @@ TEST_F(fault, delay_out)
 		usleep(5000);
 		v = xtcp_counter("InSegs");
 		t1 = fault_now_ms();
-	} while (v < in0 + 5 && t1 - t0 < 60000);
+	} while (v < in0 + 5 && t1 - t0 < XTCP_WAIT_MS);
 	EXPECT_EQ(in0 + 5, v);
 	EXPECT_LE(295, t1 - t0);
 	ASSERT_EQ(0, fault_read(st));

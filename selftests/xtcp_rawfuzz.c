@@ -727,7 +727,7 @@ static long backlog_drops(void)
  */
 static long counter_settle(const char *name, long want)
 {
-	long long end = now_ms() + 60000;
+	long long end = now_ms() + XTCP_WAIT_MS;
 	long v = xtcp_counter(name);
 
 	while (v < want && now_ms() < end) {
