@@ -551,8 +551,18 @@ static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
 	if ((xs->nonagle & XTCP_NAGLE_CORK) || xs->more) {
 		if (xs->cork_release)
 			return false;
+		/*
+		 * The 200 ms run from this segment's first hold, not from
+		 * that of one that left since (pushed by more data or the
+		 * uncork) while the timer ran on for it.
+		 */
+		if (xs->cork_seq != cb->seq) {
+			xs->cork_seq = cb->seq;
+			xs->cork_stamp = jiffies;
+		}
 		if (!timer_pending(&xs->cork_timer))
-			sk_reset_timer(sk, &xs->cork_timer, jiffies + XTCP_CORK_MAX);
+			sk_reset_timer(sk, &xs->cork_timer,
+				       xs->cork_stamp + XTCP_CORK_MAX);
 		return true;
 	}
 	return !(xs->nonagle & XTCP_NAGLE_OFF) && xs->snd_una != xs->snd_max;

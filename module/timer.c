@@ -184,7 +184,13 @@ static void xtcp_cork_timer(struct timer_list *t)
 	bh_lock_sock(sk);
 	if (sock_owned_by_user(sk)) {
 		sk_reset_timer(sk, &xs->cork_timer, jiffies + HZ / 50);
-	} else if (sk->sk_state != XTCP_CLOSE) {
+	} else if (sk->sk_state == XTCP_CLOSE) {
+		/* over: nothing to send */
+	} else if (time_before(jiffies, xs->cork_stamp + XTCP_CORK_MAX)) {
+		/* run for a segment that left; the one held now is younger */
+		sk_reset_timer(sk, &xs->cork_timer,
+			       xs->cork_stamp + XTCP_CORK_MAX);
+	} else {
 		xs->cork_release = true;
 		xtcp_push(sk);
 	}

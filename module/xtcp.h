@@ -221,6 +221,9 @@ struct xtcp_tw {
  * @more: the write that queued the last segment had MSG_MORE: it waits
  *	as if corked
  * @cork_release: @cork_timer expired: the corked segment may go
+ * @cork_seq: sequence number of the segment held last under the cork
+ * @cork_stamp: jiffies when that segment was first held: it goes at
+ *	@cork_stamp + XTCP_CORK_MAX (@cork_timer)
  * @ack_pending: an ACK is owed and held back (delayed ACK, fin_ack_merge);
  *	cleared by every segment we send, each carries the ACK
  * @ack_quick: data segments still to be ACKed at once (quick-ACK mode, at
@@ -299,6 +302,8 @@ struct xtcp_sock {
 	u8 nonagle;
 	bool more;
 	bool cork_release;
+	u32 cork_seq;
+	unsigned long cork_stamp;
 	bool ack_pending;
 	bool ack_pingpong;
 	u8 ack_quick;
