@@ -63,18 +63,21 @@
 
 /*
  * sendfile() and splice() into a socket: 6.1 hands the pages to sendmsg()
- * through sock_no_sendpage() (xtcp has no sendpage) with
- * MSG_SENDPAGE_NOTLAST between pages; 6.5 dropped sendpage for sendmsg()
- * with MSG_SPLICE_PAGES.  xtcp copies from the iterator either way, so
- * the flags tell it nothing it must act on.
+ * through sock_no_sendpage() (xtcp has no sendpage), one page a call,
+ * with MSG_SENDPAGE_NOTLAST on all but the last page of a batch; 6.5
+ * dropped sendpage for sendmsg() with MSG_SPLICE_PAGES.  xtcp copies from
+ * the iterator either way; NOTLAST says more data follows at once, as
+ * MSG_MORE does (XTCP_MSG_MORE_FLAGS).
  */
 #ifndef MSG_SPLICE_PAGES
 #define MSG_SPLICE_PAGES	0
 #endif
 #ifdef MSG_SENDPAGE_NOTLAST
 #define XTCP_MSG_SPLICE_FLAGS	(MSG_SPLICE_PAGES | MSG_SENDPAGE_NOTLAST)
+#define XTCP_MSG_MORE_FLAGS	(MSG_MORE | MSG_SENDPAGE_NOTLAST)
 #else
 #define XTCP_MSG_SPLICE_FLAGS	MSG_SPLICE_PAGES
+#define XTCP_MSG_MORE_FLAGS	MSG_MORE
 #endif
 
 #endif /* _XTCP_COMPAT_H */

@@ -594,6 +594,11 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	enum xtcp_ack_due due = XTCP_ACK_NONE;
 	int state;
 
+	if (sk->sk_state != XTCP_LISTEN && sk->sk_state != XTCP_CLOSE) {
+		xs->segs_in++;		/* TCP_INFO's counts */
+		if (skb->len)
+			xs->data_segs_in++;
+	}
 	switch (sk->sk_state) {
 	case XTCP_CLOSE:
 		/*

@@ -313,6 +313,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;
 	xs->snd_max = req->iss + 1;
+	xs->snd_sml = req->iss + 1;
 	xs->write_seq = req->iss + 1;
 	xs->rcv_nxt = req->irs + 1;
 	xs->copied_seq = req->irs + 1;

@@ -128,6 +128,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(oskb);
 	struct xtcp_seg seg = {};
 	struct sk_buff *skb = oskb;
+	unsigned int payload = oskb->len;
 	int err;
 
 	if (clone) {
@@ -165,6 +166,9 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 	skb->priority = READ_ONCE(sk->sk_priority);
 	skb->mark = READ_ONCE(sk->sk_mark);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_SEGS);
+	xs->segs_out++;
+	if (payload)
+		xs->data_segs_out++;
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);
 }
@@ -217,6 +221,7 @@ int xtcp_send_syn(struct sock *sk)
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss;
 	xs->snd_max = xs->iss;
+	xs->snd_sml = xs->iss;
 	err = xtcp_queue_ctl(sk, XTCP_SYN, sk->sk_allocation);
 	if (err)
 		return err;
@@ -532,12 +537,15 @@ static void xtcp_trace_retransmit(struct sock *sk, const struct sk_buff *skb)
 /*
  * Nagle's algorithm (RFC 896, RFC 9293 3.7.4) and corking: must the
  * never-sent segment @skb wait although the windows would let it go?
- * Only a segment shorter than the MSS at the end of the queue waits
- * (xtcp does not merge writes into one segment yet, so one followed by
- * more data goes as it is; a FIN goes too).  Corked (TCP_CORK, or
- * MSG_MORE on the write that queued it) it waits for more data, for the
- * uncork or for XTCP_CORK_MAX; with Nagle on (TCP_NODELAY off) while
- * data is unacknowledged, the ACK that ends that pushing it out.
+ * Only a segment shorter than the MSS at the end of the queue waits:
+ * writes merge into it (xtcp_sendmsg()), so one followed by more is
+ * already full, and a FIN behind it lets it go.  Corked (TCP_CORK, or
+ * MSG_MORE on the last write) it waits for more data, for the uncork or
+ * for XTCP_CORK_MAX.  With Nagle on (TCP_NODELAY off, the default) it
+ * waits while an earlier short segment is unacknowledged, Minshall's
+ * variant as Linux's TCP has it (tcp_minshall_check()): full segments in
+ * flight do not hold back the short tail of a write, so a request that
+ * ends in one is not delayed behind the peer's delayed ACK.
  */
 static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
 {
@@ -565,7 +573,9 @@ static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
 				       xs->cork_stamp + XTCP_CORK_MAX);
 		return true;
 	}
-	return !(xs->nonagle & XTCP_NAGLE_OFF) && xs->snd_una != xs->snd_max;
+	return !(xs->nonagle & XTCP_NAGLE_OFF) &&
+	       xtcp_seq_after(xs->snd_sml, xs->snd_una) &&
+	       !xtcp_seq_after(xs->snd_sml, xs->snd_max);
 }
 
 /**
@@ -594,6 +604,9 @@ void xtcp_push(struct sock *sk)
 			XTCP_SKB_CB(skb)->retransmitted = true;
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
 			xtcp_trace_retransmit(sk, skb);
+		} else if (skb->len < xs->mss) {
+			/* new and short: Nagle holds the next short one */
+			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
 		}
 		XTCP_SKB_CB(skb)->sent = jiffies;
 		err = xtcp_transmit_skb(sk, skb, true);

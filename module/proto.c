@@ -72,7 +72,6 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->keepalive_intvl = READ_ONCE(sc->keepalive_intvl_s) * HZ;
 	xs->keepalive_probes = READ_ONCE(sc->keepalive_probes);
 	xs->rcv_ratio = XTCP_RCV_RATIO_INIT;
-	xs->nonagle = XTCP_NAGLE_OFF;	/* TCP_NODELAY until asked for Nagle */
 	sk->sk_state = XTCP_CLOSE;
 	xs->xs_state_since = jiffies;
 	sk->sk_write_space = xtcp_write_space;
@@ -411,7 +410,6 @@ out:
 	return err;
 }
 
-/* Append @size bytes from @msg to the write queue in MSS-sized skbs. */
 /*
  * An skb for @len bytes of payload, its length already set.  A payload of
  * up to half a page goes in the linear area: in page fragments each
@@ -462,6 +460,81 @@ static int xtcp_wait_for_space(struct sock *sk, long *timeo)
 	return 0;
 }
 
+/*
+ * May a write add to @skb, the last skb of the write queue?  Only to data
+ * never sent, short of a full segment and charged to the budget (a SYN or
+ * FIN is none of these): the merging that lets Nagle's algorithm and the
+ * cork send full segments out of short writes.
+ */
+static bool xtcp_can_append(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	return skb->len < xs->mss && cb->charged &&
+	       !(cb->flags & (XTCP_SYN | XTCP_FIN)) &&
+	       !xtcp_seq_before(cb->seq, xs->snd_max);
+}
+
+/*
+ * Copy up to @len bytes from @msg onto the end of @skb, a never-sent last
+ * segment (xtcp_can_append()): into its linear tailroom while it has no
+ * fragments, else into the socket's page fragment, as a new fragment or
+ * the growth of the last one.  Return the bytes added, 0 when @skb has no
+ * fragment slot left, -ENOMEM when the budget or the page allocator says
+ * no, -EFAULT; nothing is added on an error.
+ */
+static int xtcp_append(struct sock *sk, struct sk_buff *skb,
+		       struct msghdr *msg, size_t len)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct page_frag *pfrag;
+	size_t copy;
+	bool merge;
+	int i;
+
+	if (!skb_is_nonlinear(skb) && skb_tailroom(skb) > 0) {
+		copy = min_t(size_t, len, skb_tailroom(skb));
+		if (!sk_wmem_schedule(sk, copy))
+			return -ENOMEM;
+		if (copy_from_iter(skb_tail_pointer(skb), copy,
+				   &msg->msg_iter) != copy)
+			return -EFAULT;
+		skb_put(skb, copy);
+	} else {
+		pfrag = sk_page_frag(sk);
+		if (!sk_page_frag_refill(sk, pfrag))
+			return -ENOMEM;
+		i = skb_shinfo(skb)->nr_frags;
+		merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+		if (!merge && i >= MAX_SKB_FRAGS)
+			return 0;
+		copy = min_t(size_t, len, pfrag->size - pfrag->offset);
+		if (!sk_wmem_schedule(sk, copy))
+			return -ENOMEM;
+		if (copy_page_from_iter(pfrag->page, pfrag->offset, copy,
+					&msg->msg_iter) != copy)
+			return -EFAULT;
+		if (merge) {
+			skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+		} else {
+			get_page(pfrag->page);
+			skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset,
+					   copy);
+		}
+		pfrag->offset += copy;
+		skb->len += copy;
+		skb->data_len += copy;
+	}
+	/* charged as xtcp_wmem_queue() charged the rest of @skb */
+	skb->truesize += copy;
+	sk_wmem_queued_add(sk, copy);
+	sk_mem_charge(sk, copy);
+	XTCP_SKB_CB(skb)->end_seq += copy;
+	xs->write_seq += copy;
+	return copy;
+}
+
 /* SYN_SENT or SYN_RCVD: the connection is still being opened. */
 static bool xtcp_opening(int state)
 {
@@ -498,11 +571,11 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	}
 
 	/* MSG_MORE corks what this write leaves short of a segment */
-	xs->more = msg->msg_flags & MSG_MORE;
+	xs->more = msg->msg_flags & XTCP_MSG_MORE_FLAGS;
 	xs->cork_release = false;
 	while (copied < size) {
-		size_t chunk = min_t(size_t, size - copied, xs->mss);
-		struct sk_buff *skb;
+		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+		size_t chunk;
 
 		if (!sk_stream_memory_free(sk)) {
 			err = xtcp_wait_for_space(sk, &timeo);
@@ -510,6 +583,27 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 				goto out_err;
 			continue;
 		}
+		/* first fill a short segment that has not left yet */
+		if (skb && xtcp_can_append(sk, skb)) {
+			err = xtcp_append(sk, skb, msg,
+					  min_t(size_t, size - copied,
+						xs->mss - skb->len));
+			if (err > 0) {
+				copied += err;
+				continue;
+			}
+			if (err == -ENOMEM) {
+				sk_stream_moderate_sndbuf(sk);
+				err = xtcp_wait_for_space(sk, &timeo);
+				if (err)
+					goto out_err;
+				continue;
+			}
+			if (err)
+				goto out_err;
+			/* no fragment slot left: a new segment */
+		}
+		chunk = min_t(size_t, size - copied, xs->mss);
 		skb = xtcp_alloc_data_skb(sk, chunk, &err);
 		if (!skb)
 			goto out_err;
@@ -943,9 +1037,9 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
  * numbers (xtcp_shared_opt()) are the same options at either level; the
  * rest are TCP's own, answered as TCP does where xtcp can say the truth:
  *
- *   TCP_NODELAY      on by default (xtcp does not merge writes yet, and
- *                    Nagle would only delay them); off, a short last
- *                    segment waits while data is unacknowledged
+ *   TCP_NODELAY      off by default, as TCP: a short last segment waits
+ *                    while an earlier short one is unacknowledged
+ *                    (Nagle, Minshall's variant); on, it goes at once
  *   TCP_CORK         a short last segment waits for the uncork, more
  *                    data or 200 ms (xtcp_nagle_hold())
  *   TCP_CONGESTION   "reno": xtcp's congestion control is NewReno (RFC
@@ -1128,8 +1222,9 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
  * TCP_INFO from what xtcp keeps: state, congestion state (Open,
  * Recovery, Loss), consecutive timeouts, RTO, MSS, segments in flight,
  * the time since a segment was last accepted, RTT and its variance, the
- * congestion window and threshold (segments), bytes not yet sent and the
- * peer's window.  Everything else stays 0.
+ * congestion window and threshold (segments), bytes not yet sent, the
+ * peer's window, and segments sent and received (all, and those with
+ * data).  Everything else stays 0.
  */
 static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 {
@@ -1164,6 +1259,10 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_advmss = xs->mss;
 	info->tcpi_notsent_bytes = xs->write_seq - xs->snd_max;
 	info->tcpi_snd_wnd = xs->snd_wnd;
+	info->tcpi_segs_out = xs->segs_out;
+	info->tcpi_segs_in = xs->segs_in;
+	info->tcpi_data_segs_out = xs->data_segs_out;
+	info->tcpi_data_segs_in = xs->data_segs_in;
 }
 
 /* TCP_MAXSEG as read: the MSS in use, or the ceiling before a connection */

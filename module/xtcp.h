@@ -169,6 +169,8 @@ struct xtcp_tw {
  * @snd_nxt: next sequence number to send
  * @snd_max: one past the highest sequence number ever sent (SND.NXT
  *	goes back to SND.UNA after a timeout, go-back-N; this does not)
+ * @snd_sml: end of the last new segment sent shorter than the MSS
+ *	(Nagle's algorithm, Minshall's variant: xtcp_nagle_hold())
  * @write_seq: sequence number after the last byte queued by the owner
  * @snd_wnd: the peer's window, bytes (scaled)
  * @snd_wl1: sequence number of the segment that last updated @snd_wnd
@@ -215,8 +217,8 @@ struct xtcp_tw {
  * @delack_timer: sends an ACK held back: of data (delayed ACKs,
  *	xtcp_ack_data()) or of a FIN for a FIN+ACK merge
  * @cork_timer: lets a corked partial segment go after XTCP_CORK_MAX
- * @nonagle: XTCP_NAGLE_OFF (TCP_NODELAY, the default) and XTCP_NAGLE_CORK
- *	(TCP_CORK): when a segment shorter than the MSS may leave
+ * @nonagle: XTCP_NAGLE_OFF (TCP_NODELAY) and XTCP_NAGLE_CORK (TCP_CORK),
+ *	neither by default: when a segment shorter than the MSS may leave
  *	(xtcp_nagle_hold())
  * @more: the write that queued the last segment had MSG_MORE: it waits
  *	as if corked
@@ -234,6 +236,10 @@ struct xtcp_tw {
  * @fin_pending: our FIN is due but could not be allocated yet: the
  *	retransmission timer tries again (xtcp_send_fin())
  * @orphan_counted: counted among the orphans (mem.c) until freed
+ * @segs_out: segments sent, retransmissions included (TCP_INFO)
+ * @data_segs_out: those of them that carried data
+ * @segs_in: segments that reached the connection (TCP_INFO)
+ * @data_segs_in: those of them that carried data
  * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
  * @syn_qlen: listener: requests on @syn_queue
  * @accept_queue: listener: established children not yet accepted
@@ -263,6 +269,7 @@ struct xtcp_sock {
 	u32 snd_una;
 	u32 snd_nxt;
 	u32 snd_max;
+	u32 snd_sml;
 	u32 write_seq;
 	u32 snd_wnd;
 	u32 snd_wl1;
@@ -310,6 +317,10 @@ struct xtcp_sock {
 	unsigned long ack_lrcv;
 	bool fin_pending;
 	bool orphan_counted;
+	u32 segs_out;
+	u32 data_segs_out;
+	u32 segs_in;
+	u32 data_segs_in;
 
 	struct list_head syn_queue;
 	unsigned int syn_qlen;

@@ -1085,6 +1085,8 @@ TEST_F_TIMEOUT(hs, fast_retransmit_on_third_dupack, 120)
 			TH_LOG("connection: %s", strerror(errno));
 		self->cli = clis[tries];
 		self->srv = srvs[tries];
+		/* each write its own segment: Nagle would merge them */
+		ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, 1));
 		ASSERT_EQ(0, peer_name(self->cli, &peer));
 		fast0 = xtcp_counter("FastRetrans");
 		rto0 = xtcp_counter("RtoExpired");
@@ -1946,6 +1948,16 @@ static long new_segs(unsigned int id, long rtx0)
 	return segs - (rtx - rtx0);
 }
 
+/* Wait (XTCP_WAIT_MS) for RetransSegs to move on from @rtx; did it? */
+static bool retransmission_after(long rtx)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+
+	while (xtcp_counter("RetransSegs") == rtx && now_ms() < end)
+		usleep(10000);
+	return xtcp_counter("RetransSegs") != rtx;
+}
+
 /* Wait until the server holds @want unread bytes (XTCP_WAIT_MS); what it holds. */
 static int inq_reaches(int fd, int want)
 {
@@ -1985,6 +1997,22 @@ static int outq_drains(int fd)
 } while (0)
 
 /*
+ * The server's ACKs dropped (rule @acks) and the client's data segments
+ * counted (rule @count, RetransSegs then @rtx0): 100 bytes sent, received
+ * and left unacknowledged.
+ */
+#define SHORT_SEGMENT_UNACKED(acks, count, rtx0) do { \
+	static const char _b[100]; \
+	ADD_RULE_ID(acks, "add flags=ack port=%u action=drop", \
+		    port_of(&self->addr)); \
+	ADD_RULE_ID(count, "add dir=out flags=data port=%u action=delay delay=1", \
+		    port_of(&self->addr)); \
+	(rtx0) = xtcp_counter("RetransSegs"); \
+	ASSERT_EQ(100, send(self->cli, _b, 100, 0)); \
+	ASSERT_EQ(100, inq_reaches(self->srv, 100)); \
+} while (0)
+
+/*
  * TCP_NODELAY off: a short segment waits while data is unacknowledged.
  * With the peer's ACKs dropped, 100 bytes go and stay unacknowledged; 10
  * more wait, through retransmissions of the first, until the ACKs come
@@ -2001,13 +2029,7 @@ TEST_F_TIMEOUT(hs, nagle_holds_short_segment_while_unacked, 120)
 	CONNECT_PAIR(0);
 	for (nodelay = 1; nodelay >= 0; nodelay--) {
 		ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, nodelay));
-		ADD_RULE_ID(acks, "add flags=ack port=%u action=drop",
-			    port_of(&self->addr));
-		ADD_RULE_ID(count, "add dir=out flags=data port=%u action=delay delay=1",
-			    port_of(&self->addr));
-		rtx0 = xtcp_counter("RetransSegs");
-		ASSERT_EQ(100, send(self->cli, buf, 100, 0));
-		ASSERT_EQ(100, inq_reaches(self->srv, 100));
+		SHORT_SEGMENT_UNACKED(acks, count, rtx0);
 		ASSERT_EQ(10, send(self->cli, buf, 10, 0));
 		if (nodelay) {
 			EXPECT_EQ(110, inq_reaches(self->srv, 110));
@@ -2015,12 +2037,7 @@ TEST_F_TIMEOUT(hs, nagle_holds_short_segment_while_unacked, 120)
 			EXPECT_EQ(2, new_segs(count, rtx0));
 		} else {
 			/* the 100 bytes sent again, and still no 10 */
-			long rtx1 = xtcp_counter("RetransSegs");
-			long long end = now_ms() + XTCP_WAIT_MS;
-
-			while (xtcp_counter("RetransSegs") == rtx1 && now_ms() < end)
-				usleep(10000);
-			ASSERT_NE(rtx1, xtcp_counter("RetransSegs"))
+			ASSERT_TRUE(retransmission_after(xtcp_counter("RetransSegs")))
 				TH_LOG("the 100 bytes never sent again");
 			EXPECT_EQ(100, ioctl_int(self->srv, SIOCINQ));
 			EXPECT_EQ(1, new_segs(count, rtx0));
@@ -2033,6 +2050,40 @@ TEST_F_TIMEOUT(hs, nagle_holds_short_segment_while_unacked, 120)
 		/* everything acknowledged before the next round */
 		ASSERT_EQ(0, outq_drains(self->cli));
 	}
+}
+
+/*
+ * Nagle's algorithm is on by default, as in TCP, and short writes merge:
+ * with a 100-byte segment unacknowledged (the peer's ACKs dropped), 25
+ * writes of 100 bytes leave as two full 1000-byte segments at once and a
+ * 500-byte rest that waits, through retransmissions, for the ACK.  Four
+ * new segments in all, where one a write would be 26.
+ */
+TEST_F_TIMEOUT(hs, nagle_merges_short_writes, 120)
+{
+	static char buf[100];
+	unsigned int acks, count;
+	long rtx0;
+	int i;
+
+	CONNECT_PAIR(1000);
+	ASSERT_EQ(1000, get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_EQ(0, get_int(self->cli, IPPROTO_TCP, TCP_NODELAY));
+	SHORT_SEGMENT_UNACKED(acks, count, rtx0);
+	for (i = 0; i < 25; i++)
+		ASSERT_EQ(100, send(self->cli, buf, 100, 0));
+	EXPECT_EQ(2100, inq_reaches(self->srv, 2100));
+	/* a retransmission later, the 500 bytes still wait */
+	ASSERT_TRUE(retransmission_after(xtcp_counter("RetransSegs")))
+		TH_LOG("nothing sent again");
+	EXPECT_EQ(2100, ioctl_int(self->srv, SIOCINQ));
+	EXPECT_EQ(3, new_segs(count, rtx0));
+	EXPECT_EQ(500, ioctl_int(self->cli, SIOCOUTQNSD));
+	DEL_RULE(acks);
+	EXPECT_EQ(2600, inq_reaches(self->srv, 2600));
+	ASSERT_EQ(0, outq_drains(self->cli));
+	EXPECT_EQ(4, new_segs(count, rtx0));
+	DEL_RULE(count);
 }
 
 /*
@@ -2063,6 +2114,8 @@ TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 	ADD_RULE_ID(count, "add dir=out flags=data port=%u action=delay delay=1",
 		    port_of(&self->addr));
 	rtx0 = xtcp_counter("RetransSegs");
+	/* Nagle off: what is not corked goes at once, whatever is unacked */
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, 1));
 	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_CORK, 1));
 	EXPECT_EQ(1, get_int(self->cli, IPPROTO_TCP, TCP_CORK));
 
@@ -2099,7 +2152,7 @@ TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 	EXPECT_TRUE(judged) TH_LOG("no send returned within %d ms", CORK_QUICK_MS);
 	EXPECT_EQ(0, get_int(self->cli, IPPROTO_TCP, TCP_CORK));
 
-	/* MSG_MORE corks one write; the next write without it pushes both */
+	/* MSG_MORE corks one write; the next without it sends both as one */
 	for (tries = 0, judged = 0; tries < 5 && !judged; tries++) {
 		before = new_segs(count, rtx0);
 		t0 = timer_ms(self->lfd);
@@ -2108,7 +2161,7 @@ TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 		if (timer_ms(self->lfd) - t0 < CORK_QUICK_MS) {
 			EXPECT_EQ(0, seen);
 			ASSERT_EQ(50, send(self->cli, buf, 50, 0));
-			EXPECT_EQ(2, new_segs(count, rtx0) - before);
+			EXPECT_EQ(1, new_segs(count, rtx0) - before);
 			judged = 1;
 		} else {
 			ASSERT_EQ(50, send(self->cli, buf, 50, 0));

@@ -692,6 +692,41 @@ static inline int get_int(int fd, int level, int opt)
 	return v;
 }
 
+/*
+ * TCP_INFO as the kernel fills it, through the segment counters: glibc's
+ * struct tcp_info (<netinet/tcp.h>) stops at tcpi_total_retrans, the
+ * kernel's (<linux/tcp.h>, which cannot be included beside it) goes on
+ * with these.
+ */
+struct tcp_info_segs {
+	struct tcp_info ti;
+	__u64 pacing_rate;
+	__u64 max_pacing_rate;
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	__u32 segs_out;
+	__u32 segs_in;
+	__u32 notsent_bytes;
+	__u32 min_rtt;
+	__u32 data_segs_in;
+	__u32 data_segs_out;
+};
+
+/* Read @fd's TCP_INFO into @info; 0, or -1 (with errno). */
+static inline int tcp_info_segs(int fd, struct tcp_info_segs *info)
+{
+	socklen_t len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len))
+		return -1;
+	if (len < sizeof(*info)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
 /* An int an ioctl() reports (SIOCINQ, SIOCOUTQ, ...), or -errno. */
 static inline int ioctl_int(int fd, unsigned long req)
 {
