@@ -578,15 +578,14 @@ static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
 	       !xtcp_seq_after(xs->snd_sml, xs->snd_max);
 }
 
-/**
- * xtcp_push() - send queued segments the windows allow
- * @sk: the socket, locked
- *
- * Then gives the connection's timer the role that is left:
- * retransmission when something is in flight, zero-window probe when the
- * peer's window holds the data back (xtcp_xmit_timer()).
+/*
+ * Send queued segments the windows allow, those Nagle's algorithm or the
+ * cork holds back too when @force.  Then give the connection's timer the
+ * role that is left: retransmission when something is in flight,
+ * zero-window probe when the peer's window holds the data back
+ * (xtcp_xmit_timer()).
  */
-void xtcp_push(struct sock *sk)
+static void __xtcp_push(struct sock *sk, bool force)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -597,7 +596,8 @@ void xtcp_push(struct sock *sk)
 	while ((skb = xs->send_head)) {
 		if (sk->sk_state == XTCP_SYN_SENT && !(XTCP_SKB_CB(skb)->flags & XTCP_SYN))
 			break;
-		if (!xtcp_may_send(sk, skb) || xtcp_nagle_hold(sk, skb))
+		if (!xtcp_may_send(sk, skb) ||
+		    (!force && xtcp_nagle_hold(sk, skb)))
 			break;
 		if (xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max)) {
 			/* sent before: a go-back-N resend (Karn: no sample) */
@@ -627,6 +627,30 @@ void xtcp_push(struct sock *sk)
 	/* fewer bytes unsent now: a writer held by TCP_NOTSENT_LOWAT may go */
 	if (READ_ONCE(xs->notsent_lowat))
 		sk->sk_write_space(sk);
+}
+
+/**
+ * xtcp_push() - send queued segments the windows allow
+ * @sk: the socket, locked
+ *
+ * A short last segment may wait for more (Nagle's algorithm, the cork:
+ * xtcp_nagle_hold()).
+ */
+void xtcp_push(struct sock *sk)
+{
+	__xtcp_push(sk, false);
+}
+
+/**
+ * xtcp_push_force() - send queued segments the windows allow, held or not
+ * @sk: the socket, locked
+ *
+ * As xtcp_push(), but a short last segment goes too: for a writer about
+ * to sleep on a full buffer.
+ */
+void xtcp_push_force(struct sock *sk)
+{
+	__xtcp_push(sk, true);
 }
 
 /**

@@ -444,14 +444,20 @@ static struct sk_buff *xtcp_alloc_data_skb(struct sock *sk, size_t len,
 
 /*
  * No room to queue more: the send buffer is full, or the memory budget
- * said no.  Send what may go and wait.  0 to try again, or an errno.
+ * said no.  Send what the windows let go and wait.  0 to try again, or an
+ * errno.
  */
 static int xtcp_wait_for_space(struct sock *sk, long *timeo)
 {
 	int err;
 
 	set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-	xtcp_push(sk);
+	/*
+	 * A short tail held back by the cork or Nagle goes now: it may be
+	 * what fills the buffer, and nothing else would send it while we
+	 * sleep (TCP's TCP_NAGLE_PUSH before sk_stream_wait_memory()).
+	 */
+	xtcp_push_force(sk);
 	err = sk_stream_wait_memory(sk, timeo);
 	if (err)
 		return err;
@@ -463,15 +469,16 @@ static int xtcp_wait_for_space(struct sock *sk, long *timeo)
 /*
  * May a write add to @skb, the last skb of the write queue?  Only to data
  * never sent, short of a full segment and charged to the budget (a SYN or
- * FIN is none of these): the merging that lets Nagle's algorithm and the
- * cork send full segments out of short writes.
+ * FIN is none of these), nor after the end of a MSG_EOR write (a record
+ * ends with its segment, as in TCP): the merging that lets Nagle's
+ * algorithm and the cork send full segments out of short writes.
  */
 static bool xtcp_can_append(const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-	return skb->len < xs->mss && cb->charged &&
+	return skb->len < xs->mss && cb->charged && !cb->eor &&
 	       !(cb->flags & (XTCP_SYN | XTCP_FIN)) &&
 	       !xtcp_seq_before(cb->seq, xs->snd_max);
 }
@@ -494,13 +501,13 @@ static int xtcp_append(struct sock *sk, struct sk_buff *skb,
 	int i;
 
 	if (!skb_is_nonlinear(skb) && skb_tailroom(skb) > 0) {
+		/* tailroom: its memory is in truesize, charged already */
 		copy = min_t(size_t, len, skb_tailroom(skb));
-		if (!sk_wmem_schedule(sk, copy))
-			return -ENOMEM;
 		if (copy_from_iter(skb_tail_pointer(skb), copy,
 				   &msg->msg_iter) != copy)
 			return -EFAULT;
 		skb_put(skb, copy);
+		goto added;
 	} else {
 		pfrag = sk_page_frag(sk);
 		if (!sk_page_frag_refill(sk, pfrag))
@@ -530,6 +537,7 @@ static int xtcp_append(struct sock *sk, struct sk_buff *skb,
 	skb->truesize += copy;
 	sk_wmem_queued_add(sk, copy);
 	sk_mem_charge(sk, copy);
+added:
 	XTCP_SKB_CB(skb)->end_seq += copy;
 	xs->write_seq += copy;
 	return copy;
@@ -631,6 +639,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->flags = XTCP_ACK | XTCP_PSH;
 		XTCP_SKB_CB(skb)->retransmitted = false;
 		xs->write_seq += chunk;
+		XTCP_SKB_CB(skb)->eor = false;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
 		xtcp_wmem_queue(sk, skb, true);
 		if (!xs->send_head)
@@ -638,6 +647,12 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		copied += chunk;
 		if (copied < size && skb_queue_len(&sk->sk_write_queue) > 8)
 			xtcp_push(sk);
+	}
+	if (msg->msg_flags & MSG_EOR) {
+		struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+
+		if (tail && xtcp_can_append(sk, tail))
+			XTCP_SKB_CB(tail)->eor = true;
 	}
 	xtcp_push(sk);
 	release_sock(sk);

@@ -49,7 +49,8 @@ static void xtcp_timeout_abort(struct sock *sk, enum xtcp_mib why)
  * window has just closed (xtcp_persist_start()), else left as it runs.
  * Otherwise, if the timer was the probe timer, the window has opened: it
  * stops, and what is in flight gets a retransmission timer of its own, a
- * full RTO from now, not what was left of a backed-off probe interval.
+ * full RTO from now, not what was left of a backed-off probe interval;
+ * a segment only the cork holds gets none (xtcp_cork_timer() sends it).
  */
 void xtcp_xmit_timer(struct sock *sk)
 {
@@ -67,7 +68,13 @@ void xtcp_xmit_timer(struct sock *sk)
 		xtcp_persist_stop(&xs->persist);
 		sk_stop_timer(sk, &xs->rtx_timer);
 	}
-	if (xs->snd_max != xs->snd_una || xs->send_head)
+	/*
+	 * Unsent data with nothing in flight is held by the cork, whose
+	 * own timer sends it: no retransmission timeout for that.  Any
+	 * other reason it stayed (none is known) gets the timer's retry.
+	 */
+	if (xs->snd_max != xs->snd_una ||
+	    (xs->send_head && !timer_pending(&xs->cork_timer)))
 		xtcp_arm_rtx(sk);
 }
 
@@ -343,8 +350,9 @@ static void xtcp_rtx_expired(struct sock *sk)
 			return;
 		}
 	}
-	if (xs->snd_una == xs->snd_max && !xs->send_head)
-		return;	/* everything acknowledged meanwhile */
+	if (xs->snd_una == xs->snd_max &&
+	    (!xs->send_head || timer_pending(&xs->cork_timer)))
+		return;	/* everything acknowledged meanwhile, or corked */
 	if (xtcp_window_closed(sk)) {
 		/* a closed window is probed, never retransmitted into */
 		xtcp_probe_expired(sk);

@@ -46,6 +46,7 @@ struct xtcp_skb_cb {
 	bool has_wscale;
 	bool retransmitted;	/* sent more than once: no RTT sample (Karn) */
 	bool charged;		/* write queue: charged to the memory budget */
+	bool eor;		/* write queue: ends a MSG_EOR write, add nothing */
 	u16 window;
 	u16 mss;
 	u16 sport;		/* received segments: ports, host order */
@@ -594,6 +595,7 @@ void xtcp_orphan_fin_wait2(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 bool xtcp_window_closed(const struct sock *sk);
 void xtcp_push(struct sock *sk);
+void xtcp_push_force(struct sock *sk);
 void xtcp_send_fin(struct sock *sk, gfp_t gfp);
 u32 xtcp_window_space(const struct sock *sk);
 int xtcp_retransmit_head(struct sock *sk);

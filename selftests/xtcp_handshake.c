@@ -2097,7 +2097,7 @@ TEST_F_TIMEOUT(hs, nagle_merges_short_writes, 120)
 
 /*
  * TCP_CORK and MSG_MORE: full segments go, a short last one waits for the
- * uncork, for more data, or 200 ms at most.
+ * uncork, for more data, or 200 ms at most; MSG_EOR ends a segment.
  */
 TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 {
@@ -2169,6 +2169,26 @@ TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 		EXPECT_EQ(0, recv_exact(self->srv, buf, 150, XTCP_WAIT_MS));
 	}
 	EXPECT_TRUE(judged) TH_LOG("no send returned within %d ms", CORK_QUICK_MS);
+
+	/* MSG_EOR ends a record's segment: the next write starts its own */
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_CORK, 1));
+	for (tries = 0, judged = 0; tries < 5 && !judged; tries++) {
+		before = new_segs(count, rtx0);
+		t0 = timer_ms(self->lfd);
+		ASSERT_EQ(100, send(self->cli, buf, 100, MSG_EOR));
+		ASSERT_EQ(50, send(self->cli, buf, 50, 0));
+		seen = new_segs(count, rtx0) - before;
+		if (timer_ms(self->lfd) - t0 < CORK_QUICK_MS) {
+			/* the record went when the next write came; 50 wait */
+			EXPECT_EQ(1, seen);
+			EXPECT_EQ(50, ioctl_int(self->cli, SIOCOUTQNSD));
+			judged = 1;
+		}
+		EXPECT_EQ(0, recv_exact(self->srv, buf, 150, XTCP_WAIT_MS));
+		EXPECT_EQ(2, new_segs(count, rtx0) - before);
+	}
+	EXPECT_TRUE(judged) TH_LOG("no send returned within %d ms", CORK_QUICK_MS);
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_CORK, 0));
 }
 
 /*
