@@ -507,7 +507,6 @@ static int xtcp_append(struct sock *sk, struct sk_buff *skb,
 				   &msg->msg_iter) != copy)
 			return -EFAULT;
 		skb_put(skb, copy);
-		goto added;
 	} else {
 		pfrag = sk_page_frag(sk);
 		if (!sk_page_frag_refill(sk, pfrag))
@@ -532,12 +531,11 @@ static int xtcp_append(struct sock *sk, struct sk_buff *skb,
 		pfrag->offset += copy;
 		skb->len += copy;
 		skb->data_len += copy;
+		/* charged as xtcp_wmem_queue() charged the rest of @skb */
+		skb->truesize += copy;
+		sk_wmem_queued_add(sk, copy);
+		sk_mem_charge(sk, copy);
 	}
-	/* charged as xtcp_wmem_queue() charged the rest of @skb */
-	skb->truesize += copy;
-	sk_wmem_queued_add(sk, copy);
-	sk_mem_charge(sk, copy);
-added:
 	XTCP_SKB_CB(skb)->end_seq += copy;
 	xs->write_seq += copy;
 	return copy;
@@ -600,13 +598,8 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 				copied += err;
 				continue;
 			}
-			if (err == -ENOMEM) {
-				sk_stream_moderate_sndbuf(sk);
-				err = xtcp_wait_for_space(sk, &timeo);
-				if (err)
-					goto out_err;
-				continue;
-			}
+			if (err == -ENOMEM)
+				goto wait_memory;
 			if (err)
 				goto out_err;
 			/* no fragment slot left: a new segment */
@@ -616,17 +609,8 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		if (!skb)
 			goto out_err;
 		if (!sk_wmem_schedule(sk, skb->truesize)) {
-			/*
-			 * Over xtcp's memory budget (mem.c): wait as for a
-			 * full buffer; sk_stream_wait_memory() retries
-			 * after a short sleep when our own buffer has room.
-			 */
 			kfree_skb(skb);
-			sk_stream_moderate_sndbuf(sk);
-			err = xtcp_wait_for_space(sk, &timeo);
-			if (err)
-				goto out_err;
-			continue;
+			goto wait_memory;
 		}
 		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk);
 		if (err) {
@@ -638,8 +622,8 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + chunk;
 		XTCP_SKB_CB(skb)->flags = XTCP_ACK | XTCP_PSH;
 		XTCP_SKB_CB(skb)->retransmitted = false;
-		xs->write_seq += chunk;
 		XTCP_SKB_CB(skb)->eor = false;
+		xs->write_seq += chunk;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
 		xtcp_wmem_queue(sk, skb, true);
 		if (!xs->send_head)
@@ -647,6 +631,17 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		copied += chunk;
 		if (copied < size && skb_queue_len(&sk->sk_write_queue) > 8)
 			xtcp_push(sk);
+		continue;
+wait_memory:
+		/*
+		 * Over xtcp's memory budget (mem.c), or no page: wait as for
+		 * a full buffer; sk_stream_wait_memory() retries after a
+		 * short sleep when our own buffer has room.
+		 */
+		sk_stream_moderate_sndbuf(sk);
+		err = xtcp_wait_for_space(sk, &timeo);
+		if (err)
+			goto out_err;
 	}
 	if (msg->msg_flags & MSG_EOR) {
 		struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
