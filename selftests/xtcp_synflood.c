@@ -41,6 +41,7 @@
 #include "kselftest_harness.h"
 #include "module/core.h"
 #include "xtcp_util.h"
+#include "xtcp_rawpeer.h"
 
 #define XTCP_PROC	"/proc/net/xtcp"
 #define WAIT_MS		30000	/* bounds a failure, never a verdict */
@@ -121,124 +122,6 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-/* ---- a scripted peer on raw sockets, 127.0.0.1 <-> 127.0.0.1 ---- */
-
-/**
- * struct rseg - a segment the raw socket saw
- * @h: its decoded header
- * @len: payload bytes
- * @data: the payload (its first sizeof(data) bytes)
- */
-struct rseg {
-	struct xtcp_seg h;
-	u32 len;
-	u8 data[2048];
-};
-
-/* A raw socket of xtcp's protocol: sees every segment, sends ours. */
-static int raw_open(void)
-{
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, xtcp_proto());
-	int size = 4 << 20;
-
-	if (fd >= 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	return fd;
-}
-
-/*
- * The next segment @sport -> @dport the raw socket sees, within @ms;
- * 1, or 0 when none came.
- */
-static int raw_next(int fd, unsigned int sport, unsigned int dport,
-		    struct rseg *s, int ms)
-{
-	long long end = now_ms() + ms;
-	u8 pkt[70000];
-
-	for (;;) {
-		ssize_t n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
-		size_t ihl;
-
-		if (n < 0) {
-			long long left = end - now_ms();
-
-			if (errno != EAGAIN || left <= 0)
-				return 0;
-			wait_revents(fd, POLLIN, left > 100 ? 100 : (int)left);
-			continue;
-		}
-		if (n < 20)
-			continue;
-		ihl = (pkt[0] & 0x0f) * 4;
-		if (ihl < 20 || ihl > (size_t)n || pkt[9] != xtcp_proto() ||
-		    xtcp_parse(pkt + ihl, n - ihl, &s->h) != XTCP_PARSE_OK ||
-		    s->h.sport != sport || s->h.dport != dport)
-			continue;
-		s->len = n - ihl - s->h.hlen;
-		memcpy(s->data, pkt + ihl + s->h.hlen,
-		       s->len < sizeof(s->data) ? s->len : sizeof(s->data));
-		return 1;
-	}
-}
-
-/**
- * struct peer - what the scripted peer sends with
- * @sport: its port
- * @dport: the listener's
- * @mss: MSS option of its SYN (0: none)
- * @wscale: window-scale option of its SYN (-1: none)
- * @window: window field of its segments
- */
-struct peer {
-	u16 sport, dport, mss;
-	int wscale;
-	u16 window;
-};
-
-/* Send one segment of @p's connection; 0, or -1. */
-static int inject(int raw, const struct peer *p, u32 seq, u32 ack, u8 flags,
-		  const void *data, size_t len)
-{
-	struct sockaddr_in dst = sin_of(INADDR_LOOPBACK, 0);
-	struct xtcp_seg h = {
-		.sport = p->sport, .dport = p->dport, .seq = seq, .ack = ack,
-		.flags = flags, .window = p->window,
-	};
-	u8 b[2048];
-	size_t hl;
-	u16 sum;
-
-	if (flags & XTCP_SYN) {
-		h.mss = p->mss;
-		h.has_wscale = p->wscale >= 0;
-		h.wscale = p->wscale >= 0 ? p->wscale : 0;
-	}
-	if (len > sizeof(b) - XTCP_MAX_HDR_LEN)
-		return -1;
-	hl = xtcp_build(b, sizeof(b) - len, &h);
-	if (!hl)
-		return -1;
-	memcpy(b + hl, data, len);
-	sum = xtcp_csum_segment(INADDR_LOOPBACK, INADDR_LOOPBACK, xtcp_proto(),
-				b, hl + len);
-	b[16] = sum >> 8;
-	b[17] = sum & 0xff;
-	len += hl;
-	return sendto(raw, b, len, 0, (struct sockaddr *)&dst, sizeof(dst)) ==
-	       (ssize_t)len ? 0 : -1;
-}
-
-/* The peer's SYN with ISN @isn; the listener's SYN+ACK in @sa.  0 or -1. */
-static int peer_syn(int raw, const struct peer *p, u32 isn, struct rseg *sa)
-{
-	if (inject(raw, p, isn, 0, XTCP_SYN, NULL, 0))
-		return -1;
-	if (!raw_next(raw, p->dport, p->sport, sa, WAIT_MS))
-		return -1;
-	return sa->h.flags == (XTCP_SYN | XTCP_ACK) && sa->h.ack == isn + 1 ? 0 : -1;
 }
 
 /* ---- fixture ---- */
