@@ -323,6 +323,26 @@ u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd)
 }
 
 /**
+ * xtcp_mtu_to_mss() - the MSS an IPv4 path of @mtu bytes carries
+ * @mtu: the path's MTU
+ *
+ * The MTU less a 20-byte IPv4 header and a 20-byte xtcp header without
+ * options: the MSS option counts no options (RFC 9293 3.7.1), as TCP's
+ * does; only SYNs carry options, and they carry no data.  The MTU is taken
+ * within IPv4's bounds, so the result is from 28 to 65495.
+ *
+ * Return: bytes.
+ */
+u32 xtcp_mtu_to_mss(u32 mtu)
+{
+	if (mtu < XTCP_IPV4_MIN_MTU)
+		mtu = XTCP_IPV4_MIN_MTU;
+	if (mtu > XTCP_IPV4_MAX_MTU)
+		mtu = XTCP_IPV4_MAX_MTU;
+	return mtu - 20 - XTCP_HDR_LEN;
+}
+
+/**
  * xtcp_seq_acceptable() - may a segment in a synchronized state be processed?
  * @seq: SEG.SEQ
  * @end_seq: SEG.SEQ + SEG.LEN, SYN and FIN counted

@@ -55,6 +55,8 @@ typedef __s32 s32;
 #define XTCP_HDR_LEN		20	/* header without options */
 #define XTCP_MAX_HDR_LEN	60	/* Data Offset 15 */
 #define XTCP_MAX_WSCALE		14	/* as RFC 7323 */
+#define XTCP_IPV4_MIN_MTU	68	/* RFC 791 */
+#define XTCP_IPV4_MAX_MTU	65535	/* the largest datagram IPv4 carries */
 
 /* Flags byte. */
 #define XTCP_FIN		0x01
@@ -142,6 +144,7 @@ static inline bool xtcp_seq_between(u32 x, u32 lo, u32 hi)
 bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_wup, u32 rcv_nxt,
 			 u32 rcv_wnd);
 u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd);
+u32 xtcp_mtu_to_mss(u32 mtu);
 
 const char *xtcp_state_name(int state);
 bool xtcp_state_valid(int state);

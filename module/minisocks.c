@@ -158,8 +158,8 @@ void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
  * @laddr: our address
  * @raddr: the peer's address
  *
- * Return: the route's MTU less the IP header and the largest xtcp
- * header; from a 576-byte MTU when there is no route.
+ * Return: the route's MTU less the IP header and the xtcp header without
+ * options (xtcp_mtu_to_mss()); from a 576-byte MTU when there is no route.
  */
 u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr)
 {
@@ -173,7 +173,7 @@ u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr)
 		mtu = dst_mtu(&rt->dst);
 		ip_rt_put(rt);
 	}
-	return min_t(u32, mtu - sizeof(struct iphdr) - XTCP_MAX_HDR_LEN, 65535);
+	return xtcp_mtu_to_mss(mtu);
 }
 
 /**
@@ -201,8 +201,10 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 
 	req = req_find(sk, iph->saddr, htons(cb->sport), iph->daddr);
 	if (req) {
-		if (req->irs == cb->seq)
+		if (req->irs == cb->seq) {
+			req->no_rtt = true;
 			xtcp_send_synack(net, req);
+		}
 		return 0;
 	}
 	/* As Linux: with the accept queue full, SYNs are not even answered. */
@@ -327,6 +329,14 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->snd_wl2 = req->iss;
 	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);
 	xtcp_conn_cc_init(child);
+	/*
+	 * The handshake's round trip, SYN+ACK to this ACK, is the passive
+	 * side's first RTT sample (RFC 6298 2.2), unless a SYN+ACK went
+	 * twice (Karn: the ACK may answer either) or its time is not known.
+	 */
+	if (!req->retries && !req->no_rtt)
+		xtcp_rtt_sample(&xs->rtt, jiffies_to_usecs(jiffies - req->born),
+				false);
 	/* the request's connection goes on as this socket: SYN_RCVD -> */
 	child->sk_state = XTCP_SYN_RECV;
 	xtcp_set_state(child, XTCP_ESTABLISHED);

@@ -462,8 +462,9 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		.flags = XTCP_SYN | XTCP_ACK,
 		.window = req->rcv_wnd,
 		.mss = req->advmss,
-		.has_wscale = true,
-		.wscale = XTCP_RCV_WSCALE,
+		/* RFC 7323 2.2: a scale is answered only to a SYN that had one */
+		.has_wscale = req->has_wscale,
+		.wscale = req->has_wscale ? XTCP_RCV_WSCALE : 0,
 	};
 
 	return xtcp_send_raw(net, req->laddr, req->raddr, &seg);

@@ -312,8 +312,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	/* Flow for the IP layer's later route checks (ip_queue_xmit). */
 	fl4->flowi4_proto = sk->sk_protocol;
 	sk_setup_caps(sk, &rt->dst);
-	xs->mss = min_t(u32, dst_mtu(&rt->dst) - sizeof(struct iphdr) -
-			XTCP_MAX_HDR_LEN, 65535);
+	xs->mss = xtcp_mtu_to_mss(dst_mtu(&rt->dst));
 	if (xs->user_mss)
 		xs->mss = min(xs->mss, xs->user_mss);
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,

@@ -175,6 +175,7 @@ struct sock *xtcp_cookie_check(struct sock *sk, struct sk_buff *skb)
 	}
 
 	req.iss = cookie;
+	req.no_rtt = true;	/* when the SYN+ACK left is not kept */
 	req.mss = xtcp_cookie_mss(c.mss_idx);
 	xtcp_req_offer(sk, &req);
 	req.has_wscale = c.has_wscale;

@@ -75,6 +75,9 @@ struct xtcp_skb_cb {
  * @snd_wscale: the peer's window-scale shift, with @has_wscale
  * @has_wscale: the peer's SYN had the window-scale option
  * @retries: SYN+ACKs sent beyond the first
+ * @no_rtt: the handshake gives no RTT sample: a SYN+ACK went again for
+ *	the peer's resent SYN (ambiguous, Karn, as are @retries), or the
+ *	request is rebuilt from a SYN cookie (no send time kept)
  * @acked: the peer's ACK came without data, held back (TCP_DEFER_ACCEPT)
  * @dead: set (under the listener lock) when the listener lets go of it
  * @born: jiffies at creation
@@ -102,6 +105,7 @@ struct xtcp_request {
 	u8 snd_wscale;
 	bool has_wscale;
 	u8 retries;
+	bool no_rtt;
 	bool acked;
 	bool dead;
 	unsigned long born;

@@ -47,6 +47,7 @@
 #include "kselftest_harness.h"
 #include "module/core.h"
 #include "xtcp_util.h"
+#include "xtcp_rawpeer.h"
 
 #define FAULT_PROC	"/proc/net/xtcp_fault"
 #define XTCP_PROC	"/proc/net/xtcp"
@@ -380,6 +381,8 @@ static void look(struct waiting *w, int cli, int lfd)
 TEST_F_TIMEOUT(hs, lost_synack, 120)
 {
 	struct xtcp_rule_count rc, rch;
+	socklen_t len = sizeof(struct tcp_info);
+	struct tcp_info ti;
 	unsigned int lost, hold;
 	struct waiting w;
 	long long t0, ms;
@@ -436,6 +439,13 @@ TEST_F_TIMEOUT(hs, lost_synack, 120)
 	EXPECT_LT(drops, rc.matched)		/* a retransmission got through */
 		TH_LOG("%ld SYN+ACKs, %ld dropped", rc.matched, drops);
 	EXPECT_LE(2, rc.matched);
+	/*
+	 * Karn: the ACK may answer either SYN+ACK, so the accepted socket
+	 * took no round-trip sample and keeps the initial RTO of 1 s.
+	 */
+	ASSERT_EQ(0, getsockopt(self->srv, IPPROTO_TCP, TCP_INFO, &ti, &len));
+	EXPECT_EQ(1000000, ti.tcpi_rto);
+	EXPECT_EQ(0, ti.tcpi_rtt);
 	exchange(_metadata, self->cli, self->srv, 2);
 }
 
@@ -2267,6 +2277,131 @@ TEST_F_TIMEOUT(hs, window_clamp_bounds_the_window, 120)
 	EXPECT_LT(0, got[1]);
 	EXPECT_GE(20000, got[1]);
 	EXPECT_LT(40000, got[0]);
+}
+
+/* ===================================================================== */
+/* the handshake's options and its round trip                           */
+/* ===================================================================== */
+
+/* The MSS loopback's MTU carries: the MTU, at most IPv4's 65535, less 40. */
+static int lo_mss(void)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = -1;
+
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	if (!ioctl(fd, SIOCGIFMTU, &ifr))
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	if (mtu < 0)
+		return -1;
+	return (mtu > 65535 ? 65535 : mtu) - 40;
+}
+
+/*
+ * The SYN+ACK answers the SYN's options (RFC 7323 2.2): no window scale
+ * unless the SYN had one.  Its MSS is the route's MTU less 40 bytes (IPv4
+ * and xtcp headers without options), as TCP's, whatever the peer offered.
+ * A scripted peer on a raw socket sends the SYNs and reads the answers.
+ */
+TEST_F(hs, synack_options_follow_the_syn)
+{
+	struct peer p = { .sport = 40511, .mss = 1400, .wscale = -1, .window = 8000 };
+	const u32 isn = 5000;
+	int raw, mss = lo_mss();
+	struct rseg s;
+
+	ASSERT_LT(0, mss);
+	LISTEN(4);
+	p.dport = port_of(&self->addr);
+	raw = raw_open();
+	ASSERT_LE(0, raw) TH_LOG("raw socket: %s", strerror(errno));
+	/* the kernel would reset the peer's SYN+ACKs' port: drop its RSTs */
+	ADD_RULE("add dir=out flags=rst port=%u", p.sport);
+	ADD_RULE("add dir=out flags=rst port=%u", p.sport + 1);
+
+	/* no window scale asked: none answered */
+	ASSERT_EQ(0, peer_syn(raw, &p, isn, &s)) TH_LOG("no SYN+ACK");
+	EXPECT_FALSE(s.h.has_wscale);
+	EXPECT_EQ(mss, s.h.mss);
+
+	/* a scale asked: one answered; the MSS does not depend on it */
+	p.sport++;
+	p.wscale = 2;
+	p.mss = 536;
+	ASSERT_EQ(0, peer_syn(raw, &p, isn, &s)) TH_LOG("no SYN+ACK");
+	EXPECT_TRUE(s.h.has_wscale);
+	EXPECT_GE(XTCP_MAX_WSCALE, s.h.wscale);
+	EXPECT_EQ(mss, s.h.mss);
+
+	/* both requests reset by the peer (the rules would drop its RSTs) */
+	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
+	EXPECT_EQ(0, inject(raw, &p, isn + 1, 0, XTCP_RST, NULL, 0));
+	p.sport--;
+	EXPECT_EQ(0, inject(raw, &p, isn + 1, 0, XTCP_RST, NULL, 0));
+	close(raw);
+}
+
+/*
+ * The active side's SYN offers the same MSS, and both ends then send
+ * segments of it: data carries no options, so nothing is taken off it.
+ * TCP beside it offers the same MSS option (its segments carry 12 bytes
+ * of timestamps, so its TCP_MAXSEG is lower by that: logged).
+ */
+TEST_F(hs, syn_offers_mtu_less_40)
+{
+	int raw, tcp_cli = -1, tcp_srv = -1, mss = lo_mss();
+	struct sockaddr_in cli;
+	struct rseg s;
+
+	ASSERT_LT(0, mss);
+	raw = raw_open();
+	ASSERT_LE(0, raw) TH_LOG("raw socket: %s", strerror(errno));
+	CONNECT_PAIR(0);
+	ASSERT_EQ(0, sock_name(self->cli, &cli));
+	ASSERT_EQ(1, raw_next(raw, port_of(&cli), port_of(&self->addr), &s,
+			      XTCP_WAIT_MS)) TH_LOG("the SYN was not seen");
+	EXPECT_EQ(XTCP_SYN, s.h.flags);
+	EXPECT_EQ(mss, s.h.mss);
+	EXPECT_TRUE(s.h.has_wscale);
+	EXPECT_EQ(mss, get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_EQ(mss, get_int(self->srv, IPPROTO_TCP, TCP_MAXSEG));
+	close(raw);
+
+	ASSERT_EQ(0, stream_pair(false, &tcp_cli, &tcp_srv));
+	TH_LOG("MSS: xtcp %d, TCP %d (timestamps take 12)", mss,
+	       get_int(tcp_cli, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_LE(get_int(tcp_cli, IPPROTO_TCP, TCP_MAXSEG), mss);
+	close(tcp_cli);
+	close(tcp_srv);
+}
+
+/*
+ * The passive side times its SYN+ACK (RFC 6298 2.2) as the active side
+ * times its SYN: right after accept(), before any data, its RTO comes
+ * from that sample (200 ms, the floor, on loopback), not the initial 1 s.
+ * Judged by the estimator's own numbers, not by a clock: the RTO may be
+ * 1 s or more only if the sample itself was a third of that.  (When the
+ * SYN+ACK is resent no sample is taken: lost_synack checks that.)
+ */
+TEST_F(hs, passive_open_samples_the_handshake)
+{
+	struct tcp_info ti, ci;
+	socklen_t len = sizeof(ti);
+
+	CONNECT_PAIR(0);
+	ASSERT_EQ(0, getsockopt(self->srv, IPPROTO_TCP, TCP_INFO, &ti, &len));
+	len = sizeof(ci);
+	ASSERT_EQ(0, getsockopt(self->cli, IPPROTO_TCP, TCP_INFO, &ci, &len));
+	TH_LOG("RTO: server %u us (SRTT %u), client %u us (SRTT %u)",
+	       ti.tcpi_rto, ti.tcpi_rtt, ci.tcpi_rto, ci.tcpi_rtt);
+	EXPECT_TRUE(ti.tcpi_rto < 1000000 || ti.tcpi_rtt >= 1000000 / 3);
+	EXPECT_LE(200000, ti.tcpi_rto);
+	/* the same rule as the client's */
+	EXPECT_TRUE(ci.tcpi_rto < 1000000 || ci.tcpi_rtt >= 1000000 / 3);
+	exchange(_metadata, self->cli, self->srv, 2);
 }
 
 TEST_HARNESS_MAIN

@@ -117,6 +117,16 @@ UNIT_TEST(xtcp_rcv_window__open_part_or_zero)
 	CHECK_EQ(xtcp_rcv_window(0xfffffff0u, 0x8, 0x40), 0x28);
 }
 
+UNIT_TEST(xtcp_mtu_to_mss__as_tcp)
+{
+	CHECK_EQ(xtcp_mtu_to_mss(1500), 1460);	/* Ethernet */
+	CHECK_EQ(xtcp_mtu_to_mss(65536), 65495);	/* loopback: IPv4's ceiling */
+	CHECK_EQ(xtcp_mtu_to_mss(576), 536);
+	CHECK_EQ(xtcp_mtu_to_mss(68), 28);
+	CHECK_EQ(xtcp_mtu_to_mss(0), 28);	/* below IPv4's minimum */
+	CHECK_EQ(xtcp_mtu_to_mss(0xffffffffu), 65495);
+}
+
 UNIT_TEST(xtcp_seq_acceptable__edges)
 {
 	/* advertised at 1000 a window of 100; RCV.NXT moved on to 1040 */
