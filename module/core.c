@@ -323,6 +323,30 @@ u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd)
 }
 
 /**
+ * xtcp_window_offer() - the receive window to announce, with SWS avoidance
+ * @cur: bytes still open to the right of RCV.NXT, as last announced
+ * @space: bytes the receiver could offer now
+ * @mss: the effective MSS of the peer's segments
+ * @buf: the whole receive buffer, in window bytes
+ *
+ * The right edge never moves left (RFC 9293 3.8.6), and it moves right
+ * only by at least min(@buf / 2, @mss) at a time (the receiver's silly
+ * window syndrome avoidance, RFC 9293 3.8.6.2.2): a window that would
+ * open by a sliver stays where it is, so the peer is never invited to
+ * send tiny segments.
+ *
+ * Return: the window to announce, bytes; @cur or more.
+ */
+u32 xtcp_window_offer(u32 cur, u32 space, u32 mss, u32 buf)
+{
+	u32 step = buf / 2 < mss ? buf / 2 : mss;
+
+	if (space <= cur || space - cur < step)
+		return cur;
+	return space;
+}
+
+/**
  * xtcp_mtu_to_mss() - the MSS an IPv4 path of @mtu bytes carries
  * @mtu: the path's MTU
  *

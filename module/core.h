@@ -144,6 +144,7 @@ static inline bool xtcp_seq_between(u32 x, u32 lo, u32 hi)
 bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_wup, u32 rcv_nxt,
 			 u32 rcv_wnd);
 u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd);
+u32 xtcp_window_offer(u32 cur, u32 space, u32 mss, u32 buf);
 u32 xtcp_mtu_to_mss(u32 mtu);
 
 const char *xtcp_state_name(int state);

@@ -70,6 +70,28 @@ u32 xtcp_window_space(const struct sock *sk)
 }
 
 /**
+ * xtcp_offer_window() - the window the next segment would announce
+ * @sk: the socket, locked
+ * @cur: bytes still open to the right of RCV.NXT, as last announced
+ *
+ * xtcp_window_offer() (no sliver of a window, never a shrink) over what
+ * xtcp_window_space() allows, at most what the scale can express, and
+ * rounded down to its unit so that the peer sees what we record.
+ *
+ * Return: bytes.
+ */
+u32 xtcp_offer_window(const struct sock *sk, u32 cur)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 max = 65535U << xs->rcv_wscale;
+	u32 buf = (u64)READ_ONCE(sk->sk_rcvbuf) * READ_ONCE(xs->rcv_ratio) >> 8;
+	u32 space = min(xtcp_window_space(sk), max);
+
+	space = xtcp_window_offer(min(cur, max), space, xs->mss, buf);
+	return space & ~((1U << xs->rcv_wscale) - 1);
+}
+
+/**
  * xtcp_select_window() - the window field for the next segment we send
  * @sk: the socket, locked
  *
@@ -81,16 +103,9 @@ u32 xtcp_window_space(const struct sock *sk)
 u16 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 space = xtcp_window_space(sk);
 	u32 cur = xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd);
-	u32 max = 65535U << xs->rcv_wscale;
+	u32 space = xtcp_offer_window(sk, cur);
 
-	if (space < cur)
-		space = cur;
-	if (space > max)
-		space = max;
-	/* round down to the scale, so the peer sees what we record */
-	space &= ~((1U << xs->rcv_wscale) - 1);
 	xs->rcv_wnd = space;
 	xs->rcv_wup = xs->rcv_nxt;
 	return space >> xs->rcv_wscale;

@@ -675,13 +675,15 @@ static void xtcp_cleanup_rbuf(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 win_now = xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd);
-	u32 space = min(xtcp_window_space(sk), 65535U << xs->rcv_wscale);
 
 	if (!(XTCPF(sk->sk_state) & XTCPF_SYNCED))
 		return;
-	space &= ~((1U << xs->rcv_wscale) - 1);
-	/* Announce a window that grew by an MSS or doubled (RFC 9293 3.8.6.2.2). */
-	if (space >= win_now + xs->mss || space >= 2 * win_now + 1)
+	/*
+	 * A window update only when the window opens by at least
+	 * min(MSS, half the buffer) (RFC 9293 3.8.6.2.2), never one that
+	 * would announce what the peer already has.
+	 */
+	if (xtcp_offer_window(sk, win_now) > win_now)
 		xtcp_send_ack(sk);
 }
 

@@ -603,6 +603,7 @@ void xtcp_push_force(struct sock *sk);
 void xtcp_send_fin(struct sock *sk, gfp_t gfp);
 u32 xtcp_window_space(const struct sock *sk);
 int xtcp_retransmit_head(struct sock *sk);
+u32 xtcp_offer_window(const struct sock *sk, u32 cur);
 u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 

@@ -2404,4 +2404,86 @@ TEST_F(hs, passive_open_samples_the_handshake)
 	exchange(_metadata, self->cli, self->srv, 2);
 }
 
+/*
+ * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): a reader that
+ * takes 100 bytes at a time from a small buffer never makes the receiver
+ * move its window's right edge by less than min(MSS, half the buffer).
+ * The sender's segments are 1000 bytes; the listener's buffer is 16 KiB
+ * (half of it is well over an MSS).  A raw socket records every segment
+ * the receiver sends; afterwards each advance of the right edge (ACK plus
+ * window, scaled as its SYN+ACK said) is checked.  The edge is recorded
+ * in the scale's unit, so an advance may come out up to one unit short.
+ */
+#define SWS_BYTES	60000
+#define SWS_READ	100
+
+TEST_F_TIMEOUT(hs, no_silly_window_updates, 120)
+{
+	static char buf[SWS_BYTES];
+	int raw, sent = 0, got = 0, segs = 0, small = 0, rounds = 0;
+	u32 edge = 0, unit = 1, final;
+	struct sockaddr_in cli;
+	bool seen_synack = false;
+	struct rseg s;
+
+	LISTEN(4);
+	ASSERT_EQ(0, set_int(self->lfd, SOL_SOCKET, SO_RCVBUF, 8192));
+	raw = raw_open();
+	ASSERT_LE(0, raw) TH_LOG("raw socket: %s", strerror(errno));
+	CONNECT(1000);
+	ASSERT_EQ(0, sock_name(self->cli, &cli));
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, 1));
+	ASSERT_EQ(0, fcntl(self->cli, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(0, fcntl(self->srv, F_SETFL, O_NONBLOCK));
+	while (got < SWS_BYTES) {
+		struct pollfd pf[2] = {
+			{ .fd = self->cli, .events = sent < SWS_BYTES ? POLLOUT : 0 },
+			{ .fd = self->srv, .events = POLLIN },
+		};
+		ssize_t n;
+
+		ASSERT_LT(0, poll(pf, 2, XTCP_WAIT_MS)) TH_LOG("stalled at %d", got);
+		ASSERT_GT(100000, ++rounds);
+		if (sent < SWS_BYTES) {
+			n = send(self->cli, buf + sent, SWS_READ, 0);
+			if (n > 0)
+				sent += n;
+		}
+		n = recv(self->srv, buf, SWS_READ, 0);
+		if (n > 0)
+			got += n;
+	}
+	/* the receiver's last ACK covers all of it */
+	final = 0;
+	for (;;) {
+		ASSERT_EQ(1, raw_next(raw, port_of(&self->addr), port_of(&cli), &s,
+				      XTCP_WAIT_MS)) TH_LOG("%d segments seen", segs);
+		if (s.h.flags & XTCP_SYN) {
+			seen_synack = true;
+			if (s.h.has_wscale)
+				unit = 1U << s.h.wscale;
+			final = s.h.ack + SWS_BYTES;
+			edge = s.h.ack + s.h.window;	/* a SYN's is not scaled */
+			continue;
+		}
+		ASSERT_TRUE(seen_synack);
+		segs++;
+		if (xtcp_seq_after(s.h.ack + s.h.window * unit, edge)) {
+			u32 adv = s.h.ack + s.h.window * unit - edge;
+
+			if (adv + unit <= 1000) {
+				small++;
+				TH_LOG("right edge moved %u bytes at ACK +%u", adv,
+				       s.h.ack - (final - SWS_BYTES));
+			}
+			edge = s.h.ack + s.h.window * unit;
+		}
+		if (s.h.ack == final)
+			break;
+	}
+	TH_LOG("%d segments from the receiver, scale unit %u", segs, unit);
+	EXPECT_EQ(0, small);
+	close(raw);
+}
+
 TEST_HARNESS_MAIN

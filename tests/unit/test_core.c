@@ -117,6 +117,42 @@ UNIT_TEST(xtcp_rcv_window__open_part_or_zero)
 	CHECK_EQ(xtcp_rcv_window(0xfffffff0u, 0x8, 0x40), 0x28);
 }
 
+UNIT_TEST(xtcp_window_offer__no_sliver_no_shrink)
+{
+	/* less room than announced: the edge stays */
+	CHECK_EQ(xtcp_window_offer(5000, 100, 1460, 65536), 5000);
+	/* opens by less than an MSS: stays; by an MSS or more: opens */
+	CHECK_EQ(xtcp_window_offer(5000, 6459, 1460, 65536), 5000);
+	CHECK_EQ(xtcp_window_offer(5000, 6460, 1460, 65536), 6460);
+	/* a closed window opens only by a whole MSS */
+	CHECK_EQ(xtcp_window_offer(0, 1459, 1460, 65536), 0);
+	CHECK_EQ(xtcp_window_offer(0, 1460, 1460, 65536), 1460);
+	/* a buffer under two MSS: half the buffer is enough */
+	CHECK_EQ(xtcp_window_offer(0, 999, 1460, 2000), 0);
+	CHECK_EQ(xtcp_window_offer(0, 1000, 1460, 2000), 1000);
+	/* loopback's MSS: the step is capped by half the buffer */
+	CHECK_EQ(xtcp_window_offer(0, 65536, 65495, 131072), 65536);
+}
+
+UNIT_TEST(xtcp_window_offer__matches_model)
+{
+	u32 cur, space, mss, buf;
+
+	for (cur = 0; cur < 40; cur += 3)
+		for (space = 0; space < 60; space++)
+			for (mss = 0; mss < 20; mss += 4)
+				for (buf = 0; buf < 50; buf += 7) {
+					u32 got = xtcp_window_offer(cur, space, mss, buf);
+					u32 step = buf / 2 < mss ? buf / 2 : mss;
+					u32 want = space > cur && space - cur >= step ?
+						   space : cur;
+
+					CHECK_EQ(got, want);
+					CHECK(got >= cur);	/* never a shrink */
+					CHECK(got == cur || got == space);
+				}
+}
+
 UNIT_TEST(xtcp_mtu_to_mss__as_tcp)
 {
 	CHECK_EQ(xtcp_mtu_to_mss(1500), 1460);	/* Ethernet */
