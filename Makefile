@@ -18,7 +18,8 @@
 #                        other kernel); table in build/bench/results.txt
 #   make unit            user-space unit tests of the protocol core and
 #                        xtcpstat's tests on fixture files (tests/tools)
-#   make tools           build/tools/xtcpstat, ss -tan for xtcp
+#   make tools           build/tools/xtcpstat, ss -tan for xtcp, and
+#                        xtcp_bench, make bench's load generator
 #   make fuzz            libFuzzer over the protocol core, FUZZ_SECONDS (300)
 #                        per target; make fuzz-smoke: 20 s per target
 #   make deps            install what the project needs (Debian packages)
@@ -109,7 +110,13 @@ build/tools/xtcp-run: tools/xtcp-run
 	@mkdir -p $(dir $@)
 	install -m 755 $< $@
 
-tools: build/tools/xtcpstat build/tools/libxtcp-run.so build/tools/xtcp-run
+# scripts/bench.sh builds it too (if missing or older than its sources).
+build/tools/xtcp_bench: tools/xtcp_bench.c include/uapi/linux/xtcp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $<
+
+tools: build/tools/xtcpstat build/tools/libxtcp-run.so build/tools/xtcp-run \
+	build/tools/xtcp_bench
 
 # The unit binaries, then xtcpstat on the fixtures of tests/tools/fixtures.
 unit: $(UNIT_BINS) build/tools/xtcpstat
@@ -187,4 +194,4 @@ clean:
 	rm -rf $(TOP)/build
 
 help:
-	@sed -n '3,24p' $(TOP)/Makefile
+	@sed -n '3,25p' $(TOP)/Makefile
