@@ -14,8 +14,10 @@
 #   make demo            boot Debian's kernel in QEMU and show xtcp working
 #   make vm              interactive shell in the guest, module loaded
 #   make bench           xtcp beside the kernel's TCP in one guest boot: bulk,
-#                        rr and crr over loopback and veth (KVER=6.12 for the
-#                        other kernel); table in build/bench/results.txt
+#                        duplex, fanin, rr and crr over loopback and veth,
+#                        AF_UNIX on loopback, median of BENCH_REPEAT (3) runs
+#                        (KVER=6.12 for the other kernel); table in
+#                        build/bench/results.txt
 #   make unit            user-space unit tests of the protocol core and
 #                        xtcpstat's tests on fixture files (tests/tools)
 #   make tools           build/tools/xtcpstat, ss -tan for xtcp, and
@@ -194,4 +196,4 @@ clean:
 	rm -rf $(TOP)/build
 
 help:
-	@sed -n '3,25p' $(TOP)/Makefile
+	@sed -n '3,27p' $(TOP)/Makefile

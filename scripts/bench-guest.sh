@@ -2,24 +2,32 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The guest half of `make bench` (scripts/bench.sh runs it in QEMU with
-# xtcp.ko loaded): bulk, rr and crr (tools/xtcp_bench.c; rr and crr with
-# TCP_NODELAY and again with Nagle's algorithm), each on the kernel's TCP and
-# on xtcp, over loopback and over a veth pair between two network
-# namespaces.  Prints a progress line per measurement and one line for
-# scripts/bench.sh to collect:
+# xtcp.ko loaded): bulk, duplex, fanin, rr and crr (tools/xtcp_bench.c; rr
+# and crr with TCP_NODELAY and again with Nagle's algorithm), each on the
+# kernel's TCP and on xtcp, over loopback and over a veth pair between two
+# network namespaces, and on loopback also over AF_UNIX stream sockets (all
+# but the Nagle runs), the ceiling of one machine.  Each measurement is
+# BENCH_REPEAT runs of xtcp_bench; its value is their median, and so is its
+# CPU cost (guest CPU seconds per 10^9 bytes, the modes that move bytes).
+# Prints a line per run and one per measurement, and one line per
+# measurement for scripts/bench.sh to collect:
 #
-#   RESULT PATH MODE FAMILY VALUE UNIT
+#   RUN PATH MODE FAMILY I/N OUTPUT...       (xtcp_bench's line, run I)
+#   RESULT PATH MODE FAMILY VALUE UNIT [CPU]
 #   RESULT PATH MODE FAMILY FAIL REASON...
 #
-# A failed measurement does not stop the others.  Environment: BENCH_TOOL
-# (the xtcp_bench binary), BENCH_SIZE (bulk bytes, default 256M),
-# BENCH_TIME (seconds per rr and crr run, default 3).
+# A measurement fails with the first run that fails, and does not stop the
+# others.  Environment: BENCH_TOOL (the xtcp_bench binary), BENCH_SIZE
+# (bytes for bulk, duplex each way and fanin in all, default 256M),
+# BENCH_TIME (seconds per rr and crr run, default 3), BENCH_REPEAT (runs
+# per measurement, default 3).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 tool=${BENCH_TOOL:-$top/build/tools/xtcp_bench}
 size=${BENCH_SIZE:-256M}
 secs=${BENCH_TIME:-3}
+repeats=${BENCH_REPEAT:-3}
 ns_a=xbench-a
 ns_b=xbench-b
 addr_a=10.213.0.1
@@ -34,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "INFO kernel $(uname -r) cpus $(nproc)"
+echo "INFO kernel $(uname -r) cpus $(nproc) repeats $repeats"
 
 ip link set lo up
 ip netns add "$ns_a"
@@ -66,37 +74,76 @@ xstat_delta() {
 		<(echo "$1") <(echo "$2")
 }
 
-# measure PATH MODE FAMILY: one xtcp_bench run, reported as a RESULT line.
-# xtcp's runs also show which of its trouble counters moved.
+# median DECIMALS VALUE...: the middle value, or the mean of the middle two.
+median() {
+	local decimals=$1
+
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v d="$decimals" '{ v[NR] = $1 }
+	END {
+		if (NR % 2)
+			print v[(NR + 1) / 2]
+		else
+			printf "%.*f\n", d, (v[NR / 2] + v[NR / 2 + 1]) / 2
+	}'
+}
+
+# measure PATH MODE FAMILY: $repeats xtcp_bench runs, reported as one
+# RESULT line with their median.  xtcp's measurements also show which of
+# its trouble counters moved during them.
 measure() {
 	local path=$1 mode=$2 family=$3 args out rc reason line before moved
-	local -a words
+	local run unit cpu shown
+	local -a words vals=() cpus=()
 
-	port=$((port + 1))
-	args=(-f "$family" -m "${mode%-nagle}" -p "$port")
+	args=(-f "$family" -m "${mode%-nagle}")
 	case $mode in
 	bulk) args+=(-n "$size" -T 60) ;;
+	duplex | fanin) args+=(-n "$size" -T 120) ;;
 	*-nagle) args+=(-N -t "$secs" -T $((secs + 20))) ;;
 	*) args+=(-t "$secs" -T $((secs + 20))) ;;
 	esac
 	case $path in
-	loopback) args+=(-a 127.0.0.1) ;;
+	loopback) [ "$family" = unix ] || args+=(-a 127.0.0.1) ;;
 	veth) args+=(-a "$addr_b" --server-netns "$ns_b" --client-netns "$ns_a") ;;
 	esac
 
 	before=$(xstat "$path")
-	rc=0
-	out=$("$tool" run "${args[@]}" 2>"$errf") || rc=$?
+	for run in $(seq "$repeats"); do
+		port=$((port + 1))
+		rc=0
+		out=$("$tool" run "${args[@]}" -p "$port" 2>"$errf") || rc=$?
+		read -ra words <<<"$out"
+		if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
+			[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+			echo "RUN $path $mode $family $run/$repeats ${words[*]:2}"
+			vals+=("${words[2]}")
+			unit=${words[3]}
+			if [[ $out =~ CPU\ ([0-9]+(\.[0-9]+)?)\ s/GB ]]; then
+				cpus+=("${BASH_REMATCH[1]}")
+			fi
+			continue
+		fi
+		break
+	done
 	moved=
 	if [ "$family" = xtcp ]; then
 		moved=$(xstat_delta "$before" "$(xstat "$path")")
 	fi
-	read -ra words <<<"$out"
-	if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
-		[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+	if [ "${#vals[@]}" = "$repeats" ]; then
+		out=$(median 1 "${vals[@]}")
+		shown="$out $unit"
+		cpu=
+		if [ "${#cpus[@]}" = "$repeats" ]; then
+			cpu=$(median 2 "${cpus[@]}")
+			shown="$shown, CPU $cpu s/GB"
+		fi
+		if [ "$repeats" -gt 1 ]; then
+			shown="$shown (median of ${vals[*]})"
+		fi
 		printf '%-9s %-9s %-5s %s%s\n' "$path" "$mode" "$family" \
-			"${words[*]:2}" "${moved:+  [$moved]}"
-		echo "RESULT $path $mode $family ${words[2]} ${words[3]}"
+			"$shown" "${moved:+  [$moved]}"
+		echo "RESULT $path $mode $family $out $unit${cpu:+ $cpu}"
 		return 0
 	fi
 	case $rc in
@@ -109,18 +156,26 @@ measure() {
 		line=$(grep -m 1 '^xtcp_bench: client: ' "$errf" || tail -n 1 "$errf")
 		reason="$reason: ${line#xtcp_bench: }"
 	fi
+	if [ "$repeats" -gt 1 ]; then
+		reason="run $run of $repeats: $reason"
+	fi
 	printf '%-9s %-9s %-5s FAIL (%s)%s\n' "$path" "$mode" "$family" \
 		"$reason" "${moved:+  [$moved]}"
 	sed 's/^/    | /' "$errf"
 	echo "RESULT $path $mode $family FAIL $reason"
 }
 
-# Bulk last on each path: a transfer that stalls and times out leaves its
-# connections behind (xtcp has no FIN_WAIT_2 timeout yet), which must not
-# weigh on the transaction rates measured after it.
+# The modes that move bytes last on each path: a transfer that stalls and
+# times out leaves its connections behind (xtcp has no FIN_WAIT_2 timeout
+# yet), which must not weigh on the transaction rates measured after it.
+# AF_UNIX has no veth and no Nagle.
 for path in loopback veth; do
-	for mode in rr rr-nagle crr crr-nagle bulk; do
-		for family in tcp xtcp; do
+	for mode in rr rr-nagle crr crr-nagle bulk duplex fanin; do
+		for family in tcp xtcp unix; do
+			if [ "$family" = unix ] &&
+				{ [ "$path" = veth ] || [[ $mode == *-nagle ]]; }; then
+				continue
+			fi
 			measure "$path" "$mode" "$family"
 		done
 	done
