@@ -811,7 +811,7 @@ void xtcp_tw_reaper(struct timer_list *t)
 	bool reclaim = xtcp_mem_pressure();
 	struct xtcp_tw *tw, *tmp;
 	LIST_HEAD(dead);
-	int n = 0, early = 0;
+	int n = 0;
 
 	spin_lock(&xn->hash_lock);
 	while ((tw = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
@@ -827,20 +827,22 @@ void xtcp_tw_reaper(struct timer_list *t)
 			tw = NULL;
 			break;
 		}
+		/*
+		 * Counted before the entry leaves the tables, so that whoever
+		 * sees it gone from /proc/net/xtcp sees it counted too
+		 */
+		if (!n)
+			atomic_long_inc(&xn->mib[XTCP_MIB_TW_REAPER_RUNS]);
+		atomic_long_inc(&xn->mib[due ? XTCP_MIB_TW_REAPED :
+					 XTCP_MIB_TW_RECLAIMED]);
 		tw_unlink_locked(xn, tw);
 		list_add_tail(&tw->death_node, &dead);
 		n++;
-		early += !due;
 	}
 	if (tw)
 		tw_arm_reaper(xn);
 	spin_unlock(&xn->hash_lock);
 
-	if (n) {
-		atomic_long_add(n - early, &xn->mib[XTCP_MIB_TW_REAPED]);
-		atomic_long_add(early, &xn->mib[XTCP_MIB_TW_RECLAIMED]);
-		atomic_long_inc(&xn->mib[XTCP_MIB_TW_REAPER_RUNS]);
-	}
 	list_for_each_entry_safe(tw, tmp, &dead, death_node) {
 		list_del(&tw->death_node);
 		xtcp_tw_note_end(xn->net, tw, XTCP_TW_END_REAPED);
