@@ -777,7 +777,7 @@ static int xtcp_fault_add(struct xtcp_fault_net *fn, char *args)
 	}
 	r->id = fn->next_id++;
 	list_add_tail_rcu(&r->node, &fn->rules);
-	fn->nrules++;
+	WRITE_ONCE(fn->nrules, fn->nrules + 1);
 	mutex_unlock(&fn->lock);
 	return 0;
 }
@@ -795,7 +795,7 @@ static int xtcp_fault_del(struct xtcp_fault_net *fn, char *args)
 		if (r->id != id)
 			continue;
 		list_del_rcu(&r->node);
-		fn->nrules--;
+		WRITE_ONCE(fn->nrules, fn->nrules - 1);
 		mutex_unlock(&fn->lock);
 		kfree_rcu(r, rcu);
 		return 0;
@@ -815,7 +815,7 @@ static int xtcp_fault_clear(struct xtcp_fault_net *fn, char *args)
 		list_del_rcu(&r->node);
 		kfree_rcu(r, rcu);
 	}
-	fn->nrules = 0;
+	WRITE_ONCE(fn->nrules, 0);
 	mutex_unlock(&fn->lock);
 	return 0;
 }
@@ -1013,6 +1013,18 @@ static struct notifier_block xtcp_fault_netdev_nb = {
 unsigned long xtcp_fault_drops(const struct net *net)
 {
 	return atomic_long_read(&xtcp_fault_pernet(net)->drops);
+}
+
+/**
+ * xtcp_fault_active() - does a namespace have fault rules?
+ * @net: the namespace
+ *
+ * Context: any; a rule added meanwhile applies to segments sent after.
+ * Return: true if at least one rule is installed.
+ */
+bool xtcp_fault_active(const struct net *net)
+{
+	return READ_ONCE(xtcp_fault_pernet(net)->nrules) != 0;
 }
 
 /**

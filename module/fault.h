@@ -10,5 +10,6 @@ struct net;
 int xtcp_fault_init(void);
 void xtcp_fault_exit(void);
 unsigned long xtcp_fault_drops(const struct net *net);
+bool xtcp_fault_active(const struct net *net);
 
 #endif /* _XTCP_FAULT_H */

@@ -595,9 +595,12 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	int state;
 
 	if (sk->sk_state != XTCP_LISTEN && sk->sk_state != XTCP_CLOSE) {
-		xs->segs_in++;		/* TCP_INFO's counts */
+		/* TCP_INFO's counts; a run that arrived whole, its segments */
+		u16 segs = skb_shinfo(skb)->gso_segs ? : 1;
+
+		xs->segs_in += segs;
 		if (skb->len)
-			xs->data_segs_in++;
+			xs->data_segs_in += segs;
 	}
 	switch (sk->sk_state) {
 	case XTCP_CLOSE:

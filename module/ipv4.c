@@ -28,7 +28,10 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	struct sock *sk;
 	int err;
 
-	xtcp_inc_stat(net, XTCP_MIB_IN_SEGS);
+	/* a run that crossed loopback or veth whole: its segments */
+	xtcp_add_stat(net, XTCP_MIB_IN_SEGS, skb_shinfo(skb)->gso_segs ? : 1);
+	if (skb_shinfo(skb)->gso_segs > 1)
+		xtcp_inc_stat(net, XTCP_MIB_IN_RUNS);
 	if (skb->pkt_type != PACKET_HOST)
 		goto discard;
 

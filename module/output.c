@@ -22,8 +22,6 @@
 #include "xtcp.h"
 #include "trace.h"
 
-#define XTCP_HEADROOM	(MAX_HEADER + XTCP_MAX_HDR_LEN)
-
 /**
  * xtcp_isn() - an initial sequence number for a four-tuple
  * @saddr: local address
@@ -143,7 +141,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(oskb);
 	struct xtcp_seg seg = {};
 	struct sk_buff *skb = oskb;
-	unsigned int payload = oskb->len;
+	unsigned int payload = oskb->len, segs;
 	int err;
 
 	if (clone) {
@@ -180,10 +178,13 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
 	skb->priority = READ_ONCE(sk->sk_priority);
 	skb->mark = READ_ONCE(sk->sk_mark);
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_SEGS);
-	xs->segs_out++;
+	segs = skb_shinfo(skb)->gso_segs ? : 1;	/* a run: many */
+	xtcp_add_stat(sock_net(sk), XTCP_MIB_OUT_SEGS, segs);
+	if (segs > 1)
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_RUNS);
+	xs->segs_out += segs;
 	if (payload)
-		xs->data_segs_out++;
+		xs->data_segs_out += segs;
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);
 }
@@ -595,6 +596,46 @@ static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * From @*skb, new and full-sized, the full-sized new segments after it
+ * that the windows let go now: when there are two or more (and runs may
+ * be sent, xtcp_run_ok()), send them as one run and leave @*skb at the
+ * last, its result in @*err.  Return: true if a run went (or failed).
+ */
+static bool xtcp_push_run(struct sock *sk, struct sk_buff **skb, int *err)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *first = *skb, *last = first, *next, *run;
+	unsigned int n = 1, max;
+
+	if ((XTCP_SKB_CB(first)->flags & (XTCP_SYN | XTCP_FIN)) ||
+	    first->len != xs->mss || !xtcp_run_ok(sk))
+		return false;
+	max = xtcp_run_max(sk, xs->mss);
+	while (n < max && !skb_queue_is_last(&sk->sk_write_queue, last)) {
+		next = skb_queue_next(&sk->sk_write_queue, last);
+		if (next->len != xs->mss ||
+		    (XTCP_SKB_CB(next)->flags & (XTCP_SYN | XTCP_FIN)) ||
+		    !xtcp_may_send(sk, next))
+			break;
+		last = next;
+		n++;
+	}
+	if (n < 2)
+		return false;
+	run = xtcp_run_build(sk, first, n);
+	if (!run)
+		return false;	/* one by one, then */
+	for (next = first; ; next = skb_queue_next(&sk->sk_write_queue, next)) {
+		XTCP_SKB_CB(next)->sent = jiffies;
+		if (next == last)
+			break;
+	}
+	*err = xtcp_transmit_skb(sk, run, false);
+	*skb = last;
+	return true;
+}
+
+/*
  * Send queued segments the windows allow, those Nagle's algorithm or the
  * cork holds back too when @force.  Then give the connection's timer the
  * role that is left: retransmission when something is in flight,
@@ -623,9 +664,13 @@ static void __xtcp_push(struct sock *sk, bool force)
 		} else if (skb->len < xs->mss) {
 			/* new and short: Nagle holds the next short one */
 			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
+		} else if (xtcp_push_run(sk, &skb, &err)) {
+			/* full segments went as one run; skb is its last */
+			goto sent;
 		}
 		XTCP_SKB_CB(skb)->sent = jiffies;
 		err = xtcp_transmit_skb(sk, skb, true);
+sent:
 		/*
 		 * A segment the stack refused (no memory, a netfilter drop,
 		 * no route) counts as sent and lost, as TCP counts its SYN:

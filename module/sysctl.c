@@ -50,6 +50,11 @@
  *                   (max_syn_backlog or the listen() bound), 2 for every
  *                   SYN: no request is kept, the ACK rebuilds the
  *                   connection from the cookie it returns
+ *   gso             1 (default): a run of full segments the windows let
+ *                   go together leaves as one GSO skb, cut at the device
+ *                   or in software before it (offload.c); 0: every
+ *                   segment its own skb.  Runs are never built while the
+ *                   namespace has fault-injection rules
  *
  * The machine-wide budget, net.xtcp.mem and net.xtcp.max_orphans, is in
  * mem.c and exists in the initial namespace only.
@@ -93,6 +98,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.wmem_default		= 4 << 20,
 	.orphan_retries		= 0,
 	.syncookies		= 1,
+	.gso			= 1,
 };
 
 /*
@@ -126,6 +132,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(wmem_default, &buf_min, &buf_max),
 	XTCP_SYSCTL_INT(orphan_retries, SYSCTL_ZERO, &retries_max),
 	XTCP_SYSCTL_INT(syncookies, SYSCTL_ZERO, SYSCTL_TWO),
+	XTCP_SYSCTL_INT(gso, SYSCTL_ZERO, SYSCTL_ONE),
 	{ }
 };
 

@@ -368,6 +368,8 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_DEFAULT_MSS	536
 #define XTCP_RCV_WSCALE		7
+/* room for the link, IP and our headers in front of a segment */
+#define XTCP_HEADROOM		(MAX_HEADER + XTCP_MAX_HDR_LEN)
 
 /*
  * Counters, per namespace.  Names live in proc.c's table, in this order.
@@ -376,11 +378,13 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
  */
 enum xtcp_mib {
 	XTCP_MIB_IN_SEGS,		/* segments handed to us by IP */
+	XTCP_MIB_IN_RUNS,		/* runs among them: one skb, many segments */
 	XTCP_MIB_IN_HDR_ERRS,		/* failed xtcp_parse() */
 	XTCP_MIB_IN_CSUM_ERRS,		/* bad checksum */
 	XTCP_MIB_NO_SOCKET,		/* valid, but no socket to take it */
 	XTCP_MIB_CURR_SOCKS,		/* sockets alive now (gauge) */
 	XTCP_MIB_OUT_SEGS,		/* segments sent */
+	XTCP_MIB_OUT_RUNS,		/* runs sent: one skb, many segments */
 	XTCP_MIB_RETRANS_SEGS,		/* segments sent again */
 	XTCP_MIB_OUT_RSTS,		/* resets sent */
 	XTCP_MIB_IN_RSTS,		/* acceptable resets received */
@@ -439,6 +443,7 @@ enum xtcp_mib {
  * @orphan_retries: retransmission timeouts an orphan waits (0: 8)
  * @syncookies: 0: never answer with SYN cookies; 1: when a listener's SYN
  *	queue is full; 2: always
+ * @gso: 1: send runs of full segments as one GSO skb (offload.c); 0: not
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
  * handlers.  Ranges and defaults: sysctl.c.
@@ -459,6 +464,7 @@ struct xtcp_sysctl {
 	int wmem_default;
 	int orphan_retries;
 	int syncookies;
+	int gso;
 };
 
 /**
@@ -537,6 +543,12 @@ static inline void xtcp_inc_stat(const struct net *net, enum xtcp_mib field)
 }
 
 #define XTCP_INC_STATS(net, field)	xtcp_inc_stat(net, field)
+
+static inline void xtcp_add_stat(const struct net *net, enum xtcp_mib field,
+				 long n)
+{
+	atomic_long_add(n, &xtcp_pernet(net)->mib[field]);
+}
 
 void xtcp_set_state(struct sock *sk, int state);
 void xtcp_set_state_quiet(struct sock *sk, int state);
@@ -621,6 +633,14 @@ struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
 u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr);
 void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req);
 void xtcp_listener_flush(struct sock *listener);
+
+/* offload.c */
+int xtcp_offload_init(void);
+void xtcp_offload_exit(void);
+bool xtcp_run_ok(const struct sock *sk);
+unsigned int xtcp_run_max(const struct sock *sk, unsigned int mss);
+struct sk_buff *xtcp_run_build(struct sock *sk, struct sk_buff *first,
+			       unsigned int n);
 
 /* syncookies.c */
 void xtcp_syncookies_init(void);

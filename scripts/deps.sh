@@ -31,6 +31,7 @@ host_pkgs=(
 	clang libclang-rt-14-dev                              # make fuzz (libFuzzer)
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd # the VM runner
 	iproute2 coreutils python3 curl                       # run inside the guest from the host root
+	ethtool                                               # device offloads: selftests/xtcp_offload.c
 	graphviz                                              # dot: xtcpstat --diagram's tests
 	trace-cmd                                             # the tracepoints read by trace-cmd
 	redis-server redis-tools iperf3 socat nginx wrk       # real programs: selftests/xtcp_apps.sh

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp selftests: segmentation offload (module/offload.c).
+ *
+ * A bulk transfer from this namespace to another over a veth pair (MTU
+ * 1500, MSS 1460), checked byte for byte, in four ways:
+ *  - whole: veth takes the GSO type, so runs (one skb, many segments)
+ *    cross it whole: the sender counts OutRuns, the receiver InRuns;
+ *  - cut: the sender's veth has tx-sctp-segmentation off, so every run is
+ *    cut into segments in software by xtcp_gso_segment() before the
+ *    device: OutRuns, but no InRuns, and the data intact (each segment's
+ *    sequence number and checksum right, or the receiver drops it);
+ *  - cut_no_csum: also tx-checksumming off, so the segmenter computes
+ *    each segment's whole checksum itself;
+ *  - gso_off: net.xtcp.gso = 0: no runs at all.
+ * Segment counts are compared with the bytes moved: a run counts as the
+ * segments it carries, in TCP_INFO and in OutSegs/InSegs.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+
+#define XO_BYTES	(8 << 20)
+#define XO_PORT		7400
+#define XO_MSS		1460
+
+static int xo_sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+FIXTURE(xo)
+{
+	char ns[32];
+	int here, there;	/* namespace fds */
+	int lfd, cli, srv;
+};
+
+FIXTURE_VARIANT(xo)
+{
+	const char *ethtool;	/* features turned off on the sender's veth */
+	int gso;		/* net.xtcp.gso in this namespace */
+	bool runs_out, runs_in;	/* expected */
+};
+
+FIXTURE_VARIANT_ADD(xo, whole) {
+	.ethtool = NULL, .gso = 1, .runs_out = true, .runs_in = true,
+};
+
+FIXTURE_VARIANT_ADD(xo, cut) {
+	.ethtool = "tx-sctp-segmentation off", .gso = 1,
+	.runs_out = true, .runs_in = false,
+};
+
+FIXTURE_VARIANT_ADD(xo, cut_no_csum) {
+	.ethtool = "tx-sctp-segmentation off tx-checksumming off", .gso = 1,
+	.runs_out = true, .runs_in = false,
+};
+
+FIXTURE_VARIANT_ADD(xo, gso_off) {
+	.ethtool = NULL, .gso = 0, .runs_out = false, .runs_in = false,
+};
+
+/* A counter of the other namespace. */
+static long counter_there(FIXTURE_DATA(xo) * self, const char *name)
+{
+	long v;
+
+	if (setns(self->there, CLONE_NEWNET))
+		return -1;
+	v = xtcp_counter(name);
+	if (setns(self->here, CLONE_NEWNET))
+		return -1;
+	return v;
+}
+
+FIXTURE_SETUP(xo)
+{
+	struct sockaddr_in a = sin_of(0x0a090802, XO_PORT);
+	char cmd[192], path[64];
+
+	self->lfd = self->cli = self->srv = -1;
+	self->there = -1;
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	self->here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->here);
+	snprintf(self->ns, sizeof(self->ns), "xo%d", getpid());
+	snprintf(cmd, sizeof(cmd), "ip netns add %s", self->ns);
+	ASSERT_EQ(0, xo_sh(cmd));
+	snprintf(cmd, sizeof(cmd), "ip link add xo0 type veth peer name xo1 netns %s",
+		 self->ns);
+	ASSERT_EQ(0, xo_sh(cmd)) TH_LOG("no veth pair");
+	ASSERT_EQ(0, xo_sh("ip addr add 10.9.8.1/24 dev xo0 && ip link set xo0 up"));
+	snprintf(cmd, sizeof(cmd),
+		 "ip -n %s addr add 10.9.8.2/24 dev xo1 && ip -n %s link set xo1 up && ip -n %s link set lo up",
+		 self->ns, self->ns, self->ns);
+	ASSERT_EQ(0, xo_sh(cmd));
+	if (variant->ethtool) {
+		snprintf(cmd, sizeof(cmd), "ethtool -K xo0 %s", variant->ethtool);
+		ASSERT_EQ(0, xo_sh(cmd)) TH_LOG("'%s' failed", cmd);
+	}
+	ASSERT_EQ(0, xtcp_sysctl_set("gso", variant->gso));
+
+	snprintf(path, sizeof(path), "/run/netns/%s", self->ns);
+	self->there = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->there);
+	ASSERT_EQ(0, setns(self->there, CLONE_NEWNET));
+	self->lfd = socket(xtcp_af(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(0, setns(self->here, CLONE_NEWNET));
+	ASSERT_LE(0, self->lfd);
+	ASSERT_EQ(0, bind(self->lfd, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(self->lfd, 4));
+}
+
+FIXTURE_TEARDOWN(xo)
+{
+	char cmd[64];
+
+	if (self->cli >= 0)
+		close(self->cli);
+	if (self->srv >= 0)
+		close(self->srv);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	if (self->there >= 0)
+		close(self->there);
+	snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", self->ns);
+	xo_sh(cmd);
+	xo_sh("ip link del xo0 2>/dev/null");
+}
+
+struct xo_sender {
+	int fd, err;
+};
+
+static void *xo_send(void *arg)
+{
+	static unsigned char buf[1 << 16];
+	struct xo_sender *s = arg;
+	size_t off;
+
+	for (off = 0; off < XO_BYTES; off += sizeof(buf)) {
+		pat_fill(buf, sizeof(buf), 3, off);
+		if (send_all(s->fd, buf, sizeof(buf))) {
+			s->err = errno;
+			break;
+		}
+	}
+	shutdown(s->fd, SHUT_WR);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(xo, bulk_intact, 600)
+{
+	static unsigned char buf[1 << 16];
+	struct sockaddr_in a = sin_of(0x0a090802, XO_PORT);
+	long runs_out0, segs_out0, runs_in0, bad = -1;
+	struct xo_sender s = {};
+	struct tcp_info_segs ti;
+	size_t got = 0;
+	pthread_t th;
+	ssize_t n;
+
+	runs_out0 = xtcp_counter("OutRuns");
+	segs_out0 = xtcp_counter("OutSegs");
+	runs_in0 = counter_there(self, "InRuns");
+	ASSERT_LE(0, runs_out0);
+	ASSERT_LE(0, runs_in0);
+	self->cli = socket(xtcp_af(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->cli);
+	ASSERT_EQ(0, connect(self->cli, (struct sockaddr *)&a, sizeof(a)))
+		TH_LOG("connect: %s", strerror(errno));
+	self->srv = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, self->srv);
+	EXPECT_EQ(XO_MSS, get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG));
+
+	s.fd = self->cli;
+	ASSERT_EQ(0, pthread_create(&th, NULL, xo_send, &s));
+	while ((n = recv(self->srv, buf, sizeof(buf), 0)) > 0) {
+		long b = bad < 0 ? pat_check(buf, n, 3, got) : -1;
+
+		if (b >= 0)
+			bad = got + b;
+		got += n;
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, s.err) TH_LOG("send: %s", strerror(s.err));
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(XO_BYTES, got);
+	EXPECT_EQ(-1, bad) TH_LOG("first bad byte at %ld", bad);
+
+	ASSERT_EQ(0, tcp_info_segs(self->cli, &ti));
+	TH_LOG("sender: %u data segments, %ld runs; receiver: %ld runs in",
+	       ti.data_segs_out, xtcp_counter("OutRuns") - runs_out0,
+	       counter_there(self, "InRuns") - runs_in0);
+	/* every segment counted, a run as what it carries */
+	EXPECT_LE(XO_BYTES / XO_MSS, ti.data_segs_out);
+	EXPECT_LE(ti.data_segs_out, xtcp_counter("OutSegs") - segs_out0);
+	EXPECT_EQ(variant->runs_out, xtcp_counter("OutRuns") - runs_out0 > 0);
+	EXPECT_EQ(variant->runs_in, counter_there(self, "InRuns") - runs_in0 > 0);
+	ASSERT_EQ(0, tcp_info_segs(self->srv, &ti));
+	EXPECT_LE(XO_BYTES / XO_MSS, ti.data_segs_in);
+}
+
+TEST_HARNESS_MAIN
