@@ -86,7 +86,9 @@ FIXTURE_SETUP(xo)
 	struct sockaddr_in a = sin_of(0x0a090802, XO_PORT);
 	char cmd[192], path[64];
 
-	self->lfd = self->cli = self->srv = -1;
+	self->lfd = -1;
+	self->cli = -1;
+	self->srv = -1;
 	self->there = -1;
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_STREQ("", xtcp_fresh_netns());

@@ -41,7 +41,7 @@ static inline int raw_open(void)
  * 1, or 0 when none came.
  */
 static inline int raw_next(int fd, unsigned int sport, unsigned int dport,
-		    struct rseg *s, int ms)
+			   struct rseg *s, int ms)
 {
 	long long end = now_ms() + ms;
 	u8 pkt[70000];
@@ -87,8 +87,8 @@ struct peer {
 };
 
 /* Send one segment of @p's connection; 0, or -1. */
-static inline int inject(int raw, const struct peer *p, u32 seq, u32 ack, u8 flags,
-		  const void *data, size_t len)
+static inline int inject(int raw, const struct peer *p, u32 seq, u32 ack,
+			 u8 flags, const void *data, size_t len)
 {
 	struct sockaddr_in dst = sin_of(INADDR_LOOPBACK, 0);
 	struct xtcp_seg h = {
