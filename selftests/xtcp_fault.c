@@ -960,13 +960,6 @@ TEST_F(fault, delay_queue_limit_then_namespace_exit)
 	/* The test exits with 1000 segments held: namespace exit frees them. */
 }
 
-static int fault_sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 TEST_F(fault, delay_device_unregistered)
 {
 	const struct fault_seg ack = { XTCP_ACK, 1, 2, 0 };
@@ -975,10 +968,10 @@ TEST_F(fault, delay_device_unregistered)
 	u8 b[64];
 	size_t len;
 
-	if (fault_sh("ip link add xfa type veth peer name xfb >/dev/null 2>&1"))
+	if (xtcp_sh("ip link add xfa type veth peer name xfb >/dev/null 2>&1"))
 		SKIP(return, "cannot create a veth pair (ip, veth module)");
-	ASSERT_EQ(0, fault_sh("ip addr add 10.9.0.1/24 dev xfa"));
-	ASSERT_EQ(0, fault_sh("ip link set xfa up && ip link set xfb up"));
+	ASSERT_EQ(0, xtcp_sh("ip addr add 10.9.0.1/24 dev xfa"));
+	ASSERT_EQ(0, xtcp_sh("ip link set xfa up && ip link set xfb up"));
 	ASSERT_EQ(0, xtcp_fault_cmd("add dir=out action=delay delay=10000"));
 	len = fault_build(b, sizeof(b), &ack, 0x0a090003);
 	t0 = fault_now_ms();
@@ -991,7 +984,7 @@ TEST_F(fault, delay_device_unregistered)
 	 * most a rule takes), which would end 10 s after t0 at the
 	 * earliest, however busy the machine.
 	 */
-	EXPECT_EQ(0, fault_sh("ip link del xfa"));
+	EXPECT_EQ(0, xtcp_sh("ip link del xfa"));
 	t1 = fault_now_ms();
 	EXPECT_GT(10000, t1 - t0) TH_LOG("ip link del returned after %.0f ms", t1 - t0);
 	ASSERT_EQ(0, fault_read(st));

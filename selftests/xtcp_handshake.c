@@ -1786,13 +1786,6 @@ TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 #define CRR_THREADS	2
 #define CRR_PORT	7300
 
-static int hs_sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /*
  * A server of veth_crr_no_resets on listener @l: a connection at a time,
  * a byte there and back, the client closes first; 'q' ends it.  Exits 0,
@@ -1886,23 +1879,18 @@ TEST_F_TIMEOUT(hs, veth_crr_no_resets, 900)
 	long rst0 = xtcp_counter("InRsts");
 	pthread_t th[CRR_THREADS];
 	int ready[2], status, i, failed = 0;
-	char ns[32], cmd[128], c;
+	char ns[32], c;
 	pid_t pid;
 
 	snprintf(ns, sizeof(ns), "xhs%d", getpid());
-	snprintf(cmd, sizeof(cmd), "ip netns add %s", ns);
-	ASSERT_EQ(0, hs_sh(cmd));
-	snprintf(cmd, sizeof(cmd), "ip link add xh0 type veth peer name xh1 netns %s", ns);
-	if (hs_sh(cmd)) {
-		snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
-		hs_sh(cmd);
+	ASSERT_EQ(0, xtcp_sh("ip netns add %s", ns));
+	if (xtcp_sh("ip link add xh0 type veth peer name xh1 netns %s", ns)) {
+		xtcp_sh("ip netns del %s", ns);
 		SKIP(return, "cannot make a veth pair (veth module)");
 	}
-	ASSERT_EQ(0, hs_sh("ip addr add 10.9.7.1/24 dev xh0 && ip link set xh0 up"));
-	snprintf(cmd, sizeof(cmd), "ip -n %s addr add 10.9.7.2/24 dev xh1", ns);
-	ASSERT_EQ(0, hs_sh(cmd));
-	snprintf(cmd, sizeof(cmd), "ip -n %s link set xh1 up && ip -n %s link set lo up", ns, ns);
-	ASSERT_EQ(0, hs_sh(cmd));
+	ASSERT_EQ(0, xtcp_sh("ip addr add 10.9.7.1/24 dev xh0 && ip link set xh0 up"));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add 10.9.7.2/24 dev xh1", ns));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set xh1 up && ip -n %s link set lo up", ns, ns));
 	ASSERT_EQ(0, pipe(ready));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1925,8 +1913,7 @@ TEST_F_TIMEOUT(hs, veth_crr_no_resets, 900)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(failed || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		TH_LOG("the servers failed");
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
-	hs_sh(cmd);
+	xtcp_sh("ip netns del %s", ns);
 }
 
 /* ===================================================================== */

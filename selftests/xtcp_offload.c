@@ -19,7 +19,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <arpa/inet.h>
 
 #include "kselftest_harness.h"
@@ -28,13 +27,6 @@
 #define XO_BYTES	(8 << 20)
 #define XO_PORT		7400
 #define XO_MSS		1460
-
-static int xo_sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 FIXTURE(xo)
 {
@@ -84,7 +76,7 @@ static long counter_there(FIXTURE_DATA(xo) * self, const char *name)
 FIXTURE_SETUP(xo)
 {
 	struct sockaddr_in a = sin_of(0x0a090802, XO_PORT);
-	char cmd[192], path[64];
+	char path[64];
 
 	self->lfd = -1;
 	self->cli = -1;
@@ -95,19 +87,16 @@ FIXTURE_SETUP(xo)
 	self->here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->here);
 	snprintf(self->ns, sizeof(self->ns), "xo%d", getpid());
-	snprintf(cmd, sizeof(cmd), "ip netns add %s", self->ns);
-	ASSERT_EQ(0, xo_sh(cmd));
-	snprintf(cmd, sizeof(cmd), "ip link add xo0 type veth peer name xo1 netns %s",
-		 self->ns);
-	ASSERT_EQ(0, xo_sh(cmd)) TH_LOG("no veth pair");
-	ASSERT_EQ(0, xo_sh("ip addr add 10.9.8.1/24 dev xo0 && ip link set xo0 up"));
-	snprintf(cmd, sizeof(cmd),
-		 "ip -n %s addr add 10.9.8.2/24 dev xo1 && ip -n %s link set xo1 up && ip -n %s link set lo up",
-		 self->ns, self->ns, self->ns);
-	ASSERT_EQ(0, xo_sh(cmd));
+	ASSERT_EQ(0, xtcp_sh("ip netns add %s", self->ns));
+	ASSERT_EQ(0, xtcp_sh("ip link add xo0 type veth peer name xo1 netns %s",
+			     self->ns)) TH_LOG("no veth pair");
+	ASSERT_EQ(0, xtcp_sh("ip addr add 10.9.8.1/24 dev xo0 && ip link set xo0 up"));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add 10.9.8.2/24 dev xo1", self->ns));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set xo1 up && ip -n %s link set lo up",
+			     self->ns, self->ns));
 	if (variant->ethtool) {
-		snprintf(cmd, sizeof(cmd), "ethtool -K xo0 %s", variant->ethtool);
-		ASSERT_EQ(0, xo_sh(cmd)) TH_LOG("'%s' failed", cmd);
+		ASSERT_EQ(0, xtcp_sh("ethtool -K xo0 %s", variant->ethtool))
+			TH_LOG("'ethtool -K xo0 %s' failed", variant->ethtool);
 	}
 	ASSERT_EQ(0, xtcp_sysctl_set("gso", variant->gso));
 
@@ -124,8 +113,6 @@ FIXTURE_SETUP(xo)
 
 FIXTURE_TEARDOWN(xo)
 {
-	char cmd[64];
-
 	if (self->cli >= 0)
 		close(self->cli);
 	if (self->srv >= 0)
@@ -134,9 +121,8 @@ FIXTURE_TEARDOWN(xo)
 		close(self->lfd);
 	if (self->there >= 0)
 		close(self->there);
-	snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", self->ns);
-	xo_sh(cmd);
-	xo_sh("ip link del xo0 2>/dev/null");
+	xtcp_sh("ip netns del %s 2>/dev/null", self->ns);
+	xtcp_sh("ip link del xo0 2>/dev/null");
 }
 
 struct xo_sender {

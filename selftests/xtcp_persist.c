@@ -26,7 +26,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <arpa/inet.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "module/core.h"
@@ -46,13 +45,6 @@
 #define ATTEMPTS	4		/* window_opens_data_leaves_at_once */
 
 /* ---- namespaces ---- */
-
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 /* ---- the two sniffers: A sees B -> A, B sees A -> B ---- */
 
@@ -333,7 +325,7 @@ static int listen_in_b(bool xtcp, unsigned int port)
 FIXTURE_SETUP(zw)
 {
 	cpu_set_t cpus;
-	char cmd[256];
+	char path[64];
 
 	self->nsb = -1;
 	self->rawa = -1;
@@ -361,20 +353,16 @@ FIXTURE_SETUP(zw)
 	self->nsa = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->nsa);
 	snprintf(self->ns, sizeof(self->ns), "xzw%d", getpid());
-	snprintf(cmd, sizeof(cmd), "ip netns add %s", self->ns);
-	ASSERT_EQ(0, sh(cmd));
-	snprintf(cmd, sizeof(cmd), "ip link add zw0 type veth peer name zw1 netns %s",
-		 self->ns);
-	if (sh(cmd))
+	ASSERT_EQ(0, xtcp_sh("ip netns add %s", self->ns));
+	if (xtcp_sh("ip link add zw0 type veth peer name zw1 netns %s", self->ns))
 		SKIP(return, "cannot make a veth pair (veth module)");
 	self->veth = true;
-	ASSERT_EQ(0, sh("ip addr add 10.9.8.1/24 dev zw0 && ip link set zw0 up"));
-	snprintf(cmd, sizeof(cmd),
-		 "ip -n %s addr add 10.9.8.2/24 dev zw1 && ip -n %s link set zw1 up && ip -n %s link set lo up",
-		 self->ns, self->ns, self->ns);
-	ASSERT_EQ(0, sh(cmd));
-	snprintf(cmd, sizeof(cmd), "/run/netns/%s", self->ns);
-	self->nsb = open(cmd, O_RDONLY | O_CLOEXEC);
+	ASSERT_EQ(0, xtcp_sh("ip addr add 10.9.8.1/24 dev zw0 && ip link set zw0 up"));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s addr add 10.9.8.2/24 dev zw1", self->ns));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set zw1 up && ip -n %s link set lo up",
+			     self->ns, self->ns));
+	snprintf(path, sizeof(path), "/run/netns/%s", self->ns);
+	self->nsb = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->nsb);
 
 	/* A: the sender gives up after RETRIES2, xtcp and TCP alike */
@@ -407,8 +395,6 @@ static void abort_fd(int *fd)
 
 FIXTURE_TEARDOWN(zw)
 {
-	char cmd[64];
-
 	abort_fd(&self->xa);
 	abort_fd(&self->xb);
 	abort_fd(&self->ta);
@@ -425,8 +411,7 @@ FIXTURE_TEARDOWN(zw)
 		in_ns(self->nsa);
 		close(self->nsb);
 	}
-	snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", self->ns);
-	sh(cmd);
+	xtcp_sh("ip netns del %s 2>/dev/null", self->ns);
 }
 
 static void drain(FIXTURE_DATA(zw) * self)

@@ -36,7 +36,6 @@
 #include <stdatomic.h>
 #include <arpa/inet.h>
 #include <netinet/ip.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "module/core.h"
@@ -48,13 +47,6 @@
 #define MAX_ROWS	4096
 
 /* ---- small helpers ---- */
-
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 /* Wait until counter @name is at least @want; its last value. */
 static long wait_counter_ge(const char *name, long want, int ms)
@@ -714,12 +706,13 @@ FIXTURE_SETUP(flood)
 	 * another host.  SYN+ACKs to spoofed sources vanish, as on a real
 	 * network, and no ICMP comes back.
 	 */
-	ASSERT_EQ(0, sh("ip link add xfl0 type veth peer name xfl1"))
+	ASSERT_EQ(0, xtcp_sh("ip link add xfl0 type veth peer name xfl1"))
 		TH_LOG("cannot make a veth pair (veth module?)");
-	ASSERT_EQ(0, sh("ip addr add 10.99.0.1/24 dev xfl0"));
-	ASSERT_EQ(0, sh("ip link set xfl0 up && ip link set xfl1 up"));
-	ASSERT_EQ(0, sh("ip neigh replace 10.99.0.2 dev xfl0 lladdr 02:00:00:00:99:02 nud perm"));
-	ASSERT_EQ(0, sh("ip route add 198.18.0.0/15 via 10.99.0.2 dev xfl0"));
+	ASSERT_EQ(0, xtcp_sh("ip addr add 10.99.0.1/24 dev xfl0"));
+	ASSERT_EQ(0, xtcp_sh("ip link set xfl0 up && ip link set xfl1 up"));
+	ASSERT_EQ(0, xtcp_sh("ip neigh replace 10.99.0.2 dev xfl0 lladdr %s nud perm",
+			     "02:00:00:00:99:02"));
+	ASSERT_EQ(0, xtcp_sh("ip route add 198.18.0.0/15 via 10.99.0.2 dev xfl0"));
 	ASSERT_EQ(0, xtcp_sysctl_set("syncookies", variant->syncookies));
 	self->f.raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	ASSERT_LE(0, self->f.raw) TH_LOG("raw socket: %s", strerror(errno));

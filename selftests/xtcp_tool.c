@@ -733,7 +733,7 @@ TEST_F_TIMEOUT(tool, matrix, 300)
 TEST_F_TIMEOUT(tool, diagram, 300)
 {
 	bool drawn[XTCP_MAX_STATES][XTCP_MAX_STATES] = { { false } };
-	char *line, *save = NULL, from[32], to[32], path[64], cmd[128];
+	char *line, *save = NULL, from[32], to[32], path[64];
 	unsigned long long v;
 	int a, b, fd;
 
@@ -748,8 +748,8 @@ TEST_F_TIMEOUT(tool, diagram, 300)
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(strlen(out), write(fd, out, strlen(out)));
 		close(fd);
-		snprintf(cmd, sizeof(cmd), "dot -Tsvg %s >/dev/null", path);
-		EXPECT_EQ(0, system(cmd)) TH_LOG("dot rejects the diagram");
+		EXPECT_EQ(0, xtcp_sh("dot -Tsvg %s >/dev/null", path))
+			TH_LOG("dot rejects the diagram");
 		unlink(path);
 	}
 	ASSERT_EQ(0, strncmp(out, "digraph ", 8));

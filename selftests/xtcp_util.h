@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,13 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <linux/xtcp.h>
+
+/* As the kernel's: printf-style arguments, checked by the compiler. */
+#ifndef __printf
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#endif
 
 static inline int read_int_file(const char *path, int dflt)
 {
@@ -440,6 +447,26 @@ static inline long long cmsg_stamp_us(struct msghdr *mh)
 		return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 	}
 	return 0;
+}
+
+/*
+ * Run a shell command, formatted printf-style, with system(); its exit
+ * status, or -1 if it did not exit (killed, no shell) or does not fit the
+ * buffer (then it is not run).
+ */
+static inline int __printf(1, 2) xtcp_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int len, rc;
+
+	va_start(ap, fmt);
+	len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (len < 0 || len >= (int)sizeof(cmd))
+		return -1;
+	rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 /* Bring up lo in the current network namespace (a new one starts down). */
