@@ -284,13 +284,6 @@ struct conn {
 	unsigned int aport, bport;
 };
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* XTCP_INFO in full: the state in *@st, the time in it as the result (-1: error). */
 static long info_state_ms(int fd, int *st)
 {

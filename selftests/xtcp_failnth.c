@@ -215,15 +215,9 @@ static void walk(struct __test_metadata *_metadata,
 
 static void close_all(struct walk *w)
 {
-	if (w->cli >= 0)
-		close(w->cli);
-	if (w->srv >= 0)
-		close(w->srv);
-	if (w->lfd >= 0)
-		close(w->lfd);
-	w->cli = -1;
-	w->srv = -1;
-	w->lfd = -1;
+	close_fd(&w->cli);
+	close_fd(&w->srv);
+	close_fd(&w->lfd);
 }
 
 /* --- socket() --- */

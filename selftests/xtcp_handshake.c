@@ -223,12 +223,9 @@ FIXTURE_SETUP(hs)
 
 FIXTURE_TEARDOWN(hs)
 {
-	if (self->cli >= 0)
-		close(self->cli);
-	if (self->srv >= 0)
-		close(self->srv);
-	if (self->lfd >= 0)
-		close(self->lfd);
+	close_fd(&self->cli);
+	close_fd(&self->srv);
+	close_fd(&self->lfd);
 	xtcp_fault_cmd("clear");
 }
 
@@ -1855,8 +1852,7 @@ static void *crr_client(void *arg)
 		if (fd < 0 || connect(fd, (struct sockaddr *)&srv, sizeof(srv)) ||
 		    send(fd, &c, 1, 0) != 1 || recv(fd, &c, 1, MSG_WAITALL) != 1) {
 			cl->err = errno;
-			if (fd >= 0)
-				close(fd);
+			close_fd(&fd);
 			break;
 		}
 		close(fd);

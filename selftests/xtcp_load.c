@@ -309,8 +309,7 @@ static const char *short_one(int l, const struct sockaddr_in *a,
 	else if (send_all(s, "reply", 5))
 		what = "reply";
 	e = errno;
-	if (s >= 0)
-		close(s);
+	close_fd(&s);
 	if (!what && recv(c, buf, 5, MSG_WAITALL) != 5)
 		what = "read reply";
 	else if (!what && recv(c, buf, sizeof(buf), 0) != 0)

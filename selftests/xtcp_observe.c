@@ -373,13 +373,6 @@ FIXTURE(obs)
 	long long open_ms;		/* how long open_pair()'s handshake took */
 };
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 FIXTURE_SETUP(obs)
 {
 	long m[XTCP_MAX_STATES][XTCP_MAX_STATES];

@@ -113,14 +113,10 @@ FIXTURE_SETUP(xo)
 
 FIXTURE_TEARDOWN(xo)
 {
-	if (self->cli >= 0)
-		close(self->cli);
-	if (self->srv >= 0)
-		close(self->srv);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	if (self->there >= 0)
-		close(self->there);
+	close_fd(&self->cli);
+	close_fd(&self->srv);
+	close_fd(&self->lfd);
+	close_fd(&self->there);
 	xtcp_sh("ip netns del %s 2>/dev/null", self->ns);
 	xtcp_sh("ip link del xo0 2>/dev/null");
 }

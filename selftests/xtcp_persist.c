@@ -401,10 +401,8 @@ FIXTURE_TEARDOWN(zw)
 	abort_fd(&self->tb);
 	abort_fd(&self->lx);
 	abort_fd(&self->lt);
-	if (self->rawa >= 0)
-		close(self->rawa);
-	if (self->rawb >= 0)
-		close(self->rawb);
+	close_fd(&self->rawa);
+	close_fd(&self->rawb);
 	if (self->nsb >= 0) {
 		in_ns(self->nsb);
 		xtcp_fault_cmd("clear");

@@ -80,8 +80,7 @@ static char *slurp(size_t chunk, size_t *len)
 
 	if (fd < 0 || !buf) {
 		free(buf);
-		if (fd >= 0)
-			close(fd);
+		close_fd(&fd);
 		return NULL;
 	}
 	for (;;) {

@@ -566,8 +566,7 @@ static void *acceptor(void *arg)
 		if (!(wait_revents(self->lfd, POLLIN, 100) & POLLIN))
 			continue;
 		fd = accept4(self->lfd, NULL, NULL, SOCK_NONBLOCK);
-		if (fd >= 0)
-			close(fd);
+		close_fd(&fd);
 	}
 	return NULL;
 }

@@ -397,8 +397,7 @@ TEST_F(stream, bind_reuseaddr_after_listener_closed)
 	b = bound_socket(variant->xtcp, &addr, false);
 	EXPECT_EQ(-1, b);
 	EXPECT_EQ(EADDRINUSE, errno);
-	if (b >= 0)
-		close(b);
+	close_fd(&b);
 	b = bound_socket(variant->xtcp, &addr, true);
 	ASSERT_LE(0, b) TH_LOG("bind with SO_REUSEADDR: %s", strerror(errno));
 	ASSERT_EQ(0, listen(b, 4)) TH_LOG("listen: %s", strerror(errno));
@@ -449,8 +448,7 @@ TEST_F(stream, bind_reuseaddr_over_time_wait)
 	b = bound_socket(variant->xtcp, &addr, false);
 	EXPECT_EQ(-1, b) TH_LOG("TIME_WAIT did not hold the port");
 	EXPECT_EQ(EADDRINUSE, errno);
-	if (b >= 0)
-		close(b);
+	close_fd(&b);
 	b = bound_socket(variant->xtcp, &addr, true);
 	ASSERT_LE(0, b) TH_LOG("bind over TIME_WAIT with SO_REUSEADDR: %s",
 			       strerror(errno));
@@ -1684,8 +1682,7 @@ TEST_F_TIMEOUT(stream, opt_defer_accept, 120)
 		TH_LOG("nothing to accept after the deferral");
 	s = accept(l, NULL, NULL);
 	EXPECT_LE(0, s) TH_LOG("accept after the deferral: %s", strerror(errno));
-	if (s >= 0)
-		close(s);
+	close_fd(&s);
 	close(c);
 	close(l);
 }
@@ -2000,14 +1997,10 @@ FIXTURE_SETUP(conn)
 
 FIXTURE_TEARDOWN(conn)
 {
-	if (self->cli >= 0)
-		close(self->cli);
-	if (self->srv >= 0)
-		close(self->srv);
-	if (self->rcli >= 0)
-		close(self->rcli);
-	if (self->rsrv >= 0)
-		close(self->rsrv);
+	close_fd(&self->cli);
+	close_fd(&self->srv);
+	close_fd(&self->rcli);
+	close_fd(&self->rsrv);
 }
 
 /* ---- data ---- */

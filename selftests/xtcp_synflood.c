@@ -109,13 +109,6 @@ static int one_way(int a, int b, unsigned int id, size_t len)
 	return memcmp(in, out, len) ? -1 : 0;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* ---- fixture ---- */
 
 FIXTURE(fl)
@@ -658,8 +651,7 @@ static bool legit_conn(bool xtcp, int lfd, u16 port, int syncnt, unsigned int id
 	ok = !one_way(cli, srv, id, LEGIT_BYTES) &&
 	     !one_way(srv, cli, id + 1, LEGIT_BYTES);
 out:
-	if (srv >= 0)
-		close(srv);
+	close_fd(&srv);
 	close(cli);
 	return ok;
 }

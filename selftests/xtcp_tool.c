@@ -309,13 +309,6 @@ FIXTURE(tool)
 	char netns[64];		/* our namespace, by path */
 };
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 FIXTURE_SETUP(tool)
 {
 	struct sockaddr_in sin, src = sin_of(INADDR_LOOPBACK + 1, 0);

@@ -206,6 +206,14 @@ static inline bool sin_equal(const struct sockaddr_in *a,
 	       a->sin_addr.s_addr == b->sin_addr.s_addr;
 }
 
+/* Close *@fd if it is open (>= 0), and mark it closed (-1). */
+static inline void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 static inline void close_keep_errno(int fd)
 {
 	int e = errno;
