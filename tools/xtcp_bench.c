@@ -190,16 +190,13 @@ static void arm_timeout(unsigned int secs)
  * messages do not interleave; the exit status says whether it timed out.
  * errno ENODATA stands for a connection the peer closed too early.
  */
-static int fail(const char *fmt, ...)
+static int vfail(const char *fmt, va_list ap)
 {
 	int err = errno, len;
 	char msg[512];
-	va_list ap;
 
 	len = snprintf(msg, sizeof(msg), "%s: ", role);
-	va_start(ap, fmt);
 	len += vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
-	va_end(ap);
 	if (len < (int)sizeof(msg)) {
 		if (timed_out)
 			snprintf(msg + len, sizeof(msg) - len, ": timed out");
@@ -211,6 +208,30 @@ static int fail(const char *fmt, ...)
 	}
 	fprintf(stderr, "%s\n", msg);
 	return timed_out ? EXIT_TIMEOUT : 1;
+}
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* fail(), then close @fd (errno as the failed call left it for fail()). */
+static int fail_close(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(fmt, ap);
+	va_end(ap);
+	close(fd);
+	return rc;
 }
 
 static double now(void)
@@ -542,22 +563,14 @@ static int serve_bulk(int lfd)
 	for (;;) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
-		if (n < 0) {
-			int rc = fail("recv after %llu bytes", total);
-
-			close(fd);
-			return rc;
-		}
+		if (n < 0)
+			return fail_close(fd, "recv after %llu bytes", total);
 		if (n == 0)
 			break;
 		total += n;
 	}
-	if (send_count(fd, total)) {
-		int rc = fail("send the byte count");
-
-		close(fd);
-		return rc;
-	}
+	if (send_count(fd, total))
+		return fail_close(fd, "send the byte count");
 	close(fd);
 	return 0;
 }
@@ -770,9 +783,33 @@ static void print_bytes(const struct opts *o, const struct span *s,
 	       bytes / secs / 1e6, bytes, what, secs, cpu);
 }
 
+/*
+ * The end of bulk and duplex, their bytes sent on @fd: shutdown() if
+ * @shut, the server's count, which must be o->size, and the line for
+ * @bytes moved (@what: print_bytes()).  Closes @fd; 0 or fail()'s status.
+ */
+static int client_finish(const struct opts *o, int fd, bool shut,
+			 struct span *s, unsigned long long bytes,
+			 const char *what)
+{
+	unsigned long long count;
+
+	if ((shut && shutdown(fd, SHUT_WR)) || recv_count(fd, &count))
+		return fail_close(fd, "waiting for the server's byte count");
+	span_end(s);
+	close(fd);
+	if (count != o->size) {
+		errno = 0;
+		return fail("the server received %llu bytes, not %llu", count,
+			    o->size);
+	}
+	print_bytes(o, s, bytes, what);
+	return 0;
+}
+
 static int client_bulk(const struct opts *o)
 {
-	unsigned long long left = o->size, got;
+	unsigned long long left = o->size;
 	struct span s;
 	int fd;
 
@@ -784,60 +821,30 @@ static int client_bulk(const struct opts *o)
 	while (left) {
 		size_t len = left < sizeof(buf) ? left : sizeof(buf);
 
-		if (send_all(fd, buf, len)) {
-			int rc = fail("send after %llu bytes", o->size - left);
-
-			close(fd);
-			return rc;
-		}
+		if (send_all(fd, buf, len))
+			return fail_close(fd, "send after %llu bytes",
+					  o->size - left);
 		left -= len;
 	}
-	if (shutdown(fd, SHUT_WR) || recv_count(fd, &got)) {
-		int rc = fail("waiting for the server's byte count");
-
-		close(fd);
-		return rc;
-	}
-	span_end(&s);
-	close(fd);
-	if (got != o->size) {
-		errno = 0;
-		return fail("the server received %llu bytes, not %llu", got, o->size);
-	}
-	print_bytes(o, &s, o->size, "");
-	return 0;
+	return client_finish(o, fd, true, &s, o->size, "");
 }
 
+/* duplex_io() shuts down after its last byte: client_finish() need not. */
 static int client_duplex(const struct opts *o)
 {
-	unsigned long long sent, got, count;
+	unsigned long long sent, got;
 	struct span s;
-	int fd, rc;
+	int fd;
 
 	fill_buf();
 	fd = connect_socket(o, o->retry);
 	if (fd < 0)
 		return fail("connect to %s", addr_str(o));
 	span_begin(&s);
-	if (duplex_io(fd, o->size, true, o->size, &sent, &got)) {
-		rc = fail("%llu bytes sent, %llu received", sent, got);
-		close(fd);
-		return rc;
-	}
-	if (recv_count(fd, &count)) {
-		rc = fail("waiting for the server's byte count");
-		close(fd);
-		return rc;
-	}
-	span_end(&s);
-	close(fd);
-	if (count != o->size) {
-		errno = 0;
-		return fail("the server received %llu bytes, not %llu", count,
-			    o->size);
-	}
-	print_bytes(o, &s, 2 * o->size, " both ways");
-	return 0;
+	if (duplex_io(fd, o->size, true, o->size, &sent, &got))
+		return fail_close(fd, "%llu bytes sent, %llu received", sent,
+				  got);
+	return client_finish(o, fd, false, &s, 2 * o->size, " both ways");
 }
 
 /*
@@ -970,12 +977,8 @@ static int client_rr(const struct opts *o)
 		return fail("connect to %s", addr_str(o));
 	t0 = now();
 	while (keep_going(o, done, t0, &t1)) {
-		if (send_all(fd, &c, 1) || recv_all(fd, &c, 1)) {
-			int rc = fail("transaction %llu", done + 1);
-
-			close(fd);
-			return rc;
-		}
+		if (send_all(fd, &c, 1) || recv_all(fd, &c, 1))
+			return fail_close(fd, "transaction %llu", done + 1);
 		done++;
 	}
 	close(fd);
