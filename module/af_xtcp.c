@@ -221,12 +221,9 @@ static int __init xtcp_init(void)
 	err = xtcp_ipv4_init();
 	if (err)
 		goto out_mem_sysctl;
-	err = xtcp_offload_init();
-	if (err)
-		goto out_ipv4;
 	err = xtcp_fault_init();
 	if (err)
-		goto out_offload;
+		goto out_ipv4;
 	err = sock_register(&xtcp_family_ops);
 	if (err) {
 		pr_err("socket family %d is taken (%d): load with family=N\n",
@@ -238,8 +235,6 @@ static int __init xtcp_init(void)
 
 out_fault:
 	xtcp_fault_exit();
-out_offload:
-	xtcp_offload_exit();
 out_ipv4:
 	xtcp_ipv4_exit();
 out_mem_sysctl:
@@ -265,7 +260,6 @@ static void __exit xtcp_exit(void)
 	 */
 	sock_unregister(xtcp_family);
 	xtcp_fault_exit();
-	xtcp_offload_exit();
 	xtcp_ipv4_exit();
 	xtcp_mem_sysctl_exit();
 	xtcp_netns_exit();

@@ -121,13 +121,22 @@ static const struct net_protocol xtcp_protocol = {
 /**
  * xtcp_ipv4_init() - claim the IP protocol number
  *
+ * Its receive handler, and its segmentation offload (offload.c): the
+ * offload first, so that no run can be sent before it can be cut.
+ *
  * Return: 0, or -EBUSY when another handler owns the number.
  */
 int xtcp_ipv4_init(void)
 {
+	if (inet_add_offload(&xtcp_offload, xtcp_ipproto) < 0) {
+		pr_err("IP protocol %d has an offload handler already\n",
+		       xtcp_ipproto);
+		return -EBUSY;
+	}
 	if (inet_add_protocol(&xtcp_protocol, xtcp_ipproto) < 0) {
 		pr_err("IP protocol %d is taken: load with proto=N\n",
 		       xtcp_ipproto);
+		inet_del_offload(&xtcp_offload, xtcp_ipproto);
 		return -EBUSY;
 	}
 	return 0;
@@ -136,9 +145,11 @@ int xtcp_ipv4_init(void)
 /**
  * xtcp_ipv4_exit() - release the IP protocol number
  *
- * inet_del_protocol() waits for receivers already inside xtcp_v4_rcv().
+ * inet_del_protocol() waits for receivers already inside xtcp_v4_rcv(),
+ * inet_del_offload() for segmenters inside xtcp_gso_segment().
  */
 void xtcp_ipv4_exit(void)
 {
 	inet_del_protocol(&xtcp_protocol, xtcp_ipproto);
+	inet_del_offload(&xtcp_offload, xtcp_ipproto);
 }

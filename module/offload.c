@@ -102,7 +102,8 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 	return segs;
 }
 
-static const struct net_offload xtcp_offload = {
+/* registered with the protocol handler, by xtcp_ipv4_init() */
+const struct net_offload xtcp_offload = {
 	.callbacks = {
 		.gso_segment = xtcp_gso_segment,
 	},
@@ -131,7 +132,8 @@ bool xtcp_run_ok(const struct sock *sk)
  * @n: segments, 2 or more, each full-sized, consecutive on the write queue
  *
  * The members stay on the write queue (they are acknowledged and resent
- * one by one); the run holds clones of them on its frag_list.
+ * one by one); the run holds clones of them on its frag_list.  Each
+ * member's send time is stamped here, as xtcp_push() stamps one segment.
  *
  * Return: the run, its xtcp_skb_cb set (sequence space of all @n), or
  * NULL without memory.
@@ -154,6 +156,7 @@ struct sk_buff *xtcp_run_build(struct sock *sk, struct sk_buff *first,
 			kfree_skb(run);
 			return NULL;
 		}
+		XTCP_SKB_CB(skb)->sent = jiffies;	/* as good as sent */
 		*tail = c;
 		tail = &c->next;
 		run->len += c->len;
@@ -187,30 +190,4 @@ unsigned int xtcp_run_max(const struct sock *sk, unsigned int mss)
 			       READ_ONCE(sk->sk_gso_max_size)) / mss;
 
 	return min_t(unsigned int, n, READ_ONCE(sk->sk_gso_max_segs));
-}
-
-/**
- * xtcp_offload_init() - register the protocol's GSO handler
- *
- * Return: 0, or -EBUSY when another offload owns the protocol number.
- */
-int xtcp_offload_init(void)
-{
-	if (inet_add_offload(&xtcp_offload, xtcp_ipproto) < 0) {
-		pr_err("IP protocol %d has an offload handler already\n",
-		       xtcp_ipproto);
-		return -EBUSY;
-	}
-	return 0;
-}
-
-/**
- * xtcp_offload_exit() - unregister it
- *
- * inet_del_offload() waits (synchronize_net()) for segmenters already
- * inside xtcp_gso_segment().
- */
-void xtcp_offload_exit(void)
-{
-	inet_del_offload(&xtcp_offload, xtcp_ipproto);
 }

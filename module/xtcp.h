@@ -635,8 +635,7 @@ void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req);
 void xtcp_listener_flush(struct sock *listener);
 
 /* offload.c */
-int xtcp_offload_init(void);
-void xtcp_offload_exit(void);
+extern const struct net_offload xtcp_offload;
 bool xtcp_run_ok(const struct sock *sk);
 unsigned int xtcp_run_max(const struct sock *sk, unsigned int mss);
 struct sk_buff *xtcp_run_build(struct sock *sk, struct sk_buff *first,

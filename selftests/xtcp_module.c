@@ -315,7 +315,7 @@ TEST_F_TIMEOUT(mod, failed_init_unwinds, 300)
 {
 	const struct bad_param cases[] = {
 		{ "family=2", EEXIST },		/* AF_INET: sock_register fails */
-		{ "proto=6", EBUSY },		/* TCP's slot: inet_add_protocol fails */
+		{ "proto=6", EBUSY },		/* TCP's slot: its offload and handler */
 		{ "family=0", EINVAL },
 		{ "family=46", EINVAL },	/* NPROTO */
 		{ "proto=0", EINVAL },
