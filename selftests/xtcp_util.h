@@ -10,8 +10,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -28,10 +26,7 @@
 #include <sys/wait.h>
 #include <linux/xtcp.h>
 
-/* As the kernel's: printf-style arguments, checked by the compiler. */
-#ifndef __printf
-#define __printf(a, b)	__attribute__((format(printf, a, b)))
-#endif
+/* __printf(): as the kernel's, defined by the Makefile's CFLAGS */
 
 static inline int read_int_file(const char *path, int dflt)
 {
