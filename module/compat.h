@@ -48,6 +48,14 @@
 #endif
 
 /*
+ * Paged-fragment reference helpers (skb_frag_unref()) moved from skbuff.h
+ * to their own header in 6.10: XTCP_HAVE_SKBUFF_REF_H when it exists.
+ */
+#ifdef XTCP_HAVE_SKBUFF_REF_H
+#include <linux/skbuff_ref.h>
+#endif
+
+/*
  * SOL_SOCKET options through the protocol's own setsockopt(): 6.1's socket
  * layer takes that route for MPTCP alone; later kernels (6.12) let any
  * socket ask for it with the SOCK_CUSTOM_SOCKOPT flag.  xtcp asks, for

@@ -134,6 +134,14 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free_skb(sk, skb);
 	}
+	/* a run acknowledged in part: its front goes, and it times too */
+	if (skb && xtcp_seq_after(ack, XTCP_SKB_CB(skb)->seq) &&
+	    xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max) && skb->len &&
+	    !(XTCP_SKB_CB(skb)->flags & XTCP_SYN)) {
+		rtt = jiffies - XTCP_SKB_CB(skb)->sent;
+		retransmitted |= XTCP_SKB_CB(skb)->retransmitted;
+		xtcp_trim_head(sk, skb, ack - XTCP_SKB_CB(skb)->seq);
+	}
 	xs->snd_una = ack;
 	if (xtcp_seq_before(xs->snd_nxt, ack))
 		xs->snd_nxt = ack;

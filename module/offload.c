@@ -2,13 +2,16 @@
 /*
  * xtcp: segmentation offload (GSO) for the protocol.
  *
- * A run of full-sized new segments that the windows let go together leaves
- * xtcp as one IP datagram: a header skb whose frag_list holds clones of
- * the write queue's skbs, gso_size the MSS, gso_segs their number.  The
- * IP layer, netfilter and the qdisc then handle one skb instead of many;
- * a device that can carry it whole (loopback, veth: they pass software
- * GSO types through) delivers it whole, and the receiver takes it as one
- * long segment, as TCP takes a GRO'd one.  Before any other device the
+ * The write queue holds skbs of up to a run's worth of payload (64 KiB,
+ * xtcp_size_goal()), in page fragments, as TCP's does.  One that the
+ * windows let go whole leaves xtcp as one IP datagram, gso_size the MSS,
+ * gso_segs its segments (xtcp_transmit_skb()); one they do not is cut
+ * first (xtcp_fragment()), or waits for more room while ACKs are due
+ * (xtcp_defer_run()).  The IP layer, netfilter and the qdisc then
+ * handle one skb instead of many; a device that can carry it whole
+ * (loopback, veth: they pass software GSO types through) delivers it
+ * whole, and the receiver takes it as one long segment, as TCP takes a
+ * GRO'd one.  Before any other device the
  * core calls xtcp_gso_segment() (through inet_gso_segment(), by IP
  * protocol number) to cut it into segments with their own sequence
  * numbers and checksums.
@@ -21,8 +24,9 @@
  * seen 8 bytes shorter than they are; the MSS already leaves room for the
  * full header, so no run is sent too large for the MTU.)
  *
- * Runs are not built while the namespace has fault-injection rules (the
- * rules select and count single segments) or with net.xtcp.gso = 0.
+ * Runs are not sent while the namespace has fault-injection rules (the
+ * rules select and count single segments) or with net.xtcp.gso = 0: the
+ * write queue's skbs are then one segment each, or cut to one.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -40,9 +44,9 @@
 /*
  * Cut a run into segments (features: what the device does itself).
  * skb->data is at our header (inet_gso_segment() pulled the IP header);
- * skb_segment() gives each segment a copy of the headers and a clone of
- * one frag_list member; then each gets its own sequence number, flags and
- * checksum.  Return: the list, NULL if there is nothing to cut, or an
+ * skb_segment() gives each segment a copy of the headers and references
+ * to its share of the payload's page fragments; then each gets its own
+ * sequence number, flags and checksum.  Return: the list, NULL if there is nothing to cut, or an
  * ERR_PTR().
  */
 static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
@@ -123,58 +127,6 @@ bool xtcp_run_ok(const struct sock *sk)
 	return READ_ONCE(xtcp_sysctl(net)->gso) &&
 	       (sk->sk_route_caps & NETIF_F_GSO_SCTP) &&
 	       !xtcp_fault_active(net);
-}
-
-/**
- * xtcp_run_build() - one skb carrying @n queued segments from @first
- * @sk: the socket, locked
- * @first: the first segment, full-sized, new
- * @n: segments, 2 or more, each full-sized, consecutive on the write queue
- *
- * The members stay on the write queue (they are acknowledged and resent
- * one by one); the run holds clones of them on its frag_list.  Each
- * member's send time is stamped here, as xtcp_push() stamps one segment.
- *
- * Return: the run, its xtcp_skb_cb set (sequence space of all @n), or
- * NULL without memory.
- */
-struct sk_buff *xtcp_run_build(struct sock *sk, struct sk_buff *first,
-			       unsigned int n)
-{
-	struct sk_buff *run, *skb = first, *c, **tail;
-	unsigned int i;
-	u8 flags = 0;
-
-	run = alloc_skb(XTCP_HEADROOM, GFP_ATOMIC);
-	if (!run)
-		return NULL;
-	skb_reserve(run, XTCP_HEADROOM);
-	tail = &skb_shinfo(run)->frag_list;
-	for (i = 0; i < n; i++) {
-		c = skb_clone(skb, GFP_ATOMIC);
-		if (!c) {
-			kfree_skb(run);
-			return NULL;
-		}
-		XTCP_SKB_CB(skb)->sent = jiffies;	/* as good as sent */
-		*tail = c;
-		tail = &c->next;
-		run->len += c->len;
-		run->data_len += c->len;
-		run->truesize += c->truesize;
-		flags = XTCP_SKB_CB(skb)->flags;
-		if (i + 1 < n)
-			skb = skb_queue_next(&sk->sk_write_queue, skb);
-	}
-	XTCP_SKB_CB(run)->seq = XTCP_SKB_CB(first)->seq;
-	XTCP_SKB_CB(run)->end_seq = XTCP_SKB_CB(skb)->end_seq;
-	XTCP_SKB_CB(run)->flags = flags;
-	XTCP_SKB_CB(run)->retransmitted = false;
-	skb_shinfo(run)->gso_size = XTCP_SKB_CB(first)->end_seq -
-				    XTCP_SKB_CB(first)->seq;
-	skb_shinfo(run)->gso_segs = n;
-	skb_shinfo(run)->gso_type = SKB_GSO_SCTP;
-	return run;
 }
 
 /**

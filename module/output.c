@@ -126,6 +126,12 @@ static void xtcp_push_header(struct net *net, struct sk_buff *skb,
 
 	memcpy(skb_push(skb, hlen), hdr, hlen);
 	skb_reset_transport_header(skb);
+	/*
+	 * A run (offload.c) is seeded over its whole length too: the seed
+	 * is right for a receiver that takes it whole (loopback, veth:
+	 * CHECKSUM_PARTIAL is trusted), and xtcp_gso_segment() seeds each
+	 * piece again when it is cut.
+	 */
 	check = (__sum16 *)(skb->data + 16);
 	*check = ~csum_tcpudp_magic(saddr, daddr, skb->len, xtcp_ipproto, 0);
 	skb->ip_summed = CHECKSUM_PARTIAL;
@@ -144,6 +150,19 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 	unsigned int payload = oskb->len, segs;
 	int err;
 
+	if (payload > xs->mss) {
+		/* a run: one skb, segments of the MSS (offload.c) */
+		struct skb_shared_info *shinfo = skb_shinfo(oskb);
+
+		shinfo->gso_size = xs->mss;
+		shinfo->gso_segs = DIV_ROUND_UP(payload, xs->mss);
+		shinfo->gso_type = SKB_GSO_SCTP;
+	} else if (skb_is_gso(oskb)) {
+		/* cut down to one segment since it last left */
+		skb_shinfo(oskb)->gso_size = 0;
+		skb_shinfo(oskb)->gso_segs = 0;
+		skb_shinfo(oskb)->gso_type = 0;
+	}
 	if (clone) {
 		/* A clone still in flight shares our headroom: copy then. */
 		skb = skb_cloned(oskb) ? pskb_copy(oskb, GFP_ATOMIC) :
@@ -595,44 +614,155 @@ static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
 	       !xtcp_seq_after(xs->snd_sml, xs->snd_max);
 }
 
-/*
- * From @*skb, new and full-sized, the full-sized new segments after it
- * that the windows let go now: when there are two or more (and runs may
- * be sent, xtcp_run_ok()), send them as one run and leave @*skb at the
- * last, its result in @*err.  Return: true if a run went (or failed).
+/**
+ * xtcp_size_goal() - how many bytes one write-queue skb may hold
+ * @sk: the socket, locked
+ *
+ * A run's worth (xtcp_run_max() segments) where runs may be sent, else
+ * one segment.  An skb longer than one segment leaves as one run, or is
+ * cut first where the windows or xtcp_run_ok() say so (xtcp_fragment()).
+ *
+ * Return: bytes, at least the MSS.
  */
-static bool xtcp_push_run(struct sock *sk, struct sk_buff **skb, int *err)
+u32 xtcp_size_goal(const struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *first = *skb, *last = first, *next, *run;
-	unsigned int n = 1, max;
+	u32 mss = xtcp_sk(sk)->mss;
 
-	if ((XTCP_SKB_CB(first)->flags & (XTCP_SYN | XTCP_FIN)) ||
-	    first->len != xs->mss || !xtcp_run_ok(sk))
-		return false;
-	max = xtcp_run_max(sk, xs->mss);
-	while (n < max && !skb_queue_is_last(&sk->sk_write_queue, last)) {
-		next = skb_queue_next(&sk->sk_write_queue, last);
-		if (next->len != xs->mss ||
-		    (XTCP_SKB_CB(next)->flags & (XTCP_SYN | XTCP_FIN)) ||
-		    !xtcp_may_send(sk, next))
-			break;
-		last = next;
-		n++;
+	/* no run on loopback: its MSS (65495) fills a datagram alone */
+	return xtcp_run_ok(sk) ? mss * max(xtcp_run_max(sk, mss), 1U) : mss;
+}
+
+/**
+ * xtcp_fragment() - cut a write-queue skb in two
+ * @sk: the socket, locked
+ * @skb: on the write queue, its payload all in page fragments, longer
+ *	than @len
+ * @len: bytes left in @skb; the rest moves to a new skb queued after it
+ *
+ * The new skb takes the rest's sequence space and the flags that belong
+ * to the end (PSH, a MSG_EOR record's end).  A clone of @skb may still
+ * be in flight: @skb gets its own fragment table first.  The new skb's
+ * header memory is charged as @skb was, past the budget if need be (a
+ * few hundred bytes: TCP's tcp_fragment() forces it the same way).
+ *
+ * Return: 0, or -ENOMEM (nothing changed).
+ */
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
+	u32 nlen = skb->len - len;
+	struct sk_buff *buff;
+
+	if (WARN_ON_ONCE(len >= skb->len || skb_headlen(skb) > len))
+		return -EINVAL;
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	buff = alloc_skb(XTCP_HEADROOM, GFP_ATOMIC);
+	if (!buff)
+		return -ENOMEM;
+	skb_reserve(buff, XTCP_HEADROOM);
+	if (cb->charged)
+		sk_wmem_schedule(sk, buff->truesize);	/* or past it */
+	xtcp_wmem_queue(sk, buff, cb->charged);
+	skb_split(skb, buff, len);
+	/* the payload's memory moves with it */
+	skb->truesize -= nlen;
+	buff->truesize += nlen;
+	ncb = XTCP_SKB_CB(buff);
+	*ncb = *cb;
+	ncb->seq = cb->seq + len;
+	cb->end_seq = ncb->seq;
+	cb->flags &= ~XTCP_PSH;
+	cb->eor = false;
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	return 0;
+}
+
+/**
+ * xtcp_trim_head() - drop the acknowledged front of a write-queue skb
+ * @sk: the socket, locked
+ * @skb: the oldest skb on the write queue
+ * @len: bytes acknowledged, fewer than its payload
+ *
+ * Its send time and Karn flag stay: they are the rest's too.
+ *
+ * Return: 0, or -ENOMEM (nothing changed: the skb is resent whole, the
+ * peer drops what it has).
+ */
+int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct skb_shared_info *shinfo;
+	u32 eat, from_frags;
+	int i, k = 0;
+
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	eat = min_t(u32, len, skb_headlen(skb));
+	__skb_pull(skb, eat);
+	from_frags = len - eat;
+	eat = from_frags;
+	shinfo = skb_shinfo(skb);
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		u32 size = skb_frag_size(&shinfo->frags[i]);
+
+		if (size <= eat) {
+			skb_frag_unref(skb, i);
+			eat -= size;
+			continue;
+		}
+		shinfo->frags[k] = shinfo->frags[i];
+		if (eat) {
+			skb_frag_off_add(&shinfo->frags[k], eat);
+			skb_frag_size_sub(&shinfo->frags[k], eat);
+			eat = 0;
+		}
+		k++;
 	}
-	if (n < 2)
-		return false;
-	run = xtcp_run_build(sk, first, n);
-	if (!run)
-		return false;	/* one by one, then */
-	for (next = first; ; next = skb_queue_next(&sk->sk_write_queue, next)) {
-		XTCP_SKB_CB(next)->sent = jiffies;
-		if (next == last)
-			break;
-	}
-	*err = xtcp_transmit_skb(sk, run, false);
-	*skb = last;
-	return true;
+	shinfo->nr_frags = k;
+	skb->data_len -= from_frags;
+	skb->len -= from_frags;
+	XTCP_SKB_CB(skb)->seq += len;
+	/* the fragments' memory leaves with them */
+	skb->truesize -= from_frags;
+	sk_wmem_queued_add(sk, -(int)from_frags);
+	if (XTCP_SKB_CB(skb)->charged)
+		sk_mem_uncharge(sk, from_frags);
+	return 0;
+}
+
+/*
+ * How much of @skb, unsent, longer than a segment, may leave now: whole
+ * segments within both windows when runs may be sent, else one segment
+ * (the windows then decide for it alone, xtcp_may_send()).
+ */
+static u32 xtcp_send_len(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 wnd = min(xs->snd_wnd, xtcp_cc_window(&xs->cc));
+	s32 room = (s32)(xs->snd_una + wnd - XTCP_SKB_CB(skb)->seq);
+
+	if (!xtcp_run_ok(sk) || room < (s32)xs->mss)
+		return xs->mss;
+	return min_t(u32, skb->len, rounddown((u32)room, xs->mss));
+}
+
+/*
+ * Should the new run @skb wait rather than leave cut to @len bytes?  Yes
+ * while data is in flight (its ACKs open the windows further and bring
+ * us back here) and @len is under a third of what the windows hold:
+ * otherwise every ACK of two segments would send a run of two, and the
+ * per-skb costs that runs save would come back (TCP's TSO deferral,
+ * tcp_tso_should_defer(), waits the same way).
+ */
+static bool xtcp_defer_run(struct sock *sk, const struct sk_buff *skb,
+			   u32 len)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 wnd = min(xs->snd_wnd, xtcp_cc_window(&xs->cc));
+
+	return xtcp_run_ok(sk) && xs->snd_una != xs->snd_nxt &&
+	       !xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max) &&
+	       len < wnd / 3;
 }
 
 /*
@@ -653,24 +783,30 @@ static void __xtcp_push(struct sock *sk, bool force)
 	while ((skb = xs->send_head)) {
 		if (sk->sk_state == XTCP_SYN_SENT && !(XTCP_SKB_CB(skb)->flags & XTCP_SYN))
 			break;
+		/* more than may go at once: cut off what may */
+		if (skb->len > xs->mss) {
+			u32 len = xtcp_send_len(sk, skb);
+
+			if (len < skb->len && xtcp_defer_run(sk, skb, len))
+				break;
+			if (len < skb->len && xtcp_fragment(sk, skb, len))
+				break;	/* no memory: the timer comes back */
+		}
 		if (!xtcp_may_send(sk, skb) ||
 		    (!force && xtcp_nagle_hold(sk, skb)))
 			break;
 		if (xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max)) {
 			/* sent before: a go-back-N resend (Karn: no sample) */
 			XTCP_SKB_CB(skb)->retransmitted = true;
-			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+			xtcp_add_stat(sock_net(sk), XTCP_MIB_RETRANS_SEGS,
+				      xtcp_skb_segs(skb, xs->mss));
 			xtcp_trace_retransmit(sk, skb);
 		} else if (skb->len < xs->mss) {
 			/* new and short: Nagle holds the next short one */
 			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
-		} else if (xtcp_push_run(sk, &skb, &err)) {
-			/* full segments went as one run; skb is its last */
-			goto sent;
 		}
 		XTCP_SKB_CB(skb)->sent = jiffies;
 		err = xtcp_transmit_skb(sk, skb, true);
-sent:
 		/*
 		 * A segment the stack refused (no memory, a netfilter drop,
 		 * no route) counts as sent and lost, as TCP counts its SYN:
@@ -733,6 +869,9 @@ int xtcp_retransmit_head(struct sock *sk)
 
 	if (!skb)
 		return 0;
+	/* one segment: the oldest, the one the peer is missing */
+	if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
+		return -ENOMEM;
 	if (skb == xs->send_head) {
 		/* resent from the go-back-N point: in flight again */
 		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
@@ -745,7 +884,8 @@ int xtcp_retransmit_head(struct sock *sk)
 	XTCP_SKB_CB(skb)->sent = jiffies;
 	err = xtcp_transmit_skb(sk, skb, true);
 	if (!err) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANS_SEGS);
+		xtcp_add_stat(sock_net(sk), XTCP_MIB_RETRANS_SEGS,
+			      xtcp_skb_segs(skb, xs->mss));
 		xtcp_trace_retransmit(sk, skb);
 	}
 	return err;

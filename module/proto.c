@@ -410,34 +410,19 @@ out:
 }
 
 /*
- * An skb for @len bytes of payload, its length already set.  A payload of
- * up to half a page goes in the linear area: in page fragments each
- * 1400-byte segment would take a whole page, and the receiver's buffer
- * accounting (truesize) would charge it for that.
+ * A new data skb for the write queue: headers only, its payload to come
+ * in page fragments (xtcp_append()), as TCP's: a write of many segments
+ * fills one skb per run (xtcp_size_goal()), not one per segment.
  */
-static struct sk_buff *xtcp_alloc_data_skb(struct sock *sk, size_t len,
-					   int *err)
+static struct sk_buff *xtcp_new_data_skb(struct sock *sk, int *err)
 {
-	const int head = MAX_HEADER + XTCP_MAX_HDR_LEN;
-	struct sk_buff *skb;
+	struct sk_buff *skb = alloc_skb(XTCP_HEADROOM, sk->sk_allocation);
 
-	if (len <= PAGE_SIZE / 2) {
-		skb = alloc_skb(head + len, sk->sk_allocation);
-		if (!skb) {
-			*err = -ENOBUFS;
-			return NULL;
-		}
-		skb_reserve(skb, head);
-		skb_put(skb, len);
-		return skb;
-	}
-	skb = alloc_skb_with_frags(head, len, PAGE_ALLOC_COSTLY_ORDER, err,
-				   sk->sk_allocation);
-	if (!skb)
+	if (!skb) {
+		*err = -ENOBUFS;
 		return NULL;
-	skb_reserve(skb, head);
-	skb->data_len = len;
-	skb->len = len;
+	}
+	skb_reserve(skb, XTCP_HEADROOM);
 	return skb;
 }
 
@@ -467,77 +452,84 @@ static int xtcp_wait_for_space(struct sock *sk, long *timeo)
 
 /*
  * May a write add to @skb, the last skb of the write queue?  Only to data
- * never sent, short of a full segment and charged to the budget (a SYN or
+ * never sent, short of @goal bytes and charged to the budget (a SYN or
  * FIN is none of these), nor after the end of a MSG_EOR write (a record
  * ends with its segment, as in TCP): the merging that lets Nagle's
  * algorithm and the cork send full segments out of short writes.
  */
-static bool xtcp_can_append(const struct sock *sk, const struct sk_buff *skb)
+static bool xtcp_can_append(const struct sock *sk, const struct sk_buff *skb,
+			    u32 goal)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-	return skb->len < xs->mss && cb->charged && !cb->eor &&
+	return skb->len < goal && cb->charged && !cb->eor &&
 	       !(cb->flags & (XTCP_SYN | XTCP_FIN)) &&
 	       !xtcp_seq_before(cb->seq, xs->snd_max);
 }
 
 /*
  * Copy up to @len bytes from @msg onto the end of @skb, a never-sent last
- * segment (xtcp_can_append()): into its linear tailroom while it has no
- * fragments, else into the socket's page fragment, as a new fragment or
- * the growth of the last one.  Return the bytes added, 0 when @skb has no
- * fragment slot left, -ENOMEM when the budget or the page allocator says
- * no, -EFAULT; nothing is added on an error.
+ * data skb (xtcp_can_append()), into the socket's page fragment: as a new
+ * fragment or the growth of the last one.  Return the bytes added, 0 when
+ * @skb has no fragment slot left, -ENOMEM when the budget or the page
+ * allocator says no, -EFAULT; nothing is added on an error.
  */
 static int xtcp_append(struct sock *sk, struct sk_buff *skb,
 		       struct msghdr *msg, size_t len)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct page_frag *pfrag;
+	struct page_frag *pfrag = sk_page_frag(sk);
 	size_t copy;
 	bool merge;
 	int i;
 
-	if (!skb_is_nonlinear(skb) && skb_tailroom(skb) > 0) {
-		/* tailroom: its memory is in truesize, charged already */
-		copy = min_t(size_t, len, skb_tailroom(skb));
-		if (copy_from_iter(skb_tail_pointer(skb), copy,
-				   &msg->msg_iter) != copy)
-			return -EFAULT;
-		skb_put(skb, copy);
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -ENOMEM;
+	i = skb_shinfo(skb)->nr_frags;
+	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+	if (!merge && i >= MAX_SKB_FRAGS)
+		return 0;
+	copy = min_t(size_t, len, pfrag->size - pfrag->offset);
+	if (!sk_wmem_schedule(sk, copy))
+		return -ENOMEM;
+	if (copy_page_from_iter(pfrag->page, pfrag->offset, copy,
+				&msg->msg_iter) != copy)
+		return -EFAULT;
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
 	} else {
-		pfrag = sk_page_frag(sk);
-		if (!sk_page_frag_refill(sk, pfrag))
-			return -ENOMEM;
-		i = skb_shinfo(skb)->nr_frags;
-		merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
-		if (!merge && i >= MAX_SKB_FRAGS)
-			return 0;
-		copy = min_t(size_t, len, pfrag->size - pfrag->offset);
-		if (!sk_wmem_schedule(sk, copy))
-			return -ENOMEM;
-		if (copy_page_from_iter(pfrag->page, pfrag->offset, copy,
-					&msg->msg_iter) != copy)
-			return -EFAULT;
-		if (merge) {
-			skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
-		} else {
-			get_page(pfrag->page);
-			skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset,
-					   copy);
-		}
-		pfrag->offset += copy;
-		skb->len += copy;
-		skb->data_len += copy;
-		/* charged as xtcp_wmem_queue() charged the rest of @skb */
-		skb->truesize += copy;
-		sk_wmem_queued_add(sk, copy);
-		sk_mem_charge(sk, copy);
+		get_page(pfrag->page);
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, copy);
 	}
+	pfrag->offset += copy;
+	skb->len += copy;
+	skb->data_len += copy;
+	/* charged as xtcp_wmem_queue() charged the rest of @skb */
+	skb->truesize += copy;
+	sk_wmem_queued_add(sk, copy);
+	sk_mem_charge(sk, copy);
 	XTCP_SKB_CB(skb)->end_seq += copy;
 	xs->write_seq += copy;
 	return copy;
+}
+
+/*
+ * A data skb queued for a write that then put nothing in it (no memory,
+ * a fault copying from the user) leaves the queue again: an empty one
+ * would go out as a segment without payload.
+ */
+static void xtcp_drop_empty_tail(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || skb->len || XTCP_SKB_CB(skb)->seq != XTCP_SKB_CB(skb)->end_seq)
+		return;
+	if (xs->send_head == skb)
+		xs->send_head = NULL;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	xtcp_wmem_free_skb(sk, skb);
 }
 
 /* SYN_SENT or SYN_RCVD: the connection is still being opened. */
@@ -552,6 +544,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	size_t copied = 0;
 	long timeo;
+	u32 goal;
 	int err;
 
 	if (msg->msg_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE |
@@ -578,9 +571,9 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	/* MSG_MORE corks what this write leaves short of a segment */
 	xs->more = msg->msg_flags & XTCP_MSG_MORE_FLAGS;
 	xs->cork_release = false;
+	goal = xtcp_size_goal(sk);
 	while (copied < size) {
 		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-		size_t chunk;
 
 		if (!sk_stream_memory_free(sk)) {
 			err = xtcp_wait_for_space(sk, &timeo);
@@ -588,11 +581,11 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 				goto out_err;
 			continue;
 		}
-		/* first fill a short segment that has not left yet */
-		if (skb && xtcp_can_append(sk, skb)) {
+		/* first fill the last skb if it has not left yet */
+		if (skb && xtcp_can_append(sk, skb, goal)) {
 			err = xtcp_append(sk, skb, msg,
 					  min_t(size_t, size - copied,
-						xs->mss - skb->len));
+						goal - skb->len));
 			if (err > 0) {
 				copied += err;
 				continue;
@@ -601,42 +594,43 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 				goto wait_memory;
 			if (err)
 				goto out_err;
-			/* no fragment slot left: a new segment */
+			/* no fragment slot left: a new skb */
 		}
-		chunk = min_t(size_t, size - copied, xs->mss);
-		skb = xtcp_alloc_data_skb(sk, chunk, &err);
+		/* the tail is full: let it go before the next one fills */
+		if (copied)
+			xtcp_push(sk);
+		skb = xtcp_new_data_skb(sk, &err);
 		if (!skb)
 			goto out_err;
 		if (!sk_wmem_schedule(sk, skb->truesize)) {
 			kfree_skb(skb);
 			goto wait_memory;
 		}
-		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, chunk);
-		if (err) {
-			kfree_skb(skb);
-			err = -EFAULT;
-			goto out_err;
-		}
 		XTCP_SKB_CB(skb)->seq = xs->write_seq;
-		XTCP_SKB_CB(skb)->end_seq = xs->write_seq + chunk;
+		XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
 		XTCP_SKB_CB(skb)->flags = XTCP_ACK | XTCP_PSH;
 		XTCP_SKB_CB(skb)->retransmitted = false;
 		XTCP_SKB_CB(skb)->eor = false;
-		xs->write_seq += chunk;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
 		xtcp_wmem_queue(sk, skb, true);
 		if (!xs->send_head)
 			xs->send_head = skb;
-		copied += chunk;
-		if (copied < size && skb_queue_len(&sk->sk_write_queue) > 8)
-			xtcp_push(sk);
-		continue;
+		/* fill it now: no empty skb stays queued past this pass */
+		err = xtcp_append(sk, skb, msg,
+				  min_t(size_t, size - copied, goal));
+		if (err > 0) {
+			copied += err;
+			continue;
+		}
+		if (err == -EFAULT)
+			goto out_err;
 wait_memory:
 		/*
 		 * Over xtcp's memory budget (mem.c), or no page: wait as for
 		 * a full buffer; sk_stream_wait_memory() retries after a
 		 * short sleep when our own buffer has room.
 		 */
+		xtcp_drop_empty_tail(sk);
 		sk_stream_moderate_sndbuf(sk);
 		err = xtcp_wait_for_space(sk, &timeo);
 		if (err)
@@ -645,7 +639,7 @@ wait_memory:
 	if (msg->msg_flags & MSG_EOR) {
 		struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
 
-		if (tail && xtcp_can_append(sk, tail))
+		if (tail && xtcp_can_append(sk, tail, U32_MAX))
 			XTCP_SKB_CB(tail)->eor = true;
 	}
 	xtcp_push(sk);
@@ -653,6 +647,7 @@ wait_memory:
 	return copied;
 
 out_err:
+	xtcp_drop_empty_tail(sk);
 	if (copied) {
 		xtcp_push(sk);
 		release_sock(sk);
@@ -1259,7 +1254,7 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		if (!xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max))
 			break;
-		info->tcpi_unacked++;
+		info->tcpi_unacked += xtcp_skb_segs(skb, mss);
 	}
 	info->tcpi_last_data_recv = jiffies_to_msecs(jiffies - xs->rcv_tstamp);
 	info->tcpi_last_ack_recv = info->tcpi_last_data_recv;

@@ -56,6 +56,12 @@ struct xtcp_skb_cb {
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
 
+/* The segments a write-queue skb leaves as: one, or a run's (offload.c). */
+static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
+{
+	return skb->len > mss ? DIV_ROUND_UP(skb->len, mss) : 1;
+}
+
 /**
  * struct xtcp_request - a connection in SYN_RCVD, before it has a socket
  * @node: link in the listener's SYN queue
@@ -618,6 +624,9 @@ int xtcp_retransmit_head(struct sock *sk);
 u32 xtcp_offer_window(const struct sock *sk, u32 cur);
 u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_size_goal(const struct sock *sk);
+int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 
 /* timer.c */
 void xtcp_init_timers(struct sock *sk);
@@ -638,8 +647,6 @@ void xtcp_listener_flush(struct sock *listener);
 extern const struct net_offload xtcp_offload;
 bool xtcp_run_ok(const struct sock *sk);
 unsigned int xtcp_run_max(const struct sock *sk, unsigned int mss);
-struct sk_buff *xtcp_run_build(struct sock *sk, struct sk_buff *first,
-			       unsigned int n);
 
 /* syncookies.c */
 void xtcp_syncookies_init(void);

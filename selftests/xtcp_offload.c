@@ -5,7 +5,9 @@
  * A bulk transfer from this namespace to another over a veth pair (MTU
  * 1500, MSS 1460), checked byte for byte, in four ways:
  *  - whole: veth takes the GSO type, so runs (one skb, many segments)
- *    cross it whole: the sender counts OutRuns, the receiver InRuns;
+ *    cross it whole: the sender counts OutRuns, the receiver InRuns, and
+ *    the sender's veth sends no more than one packet per four segments
+ *    (a run holds up to 44; one skb per segment would be one each);
  *  - cut: the sender's veth has tx-sctp-segmentation off, so every run is
  *    cut into segments in software by xtcp_gso_segment() before the
  *    device: OutRuns, but no InRuns, and the data intact (each segment's
@@ -19,6 +21,7 @@
  * makes it 410 KiB), but not below 1 MiB, some 700 segments: a margin
  * for the runs that three of the variants must show.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -125,6 +128,23 @@ FIXTURE_TEARDOWN(xo)
 	xtcp_sh("ip link del xo0 2>/dev/null");
 }
 
+/* Packets @dev has sent, from its statistics; -1 if unreadable. */
+static long dev_tx_packets(const char *dev)
+{
+	char path[96];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_packets", dev);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
 /* What a transfer moves: XO_BYTES scaled, at least XO_MIN_BYTES. */
 static size_t xo_bytes(void)
 {
@@ -160,7 +180,7 @@ TEST_F_TIMEOUT(xo, bulk_intact, 600)
 {
 	static unsigned char buf[1 << 16];
 	struct sockaddr_in a = sin_of(0x0a090802, XO_PORT);
-	long runs_out0, segs_out0, runs_in0, bad = -1;
+	long runs_out0, segs_out0, runs_in0, tx0, tx, bad = -1;
 	struct xo_sender s = { .bytes = xo_bytes() };
 	struct tcp_info_segs ti;
 	size_t got = 0;
@@ -170,6 +190,8 @@ TEST_F_TIMEOUT(xo, bulk_intact, 600)
 	runs_out0 = xtcp_counter("OutRuns");
 	segs_out0 = xtcp_counter("OutSegs");
 	runs_in0 = counter_there(self, "InRuns");
+	tx0 = dev_tx_packets("xo0");
+	ASSERT_LE(0, tx0);
 	ASSERT_LE(0, runs_out0);
 	ASSERT_LE(0, runs_in0);
 	self->cli = socket(xtcp_af(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -196,9 +218,12 @@ TEST_F_TIMEOUT(xo, bulk_intact, 600)
 	EXPECT_EQ(-1, bad) TH_LOG("first bad byte at %ld", bad);
 
 	ASSERT_EQ(0, tcp_info_segs(self->cli, &ti));
-	TH_LOG("%zu bytes; sender: %u data segments, %ld runs; receiver: %ld runs in",
+	tx = dev_tx_packets("xo0") - tx0;
+	TH_LOG("%zu bytes; sender: %u data segments, %ld runs, %ld packets; receiver: %ld runs in",
 	       s.bytes, ti.data_segs_out, xtcp_counter("OutRuns") - runs_out0,
-	       counter_there(self, "InRuns") - runs_in0);
+	       tx, counter_there(self, "InRuns") - runs_in0);
+	/* runs carried whole: many segments to a packet (large skbs, TSO-style) */
+	EXPECT_GE(variant->runs_in ? ti.data_segs_out / 4 : LONG_MAX, tx);
 	/* every segment counted, a run as what it carries */
 	EXPECT_LE(s.bytes / XO_MSS, ti.data_segs_out);
 	EXPECT_LE(ti.data_segs_out, xtcp_counter("OutSegs") - segs_out0);
