@@ -532,6 +532,20 @@ static void xtcp_drop_empty_tail(struct sock *sk)
 	xtcp_wmem_free_skb(sk, skb);
 }
 
+/*
+ * The write ends here (or waits): PSH on its last byte, as TCP marks the
+ * tail skb.  xtcp_fragment() keeps the flag with the cut's second part,
+ * so only the segment that ends the write carries it, and a receiver's
+ * GRO merges what came before it.
+ */
+static void xtcp_mark_push(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (skb && skb->len)
+		XTCP_SKB_CB(skb)->flags |= XTCP_PSH;
+}
+
 /* SYN_SENT or SYN_RCVD: the connection is still being opened. */
 static bool xtcp_opening(int state)
 {
@@ -608,7 +622,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		}
 		XTCP_SKB_CB(skb)->seq = xs->write_seq;
 		XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
-		XTCP_SKB_CB(skb)->flags = XTCP_ACK | XTCP_PSH;
+		XTCP_SKB_CB(skb)->flags = XTCP_ACK;	/* PSH: xtcp_mark_push() */
 		XTCP_SKB_CB(skb)->retransmitted = false;
 		XTCP_SKB_CB(skb)->eor = false;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
@@ -631,6 +645,8 @@ wait_memory:
 		 * short sleep when our own buffer has room.
 		 */
 		xtcp_drop_empty_tail(sk);
+		if (copied)
+			xtcp_mark_push(sk);
 		sk_stream_moderate_sndbuf(sk);
 		err = xtcp_wait_for_space(sk, &timeo);
 		if (err)
@@ -642,6 +658,8 @@ wait_memory:
 		if (tail && xtcp_can_append(sk, tail, U32_MAX))
 			XTCP_SKB_CB(tail)->eor = true;
 	}
+	if (copied && !(msg->msg_flags & XTCP_MSG_MORE_FLAGS))
+		xtcp_mark_push(sk);
 	xtcp_push(sk);
 	release_sock(sk);
 	return copied;
@@ -649,6 +667,7 @@ wait_memory:
 out_err:
 	xtcp_drop_empty_tail(sk);
 	if (copied) {
+		xtcp_mark_push(sk);
 		xtcp_push(sk);
 		release_sock(sk);
 		return copied;

@@ -2388,6 +2388,61 @@ TEST_F(hs, passive_open_samples_the_handshake)
 }
 
 /*
+ * PSH marks where a write ends, as TCP sets it: a 5000-byte send() in
+ * 1000-byte segments carries it on the fifth alone; a write with MSG_MORE
+ * carries none, and the write that completes it does.  Runs are off
+ * (net.xtcp.gso = 0), so the raw socket sees each segment on its own.
+ */
+TEST_F(hs, psh_ends_each_write)
+{
+	static const struct { int len, flags; } writes[] = {
+		{ 5000, 0 }, { 1500, MSG_MORE }, { 1500, 0 },
+	};
+	static char buf[8000];
+	int raw, i, total = 0, got = 0, segs = 0, psh = 0;
+	struct sockaddr_in cli;
+	u32 first = 0;
+	struct rseg s;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("gso", 0));
+	LISTEN(4);
+	raw = raw_open();
+	ASSERT_LE(0, raw) TH_LOG("raw socket: %s", strerror(errno));
+	CONNECT(1000);
+	ASSERT_EQ(0, sock_name(self->cli, &cli));
+	ASSERT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, 1));
+	for (i = 0; i < (int)ARRAY_SIZE(writes); i++) {
+		ASSERT_EQ(writes[i].len, send(self->cli, buf, writes[i].len,
+					      writes[i].flags));
+		total += writes[i].len;
+	}
+	ASSERT_EQ(0, recv_exact(self->srv, buf, total, XTCP_WAIT_MS));
+
+	while (got < total) {
+		u32 end;
+
+		ASSERT_EQ(1, raw_next(raw, port_of(&cli), port_of(&self->addr),
+				      &s, XTCP_WAIT_MS)) TH_LOG("%d bytes seen", got);
+		if (!s.len)
+			continue;
+		if (!segs++)
+			first = s.h.seq;
+		end = s.h.seq + s.len - first;
+		if (s.h.flags & XTCP_PSH) {
+			psh++;
+			EXPECT_TRUE(end == 5000 || end == 8000)
+				TH_LOG("PSH on the segment ending at %u", end);
+		}
+		if (end > (u32)got)
+			got = end;
+	}
+	TH_LOG("%d data segments, %d with PSH", segs, psh);
+	EXPECT_LE(8, segs);
+	EXPECT_EQ(2, psh);
+	close(raw);
+}
+
+/*
  * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): a reader that
  * takes 100 bytes at a time from a small buffer never makes the receiver
  * move its window's right edge by less than min(MSS, half the buffer).
