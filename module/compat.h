@@ -8,6 +8,7 @@
 #define _XTCP_COMPAT_H
 
 #include <linux/net.h>
+#include <net/gro.h>
 
 /*
  * proto_ops.accept: 6.10 folded (flags, kern) into struct proto_accept_arg.
@@ -86,6 +87,43 @@
 #else
 #define XTCP_MSG_SPLICE_FLAGS	MSG_SPLICE_PAGES
 #define XTCP_MSG_MORE_FLAGS	MSG_MORE
+#endif
+
+/*
+ * GRO's IPv4 header rules (same TTL, TOS and DF; IP IDs that step by one
+ * per segment, or stay fixed with DF): 6.1's inet_gro_receive() compares
+ * them itself and leaves the verdict in the held skb's napi_gro_cb (flush,
+ * flush_id, is_atomic) for the transport to read; 6.10 moved the whole
+ * comparison into gro_receive_network_flush(), for the transport to call.
+ * Kbuild defines XTCP_HAVE_GRO_NETWORK_FLUSH when gro.h has it.
+ * Return: non-zero if @p must not take a segment with header @th.
+ */
+#ifdef XTCP_HAVE_GRO_NETWORK_FLUSH
+static inline int xtcp_gro_network_flush(const void *th, const void *th2,
+					 struct sk_buff *p)
+{
+	return NAPI_GRO_CB(p)->flush | gro_receive_network_flush(th, th2, p);
+}
+#else
+static inline int xtcp_gro_network_flush(const void *th, const void *th2,
+					 struct sk_buff *p)
+{
+	struct napi_gro_cb *cb = NAPI_GRO_CB(p);
+
+	if (cb->flush)
+		return 1;
+	/*
+	 * flush_id is 0 when the IDs are as the flow's kind says.  For a
+	 * DF flow (is_atomic) it is the raw ID difference: 0, fixed IDs,
+	 * merges; 1 at the second segment makes it a flow of stepping IDs
+	 * from then on.
+	 */
+	if (cb->count == 1 && cb->is_atomic && cb->flush_id == 1) {
+		cb->is_atomic = false;
+		return 0;
+	}
+	return cb->flush_id;
+}
 #endif
 
 #endif /* _XTCP_COMPAT_H */

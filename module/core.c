@@ -367,6 +367,59 @@ u32 xtcp_mtu_to_mss(u32 mtu)
 }
 
 /**
+ * xtcp_gro_follows() - may an arriving segment join a held one (GRO)?
+ * @th: the arriving segment's header, options included
+ * @held: the held segment's header (the same ports: the caller looked)
+ * @held_len: payload bytes the held one carries so far
+ *
+ * A burst becomes one long segment only if that says exactly what its
+ * segments said one by one: @th starts where @held's payload ends; both
+ * carry the same acknowledgment, window, header length and options; both
+ * are plain ACK segments, except that the arriving one may end the burst
+ * with PSH or FIN (they then belong to the merged segment's last byte).
+ * The checksum field is not compared: each segment's was checked.
+ *
+ * Return: true if they merge.
+ */
+bool xtcp_gro_follows(const u8 *th, const u8 *held, u32 held_len)
+{
+	unsigned int hlen = (th[12] >> 4) * 4, i;
+
+	if (th[12] != held[12] || hlen < XTCP_HDR_LEN)
+		return false;
+	if (held[13] != XTCP_ACK ||
+	    (th[13] & ~(XTCP_PSH | XTCP_FIN)) != XTCP_ACK)
+		return false;
+	if (get32(th + 4) != get32(held + 4) + held_len)
+		return false;
+	/* acknowledgment, window, then the reserved bytes and options */
+	for (i = 8; i < hlen; i++) {
+		if (i >= 12 && i < 14)
+			continue;	/* compared above */
+		if (i >= 16 && i < 18)
+			continue;	/* checksum */
+		if (th[i] != held[i])
+			return false;
+	}
+	return true;
+}
+
+/**
+ * xtcp_gro_ends() - must a burst go up at this segment?
+ * @th: the segment's header
+ *
+ * Anything but a plain ACK (PSH, FIN, SYN, RST, no ACK) is delivered at
+ * once with what was held before it: the reader or the state machine is
+ * waiting for it.
+ *
+ * Return: true if it ends the burst.
+ */
+bool xtcp_gro_ends(const u8 *th)
+{
+	return th[13] != XTCP_ACK;
+}
+
+/**
  * xtcp_seq_acceptable() - may a segment in a synchronized state be processed?
  * @seq: SEG.SEQ
  * @end_seq: SEG.SEQ + SEG.LEN, SYN and FIN counted

@@ -32,6 +32,7 @@
 
 #include <linux/skbuff.h>
 #include <linux/netdevice.h>
+#include <net/gro.h>
 #include <net/ip.h>
 #include <net/protocol.h>
 
@@ -106,10 +107,146 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
 	return segs;
 }
 
+/*
+ * Add @skb's payload to the held @p, on @p's frag_list.  The core's
+ * skb_gro_receive(), which can also move page fragments over, is not
+ * exported to modules; chaining is its fallback, and the receive path
+ * reads a chained skb as it reads a run that crossed veth whole.  @skb's
+ * headers leave it first: pulled from the head or, where GRO read them
+ * from the first page fragment (an empty head), cut from that fragment.
+ * Return: 0, or -E2BIG if the datagram would outgrow IPv4 (or @skb is
+ * still owned by a socket: nothing to hand over to @p).
+ */
+static int xtcp_gro_chain(struct sk_buff *p, struct sk_buff *skb)
+{
+	unsigned int off = skb_gro_offset(skb), len = skb_gro_len(skb);
+
+	if (p->len + len > 65535 || skb->sk || skb->destructor)
+		return -E2BIG;
+	if (off > skb_headlen(skb)) {
+		unsigned int eat = off - skb_headlen(skb);
+
+		skb_frag_off_add(&skb_shinfo(skb)->frags[0], eat);
+		skb_frag_size_sub(&skb_shinfo(skb)->frags[0], eat);
+		skb->data_len -= eat;
+		skb->len -= eat;
+		off = skb_headlen(skb);
+	}
+	__skb_pull(skb, off);
+
+	if (NAPI_GRO_CB(p)->last == p)
+		skb_shinfo(p)->frag_list = skb;
+	else
+		NAPI_GRO_CB(p)->last->next = skb;
+	NAPI_GRO_CB(p)->last = skb;
+	__skb_header_release(skb);
+
+	NAPI_GRO_CB(p)->count++;
+	p->data_len += len;
+	p->len += len;
+	p->truesize += skb->truesize;
+	skb_shinfo(p)->flags |= skb_shinfo(skb)->flags & SKBFL_SHARED_FRAG;
+	NAPI_GRO_CB(skb)->same_flow = 1;
+	return 0;
+}
+
+/*
+ * GRO: a device's NAPI poll hands each arriving segment here (through
+ * inet_gro_receive(), which matched addresses and pulled the IP header);
+ * @head holds the skbs being built in this poll.  A segment that continues
+ * one held for the same ports (xtcp_gro_follows()) joins it; otherwise
+ * the held one goes up first, so a flow is never reordered.  Return: the
+ * held skb to deliver now, or NULL.
+ */
+static struct sk_buff *xtcp_gro_receive(struct list_head *head,
+					struct sk_buff *skb)
+{
+	unsigned int off = skb_gro_offset(skb), hlen, len, mss = 1;
+	struct sk_buff *p = NULL, *held;
+	bool end = true;
+	u8 *th, *th2;
+
+	/* a bad sum goes up alone: the receive path counts and drops it */
+	if (!NAPI_GRO_CB(skb)->flush &&
+	    skb_gro_checksum_validate(skb, xtcp_ipproto,
+				      inet_gro_compute_pseudo))
+		goto out;
+	th = skb_gro_header(skb, off + XTCP_HDR_LEN, off);
+	if (!th)
+		goto out;
+	hlen = (th[12] >> 4) * 4;
+	if (hlen < XTCP_HDR_LEN)
+		goto out;
+	th = skb_gro_header(skb, off + hlen, off);
+	if (!th)
+		goto out;
+	skb_gro_pull(skb, hlen);
+	len = skb_gro_len(skb);
+
+	list_for_each_entry(held, head, list) {
+		if (!NAPI_GRO_CB(held)->same_flow)
+			continue;
+		th2 = skb_transport_header(held);
+		if (!memcmp(th, th2, 4)) {	/* the same ports */
+			p = held;
+			break;
+		}
+		NAPI_GRO_CB(held)->same_flow = 0;
+	}
+
+	/*
+	 * A run that crossed a device whole is not merged (the core marks
+	 * every non-TCP GSO skb flush); nor is a segment longer than the held
+	 * one's first (its MSS) or an empty one.
+	 */
+	if (p) {
+		mss = skb_shinfo(p)->gso_size;
+		if (xtcp_gro_network_flush(th, th2, p) || skb_is_gso(skb) ||
+		    !len || len > mss ||
+		    !xtcp_gro_follows(th, th2, skb_gro_len(p)) ||
+		    xtcp_gro_chain(p, skb))
+			mss = 1;	/* not merged: @skb may start a burst */
+		else
+			th2[13] |= th[13] & (XTCP_PSH | XTCP_FIN);
+	}
+	/* a short segment, or one that must not wait, ends its burst */
+	end = skb_is_gso(skb) || len < mss || xtcp_gro_ends(th);
+out:
+	NAPI_GRO_CB(skb)->flush |= end;
+	return p && (end || !NAPI_GRO_CB(skb)->same_flow) ? p : NULL;
+}
+
+/*
+ * The merged skb goes up as one long segment (the protocol handler takes
+ * it as it takes a run that crossed veth whole): its checksum field is
+ * made the pseudo-header's, CHECKSUM_PARTIAL, and it is a run of
+ * NAPI_GRO_CB()->count segments of gso_size, so a forwarding path cuts it
+ * again with xtcp_gso_segment().  @thoff: our header's offset; the IPv4
+ * header, 20 bytes (inet_gro_receive() took no other), is just before.
+ */
+static int xtcp_gro_complete(struct sk_buff *skb, int thoff)
+{
+	const struct iphdr *iph = (struct iphdr *)(skb->data + thoff -
+						   sizeof(struct iphdr));
+	u8 *th = skb->data + thoff;
+	__sum16 *check = (__sum16 *)(th + 16);
+
+	*check = ~csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len - thoff,
+				    xtcp_ipproto, 0);
+	skb->csum_start = th - skb->head;
+	skb->csum_offset = 16;
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb_shinfo(skb)->gso_type |= SKB_GSO_SCTP;
+	skb_shinfo(skb)->gso_segs = NAPI_GRO_CB(skb)->count;
+	return 0;
+}
+
 /* registered with the protocol handler, by xtcp_ipv4_init() */
 const struct net_offload xtcp_offload = {
 	.callbacks = {
 		.gso_segment = xtcp_gso_segment,
+		.gro_receive = xtcp_gro_receive,
+		.gro_complete = xtcp_gro_complete,
 	},
 };
 

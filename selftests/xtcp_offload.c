@@ -3,7 +3,7 @@
  * xtcp selftests: segmentation offload (module/offload.c).
  *
  * A bulk transfer from this namespace to another over a veth pair (MTU
- * 1500, MSS 1460), checked byte for byte, in four ways:
+ * 1500, MSS 1460), checked byte for byte, in five ways:
  *  - whole: veth takes the GSO type, so runs (one skb, many segments)
  *    cross it whole: the sender counts OutRuns, the receiver InRuns, and
  *    the sender's veth sends no more than one packet per four segments
@@ -14,12 +14,17 @@
  *    sequence number and checksum right, or the receiver drops it);
  *  - cut_no_csum: also tx-checksumming off, so the segmenter computes
  *    each segment's whole checksum itself;
- *  - gso_off: net.xtcp.gso = 0: no runs at all.
+ *  - gso_off: net.xtcp.gso = 0: no runs at all;
+ *  - gro: as cut, but the receiver's veth has GRO on (and the sender's no
+ *    TSO, or veth skips GRO): a run's segments, cut here, reach the other
+ *    side in one NAPI poll and xtcp's gro_receive merges them: InRuns
+ *    again.  (Segments sent one by one are rarely merged over veth: each
+ *    is polled as it leaves, as TCP's are.)
  * Segment counts are compared with the bytes moved: a run counts as the
  * segments it carries, in TCP_INFO and in OutSegs/InSegs.  Each moves
  * 8 MiB scaled by $XTCP_LOAD_PERCENT (xtcp_scaled(); the debug lane's 5
  * makes it 410 KiB), but not below 1 MiB, some 700 segments: a margin
- * for the runs that three of the variants must show.
+ * for the runs that four of the variants must show.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -44,13 +49,16 @@ FIXTURE(xo)
 
 FIXTURE_VARIANT(xo)
 {
-	const char *ethtool;	/* features turned off on the sender's veth */
+	const char *ethtool;	/* features set on the sender's veth */
+	const char *ethtool_there;	/* ... and on the receiver's */
 	int gso;		/* net.xtcp.gso in this namespace */
 	bool runs_out, runs_in;	/* expected */
+	bool whole;		/* runs cross the veth whole */
 };
 
 FIXTURE_VARIANT_ADD(xo, whole) {
 	.ethtool = NULL, .gso = 1, .runs_out = true, .runs_in = true,
+	.whole = true,
 };
 
 FIXTURE_VARIANT_ADD(xo, cut) {
@@ -65,6 +73,15 @@ FIXTURE_VARIANT_ADD(xo, cut_no_csum) {
 
 FIXTURE_VARIANT_ADD(xo, gso_off) {
 	.ethtool = NULL, .gso = 0, .runs_out = false, .runs_in = false,
+};
+
+/*
+ * veth hands a packet to the receiver's GRO (NAPI) when that side has gro
+ * on and this side no TSO: runs are cut here, merged there.
+ */
+FIXTURE_VARIANT_ADD(xo, gro) {
+	.ethtool = "tx-sctp-segmentation off tso off", .gso = 1,
+	.ethtool_there = "gro on", .runs_out = true, .runs_in = true,
 };
 
 /* A counter of the other namespace. */
@@ -104,6 +121,11 @@ FIXTURE_SETUP(xo)
 	if (variant->ethtool) {
 		ASSERT_EQ(0, xtcp_sh("ethtool -K xo0 %s", variant->ethtool))
 			TH_LOG("'ethtool -K xo0 %s' failed", variant->ethtool);
+	}
+	if (variant->ethtool_there) {
+		ASSERT_EQ(0, xtcp_sh("ip netns exec %s ethtool -K xo1 %s",
+				     self->ns, variant->ethtool_there))
+			TH_LOG("'ethtool -K xo1 %s' failed", variant->ethtool_there);
 	}
 	ASSERT_EQ(0, xtcp_sysctl_set("gso", variant->gso));
 
@@ -229,7 +251,7 @@ TEST_F_TIMEOUT(xo, bulk_intact, 600)
 	       s.bytes, ti.data_segs_out, xtcp_counter("OutRuns") - runs_out0,
 	       tx, counter_there(self, "InRuns") - runs_in0);
 	/* runs carried whole: many segments to a packet (large skbs, TSO-style) */
-	EXPECT_GE(variant->runs_in ? ti.data_segs_out / 4 : LONG_MAX, tx);
+	EXPECT_GE(variant->whole ? ti.data_segs_out / 4 : LONG_MAX, tx);
 	/* every segment counted, a run as what it carries */
 	EXPECT_LE(s.bytes / XO_MSS, ti.data_segs_out);
 	EXPECT_LE(ti.data_segs_out, xtcp_counter("OutSegs") - segs_out0);

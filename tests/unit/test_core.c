@@ -163,6 +163,101 @@ UNIT_TEST(xtcp_mtu_to_mss__as_tcp)
 	CHECK_EQ(xtcp_mtu_to_mss(0xffffffffu), 65495);
 }
 
+/* ---- GRO: which segments merge (core.c) ---- */
+
+/* @held (seq 0x01020304, @len bytes) and the segment after it, in @th. */
+static void gro_pair(u8 *held, u8 *th, u32 len, unsigned int hlen)
+{
+	u32 next = 0x01020304u + len;
+
+	base_header(held);
+	held[12] = (hlen / 4) << 4 | XTCP_VERSION;
+	memset(held + XTCP_HDR_LEN, XTCP_OPT_NOP, hlen - XTCP_HDR_LEN);
+	memcpy(th, held, hlen);
+	th[4] = next >> 24;
+	th[5] = next >> 16;
+	th[6] = next >> 8;
+	th[7] = next;
+}
+
+UNIT_TEST(xtcp_gro_follows__in_sequence_only)
+{
+	u8 held[XTCP_MAX_HDR_LEN], th[XTCP_MAX_HDR_LEN];
+
+	gro_pair(held, th, 1460, XTCP_HDR_LEN);
+	CHECK(xtcp_gro_follows(th, held, 1460));
+	CHECK(!xtcp_gro_follows(th, held, 1459));	/* a gap */
+	CHECK(!xtcp_gro_follows(th, held, 1461));	/* an overlap */
+	CHECK(!xtcp_gro_follows(held, th, 1460));	/* backwards */
+	/* the sequence space wraps */
+	gro_pair(held, th, 0xffffffffu - 0x01020304u + 0x11, XTCP_HDR_LEN);
+	CHECK_EQ(th[7], 0x10);
+	CHECK(xtcp_gro_follows(th, held, 0xffffffffu - 0x01020304u + 0x11));
+	/* each segment's checksum was checked on its own: not compared */
+	th[16] ^= 0xff;
+	CHECK(xtcp_gro_follows(th, held, 0xffffffffu - 0x01020304u + 0x11));
+}
+
+UNIT_TEST(xtcp_gro_follows__every_other_header_byte_must_match)
+{
+	u8 held[XTCP_MAX_HDR_LEN], th[XTCP_MAX_HDR_LEN];
+	unsigned int hlen, i, bit;
+
+	for (hlen = XTCP_HDR_LEN; hlen <= XTCP_MAX_HDR_LEN; hlen += 4)
+		for (i = 8; i < hlen; i++)
+			for (bit = 0; bit < 8; bit++) {
+				bool ignored = i == 16 || i == 17 ||
+					       (i == 13 && (1u << bit & (XTCP_PSH | XTCP_FIN)));
+
+				gro_pair(held, th, 100, hlen);
+				CHECK(xtcp_gro_follows(th, held, 100));
+				th[i] ^= 1u << bit;
+				CHECK_EQ(xtcp_gro_follows(th, held, 100), ignored);
+			}
+}
+
+UNIT_TEST(xtcp_gro_follows__flags_exhaustive)
+{
+	u8 held[XTCP_HDR_LEN], th[XTCP_HDR_LEN];
+	unsigned int f, f2;
+
+	for (f2 = 0; f2 < 256; f2++)
+		for (f = 0; f < 256; f++) {
+			bool want = f2 == XTCP_ACK &&
+				    (f & ~(XTCP_PSH | XTCP_FIN)) == XTCP_ACK;
+
+			gro_pair(held, th, 1, XTCP_HDR_LEN);
+			held[13] = f2;
+			th[13] = f;
+			CHECK_EQ(xtcp_gro_follows(th, held, 1), want);
+		}
+}
+
+UNIT_TEST(xtcp_gro_follows__short_data_offset)
+{
+	u8 held[XTCP_HDR_LEN], th[XTCP_HDR_LEN];
+	unsigned int doff;
+
+	for (doff = 0; doff < 5; doff++) {
+		gro_pair(held, th, 1, XTCP_HDR_LEN);
+		held[12] = doff << 4 | XTCP_VERSION;
+		th[12] = held[12];
+		CHECK(!xtcp_gro_follows(th, held, 1));
+	}
+}
+
+UNIT_TEST(xtcp_gro_ends__all_but_plain_ack)
+{
+	u8 th[XTCP_HDR_LEN];
+	unsigned int f;
+
+	base_header(th);
+	for (f = 0; f < 256; f++) {
+		th[13] = f;
+		CHECK_EQ(xtcp_gro_ends(th), f != XTCP_ACK);
+	}
+}
+
 UNIT_TEST(xtcp_seq_acceptable__edges)
 {
 	/* advertised at 1000 a window of 100; RCV.NXT moved on to 1040 */
