@@ -114,14 +114,16 @@ static struct sk_buff *xtcp_gso_segment(struct sk_buff *skb,
  * reads a chained skb as it reads a run that crossed veth whole.  @skb's
  * headers leave it first: pulled from the head or, where GRO read them
  * from the first page fragment (an empty head), cut from that fragment.
- * Return: 0, or -E2BIG if the datagram would outgrow IPv4 (or @skb is
- * still owned by a socket: nothing to hand over to @p).
+ * Return: 0, or -E2BIG if @skb must go up alone (marked flush: its IP
+ * header or checksum was not fit to merge), the datagram would outgrow
+ * IPv4, or @skb is still owned by a socket (nothing to hand over to @p).
  */
 static int xtcp_gro_chain(struct sk_buff *p, struct sk_buff *skb)
 {
 	unsigned int off = skb_gro_offset(skb), len = skb_gro_len(skb);
 
-	if (p->len + len > 65535 || skb->sk || skb->destructor)
+	if (NAPI_GRO_CB(skb)->flush || p->len + len > 65535 || skb->sk ||
+	    skb->destructor)
 		return -E2BIG;
 	if (off > skb_headlen(skb)) {
 		unsigned int eat = off - skb_headlen(skb);
