@@ -340,6 +340,7 @@ static void xtcp_ack_data(struct sock *sk)
 	xs->ack_lrcv = now;
 	if (xs->ack_quick && !xs->ack_pingpong) {
 		xs->ack_quick--;
+		xtcp_inc_stat(sock_net(sk), XTCP_MIB_QUICK_ACKS);
 		xtcp_send_ack(sk);
 	} else if (xs->rcv_nxt - xs->rcv_wup > xs->mss) {
 		xtcp_send_ack(sk);

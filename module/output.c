@@ -561,10 +561,15 @@ bool xtcp_window_closed(const struct sock *sk)
 	return head && head->len;
 }
 
-static void xtcp_trace_retransmit(struct sock *sk, const struct sk_buff *skb)
+/* @skb went out again: RetransSegs, TCP_INFO, the tracepoint. */
+static void xtcp_count_retrans(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 segs = xtcp_skb_segs(skb, xs->mss);
 
+	xtcp_add_stat(sock_net(sk), XTCP_MIB_RETRANS_SEGS, segs);
+	xs->total_retrans += segs;
 	trace_xtcp_retransmit(sock_net(sk), inet->inet_saddr, inet->inet_sport,
 			      inet->inet_daddr, inet->inet_dport, sk->sk_state,
 			      XTCP_SKB_CB(skb)->seq);
@@ -798,9 +803,7 @@ static void __xtcp_push(struct sock *sk, bool force)
 		if (xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max)) {
 			/* sent before: a go-back-N resend (Karn: no sample) */
 			XTCP_SKB_CB(skb)->retransmitted = true;
-			xtcp_add_stat(sock_net(sk), XTCP_MIB_RETRANS_SEGS,
-				      xtcp_skb_segs(skb, xs->mss));
-			xtcp_trace_retransmit(sk, skb);
+			xtcp_count_retrans(sk, skb);
 		} else if (skb->len < xs->mss) {
 			/* new and short: Nagle holds the next short one */
 			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
@@ -883,10 +886,7 @@ int xtcp_retransmit_head(struct sock *sk)
 	XTCP_SKB_CB(skb)->retransmitted = true;
 	XTCP_SKB_CB(skb)->sent = jiffies;
 	err = xtcp_transmit_skb(sk, skb, true);
-	if (!err) {
-		xtcp_add_stat(sock_net(sk), XTCP_MIB_RETRANS_SEGS,
-			      xtcp_skb_segs(skb, xs->mss));
-		xtcp_trace_retransmit(sk, skb);
-	}
+	if (!err)
+		xtcp_count_retrans(sk, skb);
 	return err;
 }

@@ -89,6 +89,8 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_SYNCOOKIES_SENT]	= "SyncookiesSent",
 	[XTCP_MIB_SYNCOOKIES_RECV]	= "SyncookiesRecv",
 	[XTCP_MIB_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
+	[XTCP_MIB_DELAYED_ACKS]		= "DelayedAcks",
+	[XTCP_MIB_QUICK_ACKS]		= "QuickAcks",
 };
 
 /*

@@ -1288,6 +1288,7 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_segs_in = xs->segs_in;
 	info->tcpi_data_segs_out = xs->data_segs_out;
 	info->tcpi_data_segs_in = xs->data_segs_in;
+	info->tcpi_total_retrans = xs->total_retrans;
 }
 
 /* TCP_MAXSEG as read: the MSS in use, or the ceiling before a connection */

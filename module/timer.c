@@ -174,10 +174,12 @@ static void xtcp_delack_timer(struct timer_list *t)
 	struct sock *sk = (struct sock *)xs;
 
 	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk))
+	if (sock_owned_by_user(sk)) {
 		sk_reset_timer(sk, &xs->delack_timer, jiffies + HZ / 50);
-	else if (xs->ack_pending && sk->sk_state != XTCP_CLOSE)
+	} else if (xs->ack_pending && sk->sk_state != XTCP_CLOSE) {
+		xtcp_inc_stat(sock_net(sk), XTCP_MIB_DELAYED_ACKS);
 		xtcp_send_ack(sk);
+	}
 	bh_unlock_sock(sk);
 	sock_put(sk);	/* the pending timer's reference */
 }

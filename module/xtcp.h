@@ -251,6 +251,7 @@ struct xtcp_tw {
  * @data_segs_out: those of them that carried data
  * @segs_in: segments that reached the connection (TCP_INFO)
  * @data_segs_in: those of them that carried data
+ * @total_retrans: segments sent again (TCP_INFO's tcpi_total_retrans)
  * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
  * @syn_qlen: listener: requests on @syn_queue
  * @accept_queue: listener: established children not yet accepted
@@ -332,6 +333,7 @@ struct xtcp_sock {
 	u32 data_segs_out;
 	u32 segs_in;
 	u32 data_segs_in;
+	u32 total_retrans;
 
 	struct list_head syn_queue;
 	unsigned int syn_qlen;
@@ -428,6 +430,8 @@ enum xtcp_mib {
 	XTCP_MIB_SYNCOOKIES_SENT,	/* SYN+ACKs sent with a cookie */
 	XTCP_MIB_SYNCOOKIES_RECV,	/* ACKs that carried a valid cookie */
 	XTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs checked as cookies and refused */
+	XTCP_MIB_DELAYED_ACKS,		/* ACKs of data the delayed-ACK timer sent */
+	XTCP_MIB_QUICK_ACKS,		/* ACKs of data sent at once in quick-ACK mode */
 	XTCP_MIB_MAX
 };
 
