@@ -16,6 +16,11 @@
 #   RESULT PATH MODE FAMILY VALUE UNIT [CPU]
 #   RESULT PATH MODE FAMILY FAIL REASON...
 #
+# rr and crr run client and server on one CPU (taskset -c 0): a
+# transaction is then the work both ends and the stack do for it, where
+# across two vCPUs of a TCG guest it was mostly the wake-up of the other
+# one, which varied tenfold from run to run.
+#
 # A measurement fails with the first run that fails, and does not stop the
 # others.  Environment: BENCH_TOOL (the xtcp_bench binary), BENCH_SIZE
 # (bytes for bulk, duplex each way and fanin in all, default 256M),
@@ -94,7 +99,7 @@ median() {
 measure() {
 	local path=$1 mode=$2 family=$3 args out rc reason line before moved
 	local run unit cpu shown
-	local -a words vals=() cpus=()
+	local -a words vals=() cpus=() pin=()
 
 	args=(-f "$family" -m "${mode%-nagle}")
 	case $mode in
@@ -102,6 +107,9 @@ measure() {
 	duplex | fanin) args+=(-n "$size" -T 120) ;;
 	*-nagle) args+=(-N -t "$secs" -T $((secs + 20))) ;;
 	*) args+=(-t "$secs" -T $((secs + 20))) ;;
+	esac
+	case $mode in
+	rr* | crr*) pin=(taskset -c 0) ;;
 	esac
 	case $path in
 	loopback) [ "$family" = unix ] || args+=(-a 127.0.0.1) ;;
@@ -112,7 +120,7 @@ measure() {
 	for run in $(seq "$repeats"); do
 		port=$((port + 1))
 		rc=0
-		out=$("$tool" run "${args[@]}" -p "$port" 2>"$errf") || rc=$?
+		out=$("${pin[@]}" "$tool" run "${args[@]}" -p "$port" 2>"$errf") || rc=$?
 		read -ra words <<<"$out"
 		if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
 			[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
