@@ -367,6 +367,53 @@ u32 xtcp_mtu_to_mss(u32 mtu)
 }
 
 /**
+ * xtcp_wscale_for() - the window-scale shift a receive buffer needs
+ * @space: the largest window the socket may ever offer, bytes
+ *
+ * The smallest shift that lets the 16-bit window field say @space
+ * (RFC 7323 2.2), at most XTCP_MAX_WSCALE: a larger shift would only
+ * coarsen every window offered.
+ *
+ * Return: 0..XTCP_MAX_WSCALE.
+ */
+u8 xtcp_wscale_for(u32 space)
+{
+	u8 shift = 0;
+
+	while (shift < XTCP_MAX_WSCALE && (65535ULL << shift) < space)
+		shift++;
+	return shift;
+}
+
+/**
+ * xtcp_rcvbuf_target() - dynamic right-sizing: the window a reader needs
+ * @copied: bytes the application read during the last round trip
+ * @space: the most it read in one round trip before (0: none measured)
+ * @mss: the connection's MSS
+ *
+ * Twice what the reader took in a round trip, so the sender's window can
+ * double in slow start without waiting for the reader, plus sixteen
+ * segments of slack for reordering and delayed ACKs: the rule of
+ * Linux's tcp_rcv_space_adjust() in spirit.  When the rate grew since @space the
+ * target grows by as much again, so the window keeps ahead of slow start.
+ * 0 when the reader is not faster than before: the buffer stays.
+ *
+ * Return: bytes of window (payload), at most U32_MAX.
+ */
+u32 xtcp_rcvbuf_target(u32 copied, u32 space, u32 mss)
+{
+	u64 win;
+
+	copied = copied < (1U << 30) ? copied : 1U << 30;	/* no overflow */
+	if (copied <= space)
+		return 0;
+	win = 2ULL * copied + 16ULL * mss;
+	if (space)
+		win += win * (copied - space) / space;
+	return win > 0xffffffffULL ? 0xffffffffU : (u32)win;
+}
+
+/**
  * xtcp_gro_follows() - may an arriving segment join a held one (GRO)?
  * @th: the arriving segment's header, options included
  * @held: the held segment's header (the same ports: the caller looked)

@@ -146,6 +146,8 @@ bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_wup, u32 rcv_nxt,
 u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd);
 u32 xtcp_window_offer(u32 cur, u32 space, u32 mss, u32 buf);
 u32 xtcp_mtu_to_mss(u32 mtu);
+u8 xtcp_wscale_for(u32 space);
+u32 xtcp_rcvbuf_target(u32 copied, u32 space, u32 mss);
 bool xtcp_gro_follows(const u8 *th, const u8 *held, u32 held_len);
 bool xtcp_gro_ends(const u8 *th);
 

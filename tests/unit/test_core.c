@@ -163,6 +163,67 @@ UNIT_TEST(xtcp_mtu_to_mss__as_tcp)
 	CHECK_EQ(xtcp_mtu_to_mss(0xffffffffu), 65495);
 }
 
+/* ---- buffer autotuning (core.c) ---- */
+
+UNIT_TEST(xtcp_wscale_for__smallest_shift_that_says_the_space)
+{
+	u64 space;
+	u8 s;
+
+	CHECK_EQ(xtcp_wscale_for(0), 0);
+	CHECK_EQ(xtcp_wscale_for(65535), 0);
+	CHECK_EQ(xtcp_wscale_for(65536), 1);
+	CHECK_EQ(xtcp_wscale_for(6 << 20), 7);		/* TCP's rmem[2] */
+	CHECK_EQ(xtcp_wscale_for(8 << 20), 8);
+	CHECK_EQ(xtcp_wscale_for(0xffffffffu), XTCP_MAX_WSCALE);
+	/* every shift: enough, and one less would not be */
+	for (space = 1; space <= 0xffffffffu; space = space * 3 / 2 + 1) {
+		s = xtcp_wscale_for((u32)space);
+		CHECK(s <= XTCP_MAX_WSCALE);
+		if (s < XTCP_MAX_WSCALE)
+			CHECK((65535ULL << s) >= space);
+		if (s)
+			CHECK((65535ULL << (s - 1)) < space);
+	}
+}
+
+UNIT_TEST(xtcp_rcvbuf_target__twice_a_round_trip_plus_slack)
+{
+	/* no faster than before: no change */
+	CHECK_EQ(xtcp_rcvbuf_target(0, 0, 1460), 0);
+	CHECK_EQ(xtcp_rcvbuf_target(1000, 1000, 1460), 0);
+	CHECK_EQ(xtcp_rcvbuf_target(999, 1000, 1460), 0);
+	/* first measurement: 2 * copied + 16 MSS */
+	CHECK_EQ(xtcp_rcvbuf_target(100000, 0, 1460), 200000 + 16 * 1460);
+	/* steady growth of half: the target grows by half again */
+	CHECK_EQ(xtcp_rcvbuf_target(150000, 100000, 1000),
+		 (300000 + 16000) * 3 / 2);
+	/* doubled: twice the base */
+	CHECK_EQ(xtcp_rcvbuf_target(200000, 100000, 1000),
+		 2 * (400000 + 16000));
+	/* saturates instead of wrapping */
+	CHECK_EQ(xtcp_rcvbuf_target(0xffffffffu, 1, 65495), 0xffffffffu);
+	CHECK_EQ(xtcp_rcvbuf_target(0xffffffffu, 0, 65495),
+		 2u * (1u << 30) + 16u * 65495);
+}
+
+UNIT_TEST(xtcp_rcvbuf_target__monotonic_in_copied)
+{
+	u32 space, copied, prev;
+
+	for (space = 0; space < (1U << 24); space = space * 2 + 4096) {
+		prev = 0;
+		for (copied = space + 1; copied < (1U << 26);
+		     copied = copied * 5 / 4 + 1) {
+			u32 t = xtcp_rcvbuf_target(copied, space, 1460);
+
+			CHECK(t >= 2 * copied);
+			CHECK(t >= prev);
+			prev = t;
+		}
+	}
+}
+
 /* ---- GRO: which segments merge (core.c) ---- */
 
 /* @held (seq 0x01020304, @len bytes) and the segment after it, in @th. */
