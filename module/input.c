@@ -24,14 +24,16 @@ static u32 flight_size(const struct xtcp_sock *xs)
 }
 
 /**
- * xtcp_conn_cc_init() - congestion state of a connection that just opened
- * @sk: the socket, its MSS known
+ * xtcp_conn_init() - congestion and buffer state of a connection that
+ * just opened
+ * @sk: the socket, its MSS and windows known
  */
-void xtcp_conn_cc_init(struct sock *sk)
+void xtcp_conn_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_cc_init(&xs->cc, xs->mss);
+	xtcp_buf_init(sk);
 }
 
 /**
@@ -169,6 +171,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
 		act = xtcp_cc_on_ack(&xs->cc, cb->ack, acked, flight_size(xs));
+		xtcp_sndbuf_expand(sk);
 		if (xs->snd_una != xs->snd_max)
 			xtcp_arm_rtx(sk);
 		cc_act(sk, act);
@@ -463,7 +466,7 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
-		xtcp_conn_cc_init(sk);
+		xtcp_conn_init(sk);
 		xtcp_set_state(sk, XTCP_ESTABLISHED);
 		xtcp_send_ack(sk);
 		sk->sk_state_change(sk);
@@ -663,7 +666,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack;
-		xtcp_conn_cc_init(sk);
+		xtcp_conn_init(sk);
 		xtcp_set_state(sk, XTCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	}

@@ -27,6 +27,8 @@
 
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/log2.h>
+#include <linux/math64.h>
 #include <linux/percpu_counter.h>
 #include <linux/sysctl.h>
 
@@ -302,6 +304,113 @@ void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
 	if (XTCP_SKB_CB(skb)->charged)
 		sk_mem_uncharge(sk, skb->truesize);
 	kfree_skb(skb);
+}
+
+/*
+ * Buffer autotuning.  A socket starts with net.xtcp.rmem_default and
+ * wmem_default, small as TCP's tcp_rmem[1] and tcp_wmem[1], and grows
+ * them as the connection shows it needs more, up to rmem_max and
+ * wmem_max; never while xtcp is under memory pressure, never when the
+ * owner fixed the size with SO_RCVBUF or SO_SNDBUF (SOCK_*BUF_LOCK), and
+ * never back down: the sizes are ceilings, memory is charged only as
+ * data is queued.  Called under the socket lock.
+ */
+
+/**
+ * xtcp_choose_wscale() - the window scale the next SYN or SYN+ACK offers
+ * @sk: the socket, locked, about to connect or listen
+ *
+ * Sized from the largest receive buffer the socket may reach (its own or
+ * the namespace's rmem_max), so autotuning is never held back by the
+ * 16-bit window field (RFC 7323 2.2).
+ */
+void xtcp_choose_wscale(struct sock *sk)
+{
+	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
+			  READ_ONCE(xtcp_sysctl(sock_net(sk))->rmem_max));
+
+	xtcp_sk(sk)->rcv_wscale = xtcp_wscale_for(space);
+}
+
+/**
+ * xtcp_buf_init() - buffer state of a connection that just opened
+ * @sk: the socket, locked, entering ESTABLISHED with its MSS known
+ *
+ * Starts the receive side's round-trip measurement and gives the send
+ * side room for the initial window (xtcp_sndbuf_expand()).
+ */
+void xtcp_buf_init(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->rcvq_seq = xs->copied_seq;
+	xs->rcvq_space = min_t(u32, xs->rcv_wnd, 10U * xs->mss);
+	xs->rcvq_stamp = jiffies;
+	xtcp_sndbuf_expand(sk);
+}
+
+/**
+ * xtcp_rcv_space_adjust() - grow the receive buffer to the reader's pace
+ * @sk: the socket, locked; the reader just took data
+ *
+ * Once a round trip (the smoothed RTT, at least a jiffy), compare what
+ * the application read in it with the best round trip before; when it
+ * read more, the buffer grows to hold xtcp_rcvbuf_target() bytes of
+ * payload at the measured payload-per-truesize ratio.  The next window
+ * update then offers it (dynamic right-sizing, as tcp_rcv_space_adjust).
+ */
+void xtcp_rcv_space_adjust(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long rtt = 1;
+	u32 copied, target;
+	u64 mem;
+
+	if (xs->rtt.has_sample)
+		rtt = max_t(unsigned long, usecs_to_jiffies(xs->rtt.srtt_us), 1);
+	if (time_before(jiffies, xs->rcvq_stamp + rtt))
+		return;
+	copied = xs->copied_seq - xs->rcvq_seq;
+	target = xtcp_rcvbuf_target(copied, xs->rcvq_space, xs->mss);
+	if (target) {
+		xs->rcvq_space = copied;
+		if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
+		    !sk_under_memory_pressure(sk)) {
+			mem = div_u64((u64)target << 8, READ_ONCE(xs->rcv_ratio));
+			mem = min_t(u64, mem,
+				    READ_ONCE(xtcp_sysctl(sock_net(sk))->rmem_max));
+			if (mem > READ_ONCE(sk->sk_rcvbuf))
+				WRITE_ONCE(sk->sk_rcvbuf, (int)mem);
+		}
+	}
+	xs->rcvq_seq = xs->copied_seq;
+	xs->rcvq_stamp = jiffies;
+}
+
+/**
+ * xtcp_sndbuf_expand() - room for twice the congestion window
+ * @sk: the socket, locked; the window just grew or the connection opened
+ *
+ * The send buffer holds what is in flight until it is acknowledged and
+ * what the next window will send: twice the congestion window (at least
+ * ten segments), each segment counted at the memory an skb of one MSS
+ * costs, as tcp_sndbuf_expand() sizes TCP's.
+ */
+void xtcp_sndbuf_expand(struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 segs = max_t(u32, xs->cc.cwnd / max_t(u32, xs->mss, 1), 10);
+	u64 per_mss, want;
+
+	if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) ||
+	    sk_under_memory_pressure(sk))
+		return;
+	per_mss = roundup_pow_of_two(SKB_TRUESIZE(max_t(u32, xs->mss, 2048) +
+						  MAX_HEADER + XTCP_MAX_HDR_LEN));
+	want = min_t(u64, 2 * segs * per_mss,
+		     READ_ONCE(xtcp_sysctl(sock_net(sk))->wmem_max));
+	if (want > READ_ONCE(sk->sk_sndbuf))
+		WRITE_ONCE(sk->sk_sndbuf, (int)want);
 }
 
 /* The machine-wide tunables, in the initial namespace only. */

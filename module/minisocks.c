@@ -136,9 +136,9 @@ static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
  * @req: a request whose addresses are set
  *
  * Sets @req->advmss, the route's MSS capped by the listener's TCP_MAXSEG,
- * and @req->rcv_wnd, 65535 bytes (unscaled, as in every SYN) or less
- * under TCP_WINDOW_CLAMP.  The same for a queued request and for one
- * kept in a SYN cookie.
+ * @req->rcv_wscale, the listener's, and @req->rcv_wnd, 65535 bytes
+ * (unscaled, as in every SYN) or less under TCP_WINDOW_CLAMP.  The same
+ * for a queued request and for one kept in a SYN cookie.
  */
 void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
 {
@@ -150,6 +150,7 @@ void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
 	if (user_mss)
 		req->advmss = min(req->advmss, user_mss);
 	req->rcv_wnd = clamp ? min_t(u32, clamp, 65535) : 65535;
+	req->rcv_wscale = lxs->rcv_wscale;
 }
 
 /**
@@ -322,13 +323,12 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->rcv_wnd = req->rcv_wnd;
 	xs->snd_wscale = req->has_wscale ? req->snd_wscale : 0;
-	if (!req->has_wscale)
-		xs->rcv_wscale = 0;
+	xs->rcv_wscale = req->has_wscale ? req->rcv_wscale : 0;
 	xs->snd_wnd = req->snd_wnd;
 	xs->snd_wl1 = req->irs;
 	xs->snd_wl2 = req->iss;
 	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);
-	xtcp_conn_cc_init(child);
+	xtcp_conn_init(child);
 	/*
 	 * The handshake's round trip, SYN+ACK to this ACK, is the passive
 	 * side's first RTT sample (RFC 6298 2.2), unless a SYN+ACK went

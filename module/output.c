@@ -499,7 +499,7 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		.mss = req->advmss,
 		/* RFC 7323 2.2: a scale is answered only to a SYN that had one */
 		.has_wscale = req->has_wscale,
-		.wscale = req->has_wscale ? XTCP_RCV_WSCALE : 0,
+		.wscale = req->has_wscale ? req->rcv_wscale : 0,
 	};
 
 	return xtcp_send_raw(net, req->laddr, req->raddr, &seg);

@@ -66,7 +66,6 @@ void xtcp_init_sock_state(struct sock *sk)
 	xtcp_rtt_init(&xs->rtt, XTCP_RTO_MIN_US, XTCP_RTO_MAX_US,
 		      jiffies_to_usecs(1));
 	xtcp_cc_init(&xs->cc, xs->mss);
-	xs->rcv_wscale = XTCP_RCV_WSCALE;
 	xs->syn_retries = READ_ONCE(sc->syn_retries);
 	xs->keepalive_time = READ_ONCE(sc->keepalive_time_s) * HZ;
 	xs->keepalive_intvl = READ_ONCE(sc->keepalive_intvl_s) * HZ;
@@ -77,6 +76,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	sk->sk_write_space = xtcp_write_space;
 	sk->sk_rcvbuf = READ_ONCE(sc->rmem_default);
 	sk->sk_sndbuf = READ_ONCE(sc->wmem_default);
+	xtcp_choose_wscale(sk);
 	xtcp_init_timers(sk);
 }
 
@@ -195,6 +195,7 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		goto out;
 	}
 	sk->sk_ack_backlog = 0;
+	xtcp_choose_wscale(sk);
 	xtcp_set_state(sk, XTCP_LISTEN);
 	err = 0;
 out:
@@ -317,6 +318,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 		xs->mss = min(xs->mss, xs->user_mss);
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
 			   inet->inet_sport, inet->inet_dport);
+	xtcp_choose_wscale(sk);
 	xtcp_ehash_add(sk);
 	xtcp_set_state(sk, XTCP_SYN_SENT);
 	XTCP_INC_STATS(net, XTCP_MIB_ACTIVE_OPENS);
@@ -803,8 +805,10 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		if (flags & MSG_PEEK)
 			break;	/* re-walk from the start on the next call */
 	}
-	if (copied > 0 && !(flags & MSG_PEEK))
+	if (copied > 0 && !(flags & MSG_PEEK)) {
+		xtcp_rcv_space_adjust(sk);
 		xtcp_cleanup_rbuf(sk);
+	}
 	err = copied;
 out:
 	release_sock(sk);
@@ -1248,8 +1252,9 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
  * Recovery, Loss), consecutive timeouts, RTO, MSS, segments in flight,
  * the time since a segment was last accepted, RTT and its variance, the
  * congestion window and threshold (segments), bytes not yet sent, the
- * peer's window, and segments sent and received (all, and those with
- * data).  Everything else stays 0.
+ * peer's window, segments sent and received (all, and those with
+ * data), both window scales and the receive space autotuning measured.
+ * Everything else stays 0.
  */
 static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 {
@@ -1289,6 +1294,9 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_data_segs_out = xs->data_segs_out;
 	info->tcpi_data_segs_in = xs->data_segs_in;
 	info->tcpi_total_retrans = xs->total_retrans;
+	info->tcpi_snd_wscale = xs->snd_wscale;
+	info->tcpi_rcv_wscale = xs->rcv_wscale;
+	info->tcpi_rcv_space = xs->rcvq_space;
 }
 
 /* TCP_MAXSEG as read: the MSS in use, or the ceiling before a connection */

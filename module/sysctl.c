@@ -33,13 +33,20 @@
  *                   default 256; also at most twice the listen() backlog,
  *                   and at least 16)
  *   rmem_default    receive buffer of a new socket, bytes (4096..
- *                   268435456, default 4 MiB); SO_RCVBUF overrides
+ *                   268435456, default 128 KiB as tcp_rmem[1]); SO_RCVBUF
+ *                   overrides
  *   wmem_default    send buffer of a new socket, bytes (4096..268435456,
- *                   default 4 MiB); SO_SNDBUF overrides.  In a namespace
- *                   other than the initial one these two may be lowered
- *                   but never raised above the initial namespace's values
- *                   (EINVAL): whoever owns a namespace must not outgrow
- *                   what the machine's administrator allows
+ *                   default 16 KiB as tcp_wmem[1]); SO_SNDBUF overrides
+ *   rmem_max        autotuning grows a receive buffer to at most this
+ *                   (4096..268435456, default 6 MiB as tcp_rmem[2]); it
+ *                   also sizes the window scale of new connections
+ *   wmem_max        autotuning grows a send buffer to at most this
+ *                   (4096..268435456, default 4 MiB as tcp_wmem[2]).
+ *                   In a namespace other than the initial one these four
+ *                   may be lowered but never raised above the initial
+ *                   namespace's values (EINVAL): whoever owns a namespace
+ *                   must not outgrow what the machine's administrator
+ *                   allows
  *   orphan_retries  retransmission timeouts an orphan (a socket its
  *                   program closed) waits before it ends (0..127; 0, the
  *                   default, means 8, as tcp_orphan_retries)
@@ -94,8 +101,10 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.keepalive_intvl_s	= 75,
 	.keepalive_probes	= 9,
 	.max_syn_backlog	= 256,
-	.rmem_default		= 4 << 20,
-	.wmem_default		= 4 << 20,
+	.rmem_default		= 128 << 10,
+	.wmem_default		= 16 << 10,
+	.rmem_max		= 6 << 20,
+	.wmem_max		= 4 << 20,
 	.orphan_retries		= 0,
 	.syncookies		= 1,
 	.gso			= 1,
@@ -130,11 +139,22 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(max_syn_backlog, SYSCTL_ONE, &syn_backlog_max),
 	XTCP_SYSCTL_INT(rmem_default, &buf_min, &buf_max),
 	XTCP_SYSCTL_INT(wmem_default, &buf_min, &buf_max),
+	XTCP_SYSCTL_INT(rmem_max, &buf_min, &buf_max),
+	XTCP_SYSCTL_INT(wmem_max, &buf_min, &buf_max),
 	XTCP_SYSCTL_INT(orphan_retries, SYSCTL_ZERO, &retries_max),
 	XTCP_SYSCTL_INT(syncookies, SYSCTL_ZERO, SYSCTL_TWO),
 	XTCP_SYSCTL_INT(gso, SYSCTL_ZERO, SYSCTL_ONE),
 	{ }
 };
+
+/* The four buffer sizes, bounded in a namespace by the initial one's. */
+static bool xtcp_sysctl_is_buffer(size_t off)
+{
+	return off == offsetof(struct xtcp_sysctl, rmem_default) ||
+	       off == offsetof(struct xtcp_sysctl, wmem_default) ||
+	       off == offsetof(struct xtcp_sysctl, rmem_max) ||
+	       off == offsetof(struct xtcp_sysctl, wmem_max);
+}
 
 /**
  * xtcp_sysctl_init_net() - a namespace's tunables, at their defaults
@@ -163,15 +183,15 @@ int xtcp_sysctl_init_net(struct net *net)
 		 */
 		const struct xtcp_sysctl *top = xtcp_sysctl(&init_net);
 
-		xn->sysctl.rmem_default = min(xn->sysctl.rmem_default,
-					      READ_ONCE(top->rmem_default));
-		xn->sysctl.wmem_default = min(xn->sysctl.wmem_default,
-					      READ_ONCE(top->wmem_default));
 		for (i = 0; i < ARRAY_SIZE(xtcp_sysctl_template) - 1; i++) {
-			if (!strcmp(tbl[i].procname, "rmem_default"))
-				tbl[i].extra2 = (void *)&top->rmem_default;
-			else if (!strcmp(tbl[i].procname, "wmem_default"))
-				tbl[i].extra2 = (void *)&top->wmem_default;
+			size_t off = (uintptr_t)xtcp_sysctl_template[i].data;
+			int *mine = (int *)tbl[i].data;
+			const int *cap = (const int *)((const char *)top + off);
+
+			if (!xtcp_sysctl_is_buffer(off))
+				continue;
+			*mine = min(*mine, READ_ONCE(*cap));
+			tbl[i].extra2 = (void *)cap;
 		}
 	}
 	xn->sysctl_hdr = xtcp_register_net_sysctl(net, "net/xtcp", tbl,

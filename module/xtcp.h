@@ -80,6 +80,8 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  *	for a connection rebuilt from a SYN cookie, from its ACK, scaled
  * @snd_wscale: the peer's window-scale shift, with @has_wscale
  * @has_wscale: the peer's SYN had the window-scale option
+ * @rcv_wscale: our window-scale shift, the listener's, sent with
+ *	@has_wscale only
  * @retries: SYN+ACKs sent beyond the first
  * @no_rtt: the handshake gives no RTT sample: a SYN+ACK went again for
  *	the peer's resent SYN (ambiguous, Karn, as are @retries), or the
@@ -110,6 +112,7 @@ struct xtcp_request {
 	u32 snd_wnd;
 	u8 snd_wscale;
 	bool has_wscale;
+	u8 rcv_wscale;
 	u8 retries;
 	bool no_rtt;
 	bool acked;
@@ -219,6 +222,10 @@ struct xtcp_tw {
  *	XTCP_USER_TIMEOUT, which bounds probing as it bounds retransmission)
  * @rcv_ratio: payload per byte of buffer memory (skb->len / truesize) of
  *	received data, in 1/256ths, a moving average; scales the window
+ * @rcvq_seq: @copied_seq when the current round trip of receive-buffer
+ *	autotuning began (mem.c, xtcp_rcv_space_adjust())
+ * @rcvq_space: most bytes the reader took in one round trip so far
+ * @rcvq_stamp: jiffies when that round trip began
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
  * @cc: NewReno congestion control state (cc.c)
  * @send_head: first skb of the write queue not yet sent (NULL: none)
@@ -302,6 +309,9 @@ struct xtcp_sock {
 	u8 keepalive_probes;
 	u8 probes_out;
 	u16 rcv_ratio;
+	u32 rcvq_seq;
+	u32 rcvq_space;
+	unsigned long rcvq_stamp;
 	unsigned long rcv_tstamp;
 	unsigned long oow_ack_stamp;
 	unsigned long retrans_stamp;
@@ -375,7 +385,6 @@ static inline u8 xtcp_rt_tos(const struct sock *sk)
 #define XTCP_RTO_INIT		(1 * HZ)	/* SYN+ACK timer of requests */
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_DEFAULT_MSS	536
-#define XTCP_RCV_WSCALE		7
 /* room for the link, IP and our headers in front of a segment */
 #define XTCP_HEADROOM		(MAX_HEADER + XTCP_MAX_HDR_LEN)
 
@@ -450,6 +459,8 @@ enum xtcp_mib {
  * @max_syn_backlog: most requests in SYN_RCVD per listener
  * @rmem_default: receive buffer of a new socket, bytes
  * @wmem_default: send buffer of a new socket, bytes
+ * @rmem_max: receive buffer autotuning grows a socket's to this, bytes
+ * @wmem_max: send buffer autotuning grows a socket's to this, bytes
  * @orphan_retries: retransmission timeouts an orphan waits (0: 8)
  * @syncookies: 0: never answer with SYN cookies; 1: when a listener's SYN
  *	queue is full; 2: always
@@ -472,6 +483,8 @@ struct xtcp_sysctl {
 	int max_syn_backlog;
 	int rmem_default;
 	int wmem_default;
+	int rmem_max;
+	int wmem_max;
 	int orphan_retries;
 	int syncookies;
 	int gso;
@@ -599,7 +612,7 @@ void xtcp_init_sock_state(struct sock *sk);
 
 /* input.c */
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
-void xtcp_conn_cc_init(struct sock *sk);
+void xtcp_conn_init(struct sock *sk);
 void xtcp_conn_cc_timeout(struct sock *sk);
 
 static inline unsigned long xtcp_rto(const struct xtcp_sock *xs)
@@ -682,6 +695,10 @@ bool xtcp_out_of_resources(struct sock *sk);
 void xtcp_mem_accept_memcg(struct sock *child);
 void xtcp_wmem_queue(struct sock *sk, struct sk_buff *skb, bool charged);
 void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb);
+void xtcp_buf_init(struct sock *sk);
+void xtcp_rcv_space_adjust(struct sock *sk);
+void xtcp_sndbuf_expand(struct sock *sk);
+void xtcp_choose_wscale(struct sock *sk);
 
 /* sysctl.c */
 int xtcp_sysctl_init_net(struct net *net);

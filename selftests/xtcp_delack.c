@@ -55,7 +55,11 @@ static bool outq_empty(int fd)
 	return true;
 }
 
-/* A connection whose client sends segments of at most @mss bytes. */
+/*
+ * A connection whose client sends segments of at most @mss bytes, to a
+ * server whose 4 MiB receive buffer (SO_RCVBUFFORCE, root) holds all
+ * these tests send without reading: its window never closes.
+ */
 static int mss_pair(int mss, int *c, int *s)
 {
 	struct sockaddr_in a;
@@ -63,6 +67,10 @@ static int mss_pair(int mss, int *c, int *s)
 
 	if (l < 0)
 		return -1;
+	if (set_int(l, SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)) {
+		close(l);
+		return -1;
+	}
 	*c = stream_socket(true, 0);
 	if (*c < 0 || set_int(*c, IPPROTO_TCP, TCP_MAXSEG, mss) ||
 	    connect(*c, (struct sockaddr *)&a, sizeof(a))) {

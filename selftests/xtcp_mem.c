@@ -47,6 +47,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -293,12 +294,18 @@ static void hog_child(void *p, struct hog_result *r)
 		}
 		/* root of its own namespaces now */
 		if (xtcp_sysctl_set("rmem_default", 256 << 20) != EINVAL ||
-		    xtcp_sysctl_set("wmem_default", 256 << 20) != EINVAL)
+		    xtcp_sysctl_set("wmem_default", 256 << 20) != EINVAL ||
+		    xtcp_sysctl_set("rmem_max", 256 << 20) != EINVAL ||
+		    xtcp_sysctl_set("wmem_max", 256 << 20) != EINVAL)
 			bad |= NS_RAISE_ACCEPTED;
-		if (xtcp_sysctl_set("rmem_default", 2 << 20) ||
-		    xtcp_sysctl_set("wmem_default", 2 << 20) ||
-		    xtcp_sysctl_set("rmem_default", 4 << 20) ||
-		    xtcp_sysctl_set("wmem_default", 4 << 20))
+		if (xtcp_sysctl_set("rmem_default", 64 << 10) ||
+		    xtcp_sysctl_set("wmem_default", 8 << 10) ||
+		    xtcp_sysctl_set("rmem_max", 1 << 20) ||
+		    xtcp_sysctl_set("wmem_max", 1 << 20) ||
+		    xtcp_sysctl_set("rmem_default", 128 << 10) ||
+		    xtcp_sysctl_set("wmem_default", 16 << 10) ||
+		    xtcp_sysctl_set("rmem_max", 6 << 20) ||
+		    xtcp_sysctl_set("wmem_max", 4 << 20))
 			bad |= NS_LOWER_REFUSED;
 		if (access("/proc/sys/net/xtcp/mem", F_OK) == 0)
 			bad |= NS_MEM_VISIBLE;
@@ -700,6 +707,193 @@ TEST_F_TIMEOUT(mem, memcg_charged_for_both_ends, 120)
 	}
 	EXPECT_EQ(0, memcg_join(CGROUP_ROOT));
 	EXPECT_EQ(0, rmdir(cg));
+}
+
+/*
+ * Buffer autotuning.  @total bytes from @from to @to: a child writes, this
+ * process reads.  0, or -errno.
+ */
+static int bulk(int from, int to, size_t total)
+{
+	static char buf[1 << 16];
+	struct timeval tv = { .tv_sec = 60 };
+	size_t got = 0;
+	pid_t pid;
+	int st;
+
+	if (setsockopt(to, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		size_t sent = 0;
+
+		memset(buf, 'b', sizeof(buf));
+		while (sent < total) {
+			size_t n = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
+			ssize_t w = send(from, buf, n, MSG_NOSIGNAL);
+
+			if (w <= 0)
+				_exit(1);
+			sent += w;
+		}
+		_exit(0);
+	}
+	while (got < total) {
+		ssize_t r = recv(to, buf, sizeof(buf), 0);
+
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return -ECHILD;
+	if (got != total)
+		return -EIO;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EPIPE;
+}
+
+#define AUTOTUNE_CHUNK	(8 << 20)
+#define AUTOTUNE_ROUNDS	40
+
+/*
+ * Move AUTOTUNE_CHUNK at a time until the receiver's buffer moved off
+ * @from (the growth waits for a round trip in which the reader took more
+ * than before; nothing here is timed).  Returns the rounds it took, or 0
+ * if it never grew, or -errno.
+ */
+static int bulk_until_rcvbuf_grows(int cli, int srv, int from)
+{
+	int round, err;
+
+	for (round = 1; round <= AUTOTUNE_ROUNDS; round++) {
+		err = bulk(cli, srv, AUTOTUNE_CHUNK);
+		if (err)
+			return err;
+		if (get_int(srv, SOL_SOCKET, SO_RCVBUF) != from)
+			return round;
+	}
+	return 0;
+}
+
+/*
+ * A connection starts with rmem_default and a send buffer for ten
+ * segments in flight twice over; a reader that keeps up grows the
+ * receive buffer (dynamic right-sizing), within rmem_max and wmem_max.
+ * TCP beside it, for the log.
+ */
+TEST_F_TIMEOUT(mem, buffers_grow_with_the_flow, 300)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		bool xtcp = k;
+		int cli, srv, rcv0, snd0, rounds, rcv1, snd1;
+		long rmax = xtcp ? xtcp_sysctl_get("rmem_max") : 6 << 20;
+		long wmax = xtcp ? xtcp_sysctl_get("wmem_max") : 4 << 20;
+
+		ASSERT_EQ(0, stream_pair(xtcp, &cli, &srv));
+		rcv0 = get_int(srv, SOL_SOCKET, SO_RCVBUF);
+		snd0 = get_int(cli, SOL_SOCKET, SO_SNDBUF);
+		rounds = bulk_until_rcvbuf_grows(cli, srv, rcv0);
+		rcv1 = get_int(srv, SOL_SOCKET, SO_RCVBUF);
+		snd1 = get_int(cli, SOL_SOCKET, SO_SNDBUF);
+		TH_LOG("%s: SO_RCVBUF %d -> %d after %d rounds of %d MiB, SO_SNDBUF %d -> %d",
+		       xtcp ? "xtcp" : "TCP", rcv0, rcv1, rounds,
+		       AUTOTUNE_CHUNK >> 20, snd0, snd1);
+		if (xtcp) {
+			EXPECT_EQ(6 << 20, rmax);
+			EXPECT_EQ(4 << 20, wmax);
+			EXPECT_EQ(128 << 10, rcv0);
+			/* expanded at the handshake beyond wmem_default */
+			EXPECT_LT(16 << 10, snd0);
+			EXPECT_LT(0, rounds);
+			EXPECT_LT(rcv0, rcv1);
+			EXPECT_GE(rmax, rcv1);
+			EXPECT_LE(snd0, snd1);
+			EXPECT_GE(wmax, snd1);
+		}
+		close(cli);
+		close(srv);
+	}
+}
+
+/*
+ * rmem_max and wmem_max are ceilings autotuning reaches and never
+ * passes; SO_RCVBUF and SO_SNDBUF switch it off for their socket (the
+ * listener's lock passes to the accepted socket).
+ */
+TEST_F_TIMEOUT(mem, autotuning_bounded_and_locked, 300)
+{
+	int cli, srv, lfd, round;
+	struct sockaddr_in addr;
+
+	ASSERT_EQ(0, xtcp_sysctl_set("rmem_max", 256 << 10));
+	ASSERT_EQ(0, xtcp_sysctl_set("wmem_max", 192 << 10));
+
+	/* free to grow: up to the ceilings, exactly */
+	ASSERT_EQ(0, stream_pair(true, &cli, &srv));
+	/* loopback's ten 64 KiB segments want more than 192 KiB at once */
+	EXPECT_EQ(192 << 10, get_int(cli, SOL_SOCKET, SO_SNDBUF));
+	EXPECT_LT(0, bulk_until_rcvbuf_grows(cli, srv, 128 << 10));
+	EXPECT_EQ(256 << 10, get_int(srv, SOL_SOCKET, SO_RCVBUF));
+	ASSERT_EQ(0, bulk(cli, srv, AUTOTUNE_CHUNK));
+	EXPECT_EQ(256 << 10, get_int(srv, SOL_SOCKET, SO_RCVBUF));
+	EXPECT_EQ(192 << 10, get_int(cli, SOL_SOCKET, SO_SNDBUF));
+	close(cli);
+	close(srv);
+
+	/* fixed by their owners: the kernel's doubled value, unchanged */
+	lfd = stream_listener(true, 1, &addr);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, set_int(lfd, SOL_SOCKET, SO_RCVBUF, 48 << 10));
+	cli = stream_socket(true, 0);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, set_int(cli, SOL_SOCKET, SO_SNDBUF, 40 << 10));
+	ASSERT_EQ(0, connect(cli, (struct sockaddr *)&addr, sizeof(addr)));
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	close(lfd);
+	for (round = 0; round < 4; round++)
+		ASSERT_EQ(0, bulk(cli, srv, AUTOTUNE_CHUNK));
+	EXPECT_EQ(96 << 10, get_int(srv, SOL_SOCKET, SO_RCVBUF));
+	EXPECT_EQ(80 << 10, get_int(cli, SOL_SOCKET, SO_SNDBUF));
+	close(cli);
+	close(srv);
+}
+
+static void pair_wscales(struct __test_metadata *_metadata, int want)
+{
+	struct tcp_info_segs ic, is;
+	int cli, srv;
+
+	ASSERT_EQ(0, stream_pair(true, &cli, &srv));
+	ASSERT_EQ(0, tcp_info_segs(cli, &ic));
+	ASSERT_EQ(0, tcp_info_segs(srv, &is));
+	EXPECT_EQ(want, (int)ic.ti.tcpi_rcv_wscale);
+	EXPECT_EQ(want, (int)is.ti.tcpi_rcv_wscale);
+	/* what each offered is what the other uses */
+	EXPECT_EQ(want, (int)ic.ti.tcpi_snd_wscale);
+	EXPECT_EQ(want, (int)is.ti.tcpi_snd_wscale);
+	close(cli);
+	close(srv);
+}
+
+/*
+ * The window scale each side offers is the least that lets the window
+ * field say the largest buffer autotuning may reach (RFC 7323 2.2):
+ * 6 MiB needs 7, as TCP's default; a lower rmem_max needs less.
+ */
+TEST_F(mem, window_scale_follows_rmem_max)
+{
+	pair_wscales(_metadata, 7);
+	ASSERT_EQ(0, xtcp_sysctl_set("rmem_default", 64 << 10));
+	ASSERT_EQ(0, xtcp_sysctl_set("rmem_max", 1000000));
+	pair_wscales(_metadata, 4);
+	ASSERT_EQ(0, xtcp_sysctl_set("rmem_default", 65535));
+	ASSERT_EQ(0, xtcp_sysctl_set("rmem_max", 65535));
+	pair_wscales(_metadata, 0);
 }
 
 TEST_HARNESS_MAIN

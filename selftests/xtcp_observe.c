@@ -875,8 +875,10 @@ static const struct tunable tunables[] = {
 	 * more than the initial namespace has (the default here): xtcp_mem
 	 * tests that ceiling.
 	 */
-	{ "rmem_default", 4 << 20, 4096, 4 << 20 },
-	{ "wmem_default", 4 << 20, 4096, 4 << 20 },
+	{ "rmem_default", 128 << 10, 4096, 128 << 10 },
+	{ "wmem_default", 16 << 10, 4096, 16 << 10 },
+	{ "rmem_max", 6 << 20, 4096, 6 << 20 },
+	{ "wmem_max", 4 << 20, 4096, 4 << 20 },
 	{ "orphan_retries", 0, 0, 127 },
 	{ "syncookies", 1, 0, 2 },
 };
@@ -914,7 +916,7 @@ TEST_F_TIMEOUT(obs, sysctl_socket_defaults, 120)
 	socklen_t len = sizeof(v);
 
 	ASSERT_EQ(0, xtcp_sysctl_set("rmem_default", 123456));
-	ASSERT_EQ(0, xtcp_sysctl_set("wmem_default", 65536));
+	ASSERT_EQ(0, xtcp_sysctl_set("wmem_default", 12288));
 	ASSERT_EQ(0, xtcp_sysctl_set("keepalive_time_s", 11));
 	ASSERT_EQ(0, xtcp_sysctl_set("keepalive_intvl_s", 3));
 	ASSERT_EQ(0, xtcp_sysctl_set("keepalive_probes", 4));
@@ -924,7 +926,7 @@ TEST_F_TIMEOUT(obs, sysctl_socket_defaults, 120)
 	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len));
 	EXPECT_EQ(123456, v);
 	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len));
-	EXPECT_EQ(65536, v);
+	EXPECT_EQ(12288, v);
 	EXPECT_EQ(11, get_int(fd, xtcp_proto(), XTCP_KEEPIDLE));
 	EXPECT_EQ(3, get_int(fd, xtcp_proto(), XTCP_KEEPINTVL));
 	EXPECT_EQ(4, get_int(fd, xtcp_proto(), XTCP_KEEPCNT));
