@@ -229,7 +229,9 @@ case_nginx() {
 	done
 	# wrk: 16 kept-alive connections for 3 s (its time-outs only for a
 	# hang); it opens one more first.  Had nginx closed a connection after
-	# a response, wrk would have opened another.
+	# a response, wrk would have opened another, thousands in all; on a
+	# loaded guest TCP itself was seen to need one more (18), so the
+	# bound leaves two.
 	read -r _ p0 <<<"$(opens "$proto")"
 	out=$(in_ns "${pre[@]}" wrk -t 2 -c 16 -d 3s --timeout 60s \
 		"http://127.0.0.1:$port/f1" 2>&1) || ok=fail
@@ -239,7 +241,7 @@ case_nginx() {
 	conns=$((p1 - p0))
 	echo "# $proto: wrk ${reqs:-?} requests, ${rps:-?} per second, over $conns connections"
 	if grep -Eq 'Socket errors|Non-2xx' <<<"$out" || [ "${reqs:-0}" -lt 1 ] ||
-		[ "$conns" -gt 17 ]; then
+		[ "$conns" -gt 19 ]; then
 		ok=fail
 		sed 's/^/# wrk: /' <<<"$out"
 	fi
