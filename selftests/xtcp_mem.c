@@ -586,129 +586,6 @@ TEST_F_TIMEOUT(mem, time_wait_reclaimed_under_pressure, 120)
 	close(b);
 }
 
-#define CGROUP_ROOT	"/sys/fs/cgroup"
-/*
- * memory.current moves in per-CPU batches of 64 pages charged ahead:
- * at most that much a CPU, two CPUs, either way, is not a verdict.
- */
-#define MEMCG_SLACK	(2 * 2 * 64 * 4096L)
-
-/* memory.current of a cgroup directory, bytes; -1 if unreadable */
-static long memcg_current(const char *dir)
-{
-	char path[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/memory.current", dir);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/* Move this process into cgroup @dir (the root: CGROUP_ROOT); 0 or errno. */
-static int memcg_join(const char *dir)
-{
-	char path[256], pid[24];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	return put(path, pid);
-}
-
-/*
- * A connection made and accepted by a task in a memory cgroup; the client
- * writes without the server reading until nothing moves.  Every byte
- * written sits in the client's write queue or in the accepted socket's
- * receive queue, and the cgroup must have been charged for all of it:
- * @grew gets how much memory.current grew, @queued the bytes written;
- * @back how far below @grew it fell once both ends were closed.
- */
-static void memcg_fill(struct __test_metadata *_metadata, bool xtcp,
-		       const char *cg, long *grew, long *queued, long *back)
-{
-	static char buf[HOG_CHUNK];
-	long long still_since, end;
-	struct sockaddr_in addr;
-	long before, after, now;
-	int lfd, c, s, still = 0;
-
-	*queued = 0;
-	lfd = stream_listener(xtcp, 1, &addr);
-	ASSERT_LE(0, lfd);
-	c = stream_connect(xtcp, &addr);
-	ASSERT_LE(0, c);
-	s = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, s);
-	close(lfd);
-	before = memcg_current(cg);
-	ASSERT_LT(0, before);
-	/* still as a hog is (see the top): the data reaches the accepted end */
-	still_since = now_ms();
-	while (still < HOG_STILL || now_ms() - still_since < HOG_STILL_MS) {
-		ssize_t w = send(c, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (w > 0) {
-			*queued += w;
-			still = 0;
-			still_since = now_ms();
-		} else {
-			ASSERT_EQ(EAGAIN, errno);
-			still++;
-			usleep(10000);
-		}
-	}
-	after = memcg_current(cg);
-	*grew = after - before;
-	close(c);
-	close(s);
-	/* the unread data resets both ends: their memory is returned */
-	end = now_ms() + XTCP_WAIT_MS;
-	for (;;) {
-		now = memcg_current(cg);
-		if (after - now >= *queued - MEMCG_SLACK || now_ms() > end)
-			break;
-		usleep(10000);
-	}
-	*back = after - now;
-}
-
-/*
- * Memory cgroups hold xtcp's socket memory as they hold TCP's, the
- * accepted end's included: a socket made by the handshake in softirq is
- * brought into the acceptor's cgroup by accept(), with what it already
- * holds, and gives it all back when it goes.
- */
-TEST_F_TIMEOUT(mem, memcg_charged_for_both_ends, 120)
-{
-	long grew, queued, back;
-	char cg[128];
-	int k;
-
-	if (access(CGROUP_ROOT "/cgroup.subtree_control", W_OK))
-		SKIP(return, "no cgroup v2 hierarchy at " CGROUP_ROOT);
-	ASSERT_EQ(0, put(CGROUP_ROOT "/cgroup.subtree_control", "+memory"));
-	snprintf(cg, sizeof(cg), CGROUP_ROOT "/xtcp-mem-%d", getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	ASSERT_EQ(0, memcg_join(cg));
-	for (k = 0; k < 2; k++) {
-		bool xtcp = k;
-
-		memcg_fill(_metadata, xtcp, cg, &grew, &queued, &back);
-		TH_LOG("%s: %ld bytes queued, the cgroup charged %ld more, %ld of them returned",
-		       xtcp ? "xtcp" : "TCP", queued, grew, back);
-		EXPECT_LT(MEMCG_SLACK, queued);
-		EXPECT_LE(queued - MEMCG_SLACK, grew);
-		EXPECT_LE(queued - MEMCG_SLACK, back);
-	}
-	EXPECT_EQ(0, memcg_join(CGROUP_ROOT));
-	EXPECT_EQ(0, rmdir(cg));
-}
-
 /*
  * Buffer autotuning.  @total bytes from @from to @to: a child writes, this
  * process reads.  0, or -errno.
@@ -894,6 +771,129 @@ TEST_F(mem, window_scale_follows_rmem_max)
 	ASSERT_EQ(0, xtcp_sysctl_set("rmem_default", 65535));
 	ASSERT_EQ(0, xtcp_sysctl_set("rmem_max", 65535));
 	pair_wscales(_metadata, 0);
+}
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+/*
+ * memory.current moves in per-CPU batches of 64 pages charged ahead:
+ * at most that much a CPU, two CPUs, either way, is not a verdict.
+ */
+#define MEMCG_SLACK	(2 * 2 * 64 * 4096L)
+
+/* memory.current of a cgroup directory, bytes; -1 if unreadable */
+static long memcg_current(const char *dir)
+{
+	char path[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Move this process into cgroup @dir (the root: CGROUP_ROOT); 0 or errno. */
+static int memcg_join(const char *dir)
+{
+	char path[256], pid[24];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	return put(path, pid);
+}
+
+/*
+ * A connection made and accepted by a task in a memory cgroup; the client
+ * writes without the server reading until nothing moves.  Every byte
+ * written sits in the client's write queue or in the accepted socket's
+ * receive queue, and the cgroup must have been charged for all of it:
+ * @grew gets how much memory.current grew, @queued the bytes written;
+ * @back how far below @grew it fell once both ends were closed.
+ */
+static void memcg_fill(struct __test_metadata *_metadata, bool xtcp,
+		       const char *cg, long *grew, long *queued, long *back)
+{
+	static char buf[HOG_CHUNK];
+	long long still_since, end;
+	struct sockaddr_in addr;
+	long before, after, now;
+	int lfd, c, s, still = 0;
+
+	*queued = 0;
+	lfd = stream_listener(xtcp, 1, &addr);
+	ASSERT_LE(0, lfd);
+	c = stream_connect(xtcp, &addr);
+	ASSERT_LE(0, c);
+	s = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	close(lfd);
+	before = memcg_current(cg);
+	ASSERT_LT(0, before);
+	/* still as a hog is (see the top): the data reaches the accepted end */
+	still_since = now_ms();
+	while (still < HOG_STILL || now_ms() - still_since < HOG_STILL_MS) {
+		ssize_t w = send(c, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (w > 0) {
+			*queued += w;
+			still = 0;
+			still_since = now_ms();
+		} else {
+			ASSERT_EQ(EAGAIN, errno);
+			still++;
+			usleep(10000);
+		}
+	}
+	after = memcg_current(cg);
+	*grew = after - before;
+	close(c);
+	close(s);
+	/* the unread data resets both ends: their memory is returned */
+	end = now_ms() + XTCP_WAIT_MS;
+	for (;;) {
+		now = memcg_current(cg);
+		if (after - now >= *queued - MEMCG_SLACK || now_ms() > end)
+			break;
+		usleep(10000);
+	}
+	*back = after - now;
+}
+
+/*
+ * Memory cgroups hold xtcp's socket memory as they hold TCP's, the
+ * accepted end's included: a socket made by the handshake in softirq is
+ * brought into the acceptor's cgroup by accept(), with what it already
+ * holds, and gives it all back when it goes.
+ */
+TEST_F_TIMEOUT(mem, memcg_charged_for_both_ends, 120)
+{
+	long grew, queued, back;
+	char cg[128];
+	int k;
+
+	if (access(CGROUP_ROOT "/cgroup.subtree_control", W_OK))
+		SKIP(return, "no cgroup v2 hierarchy at " CGROUP_ROOT);
+	ASSERT_EQ(0, put(CGROUP_ROOT "/cgroup.subtree_control", "+memory"));
+	snprintf(cg, sizeof(cg), CGROUP_ROOT "/xtcp-mem-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, memcg_join(cg));
+	for (k = 0; k < 2; k++) {
+		bool xtcp = k;
+
+		memcg_fill(_metadata, xtcp, cg, &grew, &queued, &back);
+		TH_LOG("%s: %ld bytes queued, the cgroup charged %ld more, %ld of them returned",
+		       xtcp ? "xtcp" : "TCP", queued, grew, back);
+		EXPECT_LT(MEMCG_SLACK, queued);
+		EXPECT_LE(queued - MEMCG_SLACK, grew);
+		EXPECT_LE(queued - MEMCG_SLACK, back);
+	}
+	EXPECT_EQ(0, memcg_join(CGROUP_ROOT));
+	EXPECT_EQ(0, rmdir(cg));
 }
 
 TEST_HARNESS_MAIN
