@@ -209,10 +209,34 @@ run_lane() {
 	fi
 	"$top/scripts/vm.sh" --kernel "$k" --module "$ko" --timeout $limit -- \
 		env XTCP_MODULE="$ko" "${envs[@]}" \
-		make -s -C "$top/selftests" run_tests >"$log" 2>&1
-	echo $? >"$logdir/guest-$k.rc"
+		make -s -C "$top/selftests" run_tests 2>&1 |
+		stamp_programs "$logdir/guest-$k.times" >"$log"
+	echo "${PIPESTATUS[0]}" >"$logdir/guest-$k.rc"
 	echo $((SECONDS - t0)) >"$logdir/guest-$k.secs"
 }
+# stamp_programs FILE: copy stdin to stdout; append to FILE the host's clock
+# at each line where the kselftest runner starts or ends a program, so that
+# the summary can say where a lane's time went (the budget of make check).
+stamp_programs() {
+	local line
+	: >"$1"
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case $line in
+		*"selftests: xtcp: "*) printf '%s %s\n' "$EPOCHSECONDS" "$line" >>"$1" ;;
+		esac
+	done
+}
+
+# program_times FILE: "SECONDS NAME" for each program that ended, slowest first.
+program_times() {
+	awk 'match($0, /selftests: xtcp: [^ ]+/) {
+		name = substr($0, RSTART + 17, RLENGTH - 17)
+		if ($2 == "#") { t[name] = $1; next }
+		if (name in t) printf "%6d %s\n", $1 - t[name], name
+	}' "$1" | sort -rn
+}
+
 run_queue() {
 	local k
 	for k in "$@"; do
@@ -231,7 +255,8 @@ launch_lanes() {
 collect_lane() {
 	local k=$1 log=$logdir/guest-$1.log rc
 	rc=$(cat "$logdir/guest-$k.rc" 2>/dev/null || echo 125)
-	echo "guest $k: $(cat "$logdir/guest-$k.secs" 2>/dev/null) s"
+	echo "guest $k: $(cat "$logdir/guest-$k.secs" 2>/dev/null) s; its slowest programs (s):"
+	program_times "$logdir/guest-$k.times" | head -n 8 | sed 's/^/    /'
 	# The runner prefixes each program's own lines with "# ".
 	sed -n 's/^# \(\(not \)\{0,1\}ok [0-9]\{1,\} .*\)$/\1/p' "$log" \
 		>"$logdir/guest-$k.cases"
