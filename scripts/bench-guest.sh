@@ -7,8 +7,9 @@
 # kernel's TCP and on xtcp, over loopback and over a veth pair between two
 # network namespaces, and on loopback also over AF_UNIX stream sockets (all
 # but the Nagle runs), the ceiling of one machine.  Each measurement is
-# BENCH_REPEAT runs of xtcp_bench; its value is their median, and so is its
-# CPU cost (guest CPU seconds per 10^9 bytes, the modes that move bytes).
+# BENCH_REPEAT runs of xtcp_bench, taken in turns with the other families'
+# runs of the same row; its value is their median, and so is its CPU cost
+# (guest CPU seconds per 10^9 bytes, the modes that move bytes).
 # Prints a line per run and one per measurement, and one line per
 # measurement for scripts/bench.sh to collect:
 #
@@ -93,13 +94,9 @@ median() {
 	}'
 }
 
-# measure PATH MODE FAMILY: $repeats xtcp_bench runs, reported as one
-# RESULT line with their median.  xtcp's measurements also show which of
-# its trouble counters moved during them.
-measure() {
-	local path=$1 mode=$2 family=$3 args out rc reason line before moved
-	local run unit cpu shown
-	local -a words vals=() cpus=() pin=()
+# bench_args PATH MODE FAMILY: xtcp_bench's arguments for one run.
+bench_args() {
+	local path=$1 mode=$2 family=$3
 
 	args=(-f "$family" -m "${mode%-nagle}")
 	case $mode in
@@ -108,52 +105,61 @@ measure() {
 	*-nagle) args+=(-N -t "$secs" -T $((secs + 20))) ;;
 	*) args+=(-t "$secs" -T $((secs + 20))) ;;
 	esac
-	case $mode in
-	rr* | crr*) pin=(taskset -c 0) ;;
-	esac
 	case $path in
 	loopback) [ "$family" = unix ] || args+=(-a 127.0.0.1) ;;
 	veth) args+=(-a "$addr_b" --server-netns "$ns_b" --client-netns "$ns_a") ;;
 	esac
+}
 
-	before=$(xstat "$path")
+# measure PATH MODE FAMILY...: $repeats rounds of one xtcp_bench run per
+# family, the families taking turns (TCP, xtcp, TCP, xtcp...) so that a
+# drift of the host's speed during a row weighs on both alike; then one
+# RESULT line per family with the median of its runs.  xtcp's results
+# also show which of its trouble counters moved during the row.
+measure() {
+	local path=$1 mode=$2 family out rc run before="" moved="" shown
+	local -a words args pin=()
+	local -A vals=() cpus=() unit=() failed=()
+
+	shift 2
+	case $mode in
+	rr* | crr*) pin=(taskset -c 0) ;;
+	esac
+	[[ " $* " != *" xtcp "* ]] || before=$(xstat "$path")
 	for run in $(seq "$repeats"); do
-		port=$((port + 1))
-		rc=0
-		out=$("${pin[@]}" "$tool" run "${args[@]}" -p "$port" 2>"$errf") || rc=$?
-		read -ra words <<<"$out"
-		if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
-			[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-			echo "RUN $path $mode $family $run/$repeats ${words[*]:2}"
-			vals+=("${words[2]}")
-			unit=${words[3]}
-			if [[ $out =~ CPU\ ([0-9]+(\.[0-9]+)?)\ s/GB ]]; then
-				cpus+=("${BASH_REMATCH[1]}")
+		for family in "$@"; do
+			[ -z "${failed[$family]:-}" ] || continue
+			bench_args "$path" "$mode" "$family"
+			port=$((port + 1))
+			rc=0
+			out=$("${pin[@]}" "$tool" run "${args[@]}" -p "$port" 2>"$errf") || rc=$?
+			read -ra words <<<"$out"
+			if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
+				[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+				echo "RUN $path $mode $family $run/$repeats ${words[*]:2}"
+				vals[$family]+=" ${words[2]}"
+				unit[$family]=${words[3]}
+				if [[ $out =~ CPU\ ([0-9]+(\.[0-9]+)?)\ s/GB ]]; then
+					cpus[$family]+=" ${BASH_REMATCH[1]}"
+				fi
+				continue
 			fi
-			continue
-		fi
-		break
+			failed[$family]=$(fail_reason "$rc" "$out" "$run")
+		done
 	done
-	moved=
-	if [ "$family" = xtcp ]; then
-		moved=$(xstat_delta "$before" "$(xstat "$path")")
-	fi
-	if [ "${#vals[@]}" = "$repeats" ]; then
-		out=$(median 1 "${vals[@]}")
-		shown="$out $unit"
-		cpu=
-		if [ "${#cpus[@]}" = "$repeats" ]; then
-			cpu=$(median 2 "${cpus[@]}")
-			shown="$shown, CPU $cpu s/GB"
-		fi
-		if [ "$repeats" -gt 1 ]; then
-			shown="$shown (median of ${vals[*]})"
-		fi
-		printf '%-9s %-9s %-5s %s%s\n' "$path" "$mode" "$family" \
-			"$shown" "${moved:+  [$moved]}"
-		echo "RESULT $path $mode $family $out $unit${cpu:+ $cpu}"
-		return 0
-	fi
+	[ -z "$before" ] || moved=$(xstat_delta "$before" "$(xstat "$path")")
+	for family in "$@"; do
+		report "$path" "$mode" "$family" "${vals[$family]:-}" \
+			"${cpus[$family]:-}" "${unit[$family]:-}" "${failed[$family]:-}" \
+			"$([ "$family" != xtcp ] || echo "$moved")"
+	done
+}
+
+# fail_reason RC OUTPUT RUN: why a run failed, in one line; prints the
+# run's standard error below it.
+fail_reason() {
+	local rc=$1 out=$2 run=$3 reason line
+
 	case $rc in
 	0) reason="unexpected output: $out" ;;
 	2) reason="timeout" ;;
@@ -167,25 +173,50 @@ measure() {
 	if [ "$repeats" -gt 1 ]; then
 		reason="run $run of $repeats: $reason"
 	fi
-	printf '%-9s %-9s %-5s FAIL (%s)%s\n' "$path" "$mode" "$family" \
-		"$reason" "${moved:+  [$moved]}"
-	sed 's/^/    | /' "$errf"
-	echo "RESULT $path $mode $family FAIL $reason"
+	sed 's/^/    | /' "$errf" >&2
+	echo "$reason"
+}
+
+# report PATH MODE FAMILY VALUES CPUS UNIT FAILURE MOVED: one family's
+# line for the reader and its RESULT line.
+report() {
+	local path=$1 mode=$2 family=$3 u=$6 failure=$7 moved=$8 out cpu="" shown
+	local -a v c
+
+	read -ra v <<<"$4"
+	read -ra c <<<"$5"
+	if [ -n "$failure" ] || [ "${#v[@]}" != "$repeats" ]; then
+		printf '%-9s %-9s %-5s FAIL (%s)%s\n' "$path" "$mode" "$family" \
+			"${failure:-no result}" "${moved:+  [$moved]}"
+		echo "RESULT $path $mode $family FAIL ${failure:-no result}"
+		return
+	fi
+	out=$(median 1 "${v[@]}")
+	shown="$out $u"
+	if [ "${#c[@]}" = "$repeats" ]; then
+		cpu=$(median 2 "${c[@]}")
+		shown="$shown, CPU $cpu s/GB"
+	fi
+	if [ "$repeats" -gt 1 ]; then
+		shown="$shown (median of ${v[*]})"
+	fi
+	printf '%-9s %-9s %-5s %s%s\n' "$path" "$mode" "$family" \
+		"$shown" "${moved:+  [$moved]}"
+	echo "RESULT $path $mode $family $out $u${cpu:+ $cpu}"
 }
 
 # The modes that move bytes last on each path: a transfer that stalls and
-# times out leaves its connections behind (xtcp has no FIN_WAIT_2 timeout
-# yet), which must not weigh on the transaction rates measured after it.
+# times out leaves its connections to close in the background (orphans
+# retransmitting, FIN_WAIT_2 until its timeout), which must not weigh on
+# the transaction rates measured after it.
 # AF_UNIX has no veth and no Nagle.
 for path in loopback veth; do
 	for mode in rr rr-nagle crr crr-nagle bulk duplex fanin; do
-		for family in tcp xtcp unix; do
-			if [ "$family" = unix ] &&
-				{ [ "$path" = veth ] || [[ $mode == *-nagle ]]; }; then
-				continue
-			fi
-			measure "$path" "$mode" "$family"
-		done
+		if [ "$path" = veth ] || [[ $mode == *-nagle ]]; then
+			measure "$path" "$mode" tcp xtcp
+		else
+			measure "$path" "$mode" tcp xtcp unix
+		fi
 	done
 done
 
