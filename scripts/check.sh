@@ -223,15 +223,17 @@ stamp_programs() {
 	while IFS= read -r line; do
 		printf '%s\n' "$line"
 		case $line in
-		*"selftests: xtcp: "*) printf '%s %s\n' "$EPOCHSECONDS" "$line" >>"$1" ;;
+		"# selftests: "* | "ok "*" selftests: "* | "not ok "*" selftests: "*)
+			printf '%s %s\n' "$EPOCHSECONDS" "$line" >>"$1" ;;
 		esac
 	done
 }
 
 # program_times FILE: "SECONDS NAME" for each program that ended, slowest first.
 program_times() {
-	awk 'match($0, /selftests: xtcp: [^ ]+/) {
-		name = substr($0, RSTART + 17, RLENGTH - 17)
+	awk 'match($0, /selftests: [^ ]+: [^ ]+/) {
+		name = substr($0, RSTART, RLENGTH)
+		sub(/.*: /, "", name)
 		if ($2 == "#") { t[name] = $1; next }
 		if (name in t) printf "%6d %s\n", $1 - t[name], name
 	}' "$1" | sort -rn
@@ -320,9 +322,10 @@ fi
 
 if group unit; then
 	echo "== unit tests (user space)"
-	if make -s build/unit/test_core build/unit/test_cc build/tools/xtcpstat \
+	if make -s build/unit/test_core build/unit/test_cc build/unit/test_cubic \
+		build/tools/xtcpstat \
 		>"$logdir/unit-build.log" 2>&1; then
-		for t in test_core test_cc; do
+		for t in test_core test_cc test_cubic; do
 			build/unit/$t >"$logdir/unit-$t.log" 2>&1
 			count_ktap "$logdir/unit-$t.log" unit
 			grep -q ' passed, ' "$logdir/unit-$t.log" ||
