@@ -86,16 +86,23 @@ deps:
 	$(TOP)/scripts/deps.sh
 
 # One binary per core file; `make unit` runs them all, even after a failure.
-UNIT_BINS := build/unit/test_core build/unit/test_cc
+UNIT_BINS := build/unit/test_core build/unit/test_cc build/unit/test_cubic
 UNIT_SRCS := tests/unit/test_core.c tests/unit/unit.c module/core.c
 build/unit/test_core: $(UNIT_SRCS) tests/unit/unit.h tests/oracle.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_SRCS)
 
-UNIT_CC_SRCS := tests/unit/test_cc.c tests/unit/unit.c module/cc.c
+# cc.c and the congestion control algorithms it lists
+CC_SRCS := module/cc.c module/cc_newreno.c module/cc_cubic.c
+UNIT_CC_SRCS := tests/unit/test_cc.c tests/unit/unit.c $(CC_SRCS)
 build/unit/test_cc: $(UNIT_CC_SRCS) tests/unit/unit.h tests/oracle.h module/cc.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_CC_SRCS)
+
+UNIT_CUBIC_SRCS := tests/unit/test_cubic.c tests/unit/unit.c $(CC_SRCS)
+build/unit/test_cubic: $(UNIT_CUBIC_SRCS) tests/unit/unit.h tests/oracle.h module/cc.h module/core.h include/uapi/linux/xtcp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_CUBIC_SRCS) -lm
 
 # xtcpstat links the core for the state names and the diagram's edges.
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow
@@ -142,9 +149,9 @@ build/fuzz/fuzz_parse: tests/fuzz/fuzz_parse.c module/core.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(TOP) -o $@ tests/fuzz/fuzz_parse.c module/core.c
 
-build/fuzz/fuzz_cc: tests/fuzz/fuzz_cc.c module/cc.c module/cc.h $(FUZZ_DEPS)
+build/fuzz/fuzz_cc: tests/fuzz/fuzz_cc.c $(CC_SRCS) module/cc.h $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(TOP) -o $@ tests/fuzz/fuzz_cc.c module/cc.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(TOP) -o $@ tests/fuzz/fuzz_cc.c $(CC_SRCS)
 
 build/fuzz/fuzz_seq: tests/fuzz/fuzz_seq.c module/core.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)

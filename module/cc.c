@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The xtcp retransmission timer and NewReno congestion control: see cc.h.
+ * The xtcp retransmission timer, loss recovery and the table of congestion
+ * control algorithms: see cc.h.
  * Kernel-free by design; built both into xtcp.ko and into the user-space
  * unit tests.  64-bit arithmetic is limited to additions, multiplications
  * and shifts, so 32-bit kernels need no division helpers.
@@ -127,42 +128,96 @@ u32 xtcp_rtt_backoff(struct xtcp_rtt *rtt)
 	return rtt->rto_us;
 }
 
-/* ---- congestion control (RFC 5681, RFC 6582) ---- */
+/* ---- congestion control: loss recovery (RFC 5681, RFC 6582) ---- */
+
+/* Every algorithm built in. */
+const struct xtcp_cc_algo *const xtcp_cc_algos[] = {
+	&xtcp_cc_newreno,
+	&xtcp_cc_cubic,
+	NULL,
+};
+
+static bool name_is(const char *name, const char *s, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < len && s[i]; i++)
+		if (name[i] != s[i])
+			return false;
+	return name[i] == '\0';
+}
+
+/**
+ * xtcp_cc_find() - an algorithm by name
+ * @name: the name, not necessarily NUL-terminated
+ * @len: at most this many characters of @name count; a NUL or a newline
+ *	ends it earlier (what a write to a sysctl file leaves)
+ *
+ * "newreno" names NewReno too (its name is "reno", as Linux's).
+ *
+ * Return: the algorithm, or NULL if none has that name.
+ */
+const struct xtcp_cc_algo *xtcp_cc_find(const char *name, u32 len)
+{
+	const struct xtcp_cc_algo *const *a;
+	u32 n;
+
+	for (n = 0; n < len && name[n] && name[n] != '\n'; n++)
+		;
+	if (name_is("newreno", name, n))
+		return &xtcp_cc_newreno;
+	for (a = xtcp_cc_algos; *a; a++)
+		if (name_is((*a)->name, name, n))
+			return *a;
+	return NULL;
+}
 
 static u32 clamp_mss(u32 mss)
 {
 	return mss ? min_u32(mss, XTCP_CC_MAX_MSS) : 1;
 }
 
-/* RFC 5681 equation (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
-static u32 cc_half_flight(const struct xtcp_cc *cc, u32 flight_bytes)
+/**
+ * xtcp_cc_half_flight() - RFC 5681 equation (4)
+ * @cc: the state
+ * @flight_bytes: FlightSize
+ *
+ * Return: max(FlightSize / 2, 2 * SMSS), at most XTCP_CC_MAX_WINDOW.
+ */
+u32 xtcp_cc_half_flight(const struct xtcp_cc *cc, u32 flight_bytes)
 {
 	return min_u32(max_u32(flight_bytes >> 1, 2 * cc->mss),
 		       XTCP_CC_MAX_WINDOW);
 }
 
-static void cc_grow_cwnd(struct xtcp_cc *cc, u32 bytes)
+/**
+ * xtcp_cc_slow_start() - grow cwnd in slow start
+ * @cc: the state
+ * @grow: bytes to add
+ *
+ * cwnd grows by @grow but never past ssthresh (nor the window limit).
+ */
+void xtcp_cc_slow_start(struct xtcp_cc *cc, u32 grow)
 {
-	cc->cwnd = min_u32(cc->cwnd + bytes, XTCP_CC_MAX_WINDOW);
+	if (cc->cwnd < cc->ssthresh)
+		cc->cwnd = min_u32(cc->cwnd + min_u32(grow, XTCP_CC_MAX_WINDOW),
+				   cc->ssthresh);
 }
 
-/* Slow start below ssthresh, congestion avoidance at and above it. */
-static void cc_open(struct xtcp_cc *cc, u32 acked_bytes)
+/* Whatever an algorithm did, the invariants of struct xtcp_cc hold. */
+static void cc_bound(struct xtcp_cc *cc)
 {
-	u64 counted;
+	cc->cwnd = clamp_u64(cc->cwnd, cc->mss, XTCP_CC_MAX_WINDOW);
+	cc->ssthresh = clamp_u64(cc->ssthresh, 2 * cc->mss, XTCP_CC_MAX_WINDOW);
+	cc->bytes_acked = min_u32(cc->bytes_acked, cc->cwnd);
+}
 
-	if (cc->cwnd < cc->ssthresh) {
-		cc->cwnd = min_u32(cc->cwnd + min_u32(acked_bytes, cc->mss),
-				   cc->ssthresh);
-		return;
-	}
-	counted = (u64)cc->bytes_acked + acked_bytes;
-	if (counted >= cc->cwnd) {
-		counted -= cc->cwnd;
-		cc_grow_cwnd(cc, cc->mss);
-	}
-	/* One increase per ACK at most: what is left carries over, bounded. */
-	cc->bytes_acked = (u32)(counted < cc->cwnd ? counted : cc->cwnd);
+/* The new ssthresh after a loss, from the algorithm, within bounds. */
+static u32 cc_loss_ssthresh(struct xtcp_cc *cc, u32 flight_bytes)
+{
+	u32 ss = cc->algo->ssthresh(cc, flight_bytes);
+
+	return clamp_u64(ss, 2 * cc->mss, XTCP_CC_MAX_WINDOW);
 }
 
 /**
@@ -181,13 +236,15 @@ u32 xtcp_cc_initial_window(u32 mss)
 /**
  * xtcp_cc_init() - start a connection's congestion control
  * @cc: the state
+ * @algo: the algorithm (NULL: XTCP_CC_DEFAULT)
  * @mss: sender maximum segment size in bytes, as negotiated
  *
  * cwnd starts at the initial window, ssthresh "arbitrarily high" (RFC 5681
  * 3.1): XTCP_CC_MAX_WINDOW.  No recover point is set, which RFC 6582's
  * recover = ISS amounts to.
  */
-void xtcp_cc_init(struct xtcp_cc *cc, u32 mss)
+void xtcp_cc_init(struct xtcp_cc *cc, const struct xtcp_cc_algo *algo,
+		  u32 mss)
 {
 	cc->mss = clamp_mss(mss);
 	cc->cwnd = xtcp_cc_initial_window(cc->mss);
@@ -196,9 +253,38 @@ void xtcp_cc_init(struct xtcp_cc *cc, u32 mss)
 	cc->recover = 0;
 	cc->dupacks = 0;
 	cc->partial_acks = 0;
+	cc->min_rtt_us = XTCP_CC_NO_RTT;
 	cc->in_recovery = false;
 	cc->recover_valid = false;
 	cc->timed_out = false;
+	cc->algo = NULL;
+	xtcp_cc_set_algo(cc, algo);
+}
+
+/**
+ * xtcp_cc_set_algo() - run another algorithm from now on
+ * @cc: the state, initialised
+ * @algo: the algorithm (NULL: XTCP_CC_DEFAULT)
+ *
+ * cwnd, ssthresh and the recovery state carry over; the new algorithm's
+ * own state starts afresh from them.  Setting the algorithm a connection
+ * already runs changes nothing.
+ */
+void xtcp_cc_set_algo(struct xtcp_cc *cc, const struct xtcp_cc_algo *algo)
+{
+	u32 i;
+
+	if (!algo)
+		algo = XTCP_CC_DEFAULT;
+	if (cc->algo == algo)
+		return;
+	cc->algo = algo;
+	for (i = 0; i < XTCP_CC_PRIV_U64; i++)
+		cc->priv[i] = 0;
+	cc->bytes_acked = 0;
+	if (algo->init)
+		algo->init(cc);
+	cc_bound(cc);
 }
 
 /**
@@ -217,42 +303,56 @@ void xtcp_cc_set_mss(struct xtcp_cc *cc, u32 mss)
 }
 
 /**
+ * xtcp_cc_on_rtt() - a round-trip sample (one not from an ACK of data: the
+ * handshake's)
+ * @cc: the state
+ * @rtt_us: the sample, or XTCP_CC_NO_RTT
+ *
+ * Only the minimum is kept (CUBIC's target looks one minimum RTT ahead).
+ */
+void xtcp_cc_on_rtt(struct xtcp_cc *cc, u32 rtt_us)
+{
+	if (rtt_us != XTCP_CC_NO_RTT && rtt_us < cc->min_rtt_us)
+		cc->min_rtt_us = rtt_us;
+}
+
+/**
  * xtcp_cc_on_ack() - an ACK advanced SND.UNA
  * @cc: the state
- * @ack: SEG.ACK, the new SND.UNA
- * @acked_bytes: bytes newly acknowledged (new SND.UNA - old SND.UNA); an
- *	ACK acknowledging nothing is ignored
- * @flight_bytes: bytes still outstanding after this ACK
+ * @a: the ACK
  *
- * Outside fast recovery, cwnd grows (slow start or congestion avoidance).
- * In fast recovery, an ACK covering recover ends it with
- * cwnd = min(ssthresh, max(flight, MSS) + MSS); one below is a partial ACK:
- * cwnd is deflated by @acked_bytes, one MSS is added back if at least an
- * MSS was acknowledged, and the next hole must be retransmitted
- * (RFC 6582 3.2 step 3).
+ * Its RTT sample, if any, updates the minimum.  Outside fast recovery,
+ * the algorithm grows cwnd.  In fast recovery, an ACK covering recover
+ * ends it with cwnd = min(ssthresh, max(flight, MSS) + MSS); one below is
+ * a partial ACK: cwnd is deflated by the bytes acknowledged, one MSS is
+ * added back if at least an MSS was acknowledged, and the next hole must
+ * be retransmitted (RFC 6582 3.2 step 3).
  *
  * Return: XTCP_CC_NONE, or for a partial ACK XTCP_CC_PARTIAL_RETRANSMIT
  * (the first) or XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER (later ones).
  */
-enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc, u32 ack, u32 acked_bytes,
-				   u32 flight_bytes)
+enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc,
+				   const struct xtcp_cc_ack *a)
 {
+	u32 acked_bytes = a->acked, flight_bytes;
 	bool full;
 
 	if (!acked_bytes)
 		return XTCP_CC_NONE;
+	xtcp_cc_on_rtt(cc, a->rtt_us);
 	cc->dupacks = 0;
 	cc->timed_out = false;
-	full = !xtcp_seq_before(ack, cc->recover);
-	if (cc->recover_valid && xtcp_seq_after(ack, cc->recover))
+	full = !xtcp_seq_before(a->ack, cc->recover);
+	if (cc->recover_valid && xtcp_seq_after(a->ack, cc->recover))
 		cc->recover_valid = false;
 
 	if (!cc->in_recovery) {
-		cc_open(cc, acked_bytes);
+		cc->algo->cong_avoid(cc, a);
+		cc_bound(cc);
 		return XTCP_CC_NONE;
 	}
 	if (full) {
-		flight_bytes = min_u32(flight_bytes, XTCP_CC_MAX_WINDOW);
+		flight_bytes = min_u32(a->flight, XTCP_CC_MAX_WINDOW);
 		cc->cwnd = min_u32(cc->ssthresh,
 				   max_u32(flight_bytes, cc->mss) + cc->mss);
 		cc->cwnd = max_u32(cc->cwnd, cc->mss);
@@ -264,7 +364,7 @@ enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc, u32 ack, u32 acked_bytes,
 
 	cc->cwnd = cc->cwnd > acked_bytes ? cc->cwnd - acked_bytes : 0;
 	if (acked_bytes >= cc->mss)
-		cc_grow_cwnd(cc, cc->mss);
+		cc->cwnd = min_u32(cc->cwnd + cc->mss, XTCP_CC_MAX_WINDOW);
 	cc->cwnd = max_u32(cc->cwnd, cc->mss);
 	if (cc->partial_acks < XTCP_U32_MAX)
 		cc->partial_acks++;
@@ -282,9 +382,10 @@ enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc, u32 ack, u32 acked_bytes,
  * In fast recovery each duplicate ACK inflates cwnd by one MSS: a segment
  * has left the network.  Otherwise the third in a row starts a fast
  * retransmit, unless @ack does not pass recover (RFC 6582 3.2 step 2):
- * ssthresh = max(flight / 2, 2 * MSS), cwnd = ssthresh + 3 * MSS,
- * recover = @snd_nxt.  The first two, and any after the third, change
- * nothing (limited transmit, if wanted, is the caller's).
+ * ssthresh is what the algorithm says (NewReno: max(flight / 2, 2 * MSS)),
+ * cwnd = ssthresh + 3 * MSS, recover = @snd_nxt.  The first two, and any
+ * after the third, change nothing (limited transmit, if wanted, is the
+ * caller's).
  *
  * Return: XTCP_CC_FAST_RETRANSMIT when the segment at SND.UNA must be
  * retransmitted now, else XTCP_CC_NONE.
@@ -293,7 +394,7 @@ enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
 				      u32 flight_bytes)
 {
 	if (cc->in_recovery) {
-		cc_grow_cwnd(cc, cc->mss);
+		cc->cwnd = min_u32(cc->cwnd + cc->mss, XTCP_CC_MAX_WINDOW);
 		return XTCP_CC_NONE;
 	}
 	if (cc->dupacks < XTCP_U32_MAX)
@@ -303,7 +404,7 @@ enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
 	if (cc->recover_valid && !xtcp_seq_after(ack, cc->recover))
 		return XTCP_CC_NONE;	/* echoes of what we resent: no loss */
 
-	cc->ssthresh = cc_half_flight(cc, flight_bytes);
+	cc->ssthresh = cc_loss_ssthresh(cc, flight_bytes);
 	cc->cwnd = min_u32(cc->ssthresh + XTCP_CC_DUPTHRESH * cc->mss,
 			   XTCP_CC_MAX_WINDOW);
 	cc->bytes_acked = 0;
@@ -321,15 +422,16 @@ enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
  * @flight_bytes: bytes outstanding when the timer fired
  *
  * cwnd drops to the loss window, one MSS, and fast recovery ends.  The
- * first expiry since SND.UNA last advanced sets
- * ssthresh = max(flight / 2, 2 * MSS) (RFC 5681 3.1); further ones keep it.
- * recover becomes @snd_nxt (RFC 6582 3.2 step 4), so the duplicate ACKs that
- * retransmitting already-received data will draw start no fast retransmit.
+ * first expiry since SND.UNA last advanced sets ssthresh as the algorithm
+ * says (NewReno: max(flight / 2, 2 * MSS), RFC 5681 3.1); further ones
+ * keep it.  recover becomes @snd_nxt (RFC 6582 3.2 step 4), so the
+ * duplicate ACKs that retransmitting already-received data will draw start
+ * no fast retransmit.
  */
 void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes)
 {
 	if (!cc->timed_out)
-		cc->ssthresh = cc_half_flight(cc, flight_bytes);
+		cc->ssthresh = cc_loss_ssthresh(cc, flight_bytes);
 	cc->cwnd = cc->mss;
 	cc->bytes_acked = 0;
 	cc->dupacks = 0;
@@ -339,6 +441,9 @@ void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes)
 		cc->recover = snd_nxt;
 	cc->recover_valid = true;
 	cc->timed_out = true;
+	if (cc->algo->on_timeout)
+		cc->algo->on_timeout(cc);
+	cc_bound(cc);
 }
 
 /**
@@ -353,6 +458,26 @@ void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes)
 u32 xtcp_cc_window(const struct xtcp_cc *cc)
 {
 	return cc->cwnd;
+}
+
+/**
+ * xtcp_cc_get_info() - what congestion control shows of its state
+ * @cc: the state
+ * @info: filled in
+ */
+void xtcp_cc_get_info(const struct xtcp_cc *cc, struct xtcp_cc_info *info)
+{
+	info->phase = XTCP_CC_PHASE_AVOIDANCE;
+	info->w_max = 0;
+	info->k_ms = 0;
+	if (cc->cwnd < cc->ssthresh)
+		info->phase = XTCP_CC_PHASE_SLOW_START;
+	if (cc->algo->get_info)
+		cc->algo->get_info(cc, info);
+	if (cc->in_recovery)
+		info->phase = XTCP_CC_PHASE_RECOVERY;
+	if (cc->timed_out)
+		info->phase = XTCP_CC_PHASE_LOSS;
 }
 
 /* ---- zero-window probing (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17) ---- */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The xtcp sender's loss machinery: the retransmission timer (RFC 6298) and
- * NewReno congestion control (RFC 5681 with RFC 6582's fast recovery).
+ * The xtcp sender's loss machinery: the retransmission timer (RFC 6298),
+ * loss recovery (RFC 5681 with RFC 6582's fast recovery) and the congestion
+ * control algorithms under it (NewReno, CUBIC).
  *
- * Like core.c, cc.c calls nothing in the kernel: it is built into the module
- * and into the user-space unit tests (tests/unit/test_cc.c).  Every piece of
+ * Like core.c, cc.c and the algorithms' files (cc_*.c) call nothing in the
+ * kernel: they are built into the module and into the user-space unit tests
+ * (tests/unit/test_cc.c).  Every piece of
  * state lives in the structures below, owned by the caller (one of each per
  * connection); the functions neither allocate nor keep globals, and take no
  * locks: the caller serialises calls on one structure.
@@ -24,9 +26,23 @@
  *
  * Congestion control
  * ------------------
- * cwnd and ssthresh count bytes.  Per connection:
+ * cwnd and ssthresh count bytes.  Two layers share struct xtcp_cc:
  *
- *   xtcp_cc_init()        once the MSS is known (after the handshake)
+ *  - loss recovery, here in cc.c and the same for every algorithm: the
+ *    duplicate-ACK count, fast retransmit and NewReno's fast recovery (RFC
+ *    6582), the timeout's loss window;
+ *  - the algorithm (struct xtcp_cc_algo): how cwnd grows outside recovery
+ *    and what ssthresh a loss leaves.  NewReno (cc_newreno.c, RFC 5681's
+ *    slow start and congestion avoidance) and CUBIC (cc_cubic.c, RFC 9438
+ *    with HyStart++, RFC 9406) are built in; xtcp_cc_algos[] lists them.
+ *
+ * Per connection:
+ *
+ *   xtcp_cc_init()        once the MSS is known (after the handshake), with
+ *                         the algorithm to run
+ *   xtcp_cc_set_algo()    another algorithm, from now on (TCP_CONGESTION)
+ *   xtcp_cc_on_rtt()      a round-trip sample from outside the ACKs of data
+ *                         (the handshake's)
  *   xtcp_cc_on_ack()      every ACK that advances SND.UNA
  *   xtcp_cc_on_dupack()   every duplicate ACK in the sense of RFC 5681
  *                         section 2: no data, no SYN/FIN, SEG.ACK == SND.UNA
@@ -42,19 +58,13 @@
  *
  *  - initial window: RFC 5681's min(4 * MSS, max(2 * MSS, 4380)), not RFC
  *    6928's experimental 10 * MSS;
- *  - slow start: cwnd += min(acked, MSS) per ACK (RFC 5681 section 3.1),
- *    never past ssthresh;
- *  - congestion avoidance: byte counting (RFC 3465 section 2.1): cwnd grows
- *    by one MSS each time a cwnd's worth of bytes has been acknowledged,
- *    which is exactly one MSS per round trip, delayed ACKs or not, where
- *    MSS * MSS / cwnd per ACK rounds to nothing on large windows;
  *  - end of fast recovery: cwnd = min(ssthresh, max(flight, MSS) + MSS),
  *    RFC 6582's first option, which avoids a burst;
  *  - partial ACKs: RFC 6582's "Impatient" timer rule, see enum
  *    xtcp_cc_action;
- *  - consecutive timeouts without progress halve ssthresh only the first
+ *  - consecutive timeouts without progress set ssthresh only the first
  *    time (RFC 5681 requires it for the first timer retransmission of a
- *    segment; a second halving would measure a window of our own making);
+ *    segment; a second reduction would measure a window of our own making);
  *  - "recover" (RFC 6582 section 3.2): a third duplicate ACK starts a fast
  *    retransmit only if SEG.ACK - 1 > recover, recover being the highest
  *    sequence number sent when the last fast retransmit or timeout
@@ -65,6 +75,13 @@
  *    sequence number.  RFC 6582 section 4's heuristics are not implemented.
  *
  * Limited transmit (RFC 3042) and SACK are outside this file.
+ *
+ * Adding an algorithm: one file beside cc_cubic.c that defines a const
+ * struct xtcp_cc_algo (its state in struct xtcp_cc's @priv, its size
+ * checked there with XTCP_CC_PRIV_CHECK()), declared below and listed in
+ * xtcp_cc_algos[] (cc.c); the file goes into module/Kbuild and the unit
+ * tests' and fuzzers' source lists (Makefile).  Then it is a value of the
+ * sysctl and of TCP_CONGESTION.
  *
  * Zero-window probing (the persist timer)
  * ---------------------------------------
@@ -153,8 +170,34 @@ enum xtcp_cc_action {
 	XTCP_CC_PARTIAL_RETRANSMIT_KEEP_TIMER,
 };
 
+#define XTCP_CC_NO_RTT		0xffffffffu	/* xtcp_cc_ack: no sample */
+#define XTCP_CC_NAME_MAX	16	/* TCP_CA_NAME_MAX: name + NUL */
+#define XTCP_CC_PRIV_U64	10	/* room for an algorithm's state */
+
 /**
- * struct xtcp_cc - NewReno congestion control state of one connection
+ * struct xtcp_cc_ack - an ACK that advanced SND.UNA, as congestion control
+ * sees it
+ * @now_us: the caller's clock when it arrived, microseconds (monotonic)
+ * @ack: SEG.ACK, the new SND.UNA
+ * @acked: bytes newly acknowledged (new SND.UNA - old SND.UNA); an ACK
+ *	acknowledging nothing is ignored
+ * @flight: bytes still outstanding after it
+ * @snd_nxt: one past the highest sequence number transmitted (SND.MAX)
+ * @rtt_us: the round-trip sample it gave (Karn's rule already applied), or
+ *	XTCP_CC_NO_RTT
+ */
+struct xtcp_cc_ack {
+	u64 now_us;
+	u32 ack;
+	u32 acked;
+	u32 flight;
+	u32 snd_nxt;
+	u32 rtt_us;
+};
+
+/**
+ * struct xtcp_cc - congestion control state of one connection
+ * @algo: the algorithm that grows cwnd and chooses ssthresh
  * @mss: sender maximum segment size (SMSS), 1..XTCP_CC_MAX_MSS
  * @cwnd: congestion window; always within [@mss, XTCP_CC_MAX_WINDOW]
  * @ssthresh: slow-start threshold; always within
@@ -165,14 +208,18 @@ enum xtcp_cc_action {
  *	retransmit or timeout happened; meaningful while @recover_valid
  * @dupacks: consecutive duplicate ACKs outside fast recovery (saturates)
  * @partial_acks: partial ACKs in this fast recovery (saturates)
+ * @min_rtt_us: the smallest round-trip sample seen, XTCP_CC_NO_RTT before
+ *	the first
  * @in_recovery: in fast recovery, between a fast retransmit and the ACK
  *	that covers @recover (or a timeout)
  * @recover_valid: no ACK has passed @recover yet: duplicate ACKs at or
  *	below it do not start a fast retransmit
  * @timed_out: the retransmission timer expired and no ACK has advanced
  *	SND.UNA since
+ * @priv: the algorithm's own state (xtcp_cc_priv())
  */
 struct xtcp_cc {
+	const struct xtcp_cc_algo *algo;
 	u32 mss;
 	u32 cwnd;
 	u32 ssthresh;
@@ -180,20 +227,108 @@ struct xtcp_cc {
 	u32 recover;
 	u32 dupacks;
 	u32 partial_acks;
+	u32 min_rtt_us;
 	bool in_recovery;
 	bool recover_valid;
 	bool timed_out;
+	u64 priv[XTCP_CC_PRIV_U64];
 };
 
+/**
+ * enum xtcp_cc_phase - where the window's growth stands
+ * @XTCP_CC_PHASE_SLOW_START: below ssthresh
+ * @XTCP_CC_PHASE_CSS: HyStart++'s Conservative Slow Start
+ * @XTCP_CC_PHASE_AVOIDANCE: congestion avoidance
+ * @XTCP_CC_PHASE_RECOVERY: fast recovery
+ * @XTCP_CC_PHASE_LOSS: after a timeout, until an ACK advances SND.UNA
+ */
+enum xtcp_cc_phase {
+	XTCP_CC_PHASE_SLOW_START = 0,
+	XTCP_CC_PHASE_CSS,
+	XTCP_CC_PHASE_AVOIDANCE,
+	XTCP_CC_PHASE_RECOVERY,
+	XTCP_CC_PHASE_LOSS,
+};
+
+/**
+ * struct xtcp_cc_info - what congestion control shows of its state
+ *	(TCP_INFO, /proc/net/xtcp, the cwnd tracepoint)
+ * @phase: enum xtcp_cc_phase
+ * @w_max: bytes: CUBIC's W_max, the window before the last reduction
+ *	(0: none yet, or another algorithm)
+ * @k_ms: CUBIC's K this epoch: milliseconds from its start to W_max
+ */
+struct xtcp_cc_info {
+	u32 phase;
+	u32 w_max;
+	u32 k_ms;
+};
+
+struct xtcp_cc_algo;
+
+/**
+ * struct xtcp_cc_algo - a congestion control algorithm
+ * @name: its name, as the sysctl and TCP_CONGESTION take it (at most
+ *	XTCP_CC_NAME_MAX - 1 characters)
+ * @init: optional: start (or take over) a connection: set up @priv (zeroed
+ *	before) from the current cwnd and ssthresh, which it may change
+ * @cong_avoid: an ACK advanced SND.UNA outside fast recovery: grow cwnd
+ *	(slow start below ssthresh, congestion avoidance at and above), never
+ *	past XTCP_CC_MAX_WINDOW; may count in @bytes_acked (at most cwnd)
+ * @ssthresh: a loss was detected (a third duplicate ACK, the first
+ *	timeout): the new ssthresh, at least 2 * mss; called before cwnd
+ *	changes, with the flight as the event left it
+ * @on_timeout: optional: the retransmission timer expired (after
+ *	@ssthresh, if it was the first expiry), cwnd already one MSS
+ * @get_info: optional: fill what it shows of its state (zeroed before)
+ *
+ * Called with the connection's congestion state only, never concurrently
+ * on one connection; none may fail.  cc.c enforces the bounds on cwnd and
+ * ssthresh around each call, so an algorithm's mistake cannot break the
+ * invariants of struct xtcp_cc.
+ */
+struct xtcp_cc_algo {
+	const char *name;
+	void (*init)(struct xtcp_cc *cc);
+	void (*cong_avoid)(struct xtcp_cc *cc, const struct xtcp_cc_ack *a);
+	u32 (*ssthresh)(struct xtcp_cc *cc, u32 flight_bytes);
+	void (*on_timeout)(struct xtcp_cc *cc);
+	void (*get_info)(const struct xtcp_cc *cc, struct xtcp_cc_info *info);
+};
+
+/* An algorithm's state must fit in @priv: checked at build time. */
+#define XTCP_CC_PRIV_CHECK(type) \
+	static_assert(sizeof(type) <= sizeof(((struct xtcp_cc *)0)->priv), \
+		      #type " does not fit in struct xtcp_cc's priv")
+
+static inline void *xtcp_cc_priv(struct xtcp_cc *cc)
+{
+	return cc->priv;
+}
+
+extern const struct xtcp_cc_algo xtcp_cc_newreno;
+extern const struct xtcp_cc_algo xtcp_cc_cubic;
+extern const struct xtcp_cc_algo *const xtcp_cc_algos[];
+#define XTCP_CC_DEFAULT		(&xtcp_cc_cubic)
+
+const struct xtcp_cc_algo *xtcp_cc_find(const char *name, u32 len);
 u32 xtcp_cc_initial_window(u32 mss);
-void xtcp_cc_init(struct xtcp_cc *cc, u32 mss);
+void xtcp_cc_init(struct xtcp_cc *cc, const struct xtcp_cc_algo *algo,
+		  u32 mss);
+void xtcp_cc_set_algo(struct xtcp_cc *cc, const struct xtcp_cc_algo *algo);
 void xtcp_cc_set_mss(struct xtcp_cc *cc, u32 mss);
-enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc, u32 ack, u32 acked_bytes,
-				   u32 flight_bytes);
+void xtcp_cc_on_rtt(struct xtcp_cc *cc, u32 rtt_us);
+enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc,
+				   const struct xtcp_cc_ack *a);
 enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
 				      u32 flight_bytes);
 void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes);
 u32 xtcp_cc_window(const struct xtcp_cc *cc);
+void xtcp_cc_get_info(const struct xtcp_cc *cc, struct xtcp_cc_info *info);
+
+/* Helpers for the algorithms (cc.c). */
+u32 xtcp_cc_half_flight(const struct xtcp_cc *cc, u32 flight_bytes);
+void xtcp_cc_slow_start(struct xtcp_cc *cc, u32 grow);
 
 /**
  * struct xtcp_persist - zero-window probing state of one connection

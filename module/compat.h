@@ -40,6 +40,16 @@
 #endif
 
 /*
+ * A sysctl's proc_handler takes a const struct ctl_table since 6.11.
+ * Kbuild defines XTCP_HAVE_CONST_CTL_TABLE when sysctl.h says so.
+ */
+#ifdef XTCP_HAVE_CONST_CTL_TABLE
+#define XTCP_CTL_TABLE		const struct ctl_table
+#else
+#define XTCP_CTL_TABLE		struct ctl_table
+#endif
+
+/*
  * The socket memory accounting helpers (sk_under_memory_pressure(),
  * proto_memory_allocated()...) moved from sock.h to their own header in
  * 6.10.  Kbuild defines XTCP_HAVE_PROTO_MEMORY_H when it exists.

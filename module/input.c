@@ -32,8 +32,44 @@ void xtcp_conn_init(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	xtcp_cc_init(&xs->cc, xs->mss);
+	xtcp_cc_init(&xs->cc, xs->cc.algo, xs->mss);
 	xtcp_buf_init(sk);
+}
+
+/* A sample of @us microseconds as cc.c takes it: below XTCP_CC_NO_RTT. */
+static u32 rtt_us32(u64 us)
+{
+	return min_t(u64, us, XTCP_CC_NO_RTT - 1);
+}
+
+/**
+ * xtcp_conn_rtt_sample() - the handshake timed a round trip
+ * @sk: the socket, locked
+ * @us: the round trip, microseconds
+ *
+ * Feeds the RTO estimator (RFC 6298 2.2) and congestion control's minimum.
+ */
+void xtcp_conn_rtt_sample(struct sock *sk, u64 us)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_rtt_sample(&xs->rtt, rtt_us32(us), false);
+	xtcp_cc_on_rtt(&xs->cc, rtt_us32(us));
+}
+
+/* The xtcp_cwnd tracepoint, if cwnd or ssthresh moved from these. */
+static void cc_trace(struct sock *sk, u32 cwnd, u32 ssthresh)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_cc_info info;
+
+	if (!trace_xtcp_cwnd_enabled() ||
+	    (xs->cc.cwnd == cwnd && xs->cc.ssthresh == ssthresh))
+		return;
+	xtcp_cc_get_info(&xs->cc, &info);
+	trace_xtcp_cwnd(sock_net(sk), inet->inet_saddr, inet->inet_sport,
+			inet->inet_daddr, inet->inet_dport, &xs->cc, &info);
 }
 
 /**
@@ -43,8 +79,10 @@ void xtcp_conn_init(struct sock *sk)
 void xtcp_conn_cc_timeout(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 cwnd = xs->cc.cwnd, ssthresh = xs->cc.ssthresh;
 
 	xtcp_cc_on_timeout(&xs->cc, xs->snd_max, flight_size(xs));
+	cc_trace(sk, cwnd, ssthresh);
 }
 
 /* One ACK in answer to an unusable segment per half second, at most. */
@@ -110,14 +148,18 @@ static void cc_act(struct sock *sk, enum xtcp_cc_action act)
 	}
 }
 
-/* Free what @ack acknowledges; returns bytes newly acknowledged. */
-static u32 clean_rtx_queue(struct sock *sk, u32 ack)
+/*
+ * Free what @ack acknowledges; returns bytes newly acknowledged, and in
+ * *@rtt_us the round trip it timed (XTCP_CC_NO_RTT: none, or Karn's rule
+ * dropped it).
+ */
+static u32 clean_rtx_queue(struct sock *sk, u32 ack, u32 *rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 	u32 acked = ack - xs->snd_una;
-	long rtt = -1;
-	bool retransmitted = false;
+	u64 now = xtcp_clock_us(), sent = 0;
+	bool timed = false, retransmitted = false;
 
 	while ((skb = skb_peek(&sk->sk_write_queue))) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
@@ -130,7 +172,8 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 					NULL : skb_queue_next(&sk->sk_write_queue, skb);
 		}
 		/* the newest segment acked times the round trip (Karn in cc.c) */
-		rtt = jiffies - cb->sent;
+		sent = cb->sent_us;
+		timed = true;
 		/* Karn: no sample from an ACK that covers any resent data */
 		retransmitted |= cb->retransmitted;
 		__skb_unlink(skb, &sk->sk_write_queue);
@@ -140,15 +183,17 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack)
 	if (skb && xtcp_seq_after(ack, XTCP_SKB_CB(skb)->seq) &&
 	    xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max) && skb->len &&
 	    !(XTCP_SKB_CB(skb)->flags & XTCP_SYN)) {
-		rtt = jiffies - XTCP_SKB_CB(skb)->sent;
+		sent = XTCP_SKB_CB(skb)->sent_us;
+		timed = true;
 		retransmitted |= XTCP_SKB_CB(skb)->retransmitted;
 		xtcp_trim_head(sk, skb, ack - XTCP_SKB_CB(skb)->seq);
 	}
 	xs->snd_una = ack;
 	if (xtcp_seq_before(xs->snd_nxt, ack))
 		xs->snd_nxt = ack;
-	if (rtt >= 0)
-		xtcp_rtt_sample(&xs->rtt, jiffies_to_usecs(rtt), retransmitted);
+	*rtt_us = XTCP_CC_NO_RTT;
+	if (timed && xtcp_rtt_sample(&xs->rtt, rtt_us32(now - sent), retransmitted))
+		*rtt_us = rtt_us32(now - sent);
 	return acked;
 }
 
@@ -158,6 +203,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 wnd = (u32)cb->window << xs->snd_wscale;
+	u32 cwnd = xs->cc.cwnd, ssthresh = xs->cc.ssthresh;
 	bool dup = false;
 
 	if (xtcp_seq_after(cb->ack, xs->snd_max)) {
@@ -165,12 +211,18 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	if (xtcp_seq_after(cb->ack, xs->snd_una)) {
-		u32 acked = clean_rtx_queue(sk, cb->ack);
+		struct xtcp_cc_ack a = {
+			.now_us = xtcp_clock_us(),
+			.ack = cb->ack,
+			.snd_nxt = xs->snd_max,
+		};
 		enum xtcp_cc_action act;
 
+		a.acked = clean_rtx_queue(sk, cb->ack, &a.rtt_us);
+		a.flight = flight_size(xs);
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
-		act = xtcp_cc_on_ack(&xs->cc, cb->ack, acked, flight_size(xs));
+		act = xtcp_cc_on_ack(&xs->cc, &a);
 		xtcp_sndbuf_expand(sk);
 		if (xs->snd_una != xs->snd_max)
 			xtcp_arm_rtx(sk);
@@ -196,6 +248,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	if (dup)
 		cc_act(sk, xtcp_cc_on_dupack(&xs->cc, cb->ack, xs->snd_max,
 					     flight_size(xs)));
+	cc_trace(sk, cwnd, ssthresh);
 	return true;
 }
 
@@ -462,11 +515,14 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		xs->mss = min_t(u16, xs->mss, XTCP_DEFAULT_MSS);
 
 	if (cb->flags & XTCP_ACK) {
-		clean_rtx_queue(sk, cb->ack);
+		u32 rtt_us;
+
+		clean_rtx_queue(sk, cb->ack, &rtt_us);	/* the SYN's RTT */
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
 		xtcp_conn_init(sk);
+		xtcp_cc_on_rtt(&xs->cc, rtt_us);
 		xtcp_set_state(sk, XTCP_ESTABLISHED);
 		xtcp_send_ack(sk);
 		sk->sk_state_change(sk);

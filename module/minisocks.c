@@ -244,6 +244,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	xtcp_req_offer(sk, req);
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->born = jiffies;
+	req->born_us = xtcp_clock_us();
 	req->listener = sk;
 	sock_hold(sk);
 	timer_setup(&req->timer, xtcp_req_timer, 0);
@@ -312,6 +313,10 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->nonagle = xtcp_sk(sk)->nonagle;
 	xs->window_clamp = xtcp_sk(sk)->window_clamp;
 	xs->notsent_lowat = xtcp_sk(sk)->notsent_lowat;
+	if (xtcp_sk(sk)->cc_chosen) {	/* else the namespace's default */
+		xs->cc.algo = xtcp_sk(sk)->cc.algo;
+		xs->cc_chosen = true;
+	}
 	xs->iss = req->iss;
 	xs->snd_una = req->iss + 1;
 	xs->snd_nxt = req->iss + 1;
@@ -335,8 +340,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	 * twice (Karn: the ACK may answer either) or its time is not known.
 	 */
 	if (!req->retries && !req->no_rtt)
-		xtcp_rtt_sample(&xs->rtt, jiffies_to_usecs(jiffies - req->born),
-				false);
+		xtcp_conn_rtt_sample(child, xtcp_clock_us() - req->born_us);
 	/* the request's connection goes on as this socket: SYN_RCVD -> */
 	child->sk_state = XTCP_SYN_RECV;
 	xtcp_set_state(child, XTCP_ESTABLISHED);

@@ -808,7 +808,7 @@ static void __xtcp_push(struct sock *sk, bool force)
 			/* new and short: Nagle holds the next short one */
 			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
 		}
-		XTCP_SKB_CB(skb)->sent = jiffies;
+		XTCP_SKB_CB(skb)->sent_us = xtcp_clock_us();
 		err = xtcp_transmit_skb(sk, skb, true);
 		/*
 		 * A segment the stack refused (no memory, a netfilter drop,
@@ -884,7 +884,7 @@ int xtcp_retransmit_head(struct sock *sk)
 			xs->snd_max = xs->snd_nxt;
 	}
 	XTCP_SKB_CB(skb)->retransmitted = true;
-	XTCP_SKB_CB(skb)->sent = jiffies;
+	XTCP_SKB_CB(skb)->sent_us = xtcp_clock_us();
 	err = xtcp_transmit_skb(sk, skb, true);
 	if (!err)
 		xtcp_count_retrans(sk, skb);

@@ -65,7 +65,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	xs->mss = XTCP_DEFAULT_MSS;
 	xtcp_rtt_init(&xs->rtt, XTCP_RTO_MIN_US, XTCP_RTO_MAX_US,
 		      jiffies_to_usecs(1));
-	xtcp_cc_init(&xs->cc, xs->mss);
+	xtcp_cc_init(&xs->cc, READ_ONCE(sc->congestion_control), xs->mss);
 	xs->syn_retries = READ_ONCE(sc->syn_retries);
 	xs->keepalive_time = READ_ONCE(sc->keepalive_time_s) * HZ;
 	xs->keepalive_intvl = READ_ONCE(sc->keepalive_intvl_s) * HZ;
@@ -1094,8 +1094,6 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
  *
  * Anything else: ENOPROTOOPT.
  */
-#define XTCP_CA_NAME_MAX	16	/* TCP_CA_NAME_MAX, net/tcp.h */
-static const char xtcp_ca_name[XTCP_CA_NAME_MAX] = "reno";
 
 static bool xtcp_shared_opt(int optname)
 {
@@ -1168,19 +1166,27 @@ static void xtcp_set_nonagle(struct sock *sk, u8 flag, int val)
 static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 			       unsigned int optlen)
 {
-	char name[XTCP_CA_NAME_MAX];
+	const struct xtcp_cc_algo *algo;
+	char name[XTCP_CC_NAME_MAX];
 	long n;
 	int val;
 
 	if (optname == TCP_CONGESTION) {
+		/* as TCP: any algorithm built in, from now on (cc.c) */
 		if (optlen < 1)
 			return -EINVAL;
 		n = strncpy_from_sockptr(name, optval,
-					 min_t(long, XTCP_CA_NAME_MAX - 1, optlen));
+					 min_t(long, XTCP_CC_NAME_MAX - 1, optlen));
 		if (n < 0)
 			return -EFAULT;
-		name[n] = '\0';
-		return strcmp(name, xtcp_ca_name) ? -ENOENT : 0;
+		algo = xtcp_cc_find(name, n);
+		if (!algo)
+			return -ENOENT;
+		lock_sock(sk);
+		xtcp_cc_set_algo(&xtcp_sk(sk)->cc, algo);
+		xtcp_sk(sk)->cc_chosen = true;
+		release_sock(sk);
+		return 0;
 	}
 	if (optlen < sizeof(int))
 		return -EINVAL;
@@ -1349,11 +1355,15 @@ static int xtcp_getsockopt_tcp(struct sock *sk, int optname,
 		if (copy_to_user(optval, &val, len))
 			return -EFAULT;
 		break;
-	case TCP_CONGESTION:
-		len = min_t(int, len, XTCP_CA_NAME_MAX);
-		if (copy_to_user(optval, xtcp_ca_name, len))
+	case TCP_CONGESTION: {
+		char name[XTCP_CC_NAME_MAX] = "";
+
+		strscpy(name, READ_ONCE(xs->cc.algo)->name, sizeof(name));
+		len = min_t(int, len, XTCP_CC_NAME_MAX);
+		if (copy_to_user(optval, name, len))
 			return -EFAULT;
 		break;
+	}
 	case TCP_INFO:
 		lock_sock(sk);
 		xtcp_fill_tcp_info(sk, &info);

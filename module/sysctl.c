@@ -62,6 +62,13 @@
  *                   or in software before it (offload.c); 0: every
  *                   segment its own skb.  Runs are never built while the
  *                   namespace has fault-injection rules
+ *   congestion_control  the congestion control algorithm of sockets
+ *                   created later ("cubic", the default, or "reno"), as
+ *                   Linux's tcp_congestion_control; an unknown name is
+ *                   refused with ENOENT.  TCP_CONGESTION overrides per
+ *                   socket, and a listener's choice passes to its
+ *                   connections
+ *   available_congestion_control  read-only: the names it takes
  *
  * The machine-wide budget, net.xtcp.mem and net.xtcp.max_orphans, is in
  * mem.c and exists in the initial namespace only.
@@ -108,6 +115,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.orphan_retries		= 0,
 	.syncookies		= 1,
 	.gso			= 1,
+	.congestion_control	= XTCP_CC_DEFAULT,
 };
 
 /*
@@ -122,6 +130,46 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.proc_handler	= proc_dointvec_minmax,				\
 	.extra1		= (lo),						\
 	.extra2		= (hi),						\
+}
+
+/*
+ * congestion_control: the algorithm is kept as a pointer into cc.c's
+ * table, read and written as its name (proc_tcp_congestion_control()'s
+ * way); one pointer store, so readers need no lock.
+ */
+static int xtcp_sysctl_cc(XTCP_CTL_TABLE *table, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
+{
+	const struct xtcp_cc_algo **slot = table->data;
+	char name[XTCP_CC_NAME_MAX];
+	struct ctl_table tmp = { .data = name, .maxlen = sizeof(name) };
+	const struct xtcp_cc_algo *algo;
+	int err;
+
+	strscpy(name, READ_ONCE(*slot)->name, sizeof(name));
+	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	algo = xtcp_cc_find(name, sizeof(name));
+	if (!algo)
+		return -ENOENT;
+	WRITE_ONCE(*slot, algo);
+	return 0;
+}
+
+/* available_congestion_control: every name of cc.c's table, read-only. */
+static int xtcp_sysctl_cc_avail(XTCP_CTL_TABLE *table, int write,
+				void *buffer, size_t *lenp, loff_t *ppos)
+{
+	const struct xtcp_cc_algo *const *a;
+	char names[XTCP_CC_NAME_MAX * 4] = "";
+	struct ctl_table tmp = { .data = names, .maxlen = sizeof(names) };
+	size_t off = 0;
+
+	for (a = xtcp_cc_algos; *a; a++)
+		off += scnprintf(names + off, sizeof(names) - off, "%s%s",
+				 off ? " " : "", (*a)->name);
+	return proc_dostring(&tmp, write, buffer, lenp, ppos);
 }
 
 /* The last entry ends the table on 6.1. */
@@ -144,6 +192,22 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(orphan_retries, SYSCTL_ZERO, &retries_max),
 	XTCP_SYSCTL_INT(syncookies, SYSCTL_ZERO, SYSCTL_TWO),
 	XTCP_SYSCTL_INT(gso, SYSCTL_ZERO, SYSCTL_ONE),
+	{
+		.procname	= "congestion_control",
+		.data		= (void *)offsetof(struct xtcp_sysctl,
+						   congestion_control),
+		.maxlen		= XTCP_CC_NAME_MAX,
+		.mode		= 0644,
+		.proc_handler	= xtcp_sysctl_cc,
+	},
+	{
+		.procname	= "available_congestion_control",
+		.data		= (void *)offsetof(struct xtcp_sysctl,
+						   congestion_control),
+		.maxlen		= XTCP_CC_NAME_MAX * 4,
+		.mode		= 0444,
+		.proc_handler	= xtcp_sysctl_cc_avail,
+	},
 	{ }
 };
 

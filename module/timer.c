@@ -365,10 +365,13 @@ static void xtcp_rtx_expired(struct sock *sk)
 
 	/* XTCP_USER_TIMEOUT counts from the first sending of what times out */
 	head = skb_peek(&sk->sk_write_queue);
-	if (!xs->retransmits)
-		xs->retrans_stamp =
-			head && xtcp_seq_before(XTCP_SKB_CB(head)->seq, xs->snd_max) ?
-			XTCP_SKB_CB(head)->sent : jiffies;
+	if (!xs->retransmits) {
+		u64 since = 0;
+
+		if (head && xtcp_seq_before(XTCP_SKB_CB(head)->seq, xs->snd_max))
+			since = xtcp_clock_us() - XTCP_SKB_CB(head)->sent_us;
+		xs->retrans_stamp = jiffies - usecs_to_jiffies(min_t(u64, since, U32_MAX));
+	}
 	limit = sk->sk_state == XTCP_SYN_SENT ? xs->syn_retries :
 		READ_ONCE(xtcp_sysctl(sock_net(sk))->retries2);
 	if (sock_flag(sk, SOCK_DEAD) && sk->sk_state != XTCP_SYN_SENT)

@@ -19,6 +19,10 @@
  *   xtcp_tw_create     a connection's TIME_WAIT entry was made
  *   xtcp_tw_end        a TIME_WAIT entry ended (reaped, killed by a new
  *                      connection's SYN, purged with its namespace)
+ *   xtcp_cwnd          congestion control changed cwnd or ssthresh (an
+ *                      ACK, a duplicate ACK, a timeout): both in bytes,
+ *                      the phase (slow start, CSS, avoidance, recovery,
+ *                      loss), the algorithm and CUBIC's W_max
  *
  * Every event carries the namespace (its inode number, as in
  * /proc/PID/ns/net) and the local and remote address and port as the
@@ -36,6 +40,7 @@
 #include <linux/tracepoint.h>
 #include <net/net_namespace.h>
 
+#include "cc.h"
 #include "core.h"
 
 /* enum values the format strings use, so trace-cmd can read them */
@@ -73,6 +78,20 @@ TRACE_DEFINE_ENUM(XTCP_TW_END_PURGED);
 		      { XTCP_FIN, "FIN" }, { XTCP_SYN, "SYN" },		\
 		      { XTCP_RST, "RST" }, { XTCP_PSH, "PSH" },		\
 		      { XTCP_ACK, "ACK" })
+
+TRACE_DEFINE_ENUM(XTCP_CC_PHASE_SLOW_START);
+TRACE_DEFINE_ENUM(XTCP_CC_PHASE_CSS);
+TRACE_DEFINE_ENUM(XTCP_CC_PHASE_AVOIDANCE);
+TRACE_DEFINE_ENUM(XTCP_CC_PHASE_RECOVERY);
+TRACE_DEFINE_ENUM(XTCP_CC_PHASE_LOSS);
+
+#define xtcp_show_cc_phase(phase)					\
+	__print_symbolic(phase,						\
+			 { XTCP_CC_PHASE_SLOW_START,	"slow_start" },	\
+			 { XTCP_CC_PHASE_CSS,		"css" },	\
+			 { XTCP_CC_PHASE_AVOIDANCE,	"avoidance" },	\
+			 { XTCP_CC_PHASE_RECOVERY,	"recovery" },	\
+			 { XTCP_CC_PHASE_LOSS,		"loss" })
 
 #define xtcp_show_tw_end(why)						\
 	__print_symbolic(why,						\
@@ -228,6 +247,40 @@ TRACE_EVENT(xtcp_tw_end,
 		      __entry->laddr, __entry->lport,
 		      __entry->raddr, __entry->rport,
 		      xtcp_show_tw_end(__entry->why), __entry->ms)
+);
+
+TRACE_EVENT(xtcp_cwnd,
+	    TP_PROTO(const struct net *net, __be32 laddr, __be16 lport,
+		     __be32 raddr, __be16 rport, const struct xtcp_cc *cc,
+		     const struct xtcp_cc_info *info),
+	    TP_ARGS(net, laddr, lport, raddr, rport, cc, info),
+	    TP_STRUCT__entry(__field(unsigned int, netns)
+			     __array(u8, laddr, 4)
+			     __array(u8, raddr, 4)
+			     __field(u16, lport)
+			     __field(u16, rport)
+			     __field(u32, cwnd)
+			     __field(u32, ssthresh)
+			     __field(u32, w_max)
+			     __field(u32, phase)
+			     __array(char, algo, XTCP_CC_NAME_MAX)),
+	    TP_fast_assign(__entry->netns = net->ns.inum;
+			   memcpy(__entry->laddr, &laddr, 4);
+			   memcpy(__entry->raddr, &raddr, 4);
+			   __entry->lport = ntohs(lport);
+			   __entry->rport = ntohs(rport);
+			   __entry->cwnd = cc->cwnd;
+			   __entry->ssthresh = cc->ssthresh;
+			   __entry->w_max = info->w_max;
+			   __entry->phase = info->phase;
+			   strscpy(__entry->algo, cc->algo->name,
+				   XTCP_CC_NAME_MAX);),
+	    TP_printk("netns=%u %pI4:%u -> %pI4:%u %s %s cwnd=%u ssthresh=%u w_max=%u",
+		      __entry->netns,
+		      __entry->laddr, __entry->lport,
+		      __entry->raddr, __entry->rport, __entry->algo,
+		      xtcp_show_cc_phase(__entry->phase), __entry->cwnd,
+		      __entry->ssthresh, __entry->w_max)
 );
 
 #endif /* _XTCP_TRACE_H */

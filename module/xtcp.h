@@ -19,6 +19,8 @@
 #define _XTCP_H
 
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/in_route.h>
@@ -51,10 +53,20 @@ struct xtcp_skb_cb {
 	u16 mss;
 	u16 sport;		/* received segments: ports, host order */
 	u16 dport;
-	unsigned long sent;	/* jiffies of the last transmission */
+	u64 sent_us;		/* xtcp_clock_us() of the last transmission */
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
+
+/*
+ * The clock segments are timed by for RTT samples, microseconds (TCP's
+ * tcp_clock_us()): jiffies would read every loopback round trip as 0 and
+ * every LAN one as a jiffy, too coarse for HyStart++ (cc_cubic.c).
+ */
+static inline u64 xtcp_clock_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
 
 /* The segments a write-queue skb leaves as: one, or a run's (offload.c). */
 static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
@@ -89,6 +101,8 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  * @acked: the peer's ACK came without data, held back (TCP_DEFER_ACCEPT)
  * @dead: set (under the listener lock) when the listener lets go of it
  * @born: jiffies at creation
+ * @born_us: xtcp_clock_us() at creation, when the SYN+ACK first left (the
+ *	handshake's RTT sample)
  * @id: its row number in /proc/net/xtcp's order, given under xtcp_net.lock
  *	when it is listed (xtcp_req_link())
  *
@@ -118,6 +132,7 @@ struct xtcp_request {
 	bool acked;
 	bool dead;
 	unsigned long born;
+	u64 born_us;
 	u64 id;
 };
 
@@ -227,7 +242,9 @@ struct xtcp_tw {
  * @rcvq_space: most bytes the reader took in one round trip so far
  * @rcvq_stamp: jiffies when that round trip began
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
- * @cc: NewReno congestion control state (cc.c)
+ * @cc: congestion control state (cc.c), its algorithm included
+ * @cc_chosen: TCP_CONGESTION chose @cc's algorithm: a listener's children
+ *	run it too (else the namespace's net.xtcp.congestion_control)
  * @send_head: first skb of the write queue not yet sent (NULL: none)
  * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
  * @rtx_timer: retransmission (and SYN) timer, or the zero-window probe
@@ -323,6 +340,7 @@ struct xtcp_sock {
 	unsigned long persist_stamp;
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
+	bool cc_chosen;
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue;
 	struct timer_list rtx_timer;
@@ -488,6 +506,7 @@ struct xtcp_sysctl {
 	int orphan_retries;
 	int syncookies;
 	int gso;
+	const struct xtcp_cc_algo *congestion_control;
 };
 
 /**
@@ -614,6 +633,7 @@ void xtcp_init_sock_state(struct sock *sk);
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_conn_init(struct sock *sk);
 void xtcp_conn_cc_timeout(struct sock *sk);
+void xtcp_conn_rtt_sample(struct sock *sk, u64 us);
 
 static inline unsigned long xtcp_rto(const struct xtcp_sock *xs)
 {

@@ -47,7 +47,6 @@
 #define XTCP_PROC	"/proc/net/xtcp"
 #define TRANS_PROC	"/proc/net/xtcp_trans"
 #define SYSCTL_DIR	"/proc/sys/net/xtcp/"
-#define TRACEFS		"/sys/kernel/tracing"
 #define MAX_ROWS	256
 #define MAX_EVENTS	512
 
@@ -143,32 +142,12 @@ static char trace_dir[128];
 /* A tracefs instance of our own, with every xtcp event on. */
 static int trace_start(void)
 {
-	char path[192];
-
-	if (access(TRACEFS "/instances", F_OK) &&
-	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
-		return -1;
-	snprintf(trace_dir, sizeof(trace_dir), TRACEFS "/instances/xtcp_obs_%d",
-		 getpid());
-	rmdir(trace_dir);
-	if (mkdir(trace_dir, 0700))
-		return -1;
-	snprintf(path, sizeof(path), "%s/buffer_size_kb", trace_dir);
-	write_file(path, "4096", 4);
-	snprintf(path, sizeof(path), "%s/events/xtcp/enable", trace_dir);
-	return write_file(path, "1", 1);
+	return xtcp_trace_start(trace_dir, sizeof(trace_dir), "xtcp_obs", "xtcp");
 }
 
 static void trace_stop(void)
 {
-	char path[192];
-
-	if (!trace_dir[0])
-		return;
-	snprintf(path, sizeof(path), "%s/events/xtcp/enable", trace_dir);
-	write_file(path, "0", 1);
-	rmdir(trace_dir);
-	trace_dir[0] = 0;
+	xtcp_trace_stop(trace_dir, "xtcp");
 }
 
 static unsigned int netns_inum(void)
@@ -213,6 +192,10 @@ static int trace_parse(FILE *f, unsigned int netns, struct event *ev, int max)
 				   e.a, &e.seq, &e.ack, &e.len) == 4;
 		} else if (!strcmp(e.name, "xtcp_tw_end")) {
 			k = sscanf(p, " %31s", e.a) == 1;
+		} else if (!strcmp(e.name, "xtcp_cwnd")) {
+			/* algorithm, phase, cwnd, ssthresh */
+			k = sscanf(p, " %31s %31s cwnd=%lu ssthresh=%lu",
+				   e.a, e.b, &e.seq, &e.ack) == 4;
 		} else {
 			k = sscanf(p, " state=%31s seq=%lu", e.a, &e.seq) == 2;
 		}

@@ -2696,13 +2696,21 @@ TEST_F(conn, opt_tcp_level)
 	EXPECT_EQ(0, set_int(self->cli, IPPROTO_TCP, TCP_NODELAY, 1));
 	EXPECT_EQ(1, get_int(self->cli, IPPROTO_TCP, TCP_NODELAY));
 
+	/* CUBIC by default (Debian's TCP too), "reno" by choice, on both */
 	len = sizeof(ca);
 	ASSERT_EQ(0, getsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, ca, &len));
-	if (variant->xtcp)
-		EXPECT_STREQ("reno", ca);
+	EXPECT_STREQ("cubic", ca);
 	EXPECT_EQ(0, setsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, "reno", 4));
+	len = sizeof(ca);
+	ASSERT_EQ(0, getsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, ca, &len));
+	EXPECT_STREQ("reno", ca);
+	EXPECT_EQ(16, len);
 	EXPECT_EQ(-1, setsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, "nosuchcc", 8));
 	EXPECT_EQ(ENOENT, errno);
+	len = sizeof(ca);
+	ASSERT_EQ(0, getsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, ca, &len));
+	EXPECT_STREQ("reno", ca);	/* a refused name changes nothing */
+	EXPECT_EQ(0, setsockopt(self->cli, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5));
 	EXPECT_EQ(-1, setsockopt(self->cli, IPPROTO_TCP, 999, &i, sizeof(int)));
 	EXPECT_EQ(ENOPROTOOPT, errno);
 

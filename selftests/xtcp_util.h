@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/xtcp.h>
@@ -545,6 +546,44 @@ static inline int write_file(const char *path, const char *buf, size_t len)
 	err = n < 0 ? errno : (size_t)n == len ? 0 : EIO;
 	close(fd);
 	return err;
+}
+
+#define XTCP_TRACEFS	"/sys/kernel/tracing"
+
+/*
+ * A tracefs instance of our own, XTCP_TRACEFS/instances/TAG_PID, written
+ * to @dir (@n bytes), with @events on ("xtcp": all of xtcp's events;
+ * "xtcp/xtcp_cwnd": one) and a 4 MiB buffer.  0, else -1 or an errno.
+ */
+static inline int xtcp_trace_start(char *dir, size_t n, const char *tag,
+				   const char *events)
+{
+	char path[256];
+
+	if (access(XTCP_TRACEFS "/instances", F_OK) &&
+	    mount("tracefs", XTCP_TRACEFS, "tracefs", 0, NULL))
+		return -1;
+	snprintf(dir, n, XTCP_TRACEFS "/instances/%s_%d", tag, getpid());
+	rmdir(dir);
+	if (mkdir(dir, 0700))
+		return -1;
+	snprintf(path, sizeof(path), "%s/buffer_size_kb", dir);
+	write_file(path, "4096", 4);
+	snprintf(path, sizeof(path), "%s/events/%s/enable", dir, events);
+	return write_file(path, "1", 1);
+}
+
+/* Switch @events off and remove the instance at @dir (empty: none). */
+static inline void xtcp_trace_stop(char *dir, const char *events)
+{
+	char path[256];
+
+	if (!dir[0])
+		return;
+	snprintf(path, sizeof(path), "%s/events/%s/enable", dir, events);
+	write_file(path, "0", 1);
+	rmdir(dir);
+	dir[0] = 0;
 }
 
 /* Write @len bytes to this namespace's /proc/net/xtcp_fault; 0 or the errno. */

@@ -8,6 +8,12 @@
  * cwnd.  After every event the state must keep the invariants cc.h states
  * and tests/unit/test_cc.c asserts, and the event must have done what
  * cc.h's comments say it does.
+ *
+ * The initial sequence number's lowest bit picks the algorithm: 0 NewReno,
+ * held to every check below; 1 CUBIC, held to those every algorithm must
+ * pass (cc.c's recovery, the bounds, growth without shrinking outside
+ * recovery).  RTT samples also move CUBIC's clock and go with the next
+ * ACK, as the sender's would.
  */
 #include "module/cc.h"
 #include "tests/fuzz/fuzz.h"
@@ -21,6 +27,9 @@ struct sim {
 	struct xtcp_rtt rtt;
 	u32 una;
 	u32 nxt;	/* SND.MAX: never rewound */
+	bool reno;	/* NewReno: its exact growth and ssthresh checked */
+	u64 now_us;	/* the clock ACKs arrive by */
+	u32 rtt_us;	/* the sample the next ACK carries */
 };
 
 static u32 min32(u32 a, u32 b)
@@ -42,6 +51,18 @@ static u32 flight(const struct sim *s)
 static u32 half_flight(u32 mss, u32 flight_bytes)
 {
 	return min32(max32(flight_bytes / 2, 2 * mss), XTCP_CC_MAX_WINDOW);
+}
+
+/* The ACK of @n more bytes, to cc.c, with the sample taken last if any. */
+static enum xtcp_cc_action ack(struct sim *s, u32 n)
+{
+	struct xtcp_cc_ack a = {
+		.now_us = s->now_us, .ack = s->una, .acked = n,
+		.flight = flight(s), .snd_nxt = s->nxt, .rtt_us = s->rtt_us,
+	};
+
+	s->rtt_us = XTCP_CC_NO_RTT;
+	return xtcp_cc_on_ack(&s->cc, &a);
 }
 
 static void check_invariants(const struct sim *s)
@@ -89,7 +110,7 @@ static void do_ack(struct sim *s, u8 op, struct fuzz_in *in)
 		break;
 	}
 	s->una += n;
-	a = xtcp_cc_on_ack(&s->cc, s->una, n, flight(s));
+	a = ack(s, n);
 
 	CHECK_EQ(s->cc.dupacks, 0);
 	CHECK(!s->cc.timed_out);
@@ -97,7 +118,15 @@ static void do_ack(struct sim *s, u8 op, struct fuzz_in *in)
 	if (old.recover_valid)
 		CHECK_EQ(s->cc.recover_valid,
 			 !xtcp_seq_after(s->una, old.recover));
-	if (!old.in_recovery) {
+	if (!old.in_recovery && !s->reno) {
+		/* Any algorithm: growth only; ssthresh only to end CSS */
+		CHECK_EQ(a, XTCP_CC_NONE);
+		CHECK(!s->cc.in_recovery);
+		CHECK(s->cc.cwnd >= old.cwnd);
+		CHECK(s->cc.ssthresh == old.ssthresh ||
+		      (old.ssthresh == XTCP_CC_MAX_WINDOW &&
+		       s->cc.ssthresh == s->cc.cwnd));
+	} else if (!old.in_recovery) {
 		/* Slow start or congestion avoidance: at most one MSS. */
 		CHECK_EQ(a, XTCP_CC_NONE);
 		CHECK(!s->cc.in_recovery);
@@ -149,7 +178,8 @@ static void do_dupack(struct sim *s)
 		CHECK(s->cc.in_recovery);
 		CHECK(s->cc.recover_valid);
 		CHECK_EQ(s->cc.recover, s->nxt);
-		CHECK_EQ(s->cc.ssthresh, half_flight(old.mss, flight(s)));
+		if (s->reno)
+			CHECK_EQ(s->cc.ssthresh, half_flight(old.mss, flight(s)));
 		CHECK_EQ(s->cc.cwnd, min32(s->cc.ssthresh +
 					   XTCP_CC_DUPTHRESH * old.mss,
 					   XTCP_CC_MAX_WINDOW));
@@ -200,8 +230,9 @@ static void do_timeout(struct sim *s, u8 op, struct fuzz_in *in)
 	xtcp_cc_on_timeout(&s->cc, snd_max, snd_max - s->una);
 
 	CHECK_EQ(s->cc.cwnd, s->cc.mss);
-	CHECK_EQ(s->cc.ssthresh, old.timed_out ? old.ssthresh :
-		 half_flight(old.mss, snd_max - s->una));
+	if (s->reno || old.timed_out)
+		CHECK_EQ(s->cc.ssthresh, old.timed_out ? old.ssthresh :
+			 half_flight(old.mss, snd_max - s->una));
 	CHECK(!s->cc.in_recovery);
 	CHECK(s->cc.timed_out);
 	CHECK(s->cc.recover_valid);
@@ -251,6 +282,9 @@ static void do_rtt(struct sim *s, u8 op, struct fuzz_in *in)
 
 	if (op & CC_RTT_MS)
 		sample = (sample & 0xffff) * 1000u;
+	s->now_us += sample;
+	if (!resent)
+		s->rtt_us = sample == XTCP_CC_NO_RTT ? sample - 1 : sample;
 	CHECK_EQ(xtcp_rtt_sample(&s->rtt, sample, resent), !resent);
 	if (resent) {	/* Karn: ignored, the backoff stays */
 		CHECK(rtt_equal(&old, &s->rtt));
@@ -298,7 +332,7 @@ static void do_noack(struct sim *s)
 {
 	struct xtcp_cc old = s->cc;
 
-	CHECK_EQ(xtcp_cc_on_ack(&s->cc, s->una, 0, flight(s)), XTCP_CC_NONE);
+	CHECK_EQ(ack(s, 0), XTCP_CC_NONE);
 	CHECK(cc_equal(&old, &s->cc));
 }
 
@@ -334,7 +368,10 @@ int fuzz_one_input(const u8 *data, size_t size)
 	min_rto = fuzz_u32(&in);
 	max_rto = fuzz_u32(&in);
 	g = fuzz_u32(&in);
-	xtcp_cc_init(&s.cc, mss);
+	s.reno = !(s.una & 1);
+	s.now_us = 0;
+	s.rtt_us = XTCP_CC_NO_RTT;
+	xtcp_cc_init(&s.cc, s.reno ? &xtcp_cc_newreno : &xtcp_cc_cubic, mss);
 	xtcp_rtt_init(&s.rtt, min_rto, max_rto, g);
 	check_init(&s, mss, min_rto, max_rto, g);
 	check_invariants(&s);

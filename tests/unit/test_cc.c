@@ -363,13 +363,23 @@ struct sim {
 	struct xtcp_cc cc;
 	u32 una;
 	u32 nxt;
+	u64 now_us;	/* the clock ACKs arrive by */
+	u32 rtt_us;	/* the sample each ACK gives, or XTCP_CC_NO_RTT */
 };
+
+static void sim_init_algo(struct sim *s, const struct xtcp_cc_algo *algo,
+			  u32 isn, u32 mss)
+{
+	xtcp_cc_init(&s->cc, algo, mss);
+	s->una = isn;
+	s->nxt = isn;
+	s->now_us = 1000 * SEC;
+	s->rtt_us = XTCP_CC_NO_RTT;
+}
 
 static void sim_init(struct sim *s, u32 isn, u32 mss)
 {
-	xtcp_cc_init(&s->cc, mss);
-	s->una = isn;
-	s->nxt = isn;
+	sim_init_algo(s, &xtcp_cc_newreno, isn, mss);
 }
 
 static u32 sim_flight(const struct sim *s)
@@ -390,8 +400,16 @@ static u32 sim_fill(struct sim *s)
 
 static enum xtcp_cc_action sim_ack(struct sim *s, u32 bytes)
 {
+	struct xtcp_cc_ack a;
+
 	s->una += bytes;
-	return xtcp_cc_on_ack(&s->cc, s->una, bytes, sim_flight(s));
+	a.now_us = s->now_us;
+	a.ack = s->una;
+	a.acked = bytes;
+	a.flight = sim_flight(s);
+	a.snd_nxt = s->nxt;
+	a.rtt_us = s->rtt_us;
+	return xtcp_cc_on_ack(&s->cc, &a);
 }
 
 static enum xtcp_cc_action sim_dupack(struct sim *s)
@@ -450,7 +468,7 @@ UNIT_TEST(xtcp_cc_init__fresh_state)
 {
 	struct xtcp_cc cc;
 
-	xtcp_cc_init(&cc, 1460);
+	xtcp_cc_init(&cc, &xtcp_cc_newreno, 1460);
 	CHECK_EQ(cc.mss, 1460);
 	CHECK_EQ(cc.cwnd, 4380);
 	CHECK_EQ(xtcp_cc_window(&cc), 4380);
@@ -461,10 +479,10 @@ UNIT_TEST(xtcp_cc_init__fresh_state)
 	CHECK(!cc.in_recovery);
 	CHECK(!cc.recover_valid);
 	CHECK(!cc.timed_out);
-	xtcp_cc_init(&cc, 0);
+	xtcp_cc_init(&cc, &xtcp_cc_newreno, 0);
 	CHECK_EQ(cc.mss, 1);
 	CHECK_EQ(cc.cwnd, 4);
-	xtcp_cc_init(&cc, 100000);
+	xtcp_cc_init(&cc, &xtcp_cc_newreno, 100000);
 	CHECK_EQ(cc.mss, XTCP_CC_MAX_MSS);
 }
 
@@ -490,7 +508,7 @@ UNIT_TEST(xtcp_cc_set_mss__keeps_bytes_and_raises_floors)
 {
 	struct xtcp_cc cc;
 
-	xtcp_cc_init(&cc, 1460);
+	xtcp_cc_init(&cc, &xtcp_cc_newreno, 1460);
 	cc.cwnd = 20000;
 	cc.ssthresh = 30000;
 	xtcp_cc_set_mss(&cc, 1200);	/* smaller path MTU */
