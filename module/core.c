@@ -45,6 +45,19 @@ static bool flags_sane(u8 flags)
 	return true;
 }
 
+/* The blocks of a SACK option (the last one, if a segment has several). */
+static void parse_sack(const u8 *p, unsigned int n, struct xtcp_seg *seg)
+{
+	unsigned int i;
+
+	/* 40 option bytes hold no more than 4 blocks */
+	seg->nr_sack = n < XTCP_MAX_SACK_BLOCKS ? n : XTCP_MAX_SACK_BLOCKS;
+	for (i = 0; i < seg->nr_sack; i++) {
+		seg->sack[i].start = get32(p + 8 * i);
+		seg->sack[i].end = get32(p + 8 * i + 4);
+	}
+}
+
 static int parse_options(const u8 *opt, size_t len, struct xtcp_seg *seg)
 {
 	size_t i = 0;
@@ -81,6 +94,17 @@ static int parse_options(const u8 *opt, size_t len, struct xtcp_seg *seg)
 					seg->wscale = XTCP_MAX_WSCALE;
 				seg->has_wscale = true;
 			}
+			break;
+		case XTCP_OPT_SACK_PERM:
+			/* as TCP: a malformed one is ignored, not fatal */
+			if (olen == 2 && (seg->flags & XTCP_SYN))
+				seg->sack_perm = true;
+			break;
+		case XTCP_OPT_SACK:
+			/* blocks mean nothing on a SYN; malformed: ignored */
+			if (!(seg->flags & XTCP_SYN) && olen >= 10 &&
+			    !((olen - 2) % 8))
+				parse_sack(opt + i + 2, (olen - 2) / 8, seg);
 			break;
 		default:
 			break;	/* unknown options are skipped */
@@ -126,6 +150,8 @@ int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg)
 	seg->mss = 0;
 	seg->wscale = 0;
 	seg->has_wscale = false;
+	seg->sack_perm = false;
+	seg->nr_sack = 0;
 
 	if (!flags_sane(seg->flags))
 		return XTCP_PARSE_BAD_FLAGS;
@@ -136,13 +162,16 @@ int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg)
  * xtcp_build() - encode an xtcp header with its options
  * @buf: where to write
  * @cap: bytes available at @buf
- * @seg: the fields; @seg->mss and @seg->has_wscale add options; @seg->hlen
- *	and @seg->check are ignored
+ * @seg: the fields; @seg->mss, @seg->has_wscale, @seg->sack_perm and
+ *	@seg->nr_sack add options (each padded with NOPs to 4-byte words);
+ *	@seg->hlen and @seg->check are ignored
  *
  * The checksum field is written as zero: the caller fills it in once the
  * payload is in place (xtcp_csum_segment() or the kernel's helpers).
  *
- * Return: header length written (a multiple of 4), or 0 if @cap is short.
+ * Return: header length written (a multiple of 4), or 0 if @cap is short
+ * or the options would not fit in 40 bytes (more than 4 SACK blocks, or
+ * SACK blocks beside all three SYN options).
  */
 size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 {
@@ -152,7 +181,13 @@ size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 		hlen += 4;
 	if (seg->has_wscale)
 		hlen += 4;	/* NOP + 3-byte option keeps 4-byte alignment */
-	if (cap < hlen)
+	if (seg->sack_perm)
+		hlen += 4;	/* NOP NOP kind length */
+	if (seg->nr_sack > XTCP_MAX_SACK_BLOCKS)
+		return 0;
+	if (seg->nr_sack)
+		hlen += 4 + 8 * seg->nr_sack;
+	if (hlen > XTCP_MAX_HDR_LEN || cap < hlen)
 		return 0;
 
 	put16(buf, seg->sport);
@@ -177,6 +212,26 @@ size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 		buf[i + 1] = XTCP_OPT_WSCALE;
 		buf[i + 2] = 3;
 		buf[i + 3] = seg->wscale;
+		i += 4;
+	}
+	if (seg->sack_perm) {
+		buf[i] = XTCP_OPT_NOP;
+		buf[i + 1] = XTCP_OPT_NOP;
+		buf[i + 2] = XTCP_OPT_SACK_PERM;
+		buf[i + 3] = 2;
+		i += 4;
+	}
+	if (seg->nr_sack) {
+		unsigned int b;
+
+		buf[i] = XTCP_OPT_NOP;
+		buf[i + 1] = XTCP_OPT_NOP;
+		buf[i + 2] = XTCP_OPT_SACK;
+		buf[i + 3] = (u8)(2 + 8 * seg->nr_sack);
+		for (b = 0; b < seg->nr_sack; b++) {
+			put32(buf + i + 4 + 8 * b, seg->sack[b].start);
+			put32(buf + i + 8 + 8 * b, seg->sack[b].end);
+		}
 	}
 	return hlen;
 }

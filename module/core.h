@@ -31,7 +31,9 @@
  * checksum over a pseudo-header (source and destination address, zero,
  * protocol, xtcp length) followed by header and payload, as TCP's.
  * Options are TCP's encoding: kind 0 ends the list, kind 1 pads, then
- * kind/length/value: MSS (kind 2, length 4), window scale (kind 3, length 3).
+ * kind/length/value: MSS (kind 2, length 4), window scale (kind 3, length 3),
+ * SACK-permitted (kind 4, length 2) and SACK (kind 5, length 2 + 8 per
+ * block, 1..4 blocks of two sequence numbers).
  */
 #ifndef _XTCP_CORE_H
 #define _XTCP_CORE_H
@@ -73,6 +75,19 @@ typedef __s32 s32;
 #define XTCP_OPT_NOP		1
 #define XTCP_OPT_MSS		2
 #define XTCP_OPT_WSCALE		3
+#define XTCP_OPT_SACK_PERM	4	/* RFC 2018, length 2, SYNs only */
+#define XTCP_OPT_SACK		5	/* RFC 2018, length 2 + 8 * blocks */
+#define XTCP_MAX_SACK_BLOCKS	4	/* 2 + 4 * 8 = 34 of the 40 option bytes */
+
+/**
+ * struct xtcp_sack_block - one SACK block: bytes [@start, @end) arrived
+ * @start: first sequence number of the block
+ * @end: one past its last
+ */
+struct xtcp_sack_block {
+	u32 start;
+	u32 end;
+};
 
 /**
  * struct xtcp_seg - a decoded xtcp header, host byte order
@@ -87,6 +102,9 @@ typedef __s32 s32;
  * @mss: MSS option value, 0 when absent
  * @wscale: window-scale option value; valid when @has_wscale
  * @has_wscale: the window-scale option was present
+ * @sack_perm: the SACK-permitted option was present (on a SYN)
+ * @nr_sack: SACK blocks in @sack, 0..XTCP_MAX_SACK_BLOCKS (not on SYNs)
+ * @sack: the SACK option's blocks, in the order the option lists them
  */
 struct xtcp_seg {
 	u16 sport;
@@ -100,6 +118,9 @@ struct xtcp_seg {
 	u16 mss;
 	u8 wscale;
 	bool has_wscale;
+	bool sack_perm;
+	u8 nr_sack;
+	struct xtcp_sack_block sack[XTCP_MAX_SACK_BLOCKS];
 };
 
 /* Why xtcp_parse() refused a segment; each maps to a drop counter. */

@@ -37,6 +37,9 @@ struct ref_opts {
 	u16 mss[XTCP_MAX_HDR_LEN];
 	int n_wscale;		/* window-scale options seen */
 	u8 wscale[XTCP_MAX_HDR_LEN];
+	bool sack_perm;		/* a well-formed SACK-permitted option */
+	int nr_sack;		/* blocks of the last well-formed SACK option */
+	struct xtcp_sack_block sack[XTCP_MAX_SACK_BLOCKS];
 };
 
 /*
@@ -44,7 +47,10 @@ struct ref_opts {
  * one byte, anything else is kind, length (counting both), value.  A kind
  * without room for its length byte, or a length that is below 2 or runs
  * past the area, is malformed; so are an MSS not 4 bytes long and a window
- * scale not 3 bytes long.  Other kinds are skipped by their length.
+ * scale not 3 bytes long.  SACK-permitted counts when it is 2 bytes long,
+ * a SACK option when it is 2 + 8n long (n >= 1 blocks); other lengths of
+ * those two are ignored, as TCP ignores them.  Other kinds are skipped by
+ * their length.
  */
 static void ref_options(const u8 *p, const u8 *end, struct ref_opts *r)
 {
@@ -73,6 +79,16 @@ static void ref_options(const u8 *p, const u8 *end, struct ref_opts *r)
 			}
 			r->wscale[r->n_wscale++] = p[2] > XTCP_MAX_WSCALE ?
 						   XTCP_MAX_WSCALE : p[2];
+		} else if (*p == XTCP_OPT_SACK_PERM && p[1] == 2) {
+			r->sack_perm = true;
+		} else if (*p == XTCP_OPT_SACK && p[1] >= 10 && (p[1] - 2) % 8 == 0) {
+			int i;
+
+			r->nr_sack = (p[1] - 2) / 8;
+			for (i = 0; i < r->nr_sack; i++) {
+				r->sack[i].start = be32(p + 2 + 8 * i);
+				r->sack[i].end = be32(p + 6 + 8 * i);
+			}
 		}
 		p += p[1];
 	}
@@ -152,6 +168,18 @@ static void check_fields(const u8 *b, size_t len, const struct xtcp_seg *s,
 	else
 		CHECK_EQ(s->wscale, 0);
 	CHECK(s->wscale <= XTCP_MAX_WSCALE);
+	/* SACK-permitted on SYNs only, SACK blocks never on them */
+	CHECK_EQ(s->sack_perm, syn && ro->sack_perm);
+	CHECK(ro->nr_sack <= XTCP_MAX_SACK_BLOCKS);
+	CHECK_EQ(s->nr_sack, syn ? 0 : ro->nr_sack);
+	if (!syn) {
+		int i;
+
+		for (i = 0; i < s->nr_sack; i++) {
+			CHECK_EQ(s->sack[i].start, ro->sack[i].start);
+			CHECK_EQ(s->sack[i].end, ro->sack[i].end);
+		}
+	}
 }
 
 /* xtcp_build() into a heap buffer of exactly @cap bytes. */
@@ -189,10 +217,12 @@ static int parse_exact(const u8 *src, size_t len, struct xtcp_seg *s)
 
 static void check_round_trip(const struct xtcp_seg *in)
 {
-	size_t want = XTCP_HDR_LEN + (in->mss ? 4 : 0) + (in->has_wscale ? 4 : 0);
+	size_t want = XTCP_HDR_LEN + (in->mss ? 4 : 0) + (in->has_wscale ? 4 : 0) +
+		      (in->sack_perm ? 4 : 0) + (in->nr_sack ? 4 + 8 * in->nr_sack : 0);
 	u8 b1[XTCP_MAX_HDR_LEN], b2[XTCP_MAX_HDR_LEN];
 	struct xtcp_seg out;
 	size_t n;
+	int i;
 
 	CHECK_EQ(build_exact(in, want - 1, b1), 0);
 	n = build_exact(in, want, b1);
@@ -207,6 +237,12 @@ static void check_round_trip(const struct xtcp_seg *in)
 	CHECK_EQ(out.mss, in->mss);
 	CHECK_EQ(out.has_wscale, in->has_wscale);
 	CHECK_EQ(out.wscale, in->wscale);
+	CHECK_EQ(out.sack_perm, in->sack_perm);
+	CHECK_EQ(out.nr_sack, in->nr_sack);
+	for (i = 0; i < in->nr_sack; i++) {
+		CHECK_EQ(out.sack[i].start, in->sack[i].start);
+		CHECK_EQ(out.sack[i].end, in->sack[i].end);
+	}
 	CHECK_EQ(out.hlen, n);
 	CHECK_EQ(out.check, 0);		/* build leaves it to the caller */
 	/* A second trip is the identity on bytes. */

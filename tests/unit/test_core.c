@@ -524,6 +524,69 @@ UNIT_TEST(parse_options__unknown_skipped_and_eol_stops)
 	CHECK_EQ(parse_with_options(eol, sizeof(eol), XTCP_SYN, &s), XTCP_PARSE_OK);
 }
 
+UNIT_TEST(parse_options__sack_permitted_on_syn_only)
+{
+	const u8 perm[] = { 1, 1, 4, 2 };
+	const u8 perm_len3[] = { 4, 3, 0, 1 };	/* malformed: ignored, as TCP */
+	struct xtcp_seg s;
+
+	CHECK_EQ(parse_with_options(perm, 4, XTCP_SYN, &s), XTCP_PARSE_OK);
+	CHECK(s.sack_perm);
+	CHECK_EQ(parse_with_options(perm, 4, XTCP_SYN | XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK(s.sack_perm);
+	CHECK_EQ(parse_with_options(perm, 4, XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK(!s.sack_perm);
+	CHECK_EQ(parse_with_options(perm_len3, 4, XTCP_SYN, &s), XTCP_PARSE_OK);
+	CHECK(!s.sack_perm);
+}
+
+UNIT_TEST(parse_options__sack_blocks)
+{
+	const u8 two[] = { 1, 1, 5, 18,
+			   0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x20, 0x00,
+			   0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00 };
+	const u8 bad_len[] = { 5, 9, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0 };
+	const u8 empty[] = { 5, 2, 1, 1 };
+	u8 four[36] = { 1, 1, 5, 34 }, twice[24] = { 5, 10 };
+	struct xtcp_seg s;
+	int i;
+
+	CHECK_EQ(parse_with_options(two, sizeof(two), XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.nr_sack, 2);
+	CHECK_EQ(s.sack[0].start, 0x1000);
+	CHECK_EQ(s.sack[0].end, 0x2000);
+	CHECK_EQ(s.sack[1].start, 0xffffff00u);	/* across the wrap */
+	CHECK_EQ(s.sack[1].end, 0x100);
+	CHECK_EQ(s.hlen, 40);
+	/* no meaning on a SYN: not taken */
+	CHECK_EQ(parse_with_options(two, sizeof(two), XTCP_SYN | XTCP_ACK, &s),
+		 XTCP_PARSE_OK);
+	CHECK_EQ(s.nr_sack, 0);
+	/* lengths that are not 2 + 8n with n >= 1: ignored, the rest parses */
+	CHECK_EQ(parse_with_options(bad_len, sizeof(bad_len), XTCP_ACK, &s),
+		 XTCP_PARSE_OK);
+	CHECK_EQ(s.nr_sack, 0);
+	CHECK_EQ(parse_with_options(empty, sizeof(empty), XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.nr_sack, 0);
+	/* four blocks, the most 40 bytes hold */
+	for (i = 0; i < 32; i++)
+		four[4 + i] = (u8)(i + 1);
+	CHECK_EQ(parse_with_options(four, sizeof(four), XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.nr_sack, 4);
+	CHECK_EQ(s.sack[3].start, 0x191a1b1cu);
+	CHECK_EQ(s.sack[3].end, 0x1d1e1f20u);
+	/* two SACK options: the last counts */
+	twice[2] = 7;
+	twice[10] = 1;
+	twice[11] = 1;
+	twice[12] = 5;
+	twice[13] = 10;
+	twice[17] = 9;
+	CHECK_EQ(parse_with_options(twice, 24, XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK_EQ(s.nr_sack, 1);
+	CHECK_EQ(s.sack[0].start, 9);
+}
+
 UNIT_TEST(xtcp_parse__random_bytes_never_overrun)
 {
 	u8 b[XTCP_MAX_HDR_LEN + 16];
@@ -564,6 +627,7 @@ UNIT_TEST(xtcp_build__round_trips_through_parse)
 		struct xtcp_seg in = { 0 }, out;
 		u8 b[XTCP_MAX_HDR_LEN];
 		size_t hlen;
+		int j;
 
 		in.sport = rnd();
 		in.dport = rnd();
@@ -575,9 +639,17 @@ UNIT_TEST(xtcp_build__round_trips_through_parse)
 			in.mss = (rnd() & 1) ? 1 + rnd() % 0xffff : 0;
 			in.has_wscale = rnd() & 1;
 			in.wscale = in.has_wscale ? rnd() % 15 : 0;
+			in.sack_perm = rnd() & 1;
+		} else {
+			in.nr_sack = rnd() % (XTCP_MAX_SACK_BLOCKS + 1);
+			for (j = 0; j < in.nr_sack; j++) {
+				in.sack[j].start = rnd() ^ (rnd() << 16);
+				in.sack[j].end = rnd() ^ (rnd() << 16);
+			}
 		}
 		hlen = xtcp_build(b, sizeof(b), &in);
-		CHECK_EQ(hlen, XTCP_HDR_LEN + (in.mss ? 4 : 0) + (in.has_wscale ? 4 : 0));
+		CHECK_EQ(hlen, XTCP_HDR_LEN + (in.mss ? 4 : 0) + (in.has_wscale ? 4 : 0) +
+			 (in.sack_perm ? 4 : 0) + (in.nr_sack ? 4 + 8 * in.nr_sack : 0));
 		CHECK_EQ(parse_exact(b, hlen, &out), XTCP_PARSE_OK);
 		CHECK_EQ(out.sport, in.sport);
 		CHECK_EQ(out.dport, in.dport);
@@ -590,6 +662,12 @@ UNIT_TEST(xtcp_build__round_trips_through_parse)
 		CHECK_EQ(out.mss, in.mss);
 		CHECK_EQ(out.has_wscale, in.has_wscale);
 		CHECK_EQ(out.wscale, in.wscale);
+		CHECK_EQ(out.sack_perm, in.sack_perm);
+		CHECK_EQ(out.nr_sack, in.nr_sack);
+		for (j = 0; j < in.nr_sack; j++) {
+			CHECK_EQ(out.sack[j].start, in.sack[j].start);
+			CHECK_EQ(out.sack[j].end, in.sack[j].end);
+		}
 	}
 }
 
@@ -602,6 +680,25 @@ UNIT_TEST(xtcp_build__refuses_short_buffer)
 	for (cap = 0; cap < 28; cap++)
 		CHECK_EQ(xtcp_build(b, cap, &in), 0);
 	CHECK_EQ(xtcp_build(b, 28, &in), 28);
+}
+
+UNIT_TEST(xtcp_build__refuses_options_past_40_bytes)
+{
+	struct xtcp_seg in = { .flags = XTCP_ACK, .nr_sack = 4 };
+	u8 b[XTCP_MAX_HDR_LEN + 8];
+
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 56);
+	in.nr_sack = 5;
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 0);
+	in.nr_sack = 3;
+	in.mss = 1460;
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 52);
+	in.has_wscale = true;
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 56);
+	in.sack_perm = true;
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 60);
+	in.nr_sack = 4;
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 0);
 }
 
 /* ---- xtcp_parse_result_name ---- */
