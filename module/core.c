@@ -95,6 +95,14 @@ static int parse_options(const u8 *opt, size_t len, struct xtcp_seg *seg)
 				seg->has_wscale = true;
 			}
 			break;
+		case XTCP_OPT_TS:
+			/* as TCP: any other length is ignored */
+			if (olen == 10) {
+				seg->has_ts = true;
+				seg->tsval = get32(opt + i + 2);
+				seg->tsecr = get32(opt + i + 6);
+			}
+			break;
 		case XTCP_OPT_SACK_PERM:
 			/* as TCP: a malformed one is ignored, not fatal */
 			if (olen == 2 && (seg->flags & XTCP_SYN))
@@ -152,6 +160,9 @@ int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg)
 	seg->has_wscale = false;
 	seg->sack_perm = false;
 	seg->nr_sack = 0;
+	seg->has_ts = false;
+	seg->tsval = 0;
+	seg->tsecr = 0;
 
 	if (!flags_sane(seg->flags))
 		return XTCP_PARSE_BAD_FLAGS;
@@ -162,16 +173,17 @@ int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg)
  * xtcp_build() - encode an xtcp header with its options
  * @buf: where to write
  * @cap: bytes available at @buf
- * @seg: the fields; @seg->mss, @seg->has_wscale, @seg->sack_perm and
- *	@seg->nr_sack add options (each padded with NOPs to 4-byte words);
- *	@seg->hlen and @seg->check are ignored
+ * @seg: the fields; @seg->mss, @seg->has_wscale, @seg->sack_perm,
+ *	@seg->has_ts and @seg->nr_sack add options, in that order, each
+ *	padded with NOPs to 4-byte words; @seg->hlen and @seg->check are
+ *	ignored
  *
  * The checksum field is written as zero: the caller fills it in once the
  * payload is in place (xtcp_csum_segment() or the kernel's helpers).
  *
  * Return: header length written (a multiple of 4), or 0 if @cap is short
- * or the options would not fit in 40 bytes (more than 4 SACK blocks, or
- * SACK blocks beside all three SYN options).
+ * or the options would not fit in 40 bytes (more than 4 SACK blocks, more
+ * than 3 beside timestamps, any beside all the SYN options).
  */
 size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 {
@@ -183,6 +195,8 @@ size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 		hlen += 4;	/* NOP + 3-byte option keeps 4-byte alignment */
 	if (seg->sack_perm)
 		hlen += 4;	/* NOP NOP kind length */
+	if (seg->has_ts)
+		hlen += 12;	/* NOP NOP kind length TSval TSecr */
 	if (seg->nr_sack > XTCP_MAX_SACK_BLOCKS)
 		return 0;
 	if (seg->nr_sack)
@@ -220,6 +234,15 @@ size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 		buf[i + 2] = XTCP_OPT_SACK_PERM;
 		buf[i + 3] = 2;
 		i += 4;
+	}
+	if (seg->has_ts) {
+		buf[i] = XTCP_OPT_NOP;
+		buf[i + 1] = XTCP_OPT_NOP;
+		buf[i + 2] = XTCP_OPT_TS;
+		buf[i + 3] = 10;
+		put32(buf + i + 4, seg->tsval);
+		put32(buf + i + 8, seg->tsecr);
+		i += 12;
 	}
 	if (seg->nr_sack) {
 		unsigned int b;
@@ -546,6 +569,34 @@ bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_wup, u32 rcv_nxt,
 	u32 edge = rcv_nxt + xtcp_rcv_window(rcv_wup, rcv_nxt, rcv_wnd);
 
 	return !xtcp_seq_before(end_seq, rcv_wup) && !xtcp_seq_after(seq, edge);
+}
+
+/**
+ * xtcp_paws_reject() - RFC 7323 5.3's PAWS test of an arriving segment
+ * @seg: the segment
+ * @ts_ok: the connection negotiated timestamps and has a TS.Recent
+ * @ts_recent: TS.Recent, the TSval of the last segment that advanced the
+ *	left edge of the window
+ * @recent_idle_s: seconds since TS.Recent was last set
+ *
+ * A segment whose TSval is older than TS.Recent (in the same modulo-2^32
+ * sense as sequence numbers) is an old duplicate: reject it, unless
+ * TS.Recent has gone unrefreshed for XTCP_PAWS_IDLE_S (the timestamp
+ * clock may have wrapped since) or the segment is a reset (5.3 R1: RSTs
+ * are judged by sequence number alone).  Segments without the option are
+ * not judged here.
+ *
+ * Return: true if the segment must be dropped (and, not being a reset,
+ * acknowledged).
+ */
+bool xtcp_paws_reject(const struct xtcp_seg *seg, bool ts_ok, u32 ts_recent,
+		      u32 recent_idle_s)
+{
+	if (!ts_ok || !seg->has_ts || (seg->flags & XTCP_RST))
+		return false;
+	if (recent_idle_s >= XTCP_PAWS_IDLE_S)
+		return false;
+	return xtcp_seq_before(seg->tsval, ts_recent);
 }
 
 /**

@@ -32,8 +32,9 @@
  * protocol, xtcp length) followed by header and payload, as TCP's.
  * Options are TCP's encoding: kind 0 ends the list, kind 1 pads, then
  * kind/length/value: MSS (kind 2, length 4), window scale (kind 3, length 3),
- * SACK-permitted (kind 4, length 2) and SACK (kind 5, length 2 + 8 per
- * block, 1..4 blocks of two sequence numbers).
+ * SACK-permitted (kind 4, length 2), SACK (kind 5, length 2 + 8 per
+ * block, 1..4 blocks of two sequence numbers) and timestamps (kind 8,
+ * length 10: TSval and TSecr).
  */
 #ifndef _XTCP_CORE_H
 #define _XTCP_CORE_H
@@ -78,6 +79,7 @@ typedef __s32 s32;
 #define XTCP_OPT_SACK_PERM	4	/* RFC 2018, length 2, SYNs only */
 #define XTCP_OPT_SACK		5	/* RFC 2018, length 2 + 8 * blocks */
 #define XTCP_MAX_SACK_BLOCKS	4	/* 2 + 4 * 8 = 34 of the 40 option bytes */
+#define XTCP_OPT_TS		8	/* RFC 7323, length 10: TSval, TSecr */
 
 /**
  * struct xtcp_sack_block - one SACK block: bytes [@start, @end) arrived
@@ -104,6 +106,9 @@ struct xtcp_sack_block {
  * @has_wscale: the window-scale option was present
  * @sack_perm: the SACK-permitted option was present (on a SYN)
  * @nr_sack: SACK blocks in @sack, 0..XTCP_MAX_SACK_BLOCKS (not on SYNs)
+ * @has_ts: the timestamps option was present
+ * @tsval: its TSval; valid with @has_ts
+ * @tsecr: its TSecr; valid with @has_ts
  * @sack: the SACK option's blocks, in the order the option lists them
  */
 struct xtcp_seg {
@@ -120,6 +125,9 @@ struct xtcp_seg {
 	bool has_wscale;
 	bool sack_perm;
 	u8 nr_sack;
+	bool has_ts;
+	u32 tsval;
+	u32 tsecr;
 	struct xtcp_sack_block sack[XTCP_MAX_SACK_BLOCKS];
 };
 
@@ -166,6 +174,14 @@ static inline bool xtcp_seq_between(u32 x, u32 lo, u32 hi)
 
 bool xtcp_seq_acceptable(u32 seq, u32 end_seq, u32 rcv_wup, u32 rcv_nxt,
 			 u32 rcv_wnd);
+
+/*
+ * RFC 7323 5.3 (PAWS): TS.Recent is trusted for 24 days of idleness
+ * (XTCP_PAWS_IDLE_S); past that a segment is never rejected for its TSval.
+ */
+#define XTCP_PAWS_IDLE_S	(24 * 24 * 3600)
+bool xtcp_paws_reject(const struct xtcp_seg *seg, bool ts_ok, u32 ts_recent,
+		      u32 recent_idle_s);
 u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd);
 u32 xtcp_window_offer(u32 cur, u32 space, u32 mss, u32 buf);
 u32 xtcp_mtu_to_mss(u32 mtu);

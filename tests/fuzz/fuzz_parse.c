@@ -37,6 +37,8 @@ struct ref_opts {
 	u16 mss[XTCP_MAX_HDR_LEN];
 	int n_wscale;		/* window-scale options seen */
 	u8 wscale[XTCP_MAX_HDR_LEN];
+	bool has_ts;		/* a well-formed timestamps option */
+	u32 tsval, tsecr;	/* the last one's */
 	bool sack_perm;		/* a well-formed SACK-permitted option */
 	int nr_sack;		/* blocks of the last well-formed SACK option */
 	struct xtcp_sack_block sack[XTCP_MAX_SACK_BLOCKS];
@@ -47,7 +49,8 @@ struct ref_opts {
  * one byte, anything else is kind, length (counting both), value.  A kind
  * without room for its length byte, or a length that is below 2 or runs
  * past the area, is malformed; so are an MSS not 4 bytes long and a window
- * scale not 3 bytes long.  SACK-permitted counts when it is 2 bytes long,
+ * scale not 3 bytes long.  Timestamps count when 10 bytes long, and
+ * SACK-permitted when 2 bytes long,
  * a SACK option when it is 2 + 8n long (n >= 1 blocks); other lengths of
  * those two are ignored, as TCP ignores them.  Other kinds are skipped by
  * their length.
@@ -79,6 +82,10 @@ static void ref_options(const u8 *p, const u8 *end, struct ref_opts *r)
 			}
 			r->wscale[r->n_wscale++] = p[2] > XTCP_MAX_WSCALE ?
 						   XTCP_MAX_WSCALE : p[2];
+		} else if (*p == XTCP_OPT_TS && p[1] == 10) {
+			r->has_ts = true;
+			r->tsval = be32(p + 2);
+			r->tsecr = be32(p + 6);
 		} else if (*p == XTCP_OPT_SACK_PERM && p[1] == 2) {
 			r->sack_perm = true;
 		} else if (*p == XTCP_OPT_SACK && p[1] >= 10 && (p[1] - 2) % 8 == 0) {
@@ -168,6 +175,10 @@ static void check_fields(const u8 *b, size_t len, const struct xtcp_seg *s,
 	else
 		CHECK_EQ(s->wscale, 0);
 	CHECK(s->wscale <= XTCP_MAX_WSCALE);
+	/* timestamps on any segment */
+	CHECK_EQ(s->has_ts, ro->has_ts);
+	CHECK_EQ(s->tsval, ro->has_ts ? ro->tsval : 0);
+	CHECK_EQ(s->tsecr, ro->has_ts ? ro->tsecr : 0);
 	/* SACK-permitted on SYNs only, SACK blocks never on them */
 	CHECK_EQ(s->sack_perm, syn && ro->sack_perm);
 	CHECK(ro->nr_sack <= XTCP_MAX_SACK_BLOCKS);
@@ -218,7 +229,8 @@ static int parse_exact(const u8 *src, size_t len, struct xtcp_seg *s)
 static void check_round_trip(const struct xtcp_seg *in)
 {
 	size_t want = XTCP_HDR_LEN + (in->mss ? 4 : 0) + (in->has_wscale ? 4 : 0) +
-		      (in->sack_perm ? 4 : 0) + (in->nr_sack ? 4 + 8 * in->nr_sack : 0);
+		      (in->sack_perm ? 4 : 0) + (in->has_ts ? 12 : 0) +
+		      (in->nr_sack ? 4 + 8 * in->nr_sack : 0);
 	u8 b1[XTCP_MAX_HDR_LEN], b2[XTCP_MAX_HDR_LEN];
 	struct xtcp_seg out;
 	size_t n;
@@ -238,6 +250,9 @@ static void check_round_trip(const struct xtcp_seg *in)
 	CHECK_EQ(out.has_wscale, in->has_wscale);
 	CHECK_EQ(out.wscale, in->wscale);
 	CHECK_EQ(out.sack_perm, in->sack_perm);
+	CHECK_EQ(out.has_ts, in->has_ts);
+	CHECK_EQ(out.tsval, in->tsval);
+	CHECK_EQ(out.tsecr, in->tsecr);
 	CHECK_EQ(out.nr_sack, in->nr_sack);
 	for (i = 0; i < in->nr_sack; i++) {
 		CHECK_EQ(out.sack[i].start, in->sack[i].start);

@@ -587,6 +587,25 @@ UNIT_TEST(parse_options__sack_blocks)
 	CHECK_EQ(s.sack[0].start, 9);
 }
 
+UNIT_TEST(parse_options__timestamps_on_any_segment)
+{
+	const u8 ts[] = { 1, 1, 8, 10, 0x80, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe };
+	const u8 ts_len9[] = { 8, 9, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0 };
+	struct xtcp_seg s;
+
+	CHECK_EQ(parse_with_options(ts, sizeof(ts), XTCP_ACK, &s), XTCP_PARSE_OK);
+	CHECK(s.has_ts);
+	CHECK_EQ(s.tsval, 0x80000001u);
+	CHECK_EQ(s.tsecr, 0xfffffffeu);
+	CHECK_EQ(parse_with_options(ts, sizeof(ts), XTCP_SYN, &s), XTCP_PARSE_OK);
+	CHECK(s.has_ts);
+	/* another length: ignored, as TCP ignores it */
+	CHECK_EQ(parse_with_options(ts_len9, sizeof(ts_len9), XTCP_ACK, &s),
+		 XTCP_PARSE_OK);
+	CHECK(!s.has_ts);
+	CHECK_EQ(s.tsval, 0);
+}
+
 UNIT_TEST(xtcp_parse__random_bytes_never_overrun)
 {
 	u8 b[XTCP_MAX_HDR_LEN + 16];
@@ -640,8 +659,13 @@ UNIT_TEST(xtcp_build__round_trips_through_parse)
 			in.has_wscale = rnd() & 1;
 			in.wscale = in.has_wscale ? rnd() % 15 : 0;
 			in.sack_perm = rnd() & 1;
-		} else {
-			in.nr_sack = rnd() % (XTCP_MAX_SACK_BLOCKS + 1);
+		}
+		in.has_ts = rnd() & 1;
+		in.tsval = in.has_ts ? rnd() ^ (rnd() << 16) : 0;
+		in.tsecr = in.has_ts ? rnd() ^ (rnd() << 16) : 0;
+		if (!(in.flags & XTCP_SYN)) {
+			/* beside timestamps, three blocks fit */
+			in.nr_sack = rnd() % (XTCP_MAX_SACK_BLOCKS + !in.has_ts);
 			for (j = 0; j < in.nr_sack; j++) {
 				in.sack[j].start = rnd() ^ (rnd() << 16);
 				in.sack[j].end = rnd() ^ (rnd() << 16);
@@ -649,7 +673,8 @@ UNIT_TEST(xtcp_build__round_trips_through_parse)
 		}
 		hlen = xtcp_build(b, sizeof(b), &in);
 		CHECK_EQ(hlen, XTCP_HDR_LEN + (in.mss ? 4 : 0) + (in.has_wscale ? 4 : 0) +
-			 (in.sack_perm ? 4 : 0) + (in.nr_sack ? 4 + 8 * in.nr_sack : 0));
+			 (in.sack_perm ? 4 : 0) + (in.has_ts ? 12 : 0) +
+			 (in.nr_sack ? 4 + 8 * in.nr_sack : 0));
 		CHECK_EQ(parse_exact(b, hlen, &out), XTCP_PARSE_OK);
 		CHECK_EQ(out.sport, in.sport);
 		CHECK_EQ(out.dport, in.dport);
@@ -663,6 +688,9 @@ UNIT_TEST(xtcp_build__round_trips_through_parse)
 		CHECK_EQ(out.has_wscale, in.has_wscale);
 		CHECK_EQ(out.wscale, in.wscale);
 		CHECK_EQ(out.sack_perm, in.sack_perm);
+		CHECK_EQ(out.has_ts, in.has_ts);
+		CHECK_EQ(out.tsval, in.tsval);
+		CHECK_EQ(out.tsecr, in.tsecr);
 		CHECK_EQ(out.nr_sack, in.nr_sack);
 		for (j = 0; j < in.nr_sack; j++) {
 			CHECK_EQ(out.sack[j].start, in.sack[j].start);
@@ -699,6 +727,51 @@ UNIT_TEST(xtcp_build__refuses_options_past_40_bytes)
 	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 60);
 	in.nr_sack = 4;
 	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 0);
+	/* timestamps and three blocks: exactly 40 bytes; four: too many */
+	memset(&in, 0, sizeof(in));
+	in.flags = XTCP_ACK;
+	in.has_ts = true;
+	in.nr_sack = 3;
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 60);
+	in.nr_sack = 4;
+	CHECK_EQ(xtcp_build(b, sizeof(b), &in), 0);
+}
+
+/* ---- xtcp_paws_reject ---- */
+
+UNIT_TEST(xtcp_paws_reject__older_tsval_only)
+{
+	static const struct {
+		u8 flags;
+		bool has_ts, ts_ok;
+		u32 tsval, recent, idle;
+		bool reject;
+	} cases[] = {
+		{ XTCP_ACK, true, true, 100, 100, 0, false },	/* equal: fine */
+		{ XTCP_ACK, true, true, 101, 100, 0, false },
+		{ XTCP_ACK, true, true, 99, 100, 0, true },	/* older */
+		{ XTCP_ACK, true, true, 0xfffffff0u, 5, 0, true }, /* across wrap */
+		{ XTCP_ACK, true, true, 5, 0xfffffff0u, 0, false },
+		{ XTCP_ACK, true, true, 0x80000064u, 100, 0, true }, /* half-space */
+		{ XTCP_ACK, false, true, 1, 100, 0, false },	/* no option */
+		{ XTCP_ACK, true, false, 1, 100, 0, false },	/* not negotiated */
+		{ XTCP_RST, true, true, 1, 100, 0, false },	/* R1: by seq only */
+		{ XTCP_RST | XTCP_ACK, true, true, 1, 100, 0, false },
+		{ XTCP_ACK, true, true, 1, 100, XTCP_PAWS_IDLE_S - 1, true },
+		{ XTCP_ACK, true, true, 1, 100, XTCP_PAWS_IDLE_S, false }, /* stale */
+		{ XTCP_SYN, true, true, 1, 100, 0, true },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct xtcp_seg s = {
+			.flags = cases[i].flags, .has_ts = cases[i].has_ts,
+			.tsval = cases[i].tsval,
+		};
+
+		CHECK_EQ(xtcp_paws_reject(&s, cases[i].ts_ok, cases[i].recent,
+					  cases[i].idle), cases[i].reject);
+	}
 }
 
 /* ---- xtcp_parse_result_name ---- */
