@@ -86,7 +86,8 @@ deps:
 	$(TOP)/scripts/deps.sh
 
 # One binary per core file; `make unit` runs them all, even after a failure.
-UNIT_BINS := build/unit/test_core build/unit/test_cc build/unit/test_cubic
+UNIT_BINS := build/unit/test_core build/unit/test_cc build/unit/test_cubic \
+	build/unit/test_sack
 UNIT_SRCS := tests/unit/test_core.c tests/unit/unit.c module/core.c
 build/unit/test_core: $(UNIT_SRCS) tests/unit/unit.h tests/oracle.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
@@ -98,6 +99,11 @@ UNIT_CC_SRCS := tests/unit/test_cc.c tests/unit/unit.c $(CC_SRCS)
 build/unit/test_cc: $(UNIT_CC_SRCS) tests/unit/unit.h tests/oracle.h module/cc.h module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_CC_SRCS)
+
+UNIT_SACK_SRCS := tests/unit/test_sack.c tests/unit/unit.c module/sack.c
+build/unit/test_sack: $(UNIT_SACK_SRCS) tests/unit/unit.h module/sack.h module/core.h include/uapi/linux/xtcp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_SACK_SRCS)
 
 UNIT_CUBIC_SRCS := tests/unit/test_cubic.c tests/unit/unit.c $(CC_SRCS)
 build/unit/test_cubic: $(UNIT_CUBIC_SRCS) tests/unit/unit.h tests/oracle.h module/cc.h module/core.h include/uapi/linux/xtcp.h

@@ -323,9 +323,9 @@ fi
 if group unit; then
 	echo "== unit tests (user space)"
 	if make -s build/unit/test_core build/unit/test_cc build/unit/test_cubic \
-		build/tools/xtcpstat \
+		build/unit/test_sack build/tools/xtcpstat \
 		>"$logdir/unit-build.log" 2>&1; then
-		for t in test_core test_cc test_cubic; do
+		for t in test_core test_cc test_cubic test_sack; do
 			build/unit/$t >"$logdir/unit-$t.log" 2>&1
 			count_ktap "$logdir/unit-$t.log" unit
 			grep -q ' passed, ' "$logdir/unit-$t.log" ||
