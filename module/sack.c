@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The receiver's SACK blocks (RFC 2018 section 4, RFC 2883): see sack.h.
+ * The receiver's SACK blocks (RFC 2018 section 4, RFC 2883) and RACK's
+ * loss detection (RFC 8985): see sack.h.
  * Kernel-free by design; built both into xtcp.ko and into the user-space
  * unit tests.
  */
@@ -146,4 +147,163 @@ unsigned int xtcp_sack_rcv_blocks(struct xtcp_sack_rcv *r,
 		if (i != first)
 			out[n++] = r->blk[i];
 	return n;
+}
+
+/* ---- RACK (RFC 8985) ---- */
+
+/**
+ * xtcp_rack_init() - nothing delivered yet, no reordering seen
+ * @r: the state
+ */
+void xtcp_rack_init(struct xtcp_rack *r)
+{
+	r->xmit_us = 0;
+	r->end_seq = 0;
+	r->rtt_us = 0;
+	r->fack = 0;
+	r->dsack_round = 0;
+	r->reo_wnd_mult = 1;
+	r->reo_wnd_persist = 0;
+	r->valid = false;
+	r->fack_valid = false;
+	r->reordering_seen = false;
+	r->dsack_round_valid = false;
+}
+
+/* Was (@t1, @s1) sent after (@t2, @s2)?  Ties on time go by sequence. */
+static bool sent_after(u64 t1, u32 s1, u64 t2, u32 s2)
+{
+	return t1 > t2 || (t1 == t2 && xtcp_seq_after(s1, s2));
+}
+
+/**
+ * xtcp_rack_delivered() - an ACK delivered a segment (RFC 8985 6.2 steps
+ * 1 to 3)
+ * @r: the state
+ * @xmit_us: when the segment was last sent
+ * @end_seq: one past its last sequence number
+ * @retransmitted: it was sent more than once
+ * @now_us: now
+ * @min_rtt_us: the connection's smallest RTT sample (0: none yet)
+ *
+ * A resent segment whose round trip is shorter than the minimum RTT was
+ * delivered by its earlier copy: it says nothing of when the resend left,
+ * and is ignored (step 2).  Otherwise the most recently sent segment
+ * delivered so far, and its RTT, move forward (step 2); a segment that was
+ * sent once and ends below the highest end delivered before it shows
+ * reordering (step 3).
+ *
+ * Return: true if the segment moved RACK's reference forward.
+ */
+bool xtcp_rack_delivered(struct xtcp_rack *r, u64 xmit_us, u32 end_seq,
+			 bool retransmitted, u64 now_us, u32 min_rtt_us)
+{
+	u64 rtt = now_us > xmit_us ? now_us - xmit_us : 0;
+
+	if (r->fack_valid && !retransmitted && xtcp_seq_before(end_seq, r->fack))
+		r->reordering_seen = true;
+	if (!r->fack_valid || xtcp_seq_after(end_seq, r->fack))
+		r->fack = end_seq;
+	r->fack_valid = true;
+	if (retransmitted && rtt < min_rtt_us)
+		return false;
+	if (r->valid && !sent_after(xmit_us, end_seq, r->xmit_us, r->end_seq))
+		return false;
+	r->xmit_us = xmit_us;
+	r->end_seq = end_seq;
+	r->rtt_us = rtt > 0xffffffffull ? 0xffffffffu : (u32)rtt;
+	r->valid = true;
+	return true;
+}
+
+/**
+ * xtcp_rack_dsack() - an ACK carried a D-SACK block (RFC 8985 6.2 step 4)
+ * @r: the state
+ * @snd_una: SND.UNA after the ACK
+ * @snd_nxt: SND.NXT
+ *
+ * A retransmission was spurious, or the network duplicates: the
+ * reordering window widens by a quarter of the minimum RTT, at most once
+ * a round trip, and stays wide for the next XTCP_RACK_PERSIST recoveries.
+ */
+void xtcp_rack_dsack(struct xtcp_rack *r, u32 snd_una, u32 snd_nxt)
+{
+	if (r->dsack_round_valid && !xtcp_seq_before(snd_una, r->dsack_round))
+		r->dsack_round_valid = false;
+	if (r->dsack_round_valid)
+		return;
+	r->dsack_round = snd_nxt;
+	r->dsack_round_valid = true;
+	if (r->reo_wnd_mult < 0xff)
+		r->reo_wnd_mult++;
+	r->reo_wnd_persist = XTCP_RACK_PERSIST;
+}
+
+/**
+ * xtcp_rack_recovery_end() - a fast or RTO recovery ended
+ * @r: the state
+ *
+ * A widened window lasts XTCP_RACK_PERSIST recoveries, then returns to a
+ * quarter of the minimum RTT.
+ */
+void xtcp_rack_recovery_end(struct xtcp_rack *r)
+{
+	if (r->reo_wnd_persist && !--r->reo_wnd_persist)
+		r->reo_wnd_mult = 1;
+}
+
+/**
+ * xtcp_rack_reo_wnd() - the reordering window (RFC 8985 6.2 step 4)
+ * @r: the state
+ * @in_recovery: a fast or RTO recovery is under way
+ * @sacked_segs: segments SACKed above SND.UNA
+ * @min_rtt_us: the smallest RTT sample (0: none)
+ * @srtt_us: the smoothed RTT
+ *
+ * Until reordering has been seen, none is allowed in recovery or once
+ * three segments are SACKed (dupack counting's rule, as fast as it).
+ * Otherwise min RTT / 4 times the multiplier, at most SRTT.
+ *
+ * Return: the window, microseconds.
+ */
+u32 xtcp_rack_reo_wnd(const struct xtcp_rack *r, bool in_recovery,
+		      u32 sacked_segs, u32 min_rtt_us, u32 srtt_us)
+{
+	u64 w;
+
+	if (!r->reordering_seen && (in_recovery || sacked_segs >= 3))
+		return 0;
+	w = (u64)(min_rtt_us / 4) * r->reo_wnd_mult;
+	return w < srtt_us ? (u32)w : srtt_us;
+}
+
+/**
+ * xtcp_rack_lost() - is an outstanding segment lost? (RFC 8985 6.2 step 5)
+ * @r: the state
+ * @xmit_us: when the segment was last sent
+ * @end_seq: one past its last sequence number
+ * @reo_wnd_us: xtcp_rack_reo_wnd()'s window
+ * @now_us: now
+ * @wait_us: set, when the segment is not lost but was sent before RACK's
+ *	reference, to the time left until it will be (the reorder timer);
+ *	left alone otherwise
+ *
+ * Only segments sent before the most recently sent one delivered can be
+ * judged: they are lost once RACK.rtt + reo_wnd has passed since they
+ * left.
+ *
+ * Return: true if the segment is lost and must be resent.
+ */
+bool xtcp_rack_lost(const struct xtcp_rack *r, u64 xmit_us, u32 end_seq,
+		    u32 reo_wnd_us, u64 now_us, u32 *wait_us)
+{
+	u64 age = now_us > xmit_us ? now_us - xmit_us : 0;
+	u64 limit = (u64)r->rtt_us + reo_wnd_us;
+
+	if (!r->valid || !sent_after(r->xmit_us, r->end_seq, xmit_us, end_seq))
+		return false;
+	if (age >= limit)
+		return true;
+	*wait_us = limit - age > 0xffffffffull ? 0xffffffffu : (u32)(limit - age);
+	return false;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of the receiver's SACK blocks (module/sack.c), compiled in
- * user space against the source the module builds: RFC 2018's examples,
- * D-SACK (RFC 2883), and random arrivals checked against a model of the
- * data held, at sequence numbers around the 2^32 wrap.
+ * Unit tests of the receiver's SACK blocks and of RACK (module/sack.c),
+ * compiled in user space against the source the module builds: RFC 2018's
+ * examples, D-SACK (RFC 2883), random arrivals checked against a model of
+ * the data held, at sequence numbers around the 2^32 wrap; RACK's
+ * reference, loss verdicts, reordering window and its D-SACK widening
+ * (RFC 8985).
  */
 #include <string.h>
 
@@ -240,4 +242,126 @@ UNIT_TEST(xtcp_sack_rcv__random_arrivals_match_the_model)
 			}
 		}
 	}
+}
+
+/* ---- RACK ---- */
+
+#define MS	1000u
+
+UNIT_TEST(xtcp_rack_lost__nothing_before_a_delivery)
+{
+	struct xtcp_rack r;
+	u32 wait = 12345;
+
+	xtcp_rack_init(&r);
+	CHECK(!xtcp_rack_lost(&r, 0, 1000, 0, 10000 * MS, &wait));
+	CHECK_EQ(wait, 12345);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, false, 0, 40 * MS, 50 * MS), 10 * MS);
+}
+
+UNIT_TEST(xtcp_rack_lost__older_segments_after_rtt_plus_window)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(bases); k++) {
+		u32 o = bases[k];
+		struct xtcp_rack r;
+		u32 wait = 0;
+
+		xtcp_rack_init(&r);
+		/* segment 2 [o+1000, o+2000) sent at 10 ms, delivered at 60 */
+		CHECK(xtcp_rack_delivered(&r, 10 * MS, o + 2000, false, 60 * MS, 0));
+		CHECK_EQ(r.rtt_us, 50 * MS);
+		/* segment 1, sent at 5 ms: 55 ms old, RTT 50: lost */
+		CHECK(xtcp_rack_lost(&r, 5 * MS, o + 1000, 0, 60 * MS, &wait));
+		/* with a 10 ms window: 5 ms to go */
+		CHECK(!xtcp_rack_lost(&r, 5 * MS, o + 1000, 10 * MS, 60 * MS, &wait));
+		CHECK_EQ(wait, 5 * MS);
+		CHECK(xtcp_rack_lost(&r, 5 * MS, o + 1000, 10 * MS, 65 * MS, &wait));
+		/* sent after the reference: never judged */
+		wait = 7;
+		CHECK(!xtcp_rack_lost(&r, 20 * MS, o + 3000, 0, 900 * MS, &wait));
+		CHECK_EQ(wait, 7);
+		/* sent at the same time (one run): the lower end is older */
+		CHECK(xtcp_rack_lost(&r, 10 * MS, o + 1500, 0, 60 * MS, &wait));
+		CHECK(!xtcp_rack_lost(&r, 10 * MS, o + 2000, 0, 900 * MS, &wait));
+		CHECK(!xtcp_rack_lost(&r, 10 * MS, o + 2500, 0, 900 * MS, &wait));
+	}
+}
+
+UNIT_TEST(xtcp_rack_delivered__reference_only_moves_forward)
+{
+	struct xtcp_rack r;
+
+	xtcp_rack_init(&r);
+	CHECK(xtcp_rack_delivered(&r, 30 * MS, 3000, false, 80 * MS, 0));
+	/* an older send delivered later (a late ACK) changes nothing */
+	CHECK(!xtcp_rack_delivered(&r, 20 * MS, 2000, false, 90 * MS, 0));
+	CHECK_EQ(r.xmit_us, 30 * MS);
+	CHECK_EQ(r.rtt_us, 50 * MS);
+	CHECK(xtcp_rack_delivered(&r, 40 * MS, 4000, false, 85 * MS, 0));
+	CHECK_EQ(r.rtt_us, 45 * MS);
+	CHECK_EQ(r.end_seq, 4000);
+}
+
+/* RFC 8985 6.2 step 2: a resend "delivered" too fast was its original. */
+UNIT_TEST(xtcp_rack_delivered__spurious_resend_ignored)
+{
+	struct xtcp_rack r;
+
+	xtcp_rack_init(&r);
+	CHECK(xtcp_rack_delivered(&r, 10 * MS, 1000, false, 60 * MS, 50 * MS));
+	/* resent at 100 ms, its ACK at 101 ms: 1 ms < min RTT 50 ms */
+	CHECK(!xtcp_rack_delivered(&r, 100 * MS, 2000, true, 101 * MS, 50 * MS));
+	CHECK_EQ(r.xmit_us, 10 * MS);
+	/* a resend whose round trip is plausible counts */
+	CHECK(xtcp_rack_delivered(&r, 100 * MS, 2000, true, 160 * MS, 50 * MS));
+	CHECK_EQ(r.xmit_us, 100 * MS);
+	CHECK_EQ(r.rtt_us, 60 * MS);
+	CHECK(!r.reordering_seen);
+}
+
+UNIT_TEST(xtcp_rack_reo_wnd__zero_until_reordering_is_seen)
+{
+	struct xtcp_rack r;
+
+	xtcp_rack_init(&r);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 0, 40 * MS, 50 * MS), 0);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, false, 3, 40 * MS, 50 * MS), 0);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, false, 2, 40 * MS, 50 * MS), 10 * MS);
+	/* capped at SRTT */
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, false, 0, 40 * MS, 8 * MS), 8 * MS);
+	/* 0xfffffff0 + 16 wraps past 0xffffffff: still "after" */
+	xtcp_rack_delivered(&r, 10 * MS, 0x00000010u, false, 60 * MS, 0);
+	xtcp_rack_delivered(&r, 5 * MS, 0xfffffff0u, false, 61 * MS, 0);
+	CHECK(r.reordering_seen);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 5, 40 * MS, 50 * MS), 10 * MS);
+	/* a resend arriving low is not reordering */
+	xtcp_rack_init(&r);
+	xtcp_rack_delivered(&r, 10 * MS, 5000, false, 60 * MS, 0);
+	xtcp_rack_delivered(&r, 70 * MS, 4000, true, 130 * MS, 0);
+	CHECK(!r.reordering_seen);
+}
+
+UNIT_TEST(xtcp_rack_dsack__widens_once_a_round_and_decays)
+{
+	struct xtcp_rack r;
+	int i;
+
+	xtcp_rack_init(&r);
+	r.reordering_seen = true;
+	xtcp_rack_dsack(&r, 1000, 9000);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 0, 40 * MS, 500 * MS), 20 * MS);
+	xtcp_rack_dsack(&r, 5000, 12000);	/* same round: no more */
+	CHECK_EQ(r.reo_wnd_mult, 2);
+	xtcp_rack_dsack(&r, 9000, 15000);	/* SND.UNA passed the round */
+	CHECK_EQ(r.reo_wnd_mult, 3);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 0, 40 * MS, 500 * MS), 30 * MS);
+	for (i = 0; i < XTCP_RACK_PERSIST - 1; i++)
+		xtcp_rack_recovery_end(&r);
+	CHECK_EQ(r.reo_wnd_mult, 3);
+	xtcp_rack_recovery_end(&r);
+	CHECK_EQ(r.reo_wnd_mult, 1);
+	xtcp_rack_recovery_end(&r);		/* stays */
+	CHECK_EQ(r.reo_wnd_mult, 1);
 }
