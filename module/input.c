@@ -334,8 +334,10 @@ static void xtcp_fin(struct sock *sk)
 
 /*
  * May @skb's payload be queued?  The window we offer is scaled to the
- * buffer, so this refuses only a peer that overruns it or that sends tiny
- * segments in costly skbs.  As Linux's TCP, a buffer not yet over its
+ * buffer, so this refuses only a peer that overruns it, one that sends
+ * tiny segments in costly skbs, or a burst that arrives before the
+ * payload-per-truesize average has learned what skbs really cost; the
+ * ACK of a refusal then offers what is really left (@rcv_shrink).  As Linux's TCP, a buffer not yet over its
  * limit takes one more skb, so a segment larger than the whole buffer
  * (loopback's 64 KiB against SO_RCVBUF 16 KiB) still gets in when it is
  * empty; memory stays bounded by sk_rcvbuf plus one segment.  Also keeps
@@ -350,6 +352,7 @@ static bool rcv_mem_ok(struct sock *sk, struct sk_buff *skb)
 	WRITE_ONCE(xs->rcv_ratio, (xs->rcv_ratio * 7 + sample) / 8);
 	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVBUF_DROPS);
+		xs->rcv_shrink = true;	/* the ACK tells the truth */
 		return false;
 	}
 	/* the machine-wide budget (mem.c) must have room for it too */
@@ -367,6 +370,7 @@ static bool rcv_mem_ok(struct sock *sk, struct sk_buff *skb)
 			return true;
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCV_MEM_DROPS);
+	xs->rcv_shrink = true;
 	return false;
 }
 

@@ -93,8 +93,11 @@ u32 xtcp_offer_window(const struct sock *sk, u32 cur)
  * xtcp_select_window() - the window field for the next segment we send
  * @sk: the socket, locked
  *
- * Never shrinks what was offered before (RFC 9293 3.8.6); records the
- * offer in rcv_wnd/rcv_wup.
+ * Never shrinks what was offered before (RFC 9293 3.8.6), unless a
+ * segment inside that offer had to be refused for want of memory
+ * (xtcp_sock.rcv_shrink): RFC 9293 asks senders to cope with a shrunk
+ * window, and a zero window they probe beats resends dropped until they
+ * time out.  Records the offer in rcv_wnd/rcv_wup.
  *
  * Return: the field value, already scaled down by rcv_wscale.
  */
@@ -102,7 +105,13 @@ u16 xtcp_select_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 cur = xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt, xs->rcv_wnd);
-	u32 space = xtcp_offer_window(sk, cur);
+	u32 space;
+
+	if (xs->rcv_shrink) {	/* an offer we could not keep: the truth */
+		xs->rcv_shrink = false;
+		cur = 0;
+	}
+	space = xtcp_offer_window(sk, cur);
 
 	xs->rcv_wnd = space;
 	xs->rcv_wup = xs->rcv_nxt;

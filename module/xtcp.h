@@ -268,6 +268,11 @@ struct xtcp_tw {
  * @ack_pingpong: TCP_QUICKACK cleared: no quick-ACK mode, every ACK of
  *	data may wait
  * @ack_lrcv: jiffies when data last arrived (0: never)
+ * @rcv_shrink: a segment inside the window we offered was refused for want
+ *	of memory (the payload-per-truesize estimate behind the offer was
+ *	too hopeful): the next window is the space really left, even if that
+ *	shrinks the offer, so that the peer probes instead of resending into
+ *	a buffer that cannot take it until it times out
  * @fin_pending: our FIN is due but could not be allocated yet: the
  *	retransmission timer tries again (xtcp_send_fin())
  * @orphan_counted: counted among the orphans (mem.c) until freed
@@ -355,6 +360,7 @@ struct xtcp_sock {
 	bool ack_pingpong;
 	u8 ack_quick;
 	unsigned long ack_lrcv;
+	bool rcv_shrink;
 	bool fin_pending;
 	bool orphan_counted;
 	u32 segs_out;
