@@ -337,11 +337,12 @@ static void xtcp_fin(struct sock *sk)
  * buffer, so this refuses only a peer that overruns it, one that sends
  * tiny segments in costly skbs, or a burst that arrives before the
  * payload-per-truesize average has learned what skbs really cost; the
- * ACK of a refusal then offers what is really left (@rcv_shrink).  As Linux's TCP, a buffer not yet over its
- * limit takes one more skb, so a segment larger than the whole buffer
- * (loopback's 64 KiB against SO_RCVBUF 16 KiB) still gets in when it is
- * empty; memory stays bounded by sk_rcvbuf plus one segment.  Also keeps
- * the moving average of payload per truesize.
+ * ACK of a refusal then offers what is really left (@rcv_shrink).  As
+ * Linux's TCP, a buffer not yet over its limit takes one more skb, so a
+ * segment larger than the whole buffer (loopback's 64 KiB against
+ * SO_RCVBUF 16 KiB) still gets in when it is empty; memory stays bounded
+ * by sk_rcvbuf plus one segment.  Also keeps the moving average of
+ * payload per truesize.
  */
 static bool rcv_mem_ok(struct sock *sk, struct sk_buff *skb)
 {
