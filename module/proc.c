@@ -27,6 +27,11 @@
  * then xtcp's own columns:
  *   state          the state's name
  *   state_ms       milliseconds since the state was entered
+ *   cc             a socket's congestion control algorithm ("-" for
+ *                  requests and TIME_WAIT entries)
+ *   cwnd           its congestion window in segments (0: none)
+ *   ssthresh       its slow-start threshold in segments, -1 while still
+ *                  unbounded (as /proc/net/tcp prints it)
  *
  * A reading resumes where the previous read() stopped, by a cursor (the
  * row's section, bucket and id), not by counting rows from the start: a
@@ -304,7 +309,7 @@ static void xtcp_seq_show_req(struct seq_file *seq,
 	struct xtcp_seq_state *st = seq->private;
 	long when = READ_ONCE(req->timer.expires) - jiffies;
 
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
 		   st->num,
 		   (__force u32)req->laddr, ntohs(req->lport),
 		   (__force u32)req->raddr, ntohs(req->rport),
@@ -327,7 +332,7 @@ static void xtcp_seq_show_tw(struct seq_file *seq, const struct xtcp_tw *tw)
 	long left = since + 2 * msecs_to_jiffies(READ_ONCE(xn->sysctl.msl_ms)) -
 		    jiffies;
 
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
 		   st->num,
 		   (__force u32)tw->laddr, ntohs(tw->lport),
 		   (__force u32)tw->raddr, ntohs(tw->rport),
@@ -344,11 +349,12 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 	unsigned long timer_expires;
 	struct sock *sk;
 	int state, timer_active;
+	u32 mss, ssthresh;
 	int probes;
 	bool persist;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms\n");
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms cc cwnd ssthresh\n");
 		return 0;
 	}
 	if (st->section == ROWS_REQS) {
@@ -376,7 +382,9 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 	}
 	if (timer_active && time_after(jiffies, timer_expires))
 		timer_expires = jiffies;
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u\n",
+	mss = max_t(u32, READ_ONCE(xtcp_sk(sk)->cc.mss), 1);
+	ssthresh = READ_ONCE(xtcp_sk(sk)->cc.ssthresh);
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u %s %u %d\n",
 		   st->num,
 		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
 		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
@@ -385,7 +393,10 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		   READ_ONCE(xtcp_sk(sk)->retransmits),
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   probes, __sock_i_ino(sk), xtcp_state_name(state),
-		   jiffies_to_msecs(jiffies - xtcp_sk(sk)->xs_state_since));
+		   jiffies_to_msecs(jiffies - xtcp_sk(sk)->xs_state_since),
+		   READ_ONCE(xtcp_sk(sk)->cc.algo)->name,
+		   READ_ONCE(xtcp_sk(sk)->cc.cwnd) / mss,
+		   ssthresh >= XTCP_CC_MAX_WINDOW ? -1 : (int)(ssthresh / mss));
 	return 0;
 }
 
