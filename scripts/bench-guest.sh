@@ -26,12 +26,15 @@
 # others.  Environment: BENCH_TOOL (the xtcp_bench binary), BENCH_SIZE
 # (bytes for bulk, duplex each way and fanin in all, default 256M),
 # BENCH_TIME (seconds per rr and crr run, default 3), BENCH_REPEAT (runs
-# per measurement, default 3).
+# per measurement, default 3), BENCH_LOSSY_SIZE (bytes for the lossy bulk
+# rows, default 16M), BENCH_LOSSES (their loss rates in %, default "1 5";
+# empty: none).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 tool=${BENCH_TOOL:-$top/build/tools/xtcp_bench}
 size=${BENCH_SIZE:-256M}
+lossy_size=${BENCH_LOSSY_SIZE:-16M}
 secs=${BENCH_TIME:-3}
 repeats=${BENCH_REPEAT:-3}
 ns_a=xbench-a
@@ -94,9 +97,20 @@ median() {
 	}'
 }
 
+# xtcp_cc NAME: xtcp's congestion control in both veth namespaces.
+xtcp_cc() {
+	local ns
+
+	for ns in "$ns_a" "$ns_b"; do
+		ip netns exec "$ns" sh -c \
+			"echo $1 > /proc/sys/net/xtcp/congestion_control"
+	done
+}
+
 # bench_args PATH MODE FAMILY: xtcp_bench's arguments for one run.
+# Family xtcp-reno is xtcp with NewReno (xtcp_cc around the run).
 bench_args() {
-	local path=$1 mode=$2 family=$3
+	local path=$1 mode=$2 family=${3%-reno}
 
 	args=(-f "$family" -m "${mode%-nagle}")
 	case $mode in
@@ -107,7 +121,11 @@ bench_args() {
 	esac
 	case $path in
 	loopback) [ "$family" = unix ] || args+=(-a 127.0.0.1) ;;
-	veth) args+=(-a "$addr_b" --server-netns "$ns_b" --client-netns "$ns_a") ;;
+	*) args+=(-a "$addr_b" --server-netns "$ns_b" --client-netns "$ns_a") ;;
+	esac
+	# the last -n and -T count
+	case $path in
+	loss*) args+=(-n "$lossy_size" -T 300) ;;
 	esac
 }
 
@@ -125,14 +143,16 @@ measure() {
 	case $mode in
 	rr* | crr*) pin=(taskset -c 0) ;;
 	esac
-	[[ " $* " != *" xtcp "* ]] || before=$(xstat "$path")
+	[[ " $* " != *" xtcp"* ]] || before=$(xstat "$path")
 	for run in $(seq "$repeats"); do
 		for family in "$@"; do
 			[ -z "${failed[$family]:-}" ] || continue
 			bench_args "$path" "$mode" "$family"
 			port=$((port + 1))
 			rc=0
+			[ "$family" != xtcp-reno ] || xtcp_cc reno
 			out=$("${pin[@]}" "$tool" run "${args[@]}" -p "$port" 2>"$errf") || rc=$?
+			[ "$family" != xtcp-reno ] || xtcp_cc cubic
 			read -ra words <<<"$out"
 			if [ "$rc" = 0 ] && [ "${#words[@]}" -ge 4 ] &&
 				[[ ${words[2]} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
@@ -151,7 +171,7 @@ measure() {
 	for family in "$@"; do
 		report "$path" "$mode" "$family" "${vals[$family]:-}" \
 			"${cpus[$family]:-}" "${unit[$family]:-}" "${failed[$family]:-}" \
-			"$([ "$family" != xtcp ] || echo "$moved")"
+			"$([ "$family" = tcp ] || [ "$family" = unix ] || echo "$moved")"
 	done
 }
 
@@ -218,6 +238,21 @@ for path in loopback veth; do
 			measure "$path" "$mode" tcp xtcp unix
 		fi
 	done
+done
+
+# Lossy rows (issue 16): bulk through netem on both ends of the veth pair,
+# 5 ms each way (a 10 ms round trip) and the loss on each, TCP (CUBIC, SACK)
+# against xtcp with each of its algorithms; BENCH_LOSSY_SIZE bytes (16M).
+for loss in ${BENCH_LOSSES-1 5}; do
+	for dev in "$ns_a xb0" "$ns_b xb1"; do
+		read -r ns ifc <<<"$dev"
+		tc -n "$ns" qdisc replace dev "$ifc" root netem delay 5ms loss "$loss%" limit 10000
+	done
+	measure "loss$loss" bulk tcp xtcp xtcp-reno
+done
+for dev in "$ns_a xb0" "$ns_b xb1"; do
+	read -r ns ifc <<<"$dev"
+	tc -n "$ns" qdisc del dev "$ifc" root 2>/dev/null || true
 done
 
 for ns in "" "$ns_a" "$ns_b"; do

@@ -13,13 +13,15 @@
 # connect/request/response/close (crr), each with TCP_NODELAY and again
 # with Nagle's algorithm, BENCH_TIME seconds each (default 3), over
 # loopback and over a veth pair between two network namespaces; AF_UNIX
-# beside them on loopback.  Every measurement is BENCH_REPEAT runs (default
-# 3) and shows their median.  Prints a table, TCP against xtcp with AF_UNIX
+# beside them on loopback; then bulk through netem on the veth pair (5 ms
+# each way, BENCH_LOSSES % loss, default "1 5"; BENCH_LOSSY_SIZE bytes,
+# default 16M), TCP against xtcp with CUBIC and with NewReno.  Every
+# measurement is BENCH_REPEAT runs (default 3) and shows their median.  Prints a table, TCP against xtcp with AF_UNIX
 # as the ceiling and the guest's CPU seconds per GB moved, and writes it to
 # build/bench/results.txt; the guest's whole output is in
 # build/bench/guest.log.  --module defaults to module/xtcp.ko, which must
 # have been built for the kernel (make KVER=6.12 modules); `make bench`
-# builds it first.  --timeout defaults to 300 s + 300 s per repeat.
+# builds it first.  --timeout defaults to 300 s + 900 s per repeat.
 #
 # Timing is never a failure.  Exit status 0 when every measurement was
 # made; 1 when one could not be made (FAIL in the table: an error or a
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
 done
 
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT must be a count of runs, not '$repeats'"
-timeout=${timeout:-$((300 + 300 * repeats))}
+timeout=${timeout:-$((300 + 900 * repeats))}
 
 out=$top/build/bench
 tool=$top/build/tools/xtcp_bench
@@ -74,6 +76,7 @@ set +e
 "$top/scripts/vm.sh" --kernel "$kernel" --module "$module" --no-debug \
 	--timeout "$timeout" "${vmopts[@]}" -- \
 	env BENCH_TOOL="$tool" BENCH_SIZE="${BENCH_SIZE:-256M}" \
+	BENCH_LOSSY_SIZE="${BENCH_LOSSY_SIZE:-16M}" BENCH_LOSSES="${BENCH_LOSSES-1 5}" \
 	BENCH_TIME="${BENCH_TIME:-3}" BENCH_REPEAT="$repeats" \
 	bash "$top/scripts/bench-guest.sh" |
 	tee "$log" | sed -u '/^RESULT /d; /^INFO /d; /^RUN /d'
@@ -88,7 +91,8 @@ fi
 
 # The table: one row per test and path, TCP and xtcp side by side, then
 # AF_UNIX (loopback only) and the CPU cost of each where there is one.
-table=$(awk -v date="$(date +%F)" -v size="${BENCH_SIZE:-256M}" '
+table=$(awk -v date="$(date +%F)" -v size="${BENCH_SIZE:-256M}" \
+	-v lsize="${BENCH_LOSSY_SIZE:-16M}" '
 function label(m) {
 	if (m == "bulk")
 		return "bulk " size " (MB/s)"
@@ -113,10 +117,17 @@ function missing(k, w) {
 function value(k) {
 	return k in val ? val[k] : missing(k)
 }
+function ratio(x, t) {
+	return (t != "FAIL" && x != "FAIL" && t + 0 > 0) ? sprintf("%.2f", x / t) : "-"
+}
 function cost(k) {
 	return k in cpu ? cpu[k] : "-"
 }
 $1 == "INFO" { kernel = $3; cpus = $5; repeats = $7 }
+$1 == "RESULT" && $2 ~ /^loss/ && !($2 in seen_loss) {
+	seen_loss[$2] = 1
+	lossy[++nlossy] = $2
+}
 $1 == "RESULT" {
 	key = $3 " " $2 " " $4
 	val[key] = $5
@@ -156,6 +167,18 @@ END {
 	}
 	printf "\nCPU s/GB: seconds the guest'"'"'s CPUs were busy (/proc/stat: user, nice,\n"
 	printf "system, irq, softirq) per 10^9 bytes moved, over the measured time\n"
+	if (nlossy) {
+		printf "\nbulk %s through netem (veth, 5 ms each way), MB/s:\n\n", lsize
+		lfmt = "%-12s %9s %12s %9s %12s %9s\n"
+		printf lfmt, "loss", "TCP", "xtcp cubic", "/TCP", "xtcp reno", "/TCP"
+		for (i = 1; i <= nlossy; i++) {
+			k = "bulk " lossy[i]
+			t = value(k " tcp")
+			x = value(k " xtcp")
+			n = value(k " xtcp-reno")
+			printf lfmt, substr(lossy[i], 5) "%", t, x, ratio(x, t), n, ratio(n, t)
+		}
+	}
 	for (i = 1; i <= nnotes; i++)
 		printf "%s%s\n", (i == 1 ? "\n" : ""), "FAIL " notes[i]
 }' "$log")
