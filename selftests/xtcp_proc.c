@@ -34,7 +34,7 @@
 #include "xtcp_util.h"
 
 #define XTCP_PROC	"/proc/net/xtcp"
-#define HEADER		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms\n"
+#define HEADER		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms cc cwnd ssthresh\n"
 #define SENTINELS	50
 #define CHURN		1000
 #define WORKERS		4
@@ -140,20 +140,25 @@ static bool all_hex(const char *s, size_t len)
 /*
  * Check one row line (without its newline); fill @k.  The columns are
  * proc.c's: "sl:" local rem st tx:rx tr:when retrnsmt uid timeout inode
- * state state_ms.
+ * state state_ms cc cwnd ssthresh.
  */
 static bool parse_row(char *line, long want_sl, struct row_key *k)
 {
-	char *tok[13], *save = NULL, *t;
+	char *tok[16], *save = NULL, *t;
 	int n = 0;
 	long sl;
 
 	for (t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-		if (n == 13)
+		if (n == 16)
 			return false;
 		tok[n++] = t;
 	}
-	if (n != 12)
+	if (n != 15)
+		return false;
+	/* congestion control: a name ("-" for requests, TIME_WAIT), segments */
+	if ((strcmp(tok[12], "cubic") && strcmp(tok[12], "reno") &&
+	     strcmp(tok[12], "-")) || !all_digits(tok[13]) ||
+	    (strcmp(tok[14], "-1") && !all_digits(tok[14])))
 		return false;
 	/* sl: decimal, then ':', counting rows */
 	if (tok[0][strlen(tok[0]) - 1] != ':')
