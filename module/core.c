@@ -169,6 +169,19 @@ int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg)
 	return parse_options(buf + XTCP_HDR_LEN, seg->hlen - XTCP_HDR_LEN, seg);
 }
 
+/*
+ * Two NOPs, then an option's kind and length, so that its value starts
+ * word-aligned; returns the 4 bytes written.
+ */
+static size_t put_nop_nop_opt(u8 *p, u8 kind, u8 len)
+{
+	p[0] = XTCP_OPT_NOP;
+	p[1] = XTCP_OPT_NOP;
+	p[2] = kind;
+	p[3] = len;
+	return 4;
+}
+
 /**
  * xtcp_build() - encode an xtcp header with its options
  * @buf: where to write
@@ -228,18 +241,10 @@ size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 		buf[i + 3] = seg->wscale;
 		i += 4;
 	}
-	if (seg->sack_perm) {
-		buf[i] = XTCP_OPT_NOP;
-		buf[i + 1] = XTCP_OPT_NOP;
-		buf[i + 2] = XTCP_OPT_SACK_PERM;
-		buf[i + 3] = 2;
-		i += 4;
-	}
+	if (seg->sack_perm)
+		i += put_nop_nop_opt(buf + i, XTCP_OPT_SACK_PERM, 2);
 	if (seg->has_ts) {
-		buf[i] = XTCP_OPT_NOP;
-		buf[i + 1] = XTCP_OPT_NOP;
-		buf[i + 2] = XTCP_OPT_TS;
-		buf[i + 3] = 10;
+		put_nop_nop_opt(buf + i, XTCP_OPT_TS, 10);
 		put32(buf + i + 4, seg->tsval);
 		put32(buf + i + 8, seg->tsecr);
 		i += 12;
@@ -247,10 +252,7 @@ size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 	if (seg->nr_sack) {
 		unsigned int b;
 
-		buf[i] = XTCP_OPT_NOP;
-		buf[i + 1] = XTCP_OPT_NOP;
-		buf[i + 2] = XTCP_OPT_SACK;
-		buf[i + 3] = (u8)(2 + 8 * seg->nr_sack);
+		put_nop_nop_opt(buf + i, XTCP_OPT_SACK, (u8)(2 + 8 * seg->nr_sack));
 		for (b = 0; b < seg->nr_sack; b++) {
 			put32(buf + i + 4 + 8 * b, seg->sack[b].start);
 			put32(buf + i + 8 + 8 * b, seg->sack[b].end);
