@@ -149,16 +149,16 @@ static void cc_act(struct sock *sk, enum xtcp_cc_action act)
 }
 
 /*
- * Free what @ack acknowledges; returns bytes newly acknowledged, and in
- * *@rtt_us the round trip it timed (XTCP_CC_NO_RTT: none, or Karn's rule
- * dropped it).
+ * Free what @ack, arriving at @now_us (xtcp_clock_us()), acknowledges;
+ * returns bytes newly acknowledged, and in *@rtt_us the round trip it
+ * timed (XTCP_CC_NO_RTT: none, or Karn's rule dropped it).
  */
-static u32 clean_rtx_queue(struct sock *sk, u32 ack, u32 *rtt_us)
+static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 *rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
-	u32 acked = ack - xs->snd_una;
-	u64 now = xtcp_clock_us(), sent = 0;
+	u32 acked = ack - xs->snd_una, rtt;
+	u64 sent = 0;
 	bool timed = false, retransmitted = false;
 
 	while ((skb = skb_peek(&sk->sk_write_queue))) {
@@ -192,8 +192,9 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack, u32 *rtt_us)
 	if (xtcp_seq_before(xs->snd_nxt, ack))
 		xs->snd_nxt = ack;
 	*rtt_us = XTCP_CC_NO_RTT;
-	if (timed && xtcp_rtt_sample(&xs->rtt, rtt_us32(now - sent), retransmitted))
-		*rtt_us = rtt_us32(now - sent);
+	rtt = rtt_us32(now_us - sent);
+	if (timed && xtcp_rtt_sample(&xs->rtt, rtt, retransmitted))
+		*rtt_us = rtt;
 	return acked;
 }
 
@@ -218,7 +219,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		};
 		enum xtcp_cc_action act;
 
-		a.acked = clean_rtx_queue(sk, cb->ack, &a.rtt_us);
+		a.acked = clean_rtx_queue(sk, cb->ack, a.now_us, &a.rtt_us);
 		a.flight = flight_size(xs);
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
@@ -522,7 +523,8 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	if (cb->flags & XTCP_ACK) {
 		u32 rtt_us;
 
-		clean_rtx_queue(sk, cb->ack, &rtt_us);	/* the SYN's RTT */
+		/* the SYN's RTT */
+		clean_rtx_queue(sk, cb->ack, xtcp_clock_us(), &rtt_us);
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
