@@ -51,28 +51,6 @@ static int cc_set(int fd, const char *name)
 	return setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, strlen(name));
 }
 
-/*
- * The congestion columns of socket @fd's row in /proc/net/xtcp: its
- * algorithm into @algo, cwnd and ssthresh (segments; -1: unbounded).
- * 0, or -1 if no row of that inode parses.
- */
-static int proc_cc(int fd, char *algo, long *cwnd, long *ssthresh)
-{
-	unsigned long ino = sock_inode(fd), i;
-	char line[512];
-	int found = -1;
-	FILE *f = fopen("/proc/net/xtcp", "r");
-
-	if (!f)
-		return -1;
-	while (found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*d: %*s %*s %*s %*s %*s %*s %*s %*s %lu %*s %*s %15s %ld %ld",
-			   &i, algo, cwnd, ssthresh) == 4 && i == ino)
-			found = 0;
-	fclose(f);
-	return found;
-}
-
 FIXTURE(ns) {
 	char buf[64];
 };
@@ -200,16 +178,16 @@ TEST_F(ns, listener_passes_its_choice)
 
 	/* xtcp's rows show it, with cwnd and an unbounded ssthresh */
 	if (variant->xtcp) {
-		long cwnd = 0, ssthresh = 0;
+		struct xtcp_row r;
 
-		ASSERT_EQ(0, proc_cc(s1, b, &cwnd, &ssthresh));
-		EXPECT_STREQ("reno", b);
-		EXPECT_LE(1, cwnd);
-		EXPECT_EQ(-1, ssthresh);
-		ASSERT_EQ(0, proc_cc(s3, b, &cwnd, &ssthresh));
-		EXPECT_STREQ("cubic", b);
-		ASSERT_EQ(0, proc_cc(l2, b, &cwnd, &ssthresh));
-		EXPECT_STREQ("cubic", b);
+		ASSERT_TRUE(xtcp_find_row("/proc/net/xtcp", sock_inode(s1), &r));
+		EXPECT_STREQ("reno", r.cc);
+		EXPECT_LE(1, r.cwnd);
+		EXPECT_EQ(-1, r.ssthresh);
+		ASSERT_TRUE(xtcp_find_row("/proc/net/xtcp", sock_inode(s3), &r));
+		EXPECT_STREQ("cubic", r.cc);
+		ASSERT_TRUE(xtcp_find_row("/proc/net/xtcp", sock_inode(l2), &r));
+		EXPECT_STREQ("cubic", r.cc);
 	}
 
 	/* established, data flowing: another algorithm from now on */

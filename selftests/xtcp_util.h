@@ -63,6 +63,8 @@ struct xtcp_row {
 	unsigned long when, inode;
 	char state[32];
 	unsigned long state_ms;
+	char cc[16];		/* congestion control; "-": not a socket */
+	long cwnd, ssthresh;	/* segments; ssthresh -1: unbounded */
 };
 
 /*
@@ -87,10 +89,12 @@ static inline int xtcp_read_rows(const char *path, struct xtcp_row *rows, int ma
 		struct xtcp_row r;
 		int sl;
 
-		if (sscanf(line, "%d: %x:%x %x:%x %x %x:%x %x:%lx %x %u %u %lu %31s %lu",
+		if (sscanf(line,
+			   "%d: %x:%x %x:%x %x %x:%x %x:%lx %x %u %u %lu %31s %lu %15s %ld %ld",
 			   &sl, &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st,
 			   &r.txq, &r.rxq, &r.tr, &r.when, &r.retr, &r.uid,
-			   &r.timeout, &r.inode, r.state, &r.state_ms) != 16) {
+			   &r.timeout, &r.inode, r.state, &r.state_ms, r.cc,
+			   &r.cwnd, &r.ssthresh) != 19) {
 			fclose(f);
 			return -2;
 		}
