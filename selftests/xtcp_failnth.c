@@ -47,18 +47,33 @@ static int put(const char *path, const char *val)
 	return write_file(path, val, strlen(val));
 }
 
+/*
+ * The countdown is this thread's fail-nth file, opened once by the fixture:
+ * opening it (a struct file, a path lookup) allocates and so would spend
+ * the countdown itself, and how many allocations an open makes depends on
+ * the dentry cache.  pread() and pwrite() on the open file allocate
+ * nothing, so only the call under test uses the countdown up.
+ */
+static int nth_fd = -1;
+
 static int nth_set(int n)
 {
 	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
 
-	snprintf(buf, sizeof(buf), "%d", n);
-	return put(FAIL_NTH, buf);
+	if (pwrite(nth_fd, buf, len, 0) != len)
+		return errno ? errno : EIO;
+	return 0;
 }
 
 /* What is left of the countdown: 0 once the failure was injected. */
 static int nth_left(void)
 {
-	return read_int_file(FAIL_NTH, -1);
+	char buf[16] = "";
+
+	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
+		return -1;
+	return atoi(buf);
 }
 
 /* An errno an allocation failure may honestly give. */
@@ -148,6 +163,8 @@ FIXTURE_SETUP(fi)
 		ASSERT_EQ(0, put(FAIL_PAGE "verbose", "0"));
 	}
 	ASSERT_STREQ("", xtcp_fresh_netns());
+	nth_fd = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nth_fd);
 	self->ready = true;
 }
 
@@ -156,6 +173,7 @@ FIXTURE_TEARDOWN(fi)
 	if (!self->ready)
 		return;
 	nth_set(0);
+	close_fd(&nth_fd);
 	put(FAILSLAB "probability", "0");
 	put(FAILSLAB "cache-filter", "N");
 	EXPECT_TRUE(drained());
