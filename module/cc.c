@@ -361,6 +361,8 @@ enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc,
 		cc->in_recovery = false;
 		return XTCP_CC_NONE;
 	}
+	if (a->sack)
+		return XTCP_CC_NONE;	/* the pipe decides, cwnd stays */
 
 	cc->cwnd = cc->cwnd > acked_bytes ? cc->cwnd - acked_bytes : 0;
 	if (acked_bytes >= cc->mss)
@@ -444,6 +446,39 @@ void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes)
 	if (cc->algo->on_timeout)
 		cc->algo->on_timeout(cc);
 	cc_bound(cc);
+}
+
+/**
+ * xtcp_cc_enter_recovery() - a SACK sender found a segment lost
+ * @cc: the state
+ * @snd_una: SND.UNA
+ * @snd_nxt: one past the highest sequence number transmitted (SND.MAX)
+ * @flight_bytes: bytes outstanding (SND.MAX - SND.UNA)
+ *
+ * RFC 6675 section 5 step 4: ssthresh is what the algorithm says, cwnd
+ * falls to it, and recovery lasts until an ACK covers @snd_nxt.  Not
+ * while a recovery or a timeout's repair is under way: losses found then
+ * belong to the episode that already reduced the window (RFC 6675 5.1,
+ * RFC 6582's recover), so @snd_una must have reached recover.
+ *
+ * Return: true if fast recovery began.
+ */
+bool xtcp_cc_enter_recovery(struct xtcp_cc *cc, u32 snd_una, u32 snd_nxt,
+			    u32 flight_bytes)
+{
+	if (cc->in_recovery || cc->timed_out ||
+	    (cc->recover_valid && xtcp_seq_before(snd_una, cc->recover)))
+		return false;
+	cc->ssthresh = cc_loss_ssthresh(cc, flight_bytes);
+	cc->cwnd = cc->ssthresh;
+	cc->bytes_acked = 0;
+	cc->dupacks = 0;
+	cc->recover = snd_nxt;
+	cc->recover_valid = true;
+	cc->partial_acks = 0;
+	cc->in_recovery = true;
+	cc_bound(cc);
+	return true;
 }
 
 /**

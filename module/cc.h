@@ -48,6 +48,8 @@
  *                         section 2: no data, no SYN/FIN, SEG.ACK == SND.UNA
  *                         with data outstanding, window unchanged
  *   xtcp_cc_on_timeout()  every expiry of the retransmission timer
+ *   xtcp_cc_enter_recovery()  a SACK sender's loss detection (RACK) found
+ *                         a segment lost: fast recovery as RFC 6675 has it
  *   xtcp_cc_window()      how many bytes may be in flight now
  *
  * The callers pass "snd_nxt": one past the highest sequence number ever
@@ -74,7 +76,10 @@
  *    for more than 2^31 bytes without loss never compares against a stale
  *    sequence number.  RFC 6582 section 4's heuristics are not implemented.
  *
- * Limited transmit (RFC 3042) and SACK are outside this file.
+ * A SACK connection does not count duplicate ACKs: its loss detector
+ * (RACK, recovery.c) says when a segment is lost and the caller starts
+ * recovery with xtcp_cc_enter_recovery(); its ACKs pass @sack.  Limited
+ * transmit (RFC 3042) and the scoreboard are outside this file.
  *
  * Adding an algorithm: one file beside cc_cubic.c that defines a const
  * struct xtcp_cc_algo (its state in struct xtcp_cc's @priv, its size
@@ -185,6 +190,10 @@ enum xtcp_cc_action {
  * @snd_nxt: one past the highest sequence number transmitted (SND.MAX)
  * @rtt_us: the round-trip sample it gave (Karn's rule already applied), or
  *	XTCP_CC_NO_RTT
+ * @sack: the connection recovers with SACK (RFC 6675): in recovery cwnd
+ *	stays at ssthresh, the caller sends while its pipe is below it and
+ *	resends what its scoreboard says is lost; no partial-ACK deflation
+ *	and no partial-ACK retransmission
  */
 struct xtcp_cc_ack {
 	u64 now_us;
@@ -193,6 +202,7 @@ struct xtcp_cc_ack {
 	u32 flight;
 	u32 snd_nxt;
 	u32 rtt_us;
+	bool sack;
 };
 
 /**
@@ -323,6 +333,8 @@ enum xtcp_cc_action xtcp_cc_on_ack(struct xtcp_cc *cc,
 enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
 				      u32 flight_bytes);
 void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes);
+bool xtcp_cc_enter_recovery(struct xtcp_cc *cc, u32 snd_una, u32 snd_nxt,
+			    u32 flight_bytes);
 u32 xtcp_cc_window(const struct xtcp_cc *cc);
 void xtcp_cc_get_info(const struct xtcp_cc *cc, struct xtcp_cc_info *info);
 

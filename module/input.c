@@ -33,6 +33,7 @@ void xtcp_conn_init(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xtcp_cc_init(&xs->cc, xs->cc.algo, xs->mss);
+	xtcp_sack_reset(sk);
 	xtcp_buf_init(sk);
 }
 
@@ -176,6 +177,8 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 *rtt_us)
 		timed = true;
 		/* Karn: no sample from an ACK that covers any resent data */
 		retransmitted |= cb->retransmitted;
+		xtcp_sack_delivered(sk, skb, now_us);
+		xtcp_sack_unlink(sk, skb, cb->end_seq - cb->seq);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free_skb(sk, skb);
 	}
@@ -183,10 +186,14 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 *rtt_us)
 	if (skb && xtcp_seq_after(ack, XTCP_SKB_CB(skb)->seq) &&
 	    xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max) && skb->len &&
 	    !(XTCP_SKB_CB(skb)->flags & XTCP_SYN)) {
+		u32 len = ack - XTCP_SKB_CB(skb)->seq;
+
 		sent = XTCP_SKB_CB(skb)->sent_us;
 		timed = true;
 		retransmitted |= XTCP_SKB_CB(skb)->retransmitted;
-		xtcp_trim_head(sk, skb, ack - XTCP_SKB_CB(skb)->seq);
+		xtcp_sack_delivered(sk, skb, now_us);
+		if (!xtcp_trim_head(sk, skb, len))
+			xtcp_sack_unlink(sk, skb, len);
 	}
 	xs->snd_una = ack;
 	if (xtcp_seq_before(xs->snd_nxt, ack))
@@ -205,17 +212,22 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	u32 wnd = (u32)cb->window << xs->snd_wscale;
 	u32 cwnd = xs->cc.cwnd, ssthresh = xs->cc.ssthresh;
+	bool sack = xtcp_sack_sender(sk), episode, advanced;
+	u64 now_us = xtcp_clock_us();
 	bool dup = false;
 
 	if (xtcp_seq_after(cb->ack, xs->snd_max)) {
 		xtcp_send_oow_ack(sk, skb);	/* acks what we never sent */
 		return false;
 	}
-	if (xtcp_seq_after(cb->ack, xs->snd_una)) {
+	episode = xs->cc.in_recovery || xs->cc.timed_out;
+	advanced = xtcp_seq_after(cb->ack, xs->snd_una);
+	if (advanced) {
 		struct xtcp_cc_ack a = {
-			.now_us = xtcp_clock_us(),
+			.now_us = now_us,
 			.ack = cb->ack,
 			.snd_nxt = xs->snd_max,
+			.sack = sack,
 		};
 		enum xtcp_cc_action act;
 
@@ -223,6 +235,11 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		a.flight = flight_size(xs);
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
+		if (sack) {
+			/* a loss this ACK reveals starts recovery before cwnd grows */
+			xtcp_sack_ack(sk, skb, now_us);
+			xtcp_sack_recovery(sk);
+		}
 		act = xtcp_cc_on_ack(&xs->cc, &a);
 		xtcp_sndbuf_expand(sk);
 		if (xs->snd_una != xs->snd_max)
@@ -246,9 +263,18 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xs->snd_wl1 = cb->seq;
 		xs->snd_wl2 = cb->ack;
 	}
-	if (dup)
+	if (sack) {
+		/* SACK blocks and RACK say what is lost, not duplicate ACKs */
+		if (!advanced)
+			xtcp_sack_ack(sk, skb, now_us);
+		/* again: this ACK may have ended the episode a loss waited on */
+		xtcp_sack_recovery(sk);
+		if (episode && !xs->cc.in_recovery && !xs->cc.timed_out)
+			xtcp_rack_recovery_end(&xs->rack);
+	} else if (dup) {
 		cc_act(sk, xtcp_cc_on_dupack(&xs->cc, cb->ack, xs->snd_max,
 					     flight_size(xs)));
+	}
 	cc_trace(sk, cwnd, ssthresh);
 	return true;
 }
@@ -288,6 +314,11 @@ static void ofo_drain(struct sock *sk, bool *fin)
 	}
 }
 
+/*
+ * Queue @skb, beyond RCV.NXT, in sequence order; its range joins the SACK
+ * blocks our ACKs report.  A duplicate of a segment held is freed and
+ * reported as a D-SACK instead.
+ */
 static void ofo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -298,14 +329,17 @@ static void ofo_insert(struct sock *sk, struct sk_buff *skb)
 		struct xtcp_skb_cb *pcb = XTCP_SKB_CB(pos);
 
 		if (pcb->seq == cb->seq && !xtcp_seq_before(pcb->end_seq, cb->end_seq)) {
+			xtcp_sack_rcv_dup(&xs->sack_rcv, cb->seq, cb->end_seq);
 			kfree_skb(skb);	/* duplicate of a held segment */
 			return;
 		}
 		if (xtcp_seq_after(pcb->seq, cb->seq)) {
+			xtcp_sack_rcv_ooo(&xs->sack_rcv, cb->seq, cb->end_seq);
 			__skb_queue_before(&xs->ooo_queue, pos, skb);
 			return;
 		}
 	}
+	xtcp_sack_rcv_ooo(&xs->sack_rcv, cb->seq, cb->end_seq);
 	__skb_queue_tail(&xs->ooo_queue, skb);
 }
 
@@ -366,6 +400,7 @@ static bool rcv_mem_ok(struct sock *sk, struct sk_buff *skb)
 	 */
 	if (!skb_queue_empty(&xs->ooo_queue)) {
 		__skb_queue_purge(&xs->ooo_queue);
+		xtcp_sack_rcv_init(&xs->sack_rcv);	/* reneged (RFC 2018 8) */
 		sk_mem_reclaim(sk);
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFO_PRUNED);
 		if (sk_rmem_schedule(sk, skb, skb->truesize))
@@ -441,12 +476,15 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, enum xtcp_ack_due *d
 		ofo_insert(sk, skb);	/* hole before it: dup ACK now */
 		return true;
 	}
-	if (!xtcp_seq_after(cb->end_seq, xs->rcv_nxt))
+	if (!xtcp_seq_after(cb->end_seq, xs->rcv_nxt)) {
+		xtcp_sack_rcv_dup(&xs->sack_rcv, cb->seq, cb->end_seq);
 		return false;	/* duplicate */
+	}
 	if (xtcp_seq_before(cb->seq, xs->rcv_nxt)) {
 		/* overlaps what we have: keep the new tail only */
 		u32 skip = xs->rcv_nxt - cb->seq;
 
+		xtcp_sack_rcv_dup(&xs->sack_rcv, cb->seq, xs->rcv_nxt);
 		if (skip > skb->len || !pskb_pull(skb, min(skip, skb->len)))
 			return false;
 		cb->seq = xs->rcv_nxt;
@@ -463,6 +501,8 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, enum xtcp_ack_due *d
 		ofo_drain(sk, &fin);	/* a hole filled: ACK now */
 	else if (!fin)
 		*due = XTCP_ACK_DATA;
+	if (xs->sack_rcv.nr)
+		xtcp_sack_rcv_nxt(&xs->sack_rcv, xs->rcv_nxt);
 	if (fin)
 		xtcp_fin(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -519,6 +559,7 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		xs->mss = min_t(u16, xs->mss, cb->mss);
 	else
 		xs->mss = min_t(u16, xs->mss, XTCP_DEFAULT_MSS);
+	xs->sack_ok = xs->sack_ok && cb->sack_perm;	/* both SYNs offer it */
 
 	if (cb->flags & XTCP_ACK) {
 		u32 rtt_us;
@@ -699,6 +740,11 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_wup, xs->rcv_nxt,
 				 xs->rcv_wnd)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW);
+		/* data received before: a resend the peer need not have sent */
+		if (xs->sack_ok && skb->len &&
+		    !xtcp_seq_after(cb->end_seq, xs->rcv_nxt) &&
+		    xtcp_seq_after(cb->end_seq, xs->rcv_nxt - XTCP_CC_MAX_WINDOW))
+			xtcp_sack_rcv_dup(&xs->sack_rcv, cb->seq, cb->end_seq);
 		if (!(cb->flags & XTCP_RST))
 			xtcp_send_oow_ack(sk, skb);
 		goto discard;

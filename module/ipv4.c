@@ -68,6 +68,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	cb->has_wscale = seg.has_wscale;
 	cb->sport = seg.sport;
 	cb->dport = seg.dport;
+	cb->hlen = seg.hlen;
+	cb->sack_perm = seg.sack_perm;
 	cb->retransmitted = false;
 
 	sk = xtcp_lookup(net, iph->saddr, htons(seg.sport), iph->daddr,

@@ -241,6 +241,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->snd_wnd = cb->window;
 	req->has_wscale = cb->has_wscale;
 	req->snd_wscale = cb->wscale;
+	req->sack_ok = cb->sack_perm && READ_ONCE(xtcp_sysctl(net)->sack);
 	xtcp_req_offer(sk, req);
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->born = jiffies;
@@ -330,6 +331,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->snd_wscale = req->has_wscale ? req->snd_wscale : 0;
 	xs->rcv_wscale = req->has_wscale ? req->rcv_wscale : 0;
 	xs->snd_wnd = req->snd_wnd;
+	xs->sack_ok = req->sack_ok;
 	xs->snd_wl1 = req->irs;
 	xs->snd_wl2 = req->iss;
 	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);

@@ -187,12 +187,21 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 		seg.mss = xs->mss;
 		seg.has_wscale = true;
 		seg.wscale = xs->rcv_wscale;
+		seg.sack_perm = xs->sack_ok;
 		seg.window = min_t(u32, xtcp_window_space(sk), 65535);
 		xs->rcv_wnd = seg.window;
 		xs->rcv_wup = xs->rcv_nxt;
 	} else {
 		seg.flags |= XTCP_ACK;
 		seg.window = xtcp_select_window(sk);
+	}
+	if (xs->sack_ok && !payload && !(seg.flags & XTCP_SYN) &&
+	    (xs->sack_rcv.nr || xs->sack_rcv.has_dsack)) {
+		/* out-of-order data held (RFC 2018 4), a duplicate (RFC 2883) */
+		if (xs->sack_rcv.has_dsack)
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACK_SENT);
+		seg.nr_sack = xtcp_sack_rcv_blocks(&xs->sack_rcv, seg.sack,
+						   XTCP_MAX_SACK_BLOCKS);
 	}
 	if (seg.flags & XTCP_ACK) {
 		seg.ack = xs->rcv_nxt;
@@ -242,6 +251,9 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 	XTCP_SKB_CB(skb)->end_seq = xs->write_seq + 1;
 	XTCP_SKB_CB(skb)->flags = flags;
 	XTCP_SKB_CB(skb)->retransmitted = false;
+	XTCP_SKB_CB(skb)->sacked = false;
+	XTCP_SKB_CB(skb)->lost = false;
+	XTCP_SKB_CB(skb)->rexmit = false;
 	xs->write_seq++;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	xtcp_wmem_queue(sk, skb, false);
@@ -509,9 +521,31 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		/* RFC 7323 2.2: a scale is answered only to a SYN that had one */
 		.has_wscale = req->has_wscale,
 		.wscale = req->has_wscale ? req->rcv_wscale : 0,
+		/* RFC 2018 3: only to a SYN that offered it */
+		.sack_perm = req->sack_ok,
 	};
 
 	return xtcp_send_raw(net, req->laddr, req->raddr, &seg);
+}
+
+/*
+ * One past the last sequence number the windows let a segment starting
+ * at @seq reach now.  Without SACK: SND.UNA plus the smaller of the
+ * peer's window and cwnd.  With SACK cwnd bounds the pipe instead (RFC
+ * 6675: SACKed and lost segments are not in flight), the peer's window
+ * still counts from SND.UNA.
+ */
+static u32 xtcp_send_limit(const struct sock *sk, u32 seq)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 cwnd = xtcp_cc_window(&xs->cc), pipe, rwnd_end;
+
+	if (!xtcp_sack_sender(sk))
+		return xs->snd_una + min(xs->snd_wnd, cwnd);
+	pipe = xtcp_in_flight(xs);
+	rwnd_end = xs->snd_una + xs->snd_wnd;
+	seq += cwnd > pipe ? cwnd - pipe : 0;
+	return xtcp_seq_before(seq, rwnd_end) ? seq : rwnd_end;
 }
 
 /**
@@ -526,15 +560,15 @@ bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 wnd = min(xs->snd_wnd, xtcp_cc_window(&xs->cc));
+	u32 limit = xtcp_send_limit(sk, cb->seq);
 
 	if (cb->flags & XTCP_SYN)
 		return true;
 	/* A FIN alone always fits: it takes no buffer at the peer. */
 	if (cb->end_seq - cb->seq == 1 && (cb->flags & XTCP_FIN))
-		return !xtcp_seq_after(cb->seq, xs->snd_una + wnd) || !skb->len;
+		return !xtcp_seq_after(cb->seq, limit) || !skb->len;
 	if (!xtcp_seq_after(cb->end_seq - ((cb->flags & XTCP_FIN) ? 1 : 0),
-			    xs->snd_una + wnd))
+			    limit))
 		return true;
 	/*
 	 * A window open but narrower than the segment, and nothing in
@@ -752,8 +786,8 @@ int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
 static u32 xtcp_send_len(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 wnd = min(xs->snd_wnd, xtcp_cc_window(&xs->cc));
-	s32 room = (s32)(xs->snd_una + wnd - XTCP_SKB_CB(skb)->seq);
+	u32 seq = XTCP_SKB_CB(skb)->seq;
+	s32 room = (s32)(xtcp_send_limit(sk, seq) - seq);
 
 	if (!xtcp_run_ok(sk) || room < (s32)xs->mss)
 		return xs->mss;
@@ -794,6 +828,7 @@ static void __xtcp_push(struct sock *sk, bool force)
 
 	if (sk->sk_state == XTCP_CLOSE || sk->sk_state == XTCP_LISTEN)
 		return;
+	xtcp_sack_xmit_lost(sk, false);	/* what is lost before what is new */
 	while ((skb = xs->send_head)) {
 		if (sk->sk_state == XTCP_SYN_SENT && !(XTCP_SKB_CB(skb)->flags & XTCP_SYN))
 			break;
@@ -833,6 +868,7 @@ static void __xtcp_push(struct sock *sk, bool force)
 			break;
 	}
 	xtcp_xmit_timer(sk);
+	xtcp_tlp_arm(sk);
 	/* fewer bytes unsent now: a writer held by TCP_NOTSENT_LOWAT may go */
 	if (READ_ONCE(xs->notsent_lowat))
 		sk->sk_write_space(sk);
@@ -877,7 +913,6 @@ int xtcp_retransmit_head(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
-	int err;
 
 	if (!skb)
 		return 0;
@@ -892,10 +927,25 @@ int xtcp_retransmit_head(struct sock *sk)
 		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
 			xs->snd_max = xs->snd_nxt;
 	}
+	return xtcp_retransmit_skb(sk, skb);
+}
+
+/**
+ * xtcp_retransmit_skb() - send a write-queue skb that was sent before
+ * @sk: the socket, locked
+ * @skb: on the write queue, before SND.MAX, cut to what may go
+ *
+ * Karn's flag and the send time (RACK's, the RTT sample's) are renewed.
+ * Counted as a retransmission even if the stack refuses it, as the push
+ * counts what it sends: it was sent as far as xtcp can tell, and lost.
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+{
 	XTCP_SKB_CB(skb)->retransmitted = true;
 	XTCP_SKB_CB(skb)->sent_us = xtcp_clock_us();
-	err = xtcp_transmit_skb(sk, skb, true);
-	if (!err)
-		xtcp_count_retrans(sk, skb);
-	return err;
+	/* refused by the stack (a netfilter drop): sent and lost, as in push */
+	xtcp_count_retrans(sk, skb);
+	return xtcp_transmit_skb(sk, skb, true);
 }

@@ -96,6 +96,13 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 	[XTCP_MIB_DELAYED_ACKS]		= "DelayedAcks",
 	[XTCP_MIB_QUICK_ACKS]		= "QuickAcks",
+	[XTCP_MIB_SACK_RECOVERY]	= "SackRecovery",
+	[XTCP_MIB_RACK_LOST]		= "RackLost",
+	[XTCP_MIB_SACK_RETRANS]		= "SackRetrans",
+	[XTCP_MIB_DSACK_RECV]		= "DsackRecv",
+	[XTCP_MIB_DSACK_SENT]		= "DsackSent",
+	[XTCP_MIB_REO_TIMEOUTS]		= "ReoTimeouts",
+	[XTCP_MIB_TLP_PROBES]		= "TlpProbes",
 };
 
 /*

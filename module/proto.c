@@ -77,6 +77,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	sk->sk_rcvbuf = READ_ONCE(sc->rmem_default);
 	sk->sk_sndbuf = READ_ONCE(sc->wmem_default);
 	xtcp_choose_wscale(sk);
+	xtcp_sack_reset(sk);
 	xtcp_init_timers(sk);
 }
 
@@ -322,6 +323,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	xtcp_ehash_add(sk);
 	xtcp_set_state(sk, XTCP_SYN_SENT);
 	XTCP_INC_STATS(net, XTCP_MIB_ACTIVE_OPENS);
+	xs->sack_ok = READ_ONCE(xtcp_sysctl(net)->sack);	/* our offer */
 	err = xtcp_send_syn(sk);
 	if (err) {
 		xtcp_done(sk, 0);
@@ -627,6 +629,9 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->flags = XTCP_ACK;	/* PSH: xtcp_mark_push() */
 		XTCP_SKB_CB(skb)->retransmitted = false;
 		XTCP_SKB_CB(skb)->eor = false;
+		XTCP_SKB_CB(skb)->sacked = false;
+		XTCP_SKB_CB(skb)->lost = false;
+		XTCP_SKB_CB(skb)->rexmit = false;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
 		xtcp_wmem_queue(sk, skb, true);
 		if (!xs->send_head)

@@ -62,6 +62,12 @@
  *                   or in software before it (offload.c); 0: every
  *                   segment its own skb.  Runs are never built while the
  *                   namespace has fault-injection rules
+ *   sack            1 (default): offer SACK (RFC 2018) in our SYNs and
+ *                   accept it in the peer's, as Linux's tcp_sack; a
+ *                   connection that has it reports out-of-order data in
+ *                   SACK blocks and resends only what RACK (RFC 8985)
+ *                   finds lost (recovery.c); 0: cumulative ACKs only,
+ *                   NewReno's recovery and go-back-N after a timeout
  *   congestion_control  the congestion control algorithm of sockets
  *                   created later ("cubic", the default, or "reno"), as
  *                   Linux's tcp_congestion_control; an unknown name is
@@ -115,6 +121,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.orphan_retries		= 0,
 	.syncookies		= 1,
 	.gso			= 1,
+	.sack			= 1,
 	.congestion_control	= XTCP_CC_DEFAULT,
 };
 
@@ -192,6 +199,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(orphan_retries, SYSCTL_ZERO, &retries_max),
 	XTCP_SYSCTL_INT(syncookies, SYSCTL_ZERO, SYSCTL_TWO),
 	XTCP_SYSCTL_INT(gso, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_SYSCTL_INT(sack, SYSCTL_ZERO, SYSCTL_ONE),
 	{
 		.procname	= "congestion_control",
 		.data		= (void *)offsetof(struct xtcp_sysctl,

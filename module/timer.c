@@ -56,7 +56,7 @@ void xtcp_xmit_timer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->snd_nxt == xs->snd_una && xtcp_window_closed(sk)) {
+	if (xtcp_nothing_in_flight(sk) && xtcp_window_closed(sk)) {
 		if (!xs->persist.active) {
 			xtcp_persist_start(&xs->persist);
 			xs->persist_stamp = jiffies;
@@ -94,7 +94,7 @@ static void xtcp_probe_expired(struct sock *sk)
 	u32 max_sent = sock_flag(sk, SOCK_DEAD) ?
 		       xtcp_orphan_retries(sock_net(sk)) : ~0U;
 
-	if (xs->snd_nxt != xs->snd_una) {
+	if (!xtcp_nothing_in_flight(sk)) {
 		/*
 		 * The window closed on data in flight: the peer refused it
 		 * (its buffer was full), and its retransmission timeout is
@@ -103,8 +103,12 @@ static void xtcp_probe_expired(struct sock *sk)
 		 */
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_EXPIRED);
 		xtcp_conn_cc_timeout(sk);
-		xs->send_head = skb_peek(&sk->sk_write_queue);
-		xs->snd_nxt = xs->snd_una;
+		if (xtcp_sack_sender(sk)) {
+			xtcp_sack_mark_all_lost(sk);
+		} else {
+			xs->send_head = skb_peek(&sk->sk_write_queue);
+			xs->snd_nxt = xs->snd_una;
+		}
 	}
 	if (!xs->persist.active) {
 		xtcp_persist_start(&xs->persist);
@@ -142,6 +146,7 @@ void xtcp_clear_timers(struct sock *sk)
 	xtcp_persist_stop(&xtcp_sk(sk)->persist);
 	sk_stop_timer(sk, &xtcp_sk(sk)->delack_timer);
 	sk_stop_timer(sk, &xtcp_sk(sk)->cork_timer);
+	sk_stop_timer(sk, &xtcp_sk(sk)->reo_timer);
 	xtcp_sk(sk)->ack_pending = false;
 	sk_stop_timer(sk, &sk->sk_timer);
 }
@@ -393,8 +398,13 @@ static void xtcp_rtx_expired(struct sock *sk)
 		 * timeout, not one each.  SND.MAX keeps the highest sent.
 		 */
 		xtcp_conn_cc_timeout(sk);
-		xs->send_head = skb_peek(&sk->sk_write_queue);
-		xs->snd_nxt = xs->snd_una;
+		if (xtcp_sack_sender(sk)) {
+			/* with SACK: only what the peer does not hold */
+			xtcp_sack_mark_all_lost(sk);
+		} else {
+			xs->send_head = skb_peek(&sk->sk_write_queue);
+			xs->snd_nxt = xs->snd_una;
+		}
 	}
 	/*
 	 * A peer window open but narrower than the oldest segment, with
@@ -440,5 +450,6 @@ void xtcp_init_timers(struct sock *sk)
 	timer_setup(&xtcp_sk(sk)->rtx_timer, xtcp_rtx_timer, 0);
 	timer_setup(&xtcp_sk(sk)->delack_timer, xtcp_delack_timer, 0);
 	timer_setup(&xtcp_sk(sk)->cork_timer, xtcp_cork_timer, 0);
+	timer_setup(&xtcp_sk(sk)->reo_timer, xtcp_reo_timer, 0);
 	timer_setup(&sk->sk_timer, xtcp_keepalive_timer, 0);
 }

@@ -33,6 +33,7 @@
 #include "cc.h"
 #include "compat.h"
 #include "core.h"
+#include "sack.h"
 
 /* Module parameters, fixed for the module's lifetime (af_xtcp.c). */
 extern int xtcp_family;
@@ -53,6 +54,11 @@ struct xtcp_skb_cb {
 	u16 mss;
 	u16 sport;		/* received segments: ports, host order */
 	u16 dport;
+	u8 hlen;		/* received segments: header length, options in */
+	bool sack_perm;		/* received SYNs: SACK-permitted was offered */
+	bool sacked;		/* write queue: the peer SACKed all of it */
+	bool lost;		/* write queue: marked lost (RACK, a timeout) */
+	bool rexmit;		/* write queue: lost and resent since, in flight */
 	u64 sent_us;		/* xtcp_clock_us() of the last transmission */
 };
 
@@ -95,6 +101,8 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  * @rcv_wscale: our window-scale shift, the listener's, sent with
  *	@has_wscale only
  * @retries: SYN+ACKs sent beyond the first
+ * @sack_ok: the peer's SYN offered SACK and net.xtcp.sack is on: the
+ *	SYN+ACK offers it back and the connection uses it
  * @no_rtt: the handshake gives no RTT sample: a SYN+ACK went again for
  *	the peer's resent SYN (ambiguous, Karn, as are @retries), or the
  *	request is rebuilt from a SYN cookie (no send time kept)
@@ -128,6 +136,7 @@ struct xtcp_request {
 	bool has_wscale;
 	u8 rcv_wscale;
 	u8 retries;
+	bool sack_ok;
 	bool no_rtt;
 	bool acked;
 	bool dead;
@@ -241,6 +250,22 @@ struct xtcp_tw {
  *	autotuning began (mem.c, xtcp_rcv_space_adjust())
  * @rcvq_space: most bytes the reader took in one round trip so far
  * @rcvq_stamp: jiffies when that round trip began
+ * @sack_ok: SACK (RFC 2018) in use: both SYNs offered it.  Until the
+ *	handshake ends, on the active side: our SYN offers it
+ * @sack_rcv: the blocks our ACKs report (sack.c), with @sack_ok
+ * @rack: RACK's loss detection state (sack.c, recovery.c), with @sack_ok
+ * @sacked_bytes: sequence space between SND.UNA and SND.MAX in write
+ *	queue skbs the peer SACKed (recovery.c's scoreboard)
+ * @lost_bytes: sequence space in skbs marked lost and not SACKed
+ * @retrans_bytes: of @lost_bytes, what was resent since it was marked:
+ *	in flight again
+ * @reo_timer: RACK's timer (recovery.c): the reorder timer, which looks
+ *	again at segments that will be lost once the reordering window has
+ *	passed, or, with @reo_tlp, the tail loss probe's timeout (PTO)
+ * @reo_tlp: @reo_timer runs as the PTO
+ * @tlp_out: a tail loss probe went and no ACK has passed @tlp_high yet:
+ *	no other probe until one has (RFC 8985 7.3)
+ * @tlp_high: SND.MAX when the probe went
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
  * @cc: congestion control state (cc.c), its algorithm included
  * @cc_chosen: TCP_CONGESTION chose @cc's algorithm: a listener's children
@@ -343,6 +368,16 @@ struct xtcp_sock {
 	unsigned int keepalive_intvl;
 	struct xtcp_persist persist;
 	unsigned long persist_stamp;
+	bool sack_ok;
+	struct xtcp_sack_rcv sack_rcv;
+	struct xtcp_rack rack;
+	u32 sacked_bytes;
+	u32 lost_bytes;
+	u32 retrans_bytes;
+	struct timer_list reo_timer;
+	bool reo_tlp;
+	bool tlp_out;
+	u32 tlp_high;
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
 	bool cc_chosen;
@@ -465,6 +500,13 @@ enum xtcp_mib {
 	XTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs checked as cookies and refused */
 	XTCP_MIB_DELAYED_ACKS,		/* ACKs of data the delayed-ACK timer sent */
 	XTCP_MIB_QUICK_ACKS,		/* ACKs of data sent at once in quick-ACK mode */
+	XTCP_MIB_SACK_RECOVERY,		/* fast recoveries SACK and RACK started */
+	XTCP_MIB_RACK_LOST,		/* segments RACK marked lost */
+	XTCP_MIB_SACK_RETRANS,		/* lost segments resent from the scoreboard */
+	XTCP_MIB_DSACK_RECV,		/* D-SACK blocks received */
+	XTCP_MIB_DSACK_SENT,		/* D-SACK blocks sent */
+	XTCP_MIB_REO_TIMEOUTS,		/* reorder timer expirations */
+	XTCP_MIB_TLP_PROBES,		/* tail loss probes sent */
 	XTCP_MIB_MAX
 };
 
@@ -489,6 +531,7 @@ enum xtcp_mib {
  * @syncookies: 0: never answer with SYN cookies; 1: when a listener's SYN
  *	queue is full; 2: always
  * @gso: 1: send runs of full segments as one GSO skb (offload.c); 0: not
+ * @sack: 1: offer and accept SACK (RFC 2018) in the handshake; 0: not
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
  * handlers.  Ranges and defaults: sysctl.c.
@@ -512,6 +555,7 @@ struct xtcp_sysctl {
 	int orphan_retries;
 	int syncookies;
 	int gso;
+	int sack;
 	const struct xtcp_cc_algo *congestion_control;
 };
 
@@ -664,6 +708,7 @@ void xtcp_push_force(struct sock *sk);
 void xtcp_send_fin(struct sock *sk, gfp_t gfp);
 u32 xtcp_window_space(const struct sock *sk);
 int xtcp_retransmit_head(struct sock *sk);
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 u32 xtcp_offer_window(const struct sock *sk, u32 cur);
 u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
@@ -685,6 +730,51 @@ struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
 u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr);
 void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req);
 void xtcp_listener_flush(struct sock *listener);
+
+/* recovery.c: the SACK scoreboard, RACK, resending what is lost */
+void xtcp_sack_reset(struct sock *sk);
+void xtcp_sack_unlink(struct sock *sk, struct sk_buff *skb, u32 len);
+void xtcp_sack_delivered(struct sock *sk, const struct sk_buff *skb,
+			 u64 now_us);
+void xtcp_sack_ack(struct sock *sk, const struct sk_buff *skb, u64 now_us);
+void xtcp_sack_recovery(struct sock *sk);
+void xtcp_sack_mark_all_lost(struct sock *sk);
+void xtcp_sack_xmit_lost(struct sock *sk, bool force);
+void xtcp_tlp_arm(struct sock *sk);
+void xtcp_reo_timer(struct timer_list *t);
+
+/*
+ * Bytes in flight with SACK (RFC 6675's pipe, Linux's
+ * tcp_packets_in_flight()): sent, not cumulatively ACKed, neither SACKed
+ * nor lost, plus what was resent of the lost.
+ */
+static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
+{
+	u32 out = xs->snd_max - xs->snd_una;
+	u32 gone = xs->sacked_bytes + xs->lost_bytes - xs->retrans_bytes;
+
+	return out > gone ? out - gone : 0;
+}
+
+/* The SACK sender's machinery runs: negotiated, and the handshake over. */
+static inline bool xtcp_sack_sender(const struct sock *sk)
+{
+	return xtcp_sk(sk)->sack_ok &&
+	       !((1 << sk->sk_state) & ((1 << XTCP_SYN_SENT) | (1 << XTCP_SYN_RECV)));
+}
+
+/*
+ * Nothing is in flight: SND.NXT is back at SND.UNA (all acknowledged, or
+ * rewound by a timeout); with SACK, the pipe is empty (all acknowledged,
+ * SACKed or marked lost).  Then a closed window is probed.
+ */
+static inline bool xtcp_nothing_in_flight(const struct sock *sk)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return xtcp_sack_sender(sk) ? !xtcp_in_flight(xs) :
+				      xs->snd_nxt == xs->snd_una;
+}
 
 /* offload.c */
 extern const struct net_offload xtcp_offload;

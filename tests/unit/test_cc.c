@@ -398,9 +398,10 @@ static u32 sim_fill(struct sim *s)
 	return room;
 }
 
-static enum xtcp_cc_action sim_ack(struct sim *s, u32 bytes)
+/* An ACK of @bytes more; @sack: the connection recovers with SACK. */
+static enum xtcp_cc_action sim_ack_sack(struct sim *s, u32 bytes, bool sack)
 {
-	struct xtcp_cc_ack a;
+	struct xtcp_cc_ack a = {};
 
 	s->una += bytes;
 	a.now_us = s->now_us;
@@ -409,7 +410,13 @@ static enum xtcp_cc_action sim_ack(struct sim *s, u32 bytes)
 	a.flight = sim_flight(s);
 	a.snd_nxt = s->nxt;
 	a.rtt_us = s->rtt_us;
+	a.sack = sack;
 	return xtcp_cc_on_ack(&s->cc, &a);
+}
+
+static enum xtcp_cc_action sim_ack(struct sim *s, u32 bytes)
+{
+	return sim_ack_sack(s, bytes, false);
 }
 
 static enum xtcp_cc_action sim_dupack(struct sim *s)
@@ -980,6 +987,67 @@ UNIT_TEST(xtcp_cc_on_dupack__recover_never_goes_stale)
 		sim_dupack(&s);
 		CHECK_EQ(sim_dupack(&s), XTCP_CC_FAST_RETRANSMIT);
 	}
+}
+
+/* ---- xtcp_cc_enter_recovery (SACK) ---- */
+
+static enum xtcp_cc_action sim_sack_ack(struct sim *s, u32 bytes)
+{
+	return sim_ack_sack(s, bytes, true);
+}
+
+/* RFC 6675 5 step 4: ssthresh from the algorithm, cwnd falls to it. */
+UNIT_TEST(xtcp_cc_enter_recovery__cwnd_to_ssthresh)
+{
+	struct sim s;
+
+	sim_init(&s, 1000, 1000);
+	s.cc.cwnd = 20000;
+	s.nxt = s.una + 20000;
+	CHECK(xtcp_cc_enter_recovery(&s.cc, s.una, s.nxt, sim_flight(&s)));
+	CHECK_EQ(s.cc.ssthresh, 10000);
+	CHECK_EQ(s.cc.cwnd, 10000);
+	CHECK(s.cc.in_recovery);
+	CHECK_EQ(s.cc.recover, s.nxt);
+	/* a second loss in the same episode changes nothing */
+	CHECK(!xtcp_cc_enter_recovery(&s.cc, s.una, s.nxt, sim_flight(&s)));
+	CHECK_EQ(s.cc.cwnd, 10000);
+}
+
+/* SACK partial ACKs neither deflate cwnd nor ask for a retransmission. */
+UNIT_TEST(xtcp_cc_enter_recovery__partial_acks_keep_cwnd_full_ack_ends)
+{
+	struct sim s;
+
+	sim_init(&s, 5000, 1000);
+	s.cc.cwnd = 20000;
+	s.nxt = s.una + 20000;
+	CHECK(xtcp_cc_enter_recovery(&s.cc, s.una, s.nxt, sim_flight(&s)));
+	CHECK_EQ(sim_sack_ack(&s, 3000), XTCP_CC_NONE);
+	CHECK_EQ(s.cc.cwnd, 10000);
+	CHECK(s.cc.in_recovery);
+	CHECK_EQ(sim_sack_ack(&s, 17000), XTCP_CC_NONE);
+	CHECK(!s.cc.in_recovery);
+	CHECK_EQ(s.cc.cwnd, 2000);	/* min(ssthresh, max(flight, MSS) + MSS) */
+	CHECK_EQ(s.cc.ssthresh, 10000);
+}
+
+/* Losses found while a timeout's repair is under way: no second cut. */
+UNIT_TEST(xtcp_cc_enter_recovery__not_after_timeout_until_recover)
+{
+	struct sim s;
+
+	sim_init(&s, 0xfffff000u, 1000);
+	s.cc.cwnd = 20000;
+	s.nxt = s.una + 20000;
+	sim_timeout(&s);
+	CHECK(!xtcp_cc_enter_recovery(&s.cc, s.una, s.nxt, sim_flight(&s)));
+	CHECK_EQ(sim_sack_ack(&s, 1000), XTCP_CC_NONE);	/* timed_out ends */
+	CHECK(!xtcp_cc_enter_recovery(&s.cc, s.una, s.nxt, sim_flight(&s)));
+	CHECK_EQ(sim_sack_ack(&s, 19000), XTCP_CC_NONE);	/* passes recover */
+	s.nxt += 4000;
+	CHECK(xtcp_cc_enter_recovery(&s.cc, s.una, s.nxt, sim_flight(&s)));
+	CHECK_EQ(s.cc.ssthresh, 2000);	/* at least 2 * MSS */
 }
 
 /* ---- xtcp_cc_on_timeout ---- */

@@ -49,7 +49,7 @@ static void fill(struct sim *s)
 
 static enum xtcp_cc_action ack(struct sim *s, u32 n, u32 rtt_us)
 {
-	struct xtcp_cc_ack a;
+	struct xtcp_cc_ack a = {};
 
 	s->una += n;
 	a.now_us = s->now_us;
