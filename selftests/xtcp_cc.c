@@ -327,16 +327,21 @@ static struct cwnd_event events[4096];
  * recovery event leaves is the algorithm's: ssthresh / cwnd before the
  * loss is 0.7 for CUBIC (its W_max the window before), at most 0.5 for
  * NewReno (half the flight).  Every event names the algorithm; slow start
- * came first.
+ * came first.  With SACK (net.xtcp.sack, RACK finds the loss) recovery
+ * sets cwnd to ssthresh (RFC 6675); without, the third duplicate ACK
+ * sets it to ssthresh + 3 MSS (RFC 5681).
  */
 TEST(loss_reduction_is_the_algorithms)
 {
 	static const struct {
 		const char *algo;
 		double lo, hi;
+		int sack;
 	} cases[] = {
-		{ "cubic", 0.60, 0.71 },
-		{ "reno", 0.30, 0.51 },
+		{ "cubic", 0.60, 0.71, 1 },
+		{ "reno", 0.30, 0.51, 1 },
+		{ "cubic", 0.60, 0.71, 0 },
+		{ "reno", 0.30, 0.51, 0 },
 	};
 	char dir[200] = "";
 	size_t k;
@@ -346,9 +351,12 @@ TEST(loss_reduction_is_the_algorithms)
 		TH_LOG("tracefs: %s", strerror(errno));
 	for (k = 0; k < ARRAY_SIZE(cases); k++) {
 		long fr = xtcp_counter("FastRetrans"), rto = xtcp_counter("RtoExpired");
-		unsigned long w_max;
+		long sr = xtcp_counter("SackRecovery");
+		unsigned long w_max, inflate;
 		int n, i, r;
 		double ratio;
+
+		ASSERT_EQ(0, xtcp_sysctl_set("sack", cases[k].sack));
 
 		n = lossy_transfer(_metadata, cases[k].algo, dir, events,
 				   ARRAY_SIZE(events));
@@ -359,8 +367,18 @@ TEST(loss_reduction_is_the_algorithms)
 		 * under load): logged, not judged.
 		 */
 		EXPECT_LE(fr + 1, xtcp_counter("FastRetrans")) TH_LOG("%s", cases[k].algo);
-		TH_LOG("%s: FastRetrans +%ld, RtoExpired +%ld", cases[k].algo,
-		       xtcp_counter("FastRetrans") - fr, xtcp_counter("RtoExpired") - rto);
+		TH_LOG("%s, sack %d: FastRetrans +%ld, SackRecovery +%ld, RtoExpired +%ld",
+		       cases[k].algo, cases[k].sack,
+		       xtcp_counter("FastRetrans") - fr,
+		       xtcp_counter("SackRecovery") - sr,
+		       xtcp_counter("RtoExpired") - rto);
+		/* each recovery of a SACK connection is RACK's, none without */
+		if (cases[k].sack) {
+			EXPECT_EQ(xtcp_counter("FastRetrans") - fr,
+				  xtcp_counter("SackRecovery") - sr);
+		} else {
+			EXPECT_EQ(0, xtcp_counter("SackRecovery") - sr);
+		}
 		for (i = 0; i < n && i < (int)ARRAY_SIZE(events); i++)
 			EXPECT_STREQ(cases[k].algo, events[i].algo);
 		EXPECT_STREQ("slow_start", events[0].phase);
@@ -376,8 +394,11 @@ TEST(loss_reduction_is_the_algorithms)
 		EXPECT_GE(cases[k].hi, ratio)
 			TH_LOG("%s: ssthresh %lu after cwnd %lu", cases[k].algo,
 			       events[r].ssthresh, events[r - 1].cwnd);
-		/* fast recovery: ssthresh + 3 MSS */
-		EXPECT_EQ(events[r].ssthresh + 3 * MSS, events[r].cwnd);
+		/* fast recovery: ssthresh (SACK), ssthresh + 3 MSS (dupacks) */
+		inflate = 3 * MSS;
+		if (cases[k].sack)
+			inflate = 0;
+		EXPECT_EQ(events[r].ssthresh + inflate, events[r].cwnd);
 		/* CUBIC's W_max: the window before; NewReno has none */
 		w_max = events[r - 1].cwnd;
 		if (strcmp(cases[k].algo, "cubic"))

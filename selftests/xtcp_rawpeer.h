@@ -79,34 +79,27 @@ static inline int raw_next(int fd, unsigned int sport, unsigned int dport,
  * @mss: MSS option of its SYN (0: none)
  * @wscale: window-scale option of its SYN (-1: none)
  * @window: window field of its segments
+ * @sack_perm: its SYN offers SACK (RFC 2018)
  */
 struct peer {
 	u16 sport, dport, mss;
 	int wscale;
 	u16 window;
+	bool sack_perm;
 };
 
-/* Send one segment of @p's connection; 0, or -1. */
-static inline int inject(int raw, const struct peer *p, u32 seq, u32 ack,
-			 u8 flags, const void *data, size_t len)
+/* Send the segment @h (its options included) with @len bytes of @data. */
+static inline int inject_seg(int raw, struct xtcp_seg *h, const void *data,
+			     size_t len)
 {
 	struct sockaddr_in dst = sin_of(INADDR_LOOPBACK, 0);
-	struct xtcp_seg h = {
-		.sport = p->sport, .dport = p->dport, .seq = seq, .ack = ack,
-		.flags = flags, .window = p->window,
-	};
 	u8 b[2048];
 	size_t hl;
 	u16 sum;
 
-	if (flags & XTCP_SYN) {
-		h.mss = p->mss;
-		h.has_wscale = p->wscale >= 0;
-		h.wscale = p->wscale >= 0 ? p->wscale : 0;
-	}
 	if (len > sizeof(b) - XTCP_MAX_HDR_LEN)
 		return -1;
-	hl = xtcp_build(b, sizeof(b) - len, &h);
+	hl = xtcp_build(b, sizeof(b) - len, h);
 	if (!hl)
 		return -1;
 	memcpy(b + hl, data, len);
@@ -117,6 +110,42 @@ static inline int inject(int raw, const struct peer *p, u32 seq, u32 ack,
 	len += hl;
 	return sendto(raw, b, len, 0, (struct sockaddr *)&dst, sizeof(dst)) ==
 	       (ssize_t)len ? 0 : -1;
+}
+
+/* An ACK of @p's connection carrying the @n SACK blocks @blk; 0, or -1. */
+static inline int inject_sack(int raw, const struct peer *p, u32 seq, u32 ack,
+			      const struct xtcp_sack_block *blk, unsigned int n)
+{
+	struct xtcp_seg h = {
+		.sport = p->sport, .dport = p->dport, .seq = seq, .ack = ack,
+		.flags = XTCP_ACK, .window = p->window,
+	};
+	unsigned int i;
+
+	if (n > XTCP_MAX_SACK_BLOCKS)
+		return -1;
+	for (i = 0; i < n; i++)
+		h.sack[i] = blk[i];
+	h.nr_sack = n;
+	return inject_seg(raw, &h, NULL, 0);
+}
+
+/* Send one segment of @p's connection; 0, or -1. */
+static inline int inject(int raw, const struct peer *p, u32 seq, u32 ack,
+			 u8 flags, const void *data, size_t len)
+{
+	struct xtcp_seg h = {
+		.sport = p->sport, .dport = p->dport, .seq = seq, .ack = ack,
+		.flags = flags, .window = p->window,
+	};
+
+	if (flags & XTCP_SYN) {
+		h.mss = p->mss;
+		h.has_wscale = p->wscale >= 0;
+		h.wscale = p->wscale >= 0 ? p->wscale : 0;
+		h.sack_perm = p->sack_perm;
+	}
+	return inject_seg(raw, &h, data, len);
 }
 
 /* The peer's SYN with ISN @isn; the listener's SYN+ACK in @sa.  0 or -1. */
