@@ -1286,10 +1286,22 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_rto = xs->rtt.rto_us;
 	info->tcpi_snd_mss = xs->mss;
 	info->tcpi_rcv_mss = xs->mss;
+	if (xs->sack_ok)
+		info->tcpi_options |= TCPI_OPT_SACK;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
-		if (!xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max))
+		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		u32 segs = xtcp_skb_segs(skb, mss);
+
+		if (!xtcp_seq_before(cb->seq, xs->snd_max))
 			break;
-		info->tcpi_unacked += xtcp_skb_segs(skb, mss);
+		info->tcpi_unacked += segs;
+		/* the SACK scoreboard (recovery.c), in segments as TCP's */
+		if (cb->sacked)
+			info->tcpi_sacked += segs;
+		if (cb->lost)
+			info->tcpi_lost += segs;
+		if (cb->rexmit)
+			info->tcpi_retrans += segs;
 	}
 	info->tcpi_last_data_recv = jiffies_to_msecs(jiffies - xs->rcv_tstamp);
 	info->tcpi_last_ack_recv = info->tcpi_last_data_recv;

@@ -151,8 +151,15 @@ TEST_F(sk, synack_offers_sack_only_to_a_sack_syn)
 
 		EXPECT_EQ(0, inject(self->raw, &p, 7001, 0, XTCP_RST, NULL, 0));
 	}
-	/* connect()'s SYN offers it as the sysctl says */
+	/*
+	 * connect()'s SYN offers it as the sysctl says, and TCP_INFO shows
+	 * on both ends whether the connection uses it (TCPI_OPT_SACK)
+	 */
 	for (i = 0; i < 2; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int a;
+
 		ASSERT_EQ(0, xtcp_sysctl_set("sack", (int)i));
 		c = stream_connect(true, &self->addr);
 		ASSERT_LE(0, c);
@@ -161,6 +168,15 @@ TEST_F(sk, synack_offers_sack_only_to_a_sack_syn)
 				      ntohs(self->addr.sin_port), &s, XTCP_WAIT_MS));
 		EXPECT_EQ(XTCP_SYN, s.h.flags);
 		EXPECT_EQ((bool)i, s.h.sack_perm);
+		ASSERT_LT(0, wait_revents(self->lfd, POLLIN, XTCP_WAIT_MS));
+		a = accept(self->lfd, NULL, NULL);
+		ASSERT_LE(0, a);
+		ASSERT_EQ(0, getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len));
+		EXPECT_EQ((bool)i, !!(ti.tcpi_options & TCPI_OPT_SACK));
+		len = sizeof(ti);
+		ASSERT_EQ(0, getsockopt(a, IPPROTO_TCP, TCP_INFO, &ti, &len));
+		EXPECT_EQ((bool)i, !!(ti.tcpi_options & TCPI_OPT_SACK));
+		close(a);
 		close(c);
 	}
 }
