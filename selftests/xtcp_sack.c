@@ -355,19 +355,21 @@ static void flow_close(FIXTURE_DATA(sk) * self, struct flow *f)
 }
 
 /*
- * One step of a peer's script: wait until segment @seg was sent @times
- * times, then ACK the segments before @ack with the @nr SACK blocks @blk
+ * One step of a peer's script: the application writes @write more
+ * segments; wait until segment @seg was sent @times times, then, unless
+ * @ack is 0, ACK the segments before @ack with the @nr SACK blocks @blk
  * (segment ranges, [first, end)).
  */
 struct step {
-	int seg, times, ack, nr;
+	int write, seg, times, ack, nr;
 	int blk[XTCP_MAX_SACK_BLOCKS][2];
 };
 
 /*
  * Run @script on fresh connections until a try is judged (no RTO fired;
  * no tail loss probe either unless @probes) or TRIES ran out; the
- * listener's socket sends @segs segments.  In the judged try each
+ * listener's socket sends @segs segments, those the steps do not write
+ * at once.  In the judged try each
  * segment k must have been sent @want[k] times when the script ended.
  * Returns the tail loss probes of the judged try, or -1 if none was.
  */
@@ -377,23 +379,29 @@ static long run_script(struct __test_metadata *_metadata,
 		       bool probes)
 {
 	static unsigned char buf[16 * MSS];
-	int tries, i, k;
+	int tries, i, k, first = segs;
 
+	for (i = 0; i < steps; i++)
+		first -= script[i].write;
 	for (tries = 0; tries < TRIES; tries++) {
 		struct flow f;
 		long tlp;
 
 		if (flow_open(self, &f, PEER_PORT + tries))
 			return -1;
-		if (send(f.fd, buf, segs * MSS, 0) != segs * MSS)
+		if (send(f.fd, buf, first * MSS, 0) != first * MSS)
 			return -1;
 		for (i = 0; i < steps; i++) {
 			const struct step *st = &script[i];
+			int len = st->write * MSS;
 
+			ASSERT_EQ(len, send(f.fd, buf, len, 0));
 			ASSERT_EQ(0, flow_until(self, &f, st->seg, st->times))
 				TH_LOG("step %d: segment %d not sent %d times",
 				       i, st->seg, st->times);
-			ASSERT_EQ(0, flow_sack(self, &f, st->ack, st->blk, st->nr));
+			if (st->ack)
+				ASSERT_EQ(0, flow_sack(self, &f, st->ack, st->blk,
+						       st->nr));
 		}
 		tlp = xtcp_counter("TlpProbes") - f.tlp0;
 		flow_close(self, &f);
@@ -446,6 +454,29 @@ TEST_F(sk, sender_resends_exactly_two_holes)
 	static const int want[] = { 1, 2, 1, 2, 1, 1 };
 
 	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
+				want, false)) TH_LOG("no try judged");
+}
+
+/*
+ * A lost retransmission (RFC 8985 6.2 step 5): segment 1 is missing, its
+ * resend goes and segment 6 after it; the peer SACKs 6 but still not 1.
+ * The resend, sent before a segment that was delivered, is lost too:
+ * segment 1 goes a third time, without waiting for a timeout.
+ */
+TEST_F(sk, lost_retransmission_resent_again)
+{
+	static const struct step script[] = {
+		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 4 } } },
+		{ .seg = 5, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 6 } } },
+		{ .seg = 1, .times = 2 },
+		/* written now: it leaves after the resend of 1 */
+		{ .write = 1, .seg = 6, .times = 1, .ack = 1, .nr = 1,
+		  .blk = { { 2, 7 } } },
+		{ .seg = 1, .times = 3, .ack = 7 },
+	};
+	static const int want[] = { 1, 3, 1, 1, 1, 1, 1 };
+
+	EXPECT_EQ(0, run_script(_metadata, self, 7, script, ARRAY_SIZE(script),
 				want, false)) TH_LOG("no try judged");
 }
 
