@@ -244,6 +244,8 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		xtcp_sndbuf_expand(sk);
 		if (xs->snd_una != xs->snd_max)
 			xtcp_arm_rtx(sk);
+		if (sack)
+			xtcp_tlp_arm(sk, true);	/* after the RTO: it caps the PTO */
 		cc_act(sk, act);
 		sk->sk_write_space(sk);
 	} else if (cb->ack == xs->snd_una && skb->len == 0 &&

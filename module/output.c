@@ -823,6 +823,7 @@ static bool xtcp_defer_run(struct sock *sk, const struct sk_buff *skb,
 static void __xtcp_push(struct sock *sk, bool force)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 snd_max = xs->snd_max;
 	struct sk_buff *skb;
 	int err;
 
@@ -868,7 +869,7 @@ static void __xtcp_push(struct sock *sk, bool force)
 			break;
 	}
 	xtcp_xmit_timer(sk);
-	xtcp_tlp_arm(sk);
+	xtcp_tlp_arm(sk, xs->snd_max != snd_max);
 	/* fewer bytes unsent now: a writer held by TCP_NOTSENT_LOWAT may go */
 	if (READ_ONCE(xs->notsent_lowat))
 		sk->sk_write_space(sk);

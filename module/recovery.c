@@ -326,11 +326,26 @@ void xtcp_sack_ack(struct sock *sk, const struct sk_buff *skb, u64 now_us)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_sack_block blk[XTCP_MAX_SACK_BLOCKS];
+	struct sk_buff *head;
 	struct xtcp_seg seg;
 	unsigned int n;
 
 	if (xs->tlp_out && !xtcp_seq_before(xs->snd_una, xs->tlp_high))
 		xs->tlp_out = false;	/* the probe's round trip is over */
+	head = skb_peek(&sk->sk_write_queue);
+	if (head && XTCP_SKB_CB(head)->sacked &&
+	    XTCP_SKB_CB(head)->seq == xs->snd_una) {
+		/*
+		 * The cumulative ACK stops at data the peer SACKed: it held
+		 * it next to RCV.NXT and would have ACKed it, unless it threw
+		 * it away (RFC 2018 8, reneging; xtcp's own receiver prunes
+		 * its out-of-order queue under memory pressure).  No mark can
+		 * be trusted: everything not ACKed is lost, as after a
+		 * timeout, without waiting for one.
+		 */
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SACK_RENEGING);
+		xtcp_sack_mark_all_lost(sk);
+	}
 	if (cb->hlen > XTCP_HDR_LEN &&
 	    xtcp_parse(skb->data - cb->hlen, cb->hlen, &seg) == XTCP_PARSE_OK &&
 	    seg.nr_sack) {
@@ -358,6 +373,10 @@ void xtcp_sack_mark_all_lost(struct sock *sk)
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 	bool reneged = skb && XTCP_SKB_CB(skb)->sacked;
 
+	xs->retrans_bytes = 0;
+	xs->lost_bytes = 0;
+	if (reneged)
+		xs->sacked_bytes = 0;
 	for (; skb && was_sent(xs, skb); skb = wq_next(sk, skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
@@ -366,11 +385,8 @@ void xtcp_sack_mark_all_lost(struct sock *sk)
 		cb->sacked = false;
 		cb->rexmit = false;
 		cb->lost = true;
+		xs->lost_bytes += seq_len(skb);
 	}
-	xs->retrans_bytes = 0;
-	if (reneged)
-		xs->sacked_bytes = 0;
-	xs->lost_bytes = xs->snd_max - xs->snd_una - xs->sacked_bytes;
 }
 
 /**
@@ -389,8 +405,7 @@ void xtcp_sack_xmit_lost(struct sock *sk, bool force)
 	struct sk_buff *skb;
 	int err;
 
-	if (!xtcp_sack_sender(sk) || xs->lost_bytes <= xs->retrans_bytes ||
-	    !xs->snd_wnd)
+	if (!xtcp_sack_sender(sk) || xs->lost_bytes <= xs->retrans_bytes)
 		return;
 	for (skb = skb_peek(&sk->sk_write_queue); skb && was_sent(xs, skb);
 	     skb = wq_next(sk, skb)) {
@@ -401,13 +416,18 @@ void xtcp_sack_xmit_lost(struct sock *sk, bool force)
 
 		if (!cb->lost || cb->rexmit)
 			continue;
+		/* a closed window: data waits for the probes, a FIN goes */
+		if (!xs->snd_wnd && skb->len)
+			continue;
 		if (!force && room < min_t(u32, xs->mss, seq_len(skb)))
 			break;
 		if (skb->len > xs->mss) {
 			len = xtcp_run_ok(sk) ? rounddown(room, xs->mss) : 0;
 			len = max_t(u32, len, xs->mss);
-			if (len < skb->len && !cut_at(sk, skb, len))
-				break;	/* no memory: the timer comes back */
+			/* no memory to cut: a run goes whole, else the timer */
+			if (len < skb->len && !cut_at(sk, skb, len) &&
+			    !xtcp_run_ok(sk))
+				break;
 		}
 		err = xtcp_retransmit_skb(sk, skb);
 		/*
@@ -435,6 +455,8 @@ void xtcp_sack_xmit_lost(struct sock *sk, bool force)
 /**
  * xtcp_tlp_arm() - (re)start the tail loss probe's timeout (RFC 8985 7.2)
  * @sk: the socket, locked
+ * @restart: new data left or an ACK advanced SND.UNA: the PTO counts
+ *	from now; otherwise it is only started if it does not run
  *
  * After sending and after each ACK: with data in flight, outside any
  * recovery, no probe outstanding and no reorder timer waiting, a probe
@@ -443,9 +465,10 @@ void xtcp_sack_xmit_lost(struct sock *sk, bool force)
  * fire.  A tail lost with nothing behind it to be SACKed is then found
  * in a couple of round trips instead of one RTO.
  */
-void xtcp_tlp_arm(struct sock *sk)
+void xtcp_tlp_arm(struct sock *sk, bool restart)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long when;
 	u32 pto_us, flight;
 
 	if (!xtcp_sack_sender(sk) || xs->tlp_out || xs->cc.in_recovery ||
@@ -458,13 +481,18 @@ void xtcp_tlp_arm(struct sock *sk)
 			sk_stop_timer(sk, &xs->reo_timer);
 		return;
 	}
+	if (!restart && timer_pending(&xs->reo_timer))
+		return;	/* only new data and new ACKs move it (7.2) */
 	pto_us = 2 * xs->rtt.srtt_us;
 	if (flight <= xs->mss)
 		pto_us += XTCP_TLP_DELACK_US;
-	pto_us = min(pto_us, xs->rtt.rto_us);
+	when = jiffies + max_t(unsigned long, usecs_to_jiffies(pto_us), 2);
+	/* never after the RTO would fire */
+	if (timer_pending(&xs->rtx_timer) &&
+	    time_after(when, xs->rtx_timer.expires))
+		when = xs->rtx_timer.expires;
 	xs->reo_tlp = true;
-	sk_reset_timer(sk, &xs->reo_timer,
-		       jiffies + max_t(unsigned long, usecs_to_jiffies(pto_us), 2));
+	sk_reset_timer(sk, &xs->reo_timer, when);
 }
 
 /*
@@ -480,7 +508,7 @@ static void tlp_fire(struct sock *sk)
 	struct sk_buff *skb, *last = NULL;
 
 	if (xs->tlp_out || xs->cc.in_recovery || xs->cc.timed_out ||
-	    xs->snd_una == xs->snd_max || !xs->snd_wnd || xs->lost_bytes)
+	    xs->snd_una == xs->snd_max || xs->lost_bytes)
 		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TLP_PROBES);
 	xs->tlp_out = true;
@@ -491,7 +519,9 @@ static void tlp_fire(struct sock *sk)
 		for (skb = skb_peek(&sk->sk_write_queue); skb && was_sent(xs, skb);
 		     skb = wq_next(sk, skb))
 			last = skb;
-		if (last && !XTCP_SKB_CB(last)->sacked) {
+		/* not data into a closed window (a bare FIN may go) */
+		if (last && !XTCP_SKB_CB(last)->sacked &&
+		    (xs->snd_wnd || !last->len)) {
 			if (last->len > xs->mss)
 				cut_at(sk, last, last->len - xs->mss);
 			if (XTCP_SKB_CB(last)->end_seq != xs->snd_max)

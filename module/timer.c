@@ -61,6 +61,12 @@ void xtcp_xmit_timer(struct sock *sk)
 			xtcp_persist_start(&xs->persist);
 			xs->persist_stamp = jiffies;
 			sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
+		} else if (!timer_pending(&xs->rtx_timer)) {
+			/* an ACK stopped it (xtcp_ack()): probing goes on */
+			sk_reset_timer(sk, &xs->rtx_timer, jiffies +
+				       usecs_to_jiffies(xtcp_persist_interval(&xs->persist,
+									      xs->rtt.rto_us,
+									      xs->rtt.max_rto_us)));
 		}
 		return;
 	}

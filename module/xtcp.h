@@ -507,6 +507,7 @@ enum xtcp_mib {
 	XTCP_MIB_DSACK_SENT,		/* D-SACK blocks sent */
 	XTCP_MIB_REO_TIMEOUTS,		/* reorder timer expirations */
 	XTCP_MIB_TLP_PROBES,		/* tail loss probes sent */
+	XTCP_MIB_SACK_RENEGING,		/* ACKs that showed the peer dropped SACKed data */
 	XTCP_MIB_MAX
 };
 
@@ -740,7 +741,7 @@ void xtcp_sack_ack(struct sock *sk, const struct sk_buff *skb, u64 now_us);
 void xtcp_sack_recovery(struct sock *sk);
 void xtcp_sack_mark_all_lost(struct sock *sk);
 void xtcp_sack_xmit_lost(struct sock *sk, bool force);
-void xtcp_tlp_arm(struct sock *sk);
+void xtcp_tlp_arm(struct sock *sk, bool restart);
 void xtcp_reo_timer(struct timer_list *t);
 
 /*
@@ -751,8 +752,10 @@ void xtcp_reo_timer(struct timer_list *t);
 static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
 {
 	u32 out = xs->snd_max - xs->snd_una;
-	u32 gone = xs->sacked_bytes + xs->lost_bytes - xs->retrans_bytes;
+	u32 gone = xs->sacked_bytes + xs->lost_bytes;
 
+	/* retrans_bytes is part of lost_bytes; clamped all the same */
+	gone = gone > xs->retrans_bytes ? gone - xs->retrans_bytes : 0;
 	return out > gone ? out - gone : 0;
 }
 

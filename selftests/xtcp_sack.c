@@ -14,7 +14,9 @@
  *   sender          the peer's SACK blocks leave one hole, then two: the
  *                   sender resends exactly the missing segments, once
  *                   each, and nothing it was told the peer holds; a lost
- *                   tail is repaired by a tail loss probe, not a timeout
+ *                   resend is found and resent again; SACKed data the
+ *                   peer dropped (reneging) is resent; a lost tail is
+ *                   repaired by a tail loss probe, not a timeout
  *
  * The sender's timers run on their own clock while the script runs on a
  * busy machine: a try in which a retransmission timeout (or, where it
@@ -478,6 +480,26 @@ TEST_F(sk, lost_retransmission_resent_again)
 
 	EXPECT_EQ(0, run_script(_metadata, self, 7, script, ARRAY_SIZE(script),
 				want, false)) TH_LOG("no try judged");
+}
+
+/*
+ * Reneging (RFC 2018 8): the peer SACKs 2..3, segment 1 is resent, and
+ * then the peer's cumulative ACK stops at 2: it dropped what it had
+ * SACKed.  Segments 2 and 3 are resent at once, without a timeout.
+ */
+TEST_F(sk, reneged_sacks_resent)
+{
+	static const struct step script[] = {
+		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 4 } } },
+		{ .seg = 1, .times = 2, .ack = 2 },
+		{ .seg = 3, .times = 2, .ack = 4 },
+	};
+	static const int want[] = { 1, 2, 2, 2 };
+	long ren = xtcp_counter("SackReneging");
+
+	EXPECT_EQ(0, run_script(_metadata, self, 4, script, ARRAY_SIZE(script),
+				want, false)) TH_LOG("no try judged");
+	EXPECT_LE(ren + 1, xtcp_counter("SackReneging"));
 }
 
 /*
