@@ -169,8 +169,7 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 *rtt_us)
 			break;
 		if (skb == xs->send_head) {
 			/* acked before its go-back-N resend: skip it */
-			xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-					NULL : skb_queue_next(&sk->sk_write_queue, skb);
+			xs->send_head = xtcp_wq_next(sk, skb);
 		}
 		/* the newest segment acked times the round trip (Karn in cc.c) */
 		sent = cb->sent_us;

@@ -247,13 +247,7 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 
 	if (!skb)
 		return -ENOBUFS;
-	XTCP_SKB_CB(skb)->seq = xs->write_seq;
-	XTCP_SKB_CB(skb)->end_seq = xs->write_seq + 1;
-	XTCP_SKB_CB(skb)->flags = flags;
-	XTCP_SKB_CB(skb)->retransmitted = false;
-	XTCP_SKB_CB(skb)->sacked = false;
-	XTCP_SKB_CB(skb)->lost = false;
-	XTCP_SKB_CB(skb)->rexmit = false;
+	xtcp_wq_cb_init(skb, xs->write_seq, xs->write_seq + 1, flags);
 	xs->write_seq++;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	xtcp_wmem_queue(sk, skb, false);
@@ -863,8 +857,7 @@ static void __xtcp_push(struct sock *sk, bool force)
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
 			xs->snd_max = xs->snd_nxt;
-		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-				NULL : skb_queue_next(&sk->sk_write_queue, skb);
+		xs->send_head = xtcp_wq_next(sk, skb);
 		if (err)
 			break;
 	}
@@ -922,8 +915,7 @@ int xtcp_retransmit_head(struct sock *sk)
 		return -ENOMEM;
 	if (skb == xs->send_head) {
 		/* resent from the go-back-N point: in flight again */
-		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-				NULL : skb_queue_next(&sk->sk_write_queue, skb);
+		xs->send_head = xtcp_wq_next(sk, skb);
 		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
 		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
 			xs->snd_max = xs->snd_nxt;

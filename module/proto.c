@@ -624,14 +624,8 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			kfree_skb(skb);
 			goto wait_memory;
 		}
-		XTCP_SKB_CB(skb)->seq = xs->write_seq;
-		XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
-		XTCP_SKB_CB(skb)->flags = XTCP_ACK;	/* PSH: xtcp_mark_push() */
-		XTCP_SKB_CB(skb)->retransmitted = false;
-		XTCP_SKB_CB(skb)->eor = false;
-		XTCP_SKB_CB(skb)->sacked = false;
-		XTCP_SKB_CB(skb)->lost = false;
-		XTCP_SKB_CB(skb)->rexmit = false;
+		/* PSH: xtcp_mark_push() */
+		xtcp_wq_cb_init(skb, xs->write_seq, xs->write_seq, XTCP_ACK);
 		__skb_queue_tail(&sk->sk_write_queue, skb);
 		xtcp_wmem_queue(sk, skb, true);
 		if (!xs->send_head)

@@ -38,13 +38,6 @@ static void sub_bytes(u32 *count, u32 len)
 	*count -= min(*count, len);
 }
 
-/* The skb after @skb on the write queue, NULL at its end. */
-static struct sk_buff *wq_next(struct sock *sk, struct sk_buff *skb)
-{
-	return skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL :
-	       skb_queue_next(&sk->sk_write_queue, skb);
-}
-
 /* Sent at least once: before SND.MAX (a SACK sender never rewinds). */
 static bool was_sent(const struct xtcp_sock *xs, const struct sk_buff *skb)
 {
@@ -190,7 +183,7 @@ static void sack_mark(struct sock *sk, const struct xtcp_sack_block *blk,
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (!xtcp_seq_after(cb->end_seq, blk[i].start)) {
-			skb = wq_next(sk, skb);		/* below the block */
+			skb = xtcp_wq_next(sk, skb);		/* below the block */
 			continue;
 		}
 		if (!xtcp_seq_before(cb->seq, blk[i].end)) {
@@ -198,13 +191,13 @@ static void sack_mark(struct sock *sk, const struct xtcp_sack_block *blk,
 			continue;
 		}
 		if (cb->sacked) {
-			skb = wq_next(sk, skb);
+			skb = xtcp_wq_next(sk, skb);
 			continue;
 		}
 		if (xtcp_seq_before(cb->seq, blk[i].start)) {
 			/* the block begins inside: its part is the next skb */
 			cut_at(sk, skb, blk[i].start - cb->seq);
-			skb = wq_next(sk, skb);
+			skb = xtcp_wq_next(sk, skb);
 			continue;
 		}
 		if (xtcp_seq_after(cb->end_seq, blk[i].end) &&
@@ -213,7 +206,7 @@ static void sack_mark(struct sock *sk, const struct xtcp_sack_block *blk,
 			continue;
 		}
 		mark_sacked(sk, skb, now_us);
-		skb = wq_next(sk, skb);
+		skb = xtcp_wq_next(sk, skb);
 	}
 }
 
@@ -246,7 +239,7 @@ static u32 rack_detect(struct sock *sk, u64 now_us)
 				xs->sacked_bytes / max_t(u32, xs->mss, 1),
 				min_rtt(xs), xs->rtt.srtt_us);
 	for (skb = skb_peek(&sk->sk_write_queue); skb && was_sent(xs, skb);
-	     skb = wq_next(sk, skb)) {
+	     skb = xtcp_wq_next(sk, skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 wait = 0;
 
@@ -377,7 +370,7 @@ void xtcp_sack_mark_all_lost(struct sock *sk)
 	xs->lost_bytes = 0;
 	if (reneged)
 		xs->sacked_bytes = 0;
-	for (; skb && was_sent(xs, skb); skb = wq_next(sk, skb)) {
+	for (; skb && was_sent(xs, skb); skb = xtcp_wq_next(sk, skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 		if (cb->sacked && !reneged)
@@ -408,7 +401,7 @@ void xtcp_sack_xmit_lost(struct sock *sk, bool force)
 	if (!xtcp_sack_sender(sk) || xs->lost_bytes <= xs->retrans_bytes)
 		return;
 	for (skb = skb_peek(&sk->sk_write_queue); skb && was_sent(xs, skb);
-	     skb = wq_next(sk, skb)) {
+	     skb = xtcp_wq_next(sk, skb)) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 cwnd = xtcp_cc_window(&xs->cc), pipe = xtcp_in_flight(xs);
 		u32 room = cwnd > pipe ? cwnd - pipe : 0;
@@ -517,7 +510,7 @@ static void tlp_fire(struct sock *sk)
 		xtcp_push(sk);	/* new data, if the windows and Nagle let it */
 	if (xs->snd_max == xs->tlp_high) {
 		for (skb = skb_peek(&sk->sk_write_queue); skb && was_sent(xs, skb);
-		     skb = wq_next(sk, skb))
+		     skb = xtcp_wq_next(sk, skb))
 			last = skb;
 		/* not data into a closed window (a bare FIN may go) */
 		if (last && !XTCP_SKB_CB(last)->sacked &&
@@ -525,7 +518,7 @@ static void tlp_fire(struct sock *sk)
 			if (last->len > xs->mss)
 				cut_at(sk, last, last->len - xs->mss);
 			if (XTCP_SKB_CB(last)->end_seq != xs->snd_max)
-				last = wq_next(sk, last);
+				last = xtcp_wq_next(sk, last);
 			if (last)
 				xtcp_retransmit_skb(sk, last);
 		}

@@ -64,6 +64,29 @@ struct xtcp_skb_cb {
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
 
+/* The skb after @skb on the write queue, NULL at its end. */
+static inline struct sk_buff *xtcp_wq_next(struct sock *sk,
+					   struct sk_buff *skb)
+{
+	return skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL :
+	       skb_queue_next(&sk->sk_write_queue, skb);
+}
+
+/*
+ * A new write-queue skb: its sequence range and flags, every mark clear
+ * (not sent, not SACKed, not lost).  xtcp_wmem_queue() sets ->charged.
+ */
+static inline void xtcp_wq_cb_init(struct sk_buff *skb, u32 seq, u32 end_seq,
+				   u8 flags)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = seq;
+	cb->end_seq = end_seq;
+	cb->flags = flags;
+}
+
 /*
  * The clock segments are timed by for RTT samples, microseconds (TCP's
  * tcp_clock_us()): jiffies would read every loopback round trip as 0 and
