@@ -85,6 +85,24 @@ void xtcp_xmit_timer(struct sock *sk)
 }
 
 /*
+ * A retransmission timeout with data in flight: congestion control's
+ * response, then what is to be sent again.  With SACK, only what the
+ * peer does not hold; without, everything from SND.UNA (go-back-N).
+ */
+static void xtcp_timeout_rewind(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_conn_cc_timeout(sk);
+	if (xtcp_sack_sender(sk)) {
+		xtcp_sack_mark_all_lost(sk);
+	} else {
+		xs->send_head = skb_peek(&sk->sk_write_queue);
+		xs->snd_nxt = xs->snd_una;
+	}
+}
+
+/*
  * The probe timer fired: the peer's window still holds our data back.
  * Probe it, or give up if the peer stopped answering (retries2 probes in
  * a row unanswered), if an orphan sent orphan_retries probes, answered or
@@ -108,13 +126,7 @@ static void xtcp_probe_expired(struct sock *sk)
 		 * does; the data leaves again when the window opens.
 		 */
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_EXPIRED);
-		xtcp_conn_cc_timeout(sk);
-		if (xtcp_sack_sender(sk)) {
-			xtcp_sack_mark_all_lost(sk);
-		} else {
-			xs->send_head = skb_peek(&sk->sk_write_queue);
-			xs->snd_nxt = xs->snd_una;
-		}
+		xtcp_timeout_rewind(sk);
 	}
 	if (!xs->persist.active) {
 		xtcp_persist_start(&xs->persist);
@@ -403,14 +415,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		 * (go-back-N), so several losses in one window cost one
 		 * timeout, not one each.  SND.MAX keeps the highest sent.
 		 */
-		xtcp_conn_cc_timeout(sk);
-		if (xtcp_sack_sender(sk)) {
-			/* with SACK: only what the peer does not hold */
-			xtcp_sack_mark_all_lost(sk);
-		} else {
-			xs->send_head = skb_peek(&sk->sk_write_queue);
-			xs->snd_nxt = xs->snd_una;
-		}
+		xtcp_timeout_rewind(sk);
 	}
 	/*
 	 * A peer window open but narrower than the oldest segment, with
