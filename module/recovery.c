@@ -498,7 +498,7 @@ void xtcp_tlp_arm(struct sock *sk, bool restart)
 static void tlp_fire(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb, *last = NULL;
+	struct sk_buff *last = NULL;
 
 	if (xs->tlp_out || xs->cc.in_recovery || xs->cc.timed_out ||
 	    xs->snd_una == xs->snd_max || xs->lost_bytes)
@@ -509,9 +509,13 @@ static void tlp_fire(struct sock *sk)
 	if (xs->send_head)
 		xtcp_push(sk);	/* new data, if the windows and Nagle let it */
 	if (xs->snd_max == xs->tlp_high) {
-		for (skb = skb_peek(&sk->sk_write_queue); skb && was_sent(xs, skb);
-		     skb = xtcp_wq_next(sk, skb))
-			last = skb;
+		/* the newest sent: before the send head (SACK never rewinds) */
+		if (!xs->send_head)
+			last = skb_peek_tail(&sk->sk_write_queue);
+		else if (!skb_queue_is_first(&sk->sk_write_queue, xs->send_head))
+			last = skb_queue_prev(&sk->sk_write_queue, xs->send_head);
+		if (last && !was_sent(xs, last))
+			last = NULL;
 		/* not data into a closed window (a bare FIN may go) */
 		if (last && !XTCP_SKB_CB(last)->sacked &&
 		    (xs->snd_wnd || !last->len)) {
