@@ -598,6 +598,21 @@ bool xtcp_window_closed(const struct sock *sk)
 	return head && head->len;
 }
 
+/*
+ * @skb leaves again: Karn's flag, the new send time, and how long after
+ * the first send this one is (RACK measures a late original by it).
+ */
+static void xtcp_mark_resent(struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u64 now = xtcp_clock_us();
+	u64 gap = cb->resent_after_us + (now > cb->sent_us ? now - cb->sent_us : 0);
+
+	cb->retransmitted = true;
+	cb->resent_after_us = min_t(u64, gap, U32_MAX);
+	cb->sent_us = now;
+}
+
 /* @skb went out again: RetransSegs, TCP_INFO, the tracepoint. */
 static void xtcp_count_retrans(struct sock *sk, const struct sk_buff *skb)
 {
@@ -841,13 +856,13 @@ static void __xtcp_push(struct sock *sk, bool force)
 			break;
 		if (xtcp_seq_before(XTCP_SKB_CB(skb)->seq, xs->snd_max)) {
 			/* sent before: a go-back-N resend (Karn: no sample) */
-			XTCP_SKB_CB(skb)->retransmitted = true;
+			xtcp_mark_resent(skb);
 			xtcp_count_retrans(sk, skb);
-		} else if (skb->len < xs->mss) {
-			/* new and short: Nagle holds the next short one */
-			xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
+		} else {
+			if (skb->len < xs->mss)	/* Nagle holds the next short one */
+				xs->snd_sml = XTCP_SKB_CB(skb)->end_seq;
+			XTCP_SKB_CB(skb)->sent_us = xtcp_clock_us();
 		}
-		XTCP_SKB_CB(skb)->sent_us = xtcp_clock_us();
 		err = xtcp_transmit_skb(sk, skb, true);
 		/*
 		 * A segment the stack refused (no memory, a netfilter drop,
@@ -936,8 +951,7 @@ int xtcp_retransmit_head(struct sock *sk)
  */
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 {
-	XTCP_SKB_CB(skb)->retransmitted = true;
-	XTCP_SKB_CB(skb)->sent_us = xtcp_clock_us();
+	xtcp_mark_resent(skb);
 	/* refused by the stack (a netfilter drop): sent and lost, as in push */
 	xtcp_count_retrans(sk, skb);
 	return xtcp_transmit_skb(sk, skb, true);

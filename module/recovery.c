@@ -100,7 +100,8 @@ void xtcp_sack_delivered(struct sock *sk, const struct sk_buff *skb,
 
 	if (!xs->sack_ok || cb->sacked)
 		return;
-	xtcp_rack_delivered(&xs->rack, cb->sent_us, cb->end_seq,
+	xtcp_rack_delivered(&xs->rack, cb->sent_us,
+			    cb->sent_us - cb->resent_after_us, cb->end_seq,
 			    cb->retransmitted, now_us, min_rtt(xs));
 }
 

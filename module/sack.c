@@ -164,6 +164,7 @@ void xtcp_rack_init(struct xtcp_rack *r)
 	r->dsack_round = 0;
 	r->reo_wnd_mult = 1;
 	r->reo_wnd_persist = 0;
+	r->reo_extent_us = 0;
 	r->valid = false;
 	r->fack_valid = false;
 	r->reordering_seen = false;
@@ -176,11 +177,30 @@ static bool sent_after(u64 t1, u32 s1, u64 t2, u32 s2)
 	return t1 > t2 || (t1 == t2 && xtcp_seq_after(s1, s2));
 }
 
+/*
+ * A segment that was not lost was delivered with a round trip of @rtt_us
+ * (from its first send): RACK would have waited for it with a window of
+ * its excess over the reference's round trip.  The widest such window
+ * lasts XTCP_RACK_PERSIST recoveries after the last late arrival.
+ */
+static void rack_late(struct xtcp_rack *r, u64 rtt_us)
+{
+	u64 late;
+
+	if (!r->valid || rtt_us <= r->rtt_us)
+		return;
+	late = rtt_us - r->rtt_us;
+	if (late > r->reo_extent_us)
+		r->reo_extent_us = late > 0xffffffffull ? 0xffffffffu : (u32)late;
+	r->reo_wnd_persist = XTCP_RACK_PERSIST;
+}
+
 /**
  * xtcp_rack_delivered() - an ACK delivered a segment (RFC 8985 6.2 steps
  * 1 to 3)
  * @r: the state
  * @xmit_us: when the segment was last sent
+ * @first_us: when it was first sent (@xmit_us if sent once)
  * @end_seq: one past its last sequence number
  * @retransmitted: it was sent more than once
  * @now_us: now
@@ -193,20 +213,33 @@ static bool sent_after(u64 t1, u32 s1, u64 t2, u32 s2)
  * sent once and ends below the highest end delivered before it shows
  * reordering (step 3).
  *
+ * Both kinds of late arrival also measure how late they were: by how
+ * much their round trip (from the first send) exceeded the reference's,
+ * which is the reordering window that would have spared them.  The
+ * longest such lateness is kept in @r->reo_extent_us (see
+ * xtcp_rack_reo_wnd()).
+ *
  * Return: true if the segment moved RACK's reference forward.
  */
-bool xtcp_rack_delivered(struct xtcp_rack *r, u64 xmit_us, u32 end_seq,
-			 bool retransmitted, u64 now_us, u32 min_rtt_us)
+bool xtcp_rack_delivered(struct xtcp_rack *r, u64 xmit_us, u64 first_us,
+			 u32 end_seq, bool retransmitted, u64 now_us,
+			 u32 min_rtt_us)
 {
 	u64 rtt = now_us > xmit_us ? now_us - xmit_us : 0;
 
-	if (r->fack_valid && !retransmitted && xtcp_seq_before(end_seq, r->fack))
+	if (r->fack_valid && !retransmitted && xtcp_seq_before(end_seq, r->fack)) {
 		r->reordering_seen = true;
+		rack_late(r, rtt);
+	}
 	if (!r->fack_valid || xtcp_seq_after(end_seq, r->fack))
 		r->fack = end_seq;
 	r->fack_valid = true;
-	if (retransmitted && rtt < min_rtt_us)
+	if (retransmitted && rtt < min_rtt_us) {
+		/* the original came after all: the resend was spurious */
+		r->reordering_seen = true;
+		rack_late(r, now_us > first_us ? now_us - first_us : 0);
 		return false;
+	}
 	if (r->valid && !sent_after(xmit_us, end_seq, r->xmit_us, r->end_seq))
 		return false;
 	r->xmit_us = xmit_us;
@@ -243,13 +276,16 @@ void xtcp_rack_dsack(struct xtcp_rack *r, u32 snd_una, u32 snd_nxt)
  * xtcp_rack_recovery_end() - a fast or RTO recovery ended
  * @r: the state
  *
- * A widened window lasts XTCP_RACK_PERSIST recoveries, then returns to a
- * quarter of the minimum RTT.
+ * A widened window (by D-SACKs or late arrivals) lasts
+ * XTCP_RACK_PERSIST recoveries, then returns to a quarter of the minimum
+ * RTT.
  */
 void xtcp_rack_recovery_end(struct xtcp_rack *r)
 {
-	if (r->reo_wnd_persist && !--r->reo_wnd_persist)
+	if (r->reo_wnd_persist && !--r->reo_wnd_persist) {
 		r->reo_wnd_mult = 1;
+		r->reo_extent_us = 0;
+	}
 }
 
 /**
@@ -262,7 +298,11 @@ void xtcp_rack_recovery_end(struct xtcp_rack *r)
  *
  * Until reordering has been seen, none is allowed in recovery or once
  * three segments are SACKed (dupack counting's rule, as fast as it).
- * Otherwise min RTT / 4 times the multiplier, at most SRTT.
+ * Otherwise min RTT / 4 times the multiplier, or the longest lateness
+ * measured (xtcp_rack_delivered()) if that is wider, at most SRTT.  The
+ * measured lateness goes beyond RFC 8985, whose D-SACK steps of a quarter
+ * of the minimum RTT (one a round trip) take many spurious resends to
+ * cover reordering much longer than the minimum RTT.
  *
  * Return: the window, microseconds.
  */
@@ -274,6 +314,8 @@ u32 xtcp_rack_reo_wnd(const struct xtcp_rack *r, bool in_recovery,
 	if (!r->reordering_seen && (in_recovery || sacked_segs >= 3))
 		return 0;
 	w = (u64)(min_rtt_us / 4) * r->reo_wnd_mult;
+	if (w < r->reo_extent_us)
+		w = r->reo_extent_us;
 	return w < srtt_us ? (u32)w : srtt_us;
 }
 

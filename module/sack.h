@@ -62,7 +62,7 @@ unsigned int xtcp_sack_rcv_blocks(struct xtcp_sack_rcv *r,
  * was sent.  Per connection:
  *
  *   xtcp_rack_delivered()  for each segment an ACK delivered (newly ACKed
- *                          or SACKed), with its last send time
+ *                          or SACKed), with its first and last send times
  *   xtcp_rack_reo_wnd()    the reordering window to use for this ACK
  *   xtcp_rack_lost()       for each outstanding segment not yet delivered
  *                          or marked lost: lost now, or when to look again
@@ -83,6 +83,9 @@ unsigned int xtcp_sack_rcv_blocks(struct xtcp_sack_rcv *r,
  *	widening again until SND.UNA passes it
  * @reo_wnd_mult: the window in quarters of the minimum RTT, 1..
  * @reo_wnd_persist: recoveries left before @reo_wnd_mult returns to 1
+ *	and @reo_extent_us to 0
+ * @reo_extent_us: the longest a segment that was not lost arrived after
+ *	RACK's reference said it was due (a floor for the window)
  * @valid: a segment has been delivered and counted (@xmit_us, @end_seq
  *	and @rtt_us mean something)
  * @fack_valid: @fack means something
@@ -95,6 +98,7 @@ struct xtcp_rack {
 	u32 rtt_us;
 	u32 fack;
 	u32 dsack_round;
+	u32 reo_extent_us;
 	u8 reo_wnd_mult;
 	u8 reo_wnd_persist;
 	bool valid;
@@ -104,8 +108,9 @@ struct xtcp_rack {
 };
 
 void xtcp_rack_init(struct xtcp_rack *r);
-bool xtcp_rack_delivered(struct xtcp_rack *r, u64 xmit_us, u32 end_seq,
-			 bool retransmitted, u64 now_us, u32 min_rtt_us);
+bool xtcp_rack_delivered(struct xtcp_rack *r, u64 xmit_us, u64 first_us,
+			 u32 end_seq, bool retransmitted, u64 now_us,
+			 u32 min_rtt_us);
 void xtcp_rack_dsack(struct xtcp_rack *r, u32 snd_una, u32 snd_nxt);
 void xtcp_rack_recovery_end(struct xtcp_rack *r);
 u32 xtcp_rack_reo_wnd(const struct xtcp_rack *r, bool in_recovery,

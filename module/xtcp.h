@@ -60,6 +60,7 @@ struct xtcp_skb_cb {
 	bool lost;		/* write queue: marked lost (RACK, a timeout) */
 	bool rexmit;		/* write queue: lost and resent since, in flight */
 	u64 sent_us;		/* xtcp_clock_us() of the last transmission */
+	u32 resent_after_us;	/* write queue: last send less first, us */
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
@@ -81,6 +82,7 @@ static inline void xtcp_wq_cb_init(struct sk_buff *skb, u32 seq, u32 end_seq,
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
+	BUILD_BUG_ON(sizeof(*cb) > sizeof(skb->cb));
 	memset(cb, 0, sizeof(*cb));
 	cb->seq = seq;
 	cb->end_seq = end_seq;

@@ -4,8 +4,8 @@
  * compiled in user space against the source the module builds: RFC 2018's
  * examples, D-SACK (RFC 2883), random arrivals checked against a model of
  * the data held, at sequence numbers around the 2^32 wrap; RACK's
- * reference, loss verdicts, reordering window and its D-SACK widening
- * (RFC 8985).
+ * reference, loss verdicts, reordering window and its widening by D-SACKs
+ * (RFC 8985) and by measured late arrivals.
  */
 #include <string.h>
 
@@ -270,7 +270,7 @@ UNIT_TEST(xtcp_rack_lost__older_segments_after_rtt_plus_window)
 
 		xtcp_rack_init(&r);
 		/* segment 2 [o+1000, o+2000) sent at 10 ms, delivered at 60 */
-		CHECK(xtcp_rack_delivered(&r, 10 * MS, o + 2000, false, 60 * MS, 0));
+		CHECK(xtcp_rack_delivered(&r, 10 * MS, 10 * MS, o + 2000, false, 60 * MS, 0));
 		CHECK_EQ(r.rtt_us, 50 * MS);
 		/* segment 1, sent at 5 ms: 55 ms old, RTT 50: lost */
 		CHECK(xtcp_rack_lost(&r, 5 * MS, o + 1000, 0, 60 * MS, &wait));
@@ -294,12 +294,12 @@ UNIT_TEST(xtcp_rack_delivered__reference_only_moves_forward)
 	struct xtcp_rack r;
 
 	xtcp_rack_init(&r);
-	CHECK(xtcp_rack_delivered(&r, 30 * MS, 3000, false, 80 * MS, 0));
+	CHECK(xtcp_rack_delivered(&r, 30 * MS, 30 * MS, 3000, false, 80 * MS, 0));
 	/* an older send delivered later (a late ACK) changes nothing */
-	CHECK(!xtcp_rack_delivered(&r, 20 * MS, 2000, false, 90 * MS, 0));
+	CHECK(!xtcp_rack_delivered(&r, 20 * MS, 20 * MS, 2000, false, 90 * MS, 0));
 	CHECK_EQ(r.xmit_us, 30 * MS);
 	CHECK_EQ(r.rtt_us, 50 * MS);
-	CHECK(xtcp_rack_delivered(&r, 40 * MS, 4000, false, 85 * MS, 0));
+	CHECK(xtcp_rack_delivered(&r, 40 * MS, 40 * MS, 4000, false, 85 * MS, 0));
 	CHECK_EQ(r.rtt_us, 45 * MS);
 	CHECK_EQ(r.end_seq, 4000);
 }
@@ -310,15 +310,53 @@ UNIT_TEST(xtcp_rack_delivered__spurious_resend_ignored)
 	struct xtcp_rack r;
 
 	xtcp_rack_init(&r);
-	CHECK(xtcp_rack_delivered(&r, 10 * MS, 1000, false, 60 * MS, 50 * MS));
+	CHECK(xtcp_rack_delivered(&r, 10 * MS, 10 * MS, 1000, false, 60 * MS, 50 * MS));
 	/* resent at 100 ms, its ACK at 101 ms: 1 ms < min RTT 50 ms */
-	CHECK(!xtcp_rack_delivered(&r, 100 * MS, 2000, true, 101 * MS, 50 * MS));
+	CHECK(!xtcp_rack_delivered(&r, 100 * MS, 100 * MS, 2000, true, 101 * MS, 50 * MS));
 	CHECK_EQ(r.xmit_us, 10 * MS);
 	/* a resend whose round trip is plausible counts */
-	CHECK(xtcp_rack_delivered(&r, 100 * MS, 2000, true, 160 * MS, 50 * MS));
+	CHECK(xtcp_rack_delivered(&r, 100 * MS, 100 * MS, 2000, true, 160 * MS, 50 * MS));
 	CHECK_EQ(r.xmit_us, 100 * MS);
 	CHECK_EQ(r.rtt_us, 60 * MS);
+}
+
+/*
+ * A late arrival measures the window that would have waited for it: its
+ * round trip from the first send less the reference's.
+ */
+UNIT_TEST(xtcp_rack_delivered__late_arrivals_set_the_window)
+{
+	struct xtcp_rack r;
+	int i;
+
+	xtcp_rack_init(&r);
+	/* segment 2, sent at 10 ms, delivered at 60: the reference, RTT 50 */
+	CHECK(xtcp_rack_delivered(&r, 10 * MS, 10 * MS, 2000, false, 60 * MS, 40 * MS));
 	CHECK(!r.reordering_seen);
+	CHECK_EQ(r.reo_extent_us, 0);
+	/* segment 1, sent once at 5 ms, delivered at 80: 25 ms late */
+	CHECK(!xtcp_rack_delivered(&r, 5 * MS, 5 * MS, 1000, false, 80 * MS, 40 * MS));
+	CHECK(r.reordering_seen);
+	CHECK_EQ(r.reo_extent_us, 25 * MS);
+	/* wider than min RTT / 4 (10 ms), even in recovery; SRTT caps it */
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 9, 40 * MS, 500 * MS), 25 * MS);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 9, 40 * MS, 20 * MS), 20 * MS);
+	/* a resend delivered by its original sent at 30 ms: 33 ms late */
+	CHECK(!xtcp_rack_delivered(&r, 100 * MS, 30 * MS, 3000, true, 113 * MS, 40 * MS));
+	CHECK_EQ(r.reo_extent_us, 33 * MS);
+	/* a smaller lateness narrows nothing */
+	CHECK(!xtcp_rack_delivered(&r, 6 * MS, 6 * MS, 1500, false, 60 * MS, 40 * MS));
+	CHECK_EQ(r.reo_extent_us, 33 * MS);
+	/* on time: no lateness */
+	CHECK(xtcp_rack_delivered(&r, 70 * MS, 70 * MS, 4000, false, 110 * MS, 40 * MS));
+	CHECK_EQ(r.reo_extent_us, 33 * MS);
+	/* it lasts XTCP_RACK_PERSIST recoveries after the last late one */
+	for (i = 0; i < XTCP_RACK_PERSIST - 1; i++)
+		xtcp_rack_recovery_end(&r);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 9, 40 * MS, 500 * MS), 33 * MS);
+	xtcp_rack_recovery_end(&r);
+	CHECK_EQ(r.reo_extent_us, 0);
+	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 9, 40 * MS, 500 * MS), 10 * MS);
 }
 
 UNIT_TEST(xtcp_rack_reo_wnd__zero_until_reordering_is_seen)
@@ -332,14 +370,14 @@ UNIT_TEST(xtcp_rack_reo_wnd__zero_until_reordering_is_seen)
 	/* capped at SRTT */
 	CHECK_EQ(xtcp_rack_reo_wnd(&r, false, 0, 40 * MS, 8 * MS), 8 * MS);
 	/* 0xfffffff0 + 16 wraps past 0xffffffff: still "after" */
-	xtcp_rack_delivered(&r, 10 * MS, 0x00000010u, false, 60 * MS, 0);
-	xtcp_rack_delivered(&r, 5 * MS, 0xfffffff0u, false, 61 * MS, 0);
+	xtcp_rack_delivered(&r, 10 * MS, 10 * MS, 0x00000010u, false, 60 * MS, 0);
+	xtcp_rack_delivered(&r, 5 * MS, 5 * MS, 0xfffffff0u, false, 61 * MS, 0);
 	CHECK(r.reordering_seen);
 	CHECK_EQ(xtcp_rack_reo_wnd(&r, true, 5, 40 * MS, 50 * MS), 10 * MS);
 	/* a resend arriving low is not reordering */
 	xtcp_rack_init(&r);
-	xtcp_rack_delivered(&r, 10 * MS, 5000, false, 60 * MS, 0);
-	xtcp_rack_delivered(&r, 70 * MS, 4000, true, 130 * MS, 0);
+	xtcp_rack_delivered(&r, 10 * MS, 10 * MS, 5000, false, 60 * MS, 0);
+	xtcp_rack_delivered(&r, 70 * MS, 70 * MS, 4000, true, 130 * MS, 0);
 	CHECK(!r.reordering_seen);
 }
 
