@@ -732,29 +732,51 @@ int xtcp_state_on_fin_acked(int state)
 	}
 }
 
+/*
+ * RFC 6191 2: may a SYN start a new connection over a TIME_WAIT entry?
+ * With timestamps on both incarnations, by timestamp (a larger one, or
+ * an equal one with a larger sequence number); with them on the new one
+ * only, always (its segments are told apart by PAWS); without them on
+ * the new one, by sequence number (RFC 1122 4.2.2.13).
+ */
+static bool tw_syn_new(u32 seq, u32 rcv_nxt, const struct xtcp_tw_ts *ts)
+{
+	bool seq_ok = xtcp_seq_after(seq, rcv_nxt);
+
+	if (!ts || !ts->syn_ts)
+		return seq_ok;
+	if (!ts->tw_ts)
+		return true;
+	if (ts->tsval == ts->ts_recent)
+		return seq_ok;
+	return xtcp_seq_after(ts->tsval, ts->ts_recent);
+}
+
 /**
  * xtcp_tw_classify() - what TIME_WAIT does with a segment
  * @flags: the segment's flags
  * @seq: SEG.SEQ
  * @end_seq: SEG.SEQ + SEG.LEN, SYN and FIN counted
  * @rcv_nxt: the peer's sequence number after its FIN
+ * @ts: timestamps of the entry and the segment (NULL: neither has them)
  *
  * In order of precedence: an RST is ignored (RFC 1337: an old duplicate
- * must not cut TIME_WAIT short); a SYN without ACK above @rcv_nxt may
- * start a new connection (RFC 1122 4.2.2.13); the peer's FIN again (it
- * ends exactly at @rcv_nxt: our last ACK was lost) is ACKed and restarts
- * the 2*MSL; an empty segment exactly at @rcv_nxt (a duplicate of the
- * last ACK) is dropped; anything else is answered with an ACK.
+ * must not cut TIME_WAIT short); a SYN without ACK may start a new
+ * connection if RFC 6191's rules say so (above @rcv_nxt, or by
+ * timestamp); the peer's FIN again (it ends exactly at @rcv_nxt: our
+ * last ACK was lost) is ACKed and restarts the 2*MSL; an empty segment
+ * exactly at @rcv_nxt (a duplicate of the last ACK) is dropped; anything
+ * else, a refused SYN included, is answered with an ACK.
  *
  * Return: an enum xtcp_tw_action.
  */
 enum xtcp_tw_action xtcp_tw_classify(u8 flags, u32 seq, u32 end_seq,
-				     u32 rcv_nxt)
+				     u32 rcv_nxt, const struct xtcp_tw_ts *ts)
 {
 	if (flags & XTCP_RST)
 		return XTCP_TW_RST_IGNORE;
 	if ((flags & (XTCP_SYN | XTCP_ACK)) == XTCP_SYN &&
-	    xtcp_seq_after(seq, rcv_nxt))
+	    tw_syn_new(seq, rcv_nxt, ts))
 		return XTCP_TW_NEW_SYN;
 	if ((flags & (XTCP_FIN | XTCP_SYN)) == XTCP_FIN && end_seq == rcv_nxt)
 		return XTCP_TW_FIN_ACK;

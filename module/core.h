@@ -208,8 +208,22 @@ enum xtcp_tw_action {
 	XTCP_TW_NEW_SYN,	/* a new connection's SYN: end the entry */
 };
 
+/**
+ * struct xtcp_tw_ts - timestamps a TIME_WAIT entry judges a SYN by
+ * @tw_ts: the connection in TIME_WAIT used timestamps
+ * @ts_recent: the last TSval it had from the peer
+ * @syn_ts: the SYN has timestamps and the new connection would use them
+ * @tsval: the SYN's TSval
+ */
+struct xtcp_tw_ts {
+	bool tw_ts;
+	u32 ts_recent;
+	bool syn_ts;
+	u32 tsval;
+};
+
 enum xtcp_tw_action xtcp_tw_classify(u8 flags, u32 seq, u32 end_seq,
-				     u32 rcv_nxt);
+				     u32 rcv_nxt, const struct xtcp_tw_ts *ts);
 
 /*
  * SYN cookies (RFC 4987): the ISN of a SYN+ACK a listener answers without

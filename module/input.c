@@ -154,7 +154,27 @@ static void cc_act(struct sock *sk, enum xtcp_cc_action act)
  * returns bytes newly acknowledged, and in *@rtt_us the round trip it
  * timed (XTCP_CC_NO_RTT: none, or Karn's rule dropped it).
  */
-static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 *rtt_us)
+/*
+ * RFC 7323 4.1: the round trip an ACK's TSecr measures, microseconds
+ * (XTCP_CC_NO_RTT: none).  A millisecond clock: 0 counts as one tick, as
+ * TCP's does.  The echo is of the segment that last moved TS.Recent, a
+ * resend too: what Karn's rule forbids the sequence numbers to time.
+ */
+static u32 ts_rtt_us(const struct sock *sk, const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ticks;
+
+	if (!xs->ts_ok || !cb->has_ts || !cb->tsecr)
+		return XTCP_CC_NO_RTT;
+	ticks = xtcp_ts_now(xs->ts_off) - cb->tsecr;
+	if ((s32)ticks < 0 || ticks > XTCP_RTO_MAX_US / USEC_PER_MSEC)
+		return XTCP_CC_NO_RTT;	/* not an echo of ours */
+	return max(ticks, 1U) * USEC_PER_MSEC;
+}
+
+static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 ts_rtt,
+			   u32 *rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -201,6 +221,9 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 *rtt_us)
 	rtt = rtt_us32(now_us - sent);
 	if (timed && xtcp_rtt_sample(&xs->rtt, rtt, retransmitted))
 		*rtt_us = rtt;
+	else if (timed && ts_rtt != XTCP_CC_NO_RTT &&
+		 xtcp_rtt_sample(&xs->rtt, ts_rtt, false))
+		*rtt_us = ts_rtt;	/* resent data: the timestamp's sample */
 	return acked;
 }
 
@@ -230,7 +253,8 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		};
 		enum xtcp_cc_action act;
 
-		a.acked = clean_rtx_queue(sk, cb->ack, a.now_us, &a.rtt_us);
+		a.acked = clean_rtx_queue(sk, cb->ack, a.now_us,
+					  ts_rtt_us(sk, cb), &a.rtt_us);
 		a.flight = flight_size(xs);
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
@@ -278,6 +302,40 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 	}
 	cc_trace(sk, cwnd, ssthresh);
 	return true;
+}
+
+/*
+ * RFC 7323 5.3: a segment whose TSval is older than TS.Recent is an old
+ * duplicate (its sequence numbers may have wrapped into the window).
+ */
+static bool paws_reject(const struct sock *sk, const struct xtcp_skb_cb *cb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_seg seg = {
+		.flags = cb->flags,
+		.has_ts = cb->has_ts,
+		.tsval = cb->tsval,
+	};
+
+	return xtcp_paws_reject(&seg, xs->ts_ok, xs->ts_recent,
+				(u32)ktime_get_seconds() - xs->ts_recent_stamp);
+}
+
+/*
+ * RFC 7323 4.3: an acceptable segment that starts at or below the last
+ * ACK we sent (Last.ACK.sent, the window's left edge when we last
+ * offered it) and has a TSval at least TS.Recent sets TS.Recent: our
+ * echoes then time the segment that filled a hole, not a later one.
+ */
+static void ts_store(struct sock *sk, const struct xtcp_skb_cb *cb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->ts_ok || !cb->has_ts || xtcp_seq_after(cb->seq, xs->rcv_wup) ||
+	    xtcp_seq_before(cb->tsval, xs->ts_recent))
+		return;
+	xs->ts_recent = cb->tsval;
+	xs->ts_recent_stamp = (u32)ktime_get_seconds();
 }
 
 /*
@@ -561,12 +619,19 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	else
 		xs->mss = min_t(u16, xs->mss, XTCP_DEFAULT_MSS);
 	xs->sack_ok = xs->sack_ok && cb->sack_perm;	/* both SYNs offer it */
+	xs->ts_ok = xs->ts_ok && cb->has_ts;		/* likewise */
+	if (xs->ts_ok) {
+		xs->ts_recent = cb->tsval;
+		xs->ts_recent_stamp = (u32)ktime_get_seconds();
+		xs->mss = xtcp_ts_mss(xs->mss);
+	}
 
 	if (cb->flags & XTCP_ACK) {
 		u32 rtt_us;
 
 		/* the SYN's RTT */
-		clean_rtx_queue(sk, cb->ack, xtcp_clock_us(), &rtt_us);
+		clean_rtx_queue(sk, cb->ack, xtcp_clock_us(), ts_rtt_us(sk, cb),
+				&rtt_us);
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
@@ -737,7 +802,13 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto discard;
 	}
 
-	/* Synchronized states: first, is the sequence number acceptable? */
+	/* Synchronized states: first, PAWS (RFC 7323 5.3 R1) */
+	if (paws_reject(sk, cb)) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWS_DROP);
+		xtcp_send_oow_ack(sk, skb);	/* not an RST: those pass */
+		goto discard;
+	}
+	/* then, is the sequence number acceptable? */
 	if (!xtcp_seq_acceptable(cb->seq, cb->end_seq, xs->rcv_wup, xs->rcv_nxt,
 				 xs->rcv_wnd)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW);
@@ -768,6 +839,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!(cb->flags & XTCP_ACK))
 		goto discard;
+	ts_store(sk, cb);
 
 	if (sk->sk_state == XTCP_SYN_RECV) {
 		if (cb->ack != xs->iss + 1) {

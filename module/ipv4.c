@@ -70,6 +70,9 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	cb->dport = seg.dport;
 	cb->hlen = seg.hlen;
 	cb->sack_perm = seg.sack_perm;
+	cb->has_ts = seg.has_ts;
+	cb->tsval = seg.tsval;
+	cb->tsecr = seg.tsecr;
 	cb->retransmitted = false;
 
 	sk = xtcp_lookup(net, iph->saddr, htons(seg.sport), iph->daddr,

@@ -204,6 +204,8 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	if (req) {
 		if (req->irs == cb->seq) {
 			req->no_rtt = true;
+			if (req->ts_ok && cb->has_ts)
+				req->ts_recent = cb->tsval;	/* echo the latest */
 			xtcp_send_synack(net, req);
 		}
 		return 0;
@@ -242,6 +244,9 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->has_wscale = cb->has_wscale;
 	req->snd_wscale = cb->wscale;
 	req->sack_ok = cb->sack_perm && READ_ONCE(xtcp_sysctl(net)->sack);
+	req->ts_ok = cb->has_ts && READ_ONCE(xtcp_sysctl(net)->timestamps);
+	req->ts_recent = req->ts_ok ? cb->tsval : 0;
+	req->ts_off = xtcp_ts_off(req->laddr, req->raddr);
 	xtcp_req_offer(sk, req);
 	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
 	req->born = jiffies;
@@ -335,6 +340,13 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->snd_wl1 = req->irs;
 	xs->snd_wl2 = req->iss;
 	xs->mss = min_t(u16, req->advmss, req->mss ? : XTCP_DEFAULT_MSS);
+	if (req->ts_ok) {
+		xs->ts_ok = true;
+		xs->ts_recent = req->ts_recent;
+		xs->ts_recent_stamp = (u32)ktime_get_seconds();
+		xs->ts_off = req->ts_off;
+		xs->mss = xtcp_ts_mss(xs->mss);
+	}
 	xtcp_conn_init(child);
 	/*
 	 * The handshake's round trip, SYN+ACK to this ACK, is the passive
@@ -539,6 +551,9 @@ void xtcp_time_wait(struct sock *sk)
 		tw->window = min_t(u32, 65535,
 				   xtcp_rcv_window(xs->rcv_wup, xs->rcv_nxt,
 						   xs->rcv_wnd) >> xs->rcv_wscale);
+		tw->ts_ok = xs->ts_ok;
+		tw->ts_recent = xs->ts_recent;
+		tw->ts_off = xs->ts_off;
 		tw->reuse = sk->sk_reuse;
 		tw->reuseport = sk->sk_reuseport;
 		tw->bound_dev_if = sk->sk_bound_dev_if;
@@ -586,8 +601,16 @@ static void tw_oow_ack(struct net *net, struct xtcp_tw *tw)
 bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_tw_ts ts = {
+		.tw_ts = tw->ts_ok,
+		.ts_recent = tw->ts_recent,
+		/* the new connection would have them: RFC 6191 */
+		.syn_ts = cb->has_ts && READ_ONCE(xtcp_sysctl(net)->timestamps),
+		.tsval = cb->tsval,
+	};
 
-	switch (xtcp_tw_classify(cb->flags, cb->seq, cb->end_seq, tw->rcv_nxt)) {
+	switch (xtcp_tw_classify(cb->flags, cb->seq, cb->end_seq, tw->rcv_nxt,
+				 &ts)) {
 	case XTCP_TW_RST_IGNORE:
 		XTCP_INC_STATS(net, XTCP_MIB_TW_RST_IGNORED);
 		return false;

@@ -18,6 +18,7 @@
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/secure_seq.h>
+#include <linux/siphash.h>
 
 #include "xtcp.h"
 #include "trace.h"
@@ -37,6 +38,28 @@
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 {
 	return secure_tcp_seq(saddr, daddr, sport, dport);
+}
+
+static siphash_aligned_key_t ts_key __read_mostly;
+
+/**
+ * xtcp_ts_off() - the offset of a connection's timestamps
+ * @saddr: local address
+ * @daddr: remote address
+ *
+ * RFC 7323 5.4: a keyed hash, so that timestamps do not tell the peer
+ * how long this host has been up; of the two addresses only, as TCP's,
+ * so that connections between the same two hosts share one clock and a
+ * new one's timestamps are above the last one's (RFC 6191 reopens a
+ * TIME_WAIT tuple on that).  The key is drawn at first use.
+ *
+ * Return: the offset.
+ */
+u32 xtcp_ts_off(__be32 saddr, __be32 daddr)
+{
+	net_get_random_once(&ts_key, sizeof(ts_key));
+	return (u32)siphash_2u32((__force u32)saddr, (__force u32)daddr,
+				 &ts_key);
 }
 
 /**
@@ -195,13 +218,21 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 		seg.flags |= XTCP_ACK;
 		seg.window = xtcp_select_window(sk);
 	}
+	if (xs->ts_ok) {
+		/* RFC 7323 3.2: on every segment; a SYN echoes nothing yet */
+		seg.has_ts = true;
+		seg.tsval = xtcp_ts_now(xs->ts_off);
+		seg.tsecr = seg.flags & XTCP_ACK ? xs->ts_recent : 0;
+	}
 	if (xs->sack_ok && !payload && !(seg.flags & XTCP_SYN) &&
 	    (xs->sack_rcv.nr || xs->sack_rcv.has_dsack)) {
 		/* out-of-order data held (RFC 2018 4), a duplicate (RFC 2883) */
 		if (xs->sack_rcv.has_dsack)
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACK_SENT);
+		/* three blocks beside timestamps fill the 40 option bytes */
 		seg.nr_sack = xtcp_sack_rcv_blocks(&xs->sack_rcv, seg.sack,
-						   XTCP_MAX_SACK_BLOCKS);
+						   XTCP_MAX_SACK_BLOCKS -
+						   seg.has_ts);
 	}
 	if (seg.flags & XTCP_ACK) {
 		seg.ack = xs->rcv_nxt;
@@ -490,6 +521,9 @@ void xtcp_send_tw_ack(struct net *net, const struct xtcp_tw *tw)
 		.ack = tw->rcv_nxt,
 		.flags = XTCP_ACK,
 		.window = tw->window,
+		.has_ts = tw->ts_ok,
+		.tsval = tw->ts_ok ? xtcp_ts_now(tw->ts_off) : 0,
+		.tsecr = tw->ts_recent,
 	};
 
 	xtcp_send_raw(net, tw->laddr, tw->raddr, &seg);
@@ -517,6 +551,10 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		.wscale = req->has_wscale ? req->rcv_wscale : 0,
 		/* RFC 2018 3: only to a SYN that offered it */
 		.sack_perm = req->sack_ok,
+		/* RFC 7323 3.2: likewise */
+		.has_ts = req->ts_ok,
+		.tsval = req->ts_ok ? xtcp_ts_now(req->ts_off) : 0,
+		.tsecr = req->ts_recent,
 	};
 
 	return xtcp_send_raw(net, req->laddr, req->raddr, &seg);

@@ -104,6 +104,7 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_REO_TIMEOUTS]		= "ReoTimeouts",
 	[XTCP_MIB_TLP_PROBES]		= "TlpProbes",
 	[XTCP_MIB_SACK_RENEGING]	= "SackReneging",
+	[XTCP_MIB_PAWS_DROP]		= "PawsDrop",
 };
 
 /*

@@ -324,6 +324,8 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	xtcp_set_state(sk, XTCP_SYN_SENT);
 	XTCP_INC_STATS(net, XTCP_MIB_ACTIVE_OPENS);
 	xs->sack_ok = READ_ONCE(xtcp_sysctl(net)->sack);	/* our offer */
+	xs->ts_ok = READ_ONCE(xtcp_sysctl(net)->timestamps);	/* likewise */
+	xs->ts_off = xtcp_ts_off(inet->inet_saddr, inet->inet_daddr);
 	err = xtcp_send_syn(sk);
 	if (err) {
 		xtcp_done(sk, 0);
@@ -1282,6 +1284,8 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_rcv_mss = xs->mss;
 	if (xs->sack_ok)
 		info->tcpi_options |= TCPI_OPT_SACK;
+	if (xs->ts_ok)
+		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		u32 segs = xtcp_skb_segs(skb, mss);

@@ -68,6 +68,13 @@
  *                   SACK blocks and resends only what RACK (RFC 8985)
  *                   finds lost (recovery.c); 0: cumulative ACKs only,
  *                   NewReno's recovery and go-back-N after a timeout
+ *   timestamps      1 (default): offer timestamps (RFC 7323) in our SYNs
+ *                   and accept them in the peer's, as Linux's
+ *                   tcp_timestamps; a connection that has them sends
+ *                   them on every segment, takes an RTT sample from
+ *                   every ACK (resends too), drops old duplicates by
+ *                   PAWS, and a SYN may reopen its TIME_WAIT tuple by
+ *                   timestamp (RFC 6191); 0: none
  *   congestion_control  the congestion control algorithm of sockets
  *                   created later ("cubic", the default, or "reno"), as
  *                   Linux's tcp_congestion_control; an unknown name is
@@ -122,6 +129,7 @@ static const struct xtcp_sysctl xtcp_sysctl_defaults = {
 	.syncookies		= 1,
 	.gso			= 1,
 	.sack			= 1,
+	.timestamps		= 1,
 	.congestion_control	= XTCP_CC_DEFAULT,
 };
 
@@ -200,6 +208,7 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(syncookies, SYSCTL_ZERO, SYSCTL_TWO),
 	XTCP_SYSCTL_INT(gso, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_SYSCTL_INT(sack, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_SYSCTL_INT(timestamps, SYSCTL_ZERO, SYSCTL_ONE),
 	{
 		.procname	= "congestion_control",
 		.data		= (void *)offsetof(struct xtcp_sysctl,

@@ -59,8 +59,17 @@ struct xtcp_skb_cb {
 	bool sacked;		/* write queue: the peer SACKed all of it */
 	bool lost;		/* write queue: marked lost (RACK, a timeout) */
 	bool rexmit;		/* write queue: lost and resent since, in flight */
-	u64 sent_us;		/* xtcp_clock_us() of the last transmission */
-	u32 resent_after_us;	/* write queue: last send less first, us */
+	bool has_ts;		/* received segments: the timestamps option */
+	union {
+		struct {	/* write queue */
+			u64 sent_us;	/* xtcp_clock_us() of the last send */
+			u32 resent_after_us;	/* last send less first, us */
+		};
+		struct {	/* received segments, with has_ts */
+			u32 tsval;
+			u32 tsecr;
+		};
+	};
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
@@ -99,6 +108,25 @@ static inline u64 xtcp_clock_us(void)
 	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
 }
 
+/*
+ * Timestamps (RFC 7323): a millisecond clock, as TCP's, plus the
+ * connection's offset.  On every segment of a connection that has them
+ * they take XTCP_TS_LEN bytes of header (NOP, NOP, kind, length, TSval,
+ * TSecr), which the payload gives up: the MSS counts no options.
+ */
+#define XTCP_TS_LEN		12
+
+static inline u32 xtcp_ts_now(u32 off)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC) + off;
+}
+
+/* The payload per segment once timestamps take their share of @mss. */
+static inline u16 xtcp_ts_mss(u16 mss)
+{
+	return mss > XTCP_TS_LEN ? mss - XTCP_TS_LEN : 1;
+}
+
 /* The segments a write-queue skb leaves as: one, or a run's (offload.c). */
 static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
 {
@@ -128,6 +156,10 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  * @retries: SYN+ACKs sent beyond the first
  * @sack_ok: the peer's SYN offered SACK and net.xtcp.sack is on: the
  *	SYN+ACK offers it back and the connection uses it
+ * @ts_ok: the peer's SYN had timestamps and net.xtcp.timestamps is on:
+ *	the SYN+ACK has them and the connection uses them
+ * @ts_recent: the TSval of the peer's SYN, which the SYN+ACK echoes
+ * @ts_off: what our timestamps add to the clock (xtcp_ts_off())
  * @no_rtt: the handshake gives no RTT sample: a SYN+ACK went again for
  *	the peer's resent SYN (ambiguous, Karn, as are @retries), or the
  *	request is rebuilt from a SYN cookie (no send time kept)
@@ -162,6 +194,9 @@ struct xtcp_request {
 	u8 rcv_wscale;
 	u8 retries;
 	bool sack_ok;
+	bool ts_ok;
+	u32 ts_recent;
+	u32 ts_off;
 	bool no_rtt;
 	bool acked;
 	bool dead;
@@ -184,6 +219,10 @@ struct xtcp_request {
  * @snd_nxt: our sequence number after our FIN
  * @rcv_nxt: the peer's sequence number after its FIN
  * @window: the window field of our ACKs (already scaled down)
+ * @ts_ok: the connection used timestamps: our ACKs carry them, and a
+ *	SYN may reopen the tuple by timestamp (RFC 6191)
+ * @ts_recent: the peer's last TSval (TS.Recent)
+ * @ts_off: what our timestamps add to the clock
  * @reuse: the socket had SO_REUSEADDR (bind() over this entry)
  * @reuseport: the socket had SO_REUSEPORT (bind() over this entry)
  * @bound_dev_if: the socket's SO_BINDTODEVICE
@@ -210,6 +249,9 @@ struct xtcp_tw {
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u16 window;
+	bool ts_ok;
+	u32 ts_recent;
+	u32 ts_off;
 	bool reuse;
 	bool reuseport;
 	int bound_dev_if;
@@ -278,6 +320,16 @@ struct xtcp_tw {
  * @sack_ok: SACK (RFC 2018) in use: both SYNs offered it.  Until the
  *	handshake ends, on the active side: our SYN offers it
  * @sack_rcv: the blocks our ACKs report (sack.c), with @sack_ok
+ * @ts_ok: timestamps (RFC 7323) in use: both SYNs had them; every
+ *	segment we send carries them.  Until the handshake ends, on the
+ *	active side: our SYN offers them
+ * @ts_recent: TS.Recent, the TSval our timestamps echo (RFC 7323 4.3)
+ * @ts_recent_stamp: ktime_get_seconds() when @ts_recent was last set
+ *	(PAWS trusts it for XTCP_PAWS_IDLE_S)
+ * @ts_off: what our timestamps add to the millisecond clock: a keyed hash
+ *	of the two addresses (xtcp_ts_off()), so that the peer cannot read
+ *	our uptime and a later connection between the two hosts still has
+ *	the larger timestamps (RFC 6191)
  * @rack: RACK's loss detection state (sack.c, recovery.c), with @sack_ok
  * @sacked_bytes: sequence space between SND.UNA and SND.MAX in write
  *	queue skbs the peer SACKed (recovery.c's scoreboard)
@@ -395,6 +447,10 @@ struct xtcp_sock {
 	unsigned long persist_stamp;
 	bool sack_ok;
 	struct xtcp_sack_rcv sack_rcv;
+	bool ts_ok;
+	u32 ts_recent;
+	u32 ts_recent_stamp;
+	u32 ts_off;
 	struct xtcp_rack rack;
 	u32 sacked_bytes;
 	u32 lost_bytes;
@@ -533,6 +589,7 @@ enum xtcp_mib {
 	XTCP_MIB_REO_TIMEOUTS,		/* reorder timer expirations */
 	XTCP_MIB_TLP_PROBES,		/* tail loss probes sent */
 	XTCP_MIB_SACK_RENEGING,		/* ACKs that showed the peer dropped SACKed data */
+	XTCP_MIB_PAWS_DROP,		/* segments dropped as old duplicates by PAWS */
 	XTCP_MIB_MAX
 };
 
@@ -558,6 +615,7 @@ enum xtcp_mib {
  *	queue is full; 2: always
  * @gso: 1: send runs of full segments as one GSO skb (offload.c); 0: not
  * @sack: 1: offer and accept SACK (RFC 2018) in the handshake; 0: not
+ * @timestamps: 1: offer and accept timestamps (RFC 7323); 0: not
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
  * handlers.  Ranges and defaults: sysctl.c.
@@ -582,6 +640,7 @@ struct xtcp_sysctl {
 	int syncookies;
 	int gso;
 	int sack;
+	int timestamps;
 	const struct xtcp_cc_algo *congestion_control;
 };
 
@@ -738,6 +797,7 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 u32 xtcp_offer_window(const struct sock *sk, u32 cur);
 u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_ts_off(__be32 saddr, __be32 daddr);
 u32 xtcp_size_goal(const struct sock *sk);
 int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
 int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);

@@ -866,6 +866,7 @@ static const struct tunable tunables[] = {
 	{ "syncookies", 1, 0, 2 },
 	{ "gso", 1, 0, 1 },
 	{ "sack", 1, 0, 1 },
+	{ "timestamps", 1, 0, 1 },
 };
 
 /* Defaults, both ends of each range, EINVAL one step outside. */

@@ -80,12 +80,17 @@ static inline int raw_next(int fd, unsigned int sport, unsigned int dport,
  * @wscale: window-scale option of its SYN (-1: none)
  * @window: window field of its segments
  * @sack_perm: its SYN offers SACK (RFC 2018)
+ * @ts: its segments carry timestamps (RFC 7323), @tsval and @tsecr
+ * @tsval: the TSval they carry
+ * @tsecr: the TSecr they carry
  */
 struct peer {
 	u16 sport, dport, mss;
 	int wscale;
 	u16 window;
 	bool sack_perm;
+	bool ts;
+	u32 tsval, tsecr;
 };
 
 /* Send the segment @h (its options included) with @len bytes of @data. */
@@ -119,6 +124,7 @@ static inline int inject_sack(int raw, const struct peer *p, u32 seq, u32 ack,
 	struct xtcp_seg h = {
 		.sport = p->sport, .dport = p->dport, .seq = seq, .ack = ack,
 		.flags = XTCP_ACK, .window = p->window,
+		.has_ts = p->ts, .tsval = p->tsval, .tsecr = p->tsecr,
 	};
 	unsigned int i;
 
@@ -137,6 +143,7 @@ static inline int inject(int raw, const struct peer *p, u32 seq, u32 ack,
 	struct xtcp_seg h = {
 		.sport = p->sport, .dport = p->dport, .seq = seq, .ack = ack,
 		.flags = flags, .window = p->window,
+		.has_ts = p->ts, .tsval = p->tsval, .tsecr = p->tsecr,
 	};
 
 	if (flags & XTCP_SYN) {

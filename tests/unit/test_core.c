@@ -1121,7 +1121,7 @@ UNIT_TEST(xtcp_tw_classify__every_flag_byte_and_position)
 					u32 end = seq + lens[l] +
 						!!(flags & XTCP_SYN) + !!(flags & XTCP_FIN);
 
-					CHECK_EQ((int)xtcp_tw_classify(flags, seq, end, rcv),
+					CHECK_EQ((int)xtcp_tw_classify(flags, seq, end, rcv, NULL),
 						 want_tw(flags, offs[o], lens[l]));
 				}
 }
@@ -1131,23 +1131,88 @@ UNIT_TEST(xtcp_tw_classify__the_cases_by_name)
 	const u32 rcv = 5000;
 
 	/* the peer's FIN again: it occupies rcv - 1 */
-	CHECK_EQ(xtcp_tw_classify(XTCP_FIN | XTCP_ACK, rcv - 1, rcv, rcv), XTCP_TW_FIN_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_FIN | XTCP_ACK, rcv - 1, rcv, rcv, NULL), XTCP_TW_FIN_ACK);
 	/* with the last bytes of data in front of it */
-	CHECK_EQ(xtcp_tw_classify(XTCP_FIN | XTCP_ACK, rcv - 11, rcv, rcv), XTCP_TW_FIN_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_FIN | XTCP_ACK, rcv - 11, rcv, rcv, NULL), XTCP_TW_FIN_ACK);
 	/* RFC 1337: an in-window RST, an exact one, an old one: all ignored */
-	CHECK_EQ(xtcp_tw_classify(XTCP_RST, rcv, rcv, rcv), XTCP_TW_RST_IGNORE);
-	CHECK_EQ(xtcp_tw_classify(XTCP_RST | XTCP_ACK, rcv - 7, rcv - 7, rcv),
+	CHECK_EQ(xtcp_tw_classify(XTCP_RST, rcv, rcv, rcv, NULL), XTCP_TW_RST_IGNORE);
+	CHECK_EQ(xtcp_tw_classify(XTCP_RST | XTCP_ACK, rcv - 7, rcv - 7, rcv, NULL),
 		 XTCP_TW_RST_IGNORE);
 	/* a new incarnation's SYN: above; an old duplicate SYN: at or below */
-	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv + 1000, rcv + 1001, rcv), XTCP_TW_NEW_SYN);
-	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv, rcv + 1, rcv), XTCP_TW_ACK);
-	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv - 1000, rcv - 999, rcv), XTCP_TW_ACK);
-	CHECK_EQ(xtcp_tw_classify(XTCP_SYN | XTCP_ACK, rcv + 1000, rcv + 1001, rcv),
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv + 1000, rcv + 1001, rcv, NULL), XTCP_TW_NEW_SYN);
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv, rcv + 1, rcv, NULL), XTCP_TW_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN, rcv - 1000, rcv - 999, rcv, NULL), XTCP_TW_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_SYN | XTCP_ACK, rcv + 1000, rcv + 1001, rcv, NULL),
 		 XTCP_TW_ACK);
 	/* a duplicate of the last ACK: quiet; old data: answered */
-	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv, rcv, rcv), XTCP_TW_DROP);
-	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv - 100, rcv - 50, rcv), XTCP_TW_ACK);
-	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv, rcv + 10, rcv), XTCP_TW_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv, rcv, rcv, NULL), XTCP_TW_DROP);
+	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv - 100, rcv - 50, rcv, NULL), XTCP_TW_ACK);
+	CHECK_EQ(xtcp_tw_classify(XTCP_ACK, rcv, rcv + 10, rcv, NULL), XTCP_TW_ACK);
+}
+
+/* RFC 6191 2: a SYN reopens a TIME_WAIT tuple by timestamp. */
+static int want_tw_syn(bool tw_ts, bool syn_ts, s32 ts_off, s32 seq_off)
+{
+	bool ok;
+
+	if (!syn_ts)
+		ok = seq_off > 0;	/* the new connection has none */
+	else if (!tw_ts)
+		ok = true;		/* PAWS will tell the two apart */
+	else
+		ok = ts_off > 0 || (ts_off == 0 && seq_off > 0);
+	return ok ? XTCP_TW_NEW_SYN : XTCP_TW_ACK;
+}
+
+UNIT_TEST(xtcp_tw_classify__syn_by_timestamp)
+{
+	static const s32 offs[] = { -0x7fffffff, -1000, -1, 0, 1, 1000, 0x7fffffff };
+	static const u32 recents[] = { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff };
+	const u32 rcv = 0xfffffff0u;
+	size_t r, t, q;
+	int both;
+
+	for (both = 0; both < 4; both++)
+		for (r = 0; r < ARRAY_SIZE(recents); r++)
+			for (t = 0; t < ARRAY_SIZE(offs); t++)
+				for (q = 0; q < ARRAY_SIZE(offs); q++) {
+					struct xtcp_tw_ts ts = {
+						.tw_ts = both & 1,
+						.ts_recent = recents[r],
+						.syn_ts = both & 2,
+						.tsval = recents[r] + (u32)offs[t],
+					};
+					u32 seq = rcv + (u32)offs[q];
+
+					CHECK_EQ((int)xtcp_tw_classify(XTCP_SYN, seq, seq + 1,
+								       rcv, &ts),
+						 want_tw_syn(ts.tw_ts, ts.syn_ts,
+							     offs[t], offs[q]));
+					/* never for a SYN+ACK, always for an RST */
+					CHECK_EQ(xtcp_tw_classify(XTCP_SYN | XTCP_ACK, seq,
+								  seq + 1, rcv, &ts),
+						 XTCP_TW_ACK);
+					CHECK_EQ(xtcp_tw_classify(XTCP_SYN | XTCP_RST, seq,
+								  seq + 1, rcv, &ts),
+						 XTCP_TW_RST_IGNORE);
+				}
+	/* by name: a reused port whose ISN fell below the old one's end */
+	{
+		struct xtcp_tw_ts ts = {
+			.tw_ts = true, .ts_recent = 5000, .syn_ts = true, .tsval = 5001,
+		};
+
+		CHECK_EQ(xtcp_tw_classify(XTCP_SYN, 100, 101, 90000, &ts),
+			 XTCP_TW_NEW_SYN);
+		ts.tsval = 4999;	/* an old duplicate SYN, seq or not */
+		CHECK_EQ(xtcp_tw_classify(XTCP_SYN, 95000, 95001, 90000, &ts),
+			 XTCP_TW_ACK);
+		ts.syn_ts = false;	/* without timestamps: by sequence */
+		CHECK_EQ(xtcp_tw_classify(XTCP_SYN, 95000, 95001, 90000, &ts),
+			 XTCP_TW_NEW_SYN);
+		CHECK_EQ(xtcp_tw_classify(XTCP_SYN, 100, 101, 90000, &ts),
+			 XTCP_TW_ACK);
+	}
 }
 
 /* ---- SYN cookies ---- */
