@@ -482,6 +482,30 @@ bool xtcp_cc_enter_recovery(struct xtcp_cc *cc, u32 snd_una, u32 snd_nxt,
 }
 
 /**
+ * xtcp_cc_reduce() - a loss was repaired without a recovery episode
+ * @cc: the state
+ * @flight_bytes: bytes outstanding when the repair was found
+ *
+ * RFC 8985 7.4.2: a tail loss probe resent a segment, and the peer
+ * acknowledged past it without reporting a duplicate: the segment was
+ * lost.  The response is fast recovery's, an episode that ends at once:
+ * ssthresh as the algorithm says for a loss, cwnd down to it.  Not while
+ * a recovery or a timeout's repair is under way (they already reduced).
+ *
+ * Return: true if the window was reduced.
+ */
+bool xtcp_cc_reduce(struct xtcp_cc *cc, u32 flight_bytes)
+{
+	if (cc->in_recovery || cc->timed_out)
+		return false;
+	cc->ssthresh = cc_loss_ssthresh(cc, flight_bytes);
+	cc->cwnd = min_u32(cc->cwnd, cc->ssthresh);
+	cc->bytes_acked = 0;
+	cc_bound(cc);
+	return true;
+}
+
+/**
  * xtcp_cc_window() - how much the sender may have in flight
  * @cc: the state
  *

@@ -335,6 +335,7 @@ enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
 void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes);
 bool xtcp_cc_enter_recovery(struct xtcp_cc *cc, u32 snd_una, u32 snd_nxt,
 			    u32 flight_bytes);
+bool xtcp_cc_reduce(struct xtcp_cc *cc, u32 flight_bytes);
 u32 xtcp_cc_window(const struct xtcp_cc *cc);
 void xtcp_cc_get_info(const struct xtcp_cc *cc, struct xtcp_cc_info *info);
 

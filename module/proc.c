@@ -103,6 +103,7 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_DSACK_SENT]		= "DsackSent",
 	[XTCP_MIB_REO_TIMEOUTS]		= "ReoTimeouts",
 	[XTCP_MIB_TLP_PROBES]		= "TlpProbes",
+	[XTCP_MIB_TLP_RECOVERY]		= "TlpRecovery",
 	[XTCP_MIB_SACK_RENEGING]	= "SackReneging",
 	[XTCP_MIB_PAWS_DROP]		= "PawsDrop",
 };

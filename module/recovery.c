@@ -141,7 +141,7 @@ static bool cut_at(struct sock *sk, struct sk_buff *skb, u32 cut)
  * widens RACK's reordering window and marks nothing.
  */
 static unsigned int sack_blocks(struct sock *sk, const struct xtcp_seg *seg,
-				struct xtcp_sack_block *blk)
+				struct xtcp_sack_block *blk, bool *dsack_probe)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned int i, j, n = 0;
@@ -155,6 +155,11 @@ static unsigned int sack_blocks(struct sock *sk, const struct xtcp_seg *seg,
 				!xtcp_seq_after(b.end, seg->sack[1].end)))) {
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACK_RECV);
 			xtcp_rack_dsack(&xs->rack, xs->snd_una, xs->snd_max);
+			/* both copies of the probe's resend arrived */
+			if (xs->tlp_out && xs->tlp_retrans &&
+			    !xtcp_seq_before(b.start, xs->tlp_seq) &&
+			    !xtcp_seq_after(b.end, xs->tlp_high))
+				*dsack_probe = true;
 			continue;
 		}
 		if (!xtcp_seq_before(b.start, b.end) ||
@@ -304,6 +309,35 @@ void xtcp_sack_recovery(struct sock *sk)
 	xtcp_sack_xmit_lost(sk, true);
 }
 
+/*
+ * Did the tail loss probe repair a loss (RFC 8985 7.4)?  Decided once an
+ * ACK reaches SND.MAX as it was when the probe went (@tlp_high): a probe
+ * of new data, no (RACK judges what it shows); a resend the peer reports
+ * as a duplicate (a D-SACK), or a duplicate ACK at @tlp_high with nothing
+ * new in it (the second copy arrived, from a peer without D-SACK), no;
+ * an ACK past @tlp_high without either, yes: the original was lost and
+ * only the probe got through, so congestion control responds as to a
+ * loss (TlpRecovery).  Until then no other probe goes.
+ */
+static void tlp_ack(struct sock *sk, bool dsack_probe, bool news)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xtcp_seq_before(xs->snd_una, xs->tlp_high))
+		return;
+	if (!xs->tlp_retrans || dsack_probe) {
+		xs->tlp_out = false;
+	} else if (xtcp_seq_after(xs->snd_una, xs->tlp_high)) {
+		xs->tlp_out = false;
+		if (xtcp_cc_reduce(&xs->cc, xs->snd_max - xs->snd_una))
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TLP_RECOVERY);
+	} else if (xs->tlp_reached && !news) {
+		xs->tlp_out = false;
+	} else {
+		xs->tlp_reached = true;
+	}
+}
+
 /**
  * xtcp_sack_ack() - the SACK sender's part of an acceptable ACK
  * @sk: the socket, locked, a SACK sender (xtcp_sack_sender())
@@ -320,12 +354,11 @@ void xtcp_sack_ack(struct sock *sk, const struct sk_buff *skb, u64 now_us)
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_sack_block blk[XTCP_MAX_SACK_BLOCKS];
+	bool dsack_probe = false;
 	struct sk_buff *head;
 	struct xtcp_seg seg;
-	unsigned int n;
+	unsigned int n = 0;
 
-	if (xs->tlp_out && !xtcp_seq_before(xs->snd_una, xs->tlp_high))
-		xs->tlp_out = false;	/* the probe's round trip is over */
 	head = skb_peek(&sk->sk_write_queue);
 	if (head && XTCP_SKB_CB(head)->sacked &&
 	    XTCP_SKB_CB(head)->seq == xs->snd_una) {
@@ -343,10 +376,12 @@ void xtcp_sack_ack(struct sock *sk, const struct sk_buff *skb, u64 now_us)
 	if (cb->hlen > XTCP_HDR_LEN &&
 	    xtcp_parse(skb->data - cb->hlen, cb->hlen, &seg) == XTCP_PARSE_OK &&
 	    seg.nr_sack) {
-		n = sack_blocks(sk, &seg, blk);
+		n = sack_blocks(sk, &seg, blk, &dsack_probe);
 		if (n)
 			sack_mark(sk, blk, n, now_us);
 	}
+	if (xs->tlp_out)
+		tlp_ack(sk, dsack_probe, n || skb->len);
 	sack_loss_check(sk, now_us);
 }
 
@@ -506,6 +541,8 @@ static void tlp_fire(struct sock *sk)
 		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TLP_PROBES);
 	xs->tlp_out = true;
+	xs->tlp_retrans = false;
+	xs->tlp_reached = false;
 	xs->tlp_high = xs->snd_max;
 	if (xs->send_head)
 		xtcp_push(sk);	/* new data, if the windows and Nagle let it */
@@ -524,8 +561,11 @@ static void tlp_fire(struct sock *sk)
 				cut_at(sk, last, last->len - xs->mss);
 			if (XTCP_SKB_CB(last)->end_seq != xs->snd_max)
 				last = xtcp_wq_next(sk, last);
-			if (last)
+			if (last) {
+				xs->tlp_retrans = true;
+				xs->tlp_seq = XTCP_SKB_CB(last)->seq;
 				xtcp_retransmit_skb(sk, last);
+			}
 		}
 	}
 	xs->tlp_high = xs->snd_max;	/* the episode ends when this is ACKed */

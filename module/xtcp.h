@@ -343,6 +343,10 @@ struct xtcp_tw {
  * @tlp_out: a tail loss probe went and no ACK has passed @tlp_high yet:
  *	no other probe until one has (RFC 8985 7.3)
  * @tlp_high: SND.MAX when the probe went
+ * @tlp_seq: where the probe's resend began, with @tlp_retrans
+ * @tlp_retrans: the probe resent the last segment (no new data could go)
+ * @tlp_reached: an ACK reached @tlp_high and the episode is undecided
+ *	(RFC 8985 7.4: recovery.c's tlp_ack())
  * @rtt: RTT estimator and retransmission timeout (cc.c, RFC 6298)
  * @cc: congestion control state (cc.c), its algorithm included
  * @cc_chosen: TCP_CONGESTION chose @cc's algorithm: a listener's children
@@ -458,7 +462,10 @@ struct xtcp_sock {
 	struct timer_list reo_timer;
 	bool reo_tlp;
 	bool tlp_out;
+	bool tlp_retrans;
+	bool tlp_reached;
 	u32 tlp_high;
+	u32 tlp_seq;
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
 	bool cc_chosen;
@@ -588,6 +595,7 @@ enum xtcp_mib {
 	XTCP_MIB_DSACK_SENT,		/* D-SACK blocks sent */
 	XTCP_MIB_REO_TIMEOUTS,		/* reorder timer expirations */
 	XTCP_MIB_TLP_PROBES,		/* tail loss probes sent */
+	XTCP_MIB_TLP_RECOVERY,		/* losses a tail loss probe repaired */
 	XTCP_MIB_SACK_RENEGING,		/* ACKs that showed the peer dropped SACKed data */
 	XTCP_MIB_PAWS_DROP,		/* segments dropped as old duplicates by PAWS */
 	XTCP_MIB_MAX

@@ -16,7 +16,9 @@
  *                   each, and nothing it was told the peer holds; a lost
  *                   resend is found and resent again; SACKed data the
  *                   peer dropped (reneging) is resent; a lost tail is
- *                   repaired by a tail loss probe, not a timeout
+ *                   repaired by a tail loss probe, not a timeout, and the
+ *                   window is reduced for the loss unless the peer
+ *                   reports the probe a duplicate
  *
  * The sender's timers run on their own clock while the script runs on a
  * busy machine: a try in which a retransmission timeout (or, where it
@@ -292,8 +294,11 @@ struct flow {
 	u32 iss, base;
 	int fd;
 	int sent[64];
-	long rto0, tlp0;
+	long rto0, tlp0, rec0;
 };
+
+/* TlpRecovery's increase in the try run_script() judged last. */
+static long judged_tlp_recovery;
 
 static int flow_open(FIXTURE_DATA(sk) * self, struct flow *f, u16 sport)
 {
@@ -303,6 +308,7 @@ static int flow_open(FIXTURE_DATA(sk) * self, struct flow *f, u16 sport)
 	f->p = peer_of(self, sport, true);
 	f->rto0 = xtcp_counter("RtoExpired");
 	f->tlp0 = xtcp_counter("TlpProbes");
+	f->rec0 = xtcp_counter("TlpRecovery");
 	/*
 	 * A round trip of 50 ms: the probe timeout (2 SRTT) and the RTO then
 	 * leave the script its time between the sender's segments and its
@@ -406,6 +412,7 @@ static long run_script(struct __test_metadata *_metadata,
 						       st->nr));
 		}
 		tlp = xtcp_counter("TlpProbes") - f.tlp0;
+		judged_tlp_recovery = xtcp_counter("TlpRecovery") - f.rec0;
 		flow_close(self, &f);
 		if (xtcp_counter("RtoExpired") != f.rto0 || (tlp && !probes)) {
 			TH_LOG("try %d: a timer fired first: not judged", tries);
@@ -505,18 +512,44 @@ TEST_F(sk, reneged_sacks_resent)
 /*
  * A lost tail: four segments leave, the peer ACKs the first three and
  * then stays silent.  Two round trips later the sender probes with the
- * last segment (RFC 8985 7.3) instead of waiting for its RTO.
+ * last segment (RFC 8985 7.3) instead of waiting for its RTO.  The peer
+ * ACKs it without reporting a duplicate, so the original was lost: once
+ * an ACK goes past the probe (of a fifth segment written then), the
+ * window is reduced as for a loss (7.4.2, TlpRecovery).
  */
 TEST_F(sk, lost_tail_repaired_by_a_probe)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 3 },
 		{ .seg = 3, .times = 2, .ack = 4 },
+		{ .write = 1, .seg = 4, .times = 1, .ack = 5 },
 	};
-	static const int want[] = { 1, 1, 1, 2 };
+	static const int want[] = { 1, 1, 1, 2, 1 };
 
-	EXPECT_EQ(1, run_script(_metadata, self, 4, script, ARRAY_SIZE(script),
+	EXPECT_EQ(1, run_script(_metadata, self, 5, script, ARRAY_SIZE(script),
 				want, true)) TH_LOG("not one probe in a judged try");
+	EXPECT_EQ(1, judged_tlp_recovery);
+}
+
+/*
+ * The same tail, but the peer had the last segment after all: its ACK
+ * of the probe reports the probe as a duplicate (a D-SACK).  Nothing was
+ * lost, and the window stays.
+ */
+TEST_F(sk, spurious_probe_reduces_nothing)
+{
+	static const struct step script[] = {
+		{ .seg = 3, .times = 1, .ack = 3 },
+		{ .seg = 3, .times = 2, .ack = 4, .nr = 1, .blk = { { 3, 4 } } },
+		{ .write = 1, .seg = 4, .times = 1, .ack = 5 },
+	};
+	static const int want[] = { 1, 1, 1, 2, 1 };
+	long dsack0 = xtcp_counter("DsackRecv");
+
+	EXPECT_EQ(1, run_script(_metadata, self, 5, script, ARRAY_SIZE(script),
+				want, true)) TH_LOG("not one probe in a judged try");
+	EXPECT_EQ(0, judged_tlp_recovery);
+	EXPECT_LT(dsack0, xtcp_counter("DsackRecv"));
 }
 
 TEST_HARNESS_MAIN

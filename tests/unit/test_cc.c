@@ -1050,6 +1050,36 @@ UNIT_TEST(xtcp_cc_enter_recovery__not_after_timeout_until_recover)
 	CHECK_EQ(s.cc.ssthresh, 2000);	/* at least 2 * MSS */
 }
 
+/* RFC 8985 7.4.2: a probe's repair reduces as a recovery ending at once. */
+UNIT_TEST(xtcp_cc_reduce__as_a_recovery_that_ends_at_once)
+{
+	struct sim s;
+
+	sim_init(&s, 0xffffe000u, 1000);
+	s.cc.cwnd = 20000;
+	s.nxt = s.una + 20000;
+	CHECK(xtcp_cc_reduce(&s.cc, sim_flight(&s)));
+	CHECK_EQ(s.cc.ssthresh, 10000);
+	CHECK_EQ(s.cc.cwnd, 10000);
+	CHECK(!s.cc.in_recovery);
+	CHECK(!s.cc.timed_out);
+	/* a window already below the new ssthresh stays */
+	s.cc.cwnd = 4000;
+	CHECK(xtcp_cc_reduce(&s.cc, sim_flight(&s)));
+	CHECK_EQ(s.cc.cwnd, 4000);
+	CHECK_EQ(s.cc.ssthresh, 10000);
+	/* never inside an episode that already reduced */
+	s.cc.cwnd = 20000;
+	CHECK(xtcp_cc_enter_recovery(&s.cc, s.una, s.nxt, sim_flight(&s)));
+	s.cc.cwnd = 12000;
+	CHECK(!xtcp_cc_reduce(&s.cc, 4000));
+	CHECK_EQ(s.cc.cwnd, 12000);
+	CHECK_EQ(s.cc.ssthresh, 10000);
+	sim_timeout(&s);
+	CHECK(!xtcp_cc_reduce(&s.cc, 4000));
+	CHECK_EQ(s.cc.cwnd, 1000);
+}
+
 /* ---- xtcp_cc_on_timeout ---- */
 
 UNIT_TEST(xtcp_cc_on_timeout__loss_window_and_half_the_flight)
