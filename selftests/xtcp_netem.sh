@@ -6,6 +6,8 @@
 # and 0.1% corruption; XTCP_NETEM_MB (default 64) MiB each way at once over
 # one xtcp connection; the SHA-256 of what arrived must equal what was sent.
 # Runs the same transfer over the kernel's TCP first when XTCP_NETEM_TCP=1.
+# Then loss alone at 0.1%, 1%, 5% and 10% (1 ms delay, nothing else), an
+# eighth of the size (at least 1 MiB) each way, each checked the same way.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +52,7 @@ tc -n "$b" qdisc add dev vb root netem $netem || exit 1
 
 head -c "${mb}M" /dev/urandom >"$tmp/a.in"
 head -c "${mb}M" /dev/urandom >"$tmp/b.in"
+losses=(0.1 1 5 10)
 
 # transfer NAME [-t]: both directions at once, then compare digests.
 transfer() {
@@ -91,12 +94,27 @@ transfer() {
 	fi
 }
 
+nloss=${#losses[@]}
 if [ "${XTCP_NETEM_TCP:-0}" = 1 ]; then
-	echo "1..2"
+	echo "1..$((2 + nloss))"
 	transfer tcp_netem_sha256_both_ways -t
 else
-	echo "1..1"
+	echo "1..$((1 + nloss))"
 fi
 transfer xtcp_netem_sha256_both_ways
 ip netns exec "$a" cat /proc/net/xtcp_stat | sed 's/^/# client /'
+
+# Loss alone, at each rate: the same check on smaller transfers.
+mb=$((mb / 8 > 1 ? mb / 8 : 1))
+head -c "${mb}M" /dev/urandom >"$tmp/a.in"
+head -c "${mb}M" /dev/urandom >"$tmp/b.in"
+for loss in "${losses[@]}"; do
+	for dev in "$a va" "$b vb"; do
+		# shellcheck disable=SC2086
+		set -- $dev
+		tc -n "$1" qdisc change dev "$2" root netem delay 1ms loss "$loss%" ||
+			exit 1
+	done
+	transfer "xtcp_netem_loss_${loss}pct_sha256_both_ways"
+done
 [ $fails = 0 ]
