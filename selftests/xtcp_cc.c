@@ -283,7 +283,7 @@ static int lossy_transfer(struct __test_metadata *_metadata, const char *algo,
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)))
 		return -1;
 	c = stream_socket(true, 0);
-	if (c < 0 || set_int(c, IPPROTO_TCP, TCP_MAXSEG, MSS) ||
+	if (c < 0 || set_int(c, IPPROTO_TCP, TCP_MAXSEG, MSS + XTCP_TS_LEN) ||
 	    setsockopt(c, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) ||
 	    cc_set(c, algo) ||
 	    connect(c, (struct sockaddr *)&addr, sizeof(addr)) || sock_name(c, &me))

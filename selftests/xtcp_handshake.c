@@ -1984,9 +1984,6 @@ static int outq_drains(int fd)
 	ASSERT_LE(0, self->srv) TH_LOG("accept: %s", strerror(errno)); \
 } while (0)
 
-/* Timestamps (on by default) take this much of each segment's MSS. */
-#define TS_LEN	12
-
 #define CONNECT_PAIR(mss) do { \
 	LISTEN(4); \
 	CONNECT(mss); \
@@ -2062,7 +2059,7 @@ TEST_F_TIMEOUT(hs, nagle_merges_short_writes, 120)
 	long rtx0;
 	int i;
 
-	CONNECT_PAIR(1000 + TS_LEN);	/* 1000 bytes beside timestamps */
+	CONNECT_PAIR(1000 + XTCP_TS_LEN);	/* 1000 bytes beside timestamps */
 	ASSERT_EQ(1000, get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG));
 	EXPECT_EQ(0, get_int(self->cli, IPPROTO_TCP, TCP_NODELAY));
 	SHORT_SEGMENT_UNACKED(acks, count, rtx0);
@@ -2104,7 +2101,7 @@ TEST_F_TIMEOUT(hs, cork_holds_short_segment, 60)
 	int mss, tries, judged = 0;
 
 	/* 1000-byte segments: four fit the first window and cwnd at once */
-	CONNECT_PAIR(1000 + TS_LEN);	/* beside timestamps */
+	CONNECT_PAIR(1000 + XTCP_TS_LEN);	/* beside timestamps */
 	mss = get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG);
 	ASSERT_EQ(1000, mss);
 	ADD_RULE_ID(count, "add dir=out flags=data port=%u action=delay delay=1",
@@ -2352,15 +2349,15 @@ TEST_F(hs, syn_offers_mtu_less_40)
 	EXPECT_EQ(mss, s.h.mss);
 	EXPECT_TRUE(s.h.has_wscale);
 	EXPECT_TRUE(s.h.has_ts);
-	EXPECT_EQ(mss - TS_LEN, get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG));
-	EXPECT_EQ(mss - TS_LEN, get_int(self->srv, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_EQ(mss - XTCP_TS_LEN, get_int(self->cli, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_EQ(mss - XTCP_TS_LEN, get_int(self->srv, IPPROTO_TCP, TCP_MAXSEG));
 	close(raw);
 
 	ASSERT_EQ(0, stream_pair(false, &tcp_cli, &tcp_srv));
 	/* TCP also bounds it by half the largest window seen: logged */
-	TH_LOG("TCP_MAXSEG: xtcp %d, TCP %d", mss - TS_LEN,
+	TH_LOG("TCP_MAXSEG: xtcp %d, TCP %d", mss - XTCP_TS_LEN,
 	       get_int(tcp_cli, IPPROTO_TCP, TCP_MAXSEG));
-	EXPECT_LE(get_int(tcp_cli, IPPROTO_TCP, TCP_MAXSEG), mss - TS_LEN);
+	EXPECT_LE(get_int(tcp_cli, IPPROTO_TCP, TCP_MAXSEG), mss - XTCP_TS_LEN);
 	close(tcp_cli);
 	close(tcp_srv);
 }

@@ -121,6 +121,13 @@ static inline int xtcp_find_row(const char *path, unsigned long ino,
 	return 0;
 }
 
+/*
+ * Timestamps (net.xtcp.timestamps, on by default, as on TCP) take this
+ * many bytes of every segment: TCP_MAXSEG set to N + XTCP_TS_LEN gives
+ * segments of N bytes.
+ */
+#define XTCP_TS_LEN	12
+
 /* A counter from /proc/net/xtcp_stat, or -1 if absent. */
 static inline long xtcp_counter(const char *name)
 {
