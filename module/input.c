@@ -150,11 +150,6 @@ static void cc_act(struct sock *sk, enum xtcp_cc_action act)
 }
 
 /*
- * Free what @ack, arriving at @now_us (xtcp_clock_us()), acknowledges;
- * returns bytes newly acknowledged, and in *@rtt_us the round trip it
- * timed (XTCP_CC_NO_RTT: none, or Karn's rule dropped it).
- */
-/*
  * RFC 7323 4.1: the round trip an ACK's TSecr measures, microseconds
  * (XTCP_CC_NO_RTT: none).  A millisecond clock: 0 counts as one tick, as
  * TCP's does.  The echo is of the segment that last moved TS.Recent, a
@@ -173,6 +168,12 @@ static u32 ts_rtt_us(const struct sock *sk, const struct xtcp_skb_cb *cb)
 	return max(ticks, 1U) * USEC_PER_MSEC;
 }
 
+/*
+ * Free what @ack, arriving at @now_us (xtcp_clock_us()), acknowledges;
+ * returns bytes newly acknowledged, and in *@rtt_us the round trip it
+ * timed (XTCP_CC_NO_RTT: none, or Karn's rule dropped it).  Resent data
+ * is timed by @ts_rtt, ts_rtt_us()'s sample, if there is one.
+ */
 static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 ts_rtt,
 			   u32 *rtt_us)
 {
@@ -305,11 +306,30 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * A duplicate ACK overtaken by a later one: a pure ACK at RCV.NXT that
+ * acknowledges SND.UNA and changes no window, whose TSval is older than
+ * TS.Recent by less than an RTO.  The network reordered two ACKs; the
+ * older one is no old duplicate and still counts (its SACK blocks, a
+ * duplicate ACK for NewReno), as TCP's tcp_disordered_ack() lets it.
+ */
+static bool disordered_ack(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+
+	return (cb->flags & XTCP_ACK) && !skb->len && cb->seq == cb->end_seq &&
+	       cb->seq == xs->rcv_nxt && cb->ack == xs->snd_una &&
+	       ((u32)cb->window << xs->snd_wscale) == xs->snd_wnd &&
+	       xs->ts_recent - cb->tsval <= jiffies_to_msecs(xtcp_rto(xs));
+}
+
+/*
  * RFC 7323 5.3: a segment whose TSval is older than TS.Recent is an old
  * duplicate (its sequence numbers may have wrapped into the window).
  */
-static bool paws_reject(const struct sock *sk, const struct xtcp_skb_cb *cb)
+static bool paws_reject(const struct sock *sk, const struct sk_buff *skb)
 {
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_seg seg = {
 		.flags = cb->flags,
@@ -318,7 +338,8 @@ static bool paws_reject(const struct sock *sk, const struct xtcp_skb_cb *cb)
 	};
 
 	return xtcp_paws_reject(&seg, xs->ts_ok, xs->ts_recent,
-				(u32)ktime_get_seconds() - xs->ts_recent_stamp);
+				(u32)ktime_get_seconds() - xs->ts_recent_stamp) &&
+	       !disordered_ack(sk, skb);
 }
 
 /*
@@ -803,7 +824,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 
 	/* Synchronized states: first, PAWS (RFC 7323 5.3 R1) */
-	if (paws_reject(sk, cb)) {
+	if (paws_reject(sk, skb)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWS_DROP);
 		xtcp_send_oow_ack(sk, skb);	/* not an RST: those pass */
 		goto discard;
