@@ -860,7 +860,6 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!(cb->flags & XTCP_ACK))
 		goto discard;
-	ts_store(sk, cb);
 
 	if (sk->sk_state == XTCP_SYN_RECV) {
 		if (cb->ack != xs->iss + 1) {
@@ -875,6 +874,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!xtcp_ack(sk, skb))
 		goto discard;
+	ts_store(sk, cb);	/* an acceptable segment: RFC 7323 4.3 */
 
 	/*
 	 * Our FIN acknowledged?  CLOSING -> TIME_WAIT, LAST_ACK -> CLOSED.
