@@ -283,6 +283,29 @@ static bool port_unused(struct xtcp_net *xn, u16 port)
 	return true;
 }
 
+/*
+ * For connect(): no socket has @port, and no TIME_WAIT entry holds it
+ * towards @raddr:@rport from @laddr.  A port that TIME_WAIT keeps for
+ * other peers makes a different four-tuple, as TCP shares its ephemeral
+ * ports across destinations: a client's closed connections to one
+ * server do not use up the ports it needs for another.
+ */
+static bool port_free_to(struct xtcp_net *xn, u16 port, __be32 laddr,
+			 __be32 raddr, __be16 rport)
+{
+	struct xtcp_sock *xs;
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
+		if (inet_sk((struct sock *)xs)->inet_num == port)
+			return false;
+	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node)
+		if (ntohs(tw->lport) == port && tw->laddr == laddr &&
+		    tw->raddr == raddr && tw->rport == rport)
+			return false;
+	return true;
+}
+
 static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 		     u16 port)
 {
@@ -295,6 +318,38 @@ static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 	hlist_add_head(&xtcp_sk(sk)->xs_bind_node, bhash_head(xn, port));
 }
 
+/*
+ * Bind @sk to @addr and an ephemeral port from ip_local_port_range,
+ * tried from a random offset (RFC 6056): for connect() (@to_peer) one
+ * port_free_to() the peer @raddr:@rport, else one port_unused().
+ */
+static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
+			  __be16 rport, bool to_peer)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int low, high, err = -EADDRNOTAVAIL;
+	u32 range, offset, i;
+
+	inet_get_local_port_range(sock_net(sk), &low, &high);
+	range = high - low + 1;
+	offset = get_random_u32_below(range);
+	spin_lock_bh(&xn->hash_lock);
+	for (i = 0; i < range; i++) {
+		u16 p = low + (offset + i) % range;
+
+		if (inet_is_local_reserved_port(sock_net(sk), p))
+			continue;
+		if (to_peer ? port_free_to(xn, p, addr, raddr, rport) :
+			      port_unused(xn, p)) {
+			bind_add(xn, sk, addr, p);
+			err = 0;
+			break;
+		}
+	}
+	spin_unlock_bh(&xn->hash_lock);
+	return err;
+}
+
 /**
  * xtcp_bind_port() - bind a socket to a local address and port
  * @sk: an unbound socket, locked by the caller
@@ -302,43 +357,45 @@ static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
  * @port: local port, host order; 0 picks a free one at random from
  *	net.ipv4.ip_local_port_range (RFC 6056)
  *
- * An ephemeral port is one no socket of the namespace has bound, so a
- * connection made from it cannot collide with another's four-tuple.
+ * An ephemeral port chosen here is one no socket of the namespace has
+ * bound and no TIME_WAIT entry holds (the socket may listen).
  *
  * Return: 0, -EADDRINUSE, or -EADDRNOTAVAIL when no ephemeral port is free.
  */
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
-	int low, high, err = 0;
-	u32 range, offset, i;
+	int err = 0;
 
+	if (!port)
+		return bind_ephemeral(sk, addr, 0, 0, false);
 	spin_lock_bh(&xn->hash_lock);
-	if (port) {
-		if (port_conflict(xn, sk, addr, port))
-			err = -EADDRINUSE;
-		else
-			bind_add(xn, sk, addr, port);
-		goto out;
-	}
-	inet_get_local_port_range(sock_net(sk), &low, &high);
-	range = high - low + 1;
-	offset = get_random_u32_below(range);
-	err = -EADDRNOTAVAIL;
-	for (i = 0; i < range; i++) {
-		u16 p = low + (offset + i) % range;
-
-		if (inet_is_local_reserved_port(sock_net(sk), p))
-			continue;
-		if (port_unused(xn, p)) {
-			bind_add(xn, sk, addr, p);
-			err = 0;
-			break;
-		}
-	}
-out:
+	if (port_conflict(xn, sk, addr, port))
+		err = -EADDRINUSE;
+	else
+		bind_add(xn, sk, addr, port);
 	spin_unlock_bh(&xn->hash_lock);
 	return err;
+}
+
+/**
+ * xtcp_connect_port() - bind a connecting socket to an ephemeral port
+ * @sk: an unbound socket, locked by the caller
+ * @addr: the local address the route chose
+ * @raddr: the peer's address
+ * @rport: the peer's port
+ *
+ * A port no socket has bound; TIME_WAIT entries may hold it, towards
+ * other peers (TCP's connect() shares ports so).  The four-tuple is
+ * free then, unless a socket takes it before the caller hashes this one:
+ * the caller checks (xtcp_tuple_in_use()).
+ *
+ * Return: 0, or -EADDRNOTAVAIL when no port is free.
+ */
+int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
+		      __be16 rport)
+{
+	return bind_ephemeral(sk, addr, raddr, rport, true);
 }
 
 /**

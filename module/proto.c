@@ -291,7 +291,8 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	if (!inet->inet_saddr)
 		inet->inet_saddr = fl4->saddr;
 	if (!inet->inet_num) {
-		err = xtcp_bind_port(sk, inet->inet_saddr, 0);
+		err = xtcp_connect_port(sk, inet->inet_saddr,
+					usin->sin_addr.s_addr, usin->sin_port);
 		if (err) {
 			ip_rt_put(rt);
 			return err;

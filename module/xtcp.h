@@ -749,6 +749,8 @@ void xtcp_req_unlink(struct net *net, struct xtcp_request *req);
 void xtcp_sock_link(struct sock *sk);
 void xtcp_sock_unlink(struct sock *sk);
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
+int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
+		      __be16 rport);
 void xtcp_unbind(struct sock *sk);
 bool xtcp_listen_conflict(struct sock *sk);
 void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);

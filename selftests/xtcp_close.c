@@ -1375,6 +1375,51 @@ TEST_F_TIMEOUT(cl, time_wait_bind, 60)
 	close_fd(&c3.b);
 }
 
+/*
+ * connect() shares an ephemeral port with TIME_WAIT entries towards other
+ * peers, as TCP does: with a one-port range, a connection in TIME_WAIT
+ * still lets the client reach another server from that port, but not
+ * the same server again (the same four-tuple).
+ */
+TEST_F_TIMEOUT(cl, connect_port_shared_past_time_wait, 60)
+{
+	struct sockaddr_in other, me;
+	struct conn c1;
+	int l2, s;
+
+	/* the listeners' ports first: the range is then the clients' */
+	self->lfd = stream_listener(true, 64, &self->laddr);
+	ASSERT_LE(0, self->lfd);
+	ASSERT_EQ(0, fcntl(self->lfd, F_SETFL, O_NONBLOCK));
+	l2 = stream_listener(true, 4, &other);
+	ASSERT_LE(0, l2);
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/ip_local_port_range",
+				"40000 40000", 11));
+	conn_open(_metadata, self, &c1, -1);
+	ASSERT_EQ(40000, c1.aport);
+	close_both(_metadata, &c1);
+	ASSERT_EQ(1, wait_rows(XTCP_TIME_WAIT, 40000, c1.bport, 1, WAIT_MS));
+
+	/* the same server: its four-tuple is TIME_WAIT's */
+	s = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-1, connect(s, (struct sockaddr *)&self->laddr,
+			      sizeof(self->laddr)));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	close(s);
+
+	/* another server: the port again */
+	s = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(0, connect(s, (struct sockaddr *)&other, sizeof(other)))
+		TH_LOG("connect: %s", strerror(errno));
+	ASSERT_EQ(0, sock_name(s, &me));
+	EXPECT_EQ(40000, ntohs(me.sin_port));
+	EXPECT_EQ(1, tuple_rows(XTCP_TIME_WAIT, 40000, c1.bport, NULL));
+	close(s);
+	close(l2);
+}
+
 /* ===================================================================== */
 /* TIME_WAIT: the cap                                                    */
 /* ===================================================================== */
