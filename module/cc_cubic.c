@@ -42,7 +42,7 @@
  * 16 ms) over the last round's, slow start turns into Conservative Slow
  * Start: growth divided by 4; a round whose minimum falls back below the
  * baseline resumes slow start, and after 5 rounds of CSS congestion
- * avoidance begins with ssthresh = cwnd.
+ * avoidance begins with ssthresh = max(cwnd, 2 * MSS).
  */
 #include "cc.h"
 
@@ -262,7 +262,12 @@ static void hystart_round(struct xtcp_cc *cc, struct cubic *c,
 		c->samples = 0;
 		/* the round CSS began in is not one of its HS_CSS_ROUNDS */
 		if (c->hs == HS_CSS && ++c->css_rounds > HS_CSS_ROUNDS) {
-			cc->ssthresh = cc->cwnd;	/* congestion avoidance */
+			/*
+			 * congestion avoidance; ssthresh never goes below
+			 * 2 * MSS, so a cwnd under that (one 64 KiB
+			 * loopback segment) slow-starts up to it first
+			 */
+			cc->ssthresh = max32(cc->cwnd, 2 * cc->mss);
 			c->hs = HS_DONE;
 		}
 	}

@@ -119,13 +119,16 @@ static void do_ack(struct sim *s, u8 op, struct fuzz_in *in)
 		CHECK_EQ(s->cc.recover_valid,
 			 !xtcp_seq_after(s->una, old.recover));
 	if (!old.in_recovery && !s->reno) {
-		/* Any algorithm: growth only; ssthresh only to end CSS */
+		/*
+		 * Any algorithm: growth only; ssthresh only to end CSS, at
+		 * cwnd or its 2 * MSS floor (cwnd then slow-starts up to it)
+		 */
 		CHECK_EQ(a, XTCP_CC_NONE);
 		CHECK(!s->cc.in_recovery);
 		CHECK(s->cc.cwnd >= old.cwnd);
 		CHECK(s->cc.ssthresh == old.ssthresh ||
 		      (old.ssthresh == XTCP_CC_MAX_WINDOW &&
-		       s->cc.ssthresh == s->cc.cwnd));
+		       s->cc.ssthresh == max32(s->cc.cwnd, 2 * old.mss)));
 	} else if (!old.in_recovery) {
 		/* Slow start or congestion avoidance: at most one MSS. */
 		CHECK_EQ(a, XTCP_CC_NONE);

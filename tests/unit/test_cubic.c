@@ -388,6 +388,32 @@ UNIT_TEST(hystart__five_css_rounds_end_slow_start)
 	CHECK(s.cc.cwnd >= w && s.cc.cwnd <= w + 2 * MSS);
 }
 
+/*
+ * ssthresh has a floor of 2 * MSS: CSS ending with cwnd below it (a path
+ * MTU that grew to a 64 KiB loopback MSS) sets ssthresh at the floor, and
+ * cwnd slow-starts up to it before congestion avoidance.
+ */
+UNIT_TEST(hystart__css_ending_below_two_mss_keeps_the_floor)
+{
+	struct sim s;
+	int r;
+
+	hystart_rise(&s, 20 * MS);
+	for (r = 0; r < 4; r++)
+		round_trip(&s, 120 * MS);
+	CHECK_EQ(info(&s).phase, XTCP_CC_PHASE_CSS);
+	xtcp_cc_set_mss(&s.cc, 65535);
+	s.cc.cwnd = 100000;
+	round_trip(&s, 120 * MS);
+	CHECK_EQ(s.cc.ssthresh, 2 * 65535);
+	CHECK(s.cc.cwnd < s.cc.ssthresh);
+	CHECK_EQ(info(&s).phase, XTCP_CC_PHASE_SLOW_START);
+	round_trip(&s, 120 * MS);
+	CHECK_EQ(s.cc.cwnd, 2 * 65535);
+	CHECK_EQ(s.cc.ssthresh, 2 * 65535);
+	CHECK_EQ(info(&s).phase, XTCP_CC_PHASE_AVOIDANCE);
+}
+
 UNIT_TEST(hystart__only_in_the_first_slow_start)
 {
 	struct sim s;
