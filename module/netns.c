@@ -269,29 +269,16 @@ static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 }
 
 /* No socket and no TIME_WAIT entry has @port: free for an ephemeral bind. */
-static bool port_unused(struct xtcp_net *xn, u16 port)
-{
-	struct xtcp_sock *xs;
-	struct xtcp_tw *tw;
-
-	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
-		if (inet_sk((struct sock *)xs)->inet_num == port)
-			return false;
-	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node)
-		if (ntohs(tw->lport) == port)
-			return false;
-	return true;
-}
-
 /*
- * For connect(): no socket has @port, and no TIME_WAIT entry holds it
- * towards @raddr:@rport from @laddr.  A port that TIME_WAIT keeps for
- * other peers makes a different four-tuple, as TCP shares its ephemeral
- * ports across destinations: a client's closed connections to one
- * server do not use up the ports it needs for another.
+ * No socket has @port, and no TIME_WAIT entry holds it; for connect()
+ * (@to_peer) only an entry towards @raddr:@rport from @laddr counts.  A
+ * port that TIME_WAIT keeps for other peers makes a different
+ * four-tuple, as TCP shares its ephemeral ports across destinations: a
+ * client's closed connections to one server do not use up the ports it
+ * needs for another.
  */
-static bool port_free_to(struct xtcp_net *xn, u16 port, __be32 laddr,
-			 __be32 raddr, __be16 rport)
+static bool port_free(struct xtcp_net *xn, u16 port, bool to_peer,
+		      __be32 laddr, __be32 raddr, __be16 rport)
 {
 	struct xtcp_sock *xs;
 	struct xtcp_tw *tw;
@@ -299,10 +286,13 @@ static bool port_free_to(struct xtcp_net *xn, u16 port, __be32 laddr,
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
 		if (inet_sk((struct sock *)xs)->inet_num == port)
 			return false;
-	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node)
-		if (ntohs(tw->lport) == port && tw->laddr == laddr &&
-		    tw->raddr == raddr && tw->rport == rport)
+	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node) {
+		if (ntohs(tw->lport) != port)
+			continue;
+		if (!to_peer || (tw->laddr == laddr && tw->raddr == raddr &&
+				 tw->rport == rport))
 			return false;
+	}
 	return true;
 }
 
@@ -320,8 +310,8 @@ static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 
 /*
  * Bind @sk to @addr and an ephemeral port from ip_local_port_range,
- * tried from a random offset (RFC 6056): for connect() (@to_peer) one
- * port_free_to() the peer @raddr:@rport, else one port_unused().
+ * tried from a random offset (RFC 6056): one port_free(), towards the
+ * peer @raddr:@rport for connect() (@to_peer).
  */
 static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 			  __be16 rport, bool to_peer)
@@ -339,8 +329,7 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 
 		if (inet_is_local_reserved_port(sock_net(sk), p))
 			continue;
-		if (to_peer ? port_free_to(xn, p, addr, raddr, rport) :
-			      port_unused(xn, p)) {
+		if (port_free(xn, p, to_peer, addr, raddr, rport)) {
 			bind_add(xn, sk, addr, p);
 			err = 0;
 			break;
