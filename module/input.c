@@ -172,10 +172,10 @@ static u32 ts_rtt_us(const struct sock *sk, const struct xtcp_skb_cb *cb)
  * Free what @ack, arriving at @now_us (xtcp_clock_us()), acknowledges;
  * returns bytes newly acknowledged, and in *@rtt_us the round trip it
  * timed (XTCP_CC_NO_RTT: none, or Karn's rule dropped it).  Resent data
- * is timed by @ts_rtt, ts_rtt_us()'s sample, if there is one.
+ * is timed by the TSecr of @cb (the ACK's), if it has one.
  */
-static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 ts_rtt,
-			   u32 *rtt_us)
+static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us,
+			   const struct xtcp_skb_cb *ack_cb, u32 *rtt_us)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
@@ -220,11 +220,15 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us, u32 ts_rtt,
 		xs->snd_nxt = ack;
 	*rtt_us = XTCP_CC_NO_RTT;
 	rtt = rtt_us32(now_us - sent);
-	if (timed && xtcp_rtt_sample(&xs->rtt, rtt, retransmitted))
+	if (timed && xtcp_rtt_sample(&xs->rtt, rtt, retransmitted)) {
 		*rtt_us = rtt;
-	else if (timed && ts_rtt != XTCP_CC_NO_RTT &&
-		 xtcp_rtt_sample(&xs->rtt, ts_rtt, false))
-		*rtt_us = ts_rtt;	/* resent data: the timestamp's sample */
+	} else if (timed && retransmitted) {
+		/* resent data: the timestamp's sample, if there is one */
+		rtt = ts_rtt_us(sk, ack_cb);
+		if (rtt != XTCP_CC_NO_RTT &&
+		    xtcp_rtt_sample(&xs->rtt, rtt, false))
+			*rtt_us = rtt;
+	}
 	return acked;
 }
 
@@ -254,8 +258,8 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		};
 		enum xtcp_cc_action act;
 
-		a.acked = clean_rtx_queue(sk, cb->ack, a.now_us,
-					  ts_rtt_us(sk, cb), &a.rtt_us);
+		a.acked = clean_rtx_queue(sk, cb->ack, a.now_us, cb,
+					  &a.rtt_us);
 		a.flight = flight_size(xs);
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
@@ -651,8 +655,7 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		u32 rtt_us;
 
 		/* the SYN's RTT */
-		clean_rtx_queue(sk, cb->ack, xtcp_clock_us(), ts_rtt_us(sk, cb),
-				&rtt_us);
+		clean_rtx_queue(sk, cb->ack, xtcp_clock_us(), cb, &rtt_us);
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
 		sk_stop_timer(sk, &xs->rtx_timer);
