@@ -165,4 +165,31 @@ static inline int peer_syn(int raw, const struct peer *p, u32 isn, struct rseg *
 	return sa->h.flags == (XTCP_SYN | XTCP_ACK) && sa->h.ack == isn + 1 ? 0 : -1;
 }
 
+/*
+ * The kernel would reset the raw peer's segments sent from @sport (no
+ * socket there): drop its RSTs to that port.  0 or -1.
+ */
+static inline int peer_quiet_rsts(u16 sport)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "add dir=out flags=rst port=%u", sport);
+	return xtcp_fault_cmd(cmd);
+}
+
+/* The next segment from @p's listener port to @p, within XTCP_WAIT_MS. */
+static inline int peer_next(int raw, const struct peer *p, struct rseg *s)
+{
+	return raw_next(raw, p->dport, p->sport, s, XTCP_WAIT_MS);
+}
+
+/* The next ACK without data to @p, skipping what carries data; 1 or 0. */
+static inline int peer_next_ack(int raw, const struct peer *p, struct rseg *s)
+{
+	while (peer_next(raw, p, s))
+		if (!s->len && (s->h.flags & XTCP_ACK))
+			return 1;
+	return 0;
+}
+
 #endif /* _XTCP_SELFTEST_RAWPEER_H */

@@ -76,15 +76,6 @@ static struct peer peer_of(FIXTURE_DATA(sk) * self, u16 sport, bool sack)
 	return p;
 }
 
-/* The kernel would reset the raw peer's segments: drop its RSTs. */
-static int quiet_rsts(u16 sport)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "add dir=out flags=rst port=%u", sport);
-	return xtcp_fault_cmd(cmd);
-}
-
 /*
  * The raw peer's handshake with the listener: SYN, SYN+ACK, ACK, then
  * accept().  The listener's ISS in *@iss; the accepted socket, or -1.
@@ -95,7 +86,7 @@ static int peer_open(FIXTURE_DATA(sk) * self, const struct peer *p, u32 isn,
 	struct rseg sa;
 	int fd;
 
-	if (quiet_rsts(p->sport) || peer_syn(self->raw, p, isn, &sa))
+	if (peer_quiet_rsts(p->sport) || peer_syn(self->raw, p, isn, &sa))
 		return -1;
 	*iss = sa.h.seq;
 	*sack_perm = sa.h.sack_perm;
@@ -109,13 +100,6 @@ static int peer_open(FIXTURE_DATA(sk) * self, const struct peer *p, u32 isn,
 	if (fd >= 0)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;
-}
-
-/* The next segment from the listener's port to @p, with the wait bound. */
-static int next_from(FIXTURE_DATA(sk) * self, const struct peer *p,
-		     struct rseg *s)
-{
-	return raw_next(self->raw, p->dport, p->sport, s, XTCP_WAIT_MS);
 }
 
 /* ---- negotiation ---- */
@@ -142,7 +126,7 @@ TEST_F(sk, synack_offers_sack_only_to_a_sack_syn)
 		struct peer p = peer_of(self, PEER_PORT + i, cases[i].offer);
 
 		ASSERT_EQ(0, xtcp_sysctl_set("sack", cases[i].sysctl));
-		ASSERT_EQ(0, quiet_rsts(p.sport));
+		ASSERT_EQ(0, peer_quiet_rsts(p.sport));
 		ASSERT_EQ(0, peer_syn(self->raw, &p, 7000, &s)) TH_LOG("no SYN+ACK");
 		EXPECT_EQ(cases[i].answer, s.h.sack_perm)
 			TH_LOG("case %zu: SYN offer %d, sysctl %d", i,
@@ -187,16 +171,6 @@ TEST_F(sk, synack_offers_sack_only_to_a_sack_syn)
 
 /* ---- the receiver's blocks ---- */
 
-/* The ACK the listener's socket sends next, skipping what carries data. */
-static int next_ack(FIXTURE_DATA(sk) * self, const struct peer *p,
-		    struct rseg *s)
-{
-	while (next_from(self, p, s))
-		if (!s->len && (s->h.flags & XTCP_ACK))
-			return 1;
-	return 0;
-}
-
 /* Block @i of @s is [@lo, @hi) from @base. */
 static bool block_is(const struct rseg *s, int i, u32 base, u32 lo, u32 hi)
 {
@@ -233,14 +207,14 @@ TEST_F(sk, receiver_reports_blocks_and_duplicates)
 	ASSERT_TRUE(perm);
 	/* B */
 	ASSERT_EQ(0, send_part(self->raw, &p, base, iss + 1, data, 1));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base, s.h.ack);
 	ASSERT_EQ(1, s.h.nr_sack);
 	EXPECT_TRUE(block_is(&s, 0, base, 100, 200));
 
 	/* D: its block first */
 	ASSERT_EQ(0, send_part(self->raw, &p, base, iss + 1, data, 3));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base, s.h.ack);
 	ASSERT_EQ(2, s.h.nr_sack);
 	EXPECT_TRUE(block_is(&s, 0, base, 300, 400));
@@ -248,7 +222,7 @@ TEST_F(sk, receiver_reports_blocks_and_duplicates)
 
 	/* B again: D-SACK inside a block */
 	ASSERT_EQ(0, send_part(self->raw, &p, base, iss + 1, data, 1));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base, s.h.ack);
 	ASSERT_EQ(3, s.h.nr_sack);
 	EXPECT_TRUE(block_is(&s, 0, base, 100, 200));
@@ -257,20 +231,20 @@ TEST_F(sk, receiver_reports_blocks_and_duplicates)
 
 	/* A: B follows it in order */
 	ASSERT_EQ(0, send_part(self->raw, &p, base, iss + 1, data, 0));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 200, s.h.ack);
 	ASSERT_EQ(1, s.h.nr_sack);
 	EXPECT_TRUE(block_is(&s, 0, base, 300, 400));
 
 	/* C: no hole left */
 	ASSERT_EQ(0, send_part(self->raw, &p, base, iss + 1, data, 2));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 400, s.h.ack);
 	EXPECT_EQ(0, s.h.nr_sack);
 
 	/* A again: D-SACK below SEG.ACK */
 	ASSERT_EQ(0, send_part(self->raw, &p, base, iss + 1, data, 0));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 400, s.h.ack);
 	ASSERT_EQ(1, s.h.nr_sack);
 	EXPECT_TRUE(block_is(&s, 0, base, 0, 100));
@@ -329,7 +303,7 @@ static int flow_until(FIXTURE_DATA(sk) * self, struct flow *f, int k, int times)
 	while (f->sent[k] < times) {
 		u32 off;
 
-		if (!next_from(self, &f->p, &s))
+		if (!peer_next(self->raw, &f->p, &s))
 			return -1;
 		if (!s.len)
 			continue;

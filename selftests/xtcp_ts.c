@@ -72,22 +72,6 @@ static struct peer peer_of(FIXTURE_DATA(ts) * self, u16 sport, bool ts)
 	return p;
 }
 
-/* The kernel would reset the raw peer's segments: drop its RSTs. */
-static int quiet_rsts(u16 sport)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "add dir=out flags=rst port=%u", sport);
-	return xtcp_fault_cmd(cmd);
-}
-
-/* The next segment from the listener's port to @p, with the wait bound. */
-static int next_from(FIXTURE_DATA(ts) * self, const struct peer *p,
-		     struct rseg *s)
-{
-	return raw_next(self->raw, p->dport, p->sport, s, XTCP_WAIT_MS);
-}
-
 /*
  * The raw peer's handshake with the listener (its ISN is ISN): the
  * SYN+ACK in *@sa, the accepted socket (non-blocking), or -1.  The
@@ -97,7 +81,7 @@ static int peer_open(FIXTURE_DATA(ts) * self, struct peer *p, struct rseg *sa)
 {
 	int fd;
 
-	if (quiet_rsts(p->sport) || peer_syn(self->raw, p, ISN, sa))
+	if (peer_quiet_rsts(p->sport) || peer_syn(self->raw, p, ISN, sa))
 		return -1;
 	p->tsecr = sa->h.tsval;
 	p->tsval++;
@@ -139,7 +123,7 @@ TEST_F(ts, synack_has_them_only_for_a_syn_that_had_them)
 
 		p.tsval = 0x12345678u + i;
 		ASSERT_EQ(0, xtcp_sysctl_set("timestamps", cases[i].sysctl));
-		ASSERT_EQ(0, quiet_rsts(p.sport));
+		ASSERT_EQ(0, peer_quiet_rsts(p.sport));
 		ASSERT_EQ(0, peer_syn(self->raw, &p, ISN, &s)) TH_LOG("no SYN+ACK");
 		EXPECT_EQ(cases[i].answer, s.h.has_ts)
 			TH_LOG("case %zu: SYN offer %d, sysctl %d", i,
@@ -187,16 +171,6 @@ TEST_F(ts, synack_has_them_only_for_a_syn_that_had_them)
 
 /* ---- echo ---- */
 
-/* The next ACK without data from the listener's socket. */
-static int next_ack(FIXTURE_DATA(ts) * self, const struct peer *p,
-		    struct rseg *s)
-{
-	while (next_from(self, p, s))
-		if (!s->len && (s->h.flags & XTCP_ACK))
-			return 1;
-	return 0;
-}
-
 /*
  * RFC 7323 4.3: the peer sends A (TSval 2000), then C beyond a hole
  * (TSval 2002), then B (TSval 2001, a resend that fills the hole).  The
@@ -220,7 +194,7 @@ TEST_F(ts, acks_echo_the_segment_that_moved_the_left_edge)
 
 	p.tsval = 2000;
 	ASSERT_EQ(0, inject(self->raw, &p, base, iss + 1, XTCP_ACK, buf, 100));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 100, s.h.ack);
 	ASSERT_TRUE(s.h.has_ts);
 	EXPECT_EQ(2000, s.h.tsecr);
@@ -228,7 +202,7 @@ TEST_F(ts, acks_echo_the_segment_that_moved_the_left_edge)
 	p.tsval = 2002;
 	ASSERT_EQ(0, inject(self->raw, &p, base + 200, iss + 1, XTCP_ACK,
 			    buf + 200, 100));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 100, s.h.ack);		/* a hole: a duplicate ACK */
 	ASSERT_TRUE(s.h.has_ts);
 	EXPECT_EQ(2000, s.h.tsecr);
@@ -236,7 +210,7 @@ TEST_F(ts, acks_echo_the_segment_that_moved_the_left_edge)
 	p.tsval = 2001;
 	ASSERT_EQ(0, inject(self->raw, &p, base + 100, iss + 1, XTCP_ACK,
 			    buf + 100, 100));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 300, s.h.ack);
 	ASSERT_TRUE(s.h.has_ts);
 	EXPECT_EQ(2001, s.h.tsecr);
@@ -245,7 +219,7 @@ TEST_F(ts, acks_echo_the_segment_that_moved_the_left_edge)
 
 	/* the socket's data: timestamps, the latest echoed, ours advancing */
 	ASSERT_EQ(5, send(a, "hello", 5, 0));
-	while (next_from(self, &p, &s) && !s.len)
+	while (peer_next(self->raw, &p, &s) && !s.len)
 		;
 	ASSERT_EQ(5, s.len);
 	ASSERT_TRUE(s.h.has_ts);
@@ -273,20 +247,20 @@ TEST_F(ts, paws_drops_an_old_duplicate)
 	iss = sa.h.seq;
 	p.tsval = 5000;
 	ASSERT_EQ(0, inject(self->raw, &p, base, iss + 1, XTCP_ACK, "aaaa", 4));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 4, s.h.ack);
 
 	/* in the window, but from before TS.Recent: dropped, ACKed */
 	p.tsval = 4000;
 	ASSERT_EQ(0, inject(self->raw, &p, base + 4, iss + 1, XTCP_ACK, "bbbb", 4));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 4, s.h.ack);
 	EXPECT_EQ(5000, s.h.tsecr);
 	EXPECT_EQ(paws0 + 1, xtcp_counter("PawsDrop"));
 	/* the same bytes with a current timestamp are taken */
 	p.tsval = 5001;
 	ASSERT_EQ(0, inject(self->raw, &p, base + 4, iss + 1, XTCP_ACK, "cccc", 4));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 8, s.h.ack);
 	ASSERT_LT(0, wait_revents(a, POLLIN, XTCP_WAIT_MS));
 	ASSERT_EQ(8, recv(a, got, sizeof(got), 0));
@@ -301,14 +275,14 @@ TEST_F(ts, paws_drops_an_old_duplicate)
 	ASSERT_EQ(0, inject(self->raw, &p, base + 8, iss + 1, XTCP_ACK, NULL, 0));
 	p.tsval = 5002;
 	ASSERT_EQ(0, inject(self->raw, &p, base + 8, iss + 1, XTCP_ACK, "dd", 2));
-	ASSERT_EQ(1, next_ack(self, &p, &s));
+	ASSERT_EQ(1, peer_next_ack(self->raw, &p, &s));
 	EXPECT_EQ(base + 10, s.h.ack);
 	EXPECT_EQ(paws0 + 1, xtcp_counter("PawsDrop"));
 	p.tsval = 5002 - 100000;
 	ASSERT_EQ(0, inject(self->raw, &p, base + 10, iss + 1, XTCP_ACK, NULL, 0));
 	p.tsval = 5003;
 	ASSERT_EQ(0, inject(self->raw, &p, base + 10, iss + 1, XTCP_ACK, "ee", 2));
-	while (next_ack(self, &p, &s) && s.h.ack != base + 12)
+	while (peer_next_ack(self->raw, &p, &s) && s.h.ack != base + 12)
 		;
 	EXPECT_EQ(base + 12, s.h.ack);
 	EXPECT_EQ(paws0 + 2, xtcp_counter("PawsDrop"));
@@ -350,11 +324,11 @@ TEST_F(ts, resent_data_is_timed_by_its_echo)
 		ASSERT_LE(0, a);
 		iss = sa.h.seq;
 		ASSERT_EQ(4, send(a, "data", 4, 0));
-		while (next_from(self, &p, &s) && !s.len)
+		while (peer_next(self->raw, &p, &s) && !s.len)
 			;
 		ASSERT_EQ(4, s.len);
 		/* the resend: the same bytes again */
-		while (next_from(self, &p, &r) && !r.len)
+		while (peer_next(self->raw, &p, &r) && !r.len)
 			;
 		ASSERT_EQ(4, r.len) TH_LOG("no retransmission");
 		EXPECT_EQ(s.h.seq, r.h.seq);
@@ -399,7 +373,7 @@ static int to_time_wait(FIXTURE_DATA(ts) * self, struct peer *p, u32 *rcv_nxt)
 	if (a < 0)
 		return -1;
 	close(a);
-	while (next_from(self, p, &s))
+	while (peer_next(self->raw, p, &s))
 		if (s.h.flags & XTCP_FIN)
 			break;
 	if (!(s.h.flags & XTCP_FIN))
@@ -409,7 +383,7 @@ static int to_time_wait(FIXTURE_DATA(ts) * self, struct peer *p, u32 *rcv_nxt)
 	if (inject(self->raw, p, ISN + 1, s.h.seq + 1, XTCP_FIN | XTCP_ACK,
 		   NULL, 0))
 		return -1;
-	if (!next_ack(self, p, &s) || s.h.ack != ISN + 2)
+	if (!peer_next_ack(self->raw, p, &s) || s.h.ack != ISN + 2)
 		return -1;
 	*rcv_nxt = ISN + 2;
 	return 0;
@@ -447,7 +421,7 @@ TEST_F(ts, syn_reopens_time_wait_by_timestamp)
 		p.tsval += (u32)cases[i].dts;
 		p.tsecr = 0;
 		ASSERT_EQ(0, inject(self->raw, &p, isn, 0, XTCP_SYN, NULL, 0));
-		ASSERT_EQ(1, next_from(self, &p, &s)) TH_LOG("case %zu: no answer", i);
+		ASSERT_EQ(1, peer_next(self->raw, &p, &s)) TH_LOG("case %zu: no answer", i);
 		if (cases[i].reopens) {
 			EXPECT_EQ(XTCP_SYN | XTCP_ACK, s.h.flags)
 				TH_LOG("case %zu: not reopened", i);
