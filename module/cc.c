@@ -212,6 +212,22 @@ static void cc_bound(struct xtcp_cc *cc)
 	cc->bytes_acked = min_u32(cc->bytes_acked, cc->cwnd);
 }
 
+/*
+ * A fast recovery begins at @snd_una with @snd_nxt sent: what it is about
+ * to reduce is kept,
+ * to be given back if the recovery turns out spurious (xtcp_cc_undo()).
+ */
+static void undo_arm(struct xtcp_cc *cc, u32 snd_una, u32 snd_nxt)
+{
+	cc->undo = (struct xtcp_cc_undo){
+		.cwnd = cc->cwnd,
+		.ssthresh = cc->ssthresh,
+		.marker = snd_una,
+		.high = snd_nxt,
+		.armed = true,
+	};
+}
+
 /* The new ssthresh after a loss, from the algorithm, within bounds. */
 static u32 cc_loss_ssthresh(struct xtcp_cc *cc, u32 flight_bytes)
 {
@@ -257,6 +273,7 @@ void xtcp_cc_init(struct xtcp_cc *cc, const struct xtcp_cc_algo *algo,
 	cc->in_recovery = false;
 	cc->recover_valid = false;
 	cc->timed_out = false;
+	cc->undo = (struct xtcp_cc_undo){};
 	cc->algo = NULL;
 	xtcp_cc_set_algo(cc, algo);
 }
@@ -406,6 +423,7 @@ enum xtcp_cc_action xtcp_cc_on_dupack(struct xtcp_cc *cc, u32 ack, u32 snd_nxt,
 	if (cc->recover_valid && !xtcp_seq_after(ack, cc->recover))
 		return XTCP_CC_NONE;	/* echoes of what we resent: no loss */
 
+	undo_arm(cc, ack, snd_nxt);
 	cc->ssthresh = cc_loss_ssthresh(cc, flight_bytes);
 	cc->cwnd = min_u32(cc->ssthresh + XTCP_CC_DUPTHRESH * cc->mss,
 			   XTCP_CC_MAX_WINDOW);
@@ -439,6 +457,7 @@ void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes)
 	cc->dupacks = 0;
 	cc->partial_acks = 0;
 	cc->in_recovery = false;
+	cc->undo.armed = false;	/* a timeout is a loss whatever came before */
 	if (!cc->recover_valid || xtcp_seq_after(snd_nxt, cc->recover))
 		cc->recover = snd_nxt;
 	cc->recover_valid = true;
@@ -469,6 +488,7 @@ bool xtcp_cc_enter_recovery(struct xtcp_cc *cc, u32 snd_una, u32 snd_nxt,
 	if (cc->in_recovery || cc->timed_out ||
 	    (cc->recover_valid && xtcp_seq_before(snd_una, cc->recover)))
 		return false;
+	undo_arm(cc, snd_una, snd_nxt);
 	cc->ssthresh = cc_loss_ssthresh(cc, flight_bytes);
 	cc->cwnd = cc->ssthresh;
 	cc->bytes_acked = 0;
@@ -501,8 +521,103 @@ bool xtcp_cc_reduce(struct xtcp_cc *cc, u32 flight_bytes)
 	cc->ssthresh = cc_loss_ssthresh(cc, flight_bytes);
 	cc->cwnd = min_u32(cc->cwnd, cc->ssthresh);
 	cc->bytes_acked = 0;
+	cc->undo.armed = false;	/* nothing older may undo this loss */
 	cc_bound(cc);
 	return true;
+}
+
+/**
+ * xtcp_cc_undo_resent() - a segment was resent
+ * @cc: the state
+ * @segs: how many MSS-sized segments went
+ * @tsval: the TSval they carry (0 without timestamps)
+ *
+ * Counted while a fast recovery may be undone: each must come back as a
+ * duplicate for D-SACK to call the recovery spurious.  The first one's
+ * TSval is what the ACK ending the recovery is compared with (Eifel).
+ */
+void xtcp_cc_undo_resent(struct xtcp_cc *cc, u32 segs, u32 tsval)
+{
+	struct xtcp_cc_undo *u = &cc->undo;
+
+	if (!u->armed)
+		return;
+	if (!u->resent) {
+		u->resent = true;
+		u->tsval = tsval;
+	}
+	u->retrans = segs > XTCP_U32_MAX - u->retrans ? XTCP_U32_MAX :
+							 u->retrans + segs;
+}
+
+/**
+ * xtcp_cc_undo_dsack() - the peer reported [@start, @end) as a duplicate
+ * @cc: the state
+ * @start: the D-SACK block's first sequence number
+ * @end: one past its last
+ *
+ * RFC 2883 section 4.2: if every segment resent in a fast recovery comes
+ * back reported as received twice, none was lost; the recovery was
+ * spurious (reordering or a delay took the originals).  Only blocks of
+ * data outstanding when it began count: below its SND.UNA they are older
+ * news, from its SND.MAX on about data never resent in it.
+ */
+void xtcp_cc_undo_dsack(struct xtcp_cc *cc, u32 start, u32 end)
+{
+	struct xtcp_cc_undo *u = &cc->undo;
+	u32 segs;
+
+	if (!u->armed || !u->resent || !u->retrans ||
+	    !xtcp_seq_after(end, u->marker) ||
+	    !xtcp_seq_before(start, u->high) || !xtcp_seq_before(start, end))
+		return;
+	segs = max_u32((end - start + cc->mss - 1) / cc->mss, 1);
+	u->retrans -= min_u32(u->retrans, segs);
+	if (!u->retrans)
+		u->why |= XTCP_CC_UNDO_DSACK;
+}
+
+/**
+ * xtcp_cc_undo_echo() - the TSecr of the ACK that ended a fast recovery
+ * @cc: the state
+ * @tsecr: its TSecr, non-zero (the caller has timestamps on)
+ *
+ * RFC 3522 (Eifel): the receiver echoes the segment that filled its
+ * hole.  An echo older than the first resend says an original filled
+ * it: the original was late, not lost.
+ */
+void xtcp_cc_undo_echo(struct xtcp_cc *cc, u32 tsecr)
+{
+	struct xtcp_cc_undo *u = &cc->undo;
+
+	if (u->armed && u->resent && xtcp_seq_before(tsecr, u->tsval))
+		u->why |= XTCP_CC_UNDO_EIFEL;
+}
+
+/**
+ * xtcp_cc_undo() - give back what a spurious fast recovery took
+ * @cc: the state
+ *
+ * Once the recovery is over and xtcp_cc_undo_dsack() or
+ * xtcp_cc_undo_echo() found it spurious: cwnd and ssthresh go back up to
+ * their values before it (never down), as Linux's undo does; the
+ * algorithm's own state carries on from there.  Each recovery is undone
+ * at most once; a timeout or another reduction since forbids it.
+ *
+ * Return: the enum xtcp_cc_undo_why bits of an undo done now, else 0.
+ */
+unsigned int xtcp_cc_undo(struct xtcp_cc *cc)
+{
+	struct xtcp_cc_undo *u = &cc->undo;
+
+	if (!u->armed || !u->why || cc->in_recovery || cc->timed_out)
+		return 0;
+	u->armed = false;
+	cc->cwnd = max_u32(cc->cwnd, u->cwnd);
+	cc->ssthresh = max_u32(cc->ssthresh, u->ssthresh);
+	cc->bytes_acked = 0;
+	cc_bound(cc);
+	return u->why;
 }
 
 /**

@@ -50,6 +50,9 @@
  *   xtcp_cc_on_timeout()  every expiry of the retransmission timer
  *   xtcp_cc_enter_recovery()  a SACK sender's loss detection (RACK) found
  *                         a segment lost: fast recovery as RFC 6675 has it
+ *   xtcp_cc_undo_*()      the evidence that a fast recovery was spurious
+ *                         (each resend, D-SACKs, the echo of the ACK that
+ *                         ended it), and xtcp_cc_undo() that acts on it
  *   xtcp_cc_window()      how many bytes may be in flight now
  *
  * The callers pass "snd_nxt": one past the highest sequence number ever
@@ -206,6 +209,42 @@ struct xtcp_cc_ack {
 };
 
 /**
+ * struct xtcp_cc_undo - what a fast recovery gives back if it was spurious
+ * @cwnd: cwnd before the recovery reduced it
+ * @ssthresh: ssthresh before
+ * @marker: SND.UNA when it began; D-SACKs of data below it are older news
+ * @high: SND.MAX when it began; data from it on was never resent in it
+ * @retrans: segments resent since and not yet reported as duplicates
+ * @tsval: the TSval (our timestamp clock) of its first resend
+ * @armed: a recovery began and may still be undone
+ * @resent: a segment was resent since (@tsval is set)
+ * @why: enum xtcp_cc_undo_why bits: the evidence found so far
+ */
+struct xtcp_cc_undo {
+	u32 cwnd;
+	u32 ssthresh;
+	u32 marker;
+	u32 high;
+	u32 retrans;
+	u32 tsval;
+	bool armed;
+	bool resent;
+	u8 why;
+};
+
+/**
+ * enum xtcp_cc_undo_why - why a recovery is found spurious
+ * @XTCP_CC_UNDO_DSACK: the peer reported every resend as a duplicate
+ *	(RFC 2883 section 4.2)
+ * @XTCP_CC_UNDO_EIFEL: the ACK that ended it echoes a timestamp older
+ *	than the first resend: an original arrived, late (RFC 3522)
+ */
+enum xtcp_cc_undo_why {
+	XTCP_CC_UNDO_DSACK = 1,
+	XTCP_CC_UNDO_EIFEL = 2,
+};
+
+/**
  * struct xtcp_cc - congestion control state of one connection
  * @algo: the algorithm that grows cwnd and chooses ssthresh
  * @mss: sender maximum segment size (SMSS), 1..XTCP_CC_MAX_MSS
@@ -226,6 +265,7 @@ struct xtcp_cc_ack {
  *	below it do not start a fast retransmit
  * @timed_out: the retransmission timer expired and no ACK has advanced
  *	SND.UNA since
+ * @undo: the last fast recovery's undo record
  * @priv: the algorithm's own state (xtcp_cc_priv())
  */
 struct xtcp_cc {
@@ -241,6 +281,7 @@ struct xtcp_cc {
 	bool in_recovery;
 	bool recover_valid;
 	bool timed_out;
+	struct xtcp_cc_undo undo;
 	u64 priv[XTCP_CC_PRIV_U64];
 };
 
@@ -336,6 +377,10 @@ void xtcp_cc_on_timeout(struct xtcp_cc *cc, u32 snd_nxt, u32 flight_bytes);
 bool xtcp_cc_enter_recovery(struct xtcp_cc *cc, u32 snd_una, u32 snd_nxt,
 			    u32 flight_bytes);
 bool xtcp_cc_reduce(struct xtcp_cc *cc, u32 flight_bytes);
+void xtcp_cc_undo_resent(struct xtcp_cc *cc, u32 segs, u32 tsval);
+void xtcp_cc_undo_dsack(struct xtcp_cc *cc, u32 start, u32 end);
+void xtcp_cc_undo_echo(struct xtcp_cc *cc, u32 tsecr);
+unsigned int xtcp_cc_undo(struct xtcp_cc *cc);
 u32 xtcp_cc_window(const struct xtcp_cc *cc);
 void xtcp_cc_get_info(const struct xtcp_cc *cc, struct xtcp_cc_info *info);
 

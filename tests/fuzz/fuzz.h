@@ -101,7 +101,7 @@ enum cc_op {
 	CC_OP_RTT,		/* u32: one RTT sample */
 	CC_OP_MSS,		/* u32: the MSS changes */
 	CC_OP_NOACK,		/* an ACK acknowledging nothing */
-	CC_OP_BACKOFF,		/* RTO backoff alone */
+	CC_OP_BACKOFF,		/* RTO backoff; CC_BACKOFF_UNDO: an undo */
 };
 
 #define CC_OP_MASK		0x07
@@ -114,6 +114,12 @@ enum cc_op {
 #define CC_TIMEOUT_REWOUND	0x80	/* u32: pass a rewound SND.NXT */
 #define CC_RTT_RETRANSMITTED	0x40	/* the timed segment was resent */
 #define CC_RTT_MS		0x80	/* sample = low 16 bits, in ms */
+#define CC_BACKOFF_UNDO		0x80	/* an undo event, CC_UNDO_EVENT(op): */
+#define CC_UNDO_EVENT(op)	(((op) >> 3) & 3)
+#define CC_UNDO_RESENT		0	/* u8 segments, u32 TSval */
+#define CC_UNDO_DSACK		1	/* u32 start - una, u16 length */
+#define CC_UNDO_ECHO		2	/* u32 TSecr */
+#define CC_UNDO_DO		3	/* xtcp_cc_undo() */
 
 /*
  * fuzz_seq's script: a header, then events.

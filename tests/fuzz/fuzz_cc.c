@@ -339,6 +339,48 @@ static void do_noack(struct sim *s)
 	CHECK(cc_equal(&old, &s->cc));
 }
 
+/*
+ * The evidence of a spurious recovery, and its undo: only an undo moves
+ * cwnd or ssthresh, only up, only outside an episode, and only once.
+ */
+static void do_undo(struct sim *s, u8 op, struct fuzz_in *in)
+{
+	struct xtcp_cc old = s->cc;
+	unsigned int why;
+	u32 a, b;
+
+	switch (CC_UNDO_EVENT(op)) {
+	case CC_UNDO_RESENT:
+		a = fuzz_u8(in);
+		xtcp_cc_undo_resent(&s->cc, a, fuzz_u32(in));
+		break;
+	case CC_UNDO_DSACK:
+		a = s->una + fuzz_u32(in);
+		b = fuzz_u16(in);
+		xtcp_cc_undo_dsack(&s->cc, a, a + b);
+		break;
+	case CC_UNDO_ECHO:
+		xtcp_cc_undo_echo(&s->cc, fuzz_u32(in));
+		break;
+	default:
+		why = xtcp_cc_undo(&s->cc);
+		if (!why) {
+			CHECK(cc_equal(&old, &s->cc));
+			break;
+		}
+		CHECK(old.undo.armed && !s->cc.undo.armed);
+		CHECK_EQ(why, old.undo.why);
+		CHECK(!old.in_recovery && !old.timed_out);
+		CHECK_EQ(s->cc.cwnd, max32(old.cwnd, min32(old.undo.cwnd,
+							   XTCP_CC_MAX_WINDOW)));
+		CHECK(s->cc.ssthresh >= old.ssthresh);
+		CHECK_EQ(xtcp_cc_undo(&s->cc), 0);
+		return;
+	}
+	CHECK(cc_equal(&old, &s->cc));	/* evidence alone changes no window */
+	CHECK(!s->cc.undo.armed || old.undo.armed);
+}
+
 static void check_init(const struct sim *s, u32 mss, u32 min_rto, u32 max_rto,
 		       u32 g)
 {
@@ -406,7 +448,10 @@ int fuzz_one_input(const u8 *data, size_t size)
 			do_noack(&s);
 			break;
 		default:
-			do_backoff(&s);
+			if (op & CC_BACKOFF_UNDO)
+				do_undo(&s, op, &in);
+			else
+				do_backoff(&s);
 			break;
 		}
 		/* While it is in force, recover only moves forward. */

@@ -1080,6 +1080,178 @@ UNIT_TEST(xtcp_cc_reduce__as_a_recovery_that_ends_at_once)
 	CHECK_EQ(s.cc.cwnd, 1000);
 }
 
+/* ---- xtcp_cc_undo (spurious fast recovery) ---- */
+
+/* 20 segments out from @isn, cwnd 20000, recovery entered: 10000 left. */
+static void sim_recovery_20(struct sim *s, u32 isn)
+{
+	sim_init(s, isn, 1000);
+	s->cc.cwnd = 20000;
+	s->cc.ssthresh = 30000;
+	s->nxt = s->una + 20000;
+	CHECK(xtcp_cc_enter_recovery(&s->cc, s->una, s->nxt, sim_flight(s)));
+	CHECK_EQ(s->cc.cwnd, 10000);
+}
+
+/*
+ * RFC 2883 4.2: two resends, both reported as duplicates: spurious.  The
+ * undo waits for the recovery's end, restores cwnd and ssthresh, and is
+ * done once.
+ */
+UNIT_TEST(xtcp_cc_undo__every_resend_dsacked)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(isns); i++) {
+		struct sim s;
+		u32 una;
+
+		sim_recovery_20(&s, isns[i]);
+		una = s.una;
+		xtcp_cc_undo_resent(&s.cc, 1, 77);
+		xtcp_cc_undo_resent(&s.cc, 1, 78);
+		xtcp_cc_undo_dsack(&s.cc, una, una + 1000);
+		CHECK_EQ(s.cc.undo.why, 0);	/* one still unreported */
+		xtcp_cc_undo_dsack(&s.cc, una + 5000, una + 6000);
+		CHECK_EQ(s.cc.undo.why, XTCP_CC_UNDO_DSACK);
+		CHECK_EQ(xtcp_cc_undo(&s.cc), 0);	/* still recovering */
+		CHECK_EQ(s.cc.cwnd, 10000);
+		CHECK_EQ(sim_sack_ack(&s, 20000), XTCP_CC_NONE);
+		CHECK(!s.cc.in_recovery);
+		CHECK_EQ(xtcp_cc_undo(&s.cc), XTCP_CC_UNDO_DSACK);
+		CHECK_EQ(s.cc.cwnd, 20000);
+		CHECK_EQ(s.cc.ssthresh, 30000);
+		CHECK_EQ(xtcp_cc_undo(&s.cc), 0);
+		oracle_cc_invariants(&s.cc, s.una, s.nxt);
+	}
+}
+
+/* A D-SACK for a run counts its segments; none before a resend counts. */
+UNIT_TEST(xtcp_cc_undo__dsack_counts_segments_and_needs_a_resend)
+{
+	struct sim s;
+	u32 una;
+
+	sim_recovery_20(&s, 0xfffff800u);
+	una = s.una;
+	xtcp_cc_undo_dsack(&s.cc, una, una + 3000);	/* no resend yet */
+	CHECK_EQ(s.cc.undo.why, 0);
+	xtcp_cc_undo_resent(&s.cc, 3, 0);
+	xtcp_cc_undo_dsack(&s.cc, una, una + 2000);
+	CHECK_EQ(s.cc.undo.retrans, 1);
+	xtcp_cc_undo_dsack(&s.cc, una + 2000, una + 2001);	/* a byte: one */
+	CHECK_EQ(s.cc.undo.why, XTCP_CC_UNDO_DSACK);
+}
+
+/*
+ * Duplicates of data below the recovery's SND.UNA, or sent after it
+ * began, say nothing about it.
+ */
+UNIT_TEST(xtcp_cc_undo__dsack_outside_the_recovery_is_other_news)
+{
+	struct sim s;
+	u32 una;
+
+	sim_recovery_20(&s, 0x7ffffc00u);
+	una = s.una;
+	xtcp_cc_undo_resent(&s.cc, 1, 0);
+	xtcp_cc_undo_dsack(&s.cc, una - 1000, una);
+	CHECK_EQ(s.cc.undo.retrans, 1);
+	xtcp_cc_undo_dsack(&s.cc, una + 20000, una + 21000);
+	CHECK_EQ(s.cc.undo.retrans, 1);
+	xtcp_cc_undo_dsack(&s.cc, una + 10, una + 10);	/* empty */
+	CHECK_EQ(s.cc.undo.retrans, 1);
+	CHECK_EQ(s.cc.undo.why, 0);
+	xtcp_cc_undo_dsack(&s.cc, una + 19000, una + 20000);	/* the last */
+	CHECK_EQ(s.cc.undo.why, XTCP_CC_UNDO_DSACK);
+}
+
+/*
+ * RFC 3522: the ACK ending the recovery echoes a TSval older than the
+ * first resend's: an original filled the hole.  An echo of the resend
+ * itself (or later) is a real loss.
+ */
+UNIT_TEST(xtcp_cc_undo__eifel_echo_older_than_the_first_resend)
+{
+	struct sim s;
+
+	sim_recovery_20(&s, 0xffffffffu);
+	xtcp_cc_undo_resent(&s.cc, 1, 0x80000005u);
+	xtcp_cc_undo_resent(&s.cc, 1, 0x80000009u);	/* not the first */
+	xtcp_cc_undo_echo(&s.cc, 0x80000005u);
+	CHECK_EQ(s.cc.undo.why, 0);
+	xtcp_cc_undo_echo(&s.cc, 0x80000008u);
+	CHECK_EQ(s.cc.undo.why, 0);
+	sim_sack_ack(&s, 20000);
+	CHECK_EQ(xtcp_cc_undo(&s.cc), 0);
+	CHECK_EQ(s.cc.ssthresh, 10000);
+
+	sim_recovery_20(&s, 0xffffffffu);
+	xtcp_cc_undo_resent(&s.cc, 1, 0x80000005u);
+	xtcp_cc_undo_echo(&s.cc, 0x80000004u);	/* across the sign bit too */
+	CHECK_EQ(s.cc.undo.why, XTCP_CC_UNDO_EIFEL);
+	sim_sack_ack(&s, 20000);
+	CHECK_EQ(xtcp_cc_undo(&s.cc), XTCP_CC_UNDO_EIFEL);
+	CHECK_EQ(s.cc.cwnd, 20000);
+	CHECK_EQ(s.cc.ssthresh, 30000);
+}
+
+/* The undo raises, never lowers: a window grown since stays. */
+UNIT_TEST(xtcp_cc_undo__never_lowers_the_window)
+{
+	struct sim s;
+
+	sim_recovery_20(&s, 1);
+	xtcp_cc_undo_resent(&s.cc, 1, 10);
+	xtcp_cc_undo_echo(&s.cc, 9);
+	sim_sack_ack(&s, 20000);
+	s.cc.cwnd = 25000;
+	CHECK(xtcp_cc_undo(&s.cc));
+	CHECK_EQ(s.cc.cwnd, 25000);
+	CHECK_EQ(s.cc.ssthresh, 30000);
+}
+
+/*
+ * A timeout, or another reduction (a probe's repair), after the recovery
+ * forbids its undo: the later loss was real.
+ */
+UNIT_TEST(xtcp_cc_undo__not_after_a_timeout_or_a_later_reduction)
+{
+	struct sim s;
+
+	sim_recovery_20(&s, 0x12345678u);
+	xtcp_cc_undo_resent(&s.cc, 1, 10);
+	xtcp_cc_undo_echo(&s.cc, 9);
+	sim_timeout(&s);
+	sim_sack_ack(&s, 20000);
+	CHECK_EQ(xtcp_cc_undo(&s.cc), 0);
+	CHECK_EQ(s.cc.ssthresh, 10000);
+
+	sim_recovery_20(&s, 0x12345678u);
+	xtcp_cc_undo_resent(&s.cc, 1, 0);
+	sim_sack_ack(&s, 20000);
+	s.nxt += 10000;
+	CHECK(xtcp_cc_reduce(&s.cc, sim_flight(&s)));
+	xtcp_cc_undo_dsack(&s.cc, s.una - 20000, s.una - 19000);
+	CHECK_EQ(xtcp_cc_undo(&s.cc), 0);
+	CHECK_EQ(s.cc.ssthresh, 5000);
+}
+
+/* NewReno's fast retransmit (three duplicate ACKs) may be undone too. */
+UNIT_TEST(xtcp_cc_undo__newreno_fast_retransmit)
+{
+	struct sim s;
+
+	sim_enter_recovery(&s, 0xfffffc00u);
+	xtcp_cc_undo_resent(&s.cc, 1, 500);
+	xtcp_cc_undo_dsack(&s.cc, s.una, s.una + 1000);
+	sim_ack(&s, sim_flight(&s));
+	CHECK(!s.cc.in_recovery);
+	CHECK_EQ(xtcp_cc_undo(&s.cc), XTCP_CC_UNDO_DSACK);
+	CHECK_EQ(s.cc.cwnd, 10000);
+	CHECK_EQ(s.cc.ssthresh, XTCP_CC_MAX_WINDOW);
+}
+
 /* ---- xtcp_cc_on_timeout ---- */
 
 UNIT_TEST(xtcp_cc_on_timeout__loss_window_and_half_the_flight)
