@@ -232,6 +232,22 @@ static u32 clean_rtx_queue(struct sock *sk, u32 ack, u64 now_us,
 	return acked;
 }
 
+/*
+ * A fast recovery found spurious once it ended (RFC 2883 4.2's D-SACKs
+ * of every resend, or RFC 3522's echo of an original) gives back the
+ * window it took: the originals were late, not lost.  Counted once, as
+ * DsackUndo if D-SACKs showed it, else EifelUndo.
+ */
+static void undo_spurious(struct sock *sk)
+{
+	unsigned int why = xtcp_cc_undo(&xtcp_sk(sk)->cc);
+
+	if (why & XTCP_CC_UNDO_DSACK)
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACK_UNDO);
+	else if (why)
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_EIFEL_UNDO);
+}
+
 /* RFC 9293 3.10.7.4: process the ACK field.  False: drop the segment. */
 static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 {
@@ -269,6 +285,9 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 			xtcp_sack_recovery(sk);
 		}
 		act = xtcp_cc_on_ack(&xs->cc, &a);
+		if (episode && !xs->cc.in_recovery && xs->ts_ok &&
+		    cb->has_ts && cb->tsecr)
+			xtcp_cc_undo_echo(&xs->cc, cb->tsecr);	/* it ended */
 		xtcp_sndbuf_expand(sk);
 		if (xs->snd_una != xs->snd_max)
 			xtcp_arm_rtx(sk);
@@ -305,6 +324,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 		cc_act(sk, xtcp_cc_on_dupack(&xs->cc, cb->ack, xs->snd_max,
 					     flight_size(xs)));
 	}
+	undo_spurious(sk);
 	cc_trace(sk, cwnd, ssthresh);
 	return true;
 }

@@ -660,6 +660,8 @@ static void xtcp_count_retrans(struct sock *sk, const struct sk_buff *skb)
 
 	xtcp_add_stat(sock_net(sk), XTCP_MIB_RETRANS_SEGS, segs);
 	xs->total_retrans += segs;
+	xtcp_cc_undo_resent(&xs->cc, segs,
+			    xs->ts_ok ? xtcp_ts_now(xs->ts_off) : 0);
 	trace_xtcp_retransmit(sock_net(sk), inet->inet_saddr, inet->inet_sport,
 			      inet->inet_daddr, inet->inet_dport, sk->sk_state,
 			      XTCP_SKB_CB(skb)->seq);

@@ -106,6 +106,8 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TLP_RECOVERY]		= "TlpRecovery",
 	[XTCP_MIB_SACK_RENEGING]	= "SackReneging",
 	[XTCP_MIB_PAWS_DROP]		= "PawsDrop",
+	[XTCP_MIB_DSACK_UNDO]		= "DsackUndo",
+	[XTCP_MIB_EIFEL_UNDO]		= "EifelUndo",
 };
 
 /*

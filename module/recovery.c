@@ -155,6 +155,7 @@ static unsigned int sack_blocks(struct sock *sk, const struct xtcp_seg *seg,
 				!xtcp_seq_after(b.end, seg->sack[1].end)))) {
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACK_RECV);
 			xtcp_rack_dsack(&xs->rack, xs->snd_una, xs->snd_max);
+			xtcp_cc_undo_dsack(&xs->cc, b.start, b.end);
 			/* both copies of the probe's resend arrived */
 			if (xs->tlp_out && xs->tlp_retrans &&
 			    !xtcp_seq_before(b.start, xs->tlp_seq) &&

@@ -598,6 +598,8 @@ enum xtcp_mib {
 	XTCP_MIB_TLP_RECOVERY,		/* losses a tail loss probe repaired */
 	XTCP_MIB_SACK_RENEGING,		/* ACKs that showed the peer dropped SACKed data */
 	XTCP_MIB_PAWS_DROP,		/* segments dropped as old duplicates by PAWS */
+	XTCP_MIB_DSACK_UNDO,		/* fast recoveries undone: all resends D-SACKed */
+	XTCP_MIB_EIFEL_UNDO,		/* fast recoveries undone by a timestamp echo */
 	XTCP_MIB_MAX
 };
 

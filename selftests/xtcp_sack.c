@@ -80,7 +80,7 @@ static struct peer peer_of(FIXTURE_DATA(sk) * self, u16 sport, bool sack)
  * The raw peer's handshake with the listener: SYN, SYN+ACK, ACK, then
  * accept().  The listener's ISS in *@iss; the accepted socket, or -1.
  */
-static int peer_open(FIXTURE_DATA(sk) * self, const struct peer *p, u32 isn,
+static int peer_open(FIXTURE_DATA(sk) * self, struct peer *p, u32 isn,
 		     u32 *iss, bool *sack_perm, int rtt_ms)
 {
 	struct rseg sa;
@@ -90,6 +90,7 @@ static int peer_open(FIXTURE_DATA(sk) * self, const struct peer *p, u32 isn,
 		return -1;
 	*iss = sa.h.seq;
 	*sack_perm = sa.h.sack_perm;
+	p->tsecr = sa.h.tsval;
 	/* the listener's first RTT sample, SYN+ACK to this ACK, is at least this */
 	usleep(rtt_ms * 1000);
 	if (inject(self->raw, p, isn + 1, sa.h.seq + 1, XTCP_ACK, NULL, 0))
@@ -261,28 +262,43 @@ TEST_F(sk, receiver_reports_blocks_and_duplicates)
 /*
  * The listener's socket sends @n segments of MSS bytes to the raw peer,
  * which ACKs as its script says.  The data segments seen, by offset from
- * the first byte: @sent[k] counts the sendings of segment k.
+ * the first byte: @sent[k] counts the sendings of segment k; with
+ * timestamps, @tsval[k] is the TSval of its first sending and @last_tsval
+ * the latest seen.
  */
 struct flow {
 	struct peer p;
 	u32 iss, base;
 	int fd;
 	int sent[64];
-	long rto0, tlp0, rec0;
+	u32 tsval[64], last_tsval;
+	long rto0, tlp0, rec0, dundo0, eundo0;
 };
 
-/* TlpRecovery's increase in the try run_script() judged last. */
-static long judged_tlp_recovery;
+/* Counters' increase in the try run_script() judged last. */
+static long judged_tlp_recovery, judged_dsack_undo, judged_eifel_undo;
 
-static int flow_open(FIXTURE_DATA(sk) * self, struct flow *f, u16 sport)
+/* run_script()'s options */
+#define RUN_PROBES	1	/* tail loss probes may fire in a judged try */
+#define RUN_TS		2	/* the peer uses timestamps */
+
+static int flow_open(FIXTURE_DATA(sk) * self, struct flow *f, u16 sport,
+		     bool ts)
 {
 	bool perm = false;
 
 	memset(f, 0, sizeof(*f));
 	f->p = peer_of(self, sport, true);
+	if (ts) {	/* segments of MSS bytes beside the timestamps */
+		f->p.ts = true;
+		f->p.tsval = 5000;
+		f->p.mss = MSS + XTCP_TS_LEN;
+	}
 	f->rto0 = xtcp_counter("RtoExpired");
 	f->tlp0 = xtcp_counter("TlpProbes");
 	f->rec0 = xtcp_counter("TlpRecovery");
+	f->dundo0 = xtcp_counter("DsackUndo");
+	f->eundo0 = xtcp_counter("EifelUndo");
 	/*
 	 * A round trip of 50 ms: the probe timeout (2 SRTT) and the RTO then
 	 * leave the script its time between the sender's segments and its
@@ -310,17 +326,26 @@ static int flow_until(FIXTURE_DATA(sk) * self, struct flow *f, int k, int times)
 		off = s.h.seq - f->base;
 		if (off % MSS || off / MSS >= ARRAY_SIZE(f->sent) || s.len != MSS)
 			return -1;	/* not cut as the script expects */
-		f->sent[off / MSS]++;
+		if (!f->sent[off / MSS]++)
+			f->tsval[off / MSS] = s.h.tsval;
+		f->last_tsval = s.h.tsval;
 	}
 	return 0;
 }
 
-/* Segments [@from, @to) acknowledged cumulatively up to @ack_k, SACKed. */
+/*
+ * Segments up to @ack_k acknowledged cumulatively, @n blocks SACKed; with
+ * timestamps the ACK echoes the first sending of segment @echo - 1, or
+ * (@echo 0) the latest segment seen, as a receiver whose left edge that
+ * segment moved.
+ */
 static int flow_sack(FIXTURE_DATA(sk) * self, struct flow *f, int ack_k,
-		     const int (*blocks)[2], unsigned int n)
+		     const int (*blocks)[2], unsigned int n, int echo)
 {
 	struct xtcp_sack_block b[XTCP_MAX_SACK_BLOCKS];
 	unsigned int i;
+
+	f->p.tsecr = echo ? f->tsval[echo - 1] : f->last_tsval;
 
 	for (i = 0; i < n; i++) {
 		b[i].start = f->base + blocks[i][0] * MSS;
@@ -338,18 +363,20 @@ static void flow_close(FIXTURE_DATA(sk) * self, struct flow *f)
 
 /*
  * One step of a peer's script: the application writes @write more
- * segments; wait until segment @seg was sent @times times, then, unless
- * @ack is 0, ACK the segments before @ack with the @nr SACK blocks @blk
- * (segment ranges, [first, end)).
+ * segments; wait until segment @seg was sent @times times, then @pause_ms
+ * more, then, unless @ack is 0, ACK the segments before @ack with the @nr
+ * SACK blocks @blk (segment ranges, [first, end)), echoing as
+ * flow_sack()'s @echo says.
  */
 struct step {
-	int write, seg, times, ack, nr;
+	int write, seg, times, pause_ms, ack, nr, echo;
 	int blk[XTCP_MAX_SACK_BLOCKS][2];
 };
 
 /*
  * Run @script on fresh connections until a try is judged (no RTO fired;
- * no tail loss probe either unless @probes) or TRIES ran out; the
+ * no tail loss probe either unless @opts has RUN_PROBES) or TRIES ran
+ * out; the peer has timestamps if @opts has RUN_TS; the
  * listener's socket sends @segs segments, those the steps do not write
  * at once.  In the judged try each
  * segment k must have been sent @want[k] times when the script ended.
@@ -358,7 +385,7 @@ struct step {
 static long run_script(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(sk) * self, int segs,
 		       const struct step *script, int steps, const int *want,
-		       bool probes)
+		       unsigned int opts)
 {
 	static unsigned char buf[16 * MSS];
 	int tries, i, k, first = segs;
@@ -369,7 +396,7 @@ static long run_script(struct __test_metadata *_metadata,
 		struct flow f;
 		long tlp;
 
-		if (flow_open(self, &f, PEER_PORT + tries))
+		if (flow_open(self, &f, PEER_PORT + tries, opts & RUN_TS))
 			return -1;
 		if (send(f.fd, buf, first * MSS, 0) != first * MSS)
 			return -1;
@@ -381,14 +408,18 @@ static long run_script(struct __test_metadata *_metadata,
 			ASSERT_EQ(0, flow_until(self, &f, st->seg, st->times))
 				TH_LOG("step %d: segment %d not sent %d times",
 				       i, st->seg, st->times);
+			usleep(st->pause_ms * 1000);
 			if (st->ack)
 				ASSERT_EQ(0, flow_sack(self, &f, st->ack, st->blk,
-						       st->nr));
+						       st->nr, st->echo));
 		}
 		tlp = xtcp_counter("TlpProbes") - f.tlp0;
 		judged_tlp_recovery = xtcp_counter("TlpRecovery") - f.rec0;
+		judged_dsack_undo = xtcp_counter("DsackUndo") - f.dundo0;
+		judged_eifel_undo = xtcp_counter("EifelUndo") - f.eundo0;
 		flow_close(self, &f);
-		if (xtcp_counter("RtoExpired") != f.rto0 || (tlp && !probes)) {
+		if (xtcp_counter("RtoExpired") != f.rto0 ||
+		    (tlp && !(opts & RUN_PROBES))) {
 			TH_LOG("try %d: a timer fired first: not judged", tries);
 			continue;
 		}
@@ -416,8 +447,75 @@ TEST_F(sk, sender_resends_exactly_one_hole)
 	long sr = xtcp_counter("SackRecovery");
 
 	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
-				want, false)) TH_LOG("no try judged");
+				want, 0)) TH_LOG("no try judged");
 	EXPECT_LE(sr + 1, xtcp_counter("SackRecovery"));
+	/* a real loss: the recovery stands */
+	EXPECT_EQ(0, judged_dsack_undo);
+	EXPECT_EQ(0, judged_eifel_undo);
+}
+
+/*
+ * The same hole, but the original was only late (RFC 2883 4.2): after
+ * the ACK of everything the peer reports the resend as a duplicate.
+ * Every resend of the recovery came back twice: it was spurious, and
+ * the window it took is given back (DsackUndo).
+ */
+TEST_F(sk, spurious_recovery_undone_by_dsack)
+{
+	static const struct step script[] = {
+		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 4 } } },
+		{ .seg = 5, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 6 } } },
+		{ .seg = 1, .times = 2, .ack = 6 },
+		{ .seg = 1, .times = 2, .ack = 6, .nr = 1, .blk = { { 1, 2 } } },
+	};
+	static const int want[] = { 1, 2, 1, 1, 1, 1 };
+
+	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
+				want, 0)) TH_LOG("no try judged");
+	EXPECT_EQ(1, judged_dsack_undo);
+	EXPECT_EQ(0, judged_eifel_undo);
+}
+
+/*
+ * With timestamps (RFC 3522, Eifel): the ACK that ends the recovery
+ * echoes the first sending of segment 1, older than its resend (the
+ * peer waits 5 ms before the ACK that shows the hole, so the two TSvals
+ * differ): the original filled the hole, late.  The recovery is undone
+ * at once (EifelUndo), no D-SACK needed.
+ */
+TEST_F(sk, spurious_recovery_undone_by_the_echo)
+{
+	static const struct step script[] = {
+		{ .seg = 3, .times = 1, .pause_ms = 5, .ack = 1, .nr = 1,
+		  .blk = { { 2, 4 } }, .echo = 1 },
+		{ .seg = 5, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 6 } },
+		  .echo = 1 },
+		{ .seg = 1, .times = 2, .ack = 6, .echo = 2 },
+	};
+	static const int want[] = { 1, 2, 1, 1, 1, 1 };
+
+	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
+				want, RUN_TS)) TH_LOG("no try judged");
+	EXPECT_EQ(1, judged_eifel_undo);
+	EXPECT_EQ(0, judged_dsack_undo);
+}
+
+/* The same, but the ACK echoes the resend: it filled the hole, a loss. */
+TEST_F(sk, real_loss_not_undone_by_the_echo)
+{
+	static const struct step script[] = {
+		{ .seg = 3, .times = 1, .pause_ms = 5, .ack = 1, .nr = 1,
+		  .blk = { { 2, 4 } }, .echo = 1 },
+		{ .seg = 5, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 6 } },
+		  .echo = 1 },
+		{ .seg = 1, .times = 2, .ack = 6 },
+	};
+	static const int want[] = { 1, 2, 1, 1, 1, 1 };
+
+	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
+				want, RUN_TS)) TH_LOG("no try judged");
+	EXPECT_EQ(0, judged_eifel_undo);
+	EXPECT_EQ(0, judged_dsack_undo);
 }
 
 /*
@@ -437,7 +535,7 @@ TEST_F(sk, sender_resends_exactly_two_holes)
 	static const int want[] = { 1, 2, 1, 2, 1, 1 };
 
 	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
-				want, false)) TH_LOG("no try judged");
+				want, 0)) TH_LOG("no try judged");
 }
 
 /*
@@ -460,7 +558,7 @@ TEST_F(sk, lost_retransmission_resent_again)
 	static const int want[] = { 1, 3, 1, 1, 1, 1, 1 };
 
 	EXPECT_EQ(0, run_script(_metadata, self, 7, script, ARRAY_SIZE(script),
-				want, false)) TH_LOG("no try judged");
+				want, 0)) TH_LOG("no try judged");
 }
 
 /*
@@ -479,7 +577,7 @@ TEST_F(sk, reneged_sacks_resent)
 	long ren = xtcp_counter("SackReneging");
 
 	EXPECT_EQ(0, run_script(_metadata, self, 4, script, ARRAY_SIZE(script),
-				want, false)) TH_LOG("no try judged");
+				want, 0)) TH_LOG("no try judged");
 	EXPECT_LE(ren + 1, xtcp_counter("SackReneging"));
 }
 
@@ -501,7 +599,7 @@ TEST_F(sk, lost_tail_repaired_by_a_probe)
 	static const int want[] = { 1, 1, 1, 2, 1 };
 
 	EXPECT_EQ(1, run_script(_metadata, self, 5, script, ARRAY_SIZE(script),
-				want, true)) TH_LOG("not one probe in a judged try");
+				want, RUN_PROBES)) TH_LOG("not one probe in a judged try");
 	EXPECT_EQ(1, judged_tlp_recovery);
 }
 
@@ -521,7 +619,7 @@ TEST_F(sk, spurious_probe_reduces_nothing)
 	long dsack0 = xtcp_counter("DsackRecv");
 
 	EXPECT_EQ(1, run_script(_metadata, self, 5, script, ARRAY_SIZE(script),
-				want, true)) TH_LOG("not one probe in a judged try");
+				want, RUN_PROBES)) TH_LOG("not one probe in a judged try");
 	EXPECT_EQ(0, judged_tlp_recovery);
 	EXPECT_LT(dsack0, xtcp_counter("DsackRecv"));
 }
