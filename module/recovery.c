@@ -135,46 +135,30 @@ static bool cut_at(struct sock *sk, struct sk_buff *skb, u32 cut)
 }
 
 /*
- * The valid SACK blocks of an ACK, sorted by start: each within
- * [SND.UNA, SND.MAX) after clipping, non-empty.  A first block below
- * SEG.ACK, or inside the second, is a D-SACK (RFC 2883 section 4): it
- * widens RACK's reordering window and marks nothing.
+ * The SACK blocks of an ACK that say what the peer holds
+ * (xtcp_sack_blocks_in()).  A D-SACK among them widens RACK's reordering
+ * window, is evidence for an undo, may show the tail loss probe was not
+ * needed (*@dsack_probe), and marks nothing.
  */
 static unsigned int sack_blocks(struct sock *sk, const struct xtcp_seg *seg,
 				struct xtcp_sack_block *blk, bool *dsack_probe)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned int i, j, n = 0;
+	struct xtcp_sack_block d;
+	unsigned int n;
+	bool dsack;
 
-	for (i = 0; i < seg->nr_sack; i++) {
-		struct xtcp_sack_block b = seg->sack[i];
-
-		if (i == 0 && (!xtcp_seq_after(b.end, seg->ack) ||
-			       (seg->nr_sack > 1 &&
-				!xtcp_seq_before(b.start, seg->sack[1].start) &&
-				!xtcp_seq_after(b.end, seg->sack[1].end)))) {
-			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACK_RECV);
-			xtcp_rack_dsack(&xs->rack, xs->snd_una, xs->snd_max);
-			xtcp_cc_undo_dsack(&xs->cc, b.start, b.end);
-			/* both copies of the probe's resend arrived */
-			if (xs->tlp_out && xs->tlp_retrans &&
-			    !xtcp_seq_before(b.start, xs->tlp_seq) &&
-			    !xtcp_seq_after(b.end, xs->tlp_high))
-				*dsack_probe = true;
-			continue;
-		}
-		if (!xtcp_seq_before(b.start, b.end) ||
-		    xtcp_seq_after(b.end, xs->snd_max) ||
-		    !xtcp_seq_after(b.end, xs->snd_una))
-			continue;	/* nonsense, or old news */
-		if (xtcp_seq_before(b.start, xs->snd_una))
-			b.start = xs->snd_una;
-		/* insertion sort: at most XTCP_MAX_SACK_BLOCKS */
-		for (j = n; j > 0 && xtcp_seq_before(b.start, blk[j - 1].start); j--)
-			blk[j] = blk[j - 1];
-		blk[j] = b;
-		n++;
-	}
+	n = xtcp_sack_blocks_in(seg, xs->snd_una, xs->snd_max, blk, &d, &dsack);
+	if (!dsack)
+		return n;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_DSACK_RECV);
+	xtcp_rack_dsack(&xs->rack, xs->snd_una, xs->snd_max);
+	xtcp_cc_undo_dsack(&xs->cc, d.start, d.end);
+	/* both copies of the probe's resend arrived */
+	if (xs->tlp_out && xs->tlp_retrans &&
+	    !xtcp_seq_before(d.start, xs->tlp_seq) &&
+	    !xtcp_seq_after(d.end, xs->tlp_high))
+		*dsack_probe = true;
 	return n;
 }
 

@@ -152,6 +152,58 @@ unsigned int xtcp_sack_rcv_blocks(struct xtcp_sack_rcv *r,
 /* ---- RACK (RFC 8985) ---- */
 
 /**
+ * xtcp_sack_blocks_in() - the SACK blocks of an ACK, as the sender uses them
+ * @seg: the parsed ACK, its blocks in the order they came
+ * @snd_una: SND.UNA, the ACK's cumulative part already taken
+ * @snd_max: one past the highest sequence number sent
+ * @out: XTCP_MAX_SACK_BLOCKS entries: the blocks of data the peer holds
+ * @dsack: set to the ACK's D-SACK block, if it has one
+ * @has_dsack: set to whether it has one
+ *
+ * RFC 2883 section 4: a first block that ends at or below SEG.ACK, or
+ * lies inside the second, reports a duplicate (a D-SACK), not data held.
+ * Of the others, those that are empty, reach past @snd_max or end at or
+ * below @snd_una are nonsense or old news and dropped; the rest are
+ * clipped to start at @snd_una and sorted by start (overlaps stay).
+ *
+ * Return: the number of blocks in @out.
+ */
+unsigned int xtcp_sack_blocks_in(const struct xtcp_seg *seg, u32 snd_una,
+				 u32 snd_max, struct xtcp_sack_block *out,
+				 struct xtcp_sack_block *dsack, bool *has_dsack)
+{
+	unsigned int i, j, n = 0;
+	u8 nr = seg->nr_sack < XTCP_MAX_SACK_BLOCKS ? seg->nr_sack :
+						       XTCP_MAX_SACK_BLOCKS;
+
+	*has_dsack = false;
+	for (i = 0; i < nr; i++) {
+		struct xtcp_sack_block b = seg->sack[i];
+
+		if (i == 0 && (!xtcp_seq_after(b.end, seg->ack) ||
+			       (nr > 1 &&
+				!xtcp_seq_before(b.start, seg->sack[1].start) &&
+				!xtcp_seq_after(b.end, seg->sack[1].end)))) {
+			*dsack = b;
+			*has_dsack = true;
+			continue;
+		}
+		if (!xtcp_seq_before(b.start, b.end) ||
+		    xtcp_seq_after(b.end, snd_max) ||
+		    !xtcp_seq_after(b.end, snd_una))
+			continue;
+		if (xtcp_seq_before(b.start, snd_una))
+			b.start = snd_una;
+		/* insertion sort: at most XTCP_MAX_SACK_BLOCKS */
+		for (j = n; j > 0 && xtcp_seq_before(b.start, out[j - 1].start); j--)
+			out[j] = out[j - 1];
+		out[j] = b;
+		n++;
+	}
+	return n;
+}
+
+/**
  * xtcp_rack_init() - nothing delivered yet, no reordering seen
  * @r: the state
  */

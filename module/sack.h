@@ -56,6 +56,15 @@ unsigned int xtcp_sack_rcv_blocks(struct xtcp_sack_rcv *r,
 				  unsigned int max);
 
 /*
+ * The sender's side: xtcp_sack_blocks_in() takes an ACK's blocks apart
+ * into a D-SACK (reported, not held) and the blocks of data held, valid
+ * and sorted, for the scoreboard (recovery.c) to mark.
+ */
+unsigned int xtcp_sack_blocks_in(const struct xtcp_seg *seg, u32 snd_una,
+				 u32 snd_max, struct xtcp_sack_block *out,
+				 struct xtcp_sack_block *dsack, bool *has_dsack);
+
+/*
  * RACK (RFC 8985 sections 6.1 to 6.2): a segment is lost once a segment
  * sent after it has been delivered (cumulatively or selectively ACKed)
  * and a reordering window has passed on top of the round trip since it

@@ -3,7 +3,8 @@
  * Unit tests of the receiver's SACK blocks and of RACK (module/sack.c),
  * compiled in user space against the source the module builds: RFC 2018's
  * examples, D-SACK (RFC 2883), random arrivals checked against a model of
- * the data held, at sequence numbers around the 2^32 wrap; RACK's
+ * the data held, at sequence numbers around the 2^32 wrap; the sender's
+ * reading of an ACK's blocks (D-SACK, validity, clipping, order); RACK's
  * reference, loss verdicts, reordering window and its widening by D-SACKs
  * (RFC 8985) and by measured late arrivals.
  */
@@ -241,6 +242,175 @@ UNIT_TEST(xtcp_sack_rcv__random_arrivals_match_the_model)
 				}
 			}
 		}
+	}
+}
+
+/* ---- the sender's view of an ACK's blocks ---- */
+
+/* An ACK of @ack from @base with the @n blocks @b (offsets from @base). */
+static struct xtcp_seg ack_of(u32 base, u32 ack, const u32 (*b)[2],
+			      unsigned int n)
+{
+	struct xtcp_seg seg;
+	unsigned int i;
+
+	memset(&seg, 0, sizeof(seg));
+	seg.ack = base + ack;
+	seg.nr_sack = n;
+	for (i = 0; i < n; i++) {
+		seg.sack[i].start = base + b[i][0];
+		seg.sack[i].end = base + b[i][1];
+	}
+	return seg;
+}
+
+static bool blk_is(const struct xtcp_sack_block *b, u32 base, u32 lo, u32 hi)
+{
+	return b->start == base + lo && b->end == base + hi;
+}
+
+/*
+ * RFC 2883's examples (section 4.1.1: below SEG.ACK; 4.1.2: inside the
+ * second block), and a first block that is neither.
+ */
+UNIT_TEST(xtcp_sack_blocks_in__rfc2883_dsack_first_block)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(bases); k++) {
+		static const u32 below[][2] = { { 3000, 3500 } };
+		static const u32 inside[][2] = { { 5000, 5500 }, { 4500, 5500 } };
+		static const u32 plain[][2] = { { 5000, 5500 }, { 6000, 6500 } };
+		struct xtcp_sack_block out[XTCP_MAX_SACK_BLOCKS], d;
+		u32 base = bases[k];
+		struct xtcp_seg seg;
+		bool dsack;
+
+		seg = ack_of(base, 4000, below, 1);
+		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
+					     out, &d, &dsack), 0);
+		CHECK(dsack);
+		CHECK(blk_is(&d, base, 3000, 3500));
+
+		seg = ack_of(base, 4000, inside, 2);
+		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
+					     out, &d, &dsack), 1);
+		CHECK(dsack);
+		CHECK(blk_is(&d, base, 5000, 5500));
+		CHECK(blk_is(&out[0], base, 4500, 5500));
+
+		seg = ack_of(base, 4000, plain, 2);
+		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
+					     out, &d, &dsack), 2);
+		CHECK(!dsack);
+		CHECK(blk_is(&out[0], base, 5000, 5500));
+		CHECK(blk_is(&out[1], base, 6000, 6500));
+	}
+}
+
+/*
+ * Nonsense and old news are dropped (empty or reversed, past SND.MAX, at
+ * or below SND.UNA); a block reaching below SND.UNA is clipped; the rest
+ * come out sorted, whatever order they came in.
+ */
+UNIT_TEST(xtcp_sack_blocks_in__drops_clips_and_sorts)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(bases); k++) {
+		static const u32 junk[][2] = {
+			{ 7000, 7500 }, { 6000, 6000 }, { 6500, 6400 },
+			{ 7500, 8001 },
+		};
+		static const u32 old[][2] = {
+			{ 7000, 7500 }, { 3000, 4000 }, { 3500, 4600 },
+			{ 5000, 5100 },
+		};
+		struct xtcp_sack_block out[XTCP_MAX_SACK_BLOCKS], d;
+		u32 base = bases[k];
+		struct xtcp_seg seg;
+		bool dsack;
+
+		seg = ack_of(base, 4000, junk, 4);
+		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
+					     out, &d, &dsack), 1);
+		CHECK(!dsack);
+		CHECK(blk_is(&out[0], base, 7000, 7500));
+
+		/* SND.UNA moved past SEG.ACK's 3000 by the time blocks count */
+		seg = ack_of(base, 3000, old, 4);
+		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
+					     out, &d, &dsack), 3);
+		CHECK(!dsack);
+		CHECK(blk_is(&out[0], base, 4000, 4600));
+		CHECK(blk_is(&out[1], base, 5000, 5100));
+		CHECK(blk_is(&out[2], base, 7000, 7500));
+	}
+}
+
+/*
+ * Random ACKs: what comes out is sorted, within [SND.UNA, SND.MAX],
+ * non-empty, a clipped copy of a block that came in, and one for every
+ * block that was neither nonsense, old news nor the D-SACK.
+ */
+UNIT_TEST(xtcp_sack_blocks_in__random_acks_keep_every_valid_block)
+{
+	static u64 rng = 0x13198a2e03707344ull;
+	int iter;
+
+	for (iter = 0; iter < 200000; iter++) {
+		struct xtcp_sack_block out[XTCP_MAX_SACK_BLOCKS], d;
+		u32 base, una, max, kept = 0;
+		unsigned int i, j, n;
+		struct xtcp_seg seg;
+		bool dsack;
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		base = bases[rng % ARRAY_SIZE(bases)] + (u32)(rng >> 40) % 64;
+		memset(&seg, 0, sizeof(seg));
+		seg.ack = base + (u32)(rng >> 20) % 16 * 100;
+		una = seg.ack + (u32)(rng >> 30) % 4 * 100;
+		max = una + 1500;
+		seg.nr_sack = (rng >> 8) % (XTCP_MAX_SACK_BLOCKS + 1);
+		for (i = 0; i < seg.nr_sack; i++) {
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			seg.sack[i].start = base + (u32)(rng % 40) * 100;
+			seg.sack[i].end = seg.sack[i].start +
+					  (u32)((rng >> 16) % 8) * 100 - 100;
+		}
+		n = xtcp_sack_blocks_in(&seg, una, max, out, &d, &dsack);
+		CHECK(n <= seg.nr_sack);
+		for (i = 0; i < n; i++) {
+			bool from = false;
+
+			CHECK(xtcp_seq_before(out[i].start, out[i].end));
+			CHECK(!xtcp_seq_before(out[i].start, una));
+			CHECK(!xtcp_seq_after(out[i].end, max));
+			if (i)
+				CHECK(!xtcp_seq_before(out[i].start,
+						       out[i - 1].start));
+			for (j = 0; j < seg.nr_sack; j++)
+				from |= out[i].end == seg.sack[j].end &&
+					(out[i].start == seg.sack[j].start ||
+					 (out[i].start == una &&
+					  xtcp_seq_before(seg.sack[j].start, una)));
+			CHECK(from);
+		}
+		for (j = dsack ? 1 : 0; j < seg.nr_sack; j++)
+			kept += xtcp_seq_before(seg.sack[j].start,
+						seg.sack[j].end) &&
+				!xtcp_seq_after(seg.sack[j].end, max) &&
+				xtcp_seq_after(seg.sack[j].end, una);
+		CHECK_EQ(n, kept);
+		if (dsack)
+			CHECK(d.start == seg.sack[0].start &&
+			      d.end == seg.sack[0].end);
+		else if (seg.nr_sack)
+			CHECK(xtcp_seq_after(seg.sack[0].end, seg.ack));
 	}
 }
 
