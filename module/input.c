@@ -89,6 +89,30 @@ void xtcp_conn_cc_timeout(struct sock *sk)
 /* One ACK in answer to an unusable segment per half second, at most. */
 #define XTCP_OOW_ACK_INTERVAL	(HZ / 2)
 
+/**
+ * xtcp_oow_rate_limited() - is an answer to an unusable segment due
+ * @net: the namespace, for the counter
+ * @stamp: jiffies of the last such answer of this connection (0: none
+ *	yet); moved to now if one may go
+ *
+ * At most one answer per XTCP_OOW_ACK_INTERVAL, for a socket as for a
+ * TIME_WAIT entry (as Linux's tcp_oow_rate_limited()).  Lockless readers
+ * (TIME_WAIT's) are fine: a race lets two answers go at worst.
+ *
+ * Return: true if the answer must not go (counted, OutOfWindowAcksSkipped).
+ */
+bool xtcp_oow_rate_limited(struct net *net, unsigned long *stamp)
+{
+	unsigned long now = jiffies, last = READ_ONCE(*stamp);
+
+	if (last && time_in_range(now, last, last + XTCP_OOW_ACK_INTERVAL - 1)) {
+		XTCP_INC_STATS(net, XTCP_MIB_OOW_ACKS_SKIPPED);
+		return true;
+	}
+	WRITE_ONCE(*stamp, now ?: 1);
+	return false;
+}
+
 /*
  * Answer a segment we cannot use (outside the window, acking what was
  * never sent, an RFC 5961 challenge) with an ACK, unless one such answer
@@ -101,18 +125,10 @@ void xtcp_conn_cc_timeout(struct sock *sk)
 static bool xtcp_send_oow_ack(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned long now = jiffies;
 
-	if (cb->seq == cb->end_seq || (cb->flags & XTCP_SYN)) {
-		if (xs->oow_ack_stamp &&
-		    time_in_range(now, xs->oow_ack_stamp,
-				  xs->oow_ack_stamp + XTCP_OOW_ACK_INTERVAL - 1)) {
-			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OOW_ACKS_SKIPPED);
-			return false;
-		}
-		xs->oow_ack_stamp = now ?: 1;
-	}
+	if ((cb->seq == cb->end_seq || (cb->flags & XTCP_SYN)) &&
+	    xtcp_oow_rate_limited(sock_net(sk), &xtcp_sk(sk)->oow_ack_stamp))
+		return false;
 	xtcp_send_ack(sk);
 	return true;
 }
@@ -714,6 +730,27 @@ static void xtcp_rcv_rst(struct sock *sk, struct sk_buff *skb)
 	xtcp_done(sk, sk->sk_state == XTCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
 }
 
+/**
+ * xtcp_deliver() - process a segment now, or after the socket's owner
+ * @sk: the socket, its spinlock held (bh_lock_sock()) with softirqs off
+ * @skb: the segment, whose header xtcp_v4_rcv() checked
+ *
+ * If no process holds the socket the segment is processed at once;
+ * otherwise it waits on the backlog, which release_sock() runs, within
+ * the receive and send buffers' worth of memory (beyond: dropped and
+ * counted, BacklogDrops).
+ */
+void xtcp_deliver(struct sock *sk, struct sk_buff *skb)
+{
+	if (!sock_owned_by_user(sk)) {
+		xtcp_rcv_state_process(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+				  READ_ONCE(sk->sk_sndbuf))) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_BACKLOG_DROPS);
+		kfree_skb(skb);
+	}
+}
+
 /*
  * Hand @skb to @child from inside its listener.  The listener runs either
  * in softirq (xtcp_v4_rcv() holds its spinlock, subclass 1; the child's
@@ -727,11 +764,7 @@ static void child_rcv(struct sock *child, struct sk_buff *skb)
 {
 	local_bh_disable();
 	bh_lock_sock(child);
-	if (!sock_owned_by_user(child))
-		xtcp_rcv_state_process(child, skb);
-	else if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf) +
-				READ_ONCE(child->sk_sndbuf)))
-		kfree_skb(skb);
+	xtcp_deliver(child, skb);
 	bh_unlock_sock(child);
 	local_bh_enable();
 }

@@ -93,13 +93,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto discard;
 	}
 	bh_lock_sock_nested(sk);
-	if (!sock_owned_by_user(sk)) {
-		xtcp_rcv_state_process(sk, skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-				  READ_ONCE(sk->sk_sndbuf))) {
-		xtcp_inc_stat(net, XTCP_MIB_BACKLOG_DROPS);
-		kfree_skb(skb);
-	}
+	xtcp_deliver(sk, skb);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return 0;

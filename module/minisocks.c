@@ -574,14 +574,8 @@ void xtcp_time_wait(struct sock *sk)
 /* One ACK to a stray segment per half second and entry, as for sockets. */
 static void tw_oow_ack(struct net *net, struct xtcp_tw *tw)
 {
-	unsigned long now = jiffies, last = READ_ONCE(tw->oow_stamp);
-
-	if (last && time_in_range(now, last, last + HZ / 2 - 1)) {
-		XTCP_INC_STATS(net, XTCP_MIB_OOW_ACKS_SKIPPED);
-		return;
-	}
-	WRITE_ONCE(tw->oow_stamp, now ?: 1);
-	xtcp_send_tw_ack(net, tw);
+	if (!xtcp_oow_rate_limited(net, &tw->oow_stamp))
+		xtcp_send_tw_ack(net, tw);
 }
 
 /**

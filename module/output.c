@@ -266,6 +266,25 @@ static struct sk_buff *xtcp_alloc_ctl(struct sock *sk, gfp_t gfp)
 	return skb;
 }
 
+/**
+ * xtcp_wq_append() - an skb joins the tail of the write queue, unsent
+ * @sk: the socket, locked
+ * @skb: its control block set (xtcp_wq_cb_init())
+ * @charged: counted against the send buffer (data; not a SYN or FIN)
+ *
+ * It is accounted (xtcp_wmem_queue()) and, if nothing waited to be sent,
+ * becomes the send head.
+ */
+void xtcp_wq_append(struct sock *sk, struct sk_buff *skb, bool charged)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	xtcp_wmem_queue(sk, skb, charged);
+	if (!xs->send_head)
+		xs->send_head = skb;
+}
+
 /*
  * Queue a control segment (SYN, FIN) that occupies sequence space.  It is
  * not charged to the memory budget: one or two a connection, and a close
@@ -280,10 +299,7 @@ static int xtcp_queue_ctl(struct sock *sk, u8 flags, gfp_t gfp)
 		return -ENOBUFS;
 	xtcp_wq_cb_init(skb, xs->write_seq, xs->write_seq + 1, flags);
 	xs->write_seq++;
-	__skb_queue_tail(&sk->sk_write_queue, skb);
-	xtcp_wmem_queue(sk, skb, false);
-	if (!xs->send_head)
-		xs->send_head = skb;
+	xtcp_wq_append(sk, skb, false);
 	return 0;
 }
 
@@ -869,6 +885,20 @@ static bool xtcp_defer_run(struct sock *sk, const struct sk_buff *skb,
  * zero-window probe when the peer's window holds the data back
  * (xtcp_xmit_timer()).
  */
+/*
+ * @skb, the send head, went out: SND.NXT moves past it (and SND.MAX with
+ * it, unless a go-back-N resend is below), and the next skb is the head.
+ */
+static void head_sent(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+	if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
+		xs->snd_max = xs->snd_nxt;
+	xs->send_head = xtcp_wq_next(sk, skb);
+}
+
 static void __xtcp_push(struct sock *sk, bool force)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -909,10 +939,7 @@ static void __xtcp_push(struct sock *sk, bool force)
 		 * no route) counts as sent and lost, as TCP counts its SYN:
 		 * the retransmission timer sends it again.  Stop for now.
 		 */
-		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
-		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
-			xs->snd_max = xs->snd_nxt;
-		xs->send_head = xtcp_wq_next(sk, skb);
+		head_sent(sk, skb);
 		if (err)
 			break;
 	}
@@ -968,13 +995,8 @@ int xtcp_retransmit_head(struct sock *sk)
 	/* one segment: the oldest, the one the peer is missing */
 	if (skb->len > xs->mss && xtcp_fragment(sk, skb, xs->mss))
 		return -ENOMEM;
-	if (skb == xs->send_head) {
-		/* resent from the go-back-N point: in flight again */
-		xs->send_head = xtcp_wq_next(sk, skb);
-		xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
-		if (xtcp_seq_after(xs->snd_nxt, xs->snd_max))
-			xs->snd_max = xs->snd_nxt;
-	}
+	if (skb == xs->send_head)
+		head_sent(sk, skb);	/* resent from the go-back-N point */
 	return xtcp_retransmit_skb(sk, skb);
 }
 

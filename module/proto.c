@@ -629,10 +629,7 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		}
 		/* PSH: xtcp_mark_push() */
 		xtcp_wq_cb_init(skb, xs->write_seq, xs->write_seq, XTCP_ACK);
-		__skb_queue_tail(&sk->sk_write_queue, skb);
-		xtcp_wmem_queue(sk, skb, true);
-		if (!xs->send_head)
-			xs->send_head = skb;
+		xtcp_wq_append(sk, skb, true);
 		/* fill it now: no empty skb stays queued past this pass */
 		err = xtcp_append(sk, skb, msg,
 				  min_t(size_t, size - copied, goal));

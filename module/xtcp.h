@@ -778,6 +778,8 @@ void xtcp_init_sock_state(struct sock *sk);
 
 /* input.c */
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void xtcp_deliver(struct sock *sk, struct sk_buff *skb);
+bool xtcp_oow_rate_limited(struct net *net, unsigned long *stamp);
 void xtcp_conn_init(struct sock *sk);
 void xtcp_conn_cc_timeout(struct sock *sk);
 void xtcp_conn_rtt_sample(struct sock *sk, u64 us);
@@ -811,6 +813,7 @@ u16 xtcp_select_window(struct sock *sk);
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 u32 xtcp_ts_off(__be32 saddr, __be32 daddr);
 u32 xtcp_size_goal(const struct sock *sk);
+void xtcp_wq_append(struct sock *sk, struct sk_buff *skb, bool charged);
 int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
 int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 
