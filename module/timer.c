@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: the per-connection timer.
+ * xtcp: the per-connection timers (RACK's reorder timer, which also
+ * sends tail loss probes, is recovery.c's).
  *
  * rtx_timer serves as SYN, data and FIN retransmission timer (RFC 6298)
  * and, while the peer's window holds our data back (xs->persist.active),

@@ -5,14 +5,27 @@
  * File map (one concern a file, after net/dccp):
  *   af_xtcp.c  module init/exit, parameters, socket family, proto_ops
  *   ipv4.c     the IP protocol handler: receive entry point, validation
- *   proc.c     /proc/net/xtcp and /proc/net/xtcp_stat
- *   netns.c    per-network-namespace state
- *   core.c     wire format, checksum, sequence arithmetic, state table
- *              (kernel-free, also built into the user-space unit tests)
+ *   netns.c    per-network-namespace state: socket lists, the lookup
+ *              tables (connections, TIME_WAIT, ports), the reaper
+ *   proto.c    socket operations (bind ... close), struct proto
+ *   input.c    the state machine on receive, ACKs, reassembly
+ *   output.c   building and sending segments, the write queue
+ *   offload.c  GSO and GRO of runs (one skb of many segments)
+ *   timer.c    retransmission/probe, keepalive/FIN_WAIT_2, delayed-ACK
+ *              and cork timers (RACK's reorder timer is recovery.c's)
+ *   recovery.c the SACK sender: scoreboard, RACK marking, tail loss
+ *              probes, resending what is lost
  *   minisocks.c  requests (SYN_RCVD) and TIME_WAIT entries
  *   syncookies.c  SYN cookies: connections without a request (RFC 4987)
  *   sysctl.c   per-namespace tunables, /proc/sys/net/xtcp
  *   mem.c      the machine-wide memory budget (net.xtcp.mem), orphans
+ *   fault.c    /proc/net/xtcp_fault: netfilter fault injection (tests)
+ *   proc.c     /proc/net/xtcp, xtcp_stat and xtcp_trans
+ *   trace.c    the xtcp:* tracepoints (trace.h)
+ *   core.c, cc.c, cc_newreno.c, cc_cubic.c, sack.c
+ *              the protocol core: wire format, sequence arithmetic, the
+ *              state table, RTO, congestion control, SACK blocks and
+ *              RACK; kernel-free, also built into the user-space tests
  *   compat.h   the differences between the kernels xtcp supports
  */
 #ifndef _XTCP_H
