@@ -39,6 +39,12 @@
 #define TRIES		5
 #define PEER_PORT	41000
 #define FLOW_RTT_MS	50
+/*
+ * A scripted test makes up to TRIES connections, each waiting up to
+ * XTCP_WAIT_MS for a segment: more than the harness's default 30 s, which
+ * one slow try on a loaded debug kernel once used up.
+ */
+#define FLOW_TIMEOUT_S	(2 * XTCP_WAIT_MS / 1000)
 
 FIXTURE(sk) {
 	int lfd;
@@ -436,7 +442,7 @@ static long run_script(struct __test_metadata *_metadata,
  * reports 2..3 and then (after two more left) 2..5 held: segment 1, and
  * only it, is resent, once.  Then everything is ACKed.
  */
-TEST_F(sk, sender_resends_exactly_one_hole)
+TEST_F_TIMEOUT(sk, sender_resends_exactly_one_hole, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 4 } } },
@@ -460,7 +466,7 @@ TEST_F(sk, sender_resends_exactly_one_hole)
  * Every resend of the recovery came back twice: it was spurious, and
  * the window it took is given back (DsackUndo).
  */
-TEST_F(sk, spurious_recovery_undone_by_dsack)
+TEST_F_TIMEOUT(sk, spurious_recovery_undone_by_dsack, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 4 } } },
@@ -483,7 +489,7 @@ TEST_F(sk, spurious_recovery_undone_by_dsack)
  * differ): the original filled the hole, late.  The recovery is undone
  * at once (EifelUndo), no D-SACK needed.
  */
-TEST_F(sk, spurious_recovery_undone_by_the_echo)
+TEST_F_TIMEOUT(sk, spurious_recovery_undone_by_the_echo, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .pause_ms = 5, .ack = 1, .nr = 1,
@@ -501,7 +507,7 @@ TEST_F(sk, spurious_recovery_undone_by_the_echo)
 }
 
 /* The same, but the ACK echoes the resend: it filled the hole, a loss. */
-TEST_F(sk, real_loss_not_undone_by_the_echo)
+TEST_F_TIMEOUT(sk, real_loss_not_undone_by_the_echo, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .pause_ms = 5, .ack = 1, .nr = 1,
@@ -523,7 +529,7 @@ TEST_F(sk, real_loss_not_undone_by_the_echo)
  * Both are resent, once each, in order (the resend of 3 once the ACK of
  * 1's makes room in the pipe); segments the peer holds never.
  */
-TEST_F(sk, sender_resends_exactly_two_holes)
+TEST_F_TIMEOUT(sk, sender_resends_exactly_two_holes, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 3 } } },
@@ -544,7 +550,7 @@ TEST_F(sk, sender_resends_exactly_two_holes)
  * The resend, sent before a segment that was delivered, is lost too:
  * segment 1 goes a third time, without waiting for a timeout.
  */
-TEST_F(sk, lost_retransmission_resent_again)
+TEST_F_TIMEOUT(sk, lost_retransmission_resent_again, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 4 } } },
@@ -566,7 +572,7 @@ TEST_F(sk, lost_retransmission_resent_again)
  * then the peer's cumulative ACK stops at 2: it dropped what it had
  * SACKed.  Segments 2 and 3 are resent at once, without a timeout.
  */
-TEST_F(sk, reneged_sacks_resent)
+TEST_F_TIMEOUT(sk, reneged_sacks_resent, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 4 } } },
@@ -589,7 +595,7 @@ TEST_F(sk, reneged_sacks_resent)
  * an ACK goes past the probe (of a fifth segment written then), the
  * window is reduced as for a loss (7.4.2, TlpRecovery).
  */
-TEST_F(sk, lost_tail_repaired_by_a_probe)
+TEST_F_TIMEOUT(sk, lost_tail_repaired_by_a_probe, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 3 },
@@ -608,7 +614,7 @@ TEST_F(sk, lost_tail_repaired_by_a_probe)
  * of the probe reports the probe as a duplicate (a D-SACK).  Nothing was
  * lost, and the window stays.
  */
-TEST_F(sk, spurious_probe_reduces_nothing)
+TEST_F_TIMEOUT(sk, spurious_probe_reduces_nothing, FLOW_TIMEOUT_S)
 {
 	static const struct step script[] = {
 		{ .seg = 3, .times = 1, .ack = 3 },
