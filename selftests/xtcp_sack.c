@@ -483,25 +483,37 @@ TEST_F_TIMEOUT(sk, spurious_recovery_undone_by_dsack, FLOW_TIMEOUT_S)
 }
 
 /*
- * With timestamps (RFC 3522, Eifel): the ACK that ends the recovery
- * echoes the first sending of segment 1, older than its resend (the
- * peer waits 5 ms before the ACK that shows the hole, so the two TSvals
- * differ): the original filled the hole, late.  The recovery is undone
- * at once (EifelUndo), no D-SACK needed.
+ * With timestamps, one hole: segment 1 is missing and resent, and the
+ * ACK of everything echoes @final_echo (flow_sack()'s @echo).  The peer
+ * waits 5 ms before the ACK that shows the hole, so that the resend's
+ * TSval differs from the original's.  Returns run_script()'s verdict.
  */
-TEST_F_TIMEOUT(sk, spurious_recovery_undone_by_the_echo, FLOW_TIMEOUT_S)
+static long run_echoed_hole(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(sk) * self, int final_echo)
 {
-	static const struct step script[] = {
+	const struct step script[] = {
 		{ .seg = 3, .times = 1, .pause_ms = 5, .ack = 1, .nr = 1,
 		  .blk = { { 2, 4 } }, .echo = 1 },
 		{ .seg = 5, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 6 } },
 		  .echo = 1 },
-		{ .seg = 1, .times = 2, .ack = 6, .echo = 2 },
+		{ .seg = 1, .times = 2, .ack = 6, .echo = final_echo },
 	};
 	static const int want[] = { 1, 2, 1, 1, 1, 1 };
 
-	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
-				want, RUN_TS)) TH_LOG("no try judged");
+	return run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
+			  want, RUN_TS);
+}
+
+/*
+ * RFC 3522 (Eifel): the ACK that ends the recovery echoes the first
+ * sending of segment 1, older than its resend: the original filled the
+ * hole, late.  The recovery is undone at once (EifelUndo), no D-SACK
+ * needed.
+ */
+TEST_F_TIMEOUT(sk, spurious_recovery_undone_by_the_echo, FLOW_TIMEOUT_S)
+{
+	EXPECT_EQ(0, run_echoed_hole(_metadata, self, 2))
+		TH_LOG("no try judged");
 	EXPECT_EQ(1, judged_eifel_undo);
 	EXPECT_EQ(0, judged_dsack_undo);
 }
@@ -509,17 +521,8 @@ TEST_F_TIMEOUT(sk, spurious_recovery_undone_by_the_echo, FLOW_TIMEOUT_S)
 /* The same, but the ACK echoes the resend: it filled the hole, a loss. */
 TEST_F_TIMEOUT(sk, real_loss_not_undone_by_the_echo, FLOW_TIMEOUT_S)
 {
-	static const struct step script[] = {
-		{ .seg = 3, .times = 1, .pause_ms = 5, .ack = 1, .nr = 1,
-		  .blk = { { 2, 4 } }, .echo = 1 },
-		{ .seg = 5, .times = 1, .ack = 1, .nr = 1, .blk = { { 2, 6 } },
-		  .echo = 1 },
-		{ .seg = 1, .times = 2, .ack = 6 },
-	};
-	static const int want[] = { 1, 2, 1, 1, 1, 1 };
-
-	EXPECT_EQ(0, run_script(_metadata, self, 6, script, ARRAY_SIZE(script),
-				want, RUN_TS)) TH_LOG("no try judged");
+	EXPECT_EQ(0, run_echoed_hole(_metadata, self, 0))
+		TH_LOG("no try judged");
 	EXPECT_EQ(0, judged_eifel_undo);
 	EXPECT_EQ(0, judged_dsack_undo);
 }
