@@ -264,6 +264,20 @@ static struct xtcp_seg ack_of(u32 base, u32 ack, const u32 (*b)[2],
 	return seg;
 }
 
+/*
+ * The blocks the sender takes from that ACK, SND.UNA at @base + 4000 and
+ * SND.MAX at @base + 8000 (the ACK itself may lag SND.UNA).
+ */
+static unsigned int take(u32 base, u32 ack, const u32 (*b)[2], unsigned int n,
+			 struct xtcp_sack_block *out, struct xtcp_sack_block *d,
+			 bool *dsack)
+{
+	struct xtcp_seg seg = ack_of(base, ack, b, n);
+
+	return xtcp_sack_blocks_in(&seg, base + 4000, base + 8000, out, d,
+				   dsack);
+}
+
 static bool blk_is(const struct xtcp_sack_block *b, u32 base, u32 lo, u32 hi)
 {
 	return b->start == base + lo && b->end == base + hi;
@@ -283,25 +297,18 @@ UNIT_TEST(xtcp_sack_blocks_in__rfc2883_dsack_first_block)
 		static const u32 plain[][2] = { { 5000, 5500 }, { 6000, 6500 } };
 		struct xtcp_sack_block out[XTCP_MAX_SACK_BLOCKS], d;
 		u32 base = bases[k];
-		struct xtcp_seg seg;
 		bool dsack;
 
-		seg = ack_of(base, 4000, below, 1);
-		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
-					     out, &d, &dsack), 0);
+		CHECK_EQ(take(base, 4000, below, 1, out, &d, &dsack), 0);
 		CHECK(dsack);
 		CHECK(blk_is(&d, base, 3000, 3500));
 
-		seg = ack_of(base, 4000, inside, 2);
-		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
-					     out, &d, &dsack), 1);
+		CHECK_EQ(take(base, 4000, inside, 2, out, &d, &dsack), 1);
 		CHECK(dsack);
 		CHECK(blk_is(&d, base, 5000, 5500));
 		CHECK(blk_is(&out[0], base, 4500, 5500));
 
-		seg = ack_of(base, 4000, plain, 2);
-		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
-					     out, &d, &dsack), 2);
+		CHECK_EQ(take(base, 4000, plain, 2, out, &d, &dsack), 2);
 		CHECK(!dsack);
 		CHECK(blk_is(&out[0], base, 5000, 5500));
 		CHECK(blk_is(&out[1], base, 6000, 6500));
@@ -328,19 +335,14 @@ UNIT_TEST(xtcp_sack_blocks_in__drops_clips_and_sorts)
 		};
 		struct xtcp_sack_block out[XTCP_MAX_SACK_BLOCKS], d;
 		u32 base = bases[k];
-		struct xtcp_seg seg;
 		bool dsack;
 
-		seg = ack_of(base, 4000, junk, 4);
-		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
-					     out, &d, &dsack), 1);
+		CHECK_EQ(take(base, 4000, junk, 4, out, &d, &dsack), 1);
 		CHECK(!dsack);
 		CHECK(blk_is(&out[0], base, 7000, 7500));
 
 		/* SND.UNA moved past SEG.ACK's 3000 by the time blocks count */
-		seg = ack_of(base, 3000, old, 4);
-		CHECK_EQ(xtcp_sack_blocks_in(&seg, base + 4000, base + 8000,
-					     out, &d, &dsack), 3);
+		CHECK_EQ(take(base, 3000, old, 4, out, &d, &dsack), 3);
 		CHECK(!dsack);
 		CHECK(blk_is(&out[0], base, 4000, 4600));
 		CHECK(blk_is(&out[1], base, 5000, 5100));
