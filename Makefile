@@ -2,7 +2,8 @@
 #
 # xtcp top-level Makefile.
 #
-#   make                 build module/xtcp.ko: against the running kernel's
+#   make                 build module/xtcp.ko (and xtcp_fault.ko, the tests'
+#                        fault injection): against the running kernel's
 #                        /lib/modules/$(uname -r)/build when it exists, else
 #                        against the pinned Debian 6.1 headers
 #   make KVER=6.12       build against the pinned Debian 6.1 / 6.12 headers

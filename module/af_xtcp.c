@@ -35,6 +35,7 @@ module_param_named(family, xtcp_family, int, 0444);
 MODULE_PARM_DESC(family, "socket family number to register (default 19, free since AF_ECONET left in Linux 3.5)");
 
 int xtcp_ipproto = IPPROTO_XTCP_DEFAULT;
+EXPORT_SYMBOL_GPL(xtcp_ipproto);	/* for xtcp_fault.ko */
 module_param_named(proto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(proto, "IP protocol number to use (default 253, RFC 3692 experimental)");
 
@@ -221,20 +222,15 @@ static int __init xtcp_init(void)
 	err = xtcp_ipv4_init();
 	if (err)
 		goto out_mem_sysctl;
-	err = xtcp_fault_init();
-	if (err)
-		goto out_ipv4;
 	err = sock_register(&xtcp_family_ops);
 	if (err) {
 		pr_err("socket family %d is taken (%d): load with family=N\n",
 		       xtcp_family, err);
-		goto out_fault;
+		goto out_ipv4;
 	}
 	pr_info("family %d, IP protocol %d\n", xtcp_family, xtcp_ipproto);
 	return 0;
 
-out_fault:
-	xtcp_fault_exit();
 out_ipv4:
 	xtcp_ipv4_exit();
 out_mem_sysctl:
@@ -259,7 +255,6 @@ static void __exit xtcp_exit(void)
 	 * namespace's exit frees its entries and stops its reaper.
 	 */
 	sock_unregister(xtcp_family);
-	xtcp_fault_exit();
 	xtcp_ipv4_exit();
 	xtcp_mem_sysctl_exit();
 	xtcp_netns_exit();

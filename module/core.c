@@ -168,6 +168,7 @@ int xtcp_parse(const u8 *buf, size_t len, struct xtcp_seg *seg)
 		return XTCP_PARSE_BAD_FLAGS;
 	return parse_options(buf + XTCP_HDR_LEN, seg->hlen - XTCP_HDR_LEN, seg);
 }
+EXPORT_SYMBOL_GPL(xtcp_parse);	/* xtcp_fault.ko classifies segments with it */
 
 /*
  * Two NOPs, then an option's kind and length, so that its value starts

@@ -41,6 +41,7 @@
 
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
+#include <linux/export.h>
 #include <linux/types.h>
 #else
 #include <assert.h>
@@ -52,6 +53,8 @@ typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 typedef __s32 s32;
+/* user space: nothing is exported (a declaration, so the ';' stays legal) */
+#define EXPORT_SYMBOL_GPL(sym)	static_assert(1, #sym)
 #endif
 
 #include "../include/uapi/linux/xtcp.h"

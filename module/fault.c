@@ -2,6 +2,10 @@
 /*
  * xtcp: fault injection on xtcp segments, per network namespace.
  *
+ * A module of its own, xtcp_fault.ko, that the tests load after xtcp.ko
+ * (it uses xtcp_parse() and xtcp_ipproto, and tells xtcp.ko when a
+ * namespace has rules, fault.h); xtcp.ko alone registers no hook.
+ *
  * Two netfilter hooks per namespace look at every IPv4 datagram carrying
  * xtcp's protocol number: NF_INET_LOCAL_OUT (direction "out") and
  * NF_INET_PRE_ROUTING (direction "in"), both at NF_IP_PRI_LAST.  Each xtcp
@@ -105,6 +109,7 @@
 #include <linux/ctype.h>
 #include <linux/ip.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
@@ -123,7 +128,7 @@
 #include <net/netns/generic.h>
 #include <net/sock.h>
 
-#include "xtcp.h"
+#include "core.h"
 #include "fault.h"
 
 #define XTCP_FAULT_PROC		"xtcp_fault"
@@ -778,6 +783,7 @@ static int xtcp_fault_add(struct xtcp_fault_net *fn, char *args)
 	r->id = fn->next_id++;
 	list_add_tail_rcu(&r->node, &fn->rules);
 	WRITE_ONCE(fn->nrules, fn->nrules + 1);
+	xtcp_fault_set_rules(fn->net, fn->nrules);
 	mutex_unlock(&fn->lock);
 	return 0;
 }
@@ -796,6 +802,7 @@ static int xtcp_fault_del(struct xtcp_fault_net *fn, char *args)
 			continue;
 		list_del_rcu(&r->node);
 		WRITE_ONCE(fn->nrules, fn->nrules - 1);
+		xtcp_fault_set_rules(fn->net, fn->nrules);
 		mutex_unlock(&fn->lock);
 		kfree_rcu(r, rcu);
 		return 0;
@@ -816,6 +823,7 @@ static int xtcp_fault_clear(struct xtcp_fault_net *fn, char *args)
 		kfree_rcu(r, rcu);
 	}
 	WRITE_ONCE(fn->nrules, 0);
+	xtcp_fault_set_rules(fn->net, 0);
 	mutex_unlock(&fn->lock);
 	return 0;
 }
@@ -956,6 +964,7 @@ static void __net_exit xtcp_fault_net_pre_exit(struct net *net)
 	struct xtcp_fault_net *fn = xtcp_fault_pernet(net);
 
 	remove_proc_entry(XTCP_FAULT_PROC, net->proc_net);
+	xtcp_fault_set_rules(net, 0);
 	nf_unregister_net_hooks(net, xtcp_fault_nf_ops,
 				ARRAY_SIZE(xtcp_fault_nf_ops));
 	spin_lock_bh(&fn->qlock);
@@ -1003,40 +1012,11 @@ static struct notifier_block xtcp_fault_netdev_nb = {
 	.notifier_call	= xtcp_fault_netdev_event,
 };
 
-/**
- * xtcp_fault_drops() - segments the fault rules dropped in a namespace
- * @net: the namespace
- *
- * Context: any.
- * Return: the namespace's "drops" counter.
+/*
+ * Module init: /proc/net/xtcp_fault and the netfilter hooks in every
+ * namespace, present and future; devices going away are watched.
  */
-unsigned long xtcp_fault_drops(const struct net *net)
-{
-	return atomic_long_read(&xtcp_fault_pernet(net)->drops);
-}
-
-/**
- * xtcp_fault_active() - does a namespace have fault rules?
- * @net: the namespace
- *
- * Context: any; a rule added meanwhile applies to segments sent after.
- * Return: true if at least one rule is installed.
- */
-bool xtcp_fault_active(const struct net *net)
-{
-	return READ_ONCE(xtcp_fault_pernet(net)->nrules) != 0;
-}
-
-/**
- * xtcp_fault_init() - start fault injection in every namespace
- *
- * Creates /proc/net/xtcp_fault and registers the netfilter hooks in every
- * namespace, present and future, and watches devices going away.
- *
- * Context: process (module init).
- * Return: 0 or a negative errno.
- */
-int xtcp_fault_init(void)
+static int __init xtcp_fault_init(void)
 {
 	int err;
 
@@ -1049,16 +1029,18 @@ int xtcp_fault_init(void)
 	return err;
 }
 
-/**
- * xtcp_fault_exit() - stop fault injection everywhere
- *
- * Unregisters the hooks, discards every held segment, stops the timers
- * synchronously and frees every rule; nothing of fault.c runs afterwards.
- *
- * Context: process (module exit); sleeps.
+/*
+ * Module exit: the hooks go, every held segment is discarded, the timers
+ * stop synchronously and every rule is freed; nothing of fault.c runs
+ * afterwards.
  */
-void xtcp_fault_exit(void)
+static void __exit xtcp_fault_exit(void)
 {
 	unregister_netdevice_notifier(&xtcp_fault_netdev_nb);
 	unregister_pernet_subsys(&xtcp_fault_net_ops);
 }
+
+module_init(xtcp_fault_init);
+module_exit(xtcp_fault_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("xtcp fault injection for tests: drop or delay segments by rule");

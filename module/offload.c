@@ -253,6 +253,32 @@ const struct net_offload xtcp_offload = {
 };
 
 /**
+ * xtcp_fault_set_rules() - xtcp_fault.ko's rule count in a namespace
+ * @net: the namespace
+ * @nrules: its rules now
+ *
+ * Context: any.  Called by the fault module on every change, and with 0
+ * as it leaves a namespace (the namespace's exit or its own unload).
+ */
+void xtcp_fault_set_rules(struct net *net, unsigned int nrules)
+{
+	WRITE_ONCE(xtcp_pernet(net)->fault_rules, nrules);
+}
+EXPORT_SYMBOL_GPL(xtcp_fault_set_rules);
+
+/**
+ * xtcp_fault_active() - does a namespace have fault rules?
+ * @net: the namespace
+ *
+ * Context: any; a rule added meanwhile applies to segments sent after.
+ * Return: true if xtcp_fault.ko holds at least one rule for it.
+ */
+bool xtcp_fault_active(const struct net *net)
+{
+	return READ_ONCE(xtcp_pernet(net)->fault_rules) != 0;
+}
+
+/**
  * xtcp_run_ok() - may this connection send runs (one skb, many segments)?
  * @sk: the socket, locked
  *

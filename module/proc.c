@@ -46,7 +46,6 @@
 #include <net/inet_sock.h>
 
 #include "xtcp.h"
-#include "fault.h"
 
 const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_IN_SEGS]		= "InSegs",
@@ -428,9 +427,6 @@ static int xtcp_stat_show(struct seq_file *seq, void *v)
 	for (i = 0; i < XTCP_MIB_MAX; i++)
 		seq_printf(seq, "%s %ld\n", xtcp_mib_names[i],
 			   atomic_long_read(&xn->mib[i]));
-	/* kept by fault.c, shown with the other drop reasons */
-	seq_printf(seq, "FaultDrops %lu\n",
-		   xtcp_fault_drops(seq_file_single_net(seq)));
 	/* what one connection costs, as a socket and in TIME_WAIT */
 	seq_printf(seq, "SockObjectSize %u\n", kmem_cache_size(xtcp_prot.slab));
 	seq_printf(seq, "TwObjectSize %u\n", kmem_cache_size(xtcp_tw_cachep));

@@ -19,7 +19,8 @@
  *   syncookies.c  SYN cookies: connections without a request (RFC 4987)
  *   sysctl.c   per-namespace tunables, /proc/sys/net/xtcp
  *   mem.c      the machine-wide memory budget (net.xtcp.mem), orphans
- *   fault.c    /proc/net/xtcp_fault: netfilter fault injection (tests)
+ *   fault.c    xtcp_fault.ko, a module of its own for the tests:
+ *              /proc/net/xtcp_fault, netfilter fault injection (fault.h)
  *   proc.c     /proc/net/xtcp, xtcp_stat and xtcp_trans
  *   trace.c    the xtcp:* tracepoints (trace.h)
  *   core.c, cc.c, cc_newreno.c, cc_cubic.c, sack.c
@@ -728,6 +729,7 @@ struct xtcp_net {
 	struct xtcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
 	struct ctl_table *sysctl_table;
+	unsigned int fault_rules;	/* xtcp_fault_set_rules() */
 };
 
 extern unsigned int xtcp_net_id;

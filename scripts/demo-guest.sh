@@ -67,6 +67,9 @@ scene_exchange() {
 
 scene_close() {
 	scene "One connection's life, state by state on both ends (every segment held 400 ms)"
+	# the delays come from the fault-injection test module
+	[ -e /proc/net/xtcp_fault ] ||
+		insmod "$(dirname "$XTCP_MODULE")/xtcp_fault.ko"
 	python3 "$XTCP_TOP/scripts/demo-close.py"
 }
 

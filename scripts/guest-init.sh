@@ -307,6 +307,11 @@ stage2() {
 		i=0
 		name=$(basename "$MODULE" .ko)
 		rmmod_st=fail
+		# the tests' fault-injection module, if they loaded it, uses
+		# xtcp.ko: it goes first (it holds nothing that lasts)
+		if [ -e /sys/module/xtcp_fault ]; then
+			rmmod xtcp_fault >$io/rmmod.log 2>&1 || true
+		fi
 		# up to 30 s: a debug kernel's netns cleanup (the tests' own
 		# namespaces, torn down by a workqueue) can hold the module
 		# that long; a leaked socket holds it for ever

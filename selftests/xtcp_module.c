@@ -39,6 +39,13 @@ static int load(const char *params)
 
 static int unload(void)
 {
+	/* xtcp_fault.ko (the rules open_every_state() adds) uses xtcp.ko */
+	int err = xtcp_fault_unload();
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
 	return syscall(__NR_delete_module, "xtcp", O_NONBLOCK);
 }
 

@@ -17,7 +17,7 @@
  *                          queues, timer, retransmissions, uid, inode,
  *                          state_ms; requests and TIME_WAIT entries
  *   /proc/net/xtcp_stat    the counters the scripted connection moves, by
- *                          exactly how much; FaultDrops
+ *                          exactly how much; the fault rules' drops
  *   sysctls                every net.xtcp.* tunable: its default, its
  *                          range (EINVAL outside), and its effect
  *   module parameters      family and proto readable, not writable
@@ -516,7 +516,7 @@ TEST_F_TIMEOUT(obs, counters_of_one_connection, 300)
 	EXPECT_EQ(0, xtcp_counter("OutRsts"));
 	EXPECT_EQ(0, xtcp_counter("InRsts"));
 	EXPECT_EQ(0, xtcp_counter("NoSocket"));
-	EXPECT_EQ(0, xtcp_counter("FaultDrops"));
+	EXPECT_EQ(0, xtcp_fault_drops());
 }
 
 /* The edges each end of the scripted connection takes, in order. */
@@ -691,7 +691,7 @@ TEST_F_TIMEOUT(obs, retransmit_and_fault_drop, 300)
 		ASSERT_TRUE(wait_txq_empty(self->aport, self->lport, &r));
 	} while (disturbed(_metadata, self, attempt++, 1, false));
 	EXPECT_EQ(0, memcmp(buf, got_buf, sizeof(buf)));
-	EXPECT_EQ(1, xtcp_counter("FaultDrops"));
+	EXPECT_EQ(1, xtcp_fault_drops());
 	EXPECT_EQ(1, xtcp_counter("RetransSegs"));
 
 	n = trace_read(netns_inum(), ev, MAX_EVENTS);

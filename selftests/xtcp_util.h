@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/xtcp.h>
 
@@ -597,10 +599,56 @@ static inline void xtcp_trace_stop(char *dir, const char *events)
 	dir[0] = 0;
 }
 
+/*
+ * Fault injection is a module of its own, xtcp_fault.ko, beside xtcp.ko
+ * ($XTCP_FAULT_MODULE, else xtcp_fault.ko in $XTCP_MODULE's directory):
+ * load it unless /proc/net/xtcp_fault is there.  0 or the errno.
+ */
+static inline int xtcp_fault_load(void)
+{
+	const char *ko = getenv("XTCP_FAULT_MODULE"), *main_ko;
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (!access("/proc/net/xtcp_fault", F_OK))
+		return 0;
+	if (!ko) {
+		const char *slash;
+
+		main_ko = getenv("XTCP_MODULE");
+		slash = main_ko ? strrchr(main_ko, '/') : NULL;
+		if (!slash) {
+			errno = ENOENT;	/* no $XTCP_MODULE to look beside */
+			return errno;
+		}
+		snprintf(path, sizeof(path), "%.*s/xtcp_fault.ko",
+			 (int)(slash - main_ko), main_ko);
+		ko = path;
+	}
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (syscall(__NR_finit_module, fd, "", 0) && errno != EEXIST)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* Unload xtcp_fault.ko (before xtcp.ko, which it uses); 0 or the errno. */
+static inline int xtcp_fault_unload(void)
+{
+	if (syscall(__NR_delete_module, "xtcp_fault", O_NONBLOCK) &&
+	    errno != ENOENT)
+		return errno;
+	return 0;
+}
+
 /* Write @len bytes to this namespace's /proc/net/xtcp_fault; 0 or the errno. */
 static inline int xtcp_fault_write(const char *buf, size_t len)
 {
-	return write_file("/proc/net/xtcp_fault", buf, len);
+	int err = xtcp_fault_load();
+
+	return err ? err : write_file("/proc/net/xtcp_fault", buf, len);
 }
 
 /* Write @val to this namespace's /proc/sys/net/xtcp/@name; 0 or the errno. */
@@ -647,6 +695,23 @@ static inline bool xtcp_ns_drain(int ms)
 		usleep(20000);
 	}
 	return true;
+}
+
+/*
+ * Segments the fault rules of this namespace dropped ("drops" in
+ * /proc/net/xtcp_fault); 0 without xtcp_fault.ko, -1 if unreadable.
+ */
+static inline long xtcp_fault_drops(void)
+{
+	FILE *f = fopen("/proc/net/xtcp_fault", "re");
+	long v = -1;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	if (fscanf(f, "drops %ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
 }
 
 /* One fault-injection command ("add ...", "del N", "clear"); 0 or the errno. */
