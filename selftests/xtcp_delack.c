@@ -29,32 +29,6 @@
 
 #define QUICKACKS	16	/* quick-ACK mode's length, as TCP's */
 
-/* Wait until @fd has @n bytes to read; false after XTCP_WAIT_MS. */
-static bool inq_reaches(int fd, int n)
-{
-	long long end = now_ms() + XTCP_WAIT_MS;
-
-	while (ioctl_int(fd, SIOCINQ) < n) {
-		if (now_ms() > end)
-			return false;
-		usleep(1000);
-	}
-	return true;
-}
-
-/* Wait until everything @fd sent is acknowledged; false after XTCP_WAIT_MS. */
-static bool outq_empty(int fd)
-{
-	long long end = now_ms() + XTCP_WAIT_MS;
-
-	while (ioctl_int(fd, SIOCOUTQ) != 0) {
-		if (now_ms() > end)
-			return false;
-		usleep(1000);
-	}
-	return true;
-}
-
 /*
  * A connection whose client sends segments of at most @mss bytes, to a
  * server whose 4 MiB receive buffer (SO_RCVBUFFORCE, root) holds all
@@ -116,8 +90,8 @@ TEST(every_second_full_segment)
 	ASSERT_LE(0, timer0);
 	ASSERT_LE(0, quick0);
 	ASSERT_EQ(0, send_all(c, buf, sizeof(buf)));
-	ASSERT_TRUE(inq_reaches(s, sizeof(buf)));
-	ASSERT_TRUE(outq_empty(c));
+	ASSERT_EQ(sizeof(buf), inq_reaches(s, sizeof(buf)));
+	ASSERT_EQ(0, outq_drains(c));
 	ASSERT_EQ(0, tcp_info_segs(s, &t1));
 	acks = t1.segs_out - t0.segs_out;
 	timer = xtcp_counter("DelayedAcks") - timer0;
@@ -152,12 +126,12 @@ TEST(lone_segment_acked_by_the_timer)
 	/* out of quick-ACK mode first */
 	for (i = 0; i < 20; i++) {
 		ASSERT_EQ(1, send(c, "x", 1, 0));
-		ASSERT_TRUE(outq_empty(c));
+		ASSERT_EQ(0, outq_drains(c));
 	}
 	ASSERT_EQ(0, set_int(s, IPPROTO_TCP, TCP_QUICKACK, 0));
 	ASSERT_EQ(1, send(c, "y", 1, 0));
 	/* s neither reads nor answers: only its delayed-ACK timer can */
-	EXPECT_TRUE(outq_empty(c));
+	EXPECT_EQ(0, outq_drains(c));
 	EXPECT_EQ(21, ioctl_int(s, SIOCINQ));
 	close(c);
 	close(s);
@@ -208,7 +182,7 @@ static long exchanges(int quickack, int rounds)
 			return -1;
 	}
 	/* the last ACK, held back or not, before counting */
-	if (!outq_empty(s))
+	if (outq_drains(s))
 		return -1;
 	close(c);
 	close(s);

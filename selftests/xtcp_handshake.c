@@ -1951,28 +1951,6 @@ static bool retransmission_after(long rtx)
 	return xtcp_counter("RetransSegs") != rtx;
 }
 
-/* Wait until the server holds @want unread bytes (XTCP_WAIT_MS); what it holds. */
-static int inq_reaches(int fd, int want)
-{
-	long long end = now_ms() + XTCP_WAIT_MS;
-	int n;
-
-	while ((n = ioctl_int(fd, SIOCINQ)) != want && now_ms() < end)
-		usleep(10000);
-	return n;
-}
-
-/* Wait until all @fd sent is acknowledged (XTCP_WAIT_MS); what is left. */
-static int outq_drains(int fd)
-{
-	long long end = now_ms() + XTCP_WAIT_MS;
-	int n;
-
-	while ((n = ioctl_int(fd, SIOCOUTQ)) && now_ms() < end)
-		usleep(10000);
-	return n;
-}
-
 /* A connection to self->lfd, the client's TCP_MAXSEG @mss (0: none). */
 #define CONNECT(mss) do { \
 	self->cli = stream_socket(true, 0); \

@@ -26,6 +26,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/sockios.h>
 #include <sys/wait.h>
 #include <linux/xtcp.h>
 
@@ -878,6 +879,28 @@ static inline int ioctl_int(int fd, unsigned long req)
 	int v = -1;
 
 	return ioctl(fd, req, &v) ? -errno : v;
+}
+
+/* Wait until @fd holds @want unread bytes (XTCP_WAIT_MS); what it holds. */
+static inline int inq_reaches(int fd, int want)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+	int n;
+
+	while ((n = ioctl_int(fd, SIOCINQ)) != want && now_ms() < end)
+		usleep(1000);
+	return n;
+}
+
+/* Wait until all @fd sent is acknowledged (XTCP_WAIT_MS); what is left. */
+static inline int outq_drains(int fd)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+	int n;
+
+	while ((n = ioctl_int(fd, SIOCOUTQ)) && now_ms() < end)
+		usleep(1000);
+	return n;
 }
 
 /* ---- test data: streams whose every byte is known ---- */
