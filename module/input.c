@@ -294,7 +294,7 @@ static bool xtcp_ack(struct sock *sk, struct sk_buff *skb)
 					  &a.rtt_us);
 		a.flight = flight_size(xs);
 		xs->retransmits = 0;
-		sk_stop_timer(sk, &xs->rtx_timer);
+		xtcp_timer_stop(sk, XTCP_TIMER_RTX);
 		if (sack) {
 			/* a loss this ACK reveals starts recovery before cwnd grows */
 			xtcp_sack_ack(sk, skb, now_us);
@@ -694,7 +694,7 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		clean_rtx_queue(sk, cb->ack, xtcp_clock_us(), cb, &rtt_us);
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
-		sk_stop_timer(sk, &xs->rtx_timer);
+		xtcp_timer_stop(sk, XTCP_TIMER_RTX);
 		xtcp_conn_init(sk);
 		xtcp_cc_on_rtt(&xs->cc, rtt_us);
 		xtcp_set_state(sk, XTCP_ESTABLISHED);

@@ -98,6 +98,13 @@ static void xtcp_req_timer(struct timer_list *t)
 		return;
 	}
 	if (sock_owned_by_user(sk)) {
+		/*
+		 * The owner's backlog processing may be reading this very
+		 * request (xtcp_check_req()): try again shortly.  Unlike a
+		 * connection's timers (xtcp_release_cb()), a request's work
+		 * cannot wait for the listener's release: the owner may drop
+		 * the request meanwhile, and nothing would free it then.
+		 */
 		mod_timer(&req->timer, jiffies + HZ / 50);
 	} else {
 		/*

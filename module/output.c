@@ -238,7 +238,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 		seg.ack = xs->rcv_nxt;
 		if (xs->ack_pending) {	/* this segment pays the ACK owed */
 			xs->ack_pending = false;
-			sk_stop_timer(sk, &xs->delack_timer);
+			xtcp_timer_stop(sk, XTCP_TIMER_DELACK);
 		}
 	}
 	xtcp_push_header(sock_net(sk), skb, &seg, inet->inet_saddr,
@@ -717,7 +717,7 @@ static bool xtcp_nagle_hold(struct sock *sk, const struct sk_buff *skb)
 			xs->cork_seq = cb->seq;
 			xs->cork_stamp = jiffies;
 		}
-		if (!timer_pending(&xs->cork_timer))
+		if (!xtcp_timer_armed(sk, XTCP_TIMER_CORK))
 			sk_reset_timer(sk, &xs->cork_timer,
 				       xs->cork_stamp + XTCP_CORK_MAX);
 		return true;

@@ -107,6 +107,7 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_PAWS_DROP]		= "PawsDrop",
 	[XTCP_MIB_DSACK_UNDO]		= "DsackUndo",
 	[XTCP_MIB_EIFEL_UNDO]		= "EifelUndo",
+	[XTCP_MIB_TIMERS_DEFERRED]	= "TimersDeferred",
 };
 
 /*

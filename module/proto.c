@@ -1157,7 +1157,7 @@ static void xtcp_set_nonagle(struct sock *sk, u8 flag, int val)
 		xs->nonagle &= ~flag;
 	}
 	if (!(xs->nonagle & XTCP_NAGLE_CORK))
-		sk_stop_timer(sk, &xs->cork_timer);
+		xtcp_timer_stop(sk, XTCP_TIMER_CORK);
 	xtcp_push(sk);
 	release_sock(sk);
 }
@@ -1617,5 +1617,6 @@ struct proto xtcp_prot = {
 	.obj_size	= sizeof(struct xtcp_sock),
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.keepalive	= xtcp_keepalive_set,
+	.release_cb	= xtcp_release_cb,
 	.stream_memory_free = xtcp_stream_memory_free,
 };

@@ -487,15 +487,15 @@ void xtcp_tlp_arm(struct sock *sk, bool restart)
 
 	if (!xtcp_sack_sender(sk) || xs->tlp_out || xs->cc.in_recovery ||
 	    xs->cc.timed_out || !xs->rtt.has_sample || xs->persist.active ||
-	    (!xs->reo_tlp && timer_pending(&xs->reo_timer)))
+	    (!xs->reo_tlp && xtcp_timer_armed(sk, XTCP_TIMER_REO)))
 		return;
 	flight = xs->snd_max - xs->snd_una;
 	if (!flight || xs->lost_bytes) {
 		if (xs->reo_tlp)
-			sk_stop_timer(sk, &xs->reo_timer);
+			xtcp_timer_stop(sk, XTCP_TIMER_REO);
 		return;
 	}
-	if (!restart && timer_pending(&xs->reo_timer))
+	if (!restart && xtcp_timer_armed(sk, XTCP_TIMER_REO))
 		return;	/* only new data and new ACKs move it (7.2) */
 	pto_us = 2 * xs->rtt.srtt_us;
 	if (flight <= xs->mss)
@@ -558,32 +558,26 @@ static void tlp_fire(struct sock *sk)
 }
 
 /**
- * xtcp_reo_timer() - RACK's timer: reorder timeout or PTO (RFC 8985 6.3, 7)
- * @t: the socket's reo_timer
+ * xtcp_reo_expired() - RACK's timer expired: reorder timeout or PTO (RFC 8985 6.3, 7)
+ * @sk: the socket, locked (by the timer, or its owner in xtcp_release_cb())
  *
  * As the reorder timer: segments that were not yet lost when the last
  * ACK came may be now.  As the PTO: a tail loss probe.
  */
-void xtcp_reo_timer(struct timer_list *t)
+void xtcp_reo_expired(struct sock *sk)
 {
-	struct xtcp_sock *xs = from_timer(xs, t, reo_timer);
-	struct sock *sk = (struct sock *)xs;
+	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk)) {
-		sk_reset_timer(sk, &xs->reo_timer, jiffies + HZ / 50);
-	} else if (xtcp_sack_sender(sk) && sk->sk_state != XTCP_CLOSE &&
-		   xs->snd_una != xs->snd_max) {
-		if (xs->reo_tlp) {
-			xs->reo_tlp = false;
-			tlp_fire(sk);
-		} else {
-			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_REO_TIMEOUTS);
-			sack_loss_check(sk, xtcp_clock_us());
-			xtcp_sack_recovery(sk);
-			xtcp_push(sk);
-		}
+	if (!xtcp_sack_sender(sk) || sk->sk_state == XTCP_CLOSE ||
+	    xs->snd_una == xs->snd_max)
+		return;
+	if (xs->reo_tlp) {
+		xs->reo_tlp = false;
+		tlp_fire(sk);
+	} else {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_REO_TIMEOUTS);
+		sack_loss_check(sk, xtcp_clock_us());
+		xtcp_sack_recovery(sk);
+		xtcp_push(sk);
 	}
-	bh_unlock_sock(sk);
-	sock_put(sk);	/* the pending timer's reference */
 }

@@ -11,10 +11,18 @@
  * (SO_KEEPALIVE, RFC 1122 4.2.3.6) and an orphan's FIN_WAIT_2 timer;
  * delack_timer sends an ACK held back (delayed ACK, FIN+ACK merge); cork_timer
  * lets a corked partial segment go after 200 ms.  All run in
- * softirq; they take
- * bh_lock_sock() and, if the owner holds the socket, try again shortly
- * instead of waiting.  sk_reset_timer() holds a reference on the sock
- * while a timer is pending; the handler drops it.
+ * softirq and take bh_lock_sock().  One that finds the owner holding the
+ * socket leaves its work to xtcp_release_cb(), which release_sock() calls
+ * as the owner lets go (as tcp_release_cb() does TCP's), instead of
+ * polling until the owner is done.  sk_reset_timer() holds a reference on
+ * the sock while a timer is pending, the handler drops it; deferred work
+ * holds one of its own until it runs or is cancelled.
+ *
+ * A timer counts as armed while pending or deferred (xtcp_timer_armed());
+ * xtcp_timer_stop() cancels both.  An owner that re-arms a timer whose
+ * work is deferred replaces that work: release_cb finds the timer pending
+ * and leaves it to run when due, as tcp_write_timer_handler() re-arms a
+ * timer whose deadline moved.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -28,7 +36,7 @@ void xtcp_arm_rtx(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (!timer_pending(&xs->rtx_timer))
+	if (!xtcp_timer_armed(sk, XTCP_TIMER_RTX))
 		sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
 }
 
@@ -62,7 +70,7 @@ void xtcp_xmit_timer(struct sock *sk)
 			xtcp_persist_start(&xs->persist);
 			xs->persist_stamp = jiffies;
 			sk_reset_timer(sk, &xs->rtx_timer, jiffies + xtcp_rto(xs));
-		} else if (!timer_pending(&xs->rtx_timer)) {
+		} else if (!xtcp_timer_armed(sk, XTCP_TIMER_RTX)) {
 			/* an ACK stopped it (xtcp_ack()): probing goes on */
 			sk_reset_timer(sk, &xs->rtx_timer, jiffies +
 				       usecs_to_jiffies(xtcp_persist_interval(&xs->persist,
@@ -73,7 +81,7 @@ void xtcp_xmit_timer(struct sock *sk)
 	}
 	if (xs->persist.active) {
 		xtcp_persist_stop(&xs->persist);
-		sk_stop_timer(sk, &xs->rtx_timer);
+		xtcp_timer_stop(sk, XTCP_TIMER_RTX);
 	}
 	/*
 	 * Unsent data with nothing in flight is held by the cork, whose
@@ -81,7 +89,7 @@ void xtcp_xmit_timer(struct sock *sk)
 	 * other reason it stayed (none is known) gets the timer's retry.
 	 */
 	if (xs->snd_max != xs->snd_una ||
-	    (xs->send_head && !timer_pending(&xs->cork_timer)))
+	    (xs->send_head && !xtcp_timer_armed(sk, XTCP_TIMER_CORK)))
 		xtcp_arm_rtx(sk);
 }
 
@@ -161,13 +169,12 @@ static void xtcp_probe_expired(struct sock *sk)
  */
 void xtcp_clear_timers(struct sock *sk)
 {
-	sk_stop_timer(sk, &xtcp_sk(sk)->rtx_timer);
+	enum xtcp_timer_id id;
+
+	for (id = 0; id < XTCP_TIMER_MAX; id++)
+		xtcp_timer_stop(sk, id);
 	xtcp_persist_stop(&xtcp_sk(sk)->persist);
-	sk_stop_timer(sk, &xtcp_sk(sk)->delack_timer);
-	sk_stop_timer(sk, &xtcp_sk(sk)->cork_timer);
-	sk_stop_timer(sk, &xtcp_sk(sk)->reo_timer);
 	xtcp_sk(sk)->ack_pending = false;
-	sk_stop_timer(sk, &sk->sk_timer);
 }
 
 /**
@@ -186,38 +193,26 @@ void xtcp_delay_ack(struct sock *sk, unsigned long delay)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->ack_pending && timer_pending(&xs->delack_timer))
+	if (xs->ack_pending && xtcp_timer_armed(sk, XTCP_TIMER_DELACK))
 		return;
 	xs->ack_pending = true;
 	sk_reset_timer(sk, &xs->delack_timer, jiffies + delay);
 }
 
-static void xtcp_delack_timer(struct timer_list *t)
+static void xtcp_delack_expired(struct sock *sk)
 {
-	struct xtcp_sock *xs = from_timer(xs, t, delack_timer);
-	struct sock *sk = (struct sock *)xs;
-
-	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk)) {
-		sk_reset_timer(sk, &xs->delack_timer, jiffies + HZ / 50);
-	} else if (xs->ack_pending && sk->sk_state != XTCP_CLOSE) {
+	if (xtcp_sk(sk)->ack_pending && sk->sk_state != XTCP_CLOSE) {
 		xtcp_inc_stat(sock_net(sk), XTCP_MIB_DELAYED_ACKS);
 		xtcp_send_ack(sk);
 	}
-	bh_unlock_sock(sk);
-	sock_put(sk);	/* the pending timer's reference */
 }
 
 /* A corked partial segment has waited XTCP_CORK_MAX: let it go. */
-static void xtcp_cork_timer(struct timer_list *t)
+static void xtcp_cork_expired(struct sock *sk)
 {
-	struct xtcp_sock *xs = from_timer(xs, t, cork_timer);
-	struct sock *sk = (struct sock *)xs;
+	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk)) {
-		sk_reset_timer(sk, &xs->cork_timer, jiffies + HZ / 50);
-	} else if (sk->sk_state == XTCP_CLOSE) {
+	if (sk->sk_state == XTCP_CLOSE) {
 		/* over: nothing to send */
 	} else if (time_before(jiffies, xs->cork_stamp + XTCP_CORK_MAX)) {
 		/* run for a segment that left; the one held now is younger */
@@ -227,8 +222,6 @@ static void xtcp_cork_timer(struct timer_list *t)
 		xs->cork_release = true;
 		xtcp_push(sk);
 	}
-	bh_unlock_sock(sk);
-	sock_put(sk);	/* the pending timer's reference */
 }
 
 /**
@@ -243,7 +236,7 @@ void xtcp_keepalive_reset(struct sock *sk)
 		sk_reset_timer(sk, &sk->sk_timer,
 			       jiffies + xtcp_sk(sk)->keepalive_time);
 	else
-		sk_stop_timer(sk, &sk->sk_timer);
+		xtcp_timer_stop(sk, XTCP_TIMER_KEEPALIVE);
 }
 
 /**
@@ -256,7 +249,7 @@ void xtcp_keepalive_set(struct sock *sk, int on)
 	if (on)
 		xtcp_keepalive_reset(sk);
 	else
-		sk_stop_timer(sk, &sk->sk_timer);
+		xtcp_timer_stop(sk, XTCP_TIMER_KEEPALIVE);
 }
 
 /**
@@ -326,19 +319,6 @@ static void xtcp_keepalive_expired(struct sock *sk)
 	sk_reset_timer(sk, &sk->sk_timer, jiffies + next);
 }
 
-static void xtcp_keepalive_timer(struct timer_list *t)
-{
-	struct sock *sk = from_timer(sk, t, sk_timer);
-
-	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk))
-		sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ / 20);
-	else
-		xtcp_keepalive_expired(sk);
-	bh_unlock_sock(sk);
-	sock_put(sk);	/* the pending timer's reference */
-}
-
 static void xtcp_rtx_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -377,7 +357,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		}
 	}
 	if (xs->snd_una == xs->snd_max &&
-	    (!xs->send_head || timer_pending(&xs->cork_timer)))
+	    (!xs->send_head || xtcp_timer_armed(sk, XTCP_TIMER_CORK)))
 		return;	/* everything acknowledged meanwhile, or corked */
 	if (xtcp_window_closed(sk)) {
 		/* a closed window is probed, never retransmitted into */
@@ -439,22 +419,147 @@ static void xtcp_rtx_expired(struct sock *sk)
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + next);
 }
 
-static void xtcp_rtx_timer(struct timer_list *t)
+static struct timer_list *xtcp_timer(struct sock *sk, enum xtcp_timer_id id)
 {
-	struct xtcp_sock *xs = from_timer(xs, t, rtx_timer);
-	struct sock *sk = (struct sock *)xs;
+	struct xtcp_sock *xs = xtcp_sk(sk);
 
+	switch (id) {
+	case XTCP_TIMER_DELACK:
+		return &xs->delack_timer;
+	case XTCP_TIMER_CORK:
+		return &xs->cork_timer;
+	case XTCP_TIMER_REO:
+		return &xs->reo_timer;
+	case XTCP_TIMER_RTX:
+		return &xs->rtx_timer;
+	default:
+		return &sk->sk_timer;
+	}
+}
+
+/* What each timer does when it expires, with the socket locked. */
+static void (*const xtcp_timer_work[XTCP_TIMER_MAX])(struct sock *sk) = {
+	[XTCP_TIMER_DELACK]	= xtcp_delack_expired,
+	[XTCP_TIMER_CORK]	= xtcp_cork_expired,
+	[XTCP_TIMER_REO]	= xtcp_reo_expired,
+	[XTCP_TIMER_RTX]	= xtcp_rtx_expired,
+	[XTCP_TIMER_KEEPALIVE]	= xtcp_keepalive_expired,
+};
+
+/**
+ * xtcp_timer_armed() - is one of the connection's timers running?
+ * @sk: the socket, locked
+ * @id: which timer
+ *
+ * Pending, or expired while the owner held the socket with its work not
+ * yet done (xtcp_release_cb() will do it).
+ */
+bool xtcp_timer_armed(struct sock *sk, enum xtcp_timer_id id)
+{
+	return timer_pending(xtcp_timer(sk, id)) ||
+	       test_bit(id, &xtcp_sk(sk)->deferred);
+}
+
+/**
+ * xtcp_timer_stop() - stop one of the connection's timers
+ * @sk: the socket, locked
+ * @id: which timer
+ *
+ * Its deferred work, if any, is cancelled too.  The reference that work
+ * held can never be the last: the caller holds the socket, by its own
+ * reference (owner) or a pending timer's or the receive path's.
+ */
+void xtcp_timer_stop(struct sock *sk, enum xtcp_timer_id id)
+{
+	sk_stop_timer(sk, xtcp_timer(sk, id));
+	if (test_and_clear_bit(id, &xtcp_sk(sk)->deferred))
+		__sock_put(sk);
+}
+
+/*
+ * The one handler body of all five timers: bh_lock_sock(), then the work,
+ * or, if the owner holds the socket, a bit in xs->deferred (with a
+ * reference) for xtcp_release_cb().  A second expiry while the bit is set
+ * adds nothing: the work runs once.
+ */
+static void xtcp_timer_fire(struct sock *sk, enum xtcp_timer_id id)
+{
 	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk))
-		sk_reset_timer(sk, &xs->rtx_timer, jiffies + HZ / 50);
-	else
-		xtcp_rtx_expired(sk);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_timer_work[id](sk);
+	} else if (!test_and_set_bit(id, &xtcp_sk(sk)->deferred)) {
+		sock_hold(sk);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMERS_DEFERRED);
+	}
 	bh_unlock_sock(sk);
 	sock_put(sk);	/* the pending timer's reference */
 }
 
+static void xtcp_delack_timer(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, delack_timer);
+
+	xtcp_timer_fire((struct sock *)xs, XTCP_TIMER_DELACK);
+}
+
+static void xtcp_cork_timer(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, cork_timer);
+
+	xtcp_timer_fire((struct sock *)xs, XTCP_TIMER_CORK);
+}
+
+static void xtcp_reo_timer(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, reo_timer);
+
+	xtcp_timer_fire((struct sock *)xs, XTCP_TIMER_REO);
+}
+
+static void xtcp_rtx_timer(struct timer_list *t)
+{
+	struct xtcp_sock *xs = from_timer(xs, t, rtx_timer);
+
+	xtcp_timer_fire((struct sock *)xs, XTCP_TIMER_RTX);
+}
+
+static void xtcp_keepalive_timer(struct timer_list *t)
+{
+	struct sock *sk = from_timer(sk, t, sk_timer);
+
+	xtcp_timer_fire(sk, XTCP_TIMER_KEEPALIVE);
+}
+
 /**
- * xtcp_init_timers() - set up the timer of a new socket
+ * xtcp_release_cb() - struct proto's .release_cb: the owner lets go
+ * @sk: the socket; release_sock() holds its spinlock with BH off, and the
+ *	owner's mark is still set
+ *
+ * Runs the work of the timers that expired while the owner held the
+ * socket, in timer context's conditions (BH off, the spinlock held, so
+ * no timer or receive runs beside it), in enum xtcp_timer_id's order.
+ * A timer the owner re-armed meanwhile is pending again: its new expiry
+ * replaces the one that was deferred.  One the owner stopped has no bit
+ * left (xtcp_timer_stop()).
+ */
+void xtcp_release_cb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long todo;
+	unsigned int id;
+
+	if (!READ_ONCE(xs->deferred))
+		return;
+	todo = xchg(&xs->deferred, 0);
+	for_each_set_bit(id, &todo, XTCP_TIMER_MAX) {
+		if (!timer_pending(xtcp_timer(sk, id)))
+			xtcp_timer_work[id](sk);
+		__sock_put(sk);	/* the deferred work's reference */
+	}
+}
+
+/**
+ * xtcp_init_timers() - set up the timers of a new socket
  * @sk: the socket
  */
 void xtcp_init_timers(struct sock *sk)
@@ -464,4 +569,5 @@ void xtcp_init_timers(struct sock *sk)
 	timer_setup(&xtcp_sk(sk)->cork_timer, xtcp_cork_timer, 0);
 	timer_setup(&xtcp_sk(sk)->reo_timer, xtcp_reo_timer, 0);
 	timer_setup(&sk->sk_timer, xtcp_keepalive_timer, 0);
+	xtcp_sk(sk)->deferred = 0;
 }

@@ -372,6 +372,9 @@ struct xtcp_tw {
  * @delack_timer: sends an ACK held back: of data (delayed ACKs,
  *	xtcp_ack_data()) or of a FIN for a FIN+ACK merge
  * @cork_timer: lets a corked partial segment go after XTCP_CORK_MAX
+ * @deferred: bits 1 << enum xtcp_timer_id: timers that expired while the
+ *	owner held the socket; their work runs in xtcp_release_cb().  Set by
+ *	timers under bh_lock_sock(), cleared by the owner: atomic bitops
  * @nonagle: XTCP_NAGLE_OFF (TCP_NODELAY) and XTCP_NAGLE_CORK (TCP_CORK),
  *	neither by default: when a segment shorter than the MSS may leave
  *	(xtcp_nagle_hold())
@@ -417,7 +420,8 @@ struct xtcp_tw {
  *
  * Everything below @xs_state_since is protected by the socket lock: the
  * owner's lock_sock() in process context, bh_lock_sock() in softirq and
- * timers (which defer when the owner holds the socket).
+ * timers (which leave their work to xtcp_release_cb() when the owner holds
+ * the socket), except @deferred (atomic bitops).
  */
 struct xtcp_sock {
 	struct inet_connection_sock xs_icsk;
@@ -488,6 +492,7 @@ struct xtcp_sock {
 	struct timer_list rtx_timer;
 	struct timer_list delack_timer;
 	struct timer_list cork_timer;
+	unsigned long deferred;
 	u8 nonagle;
 	bool more;
 	bool cork_release;
@@ -515,6 +520,27 @@ struct xtcp_sock {
 	bool synflood_warned;
 	u8 defer_accept;
 	int fastopen_qlen;
+};
+
+/**
+ * enum xtcp_timer_id - a connection's timers, as timer.c's helpers name them
+ * @XTCP_TIMER_DELACK: xtcp_sock.delack_timer
+ * @XTCP_TIMER_CORK: xtcp_sock.cork_timer
+ * @XTCP_TIMER_REO: xtcp_sock.reo_timer (recovery.c's work)
+ * @XTCP_TIMER_RTX: xtcp_sock.rtx_timer
+ * @XTCP_TIMER_KEEPALIVE: sk->sk_timer
+ * @XTCP_TIMER_MAX: how many
+ *
+ * Also the bit numbers of xtcp_sock.deferred, and the order in which
+ * xtcp_release_cb() runs deferred work.
+ */
+enum xtcp_timer_id {
+	XTCP_TIMER_DELACK,
+	XTCP_TIMER_CORK,
+	XTCP_TIMER_REO,
+	XTCP_TIMER_RTX,
+	XTCP_TIMER_KEEPALIVE,
+	XTCP_TIMER_MAX,
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -614,6 +640,7 @@ enum xtcp_mib {
 	XTCP_MIB_PAWS_DROP,		/* segments dropped as old duplicates by PAWS */
 	XTCP_MIB_DSACK_UNDO,		/* fast recoveries undone: all resends D-SACKed */
 	XTCP_MIB_EIFEL_UNDO,		/* fast recoveries undone by a timestamp echo */
+	XTCP_MIB_TIMERS_DEFERRED,	/* expiries left to xtcp_release_cb(): owner busy */
 	XTCP_MIB_MAX
 };
 
@@ -837,6 +864,9 @@ void xtcp_init_timers(struct sock *sk);
 void xtcp_arm_rtx(struct sock *sk);
 void xtcp_xmit_timer(struct sock *sk);
 void xtcp_clear_timers(struct sock *sk);
+bool xtcp_timer_armed(struct sock *sk, enum xtcp_timer_id id);
+void xtcp_timer_stop(struct sock *sk, enum xtcp_timer_id id);
+void xtcp_release_cb(struct sock *sk);
 void xtcp_delay_ack(struct sock *sk, unsigned long delay);
 
 /* minisocks.c: requests */
@@ -857,7 +887,7 @@ void xtcp_sack_recovery(struct sock *sk);
 void xtcp_sack_mark_all_lost(struct sock *sk);
 void xtcp_sack_xmit_lost(struct sock *sk, bool force);
 void xtcp_tlp_arm(struct sock *sk, bool restart);
-void xtcp_reo_timer(struct timer_list *t);
+void xtcp_reo_expired(struct sock *sk);
 
 /*
  * Bytes in flight with SACK (RFC 6675's pipe, Linux's
