@@ -13,8 +13,13 @@
  * TIME_WAIT entries: a connection that enters TIME_WAIT gives up its full
  * socket for a struct xtcp_tw (addresses, ports, the two sequence numbers,
  * the start of its 2*MSL) in the namespace's TIME_WAIT tables, where
- * segments of the old connection find it; netns.c keeps the tables and
- * the reaper.
+ * segments of the old connection find it (hash.c's lookup).  Their whole
+ * life is here: made (xtcp_time_wait()), swapped into the tables for the
+ * socket (xtcp_tw_hash_swap()), found and answered (xtcp_tw_rcv()), its
+ * 2*MSL restarted, ended early by a new SYN, reaped, purged with the
+ * namespace, freed with its last reference (xtcp_tw_put()).  The death
+ * list and the counts are guarded by the namespace's hash_lock, as the
+ * tables are.
  *
  * The SYN queue, the accept queue and the requests on them are protected
  * by the listener's socket lock.  A request's timer takes that lock with
@@ -631,4 +636,265 @@ bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
 		return false;
 	}
 	return false;
+}
+
+static unsigned long tw_lifetime(struct xtcp_net *xn)
+{
+	return 2 * msecs_to_jiffies(READ_ONCE(xn->sysctl.msl_ms));
+}
+
+/*
+ * Make sure the reaper runs by the time the oldest entry expires, and at
+ * least once a second while there are entries, so that a smaller MSL
+ * written meanwhile applies to the entries already waiting.  Caller holds
+ * hash_lock.
+ */
+static void tw_arm_reaper(struct xtcp_net *xn)
+{
+	struct xtcp_tw *first;
+	unsigned long when;
+
+	first = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
+					 death_node);
+	if (!first || xn->tw_dying)
+		return;
+	when = first->since + tw_lifetime(xn);
+	if (time_after(when, jiffies + HZ))
+		when = jiffies + HZ;
+	if (!timer_pending(&xn->tw_timer) ||
+	    time_before(when, xn->tw_timer.expires))
+		mod_timer(&xn->tw_timer, when);
+}
+
+/**
+ * xtcp_tw_hash_swap() - a connection enters TIME_WAIT: swap its tables
+ * @sk: the socket, locked, in the connection table
+ * @tw: its TIME_WAIT entry, filled in, holding one reference (the tables'),
+ *	or NULL when there is none (cap reached, no memory)
+ *
+ * In one critical section the socket leaves the connection table and the
+ * entry enters the TIME_WAIT tables, so a segment of the connection always
+ * finds one of them.  Drops the connection table's socket reference; the
+ * caller holds another.  With the cap reached meanwhile the entry is freed
+ * here and the connection simply ends.  The entry gets the namespace's
+ * next TIME_WAIT row id as it enters the head of its @twhash bucket, so
+ * every bucket stays in decreasing id order (proc.c resumes by it).
+ *
+ * Context: softirq or process, the socket locked; takes hash_lock.
+ * Return: true if the entry was linked (it may be freed by the time the
+ *	caller looks: the caller must not touch it).
+ */
+bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	bool hashed;
+
+	spin_lock_bh(&xn->hash_lock);
+	if (tw && (xn->tw_count >= READ_ONCE(xn->sysctl.max_tw_buckets) ||
+		   xn->tw_dying)) {
+		kmem_cache_free(xtcp_tw_cachep, tw);
+		tw = NULL;
+		xtcp_inc_stat(sock_net(sk), XTCP_MIB_TW_OVERFLOW);
+	}
+	if (tw) {
+		tw->id = ++xn->tw_row_id;
+		xtcp_tw_hash_link(xn, tw);
+		list_add_tail(&tw->death_node, &xn->tw_death);
+		xn->tw_count++;
+		atomic_long_inc(&xn->mib[XTCP_MIB_CURR_TW]);
+		atomic_long_inc(&xn->mib[XTCP_MIB_TW_CREATED]);
+		trace_xtcp_tw_create(sock_net(sk), tw->laddr, tw->lport,
+				     tw->raddr, tw->rport, XTCP_TIME_WAIT,
+				     tw->snd_nxt);
+		tw_arm_reaper(xn);
+	}
+	hashed = xtcp_ehash_unlink_locked(sk);
+	spin_unlock_bh(&xn->hash_lock);
+	if (hashed)
+		__sock_put(sk);
+	return tw;
+}
+
+/**
+ * xtcp_tw_note_end() - count and trace the end of a TIME_WAIT entry
+ * @net: its namespace
+ * @tw: the entry, just unlinked, a reference still held
+ * @why: enum xtcp_tw_end
+ *
+ * The connection's last edge, TIME_WAIT -> CLOSED.
+ */
+void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why)
+{
+	trace_xtcp_tw_end(net, tw->laddr, tw->lport, tw->raddr, tw->rport,
+			  why, jiffies_to_msecs(jiffies - READ_ONCE(tw->since)));
+	xtcp_note_state(net, XTCP_TIME_WAIT, XTCP_CLOSE, tw->laddr, tw->lport,
+			tw->raddr, tw->rport);
+}
+
+/* Take @tw out of every table.  Caller holds hash_lock; @tw is linked. */
+static void tw_unlink_locked(struct xtcp_net *xn, struct xtcp_tw *tw)
+{
+	xtcp_tw_hash_unlink(tw);
+	list_del_init(&tw->death_node);
+	xn->tw_count--;
+	atomic_long_dec(&xn->mib[XTCP_MIB_CURR_TW]);
+}
+
+/**
+ * xtcp_tw_unlink() - end a TIME_WAIT entry before its time
+ * @net: its namespace
+ * @tw: the entry, a reference held by the caller
+ *
+ * Drops the tables' reference if the entry was still linked (the reaper
+ * may have got there first); the caller's stays.
+ *
+ * Context: softirq; takes hash_lock.
+ * Return: true if this call unlinked it.
+ */
+bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	bool linked;
+
+	spin_lock_bh(&xn->hash_lock);
+	linked = !hlist_unhashed(&tw->hash_node);
+	if (linked)
+		tw_unlink_locked(xn, tw);
+	spin_unlock_bh(&xn->hash_lock);
+	if (linked) {
+		xtcp_tw_note_end(net, tw, XTCP_TW_END_KILLED);
+		xtcp_tw_put(tw);	/* the tables' reference; ours remains */
+	}
+	return linked;
+}
+
+/**
+ * xtcp_tw_restart() - start an entry's 2*MSL again (a FIN was re-ACKed)
+ * @net: its namespace
+ * @tw: the entry, a reference held by the caller
+ *
+ * Moves it to the tail of the reaping list, which keeps the list in the
+ * order the entries expire in.
+ *
+ * Context: softirq; takes hash_lock.
+ */
+void xtcp_tw_restart(struct net *net, struct xtcp_tw *tw)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+
+	spin_lock_bh(&xn->hash_lock);
+	if (!hlist_unhashed(&tw->hash_node)) {
+		WRITE_ONCE(tw->since, jiffies);
+		list_move_tail(&tw->death_node, &xn->tw_death);
+		tw_arm_reaper(xn);
+	}
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/*
+ * The TIME_WAIT reaper, a per-namespace timer (xtcp_net.tw_timer).
+ *
+ * Frees the entries whose 2*MSL is over, oldest first, at most
+ * XTCP_TW_REAP_BATCH in one run: with more expired it runs again at the
+ * next tick, so 100,000 entries expiring together are freed over a few
+ * hundred short softirq runs and never in one long one.  While xtcp is
+ * under memory pressure (mem.c) every entry counts as expired, oldest
+ * first (TimeWaitReclaimed): TIME_WAIT gives way before live connections
+ * do.  The reaper runs at least once a second while entries exist.
+ * Softirq (timer).
+ */
+static void xtcp_tw_reaper(struct timer_list *t)
+{
+	struct xtcp_net *xn = from_timer(xn, t, tw_timer);
+	unsigned long life = tw_lifetime(xn);
+	/* memory short (mem.c): entries go oldest first before their time */
+	bool reclaim = xtcp_mem_pressure();
+	struct xtcp_tw *tw, *tmp;
+	LIST_HEAD(dead);
+	int n = 0;
+
+	spin_lock(&xn->hash_lock);
+	while ((tw = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
+					      death_node))) {
+		bool due = !time_before(jiffies, READ_ONCE(tw->since) + life);
+
+		if (!due && !reclaim)
+			break;
+		if (n == XTCP_TW_REAP_BATCH) {
+			/* more are due: go on at the next tick */
+			if (!xn->tw_dying)
+				mod_timer(&xn->tw_timer, jiffies + 1);
+			tw = NULL;
+			break;
+		}
+		/*
+		 * Counted before the entry leaves the tables, so that whoever
+		 * sees it gone from /proc/net/xtcp sees it counted too
+		 */
+		if (!n)
+			atomic_long_inc(&xn->mib[XTCP_MIB_TW_REAPER_RUNS]);
+		atomic_long_inc(&xn->mib[due ? XTCP_MIB_TW_REAPED :
+					 XTCP_MIB_TW_RECLAIMED]);
+		tw_unlink_locked(xn, tw);
+		list_add_tail(&tw->death_node, &dead);
+		n++;
+	}
+	if (tw)
+		tw_arm_reaper(xn);
+	spin_unlock(&xn->hash_lock);
+
+	list_for_each_entry_safe(tw, tmp, &dead, death_node) {
+		list_del(&tw->death_node);
+		xtcp_tw_note_end(xn->net, tw, XTCP_TW_END_REAPED);
+		xtcp_tw_put(tw);
+	}
+}
+
+/**
+ * xtcp_tw_purge() - free every TIME_WAIT entry of a namespace going away
+ * @net: the namespace, at its pernet exit
+ *
+ * No socket is left to make new entries.  The reaper is stopped for good
+ * (@tw_dying keeps it from re-arming itself), then the entries are
+ * unlinked; a receiver still holding one frees it when it lets go.
+ *
+ * Context: process (pernet exit, also at module unload after the
+ * protocol handler is gone).
+ */
+void xtcp_tw_purge(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct xtcp_tw *tw, *tmp;
+	LIST_HEAD(dead);
+
+	spin_lock_bh(&xn->hash_lock);
+	xn->tw_dying = true;
+	spin_unlock_bh(&xn->hash_lock);
+	del_timer_sync(&xn->tw_timer);
+
+	spin_lock_bh(&xn->hash_lock);
+	while ((tw = list_first_entry_or_null(&xn->tw_death, struct xtcp_tw,
+					      death_node))) {
+		tw_unlink_locked(xn, tw);
+		list_add_tail(&tw->death_node, &dead);
+	}
+	spin_unlock_bh(&xn->hash_lock);
+	list_for_each_entry_safe(tw, tmp, &dead, death_node) {
+		list_del(&tw->death_node);
+		xtcp_tw_note_end(net, tw, XTCP_TW_END_PURGED);
+		xtcp_tw_put(tw);
+	}
+}
+
+/**
+ * xtcp_tw_net_init() - a new namespace's TIME_WAIT state: none yet
+ * @xn: the namespace's xtcp state, its tables initialized
+ */
+void xtcp_tw_net_init(struct xtcp_net *xn)
+{
+	INIT_LIST_HEAD(&xn->tw_death);
+	xn->tw_count = 0;
+	xn->tw_row_id = 0;
+	xn->tw_dying = false;
+	timer_setup(&xn->tw_timer, xtcp_tw_reaper, 0);
 }

@@ -1411,7 +1411,7 @@ static int xtcp_set_reuseport(struct sock *sk, sockptr_t optval,
  * SOL_SOCKET comes here on kernels that let a socket take it
  * (SOCK_CUSTOM_SOCKOPT, compat.h; elsewhere the socket core keeps it) for
  * the one option the kernel's generic code keeps to AF_INET and AF_INET6:
- * SO_REUSEPORT, which xtcp implements as TCP does (netns.c).  The rest go
+ * SO_REUSEPORT, which xtcp implements as TCP does (hash.c).  The rest go
  * to that generic code unchanged.
  */
 static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,

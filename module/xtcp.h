@@ -5,8 +5,10 @@
  * File map (one concern a file, after net/dccp):
  *   af_xtcp.c  module init/exit, parameters, socket family, proto_ops
  *   ipv4.c     the IP protocol handler: receive entry point, validation
- *   netns.c    per-network-namespace state: socket lists, the lookup
- *              tables (connections, TIME_WAIT, ports), the reaper
+ *   netns.c    per-network-namespace state: setup and teardown, the
+ *              socket and request lists /proc reads
+ *   hash.c     the lookup tables: ports (bind, ephemeral choice),
+ *              connections, listeners, TIME_WAIT entries by tuple/port
  *   proto.c    socket operations (bind ... close), struct proto
  *   input.c    the state machine on receive, ACKs, reassembly
  *   output.c   building and sending segments, the write queue
@@ -15,7 +17,8 @@
  *              and cork timers (RACK's reorder timer is recovery.c's)
  *   recovery.c the SACK sender: scoreboard, RACK marking, tail loss
  *              probes, resending what is lost
- *   minisocks.c  requests (SYN_RCVD) and TIME_WAIT entries
+ *   minisocks.c  requests (SYN_RCVD), and TIME_WAIT entries' whole
+ *              life: made, found, restarted, reaped, purged, freed
  *   syncookies.c  SYN cookies: connections without a request (RFC 4987)
  *   sysctl.c   per-namespace tunables, /proc/sys/net/xtcp
  *   mem.c      the machine-wide memory budget (net.xtcp.mem), orphans
@@ -785,13 +788,16 @@ void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
 		     __be16 lport, __be32 raddr, __be16 rport);
 void xtcp_init_new_sock(struct sock *sk);
 
-/* netns.c: socket list and lookup tables */
+/* netns.c: per-namespace state, the lists /proc reads */
 int xtcp_netns_init(void);
 void xtcp_netns_exit(void);
 void xtcp_req_link(struct net *net, struct xtcp_request *req);
 void xtcp_req_unlink(struct net *net, struct xtcp_request *req);
 void xtcp_sock_link(struct sock *sk);
 void xtcp_sock_unlink(struct sock *sk);
+
+/* hash.c: the lookup tables */
+void xtcp_hash_init(void);
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
 int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 		      __be16 rport);
@@ -800,17 +806,15 @@ bool xtcp_listen_conflict(struct sock *sk);
 void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
 void xtcp_ehash_add(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);
+bool xtcp_ehash_unlink_locked(struct sock *sk);
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
 struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
 				  __be32 daddr, __be16 dport);
-bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw);
-bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw);
-void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why);
-void xtcp_tw_restart(struct net *net, struct xtcp_tw *tw);
-void xtcp_tw_purge(struct net *net);
 bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
 		       __be32 raddr, __be16 rport);
+void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw);
+void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
 
 /* proto.c: socket operations */
 extern struct proto xtcp_prot;
@@ -938,10 +942,15 @@ struct sock *xtcp_cookie_check(struct sock *listener, struct sk_buff *skb);
 extern struct kmem_cache *xtcp_tw_cachep;
 int xtcp_tw_init(void);
 void xtcp_tw_exit(void);
+void xtcp_tw_net_init(struct xtcp_net *xn);
 void xtcp_time_wait(struct sock *sk);
+bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw);
 void xtcp_tw_put(struct xtcp_tw *tw);
 bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb);
-void xtcp_tw_reaper(struct timer_list *t);
+bool xtcp_tw_unlink(struct net *net, struct xtcp_tw *tw);
+void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why);
+void xtcp_tw_restart(struct net *net, struct xtcp_tw *tw);
+void xtcp_tw_purge(struct net *net);
 
 /* mem.c: the memory budget and the orphans */
 void xtcp_mem_proto_init(struct proto *prot);

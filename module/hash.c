@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the lookup tables of a namespace (what inet_hashtables.c is to TCP).
+ *
+ *   bhash    sockets by local port: bind(), ephemeral port choice, and the
+ *            candidates for a listener lookup
+ *   ehash    connections by four-tuple: the receive path's first lookup
+ *   twhash   TIME_WAIT entries by four-tuple, twbhash by local port (the
+ *            entries themselves and their lifetime are minisocks.c's)
+ *
+ * All of them live in struct xtcp_net and are guarded by its hash_lock,
+ * taken with BH disabled from process context and plain in softirq.  A
+ * table holds a reference on what it lists: the connection table one on
+ * each socket (sock_hold()), the TIME_WAIT tables one on each entry.
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <net/ip.h>
+
+#include "xtcp.h"
+
+static u32 xtcp_hash_seed __read_mostly;
+
+/**
+ * xtcp_hash_init() - pick the tables' hash seed, once per module load
+ */
+void xtcp_hash_init(void)
+{
+	xtcp_hash_seed = get_random_u32();
+}
+
+static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
+			    __be16 rport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+			    (__force u32)lport << 16 | (__force u32)rport,
+			    xtcp_hash_seed);
+}
+
+static struct hlist_head *bhash_head(struct xtcp_net *xn, u16 port)
+{
+	return &xn->bhash[port & (XTCP_BHASH_SIZE - 1)];
+}
+
+/*
+ * SO_REUSEPORT, as TCP's: sockets that all set it, of one user, share a
+ * port, listeners included; connections to it are spread over the
+ * listeners (listener_find()).
+ */
+static bool reuseport_shared(const struct sock *sk, const struct sock *sk2)
+{
+	return sk->sk_reuseport && sk2->sk_reuseport &&
+	       uid_eq(sock_i_uid((struct sock *)sk), sock_i_uid((struct sock *)sk2));
+}
+
+/* Two bindings of one port clash unless both allow reuse and the old one
+ * is not listening (as TCP's SO_REUSEADDR), both have SO_REUSEPORT and
+ * one owner, or their addresses differ.
+ */
+static bool bind_conflict(const struct sock *sk, __be32 addr,
+			  const struct sock *sk2)
+{
+	__be32 addr2 = inet_sk(sk2)->inet_rcv_saddr;
+
+	if (sk == sk2)
+		return false;
+	if (addr && addr2 && addr != addr2)
+		return false;
+	if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
+	    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
+		return false;
+	if (sk->sk_reuse && sk2->sk_reuse && sk2->sk_state != XTCP_LISTEN)
+		return false;
+	if (reuseport_shared(sk, sk2))
+		return false;
+	return true;
+}
+
+static struct hlist_head *twbhash_head(struct xtcp_net *xn, u16 port)
+{
+	return &xn->twbhash[port & (XTCP_BHASH_SIZE - 1)];
+}
+
+/*
+ * A TIME_WAIT entry keeps its port as the socket did, with the socket's
+ * SO_REUSEADDR: it never listens, so two sockets that both allow reuse
+ * share (TCP's "bind over TIME_WAIT" with SO_REUSEADDR).
+ */
+static bool tw_bind_conflict(const struct sock *sk, __be32 addr,
+			     const struct xtcp_tw *tw)
+{
+	if (addr && tw->laddr && addr != tw->laddr)
+		return false;
+	if (sk->sk_bound_dev_if && tw->bound_dev_if &&
+	    sk->sk_bound_dev_if != tw->bound_dev_if)
+		return false;
+	return !(sk->sk_reuse && tw->reuse) &&
+	       !(sk->sk_reuseport && tw->reuseport);
+}
+
+static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
+			  u16 port)
+{
+	struct xtcp_sock *xs;
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
+		struct sock *sk2 = (struct sock *)xs;
+
+		if (inet_sk(sk2)->inet_num == port &&
+		    bind_conflict(sk, addr, sk2))
+			return true;
+	}
+	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node)
+		if (ntohs(tw->lport) == port && tw_bind_conflict(sk, addr, tw))
+			return true;
+	return false;
+}
+
+/* No socket and no TIME_WAIT entry has @port: free for an ephemeral bind. */
+/*
+ * No socket has @port, and no TIME_WAIT entry holds it; for connect()
+ * (@to_peer) only an entry towards @raddr:@rport from @laddr counts.  A
+ * port that TIME_WAIT keeps for other peers makes a different
+ * four-tuple, as TCP shares its ephemeral ports across destinations: a
+ * client's closed connections to one server do not use up the ports it
+ * needs for another.
+ */
+static bool port_free(struct xtcp_net *xn, u16 port, bool to_peer,
+		      __be32 laddr, __be32 raddr, __be16 rport)
+{
+	struct xtcp_sock *xs;
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
+		if (inet_sk((struct sock *)xs)->inet_num == port)
+			return false;
+	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node) {
+		if (ntohs(tw->lport) != port)
+			continue;
+		if (!to_peer || (tw->laddr == laddr && tw->raddr == raddr &&
+				 tw->rport == rport))
+			return false;
+	}
+	return true;
+}
+
+static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
+		     u16 port)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	inet->inet_rcv_saddr = addr;
+	inet->inet_saddr = addr;
+	inet->inet_num = port;
+	inet->inet_sport = htons(port);
+	hlist_add_head(&xtcp_sk(sk)->xs_bind_node, bhash_head(xn, port));
+}
+
+/*
+ * Bind @sk to @addr and an ephemeral port from ip_local_port_range,
+ * tried from a random offset (RFC 6056): one port_free(), towards the
+ * peer @raddr:@rport for connect() (@to_peer).
+ */
+static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
+			  __be16 rport, bool to_peer)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int low, high, err = -EADDRNOTAVAIL;
+	u32 range, offset, i;
+
+	inet_get_local_port_range(sock_net(sk), &low, &high);
+	range = high - low + 1;
+	offset = get_random_u32_below(range);
+	spin_lock_bh(&xn->hash_lock);
+	for (i = 0; i < range; i++) {
+		u16 p = low + (offset + i) % range;
+
+		if (inet_is_local_reserved_port(sock_net(sk), p))
+			continue;
+		if (port_free(xn, p, to_peer, addr, raddr, rport)) {
+			bind_add(xn, sk, addr, p);
+			err = 0;
+			break;
+		}
+	}
+	spin_unlock_bh(&xn->hash_lock);
+	return err;
+}
+
+/**
+ * xtcp_bind_port() - bind a socket to a local address and port
+ * @sk: an unbound socket, locked by the caller
+ * @addr: local address (INADDR_ANY for all)
+ * @port: local port, host order; 0 picks a free one at random from
+ *	net.ipv4.ip_local_port_range (RFC 6056)
+ *
+ * An ephemeral port chosen here is one no socket of the namespace has
+ * bound and no TIME_WAIT entry holds (the socket may listen).
+ *
+ * Return: 0, -EADDRINUSE, or -EADDRNOTAVAIL when no ephemeral port is free.
+ */
+int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int err = 0;
+
+	if (!port)
+		return bind_ephemeral(sk, addr, 0, 0, false);
+	spin_lock_bh(&xn->hash_lock);
+	if (port_conflict(xn, sk, addr, port))
+		err = -EADDRINUSE;
+	else
+		bind_add(xn, sk, addr, port);
+	spin_unlock_bh(&xn->hash_lock);
+	return err;
+}
+
+/**
+ * xtcp_connect_port() - bind a connecting socket to an ephemeral port
+ * @sk: an unbound socket, locked by the caller
+ * @addr: the local address the route chose
+ * @raddr: the peer's address
+ * @rport: the peer's port
+ *
+ * A port no socket has bound; TIME_WAIT entries may hold it, towards
+ * other peers (TCP's connect() shares ports so).  The four-tuple is
+ * free then, unless a socket takes it before the caller hashes this one:
+ * the caller checks (xtcp_tuple_in_use()).
+ *
+ * Return: 0, or -EADDRNOTAVAIL when no port is free.
+ */
+int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
+		      __be16 rport)
+{
+	return bind_ephemeral(sk, addr, raddr, rport, true);
+}
+
+/**
+ * xtcp_listen_conflict() - may a bound socket start listening
+ * @sk: a bound socket about to listen
+ *
+ * Sockets sharing a port through SO_REUSEADDR may not both listen.
+ *
+ * Return: true if another socket on the port makes listening impossible.
+ */
+bool xtcp_listen_conflict(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs;
+	bool clash = false;
+
+	spin_lock_bh(&xn->hash_lock);
+	hlist_for_each_entry(xs, bhash_head(xn, inet->inet_num), xs_bind_node) {
+		struct sock *sk2 = (struct sock *)xs;
+		__be32 a2 = inet_sk(sk2)->inet_rcv_saddr;
+
+		if (sk2 == sk || inet_sk(sk2)->inet_num != inet->inet_num)
+			continue;
+		if (inet->inet_rcv_saddr && a2 && a2 != inet->inet_rcv_saddr)
+			continue;
+		if (reuseport_shared(sk, sk2))
+			continue;
+		if (sk2->sk_state == XTCP_LISTEN || !sk2->sk_reuse) {
+			clash = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&xn->hash_lock);
+	return clash;
+}
+
+/**
+ * xtcp_bind_child() - give a new connection its listener's port
+ * @child: the new socket, not yet visible
+ * @laddr: the local address the connection uses
+ * @lport: the listener's port
+ *
+ * Context: softirq or process; takes hash_lock.
+ */
+void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(child));
+
+	spin_lock_bh(&xn->hash_lock);
+	bind_add(xn, child, laddr, ntohs(lport));
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/**
+ * xtcp_unbind() - release a socket's local port
+ * @sk: the socket; nothing happens if it is not bound
+ */
+void xtcp_unbind(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+
+	spin_lock_bh(&xn->hash_lock);
+	if (!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node)) {
+		hlist_del_init(&xtcp_sk(sk)->xs_bind_node);
+		inet_sk(sk)->inet_num = 0;
+	}
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/* The connection with this four-tuple, or NULL.  Caller holds hash_lock. */
+static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
+			       __be32 raddr, __be16 rport)
+{
+	struct xtcp_sock *xs;
+
+	unsigned int h = ehashfn(laddr, lport, raddr, rport) &
+			 (XTCP_EHASH_SIZE - 1);
+
+	hlist_for_each_entry(xs, &xn->ehash[h], xs_ehash_node) {
+		struct inet_sock *inet = inet_sk((struct sock *)xs);
+
+		if (inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
+		    inet->inet_daddr == raddr && inet->inet_dport == rport)
+			return (struct sock *)xs;
+	}
+	return NULL;
+}
+
+/* The TIME_WAIT entry with this four-tuple, or NULL.  Caller holds hash_lock. */
+static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
+			       __be32 raddr, __be16 rport)
+{
+	unsigned int h = ehashfn(laddr, lport, raddr, rport) &
+			 (XTCP_TW_HASH_SIZE - 1);
+	struct xtcp_tw *tw;
+
+	hlist_for_each_entry(tw, &xn->twhash[h], hash_node)
+		if (tw->laddr == laddr && tw->lport == lport &&
+		    tw->raddr == raddr && tw->rport == rport)
+			return tw;
+	return NULL;
+}
+
+/**
+ * xtcp_tuple_in_use() - does a connection with this four-tuple exist
+ * @net: namespace
+ * @laddr: local address
+ * @lport: local port
+ * @raddr: remote address
+ * @rport: remote port
+ *
+ * Return: true if a socket in the connection table, or a TIME_WAIT entry,
+ * has the four-tuple.
+ */
+bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
+		       __be32 raddr, __be16 rport)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	bool found;
+
+	spin_lock_bh(&xn->hash_lock);
+	found = ehash_find(xn, laddr, lport, raddr, rport) ||
+		tw_find(xn, laddr, lport, raddr, rport);
+	spin_unlock_bh(&xn->hash_lock);
+	return found;
+}
+
+/**
+ * xtcp_ehash_add() - make a socket with a peer findable by its four-tuple
+ * @sk: the socket; its inet addresses and ports are set
+ */
+void xtcp_ehash_add(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct inet_sock *inet = inet_sk(sk);
+	unsigned int h = ehashfn(inet->inet_rcv_saddr, inet->inet_sport,
+				 inet->inet_daddr, inet->inet_dport) &
+			 (XTCP_EHASH_SIZE - 1);
+
+	sock_hold(sk);	/* the table's reference */
+	spin_lock_bh(&xn->hash_lock);
+	hlist_add_head(&xtcp_sk(sk)->xs_ehash_node, &xn->ehash[h]);
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/**
+ * xtcp_ehash_unlink_locked() - out of the connection table, if there
+ * @sk: the socket
+ *
+ * Context: the caller holds hash_lock.
+ * Return: true if it was there (the caller drops the table's reference).
+ */
+bool xtcp_ehash_unlink_locked(struct sock *sk)
+{
+	struct hlist_node *node = &xtcp_sk(sk)->xs_ehash_node;
+
+	if (hlist_unhashed(node))
+		return false;
+	hlist_del_init(node);
+	return true;
+}
+
+/**
+ * xtcp_ehash_del() - remove a socket from the connection table
+ * @sk: the socket; nothing happens if it is not there
+ *
+ * Drops the table's reference; the caller holds another.
+ */
+void xtcp_ehash_del(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	bool hashed;
+
+	spin_lock_bh(&xn->hash_lock);
+	hashed = xtcp_ehash_unlink_locked(sk);
+	spin_unlock_bh(&xn->hash_lock);
+	if (hashed)
+		__sock_put(sk);
+}
+
+/*
+ * How well listener candidate @sk fits a connection to @daddr:@port: 2
+ * bound to @daddr, 1 to the wildcard, 0 not at all (not listening, another
+ * port or address).
+ */
+static unsigned int listener_score(const struct sock *sk, __be32 daddr,
+				   u16 port)
+{
+	__be32 addr = inet_sk(sk)->inet_rcv_saddr;
+
+	if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port ||
+	    (addr && addr != daddr))
+		return 0;
+	return addr ? 2 : 1;
+}
+
+/*
+ * The listener for a connection from @saddr:@sport to @daddr:@dport, or
+ * NULL: one bound to @daddr in preference to the wildcard; of several
+ * bound alike (SO_REUSEPORT), the one the four-tuple's hash picks, so that
+ * every segment of a handshake reaches the listener holding its request.
+ * Caller holds hash_lock.
+ */
+static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
+				  __be16 sport, __be32 daddr, __be16 dport)
+{
+	unsigned int best = 0, n = 0, pick, score;
+	struct xtcp_sock *xs;
+	u16 port = ntohs(dport);
+
+	/* first the best fit and how many listeners share it */
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
+		score = listener_score((struct sock *)xs, daddr, port);
+		if (score > best) {
+			best = score;
+			n = 0;
+		}
+		if (score && score == best)
+			n++;
+	}
+	if (!n)
+		return NULL;
+	pick = n > 1 ? reciprocal_scale(ehashfn(daddr, dport, saddr, sport), n) : 0;
+	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
+		if (listener_score((struct sock *)xs, daddr, port) == best && !pick--)
+			return (struct sock *)xs;
+	return NULL;
+}
+
+/**
+ * xtcp_lookup() - find what a received segment belongs to
+ * @net: namespace the segment arrived in
+ * @saddr: the segment's source address (the remote end)
+ * @sport: its source port
+ * @daddr: its destination address (the local end)
+ * @dport: its destination port
+ * @twp: set to the TIME_WAIT entry with the four-tuple, if that is what
+ *	matched (with a reference held: xtcp_tw_put()), else NULL
+ *
+ * A connection with the exact four-tuple wins, then a TIME_WAIT entry
+ * (segments of an old connection never reach a listener), then a listener
+ * on the port, bound to @daddr in preference to the wildcard.
+ *
+ * Context: softirq; takes hash_lock.
+ * Return: the socket with a reference held, or NULL.
+ */
+struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
+			 __be32 daddr, __be16 dport, struct xtcp_tw **twp)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct sock *found;
+	struct xtcp_tw *tw;
+
+	*twp = NULL;
+	spin_lock_bh(&xn->hash_lock);
+	found = ehash_find(xn, daddr, dport, saddr, sport);
+	if (!found) {
+		tw = tw_find(xn, daddr, dport, saddr, sport);
+		if (tw) {
+			refcount_inc(&tw->refcnt);
+			*twp = tw;
+		} else {
+			found = listener_find(xn, saddr, sport, daddr, dport);
+		}
+	}
+	if (found)
+		sock_hold(found);
+	spin_unlock_bh(&xn->hash_lock);
+	return found;
+}
+
+/**
+ * xtcp_lookup_listener() - the listener a SYN for @daddr:@dport goes to
+ * @net: namespace
+ * @saddr: remote address
+ * @sport: remote port
+ * @daddr: local address
+ * @dport: local port
+ *
+ * Context: softirq; takes hash_lock.
+ * Return: the listener with a reference held, or NULL.
+ */
+struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
+				  __be32 daddr, __be16 dport)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	struct sock *found;
+
+	spin_lock_bh(&xn->hash_lock);
+	found = listener_find(xn, saddr, sport, daddr, dport);
+	if (found)
+		sock_hold(found);
+	spin_unlock_bh(&xn->hash_lock);
+	return found;
+}
+
+/**
+ * xtcp_tw_hash_link() - a TIME_WAIT entry enters the TIME_WAIT tables
+ * @xn: its namespace
+ * @tw: the entry, its four-tuple filled in
+ *
+ * Context: the caller holds hash_lock.
+ */
+void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw)
+{
+	unsigned int h = ehashfn(tw->laddr, tw->lport, tw->raddr,
+				 tw->rport) & (XTCP_TW_HASH_SIZE - 1);
+
+	hlist_add_head(&tw->hash_node, &xn->twhash[h]);
+	hlist_add_head(&tw->bind_node, twbhash_head(xn, ntohs(tw->lport)));
+}
+
+/**
+ * xtcp_tw_hash_unlink() - a TIME_WAIT entry leaves the TIME_WAIT tables
+ * @tw: the entry, linked by xtcp_tw_hash_link()
+ *
+ * Context: the caller holds hash_lock.
+ */
+void xtcp_tw_hash_unlink(struct xtcp_tw *tw)
+{
+	hlist_del_init(&tw->hash_node);
+	hlist_del_init(&tw->bind_node);
+}
