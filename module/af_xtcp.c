@@ -74,6 +74,8 @@ static void __xtcp_set_state(struct sock *sk, int state, bool note)
 
 	if (old == state)
 		return;
+	if (old == XTCP_LISTEN)
+		xtcp_listen_stop(sk);
 	/* pairs with inet_sk_state_load() in lockless readers (poll, /proc) */
 	smp_store_release(&sk->sk_state, state);
 	xtcp_sk(sk)->xs_state_since = jiffies;
@@ -127,6 +129,7 @@ static void xtcp_sock_destruct(struct sock *sk)
 	WARN_ON_ONCE(!sock_flag(sk, SOCK_DEAD));
 	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node));
 	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node));
+	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_listen_node));
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
 	/* every charge is undone by now: hand the budget its pages back */

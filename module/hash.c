@@ -2,8 +2,8 @@
 /*
  * xtcp: the lookup tables of a namespace (what inet_hashtables.c is to TCP).
  *
- *   bhash    sockets by local port: bind(), ephemeral port choice, and the
- *            candidates for a listener lookup
+ *   bhash    sockets by local port: bind(), ephemeral port choice
+ *   lhash    listeners by local port: a SYN's lookup walks only these
  *   ehash    connections by four-tuple: the receive path's first lookup
  *   twhash   TIME_WAIT entries by four-tuple, twbhash by local port (the
  *            entries themselves and their lifetime are minisocks.c's)
@@ -238,22 +238,15 @@ int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 	return bind_ephemeral(sk, addr, raddr, rport, true);
 }
 
-/**
- * xtcp_listen_conflict() - may a bound socket start listening
- * @sk: a bound socket about to listen
- *
- * Sockets sharing a port through SO_REUSEADDR may not both listen.
- *
- * Return: true if another socket on the port makes listening impossible.
+/*
+ * May bound socket @sk start listening?  Sockets sharing a port through
+ * SO_REUSEADDR may not both listen.  Caller holds hash_lock.
  */
-bool xtcp_listen_conflict(struct sock *sk)
+static bool listen_conflict(struct xtcp_net *xn, struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs;
-	bool clash = false;
 
-	spin_lock_bh(&xn->hash_lock);
 	hlist_for_each_entry(xs, bhash_head(xn, inet->inet_num), xs_bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
 		__be32 a2 = inet_sk(sk2)->inet_rcv_saddr;
@@ -264,13 +257,60 @@ bool xtcp_listen_conflict(struct sock *sk)
 			continue;
 		if (reuseport_shared(sk, sk2))
 			continue;
-		if (sk2->sk_state == XTCP_LISTEN || !sk2->sk_reuse) {
-			clash = true;
-			break;
-		}
+		if (sk2->sk_state == XTCP_LISTEN || !sk2->sk_reuse)
+			return true;
+	}
+	return false;
+}
+
+static struct hlist_head *lhash_head(struct xtcp_net *xn, u16 port)
+{
+	return &xn->lhash[port & (XTCP_BHASH_SIZE - 1)];
+}
+
+/**
+ * xtcp_listen_start() - a bound socket starts listening
+ * @sk: the socket, locked, bound, CLOSED
+ *
+ * Checks that no other socket on the port forbids it, enters the listener
+ * table and LISTEN in one critical section, so that of two SO_REUSEADDR
+ * sharers calling listen() at once only one gets there.
+ *
+ * Context: process; takes hash_lock.
+ * Return: 0, or -EADDRINUSE (a sharer of the port listens already).
+ */
+int xtcp_listen_start(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int err = 0;
+
+	spin_lock_bh(&xn->hash_lock);
+	if (listen_conflict(xn, sk)) {
+		err = -EADDRINUSE;
+	} else {
+		hlist_add_head(&xtcp_sk(sk)->xs_listen_node,
+			       lhash_head(xn, inet_sk(sk)->inet_num));
+		xtcp_set_state(sk, XTCP_LISTEN);
 	}
 	spin_unlock_bh(&xn->hash_lock);
-	return clash;
+	return err;
+}
+
+/**
+ * xtcp_listen_stop() - a listener leaves LISTEN: out of the listener table
+ * @sk: the socket, locked; nothing happens if it is not in the table
+ *
+ * Called by xtcp_set_state() on every edge out of LISTEN.
+ *
+ * Context: process or softirq, never under hash_lock; takes it.
+ */
+void xtcp_listen_stop(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+
+	spin_lock_bh(&xn->hash_lock);
+	hlist_del_init(&xtcp_sk(sk)->xs_listen_node);
+	spin_unlock_bh(&xn->hash_lock);
 }
 
 /**
@@ -448,7 +488,7 @@ static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
 	u16 port = ntohs(dport);
 
 	/* first the best fit and how many listeners share it */
-	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
+	hlist_for_each_entry(xs, lhash_head(xn, port), xs_listen_node) {
 		score = listener_score((struct sock *)xs, daddr, port);
 		if (score > best) {
 			best = score;
@@ -460,7 +500,7 @@ static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
 	if (!n)
 		return NULL;
 	pick = n > 1 ? reciprocal_scale(ehashfn(daddr, dport, saddr, sport), n) : 0;
-	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
+	hlist_for_each_entry(xs, lhash_head(xn, port), xs_listen_node)
 		if (listener_score((struct sock *)xs, daddr, port) == best && !pick--)
 			return (struct sock *)xs;
 	return NULL;

@@ -105,8 +105,10 @@ static int __net_init xtcp_net_init(struct net *net)
 	for (i = 0; i < XTCP_REQ_BUCKETS; i++)
 		INIT_HLIST_HEAD(&xn->reqs[i]);
 	spin_lock_init(&xn->hash_lock);
-	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
 		INIT_HLIST_HEAD(&xn->bhash[i]);
+		INIT_HLIST_HEAD(&xn->lhash[i]);
+	}
 	for (i = 0; i < XTCP_EHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&xn->ehash[i]);
 	for (i = 0; i < XTCP_TW_HASH_SIZE; i++)

@@ -57,6 +57,7 @@ void xtcp_init_sock_state(struct sock *sk)
 
 	INIT_HLIST_NODE(&xs->xs_node);
 	INIT_HLIST_NODE(&xs->xs_bind_node);
+	INIT_HLIST_NODE(&xs->xs_listen_node);
 	INIT_HLIST_NODE(&xs->xs_ehash_node);
 	INIT_LIST_HEAD(&xs->syn_queue);
 	INIT_LIST_HEAD(&xs->accept_queue);
@@ -191,14 +192,11 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		err = xtcp_bind_port(sk, 0, 0);
 		if (err)
 			goto out;
-	} else if (xtcp_listen_conflict(sk)) {
-		err = -EADDRINUSE;	/* a SO_REUSEADDR sharer listens already */
-		goto out;
 	}
 	sk->sk_ack_backlog = 0;
 	xtcp_choose_wscale(sk);
-	xtcp_set_state(sk, XTCP_LISTEN);
-	err = 0;
+	/* -EADDRINUSE: a SO_REUSEADDR sharer listens already */
+	err = xtcp_listen_start(sk);
 out:
 	release_sock(sk);
 	return err;

@@ -284,6 +284,7 @@ struct xtcp_tw {
  * @xs_id: its row number in /proc/net/xtcp's order, given under
  *	xtcp_net.lock when it is listed (xtcp_sock_link())
  * @xs_bind_node: link in the namespace's bind table, while bound
+ * @xs_listen_node: link in the namespace's listener table, while in LISTEN
  * @xs_ehash_node: link in the namespace's connection table, while it has
  *	a peer (SYN_SENT onwards)
  * @xs_state_since: jiffies when sk_state last changed
@@ -431,6 +432,7 @@ struct xtcp_sock {
 	struct hlist_node xs_node;
 	u64 xs_id;
 	struct hlist_node xs_bind_node;
+	struct hlist_node xs_listen_node;
 	struct hlist_node xs_ehash_node;
 	unsigned long xs_state_since;
 
@@ -707,12 +709,14 @@ struct xtcp_sysctl {
  *	id) first: the order /proc/net/xtcp resumes in
  * @reqs: requests in SYN_RCVD, for /proc, likewise in XTCP_REQ_BUCKETS
  * @mib: counters, see enum xtcp_mib
- * @hash_lock: protects @bhash, @ehash, the TIME_WAIT tables, @tw_death,
+ * @hash_lock: protects @bhash, @lhash, @ehash, the TIME_WAIT tables, @tw_death,
  *	@tw_count and @tw_dying; the receive path (softirq) looks sockets
  *	and TIME_WAIT entries up under it and takes a reference before
  *	letting go.  Taken with BH disabled (plain in the reaper timer).
  *	Lock order: @lock before @hash_lock (only /proc takes both).
  * @bhash: bound sockets by local port (listeners and connections)
+ * @lhash: listeners by local port: a SYN walks only these, however many
+ *	connections share the port
  * @ehash: sockets with a peer, by their four-tuple
  * @twhash: TIME_WAIT entries by four-tuple
  * @twbhash: TIME_WAIT entries by local port
@@ -744,8 +748,9 @@ struct xtcp_net {
 	struct hlist_head socks[XTCP_SOCK_BUCKETS];
 	struct hlist_head reqs[XTCP_REQ_BUCKETS];	/* SYN_RCVD, for /proc */
 	atomic_long_t mib[XTCP_MIB_MAX];
-	spinlock_t hash_lock;		/* protects bhash and ehash, BH off */
+	spinlock_t hash_lock;		/* protects the tables, BH off */
 	struct hlist_head bhash[XTCP_BHASH_SIZE];
+	struct hlist_head lhash[XTCP_BHASH_SIZE];
 	struct hlist_head ehash[XTCP_EHASH_SIZE];
 	struct hlist_head twhash[XTCP_TW_HASH_SIZE];
 	struct hlist_head twbhash[XTCP_BHASH_SIZE];
@@ -802,7 +807,8 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
 int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 		      __be16 rport);
 void xtcp_unbind(struct sock *sk);
-bool xtcp_listen_conflict(struct sock *sk);
+int xtcp_listen_start(struct sock *sk);
+void xtcp_listen_stop(struct sock *sk);
 void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
 void xtcp_ehash_add(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);
