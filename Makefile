@@ -23,6 +23,9 @@
 #                        xtcpstat's tests on fixture files (tests/tools)
 #   make tools           build/tools/xtcpstat, ss -tan for xtcp, and
 #                        xtcp_bench, make bench's load generator
+#   make coverage        line and branch coverage of module/ by the unit tests
+#                        and the debug kernel's selftest lane (gcov; about 45
+#                        minutes; COVERAGE_TESTS="xtcp_timer ..." for fewer)
 #   make fuzz            libFuzzer over the protocol core, FUZZ_SECONDS (300)
 #                        per target; make fuzz-smoke: 20 s per target
 #   make deps            install what the project needs (Debian packages)
@@ -73,7 +76,7 @@ UNIT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 .PHONY: all modules clean deps check demo vm unit selftests bench help \
-	fuzz fuzz-smoke fuzz-build fuzz-corpus tools
+	fuzz fuzz-smoke fuzz-build fuzz-corpus tools coverage
 
 all: modules tools
 
@@ -85,6 +88,9 @@ $(PINNED_DEPS):
 
 deps:
 	$(TOP)/scripts/deps.sh
+
+coverage:
+	$(TOP)/scripts/coverage.sh $(COVERAGE_TESTS)
 
 # One binary per core file; `make unit` runs them all, even after a failure.
 UNIT_BINS := build/unit/test_core build/unit/test_cc build/unit/test_cubic \

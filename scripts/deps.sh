@@ -34,6 +34,7 @@ host_pkgs=(
 	ethtool                                               # device offloads: selftests/xtcp_offload.c
 	graphviz                                              # dot: xtcpstat --diagram's tests
 	trace-cmd                                             # the tracepoints read by trace-cmd
+	lcov                                                  # make coverage
 	redis-server redis-tools iperf3 socat nginx wrk       # real programs: selftests/xtcp_apps.sh
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
 )

@@ -246,6 +246,9 @@ stage2() {
 	envs="PATH=$vmdir/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	envs="$envs HOME=/root USER=root LOGNAME=root SHELL=/bin/bash LANG=C.UTF-8"
 	envs="$envs KSFT_MACHINE_SLOW=yes XTCP_VM=1 XTCP_KERNEL=$rel"
+	# what the command leaves here, vm.sh --out copies to the host
+	mkdir -p $io/export
+	envs="$envs XTCP_VM_OUT=$io/export"
 
 	if [ "$insmod_st" != fail ]; then
 		touch $io/started

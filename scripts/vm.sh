@@ -39,6 +39,9 @@
 #                        (benchmarks; slub_nomerge stays)
 #   --append ARGS        extra kernel command line arguments
 #   --keep               keep the run directory (serial log, dmesg, output)
+#   --out DIR            copy to DIR what the command left in $XTCP_VM_OUT (a
+#                        directory of the read-write share), e.g. the gcov
+#                        counters `make coverage` collects
 #   -v                   also print the serial console log (live, stderr)
 #
 # Exit status: the command's, except
@@ -79,12 +82,13 @@ smp=2
 debug=1
 append=
 keep=0
+outdir=
 verbose=0
 
 need_arg() { [ $# -ge 2 ] || die "option $1 needs an argument (see --help)"; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--kernel=* | --module=* | --modparams=* | --timeout=* | --mem=* | --smp=* | --append=*)
+	--kernel=* | --module=* | --modparams=* | --timeout=* | --mem=* | --smp=* | --append=* | --out=*)
 		opt=${1%%=*} val=${1#*=}
 		shift
 		set -- "$opt" "$val" "$@"
@@ -101,6 +105,7 @@ while [ $# -gt 0 ]; do
 	--no-debug) debug=0; shift ;;
 	--append) need_arg "$@"; append="$append $2"; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--out) need_arg "$@"; outdir=$2; shift 2 ;;
 	-v | --verbose) verbose=1; shift ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
@@ -310,6 +315,10 @@ else
 	tails=()
 fi
 t1=$(date +%s.%N)
+if [ -n "$outdir" ] && [ -d "$run/export" ]; then
+	mkdir -p "$outdir"
+	cp -a "$run/export/." "$outdir/"
+fi
 
 # --- verdict ---------------------------------------------------------------------
 
