@@ -78,9 +78,10 @@ ucflags=(-std=gnu11 -O0 -g --coverage -I"$top")
 unit() {	# unit NAME SOURCES...: build, run
 	local name=$1
 	shift
-	(cd "$out/unit" && gcc "${ucflags[@]}" -o "$name" "$@" -lm) &&
-		(cd "$out/unit" && "./$name" >"$name.log" 2>&1) ||
+	if ! (cd "$out/unit" && gcc "${ucflags[@]}" -o "$name" "$@" -lm &&
+		"./$name" >"$name.log" 2>&1); then
 		die "unit test $name failed (build/coverage/unit/$name.log)"
+	fi
 }
 u=$top/tests/unit m=$top/module
 unit test_core "$u/test_core.c" "$u/unit.c" "$m/core.c"
