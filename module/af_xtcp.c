@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: module init/exit, module parameters, the AF_XTCP socket family and
- * its socket operations.
+ * xtcp: module init/exit, module parameters, the AF_XTCP socket family
+ * (socket() is xtcp_create(); the sockets themselves are proto.c's).
  *
  * Reference counting a reader can follow:
  *  - __sock_create() takes a module reference through net_proto_family.owner
@@ -13,7 +13,7 @@
  *  - A TIME_WAIT entry (struct xtcp_tw) is not a sock and pins nothing:
  *    its namespace's exit frees it, at module unload too.
  *  - The namespace's socket list does not hold a sock reference: a socket is
- *    unlinked in xtcp_release() before its owner's reference is dropped.
+ *    unlinked by its destructor (proto.c), as its last reference goes.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -21,14 +21,9 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/socket.h>
-#include <net/dst.h>
 #include <net/inet_sock.h>
 
 #include "xtcp.h"
-#include "fault.h"
-#include "trace.h"
-
-static void xtcp_sock_destruct(struct sock *sk);
 
 int xtcp_family = AF_XTCP_DEFAULT;
 module_param_named(family, xtcp_family, int, 0444);
@@ -38,110 +33,6 @@ int xtcp_ipproto = IPPROTO_XTCP_DEFAULT;
 EXPORT_SYMBOL_GPL(xtcp_ipproto);	/* for xtcp_fault.ko */
 module_param_named(proto, xtcp_ipproto, int, 0444);
 MODULE_PARM_DESC(proto, "IP protocol number to use (default 253, RFC 3692 experimental)");
-
-/**
- * xtcp_note_state() - count and trace one edge a connection took
- * @net: the connection's namespace
- * @from: the state it leaves
- * @to: the state it enters
- * @laddr: local address
- * @lport: local port
- * @raddr: remote address
- * @rport: remote port
- *
- * Sockets come here through xtcp_set_state(); requests and TIME_WAIT
- * entries, which are not sockets, call it where they begin and end.  An
- * edge the diagram does not have (core.c's table) is a bug in xtcp: it is
- * counted like the others, and warned about once, so that every test run
- * checks the state machine (the VM runner fails a run on a WARN).
- *
- * Context: any; the counters are atomic.
- */
-void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
-		     __be16 lport, __be32 raddr, __be16 rport)
-{
-	WARN_ONCE(!xtcp_edge_legal(from, to), "xtcp: illegal transition %s -> %s\n",
-		  xtcp_state_name(from), xtcp_state_name(to));
-	if (xtcp_state_valid(from) && xtcp_state_valid(to))
-		atomic_long_inc(&xtcp_pernet(net)->trans[from][to]);
-	trace_xtcp_set_state(net, from, to, laddr, lport, raddr, rport);
-}
-
-static void __xtcp_set_state(struct sock *sk, int state, bool note)
-{
-	const struct inet_sock *inet = inet_sk(sk);
-	int old = sk->sk_state;
-
-	if (old == state)
-		return;
-	if (old == XTCP_LISTEN)
-		xtcp_listen_stop(sk);
-	/* pairs with inet_sk_state_load() in lockless readers (poll, /proc) */
-	smp_store_release(&sk->sk_state, state);
-	xtcp_sk(sk)->xs_state_since = jiffies;
-	if (note)
-		xtcp_note_state(sock_net(sk), old, state, inet->inet_rcv_saddr,
-				inet->inet_sport, inet->inet_daddr,
-				inet->inet_dport);
-	if (state == XTCP_ESTABLISHED) {
-		xtcp_sk(sk)->rcv_tstamp = jiffies;
-		if (sock_flag(sk, SOCK_KEEPOPEN))
-			xtcp_keepalive_reset(sk);
-	}
-}
-
-/**
- * xtcp_set_state() - move a socket to a new state
- * @sk: the socket, locked by the caller (or not yet visible)
- * @state: an enum xtcp_state value
- *
- * The single place sk_state changes, so the time-in-state clock, the
- * transition matrix and the xtcp_set_state tracepoint cannot be bypassed.
- */
-void xtcp_set_state(struct sock *sk, int state)
-{
-	__xtcp_set_state(sk, state, true);
-}
-
-/**
- * xtcp_set_state_quiet() - move a socket without counting the edge
- * @sk: the socket, locked
- * @state: the new state
- *
- * For a socket whose connection lives on elsewhere: one that handed its
- * connection to a TIME_WAIT entry goes CLOSED this way, and the entry's
- * own end is the TIME_WAIT -> CLOSED edge (xtcp_note_state()).
- */
-void xtcp_set_state_quiet(struct sock *sk, int state)
-{
-	__xtcp_set_state(sk, state, false);
-}
-
-/*
- * The last reference is gone.  Besides the queues, the socket still holds
- * the route sk_setup_caps() cached at connect(), or when a child was made:
- * dropping it is the destructor's job, as in
- * inet_sock_destruct().  Without it every connection leaked a reference on
- * its route, and a namespace's loopback route outlived the namespace.
- */
-static void xtcp_sock_destruct(struct sock *sk)
-{
-	WARN_ON_ONCE(!sock_flag(sk, SOCK_DEAD));
-	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node));
-	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node));
-	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_listen_node));
-	skb_queue_purge(&sk->sk_receive_queue);
-	skb_queue_purge(&sk->sk_error_queue);
-	/* every charge is undone by now: hand the budget its pages back */
-	sk_mem_reclaim_final(sk);
-	WARN_ON_ONCE(sk->sk_forward_alloc);
-	WARN_ON_ONCE(sk->sk_wmem_queued);
-	xtcp_orphan_dec(sk);
-	sk_sockets_allocated_dec(sk);
-	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
-	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
-	xtcp_sock_unlink(sk);
-}
 
 static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 		       int kern)
@@ -167,22 +58,6 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	sock_init_data(sock, sk);
 	xtcp_init_new_sock(sk);
 	return 0;
-}
-
-/**
- * xtcp_init_new_sock() - set up a sock just allocated and make it visible
- * @sk: from sk_alloc() and sock_init_data()
- *
- * Shared by socket() and by a listener's new connections.
- */
-void xtcp_init_new_sock(struct sock *sk)
-{
-	sk->sk_protocol = xtcp_ipproto;
-	sk->sk_destruct = xtcp_sock_destruct;
-	sk->sk_backlog_rcv = xtcp_prot.backlog_rcv;
-	sk_sockets_allocated_inc(sk);
-	xtcp_init_sock_state(sk);
-	xtcp_sock_link(sk);
 }
 
 /* Not const: .family comes from the module parameter. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: socket-level operations (bind, listen, accept, connect, sendmsg,
- * recvmsg, poll, shutdown, close, options) and the struct proto.
+ * xtcp: a socket's life and its operations: the one place its state
+ * changes (xtcp_set_state()), its setup and destructor, the socket-level
+ * calls (bind, listen, accept, connect, sendmsg, recvmsg, poll, shutdown,
+ * close, options) and the struct proto.
  *
  * Process context only.  Every function here that touches connection
  * state holds the socket lock (lock_sock); segments that arrive meanwhile
@@ -16,12 +18,134 @@
 #include <linux/sched/signal.h>
 #include <linux/socket.h>
 #include <linux/tcp.h>
+#include <net/dst.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <asm/ioctls.h>
 
 #include "xtcp.h"
+#include "trace.h"
+
+/**
+ * xtcp_note_state() - count and trace one edge a connection took
+ * @net: the connection's namespace
+ * @from: the state it leaves
+ * @to: the state it enters
+ * @laddr: local address
+ * @lport: local port
+ * @raddr: remote address
+ * @rport: remote port
+ *
+ * Sockets come here through xtcp_set_state(); requests and TIME_WAIT
+ * entries, which are not sockets, call it where they begin and end.  An
+ * edge the diagram does not have (core.c's table) is a bug in xtcp: it is
+ * counted like the others, and warned about once, so that every test run
+ * checks the state machine (the VM runner fails a run on a WARN).
+ *
+ * Context: any; the counters are atomic.
+ */
+void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
+		     __be16 lport, __be32 raddr, __be16 rport)
+{
+	WARN_ONCE(!xtcp_edge_legal(from, to), "xtcp: illegal transition %s -> %s\n",
+		  xtcp_state_name(from), xtcp_state_name(to));
+	if (xtcp_state_valid(from) && xtcp_state_valid(to))
+		atomic_long_inc(&xtcp_pernet(net)->trans[from][to]);
+	trace_xtcp_set_state(net, from, to, laddr, lport, raddr, rport);
+}
+
+static void __xtcp_set_state(struct sock *sk, int state, bool note)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	int old = sk->sk_state;
+
+	if (old == state)
+		return;
+	if (old == XTCP_LISTEN)
+		xtcp_listen_stop(sk);
+	/* pairs with inet_sk_state_load() in lockless readers (poll, /proc) */
+	smp_store_release(&sk->sk_state, state);
+	xtcp_sk(sk)->xs_state_since = jiffies;
+	if (note)
+		xtcp_note_state(sock_net(sk), old, state, inet->inet_rcv_saddr,
+				inet->inet_sport, inet->inet_daddr,
+				inet->inet_dport);
+	if (state == XTCP_ESTABLISHED) {
+		xtcp_sk(sk)->rcv_tstamp = jiffies;
+		if (sock_flag(sk, SOCK_KEEPOPEN))
+			xtcp_keepalive_reset(sk);
+	}
+}
+
+/**
+ * xtcp_set_state() - move a socket to a new state
+ * @sk: the socket, locked by the caller (or not yet visible)
+ * @state: an enum xtcp_state value
+ *
+ * The single place sk_state changes, so the time-in-state clock, the
+ * transition matrix and the xtcp_set_state tracepoint cannot be bypassed.
+ */
+void xtcp_set_state(struct sock *sk, int state)
+{
+	__xtcp_set_state(sk, state, true);
+}
+
+/**
+ * xtcp_set_state_quiet() - move a socket without counting the edge
+ * @sk: the socket, locked
+ * @state: the new state
+ *
+ * For a socket whose connection lives on elsewhere: one that handed its
+ * connection to a TIME_WAIT entry goes CLOSED this way, and the entry's
+ * own end is the TIME_WAIT -> CLOSED edge (xtcp_note_state()).
+ */
+void xtcp_set_state_quiet(struct sock *sk, int state)
+{
+	__xtcp_set_state(sk, state, false);
+}
+
+/*
+ * The last reference is gone.  Besides the queues, the socket still holds
+ * the route sk_setup_caps() cached at connect(), or when a child was made:
+ * dropping it is the destructor's job, as in
+ * inet_sock_destruct().  Without it every connection leaked a reference on
+ * its route, and a namespace's loopback route outlived the namespace.
+ */
+static void xtcp_sock_destruct(struct sock *sk)
+{
+	WARN_ON_ONCE(!sock_flag(sk, SOCK_DEAD));
+	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node));
+	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node));
+	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_listen_node));
+	skb_queue_purge(&sk->sk_receive_queue);
+	skb_queue_purge(&sk->sk_error_queue);
+	/* every charge is undone by now: hand the budget its pages back */
+	sk_mem_reclaim_final(sk);
+	WARN_ON_ONCE(sk->sk_forward_alloc);
+	WARN_ON_ONCE(sk->sk_wmem_queued);
+	xtcp_orphan_dec(sk);
+	sk_sockets_allocated_dec(sk);
+	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
+	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
+	xtcp_sock_unlink(sk);
+}
+
+/**
+ * xtcp_init_new_sock() - set up a sock just allocated and make it visible
+ * @sk: from sk_alloc() and sock_init_data()
+ *
+ * Shared by socket() and by a listener's new connections.
+ */
+void xtcp_init_new_sock(struct sock *sk)
+{
+	sk->sk_protocol = xtcp_ipproto;
+	sk->sk_destruct = xtcp_sock_destruct;
+	sk->sk_backlog_rcv = xtcp_prot.backlog_rcv;
+	sk_sockets_allocated_inc(sk);
+	xtcp_init_sock_state(sk);
+	xtcp_sock_link(sk);
+}
 
 /* Connection states in which data may still arrive from the peer. */
 #define XTCPF(s)	(1 << (s))

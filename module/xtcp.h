@@ -3,13 +3,14 @@
  * xtcp: definitions shared by the module's files.
  *
  * File map (one concern a file, after net/dccp):
- *   af_xtcp.c  module init/exit, parameters, socket family, proto_ops
+ *   af_xtcp.c  module init/exit, parameters, the socket family
  *   ipv4.c     the IP protocol handler: receive entry point, validation
  *   netns.c    per-network-namespace state: setup and teardown, the
  *              socket and request lists /proc reads
  *   hash.c     the lookup tables: ports (bind, ephemeral choice),
  *              connections, listeners, TIME_WAIT entries by tuple/port
- *   proto.c    socket operations (bind ... close), struct proto
+ *   proto.c    a socket's life: state changes, setup, destructor, its
+ *              operations (bind ... close), proto_ops, struct proto
  *   input.c    the state machine on receive, ACKs, reassembly
  *   output.c   building and sending segments, the write queue
  *   offload.c  GSO and GRO of runs (one skb of many segments)
@@ -787,12 +788,6 @@ static inline void xtcp_add_stat(const struct net *net, enum xtcp_mib field,
 	atomic_long_add(n, &xtcp_pernet(net)->mib[field]);
 }
 
-void xtcp_set_state(struct sock *sk, int state);
-void xtcp_set_state_quiet(struct sock *sk, int state);
-void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
-		     __be16 lport, __be32 raddr, __be16 rport);
-void xtcp_init_new_sock(struct sock *sk);
-
 /* netns.c: per-namespace state, the lists /proc reads */
 int xtcp_netns_init(void);
 void xtcp_netns_exit(void);
@@ -822,7 +817,12 @@ bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
 void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw);
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
 
-/* proto.c: socket operations */
+/* proto.c: a socket's life and operations */
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_set_state_quiet(struct sock *sk, int state);
+void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
+		     __be16 lport, __be32 raddr, __be16 rport);
+void xtcp_init_new_sock(struct sock *sk);
 extern struct proto xtcp_prot;
 extern const struct proto_ops xtcp_stream_ops;
 void xtcp_done(struct sock *sk, int err);
