@@ -30,8 +30,9 @@ export XTCP_CACHE=${XTCP_CACHE:-$top/.cache}
 
 kernels=${XTCP_KERNELS:-6.1 6.12 debug}
 # The debug lane: 5 % of the load tests' counts, 4 MiB through netem
-# instead of 64, the raw-socket fuzzer three times as long.
-debug_env="XTCP_LOAD_PERCENT=5 XTCP_NETEM_MB=4 XTCP_FUZZ_SECONDS=20"
+# instead of 64, the raw-socket fuzzer three times as long, the real
+# programs over xtcp only (their TCP reference runs on the other lanes).
+debug_env="XTCP_LOAD_PERCENT=5 XTCP_NETEM_MB=4 XTCP_FUZZ_SECONDS=20 XTCP_APPS_PROTOS=xtcp"
 only=${XTCP_CHECK_ONLY:-}
 passed=0
 failed=0
