@@ -140,10 +140,12 @@ build/tools/xtcp_bench: tools/xtcp_bench.c include/uapi/linux/xtcp.h
 tools: build/tools/xtcpstat build/tools/libxtcp-run.so build/tools/xtcp-run \
 	build/tools/xtcp_bench
 
-# The unit binaries, then xtcpstat on the fixtures of tests/tools/fixtures.
+# The unit binaries, xtcpstat on the fixtures of tests/tools/fixtures, and
+# the man pages against the sources (tests/man/check.sh).
 unit: $(UNIT_BINS) build/tools/xtcpstat
 	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; \
-	$(TOP)/tests/tools/run.sh $(TOP)/build/tools/xtcpstat || rc=1; exit $$rc
+	$(TOP)/tests/tools/run.sh $(TOP)/build/tools/xtcpstat || rc=1; \
+	$(TOP)/tests/man/check.sh || rc=1; exit $$rc
 
 # libFuzzer targets over the same core.c/cc.c, with clang (scripts/deps.sh
 # installs it).  Each runs on build/fuzz/corpus-<target>, a working corpus

@@ -349,6 +349,11 @@ if group unit; then
 		count_ktap "$logdir/unit-xtcpstat.log" "unit: xtcpstat"
 		grep -q ' passed, ' "$logdir/unit-xtcpstat.log" ||
 			fail "unit: xtcpstat runner ended early"
+		# the man pages: they render, and name every sysctl and counter
+		tests/man/check.sh >"$logdir/unit-man.log" 2>&1
+		count_ktap "$logdir/unit-man.log" "unit: man"
+		grep -q ' passed, ' "$logdir/unit-man.log" ||
+			fail "unit: man runner ended early"
 	else
 		fail "unit: build"
 		tail -n 40 "$logdir/unit-build.log"

@@ -35,6 +35,7 @@ host_pkgs=(
 	graphviz                                              # dot: xtcpstat --diagram's tests
 	trace-cmd                                             # the tracepoints read by trace-cmd
 	lcov                                                  # make coverage
+	man-db groff-base                                     # the man pages: tests/man/check.sh
 	redis-server redis-tools iperf3 socat nginx wrk       # real programs: selftests/xtcp_apps.sh
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
 )
