@@ -73,6 +73,37 @@ scene_close() {
 	python3 "$XTCP_TOP/scripts/demo-close.py"
 }
 
+scene_capture() {
+	local pipe=$XTCP_TOP/build/selftests/xtcp_pipe pcap=/tmp/xtcp-demo.pcap dump srv
+	scene "The same on the wire: tcpdump captures, tshark decodes xtcp as TCP (-d ip.proto==$proto,tcp)"
+	tcpdump -i lo -U --immediate-mode -n -w "$pcap" "ip proto $proto or udp port 9" \
+		2>/tmp/dump.log &
+	dump=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" /tmp/dump.log && break
+		sleep 0.1
+	done
+	(echo "hello from the server" | "$pipe" listen 7200 >/dev/null) &
+	srv=$!
+	sleep 0.3
+	echo "hello from the client" | "$pipe" connect 127.0.0.1 7200 >/dev/null
+	wait "$srv" || true
+	# a datagram after the connection: once tcpdump has it, it has all
+	echo end >/dev/udp/127.0.0.1/9
+	for _ in $(seq 100); do
+		tcpdump -n -r "$pcap" udp port 9 2>/dev/null | grep -q . && break
+		sleep 0.1
+	done
+	kill -INT "$dump"
+	wait "$dump" 2>/dev/null || true
+	echo "-- tcpdump -r xtcp-demo.pcap (it knows no protocol $proto):"
+	tcpdump -n -r "$pcap" "ip proto $proto" 2>/dev/null | head -n 2
+	echo "-- tshark -r xtcp-demo.pcap -d ip.proto==$proto,tcp:"
+	tshark -n -r "$pcap" -d "ip.proto==$proto,tcp" -Y tcp 2>/dev/null
+	# vm.sh --out brings it to the host (build/demo/xtcp-demo.pcap)
+	[ -z "${XTCP_VM_OUT:-}" ] || cp "$pcap" "$XTCP_VM_OUT/"
+}
+
 scene_counters() {
 	scene "Counters that moved: xtcpstat -c -z  (all of them: /proc/net/xtcp_stat)"
 	"$xtcpstat" -c -z
@@ -107,5 +138,6 @@ scene_socket
 scene_exchange
 scene_close
 scene_trace
+scene_capture
 scene_counters
 scene_matrix

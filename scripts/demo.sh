@@ -17,7 +17,7 @@ out=$top/build/demo
 mkdir -p "$out"
 echo "Booting Debian's $kver kernel in QEMU (software emulation, ~10 s)..."
 set +e
-"$top/scripts/vm.sh" --kernel "$kver" --module "$ko" -- \
+"$top/scripts/vm.sh" --kernel "$kver" --module "$ko" --out "$out" -- \
 	env XTCP_MODULE="$ko" XTCP_TOP="$top" bash "$top/scripts/demo-guest.sh" |
 	tee "$out/demo.log" | sed '/^@@DOT-BEGIN@@/,/^@@DOT-END@@/d'
 rc=${PIPESTATUS[0]}
@@ -36,6 +36,14 @@ if [ -s "$out/xtcp-states.dot" ] &&
 		sed -E 's/^[[:space:]]*"?([A-Z_0-9]+)"?[[:space:]]*->[[:space:]]*"?([A-Z_0-9]+)"?.*label="([0-9]+).*/   \1 -> \2: \3/'
 else
 	echo "demo: could not render the state diagram (graphviz missing?)" >&2
+	[ "$rc" != 0 ] || rc=1
+fi
+if [ -s "$out/xtcp-demo.pcap" ]; then
+	printf '\n\033[1m== The capture of the connection above\033[0m\n'
+	echo "   $out/xtcp-demo.pcap: tshark -r $out/xtcp-demo.pcap -d ip.proto==253,tcp"
+	echo "   (Wireshark: Analyze > Decode As..., IPv4 protocol 253 as TCP)"
+else
+	echo "demo: the guest wrote no capture" >&2
 	[ "$rc" != 0 ] || rc=1
 fi
 exit "$rc"

@@ -36,6 +36,7 @@ host_pkgs=(
 	trace-cmd                                             # the tracepoints read by trace-cmd
 	lcov                                                  # make coverage
 	man-db groff-base                                     # the man pages: tests/man/check.sh
+	tcpdump tshark                                        # captures decoded: selftests/xtcp_pcap.sh, make demo
 	redis-server redis-tools iperf3 socat nginx wrk       # real programs: selftests/xtcp_apps.sh
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
 )
