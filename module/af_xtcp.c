@@ -80,6 +80,7 @@ static int __init xtcp_init(void)
 	}
 	xtcp_family_ops.family = xtcp_family;
 	xtcp_syncookies_init();
+	xtcp_output_init();
 
 	err = xtcp_mem_init();
 	if (err)

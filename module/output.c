@@ -43,6 +43,19 @@ u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 static siphash_aligned_key_t ts_key __read_mostly;
 
 /**
+ * xtcp_output_init() - draw the timestamp offsets' key (module load)
+ *
+ * At load, not at first use (net_get_random_once()): first use flips a
+ * static key, which patches the module's text while other CPUs may run
+ * it, and QEMU's TCG guests have oopsed on the breakpoint that patching
+ * leaves for an instant (xtcp_module reloads the module a hundred times).
+ */
+void xtcp_output_init(void)
+{
+	get_random_bytes(&ts_key, sizeof(ts_key));
+}
+
+/**
  * xtcp_ts_off() - the offset of a connection's timestamps
  * @saddr: local address
  * @daddr: remote address
@@ -51,13 +64,12 @@ static siphash_aligned_key_t ts_key __read_mostly;
  * how long this host has been up; of the two addresses only, as TCP's,
  * so that connections between the same two hosts share one clock and a
  * new one's timestamps are above the last one's (RFC 6191 reopens a
- * TIME_WAIT tuple on that).  The key is drawn at first use.
+ * TIME_WAIT tuple on that).  The key is drawn at module load.
  *
  * Return: the offset.
  */
 u32 xtcp_ts_off(__be32 saddr, __be32 daddr)
 {
-	net_get_random_once(&ts_key, sizeof(ts_key));
 	return (u32)siphash_2u32((__force u32)saddr, (__force u32)daddr,
 				 &ts_key);
 }

@@ -842,6 +842,7 @@ static inline unsigned long xtcp_rto(const struct xtcp_sock *xs)
 }
 
 /* output.c */
+void xtcp_output_init(void);
 int xtcp_send_syn(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_tw_ack(struct net *net, const struct xtcp_tw *tw);
