@@ -582,7 +582,14 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, enum xtcp_ack_due *d
 	if (!(XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
 				     XTCPF(XTCP_FIN_WAIT1) |
 				     XTCPF(XTCP_FIN_WAIT2)))) {
-		return false;	/* peer already sent its FIN: ignore text */
+		/*
+		 * The peer sent its FIN already: text after it is ignored.
+		 * But its FIN again (or anything it sent before) means our
+		 * ACK was lost: answer at once, as TCP does.
+		 */
+		if (!xtcp_seq_after(cb->end_seq, xs->rcv_nxt))
+			*due = XTCP_ACK_NOW;
+		return false;
 	}
 	*due = XTCP_ACK_NOW;
 	if (skb->len && !xtcp_seq_before(cb->seq, xs->rcv_nxt +
