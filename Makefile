@@ -23,6 +23,9 @@
 #                        xtcpstat's tests on fixture files (tests/tools)
 #   make tools           build/tools/xtcpstat, ss -tan for xtcp, and
 #                        xtcp_bench, make bench's load generator
+#   make kunit           KUnit suites of the stateful code (module/tests:
+#                        state builders, input.c, minisocks.c, allocation
+#                        failures at every site) in the debug kernel
 #   make coverage        line and branch coverage of module/ by the unit tests
 #                        and the debug kernel's selftest lane (gcov; about 45
 #                        minutes; COVERAGE_TESTS="xtcp_timer ..." for fewer)
@@ -76,7 +79,7 @@ UNIT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 .PHONY: all modules clean deps check demo vm unit selftests bench help \
-	fuzz fuzz-smoke fuzz-build fuzz-corpus tools coverage
+	fuzz fuzz-smoke fuzz-build fuzz-corpus tools coverage kunit
 
 all: modules tools
 
@@ -91,6 +94,9 @@ deps:
 
 coverage:
 	$(TOP)/scripts/coverage.sh $(COVERAGE_TESTS)
+
+kunit:
+	$(TOP)/scripts/kunit.sh
 
 # One binary per core file; `make unit` runs them all, even after a failure.
 UNIT_BINS := build/unit/test_core build/unit/test_cc build/unit/test_cubic \

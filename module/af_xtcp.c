@@ -26,6 +26,7 @@
 #include "xtcp.h"
 
 int xtcp_family = AF_XTCP_DEFAULT;
+XTCP_EXPORT_IF_KUNIT(xtcp_family);
 module_param_named(family, xtcp_family, int, 0444);
 MODULE_PARM_DESC(family, "socket family number to register (default 19, free since AF_ECONET left in Linux 3.5)");
 

@@ -262,6 +262,8 @@ size_t xtcp_build(u8 *buf, size_t cap, const struct xtcp_seg *seg)
 	return hlen;
 }
 
+XTCP_EXPORT_IF_KUNIT(xtcp_build);
+
 static const char *const parse_result_names[XTCP_PARSE_MAX] = {
 	[XTCP_PARSE_OK]			= "ok",
 	[XTCP_PARSE_SHORT]		= "short",

@@ -57,6 +57,13 @@ typedef __s32 s32;
 #define EXPORT_SYMBOL_GPL(sym)	static_assert(1, #sym)
 #endif
 
+/* Exported only for the KUnit suites (xtcp_kunit.ko, make kunit). */
+#ifdef XTCP_KUNIT
+#define XTCP_EXPORT_IF_KUNIT(sym)	EXPORT_SYMBOL_GPL(sym)
+#else
+#define XTCP_EXPORT_IF_KUNIT(sym)	static_assert(1, #sym)
+#endif
+
 #include "../include/uapi/linux/xtcp.h"
 
 #define XTCP_VERSION		1

@@ -14,6 +14,7 @@
 #include "trace.h"
 
 unsigned int xtcp_net_id __read_mostly;
+XTCP_EXPORT_IF_KUNIT(xtcp_net_id);
 
 /**
  * xtcp_sock_link() - add a new socket to its namespace's list

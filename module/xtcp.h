@@ -32,6 +32,9 @@
  *              state table, RTO, congestion control, SACK blocks and
  *              RACK; kernel-free, also built into the user-space tests
  *   compat.h   the differences between the kernels xtcp supports
+ *   kunit.c, kunit.h  only with XTCP_KUNIT=1 (make kunit): segments sent
+ *              go to the running KUnit test, not IP; tests/ holds the
+ *              suites, a module of their own (xtcp_kunit.ko)
  */
 #ifndef _XTCP_H
 #define _XTCP_H

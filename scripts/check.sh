@@ -10,7 +10,9 @@
 #   guest    the kselftests inside QEMU on each Debian kernel and on the
 #            debug kernel (one count per test case), plus one count per
 #            boot for a clean kernel log (no KASAN, lockdep, kmemleak...
-#            report) and a successful rmmod at the end
+#            report) and a successful rmmod at the end; the KUnit suites
+#            of module/tests on the debug kernel (scripts/kunit.sh, one
+#            count per test and one for the run)
 #
 # The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak,
 # object debugging) is built on first use and cached per machine.  It runs
@@ -214,6 +216,12 @@ queue_debug=()
 queue_debian=()
 run_lane() {
 	local k=$1 log=$logdir/guest-$1.log limit=2400 envs=() t0=$SECONDS
+	if [ "$k" = kunit ]; then
+		"$top/scripts/kunit.sh" >"$log" 2>&1
+		echo "$?" >"$logdir/guest-$k.rc"
+		echo $((SECONDS - t0)) >"$logdir/guest-$k.secs"
+		return
+	fi
 	local ko=$top/build/guest/$1/xtcp.ko
 	if [ "$k" = debug ]; then
 		read -ra envs <<<"$debug_env"
@@ -269,6 +277,18 @@ launch_lanes() {
 collect_lane() {
 	local k=$1 log=$logdir/guest-$1.log rc
 	rc=$(cat "$logdir/guest-$k.rc" 2>/dev/null || echo 125)
+	if [ "$k" = kunit ]; then
+		echo "kunit: $(cat "$logdir/guest-$k.secs" 2>/dev/null) s"
+		grep -E '^(not )?ok [0-9]+ ' "$log" >"$logdir/guest-$k.cases"
+		count_ktap "$logdir/guest-$k.cases" kunit
+		if [ "$rc" -eq 0 ]; then
+			pass "kunit: debug kernel run, kernel log clean"
+		else
+			fail "kunit: debug kernel run (exit $rc)"
+			tail -n 60 "$log" | sed 's/^/    | /'
+		fi
+		return
+	fi
 	echo "guest $k: $(cat "$logdir/guest-$k.secs" 2>/dev/null) s; its slowest programs (s):"
 	program_times "$logdir/guest-$k.times" | head -n 8 | sed 's/^/    /'
 	# The runner prefixes each program's own lines with "# ".
@@ -319,6 +339,14 @@ if group guest; then
 				queue_debian+=("$k")
 			fi
 		done
+		# The KUnit suites (scripts/kunit.sh) boot the debug kernel
+		# once more, after the Debian lanes: that queue ends well
+		# before the debug lane's.
+		if [[ " $kernels " == *" debug "* ]]; then
+			rm -f "$logdir/guest-kunit.rc" "$logdir/guest-kunit.secs"
+			lanes+=(kunit)
+			queue_debian+=(kunit)
+		fi
 		launch_lanes
 	fi
 fi
