@@ -636,9 +636,9 @@ bool xtcp_may_send(struct sock *sk, struct sk_buff *skb)
 			    limit))
 		return true;
 	/*
-	 * A window open but narrower than the segment, and nothing in
-	 * flight: send it rather than wait (the peer takes what fits its
-	 * buffer); segments are not split.
+	 * A window open but narrower than the segment, nothing in flight,
+	 * and the segment could not be cut to it (xtcp_narrow_window_len()):
+	 * send it rather than wait (the peer takes what fits its buffer).
 	 */
 	return xs->snd_una == xs->snd_max && xs->snd_wnd &&
 	       xtcp_cc_window(&xs->cc);
@@ -896,6 +896,28 @@ static bool xtcp_defer_run(struct sock *sk, const struct sk_buff *skb,
 }
 
 /*
+ * The peer's window is open but narrower than @skb, and nothing is in
+ * flight whose ACK could widen it: how much of @skb fits (TCP's window
+ * probe, tcp_write_wakeup(), sends that much the same way).  Zero when
+ * that is not the case or @skb cannot be cut there (its linear part is
+ * longer; it then goes whole, xtcp_may_send()).
+ */
+static u32 xtcp_narrow_window_len(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 room;
+
+	if (!skb->len || (cb->flags & (XTCP_SYN | XTCP_FIN)) || !xs->snd_wnd ||
+	    xs->snd_una != xs->snd_max || cb->seq != xs->snd_una)
+		return 0;
+	room = xtcp_send_limit(sk, cb->seq) - cb->seq;
+	if (room >= skb->len || !room || skb_headlen(skb) > room)
+		return 0;
+	return room;
+}
+
+/*
  * Send queued segments the windows allow, those Nagle's algorithm or the
  * cork holds back too when @force.  Then give the connection's timer the
  * role that is left: retransmission when something is in flight,
@@ -919,7 +941,7 @@ static void head_sent(struct sock *sk, struct sk_buff *skb)
 static void __xtcp_push(struct sock *sk, bool force)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 snd_max = xs->snd_max;
+	u32 snd_max = xs->snd_max, len;
 	struct sk_buff *skb;
 	int err;
 
@@ -931,13 +953,16 @@ static void __xtcp_push(struct sock *sk, bool force)
 			break;
 		/* more than may go at once: cut off what may */
 		if (skb->len > xs->mss) {
-			u32 len = xtcp_send_len(sk, skb);
-
+			len = xtcp_send_len(sk, skb);
 			if (len < skb->len && xtcp_defer_run(sk, skb, len))
 				break;
 			if (len < skb->len && xtcp_fragment(sk, skb, len))
 				break;	/* no memory: the timer comes back */
 		}
+		/* never past the peer's window: what fits goes */
+		len = xtcp_narrow_window_len(sk, skb);
+		if (len && xtcp_fragment(sk, skb, len))
+			break;
 		if (!xtcp_may_send(sk, skb) ||
 		    (!force && xtcp_nagle_hold(sk, skb)))
 			break;
