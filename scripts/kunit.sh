@@ -13,8 +13,8 @@
 #    command line, as here; KASAN, lockdep, kmemleak) boots in
 #    QEMU; the guest lets fail-nth reach sleeping allocations too, loads
 #    that xtcp.ko, then xtcp_kunit.ko (KUnit runs its suites as it
-#    loads), prints the results
-#    from /sys/kernel/debug/kunit and unloads it.  vm.sh fails the run on
+#    loads), prints their KTAP from the kernel log (debugfs keeps only
+#    the first 2 KiB of a suite's) and unloads them.  vm.sh fails the run on
 #    any oops, WARN, KASAN, lockdep or kmemleak report.
 #
 # Prints one line per test, "ok N suite: case" or "not ok N suite: case",
@@ -56,9 +56,7 @@ echo N >\$f/ignore-gfp-wait && echo 0 >\$f/verbose &&
 	echo 11 >/sys/kernel/debug/fail_page_alloc/min-order || exit 1
 insmod $ko || exit 1
 insmod $out/src/module/xtcp_kunit.ko || exit 1
-for d in /sys/kernel/debug/kunit/*/; do
-	cat \"\$d/results\"
-done
+dmesg | sed 's/^\[[^]]*\] //' | grep -E '^[[:space:]]*(# |(not )?ok [0-9]+ )'
 rmmod xtcp_kunit && rmmod xtcp"
 log "running the suites on the debug kernel"
 set +e
@@ -68,9 +66,13 @@ set +e
 rc=$?
 set -e
 
-# KTAP from each suite: "# Subtest: NAME", then its cases indented.
+# KTAP from each suite: "# Subtest: NAME", then its cases indented, then
+# "# NAME: pass:P fail:F skip:S total:T", which must agree with them.
 awk '
 /^[ \t]*# Subtest: / { suite = $NF; next }
+/^[ \t]*# [a-z0-9_]+: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+ total:[0-9]+/ {
+	t = $NF; sub(/total:/, "", t); total += t; next
+}
 /^[ \t]+(not )?ok [0-9]+ / {
 	line = $0
 	sub(/^[ \t]+/, "", line)
@@ -78,10 +80,17 @@ awk '
 	else { st = "ok"; sub(/^ok [0-9]+ /, "", line) }
 	n++
 	printf "%s %d %s: %s\n", st, n, suite, line
-}' "$out/guest.log" >"$out/results"
-cat "$out/results"
+}
+END { printf "%d cases reported\n", total >"/dev/stderr" }' "$out/guest.log" \
+	>"$out/results" 2>"$out/reported"
+grep -E '^(not )?ok ' "$out/results"
 passed=$(grep -c '^ok ' "$out/results" || true)
 failed=$(grep -c '^not ok ' "$out/results" || true)
+reported=$(cut -d' ' -f1 "$out/reported")
+if [ "$reported" != $((passed + failed)) ]; then
+	log "the suites reported $reported cases, $((passed + failed)) were read"
+	failed=$((failed + 1))
+fi
 if [ "$rc" != 0 ]; then
 	log "the VM run failed (status $rc); its last lines:"
 	tail -n 40 "$out/guest.log" >&2

@@ -4,6 +4,7 @@
  * See harness.h.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/fault-inject.h>
 #include <linux/inet.h>
 #include <linux/netdevice.h>
@@ -41,6 +42,7 @@ int xkt_init(struct kunit *test)
 	t->lport = atomic_add_return(1000, &xkt_port);
 	t->rport = t->lport + 1;
 	t->peer_seq = XKT_PEER_ISS;
+	t->peer_window = 65535;
 	test->priv = t;
 	xtcp_kunit_set_wire(&t->wire);
 	return 0;
@@ -92,8 +94,8 @@ struct xkt *xkt_of(struct kunit *test)
  * @data: payload, or NULL
  * @len: payload length
  *
- * The checksum is right, the window 65535; a SYN offers an MSS of 1460
- * and no other option.  The IP header is in front of skb->data, pulled
+ * The checksum is right, the window @t->peer_window; a SYN offers an MSS
+ * of 1460 and no other option.  The IP header is in front of skb->data, pulled
  * as ip_local_deliver_finish() leaves it.
  *
  * Return: the segment (the test fails at once if it cannot be made).
@@ -103,7 +105,8 @@ struct sk_buff *xkt_segment(struct xkt *t, u8 flags, u32 seq, u32 ack,
 {
 	struct xtcp_seg seg = {
 		.sport = t->rport, .dport = t->lport,
-		.seq = seq, .ack = ack, .flags = flags, .window = 65535,
+		.seq = seq, .ack = ack, .flags = flags,
+		.window = t->peer_window,
 		.mss = flags & XTCP_SYN ? 1460 : 0,
 	};
 	u8 hdr[XTCP_MAX_HDR_LEN];
@@ -230,6 +233,7 @@ bool xkt_next(struct xkt *t, struct xtcp_seg *seg, unsigned int *len)
 				   seg), XTCP_PARSE_OK);
 	if (len)
 		*len = skb->len - off - seg->hlen;
+	t->gso_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
 	kfree_skb(skb);
 	return true;
 }
@@ -334,6 +338,24 @@ void xkt_purge(struct xkt *t)
 void xkt_forget(struct xkt *t)
 {
 	memset(&t->last, 0, sizeof(t->last));
+}
+
+/**
+ * xkt_wait() - wait until xtcp sends something (a timer's work)
+ * @t: the test
+ *
+ * Polls the wire every 100 ms for at most a minute: the timers under test
+ * fire within seconds, and a slow machine only makes the wait longer.
+ *
+ * Return: false if nothing came.
+ */
+bool xkt_wait(struct xkt *t)
+{
+	int i;
+
+	for (i = 0; i < 600 && skb_queue_empty_lockless(&t->wire); i++)
+		msleep(100);
+	return !skb_queue_empty_lockless(&t->wire);
 }
 
 /**

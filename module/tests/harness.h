@@ -46,6 +46,10 @@
  * @iss: our initial sequence number, from our SYN (or SYN+ACK)
  * @snd: our next sequence number as the peer has seen it
  * @peer_seq: the peer's next sequence number
+ * @peer_window: the window the peer's segments carry (65535 unless a
+ *	test sets it; the peer offers no window scaling)
+ * @gso_size: the MSS of the last segment xkt_next() took if it was a
+ *	run (many segments in one skb, offload.c), else 0
  * @last: the segment xkt_expect() returned last, to skip its resends
  */
 struct xkt {
@@ -60,6 +64,8 @@ struct xkt {
 	u32 iss;
 	u32 snd;
 	u32 peer_seq;
+	u16 peer_window;
+	unsigned int gso_size;
 	struct xtcp_seg last;
 };
 
@@ -81,6 +87,7 @@ void xkt_expect(struct xkt *t, u8 flags, struct xtcp_seg *seg,
 void xkt_expect_ack(struct xkt *t, u32 ack);
 void xkt_expect_quiet(struct xkt *t);
 void xkt_purge(struct xkt *t);
+bool xkt_wait(struct xkt *t);
 void xkt_forget(struct xkt *t);
 int xkt_state(const struct xkt *t);
 long xkt_mib(const struct xkt *t, enum xtcp_mib field);

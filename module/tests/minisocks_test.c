@@ -10,7 +10,6 @@
  * finish what the lost one began, with nothing lost or duplicated.
  */
 #include <kunit/test.h>
-#include <linux/delay.h>
 
 #include "harness.h"
 
@@ -231,16 +230,6 @@ static void time_wait_alloc_failures(struct kunit *test)
 			      "no failure reached the TIME_WAIT entry");
 }
 
-/* Wait (for a retransmission timer) until the wire holds a segment. */
-static bool xkt_wait_wire(struct xkt *t)
-{
-	int i;
-
-	for (i = 0; i < 600 && skb_queue_empty_lockless(&t->wire); i++)
-		msleep(100);
-	return !skb_queue_empty_lockless(&t->wire);
-}
-
 /* connect()'s allocations fail one by one (sleeping ones too: the guest
  * sets failslab's ignore-gfp-wait to N): it fails with an errno and the
  * socket closes cleanly, or it goes on and the handshake completes.
@@ -281,7 +270,7 @@ static void connect_alloc_failures(struct kunit *test)
 			continue;
 		}
 		/* the SYN went out, or its timer sends it again */
-		KUNIT_ASSERT_TRUE(test, xkt_wait_wire(t));
+		KUNIT_ASSERT_TRUE(test, xkt_wait(t));
 		xkt_expect(t, XTCP_SYN, &seg, NULL);
 		t->iss = seg.seq;
 		t->snd = seg.seq + 1;
