@@ -340,6 +340,32 @@ void xkt_forget(struct xkt *t)
 	memset(&t->last, 0, sizeof(t->last));
 }
 
+/* Ask @done(@t, @a, @b) every 100 ms, for at most a minute. */
+static bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
+		     long a, long b)
+{
+	int i;
+
+	for (i = 0; i < 600 && !done(t, a, b); i++)
+		msleep(100);
+	return done(t, a, b);
+}
+
+static bool xkt_sent(struct xkt *t, long a, long b)
+{
+	return !skb_queue_empty_lockless(&t->wire);
+}
+
+static bool xkt_in_state(struct xkt *t, long state, long b)
+{
+	return xkt_state(t) == state;
+}
+
+static bool xkt_mib_above(struct xkt *t, long field, long above)
+{
+	return xkt_mib(t, field) > above;
+}
+
 /**
  * xkt_wait() - wait until xtcp sends something (a timer's work)
  * @t: the test
@@ -351,11 +377,7 @@ void xkt_forget(struct xkt *t)
  */
 bool xkt_wait(struct xkt *t)
 {
-	int i;
-
-	for (i = 0; i < 600 && skb_queue_empty_lockless(&t->wire); i++)
-		msleep(100);
-	return !skb_queue_empty_lockless(&t->wire);
+	return xkt_poll(t, xkt_sent, 0, 0);
 }
 
 /**
@@ -381,6 +403,46 @@ long xkt_mib(const struct xkt *t, enum xtcp_mib field)
 	return atomic_long_read(&xtcp_pernet(&init_net)->mib[field]);
 }
 
+/**
+ * xkt_wait_state() - wait until the socket under test is in @state
+ * @t: the test
+ * @state: the state
+ *
+ * Return: false if it was not within a minute.
+ */
+bool xkt_wait_state(struct xkt *t, int state)
+{
+	return xkt_poll(t, xkt_in_state, state, 0);
+}
+
+/**
+ * xkt_wait_mib() - wait until a counter of init_net's passes @above
+ * @t: the test
+ * @field: the counter
+ * @above: the value it must pass
+ *
+ * Return: false if it did not within a minute.
+ */
+bool xkt_wait_mib(struct xkt *t, enum xtcp_mib field, long above)
+{
+	return xkt_poll(t, xkt_mib_above, field, above);
+}
+
+/**
+ * xkt_setsockopt() - set an int option on the socket under test
+ * @t: the test
+ * @level: SOL_SOCKET, or xtcp_ipproto for xtcp's own
+ * @optname: the option
+ * @val: its value
+ *
+ * Return: 0 or -errno, as setsockopt().
+ */
+int xkt_setsockopt(struct xkt *t, int level, int optname, int val)
+{
+	return t->sock->ops->setsockopt(t->sock, level, optname,
+					KERNEL_SOCKPTR(&val), sizeof(val));
+}
+
 static int xkt_socket(struct xkt *t, struct socket **sockp)
 {
 	struct sockaddr_in a = {
@@ -402,8 +464,20 @@ static int xkt_socket(struct xkt *t, struct socket **sockp)
 }
 
 /**
- * xkt_connect() - a socket that sent its SYN: SYN_SENT
+ * xkt_open() - the socket under test, bound to our port, not connected
  * @t: the test
+ *
+ * For a test that sets options before xkt_connect(), which otherwise
+ * makes the socket itself.
+ */
+void xkt_open(struct xkt *t)
+{
+	KUNIT_ASSERT_EQ(t->test, xkt_socket(t, &t->sock), 0);
+}
+
+/**
+ * xkt_connect() - a socket that sent its SYN: SYN_SENT
+ * @t: the test; the socket is made unless xkt_open() made it
  */
 void xkt_connect(struct xkt *t)
 {
@@ -414,7 +488,8 @@ void xkt_connect(struct xkt *t)
 	};
 	struct xtcp_seg seg;
 
-	KUNIT_ASSERT_EQ(t->test, xkt_socket(t, &t->sock), 0);
+	if (!t->sock)
+		xkt_open(t);
 	KUNIT_ASSERT_EQ(t->test,
 			kernel_connect(t->sock, (struct sockaddr *)&a,
 				       sizeof(a), O_NONBLOCK), -EINPROGRESS);

@@ -88,10 +88,14 @@ void xkt_expect_ack(struct xkt *t, u32 ack);
 void xkt_expect_quiet(struct xkt *t);
 void xkt_purge(struct xkt *t);
 bool xkt_wait(struct xkt *t);
+bool xkt_wait_state(struct xkt *t, int state);
+bool xkt_wait_mib(struct xkt *t, enum xtcp_mib field, long above);
+int xkt_setsockopt(struct xkt *t, int level, int optname, int val);
 void xkt_forget(struct xkt *t);
 int xkt_state(const struct xkt *t);
 long xkt_mib(const struct xkt *t, enum xtcp_mib field);
 
+void xkt_open(struct xkt *t);
 void xkt_connect(struct xkt *t);
 void xkt_established(struct xkt *t);
 void xkt_fin_wait1(struct xkt *t);
