@@ -23,8 +23,9 @@
  *
  * The SYN queue, the accept queue and the requests on them are protected
  * by the listener's socket lock.  A request's timer takes that lock with
- * bh_lock_sock() and retries a little later when the owner holds it.  A
- * request holds a reference on its listener.
+ * bh_lock_sock(); when the owner holds it, the timer's work waits on the
+ * listener's req_deferred list for xtcp_release_cb() (as a connection's
+ * timers do).  A request holds a reference on its listener.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -59,9 +60,11 @@ static void req_note(const struct xtcp_request *req, int from, int to)
 
 /*
  * Request lifetime: a request on the SYN queue always has its timer pending
- * or running.  Whoever takes it off the queue marks it dead; if it can
- * delete the pending timer it frees the request, else the handler (running
- * now, or re-armed and running later) finds it dead and frees it.
+ * or running, or waits on the listener's req_deferred list.  Whoever takes
+ * it off the queue marks it dead; if it can delete the pending timer it
+ * frees the request, else the handler (running now, or re-armed and
+ * running later) or xtcp_req_release() finds it dead and frees it.  Only
+ * those two touch req_deferred, both with the listener's spinlock held.
  */
 static void req_drop(struct xtcp_request *req)
 {
@@ -84,10 +87,40 @@ static bool req_expired(struct sock *sk, const struct xtcp_request *req)
 	       (!req->acked || req->retries >= defer);
 }
 
+/*
+ * A request's timer work, the listener's spinlock held and no owner
+ * reading its queue: expire the request, or send its SYN+ACK again and
+ * re-arm.  Returns true if the request is done (the caller frees it,
+ * after letting the listener go).
+ */
+static bool req_timer_work(struct sock *sk, struct xtcp_request *req)
+{
+	u8 defer = READ_ONCE(xtcp_sk(sk)->defer_accept);
+
+	if (req_expired(sk, req)) {
+		req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
+		req_unlink(req);
+		return true;
+	}
+	/*
+	 * A request whose ACK is held back (TCP_DEFER_ACCEPT) is not sent
+	 * its SYN+ACK again until the last round: the peer's answer then
+	 * completes the handshake, data or not.
+	 */
+	if (!req->acked || req->retries + 1 >= defer)
+		xtcp_send_synack(sock_net(sk), req);
+	req->retries++;
+	mod_timer(&req->timer,
+		  jiffies + min_t(unsigned long, XTCP_RTO_INIT << req->retries,
+				  XTCP_RTO_MAX));
+	return false;
+}
+
 static void xtcp_req_timer(struct timer_list *t)
 {
 	struct xtcp_request *req = from_timer(req, t, timer);
 	struct sock *sk = req->listener;
+	bool done;
 
 	bh_lock_sock(sk);
 	if (READ_ONCE(req->dead)) {
@@ -95,39 +128,43 @@ static void xtcp_req_timer(struct timer_list *t)
 		req_free(req);
 		return;
 	}
-	if (!sock_owned_by_user(sk) && req_expired(sk, req)) {
-		req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
-		req_unlink(req);
-		bh_unlock_sock(sk);
-		req_free(req);
-		return;
-	}
 	if (sock_owned_by_user(sk)) {
 		/*
 		 * The owner's backlog processing may be reading this very
-		 * request (xtcp_check_req()): try again shortly.  Unlike a
-		 * connection's timers (xtcp_release_cb()), a request's work
-		 * cannot wait for the listener's release: the owner may drop
-		 * the request meanwhile, and nothing would free it then.
+		 * request (xtcp_check_req()): the work waits for its release.
 		 */
-		mod_timer(&req->timer, jiffies + HZ / 50);
-	} else {
-		/*
-		 * A request whose ACK is held back (TCP_DEFER_ACCEPT) is not
-		 * sent its SYN+ACK again until the last round: the peer's
-		 * answer then completes the handshake, data or not.
-		 */
-		u8 defer = READ_ONCE(xtcp_sk(sk)->defer_accept);
-
-		if (!req->acked || req->retries + 1 >= defer)
-			xtcp_send_synack(sock_net(sk), req);
-		req->retries++;
-		mod_timer(&req->timer,
-			  jiffies + min_t(unsigned long,
-					  XTCP_RTO_INIT << req->retries,
-					  XTCP_RTO_MAX));
+		list_add_tail(&req->defer_node, &xtcp_sk(sk)->req_deferred);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMERS_DEFERRED);
+		bh_unlock_sock(sk);
+		return;
 	}
+	done = req_timer_work(sk, req);
 	bh_unlock_sock(sk);
+	if (done)
+		req_free(req);
+}
+
+/**
+ * xtcp_req_release() - the listener's owner lets go: deferred request work
+ * @sk: the listener; release_sock() holds its spinlock with BH off, the
+ *	owner's mark still set
+ *
+ * Each request whose timer expired while the owner held the listener:
+ * freed if the owner dropped it meanwhile, else its timer's work done now
+ * (req_timer_work()).  The owner still holds a reference on the listener,
+ * so the requests' own may go here.
+ */
+void xtcp_req_release(struct sock *sk)
+{
+	struct xtcp_request *req, *tmp;
+	LIST_HEAD(todo);
+
+	list_splice_init(&xtcp_sk(sk)->req_deferred, &todo);
+	list_for_each_entry_safe(req, tmp, &todo, defer_node) {
+		list_del_init(&req->defer_node);
+		if (READ_ONCE(req->dead) || req_timer_work(sk, req))
+			req_free(req);
+	}
 }
 
 static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
@@ -266,6 +303,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->listener = sk;
 	sock_hold(sk);
 	timer_setup(&req->timer, xtcp_req_timer, 0);
+	INIT_LIST_HEAD(&req->defer_node);
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_qlen++;
 	xtcp_req_link(net, req);

@@ -184,6 +184,7 @@ void xtcp_init_sock_state(struct sock *sk)
 	INIT_HLIST_NODE(&xs->xs_listen_node);
 	INIT_HLIST_NODE(&xs->xs_ehash_node);
 	INIT_LIST_HEAD(&xs->syn_queue);
+	INIT_LIST_HEAD(&xs->req_deferred);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
 	skb_queue_head_init(&xs->ooo_queue);

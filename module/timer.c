@@ -548,6 +548,8 @@ void xtcp_release_cb(struct sock *sk)
 	unsigned long todo;
 	unsigned int id;
 
+	if (unlikely(!list_empty(&xs->req_deferred)))
+		xtcp_req_release(sk);
 	if (!READ_ONCE(xs->deferred))
 		return;
 	todo = xchg(&xs->deferred, 0);

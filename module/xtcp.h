@@ -197,6 +197,7 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  */
 struct xtcp_request {
 	struct list_head node;
+	struct list_head defer_node;	/* on the listener's req_deferred */
 	struct hlist_node net_node;
 	struct sock *listener;
 	struct timer_list timer;
@@ -413,6 +414,9 @@ struct xtcp_tw {
  * @data_segs_in: those of them that carried data
  * @total_retrans: segments sent again (TCP_INFO's tcpi_total_retrans)
  * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
+ * @req_deferred: listener: requests whose timer expired while the owner
+ *	held it, their work left to xtcp_release_cb() (minisocks.c); guarded
+ *	by the socket's spinlock
  * @syn_qlen: listener: requests on @syn_queue
  * @accept_queue: listener: established children not yet accepted
  * @accept_qlen: listener: children on @accept_queue
@@ -521,6 +525,7 @@ struct xtcp_sock {
 	u32 total_retrans;
 
 	struct list_head syn_queue;
+	struct list_head req_deferred;
 	unsigned int syn_qlen;
 	struct list_head accept_queue;
 	unsigned int accept_qlen;
@@ -890,6 +895,7 @@ struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
 u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr);
 void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req);
 void xtcp_listener_flush(struct sock *listener);
+void xtcp_req_release(struct sock *listener);
 
 /* recovery.c: the SACK scoreboard, RACK, resending what is lost */
 void xtcp_sack_reset(struct sock *sk);

@@ -340,9 +340,17 @@ void xkt_forget(struct xkt *t)
 	memset(&t->last, 0, sizeof(t->last));
 }
 
-/* Ask @done(@t, @a, @b) every 100 ms, for at most a minute. */
-static bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
-		     long a, long b)
+/**
+ * xkt_poll() - wait until a condition holds
+ * @t: the test
+ * @done: the condition, asked every 100 ms for at most a minute
+ * @a: its first argument
+ * @b: its second
+ *
+ * Return: false if it never held.
+ */
+bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
+	      long a, long b)
 {
 	int i;
 

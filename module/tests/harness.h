@@ -87,6 +87,8 @@ void xkt_expect(struct xkt *t, u8 flags, struct xtcp_seg *seg,
 void xkt_expect_ack(struct xkt *t, u32 ack);
 void xkt_expect_quiet(struct xkt *t);
 void xkt_purge(struct xkt *t);
+bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
+	      long a, long b);
 bool xkt_wait(struct xkt *t);
 bool xkt_wait_state(struct xkt *t, int state);
 bool xkt_wait_mib(struct xkt *t, enum xtcp_mib field, long above);

@@ -56,6 +56,62 @@ static void syn_rcvd_syn_again(struct kunit *test)
 	xkt_accepted(t);
 }
 
+/* Has a request's timer left its work to the listener's release? */
+static bool xkt_req_deferred(struct xkt *t, long a, long b)
+{
+	const struct list_head *head = &xtcp_sk(t->lsock->sk)->req_deferred;
+
+	return READ_ONCE(head->next) != head;
+}
+
+/* SYN_RCVD: a request's timer expiring while the listener's owner holds
+ * it sends nothing then; its SYN+ACK goes again as the owner lets go.
+ */
+static void syn_rcvd_timer_deferred(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct xtcp_seg seg;
+	bool deferred, quiet;
+
+	xkt_listen(t);
+	xkt_syn_rcvd(t);
+	lock_sock(t->lsock->sk);
+	deferred = xkt_poll(t, xkt_req_deferred, 0, 0);
+	quiet = skb_queue_empty_lockless(&t->wire);
+	release_sock(t->lsock->sk);
+	KUNIT_ASSERT_TRUE(test, deferred);
+	KUNIT_EXPECT_TRUE(test, quiet);
+	xkt_forget(t);
+	xkt_expect(t, XTCP_SYN | XTCP_ACK, &seg, NULL);
+	KUNIT_EXPECT_EQ(test, seg.seq, t->iss);
+	KUNIT_EXPECT_FALSE(test, xkt_req_deferred(t, 0, 0));
+	xkt_accepted(t);
+}
+
+/* SYN_RCVD: the owner drops a request (the peer's RST, from the backlog)
+ * whose timer work waits for the release: the release frees it, sends
+ * nothing for it, and the peer's new SYN makes a new request.
+ */
+static void syn_rcvd_dropped_while_deferred(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	bool deferred;
+
+	xkt_listen(t);
+	xkt_syn_rcvd(t);
+	lock_sock(t->lsock->sk);
+	deferred = xkt_poll(t, xkt_req_deferred, 0, 0);
+	xkt_send(t, XTCP_RST, t->peer_seq, 0, NULL, 0);	/* to the backlog */
+	release_sock(t->lsock->sk);
+	KUNIT_ASSERT_TRUE(test, deferred);
+	KUNIT_EXPECT_FALSE(test, xkt_req_deferred(t, 0, 0));
+	KUNIT_EXPECT_EQ(test, xtcp_sk(t->lsock->sk)->syn_qlen, 0);
+	xkt_expect_quiet(t);
+	t->peer_seq = XKT_PEER_ISS + 1000;
+	xkt_syn_rcvd(t);
+	xkt_accepted(t);
+}
+
 /* LISTEN: an ACK that matches no request (nor a cookie) gets an RST. */
 static void listen_stray_ack_reset(struct kunit *test)
 {
@@ -284,6 +340,8 @@ static void connect_alloc_failures(struct kunit *test)
 static struct kunit_case xtcp_minisocks_cases[] = {
 	KUNIT_CASE(listen_handshake),
 	KUNIT_CASE(syn_rcvd_syn_again),
+	KUNIT_CASE(syn_rcvd_timer_deferred),
+	KUNIT_CASE(syn_rcvd_dropped_while_deferred),
 	KUNIT_CASE(listen_stray_ack_reset),
 	KUNIT_CASE(time_wait_answers_fin),
 	KUNIT_CASE(syn_alloc_failures),
