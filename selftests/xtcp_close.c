@@ -570,6 +570,7 @@ FIXTURE_SETUP(cl)
 	ASSERT_STREQ("", xtcp_fresh_netns());
 	ASSERT_EQ(0, access(SYSCTL_DIR "msl_ms", W_OK))
 		TH_LOG("%smsl_ms: %s (module without TIME_WAIT?)", SYSCTL_DIR, strerror(errno));
+	ASSERT_EQ(0, xtcp_fault_load()) TH_LOG("xtcp_fault.ko not loaded");
 	ASSERT_EQ(0, access(FAULT_PROC, W_OK)) TH_LOG("%s: %s", FAULT_PROC, strerror(errno));
 }
 

@@ -215,6 +215,7 @@ FIXTURE_SETUP(hs)
 	self->srv = -1;
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_STREQ("", xtcp_fresh_netns());
+	ASSERT_EQ(0, xtcp_fault_load()) TH_LOG("xtcp_fault.ko not loaded");
 	ASSERT_EQ(0, access(FAULT_PROC, W_OK))
 		TH_LOG("%s: %s", FAULT_PROC, strerror(errno));
 	/* A fresh namespace: no rules yet. */
