@@ -574,12 +574,19 @@ static void *acceptor(void *arg)
 FIXTURE_SETUP(rawfuzz)
 {
 	const char *secs = getenv("XTCP_FUZZ_SECONDS");
+	const char *seed = getenv("XTCP_FUZZ_SEED");
 	struct fuzz *f = &self->f;
 	int one = 1, i;
 
 	memset(self, 0, sizeof(*self));
 	self->lfd = -1;
-	rng_state = 0x9e3779b97f4a7c15ULL ^ (u64)now_ms() ^ ((u64)getpid() << 32);
+	/* XTCP_FUZZ_SEED replays a run's choices (its timing is the guest's) */
+	if (seed && *seed)
+		rng_state = strtoull(seed, NULL, 0);
+	else
+		rng_state = 0x9e3779b97f4a7c15ULL ^ (u64)now_ms() ^ ((u64)getpid() << 32);
+	if (!rng_state)
+		rng_state = 1;	/* xorshift's one fixed point */
 	TH_LOG("seed %#llx, %s s", (unsigned long long)rng_state, secs ? secs : "6");
 
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
