@@ -8,15 +8,37 @@
  *   twhash   TIME_WAIT entries by four-tuple, twbhash by local port (the
  *            entries themselves and their lifetime are minisocks.c's)
  *
- * All of them live in struct xtcp_net and are guarded by its hash_lock,
- * taken with BH disabled from process context and plain in softirq.  A
- * table holds a reference on what it lists: the connection table one on
- * each socket (sock_hold()), the TIME_WAIT tables one on each entry.
+ * All of them live in struct xtcp_net.  Writers (bind, listen, connect,
+ * a new child, TIME_WAIT's swap and end) take its hash_lock, with BH
+ * disabled from process context and plain in softirq.  Readers do not:
+ *
+ *  - The receive path (xtcp_lookup()) walks @ehash, @twhash and @lhash
+ *    under RCU, as TCP's __inet_lookup() does.  Sockets come from a
+ *    SLAB_TYPESAFE_BY_RCU cache: freed, a socket's memory may become
+ *    another xtcp socket at once, but stays an xtcp socket until a grace
+ *    period has passed.  So a reader takes a reference only while the
+ *    count is not zero (a socket being set up gets its count last, after
+ *    a write barrier: sock_init_data()) and checks the four-tuple again
+ *    once it holds one.  @ehash and @lhash are nulls lists whose end
+ *    marker is the bucket's index, linked through struct sock's own
+ *    sk_nulls_node, the one field sk_alloc() leaves as it was: a reader
+ *    led into another chain by a socket that was freed and hashed again
+ *    (or unhashed and hashed elsewhere) sees the wrong marker at the end
+ *    and starts over.  TIME_WAIT entries are freed a grace period after
+ *    their last reference (xtcp_tw_put()).
+ *  - The ephemeral port search (bind_ephemeral()) takes the lock for one
+ *    port at a time: no walk over thousands of ports with bottom halves
+ *    off.
+ *
+ * A table holds a reference on what it lists: the connection table one
+ * on each socket (sock_hold()), the TIME_WAIT tables one on each entry.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
 #include <linux/jhash.h>
 #include <linux/random.h>
+#include <linux/rculist.h>
+#include <linux/rculist_nulls.h>
 #include <net/ip.h>
 
 #include "xtcp.h"
@@ -106,6 +128,7 @@ static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 	struct xtcp_sock *xs;
 	struct xtcp_tw *tw;
 
+	lockdep_assert_held(&xn->hash_lock);
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
 
@@ -119,7 +142,6 @@ static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 	return false;
 }
 
-/* No socket and no TIME_WAIT entry has @port: free for an ephemeral bind. */
 /*
  * No socket has @port, and no TIME_WAIT entry holds it; for connect()
  * (@to_peer) only an entry towards @raddr:@rport from @laddr counts.  A
@@ -127,6 +149,7 @@ static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
  * four-tuple, as TCP shares its ephemeral ports across destinations: a
  * client's closed connections to one server do not use up the ports it
  * needs for another.
+ * Caller holds hash_lock.
  */
 static bool port_free(struct xtcp_net *xn, u16 port, bool to_peer,
 		      __be32 laddr, __be32 raddr, __be16 rport)
@@ -134,6 +157,7 @@ static bool port_free(struct xtcp_net *xn, u16 port, bool to_peer,
 	struct xtcp_sock *xs;
 	struct xtcp_tw *tw;
 
+	lockdep_assert_held(&xn->hash_lock);
 	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
 		if (inet_sk((struct sock *)xs)->inet_num == port)
 			return false;
@@ -162,7 +186,10 @@ static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 /*
  * Bind @sk to @addr and an ephemeral port from ip_local_port_range,
  * tried from a random offset (RFC 6056): one port_free(), towards the
- * peer @raddr:@rport for connect() (@to_peer).
+ * peer @raddr:@rport for connect() (@to_peer).  hash_lock is taken for
+ * one port at a time, as TCP's __inet_hash_connect() takes a bucket's:
+ * bottom halves are never off for more than one port's check, and the
+ * search yields the CPU now and then.  Process context.
  */
 static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 			  __be16 rport, bool to_peer)
@@ -174,19 +201,20 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 	inet_get_local_port_range(sock_net(sk), &low, &high);
 	range = high - low + 1;
 	offset = get_random_u32_below(range);
-	spin_lock_bh(&xn->hash_lock);
-	for (i = 0; i < range; i++) {
+	for (i = 0; i < range && err; i++) {
 		u16 p = low + (offset + i) % range;
 
 		if (inet_is_local_reserved_port(sock_net(sk), p))
 			continue;
+		spin_lock_bh(&xn->hash_lock);
 		if (port_free(xn, p, to_peer, addr, raddr, rport)) {
 			bind_add(xn, sk, addr, p);
 			err = 0;
-			break;
 		}
+		spin_unlock_bh(&xn->hash_lock);
+		if ((i & 255) == 255)
+			cond_resched();
 	}
-	spin_unlock_bh(&xn->hash_lock);
 	return err;
 }
 
@@ -247,6 +275,7 @@ static bool listen_conflict(struct xtcp_net *xn, struct sock *sk)
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs;
 
+	lockdep_assert_held(&xn->hash_lock);
 	hlist_for_each_entry(xs, bhash_head(xn, inet->inet_num), xs_bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
 		__be32 a2 = inet_sk(sk2)->inet_rcv_saddr;
@@ -263,9 +292,15 @@ static bool listen_conflict(struct xtcp_net *xn, struct sock *sk)
 	return false;
 }
 
-static struct hlist_head *lhash_head(struct xtcp_net *xn, u16 port)
+static unsigned int lhash_slot(u16 port)
 {
-	return &xn->lhash[port & (XTCP_BHASH_SIZE - 1)];
+	return port & (XTCP_BHASH_SIZE - 1);
+}
+
+/* Where a listener bucket's chain ends: never a connection bucket's end. */
+static unsigned int lhash_nulls(unsigned int slot)
+{
+	return XTCP_LHASH_NULLS_BASE + slot;
 }
 
 /**
@@ -288,8 +323,10 @@ int xtcp_listen_start(struct sock *sk)
 	if (listen_conflict(xn, sk)) {
 		err = -EADDRINUSE;
 	} else {
-		hlist_add_head(&xtcp_sk(sk)->xs_listen_node,
-			       lhash_head(xn, inet_sk(sk)->inet_num));
+		WARN_ON_ONCE(xtcp_sk(sk)->xs_table != XTCP_TABLE_NONE);
+		hlist_nulls_add_head_rcu(&sk->sk_nulls_node,
+					 &xn->lhash[lhash_slot(inet_sk(sk)->inet_num)]);
+		xtcp_sk(sk)->xs_table = XTCP_TABLE_LISTEN;
 		xtcp_set_state(sk, XTCP_LISTEN);
 	}
 	spin_unlock_bh(&xn->hash_lock);
@@ -309,7 +346,10 @@ void xtcp_listen_stop(struct sock *sk)
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 
 	spin_lock_bh(&xn->hash_lock);
-	hlist_del_init(&xtcp_sk(sk)->xs_listen_node);
+	if (xtcp_sk(sk)->xs_table == XTCP_TABLE_LISTEN) {
+		hlist_nulls_del_init_rcu(&sk->sk_nulls_node);
+		xtcp_sk(sk)->xs_table = XTCP_TABLE_NONE;
+	}
 	spin_unlock_bh(&xn->hash_lock);
 }
 
@@ -346,26 +386,59 @@ void xtcp_unbind(struct sock *sk)
 	spin_unlock_bh(&xn->hash_lock);
 }
 
-/* The connection with this four-tuple, or NULL.  Caller holds hash_lock. */
+static unsigned int ehash_slot(__be32 laddr, __be16 lport, __be32 raddr,
+			       __be16 rport)
+{
+	return ehashfn(laddr, lport, raddr, rport) & (XTCP_EHASH_SIZE - 1);
+}
+
+static bool ehash_match(const struct sock *sk, __be32 laddr, __be16 lport,
+			__be32 raddr, __be16 rport)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	return inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
+	       inet->inet_daddr == raddr && inet->inet_dport == rport;
+}
+
+/*
+ * The connection with this four-tuple, with a reference, or NULL.
+ * Caller holds hash_lock or is in an RCU read-side section.  A socket
+ * whose count already reached zero is on its way out (unhashed by now):
+ * not found.
+ */
 static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 			       __be32 raddr, __be16 rport)
 {
-	struct xtcp_sock *xs;
+	unsigned int slot = ehash_slot(laddr, lport, raddr, rport);
+	const struct hlist_nulls_node *node;
+	struct sock *sk;
 
-	unsigned int h = ehashfn(laddr, lport, raddr, rport) &
-			 (XTCP_EHASH_SIZE - 1);
-
-	hlist_for_each_entry(xs, &xn->ehash[h], xs_ehash_node) {
-		struct inet_sock *inet = inet_sk((struct sock *)xs);
-
-		if (inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
-		    inet->inet_daddr == raddr && inet->inet_dport == rport)
-			return (struct sock *)xs;
+again:
+	sk_nulls_for_each_rcu(sk, node, &xn->ehash[slot]) {
+		if (!ehash_match(sk, laddr, lport, raddr, rport))
+			continue;
+		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
+			return NULL;
+		/* hashed again under another four-tuple meanwhile? */
+		if (unlikely(!ehash_match(sk, laddr, lport, raddr, rport))) {
+			sock_put(sk);
+			goto again;
+		}
+		return sk;
 	}
+	/* the walk strayed into another bucket's chain: walk again */
+	if (get_nulls_value(node) != slot)
+		goto again;
 	return NULL;
 }
 
-/* The TIME_WAIT entry with this four-tuple, or NULL.  Caller holds hash_lock. */
+/*
+ * The TIME_WAIT entry with this four-tuple, with a reference, or NULL.
+ * Caller holds hash_lock or is in an RCU read-side section.  An entry
+ * never changes chains (it is linked once, and freed a grace period
+ * after it leaves), so a plain RCU list does.
+ */
 static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 			       __be32 raddr, __be16 rport)
 {
@@ -373,9 +446,11 @@ static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 			 (XTCP_TW_HASH_SIZE - 1);
 	struct xtcp_tw *tw;
 
-	hlist_for_each_entry(tw, &xn->twhash[h], hash_node)
+	hlist_for_each_entry_rcu(tw, &xn->twhash[h], hash_node,
+				 lockdep_is_held(&xn->hash_lock))
 		if (tw->laddr == laddr && tw->lport == lport &&
-		    tw->raddr == raddr && tw->rport == rport)
+		    tw->raddr == raddr && tw->rport == rport &&
+		    refcount_inc_not_zero(&tw->refcnt))
 			return tw;
 	return NULL;
 }
@@ -388,6 +463,8 @@ static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
  * @raddr: remote address
  * @rport: remote port
  *
+ * Context: process; takes hash_lock, so that the answer stays right
+ * while it is held: the caller hashes its socket right after.
  * Return: true if a socket in the connection table, or a TIME_WAIT entry,
  * has the four-tuple.
  */
@@ -395,13 +472,18 @@ bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
 		       __be32 raddr, __be16 rport)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
-	bool found;
+	struct xtcp_tw *tw;
+	struct sock *sk;
 
 	spin_lock_bh(&xn->hash_lock);
-	found = ehash_find(xn, laddr, lport, raddr, rport) ||
-		tw_find(xn, laddr, lport, raddr, rport);
+	sk = ehash_find(xn, laddr, lport, raddr, rport);
+	tw = sk ? NULL : tw_find(xn, laddr, lport, raddr, rport);
 	spin_unlock_bh(&xn->hash_lock);
-	return found;
+	if (sk)
+		sock_put(sk);
+	if (tw)
+		xtcp_tw_put(tw);
+	return sk || tw;
 }
 
 /**
@@ -412,13 +494,14 @@ void xtcp_ehash_add(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
-	unsigned int h = ehashfn(inet->inet_rcv_saddr, inet->inet_sport,
-				 inet->inet_daddr, inet->inet_dport) &
-			 (XTCP_EHASH_SIZE - 1);
+	unsigned int slot = ehash_slot(inet->inet_rcv_saddr, inet->inet_sport,
+				       inet->inet_daddr, inet->inet_dport);
 
 	sock_hold(sk);	/* the table's reference */
 	spin_lock_bh(&xn->hash_lock);
-	hlist_add_head(&xtcp_sk(sk)->xs_ehash_node, &xn->ehash[h]);
+	WARN_ON_ONCE(xtcp_sk(sk)->xs_table != XTCP_TABLE_NONE);
+	hlist_nulls_add_head_rcu(&sk->sk_nulls_node, &xn->ehash[slot]);
+	xtcp_sk(sk)->xs_table = XTCP_TABLE_EHASH;
 	spin_unlock_bh(&xn->hash_lock);
 }
 
@@ -431,11 +514,10 @@ void xtcp_ehash_add(struct sock *sk)
  */
 bool xtcp_ehash_unlink_locked(struct sock *sk)
 {
-	struct hlist_node *node = &xtcp_sk(sk)->xs_ehash_node;
-
-	if (hlist_unhashed(node))
+	if (xtcp_sk(sk)->xs_table != XTCP_TABLE_EHASH)
 		return false;
-	hlist_del_init(node);
+	hlist_nulls_del_init_rcu(&sk->sk_nulls_node);
+	xtcp_sk(sk)->xs_table = XTCP_TABLE_NONE;
 	return true;
 }
 
@@ -467,29 +549,37 @@ static unsigned int listener_score(const struct sock *sk, __be32 daddr,
 {
 	__be32 addr = inet_sk(sk)->inet_rcv_saddr;
 
-	if (sk->sk_state != XTCP_LISTEN || inet_sk(sk)->inet_num != port ||
-	    (addr && addr != daddr))
+	if (READ_ONCE(sk->sk_state) != XTCP_LISTEN ||
+	    READ_ONCE(inet_sk(sk)->inet_num) != port || (addr && addr != daddr))
 		return 0;
 	return addr ? 2 : 1;
 }
 
 /*
- * The listener for a connection from @saddr:@sport to @daddr:@dport, or
- * NULL: one bound to @daddr in preference to the wildcard; of several
- * bound alike (SO_REUSEPORT), the one the four-tuple's hash picks, so that
- * every segment of a handshake reaches the listener holding its request.
- * Caller holds hash_lock.
+ * The listener for a connection from @saddr:@sport to @daddr:@dport, with
+ * a reference, or NULL: one bound to @daddr in preference to the
+ * wildcard; of several bound alike (SO_REUSEPORT), the one the
+ * four-tuple's hash picks, so that every segment of a handshake reaches
+ * the listener holding its request.  Caller in an RCU read-side section.
+ * Two walks (the best fit and how many share it, then the pick); if the
+ * chain changed between them, or a walk strayed into another chain, it
+ * starts over.
  */
 static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
 				  __be16 sport, __be32 daddr, __be16 dport)
 {
-	unsigned int best = 0, n = 0, pick, score;
-	struct xtcp_sock *xs;
 	u16 port = ntohs(dport);
+	unsigned int slot = lhash_slot(port), best, n, pick, score;
+	struct hlist_nulls_head *head = &xn->lhash[slot];
+	const struct hlist_nulls_node *node;
+	struct sock *sk;
 
+again:
+	best = 0;
+	n = 0;
 	/* first the best fit and how many listeners share it */
-	hlist_for_each_entry(xs, lhash_head(xn, port), xs_listen_node) {
-		score = listener_score((struct sock *)xs, daddr, port);
+	sk_nulls_for_each_rcu(sk, node, head) {
+		score = listener_score(sk, daddr, port);
 		if (score > best) {
 			best = score;
 			n = 0;
@@ -497,13 +587,24 @@ static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
 		if (score && score == best)
 			n++;
 	}
+	if (get_nulls_value(node) != lhash_nulls(slot))
+		goto again;
 	if (!n)
 		return NULL;
 	pick = n > 1 ? reciprocal_scale(ehashfn(daddr, dport, saddr, sport), n) : 0;
-	hlist_for_each_entry(xs, lhash_head(xn, port), xs_listen_node)
-		if (listener_score((struct sock *)xs, daddr, port) == best && !pick--)
-			return (struct sock *)xs;
-	return NULL;
+	sk_nulls_for_each_rcu(sk, node, head) {
+		if (listener_score(sk, daddr, port) != best || pick--)
+			continue;
+		/* a listener whose count is zero is closing: none */
+		if (!refcount_inc_not_zero(&sk->sk_refcnt))
+			return NULL;
+		/* still that listener, not a socket made of its memory? */
+		if (listener_score(sk, daddr, port) == best)
+			return sk;
+		sock_put(sk);
+		break;
+	}
+	goto again;
 }
 
 /**
@@ -520,7 +621,7 @@ static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
  * (segments of an old connection never reach a listener), then a listener
  * on the port, bound to @daddr in preference to the wildcard.
  *
- * Context: softirq; takes hash_lock.
+ * Context: softirq; lock-free (RCU), see the head of this file.
  * Return: the socket with a reference held, or NULL.
  */
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
@@ -528,23 +629,22 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct sock *found;
-	struct xtcp_tw *tw;
 
 	*twp = NULL;
-	spin_lock_bh(&xn->hash_lock);
+	rcu_read_lock();
 	found = ehash_find(xn, daddr, dport, saddr, sport);
 	if (!found) {
-		tw = tw_find(xn, daddr, dport, saddr, sport);
-		if (tw) {
-			refcount_inc(&tw->refcnt);
-			*twp = tw;
-		} else {
+		/*
+		 * A connection that left the table for TIME_WAIT was in
+		 * TIME_WAIT's table first: pairs with the smp_wmb() in
+		 * xtcp_tw_hash_swap().
+		 */
+		smp_rmb();
+		*twp = tw_find(xn, daddr, dport, saddr, sport);
+		if (!*twp)
 			found = listener_find(xn, saddr, sport, daddr, dport);
-		}
 	}
-	if (found)
-		sock_hold(found);
-	spin_unlock_bh(&xn->hash_lock);
+	rcu_read_unlock();
 	return found;
 }
 
@@ -556,20 +656,17 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
  * @daddr: local address
  * @dport: local port
  *
- * Context: softirq; takes hash_lock.
+ * Context: softirq; lock-free (RCU).
  * Return: the listener with a reference held, or NULL.
  */
 struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
 				  __be32 daddr, __be16 dport)
 {
-	struct xtcp_net *xn = xtcp_pernet(net);
 	struct sock *found;
 
-	spin_lock_bh(&xn->hash_lock);
-	found = listener_find(xn, saddr, sport, daddr, dport);
-	if (found)
-		sock_hold(found);
-	spin_unlock_bh(&xn->hash_lock);
+	rcu_read_lock();
+	found = listener_find(xtcp_pernet(net), saddr, sport, daddr, dport);
+	rcu_read_unlock();
 	return found;
 }
 
@@ -585,7 +682,7 @@ void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw)
 	unsigned int h = ehashfn(tw->laddr, tw->lport, tw->raddr,
 				 tw->rport) & (XTCP_TW_HASH_SIZE - 1);
 
-	hlist_add_head(&tw->hash_node, &xn->twhash[h]);
+	hlist_add_head_rcu(&tw->hash_node, &xn->twhash[h]);
 	hlist_add_head(&tw->bind_node, twbhash_head(xn, ntohs(tw->lport)));
 }
 
@@ -593,10 +690,13 @@ void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw)
  * xtcp_tw_hash_unlink() - a TIME_WAIT entry leaves the TIME_WAIT tables
  * @tw: the entry, linked by xtcp_tw_hash_link()
  *
+ * Readers walking past it may still see it until a grace period ends:
+ * the entry is freed no sooner (xtcp_tw_put()).
+ *
  * Context: the caller holds hash_lock.
  */
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw)
 {
-	hlist_del_init(&tw->hash_node);
+	hlist_del_init_rcu(&tw->hash_node);
 	hlist_del_init(&tw->bind_node);
 }

@@ -551,20 +551,31 @@ int xtcp_tw_init(void)
 
 /**
  * xtcp_tw_exit() - destroy the cache; every namespace has freed its entries
+ *
+ * The last frees may still wait for their grace period (xtcp_tw_put()):
+ * rcu_barrier() lets them run first.
  */
 void xtcp_tw_exit(void)
 {
+	rcu_barrier();
 	kmem_cache_destroy(xtcp_tw_cachep);
+}
+
+static void tw_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(xtcp_tw_cachep, container_of(head, struct xtcp_tw, rcu));
 }
 
 /**
  * xtcp_tw_put() - drop a reference on a TIME_WAIT entry
- * @tw: the entry; freed with the last reference
+ * @tw: the entry; freed a grace period after the last reference, since
+ *	a receiver may still be walking past it (hash.c finds entries
+ *	under RCU)
  */
 void xtcp_tw_put(struct xtcp_tw *tw)
 {
 	if (refcount_dec_and_test(&tw->refcnt))
-		kmem_cache_free(xtcp_tw_cachep, tw);
+		call_rcu(&tw->rcu, tw_free_rcu);
 }
 
 /**
@@ -745,6 +756,12 @@ bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 				     tw->raddr, tw->rport, XTCP_TIME_WAIT,
 				     tw->snd_nxt);
 		tw_arm_reaper(xn);
+		/*
+		 * In TIME_WAIT's table before out of the connection table:
+		 * a lock-free lookup that misses the socket finds the entry
+		 * (pairs with the smp_rmb() in xtcp_lookup()).
+		 */
+		smp_wmb();
 	}
 	hashed = xtcp_ehash_unlink_locked(sk);
 	spin_unlock_bh(&xn->hash_lock);

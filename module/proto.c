@@ -115,9 +115,8 @@ void xtcp_set_state_quiet(struct sock *sk, int state)
 static void xtcp_sock_destruct(struct sock *sk)
 {
 	WARN_ON_ONCE(!sock_flag(sk, SOCK_DEAD));
-	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_ehash_node));
+	WARN_ON_ONCE(xtcp_sk(sk)->xs_table != XTCP_TABLE_NONE);
 	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node));
-	WARN_ON_ONCE(!hlist_unhashed(&xtcp_sk(sk)->xs_listen_node));
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
 	/* every charge is undone by now: hand the budget its pages back */
@@ -181,8 +180,9 @@ void xtcp_init_sock_state(struct sock *sk)
 
 	INIT_HLIST_NODE(&xs->xs_node);
 	INIT_HLIST_NODE(&xs->xs_bind_node);
-	INIT_HLIST_NODE(&xs->xs_listen_node);
-	INIT_HLIST_NODE(&xs->xs_ehash_node);
+	/* only pprev: a reader on a reused socket still needs next (hash.c) */
+	sk->sk_nulls_node.pprev = NULL;
+	xs->xs_table = XTCP_TABLE_NONE;
 	INIT_LIST_HEAD(&xs->syn_queue);
 	INIT_LIST_HEAD(&xs->req_deferred);
 	INIT_LIST_HEAD(&xs->accept_queue);
@@ -1738,6 +1738,8 @@ struct proto xtcp_prot = {
 	.name		= "XTCP",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct xtcp_sock),
+	/* lock-free lookups may meet a freed socket: hash.c */
+	.slab_flags	= SLAB_TYPESAFE_BY_RCU,
 	.backlog_rcv	= xtcp_backlog_rcv,
 	.keepalive	= xtcp_keepalive_set,
 	.release_cb	= xtcp_release_cb,

@@ -43,6 +43,7 @@
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/list.h>
+#include <linux/list_nulls.h>
 #include <linux/spinlock.h>
 #include <linux/in_route.h>
 #include <linux/ip.h>
@@ -227,13 +228,24 @@ struct xtcp_request {
 	u64 id;
 };
 
+/* struct xtcp_sock.xs_table: the lookup table a socket is in (hash.c) */
+enum {
+	XTCP_TABLE_NONE,
+	XTCP_TABLE_LISTEN,
+	XTCP_TABLE_EHASH,
+};
+
 /**
  * struct xtcp_tw - a connection in TIME_WAIT, without its socket
  * @hash_node: link in the namespace's TIME_WAIT table, by four-tuple
  * @bind_node: link in the namespace's TIME_WAIT port table, by local port
  * @death_node: link in the namespace's reaping list, oldest @since first
  * @refcnt: one for being linked (all three links come and go together,
- *	under xtcp_net.hash_lock), one for each receiver using it
+ *	under xtcp_net.hash_lock), one for each receiver using it; a
+ *	receiver finds the entry under RCU and takes its reference only if
+ *	the count is not zero yet
+ * @rcu: the entry is freed a grace period after its last reference, so
+ *	that a receiver still walking its table chain may read it
  * @laddr: local address
  * @raddr: remote address
  * @lport: local port
@@ -264,6 +276,7 @@ struct xtcp_tw {
 	struct hlist_node bind_node;
 	struct list_head death_node;
 	refcount_t refcnt;
+	struct rcu_head rcu;
 	__be32 laddr;
 	__be32 raddr;
 	__be16 lport;
@@ -289,9 +302,13 @@ struct xtcp_tw {
  * @xs_id: its row number in /proc/net/xtcp's order, given under
  *	xtcp_net.lock when it is listed (xtcp_sock_link())
  * @xs_bind_node: link in the namespace's bind table, while bound
- * @xs_listen_node: link in the namespace's listener table, while in LISTEN
- * @xs_ehash_node: link in the namespace's connection table, while it has
- *	a peer (SYN_SENT onwards)
+ * @xs_table: which lookup table the socket's sk_nulls_node links it into:
+ *	XTCP_TABLE_LISTEN (the listener table, while in LISTEN),
+ *	XTCP_TABLE_EHASH (the connection table, while it has a peer, SYN_SENT
+ *	onwards) or XTCP_TABLE_NONE; a socket is never in both.  Changed
+ *	under xtcp_net.hash_lock.  The link is struct sock's own nulls node,
+ *	as TCP's: the one field a reused socket keeps (SLAB_TYPESAFE_BY_RCU,
+ *	see hash.c), so that a lock-free reader still on it walks on.
  * @xs_state_since: jiffies when sk_state last changed
  * @snd_una: oldest unacknowledged sequence number
  * @snd_nxt: next sequence number to send
@@ -440,8 +457,7 @@ struct xtcp_sock {
 	struct hlist_node xs_node;
 	u64 xs_id;
 	struct hlist_node xs_bind_node;
-	struct hlist_node xs_listen_node;
-	struct hlist_node xs_ehash_node;
+	u8 xs_table;
 	unsigned long xs_state_since;
 
 	u32 snd_una;
@@ -718,15 +734,21 @@ struct xtcp_sysctl {
  *	id) first: the order /proc/net/xtcp resumes in
  * @reqs: requests in SYN_RCVD, for /proc, likewise in XTCP_REQ_BUCKETS
  * @mib: counters, see enum xtcp_mib
- * @hash_lock: protects @bhash, @lhash, @ehash, the TIME_WAIT tables, @tw_death,
- *	@tw_count and @tw_dying; the receive path (softirq) looks sockets
- *	and TIME_WAIT entries up under it and takes a reference before
- *	letting go.  Taken with BH disabled (plain in the reaper timer).
+ * @hash_lock: serializes the writers of @bhash, @lhash, @ehash, the
+ *	TIME_WAIT tables, and guards @tw_death, @tw_count and @tw_dying.
+ *	Readers need not take it: the receive path looks sockets and
+ *	TIME_WAIT entries up under RCU (hash.c), the ephemeral port search
+ *	walks @bhash and @twbhash so before it locks to take a port.
+ *	Taken with BH disabled (plain in the reaper timer).
  *	Lock order: @lock before @hash_lock (only /proc takes both).
  * @bhash: bound sockets by local port (listeners and connections)
  * @lhash: listeners by local port: a SYN walks only these, however many
- *	connections share the port
- * @ehash: sockets with a peer, by their four-tuple
+ *	connections share the port; a nulls list like @ehash, its end
+ *	markers XTCP_LHASH_NULLS_BASE + the bucket's index, so that a reader
+ *	led from one table into the other notices
+ * @ehash: sockets with a peer, by their four-tuple; a nulls list whose
+ *	end marker is the bucket's index, so that a reader whose socket moved
+ *	to another chain meanwhile notices
  * @twhash: TIME_WAIT entries by four-tuple
  * @twbhash: TIME_WAIT entries by local port
  * @tw_death: TIME_WAIT entries, the one that started (or restarted) its
@@ -747,6 +769,7 @@ struct xtcp_sysctl {
  */
 #define XTCP_BHASH_SIZE	256
 #define XTCP_EHASH_SIZE	1024
+#define XTCP_LHASH_NULLS_BASE	BIT(29)
 #define XTCP_TW_HASH_SIZE	4096
 #define XTCP_SOCK_BUCKETS	512
 #define XTCP_REQ_BUCKETS	64
@@ -759,8 +782,8 @@ struct xtcp_net {
 	atomic_long_t mib[XTCP_MIB_MAX];
 	spinlock_t hash_lock;		/* protects the tables, BH off */
 	struct hlist_head bhash[XTCP_BHASH_SIZE];
-	struct hlist_head lhash[XTCP_BHASH_SIZE];
-	struct hlist_head ehash[XTCP_EHASH_SIZE];
+	struct hlist_nulls_head lhash[XTCP_BHASH_SIZE];
+	struct hlist_nulls_head ehash[XTCP_EHASH_SIZE];
 	struct hlist_head twhash[XTCP_TW_HASH_SIZE];
 	struct hlist_head twbhash[XTCP_BHASH_SIZE];
 	struct list_head tw_death;
