@@ -195,7 +195,8 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 			  __be16 rport, bool to_peer)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
-	int low, high, err = -EADDRNOTAVAIL;
+	/* TCP's errno when the range is used up: bind()'s, connect()'s */
+	int low, high, err = to_peer ? -EADDRNOTAVAIL : -EADDRINUSE;
 	u32 range, offset, i;
 
 	inet_get_local_port_range(sock_net(sk), &low, &high);
@@ -228,7 +229,8 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
  * An ephemeral port chosen here is one no socket of the namespace has
  * bound and no TIME_WAIT entry holds (the socket may listen).
  *
- * Return: 0, -EADDRINUSE, or -EADDRNOTAVAIL when no ephemeral port is free.
+ * Return: 0, or -EADDRINUSE (the port is taken, or with @port 0 every
+ * ephemeral port is: TCP's errno for both).
  */
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 {

@@ -17,6 +17,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <arpa/inet.h>
@@ -629,6 +630,123 @@ TEST_F(stream, native_family_in_addresses)
 	close(s);
 	close(c);
 	close(l);
+}
+
+/*
+ * Four threads take ephemeral ports at once from a range of 200, by bind()
+ * to port 0 or by connect(): each port of the range goes to exactly one
+ * socket, none outside it, and the one that finds the range used up gets
+ * TCP's errno (bind: EADDRINUSE; connect: EADDRNOTAVAIL).  xtcp looks for
+ * a free port without its table lock and takes the lock only to claim one
+ * (hash.c): two threads that both saw a port free must not both get it.
+ */
+#define RACE_LO		40000
+#define RACE_PORTS	200
+#define RACE_THREADS	4
+
+struct port_race {
+	bool xtcp, connect;
+	struct sockaddr_in to;
+	int taken;			/* sockets that got a port, atomically */
+	int fds[RACE_PORTS + RACE_THREADS];
+	int err[RACE_THREADS];		/* the errno each thread stopped on */
+	int id;				/* the next thread's index */
+};
+
+static void *port_taker(void *arg)
+{
+	struct port_race *r = arg;
+	int me = __atomic_fetch_add(&r->id, 1, __ATOMIC_RELAXED);
+
+	for (;;) {
+		struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+		int fd = stream_socket(r->xtcp, 0), rc, k;
+
+		if (fd < 0) {
+			r->err[me] = errno;
+			break;
+		}
+		if (r->connect)
+			rc = connect(fd, (struct sockaddr *)&r->to, sizeof(r->to));
+		else
+			rc = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+		if (rc) {
+			r->err[me] = errno;
+			close(fd);
+			break;
+		}
+		k = __atomic_fetch_add(&r->taken, 1, __ATOMIC_RELAXED);
+		if (k >= (int)ARRAY_SIZE(r->fds)) {
+			r->err[me] = E2BIG;	/* more ports than the range has */
+			close(fd);
+			break;
+		}
+		r->fds[k] = fd;
+	}
+	return NULL;
+}
+
+static void port_race(struct __test_metadata *_metadata, bool xtcp, bool conn)
+{
+	static struct port_race r;
+	pthread_t th[RACE_THREADS];
+	bool seen[RACE_PORTS] = { false };
+	char range[32];
+	int i, l = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.xtcp = xtcp;
+	r.connect = conn;
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, xtcp_lo_up());
+	snprintf(range, sizeof(range), "%d %d", RACE_LO, RACE_LO + RACE_PORTS - 1);
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/ip_local_port_range", range,
+				strlen(range)));
+	if (conn) {
+		/* a listener outside the range, with room for every connection */
+		r.to = sin_of(INADDR_LOOPBACK, RACE_LO - 1);
+		l = stream_socket(xtcp, 0);
+		ASSERT_LE(0, l);
+		ASSERT_EQ(0, bind(l, (struct sockaddr *)&r.to, sizeof(r.to)));
+		ASSERT_EQ(0, listen(l, 2 * RACE_PORTS));
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, port_taker, &r));
+	for (i = 0; i < RACE_THREADS; i++)
+		pthread_join(th[i], NULL);
+
+	EXPECT_EQ(RACE_PORTS, r.taken);
+	for (i = 0; i < RACE_THREADS; i++) {
+		int e = r.err[i];
+
+		EXPECT_EQ(conn ? EADDRNOTAVAIL : EADDRINUSE, e)
+			TH_LOG("a thread stopped on %s", strerror(e));
+	}
+	for (i = 0; i < r.taken && i < (int)ARRAY_SIZE(r.fds); i++) {
+		struct sockaddr_in got;
+		int p;
+
+		ASSERT_EQ(0, sock_name(r.fds[i], &got));
+		p = ntohs(got.sin_port) - RACE_LO;
+		EXPECT_TRUE(p >= 0 && p < RACE_PORTS) TH_LOG("port %d", p + RACE_LO);
+		if (p >= 0 && p < RACE_PORTS) {
+			EXPECT_FALSE(seen[p]) TH_LOG("port %d given twice", p + RACE_LO);
+			seen[p] = true;
+		}
+		close(r.fds[i]);
+	}
+	if (l >= 0)
+		close(l);
+}
+
+TEST_F(stream, ephemeral_bind_race)
+{
+	port_race(_metadata, variant->xtcp, false);
+}
+
+TEST_F(stream, ephemeral_connect_race)
+{
+	port_race(_metadata, variant->xtcp, true);
 }
 
 /* ---- listen ---- */
