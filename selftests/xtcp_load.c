@@ -417,4 +417,183 @@ TEST_F_TIMEOUT(load, hundred_thousand_short, 900)
 	EXPECT_GE(tw0, tw) TH_LOG("xtcp_tw objects %ld -> %ld", tw0, tw);
 }
 
+/* ---- churn beside live connections ---- */
+
+#define CHURN		4000
+#define CHURN_WORKERS	2
+#define LIVE		2
+
+/*
+ * A live connection's one direction: the sender writes its pattern until
+ * told to stop, then shuts down; the receiver checks every byte.
+ */
+struct live {
+	int tx, rx;
+	unsigned int id;
+	bool stop;
+	long sent, rcvd, bad;
+	int err;
+};
+
+static void *live_tx(void *arg)
+{
+	struct live *lv = arg;
+	unsigned char buf[4096];
+
+	while (!__atomic_load_n(&lv->stop, __ATOMIC_RELAXED)) {
+		ssize_t n;
+
+		pat_fill(buf, sizeof(buf), lv->id, lv->sent);
+		n = send(lv->tx, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (n < 0) {
+			lv->err = errno;
+			break;
+		}
+		lv->sent += n;
+	}
+	if (shutdown(lv->tx, SHUT_WR) && !lv->err)
+		lv->err = errno;
+	return NULL;
+}
+
+static void *live_rx(void *arg)
+{
+	struct live *lv = arg;
+	unsigned char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(lv->rx, buf, sizeof(buf), 0)) > 0) {
+		if (lv->bad < 0 && pat_check(buf, n, lv->id, lv->rcvd) >= 0)
+			lv->bad = lv->rcvd + pat_check(buf, n, lv->id, lv->rcvd);
+		lv->rcvd += n;
+	}
+	if (n < 0 && !lv->err)
+		lv->err = errno;
+	return NULL;
+}
+
+struct churn {
+	struct sockaddr_in to, refused;
+	int lfd;
+	long n, done;
+	const char *what;
+	int err;
+};
+
+/*
+ * Connections made and closed one after another on one listener, each
+ * fourth socket first refused by a port nobody listens on and then
+ * connected again (hashed anew under another four-tuple); who closes
+ * first alternates.
+ */
+static void *churn_worker(void *arg)
+{
+	struct churn *ch = arg;
+
+	for (; ch->done < ch->n; ch->done++) {
+		int c = stream_socket(true, 0), s;
+
+		if (c < 0) {
+			ch->what = "socket";
+			break;
+		}
+		if ((ch->done & 3) == 0 &&
+		    (connect(c, (struct sockaddr *)&ch->refused, sizeof(ch->refused)) == 0 ||
+		     errno != ECONNREFUSED)) {
+			ch->what = "connect to a closed port";
+			break;
+		}
+		if (connect(c, (struct sockaddr *)&ch->to, sizeof(ch->to))) {
+			ch->what = "connect";
+			break;
+		}
+		s = accept(ch->lfd, NULL, NULL);
+		if (s < 0) {
+			ch->what = "accept";
+			close(c);
+			break;
+		}
+		if (ch->done & 1) {
+			close(s);
+			close(c);
+		} else {
+			close(c);
+			close(s);
+		}
+	}
+	if (ch->what)
+		ch->err = errno;
+	return NULL;
+}
+
+/*
+ * Sockets come and go by the thousand (connected, refused, connected
+ * again elsewhere, closed) while long connections move data beside them:
+ * every segment of the long ones must still find its socket, however the
+ * lookup tables change under it (hash.c looks sockets up without a lock,
+ * and their memory is reused at once).  A segment that missed would be
+ * answered by a reset, or lost.
+ */
+TEST_F_TIMEOUT(load, churn_beside_live_connections, 600)
+{
+	struct live lv[2 * LIVE] = {};
+	pthread_t tx[2 * LIVE], rx[2 * LIVE], cw[CHURN_WORKERS];
+	struct churn ch[CHURN_WORKERS] = {};
+	long n = xtcp_scaled(CHURN), resets0 = xtcp_counter("OutRsts");
+	struct sockaddr_in a, refused;
+	int l, i, fds[2 * LIVE], dead;
+
+	for (i = 0; i < LIVE; i++) {
+		ASSERT_EQ(0, stream_pair(true, &fds[2 * i], &fds[2 * i + 1]));
+		/* both directions of each */
+		lv[2 * i] = (struct live){ .tx = fds[2 * i], .rx = fds[2 * i + 1],
+					   .id = 2 * i, .bad = -1 };
+		lv[2 * i + 1] = (struct live){ .tx = fds[2 * i + 1], .rx = fds[2 * i],
+					       .id = 2 * i + 1, .bad = -1 };
+	}
+	l = stream_listener(true, 64, &a);
+	ASSERT_LE(0, l);
+	/* a port with nobody on it: bound, never listening */
+	dead = stream_socket(true, 0);
+	ASSERT_LE(0, dead);
+	refused = sin_of(INADDR_LOOPBACK, 0);
+	ASSERT_EQ(0, bind(dead, (struct sockaddr *)&refused, sizeof(refused)));
+	ASSERT_EQ(0, sock_name(dead, &refused));
+
+	for (i = 0; i < 2 * LIVE; i++) {
+		ASSERT_EQ(0, pthread_create(&tx[i], NULL, live_tx, &lv[i]));
+		ASSERT_EQ(0, pthread_create(&rx[i], NULL, live_rx, &lv[i]));
+	}
+	for (i = 0; i < CHURN_WORKERS; i++) {
+		ch[i] = (struct churn){ .to = a, .refused = refused,
+					.n = n / CHURN_WORKERS, .lfd = l };
+		ASSERT_EQ(0, pthread_create(&cw[i], NULL, churn_worker, &ch[i]));
+	}
+	for (i = 0; i < CHURN_WORKERS; i++) {
+		pthread_join(cw[i], NULL);
+		EXPECT_EQ(NULL, ch[i].what)
+			TH_LOG("churn %d, connection %ld: %s: %s", i, ch[i].done,
+			       ch[i].what, strerror(ch[i].err));
+	}
+	for (i = 0; i < 2 * LIVE; i++)
+		__atomic_store_n(&lv[i].stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < 2 * LIVE; i++) {
+		pthread_join(tx[i], NULL);
+		pthread_join(rx[i], NULL);
+		EXPECT_EQ(0, lv[i].err) TH_LOG("live %d: %s", i, strerror(lv[i].err));
+		EXPECT_EQ(-1, lv[i].bad) TH_LOG("live %d: wrong byte at %ld", i, lv[i].bad);
+		EXPECT_EQ(lv[i].sent, lv[i].rcvd);
+		EXPECT_LT(0, lv[i].rcvd);
+	}
+	/* resets: one for each refused connect(), none else */
+	EXPECT_EQ(resets0 + (n / CHURN_WORKERS + 3) / 4 * CHURN_WORKERS,
+		  xtcp_counter("OutRsts"));
+	TH_LOG("%ld connections beside %d long ones; %ld bytes moved on those", n, LIVE,
+	       lv[0].rcvd + lv[1].rcvd + lv[2].rcvd + lv[3].rcvd);
+	for (i = 0; i < 2 * LIVE; i++)
+		close(fds[i]);
+	close(dead);
+	close(l);
+}
+
 TEST_HARNESS_MAIN
