@@ -27,23 +27,32 @@ static atomic_t xkt_port = ATOMIC_INIT(10000);
  * xkt_init() - KUnit .init of every xtcp suite: a wire and a pair of ports
  * @test: the test about to run
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0, -ENOMEM, or -ENOSPC when the test ports have run out.
  */
 int xkt_init(struct kunit *test)
 {
 	struct xkt *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	int port;
 
 	if (!t)
 		return -ENOMEM;
 	t->test = test;
 	skb_queue_head_init(&t->wire);
+	test->priv = t;		/* xkt_exit() runs even when this fails */
+	/*
+	 * A block of ports of its own (a walk of allocation failures moves
+	 * on by two a round, at most XKT_MAX_NTH rounds): blocks of 500
+	 * from 10000 leave room for about 110 cases.
+	 */
+	port = atomic_add_return(500, &xkt_port);
+	if (port > 65000)
+		return -ENOSPC;
 	t->laddr = htonl(INADDR_LOOPBACK);
 	t->raddr = htonl(INADDR_LOOPBACK + 1);
-	t->lport = atomic_add_return(1000, &xkt_port);
+	t->lport = port;
 	t->rport = t->lport + 1;
 	t->peer_seq = XKT_PEER_ISS;
 	t->peer_window = 65535;
-	test->priv = t;
 	xtcp_kunit_set_wire(&t->wire);
 	return 0;
 }

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: hash.c, the lookup tables.  What a segment finds (a connection
+ * by its four-tuple, then a TIME_WAIT entry, then the listener that fits
+ * best), a socket hashed again under a new four-tuple, and the ephemeral
+ * port search when the range runs out.
+ */
+#include <kunit/test.h>
+#include <linux/fs.h>
+
+#include "harness.h"
+
+/*
+ * connect() refused, then connect() again on the same socket to another
+ * port: the socket leaves the connection table and enters it again
+ * under its new four-tuple.  Segments of the old one find nothing (a
+ * reset, counted in NoSocket); the new one's SYN+ACK completes.  (As
+ * TCP's, the first connect() after the error was read answers
+ * ECONNABORTED and leaves the socket unconnected; the next one starts.)
+ */
+static void reconnect_rehashes(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	u16 old = t->rport;
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = t->raddr,
+	};
+	long none;
+	struct xtcp_seg seg;
+
+	xkt_connect(t);
+	xkt_send(t, XTCP_RST | XTCP_ACK, 0, t->snd, NULL, 0);
+	KUNIT_ASSERT_EQ(test, xkt_state(t), XTCP_CLOSE);
+	KUNIT_EXPECT_EQ(test, sock_error(t->sock->sk), -ECONNREFUSED);
+
+	t->rport = old + 2;
+	a.sin_port = htons(t->rport);
+	KUNIT_EXPECT_EQ(test, kernel_connect(t->sock, (struct sockaddr *)&a,
+					     sizeof(a), O_NONBLOCK), -ECONNABORTED);
+	xkt_connect(t);
+	none = xkt_mib(t, XTCP_MIB_NO_SOCKET);
+	t->rport = old;
+	xkt_send(t, XTCP_SYN | XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
+	xkt_expect(t, XTCP_RST, &seg, NULL);
+	KUNIT_EXPECT_EQ(test, seg.seq, t->snd);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_NO_SOCKET), none + 1);
+	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_SYN_SENT);
+
+	t->rport = old + 2;
+	xkt_send(t, XTCP_SYN | XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
+	t->peer_seq++;
+	xkt_expect_ack(t, t->peer_seq);
+	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_ESTABLISHED);
+}
+
+/*
+ * An accepted connection ends in TIME_WAIT while its listener still
+ * listens on the port: the peer's FIN again reaches the TIME_WAIT entry,
+ * which ACKs it, and not the listener (which would reset a segment
+ * without SYN).
+ */
+static void time_wait_before_listener(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	long tw = xkt_mib(t, XTCP_MIB_CURR_TW);
+	struct xtcp_seg seg;
+
+	xkt_listen(t);
+	xkt_syn_rcvd(t);
+	xkt_accepted(t);
+	KUNIT_ASSERT_EQ(test, kernel_sock_shutdown(t->sock, SHUT_WR), 0);
+	xkt_expect(t, XTCP_FIN | XTCP_ACK, &seg, NULL);
+	t->snd++;
+	xkt_send(t, XTCP_FIN | XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
+	t->peer_seq++;
+	xkt_expect_ack(t, t->peer_seq);
+	KUNIT_ASSERT_EQ(test, xkt_mib(t, XTCP_MIB_CURR_TW), tw + 1);
+
+	xkt_send(t, XTCP_FIN | XTCP_ACK, t->peer_seq - 1, t->snd, NULL, 0);
+	xkt_forget(t);
+	xkt_expect_ack(t, t->peer_seq);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(t->lsock->sk->sk_state), XTCP_LISTEN);
+}
+
+/* A listener with SO_REUSEPORT on @addr:@port, or NULL. */
+static struct socket *reuseport_listener(struct kunit *test, __be32 addr,
+					 u16 port)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = addr,
+	};
+	struct socket *sock;
+
+	if (sock_create_kern(&init_net, xtcp_family, SOCK_STREAM, 0, &sock))
+		return NULL;
+	sock->sk->sk_reuseport = 1;
+	if (kernel_bind(sock, (struct sockaddr *)&a, sizeof(a)) ||
+	    kernel_listen(sock, 16)) {
+		sock_release(sock);
+		return NULL;
+	}
+	return sock;
+}
+
+/*
+ * Two listeners share the port (SO_REUSEPORT), one on 127.0.0.1 and one
+ * on the wildcard, the wildcard one first in the chain: a SYN to
+ * 127.0.0.1 goes to the one bound to it, whatever the order.
+ */
+static void bound_listener_preferred(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct socket *wild, *child = NULL;
+
+	t->lsock = reuseport_listener(test, t->laddr, t->lport);
+	KUNIT_ASSERT_NOT_NULL(test, t->lsock);
+	wild = reuseport_listener(test, htonl(INADDR_ANY), t->lport);
+	KUNIT_ASSERT_NOT_NULL(test, wild);
+
+	xkt_syn_rcvd(t);
+	xkt_accepted(t);
+	KUNIT_EXPECT_EQ(test, kernel_accept(wild, &child, O_NONBLOCK), -EAGAIN);
+	if (child)
+		sock_release(child);
+	sock_release(wild);
+}
+
+/* Read, or set, net.ipv4.ip_local_port_range of the test's namespace. */
+static int port_range_io(char *buf, size_t len, bool write)
+{
+	const char *path = "/proc/sys/net/ipv4/ip_local_port_range";
+	struct file *f = filp_open(path, write ? O_WRONLY : O_RDONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = write ? kernel_write(f, buf, len, &pos) :
+		    kernel_read(f, buf, len - 1, &pos);
+	filp_close(f, NULL);
+	if (n < 0)
+		return n;
+	if (!write)
+		buf[n] = '\0';
+	return 0;
+}
+
+/* A socket bound to 127.0.0.1:@port (0: an ephemeral one); -errno. */
+static int bound_socket(__be32 addr, u16 port, struct socket **sockp)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = addr,
+	};
+	int err = sock_create_kern(&init_net, xtcp_family, SOCK_STREAM, 0,
+				   sockp);
+
+	if (err)
+		return err;
+	err = kernel_bind(*sockp, (struct sockaddr *)&a, sizeof(a));
+	if (err) {
+		sock_release(*sockp);
+		*sockp = NULL;
+	}
+	return err;
+}
+
+/*
+ * A range of four ports, two bound already: bind() to port 0 gets the
+ * other two, each once, then EADDRINUSE; connect() then finds no port
+ * (EADDRNOTAVAIL), as TCP answers both.
+ */
+static void ephemeral_range_runs_out(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	u16 lo = t->lport + 10, hi = lo + 3, p1, p2;
+	struct socket *s[5] = { NULL };
+	struct sockaddr_in a, to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(t->rport),
+		.sin_addr.s_addr = t->raddr,
+	};
+	char saved[32], range[32];
+	int i, n;
+
+	KUNIT_ASSERT_EQ(test, port_range_io(saved, sizeof(saved), false), 0);
+	n = snprintf(range, sizeof(range), "%u %u", lo, hi);
+	KUNIT_ASSERT_EQ(test, port_range_io(range, n, true), 0);
+
+	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, lo + 1, &s[0]), 0);
+	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, lo + 2, &s[4]), 0);
+	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, 0, &s[1]), 0);
+	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, 0, &s[2]), 0);
+	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, 0, &s[3]), -EADDRINUSE);
+	if (s[1] && s[2]) {
+		KUNIT_EXPECT_GE(test, kernel_getsockname(s[1], (struct sockaddr *)&a), 0);
+		p1 = ntohs(a.sin_port);
+		KUNIT_EXPECT_GE(test, kernel_getsockname(s[2], (struct sockaddr *)&a), 0);
+		p2 = ntohs(a.sin_port);
+		KUNIT_EXPECT_TRUE(test, (p1 == lo && p2 == hi) || (p1 == hi && p2 == lo));
+	}
+	KUNIT_EXPECT_EQ(test, sock_create_kern(&init_net, xtcp_family,
+					       SOCK_STREAM, 0, &s[3]), 0);
+	if (s[3])
+		KUNIT_EXPECT_EQ(test, kernel_connect(s[3], (struct sockaddr *)&to,
+						     sizeof(to), O_NONBLOCK),
+				-EADDRNOTAVAIL);
+	xkt_expect_quiet(t);	/* no SYN left */
+
+	for (i = 0; i < ARRAY_SIZE(s); i++)
+		if (s[i])
+			sock_release(s[i]);
+	KUNIT_EXPECT_EQ(test, port_range_io(saved, strlen(saved), true), 0);
+}
+
+static struct kunit_case xtcp_hash_cases[] = {
+	KUNIT_CASE(reconnect_rehashes),
+	KUNIT_CASE(time_wait_before_listener),
+	KUNIT_CASE(bound_listener_preferred),
+	KUNIT_CASE(ephemeral_range_runs_out),
+	{}
+};
+
+static struct kunit_suite xtcp_hash_suite = {
+	.name = "xtcp_hash",
+	.init = xkt_init,
+	.exit = xkt_exit,
+	.test_cases = xtcp_hash_cases,
+};
+
+kunit_test_suite(xtcp_hash_suite);
