@@ -734,11 +734,11 @@ struct xtcp_sysctl {
  *	id) first: the order /proc/net/xtcp resumes in
  * @reqs: requests in SYN_RCVD, for /proc, likewise in XTCP_REQ_BUCKETS
  * @mib: counters, see enum xtcp_mib
- * @hash_lock: serializes the writers of @bhash, @lhash, @ehash, the
- *	TIME_WAIT tables, and guards @tw_death, @tw_count and @tw_dying.
- *	Readers need not take it: the receive path looks sockets and
- *	TIME_WAIT entries up under RCU (hash.c), the ephemeral port search
- *	walks @bhash and @twbhash so before it locks to take a port.
+ * @hash_lock: serializes the writers of @bhash, @lhash, @ehash and the
+ *	TIME_WAIT tables, guards @tw_death, @tw_count and @tw_dying, and
+ *	the readers of @bhash and @twbhash (bind(), the ephemeral port
+ *	search, one port at a time).  The receive path does not take it:
+ *	it looks sockets and TIME_WAIT entries up under RCU (hash.c).
  *	Taken with BH disabled (plain in the reaper timer).
  *	Lock order: @lock before @hash_lock (only /proc takes both).
  * @bhash: bound sockets by local port (listeners and connections)
