@@ -17,9 +17,10 @@
  * life is here: made (xtcp_time_wait()), swapped into the tables for the
  * socket (xtcp_tw_hash_swap()), found and answered (xtcp_tw_rcv()), its
  * 2*MSL restarted, ended early by a new SYN, reaped, purged with the
- * namespace, freed with its last reference (xtcp_tw_put()).  The death
+ * namespace, freed a grace period after its last reference
+ * (xtcp_tw_put(): the receive path finds entries under RCU).  The death
  * list and the counts are guarded by the namespace's hash_lock, as the
- * tables are.
+ * tables' writers are.
  *
  * The SYN queue, the accept queue and the requests on them are protected
  * by the listener's socket lock.  A request's timer takes that lock with
