@@ -57,7 +57,11 @@ int xkt_init(struct kunit *test)
 	return 0;
 }
 
-static void xkt_release(struct socket **sockp)
+/**
+ * xkt_release() - close a test's socket at once
+ * @sockp: the socket, or NULL; set to NULL
+ */
+void xkt_release(struct socket **sockp)
 {
 	struct socket *sock = *sockp;
 
@@ -81,6 +85,25 @@ void xkt_exit(struct kunit *test)
 	xkt_release(&t->lsock);
 	xtcp_kunit_set_wire(NULL);	/* and no segment is on its way */
 	skb_queue_purge(&t->wire);
+}
+
+/**
+ * xkt_next_round() - a new connection for the next round of a walk
+ * @t: the test; its socket is closed (an RST, nothing left behind)
+ * @new_local: a new local port too, for a socket bound again (else the
+ *	same listener, only the peer's port moves)
+ *
+ * The next four-tuple of the test's block of ports, the peer's sequence
+ * numbers from the start, an empty wire.
+ */
+void xkt_next_round(struct xkt *t, bool new_local)
+{
+	xkt_release(&t->sock);
+	t->rport += 2;
+	if (new_local)
+		t->lport += 2;
+	t->peer_seq = XKT_PEER_ISS;
+	xkt_purge(t);
 }
 
 /**

@@ -87,6 +87,8 @@ void xkt_expect(struct xkt *t, u8 flags, struct xtcp_seg *seg,
 void xkt_expect_ack(struct xkt *t, u32 ack);
 void xkt_expect_quiet(struct xkt *t);
 void xkt_purge(struct xkt *t);
+void xkt_release(struct socket **sockp);
+void xkt_next_round(struct xkt *t, bool new_local);
 bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
 	      long a, long b);
 bool xkt_wait(struct xkt *t);

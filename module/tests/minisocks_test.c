@@ -16,19 +16,6 @@
 /* More allocations than any one segment makes: the walks end before. */
 #define XKT_MAX_NTH	64
 
-/* A new connection for the next round of a walk: fresh ports, no socket. */
-static void xkt_next_round(struct xkt *t)
-{
-	if (t->sock) {
-		sock_no_linger(t->sock->sk);
-		sock_release(t->sock);
-		t->sock = NULL;
-	}
-	t->rport += 2;		/* a new four-tuple, the same listener */
-	t->peer_seq = XKT_PEER_ISS;
-	xkt_purge(t);
-}
-
 /* LISTEN: a SYN makes a request; the final ACK a child to accept. */
 static void listen_handshake(struct kunit *test)
 {
@@ -157,7 +144,7 @@ static void syn_alloc_failures(struct kunit *test)
 
 	xkt_listen(t);
 	for (nth = 1; nth <= XKT_MAX_NTH && !all_tried; nth++) {
-		xkt_next_round(t);
+		xkt_next_round(t, false);
 		all_tried = xkt_deliver_failing(t, xkt_segment(t, XTCP_SYN,
 							       t->peer_seq, 0,
 							       NULL, 0), nth);
@@ -182,7 +169,7 @@ static void handshake_ack_alloc_failures(struct kunit *test)
 
 	xkt_listen(t);
 	for (nth = 1; nth <= XKT_MAX_NTH && !all_tried; nth++) {
-		xkt_next_round(t);
+		xkt_next_round(t, false);
 		xkt_syn_rcvd(t);
 		all_tried = xkt_deliver_failing(t, xkt_segment(t, XTCP_ACK,
 							       t->peer_seq,
@@ -208,8 +195,7 @@ static void out_of_order_alloc_failures(struct kunit *test)
 	int n;
 
 	for (nth = 1; nth <= XKT_MAX_NTH && !all_tried; nth++) {
-		xkt_next_round(t);
-		t->lport += 2;
+		xkt_next_round(t, true);
 		xkt_established(t);
 		all_tried = xkt_deliver_failing(t, xkt_segment(t, XTCP_ACK,
 							       t->peer_seq + 8,
@@ -243,8 +229,7 @@ static bool time_wait_walk(struct xkt *t)
 	long before;
 
 	for (nth = 1; nth <= XKT_MAX_NTH && !all_tried; nth++) {
-		xkt_next_round(t);
-		t->lport += 2;
+		xkt_next_round(t, true);
 		xkt_fin_wait2(t);
 		before = xkt_mib(t, XTCP_MIB_TW_OVERFLOW);
 		all_tried = xkt_deliver_failing(t, xkt_segment(t, XTCP_FIN |
@@ -300,8 +285,7 @@ static void connect_alloc_failures(struct kunit *test)
 	int err;
 
 	for (nth = 1; nth <= XKT_MAX_NTH && !all_tried; nth++) {
-		xkt_next_round(t);
-		t->lport += 2;
+		xkt_next_round(t, true);
 		KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, xtcp_family,
 						       SOCK_STREAM, 0,
 						       &t->sock), 0);

@@ -98,15 +98,7 @@ static void write_alloc_failures(struct kunit *test)
 	int n;
 
 	for (nth = 1; nth <= XKT_MAX_NTH && !all_tried; nth++) {
-		if (t->sock) {
-			sock_no_linger(t->sock->sk);
-			sock_release(t->sock);
-			t->sock = NULL;
-		}
-		t->lport += 2;
-		t->rport += 2;
-		t->peer_seq = XKT_PEER_ISS;
-		xkt_purge(t);
+		xkt_next_round(t, true);
 		xkt_established(t);
 		WRITE_ONCE(current->fail_nth, nth);
 		n = xkt_write(t, xkt_msg, sizeof(xkt_msg));
