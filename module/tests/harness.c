@@ -483,12 +483,20 @@ int xkt_setsockopt(struct xkt *t, int level, int optname, int val)
 					KERNEL_SOCKPTR(&val), sizeof(val));
 }
 
-static int xkt_socket(struct xkt *t, struct socket **sockp)
+/**
+ * xkt_bound_socket() - an xtcp socket in init_net, bound
+ * @addr: local address
+ * @port: local port, host order (0: an ephemeral one)
+ * @sockp: set to the socket, or NULL
+ *
+ * Return: 0 or -errno (of socket creation or of bind()).
+ */
+int xkt_bound_socket(__be32 addr, u16 port, struct socket **sockp)
 {
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
-		.sin_port = htons(t->lport),
-		.sin_addr.s_addr = t->laddr,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = addr,
 	};
 	int err;
 
@@ -501,6 +509,12 @@ static int xkt_socket(struct xkt *t, struct socket **sockp)
 		*sockp = NULL;
 	}
 	return err;
+}
+
+/* A socket bound to the test's address and port. */
+static int xkt_socket(struct xkt *t, struct socket **sockp)
+{
+	return xkt_bound_socket(t->laddr, t->lport, sockp);
 }
 
 /**

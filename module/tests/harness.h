@@ -88,6 +88,7 @@ void xkt_expect_ack(struct xkt *t, u32 ack);
 void xkt_expect_quiet(struct xkt *t);
 void xkt_purge(struct xkt *t);
 void xkt_release(struct socket **sockp);
+int xkt_bound_socket(__be32 addr, u16 port, struct socket **sockp);
 void xkt_next_round(struct xkt *t, bool new_local);
 bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
 	      long a, long b);

@@ -148,27 +148,6 @@ static int port_range_io(char *buf, size_t len, bool write)
 	return 0;
 }
 
-/* A socket bound to 127.0.0.1:@port (0: an ephemeral one); -errno. */
-static int bound_socket(__be32 addr, u16 port, struct socket **sockp)
-{
-	struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-		.sin_addr.s_addr = addr,
-	};
-	int err = sock_create_kern(&init_net, xtcp_family, SOCK_STREAM, 0,
-				   sockp);
-
-	if (err)
-		return err;
-	err = kernel_bind(*sockp, (struct sockaddr *)&a, sizeof(a));
-	if (err) {
-		sock_release(*sockp);
-		*sockp = NULL;
-	}
-	return err;
-}
-
 /*
  * A range of four ports, two bound already: bind() to port 0 gets the
  * other two, each once, then EADDRINUSE; connect() then finds no port
@@ -191,11 +170,11 @@ static void ephemeral_range_runs_out(struct kunit *test)
 	n = snprintf(range, sizeof(range), "%u %u", lo, hi);
 	KUNIT_ASSERT_EQ(test, port_range_io(range, n, true), 0);
 
-	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, lo + 1, &s[0]), 0);
-	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, lo + 2, &s[4]), 0);
-	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, 0, &s[1]), 0);
-	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, 0, &s[2]), 0);
-	KUNIT_EXPECT_EQ(test, bound_socket(t->laddr, 0, &s[3]), -EADDRINUSE);
+	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, lo + 1, &s[0]), 0);
+	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, lo + 2, &s[4]), 0);
+	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, 0, &s[1]), 0);
+	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, 0, &s[2]), 0);
+	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, 0, &s[3]), -EADDRINUSE);
 	if (s[1] && s[2]) {
 		KUNIT_EXPECT_GE(test, kernel_getsockname(s[1], (struct sockaddr *)&a), 0);
 		p1 = ntohs(a.sin_port);
