@@ -6,6 +6,7 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/fault-inject.h>
+#include <linux/fs.h>
 #include <linux/inet.h>
 #include <linux/netdevice.h>
 #include <linux/sched.h>
@@ -509,6 +510,50 @@ int xkt_bound_socket(__be32 addr, u16 port, struct socket **sockp)
 		*sockp = NULL;
 	}
 	return err;
+}
+
+/**
+ * xkt_sysctl_read() - read a sysctl file of the test's namespace
+ * @path: its /proc/sys path
+ * @buf: where to, NUL-terminated
+ * @size: the size of @buf
+ *
+ * Return: 0 or -errno.
+ */
+int xkt_sysctl_read(const char *path, char *buf, size_t size)
+{
+	struct file *f = filp_open(path, O_RDONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, buf, size - 1, &pos);
+	filp_close(f, NULL);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	return 0;
+}
+
+/**
+ * xkt_sysctl_write() - write a sysctl file of the test's namespace
+ * @path: its /proc/sys path
+ * @val: the value, a string
+ *
+ * Return: 0 or -errno.
+ */
+int xkt_sysctl_write(const char *path, const char *val)
+{
+	struct file *f = filp_open(path, O_WRONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_write(f, val, strlen(val), &pos);
+	filp_close(f, NULL);
+	return n < 0 ? n : 0;
 }
 
 /* A socket bound to the test's address and port. */

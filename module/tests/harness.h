@@ -89,6 +89,8 @@ void xkt_expect_quiet(struct xkt *t);
 void xkt_purge(struct xkt *t);
 void xkt_release(struct socket **sockp);
 int xkt_bound_socket(__be32 addr, u16 port, struct socket **sockp);
+int xkt_sysctl_read(const char *path, char *buf, size_t size);
+int xkt_sysctl_write(const char *path, const char *val);
 void xkt_next_round(struct xkt *t, bool new_local);
 bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
 	      long a, long b);

@@ -6,9 +6,10 @@
  * port search when the range runs out.
  */
 #include <kunit/test.h>
-#include <linux/fs.h>
 
 #include "harness.h"
+
+#define XKT_PORT_RANGE	"/proc/sys/net/ipv4/ip_local_port_range"
 
 /*
  * connect() refused, then connect() again on the same socket to another
@@ -128,26 +129,6 @@ static void bound_listener_preferred(struct kunit *test)
 	sock_release(wild);
 }
 
-/* Read, or set, net.ipv4.ip_local_port_range of the test's namespace. */
-static int port_range_io(char *buf, size_t len, bool write)
-{
-	const char *path = "/proc/sys/net/ipv4/ip_local_port_range";
-	struct file *f = filp_open(path, write ? O_WRONLY : O_RDONLY, 0);
-	loff_t pos = 0;
-	ssize_t n;
-
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = write ? kernel_write(f, buf, len, &pos) :
-		    kernel_read(f, buf, len - 1, &pos);
-	filp_close(f, NULL);
-	if (n < 0)
-		return n;
-	if (!write)
-		buf[n] = '\0';
-	return 0;
-}
-
 /*
  * A range of four ports, two bound already: bind() to port 0 gets the
  * other two, each once, then EADDRINUSE; connect() then finds no port
@@ -164,11 +145,11 @@ static void ephemeral_range_runs_out(struct kunit *test)
 		.sin_addr.s_addr = t->raddr,
 	};
 	char saved[32], range[32];
-	int i, n;
+	int i;
 
-	KUNIT_ASSERT_EQ(test, port_range_io(saved, sizeof(saved), false), 0);
-	n = snprintf(range, sizeof(range), "%u %u", lo, hi);
-	KUNIT_ASSERT_EQ(test, port_range_io(range, n, true), 0);
+	KUNIT_ASSERT_EQ(test, xkt_sysctl_read(XKT_PORT_RANGE, saved, sizeof(saved)), 0);
+	snprintf(range, sizeof(range), "%u %u", lo, hi);
+	KUNIT_ASSERT_EQ(test, xkt_sysctl_write(XKT_PORT_RANGE, range), 0);
 
 	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, lo + 1, &s[0]), 0);
 	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, lo + 2, &s[4]), 0);
@@ -193,7 +174,7 @@ static void ephemeral_range_runs_out(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(s); i++)
 		if (s[i])
 			sock_release(s[i]);
-	KUNIT_EXPECT_EQ(test, port_range_io(saved, strlen(saved), true), 0);
+	KUNIT_EXPECT_EQ(test, xkt_sysctl_write(XKT_PORT_RANGE, saved), 0);
 }
 
 static struct kunit_case xtcp_hash_cases[] = {
