@@ -366,6 +366,31 @@ void xtcp_send_fin(struct sock *sk, gfp_t gfp)
 	xtcp_push(sk);
 }
 
+/*
+ * The sequence number of a bare ACK or an abort's RST.  The peer takes
+ * an ACK only inside its window and an RST only at its RCV.NXT
+ * (RFC 5961 3.2); an RST elsewhere in its window draws a
+ * challenge ACK, which finds our port closed and gets from
+ * xtcp_send_rst_reply() an RST carrying exactly the number it
+ * acknowledges; one outside the window is dropped unanswered, and the
+ * peer lives on.  RCV.NXT lies between SND.UNA (what it acknowledged) and
+ * SND.MAX (all we sent).  SND.MAX is the best guess, everything sent
+ * having arrived, and is at or above RCV.NXT; but the peer only ever
+ * took data inside the window it announced, so the guess stops at that
+ * window's right edge, SND.UNA + SND.WND (Linux's tcp_acceptable_seq()):
+ * at or above RCV.NXT as long as the peer took nothing beyond it, and
+ * never out of the window.  With the window closed that is SND.UNA, just
+ * what a peer that refuses everything expects.  (A peer that took a whole
+ * segment beyond a narrow window, xtcp_may_send(), and whose ACK of it is
+ * lost, is the one case this misses: its RCV.NXT is past the edge.)
+ */
+static u32 xtcp_acceptable_seq(const struct xtcp_sock *xs)
+{
+	u32 edge = xs->snd_una + xs->snd_wnd;
+
+	return xtcp_seq_after(xs->snd_max, edge) ? edge : xs->snd_max;
+}
+
 /**
  * xtcp_send_ack() - send a bare ACK with the current window
  * @sk: the socket, locked
@@ -377,12 +402,15 @@ void xtcp_send_ack(struct sock *sk)
 	if (!skb)
 		return;
 	/*
-	 * SND.MAX, not the go-back pointer SND.NXT: after a timeout both
-	 * ends may have rewound SND.NXT below what the other has received,
-	 * and ACKs carrying such old numbers would be refused as out of
-	 * window on both sides, neither ever learning the other's ACK.
+	 * Not the go-back pointer SND.NXT: after a timeout both ends may
+	 * have rewound SND.NXT below what the other has received, and ACKs
+	 * carrying such old numbers would be refused as out of window on
+	 * both sides, neither ever learning the other's ACK.  Nor SND.MAX
+	 * when that lies past the peer's window edge: the peer refuses
+	 * such an ACK too, acknowledgment and all, and two ends that each
+	 * wait for the other's ACK livelock the same way.
 	 */
-	XTCP_SKB_CB(skb)->seq = xtcp_sk(sk)->snd_max;
+	XTCP_SKB_CB(skb)->seq = xtcp_acceptable_seq(xtcp_sk(sk));
 	XTCP_SKB_CB(skb)->flags = XTCP_ACK;
 	xtcp_transmit_skb(sk, skb, false);
 }
@@ -413,30 +441,6 @@ void xtcp_send_probe(struct sock *sk)
 	xtcp_transmit_skb(sk, skb, false);
 }
 
-/*
- * The sequence number of an abort's RST.  The peer takes an RST only at
- * its RCV.NXT (RFC 5961 3.2); one elsewhere in its window draws a
- * challenge ACK, which finds our port closed and gets from
- * xtcp_send_rst_reply() an RST carrying exactly the number it
- * acknowledges; one outside the window is dropped unanswered, and the
- * peer lives on.  RCV.NXT lies between SND.UNA (what it acknowledged) and
- * SND.MAX (all we sent).  SND.MAX is the best guess, everything sent
- * having arrived, and is at or above RCV.NXT; but the peer only ever
- * took data inside the window it announced, so the guess stops at that
- * window's right edge, SND.UNA + SND.WND (Linux's tcp_acceptable_seq()):
- * at or above RCV.NXT as long as the peer took nothing beyond it, and
- * never out of the window.  With the window closed that is SND.UNA, just
- * what a peer that refuses everything expects.  (A peer that took a whole
- * segment beyond a narrow window, xtcp_may_send(), and whose ACK of it is
- * lost, is the one case this misses: its RCV.NXT is past the edge.)
- */
-static u32 xtcp_reset_seq(const struct xtcp_sock *xs)
-{
-	u32 edge = xs->snd_una + xs->snd_wnd;
-
-	return xtcp_seq_after(xs->snd_max, edge) ? edge : xs->snd_max;
-}
-
 /**
  * xtcp_send_reset() - abort a connection towards the peer
  * @sk: the socket, locked, synchronized
@@ -444,7 +448,7 @@ static u32 xtcp_reset_seq(const struct xtcp_sock *xs)
 void xtcp_send_reset(struct sock *sk)
 {
 	struct sk_buff *skb = xtcp_alloc_ctl(sk, GFP_ATOMIC);
-	u32 seq = xtcp_reset_seq(xtcp_sk(sk));
+	u32 seq = xtcp_acceptable_seq(xtcp_sk(sk));
 
 	if (!skb)
 		return;

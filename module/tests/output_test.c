@@ -158,6 +158,29 @@ static void three_dupacks_fast_retransmit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_FAST_RETRANS), before + 1);
 }
 
+/*
+ * A bare ACK carries a sequence number inside the peer's window: with
+ * SND.MAX beyond a window the peer has since shrunk, the ACK carries the
+ * window's right edge, as Linux's tcp_acceptable_seq() does; one beyond
+ * it would be refused, acknowledgment and all.
+ */
+static void ack_seq_within_peer_window(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	static const char data[10] = "0123456789";
+
+	xkt_established(t);
+	KUNIT_ASSERT_EQ(test, xkt_write(t, xkt_buf, 1000), 1000);
+	KUNIT_ASSERT_EQ(test, xkt_take_data(t, t->snd, 1000, 1460), 1000);
+	t->peer_window = 400;
+	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, SOL_TCP, TCP_QUICKACK, 1), 0);
+	xkt_send(t, XTCP_ACK | XTCP_PSH, t->peer_seq, t->snd, data,
+		 sizeof(data));
+	t->peer_seq += sizeof(data);
+	xkt_expect_ack(t, t->peer_seq);
+	KUNIT_EXPECT_EQ(test, t->last.seq, t->snd + 400);
+}
+
 static struct kunit_case xtcp_output_cases[] = {
 	KUNIT_CASE(write_segments_at_mss),
 	KUNIT_CASE(window_limits_send),
@@ -166,6 +189,7 @@ static struct kunit_case xtcp_output_cases[] = {
 	KUNIT_CASE(syn_resent),
 	KUNIT_CASE(nagle_holds_short_write),
 	KUNIT_CASE(three_dupacks_fast_retransmit),
+	KUNIT_CASE(ack_seq_within_peer_window),
 	{}
 };
 
