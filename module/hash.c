@@ -53,6 +53,36 @@ void xtcp_hash_init(void)
 	xtcp_hash_seed = get_random_u32();
 }
 
+/* Where a listener bucket's chain ends: never a connection bucket's end. */
+static unsigned int lhash_nulls(unsigned int slot)
+{
+	return XTCP_LHASH_NULLS_BASE + slot;
+}
+
+/**
+ * xtcp_hash_net_init() - empty tables for a new namespace
+ * @xn: the namespace's xtcp state
+ *
+ * Each nulls chain ends in a marker naming its bucket (and its table:
+ * listener buckets' markers are offset by XTCP_LHASH_NULLS_BASE), which a
+ * lock-free reader checks to learn that it strayed.
+ */
+void xtcp_hash_net_init(struct xtcp_net *xn)
+{
+	unsigned int i;
+
+	spin_lock_init(&xn->hash_lock);
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
+		INIT_HLIST_HEAD(&xn->bhash[i]);
+		INIT_HLIST_NULLS_HEAD(&xn->lhash[i], lhash_nulls(i));
+		INIT_HLIST_HEAD(&xn->twbhash[i]);
+	}
+	for (i = 0; i < XTCP_EHASH_SIZE; i++)
+		INIT_HLIST_NULLS_HEAD(&xn->ehash[i], i);
+	for (i = 0; i < XTCP_TW_HASH_SIZE; i++)
+		INIT_HLIST_HEAD(&xn->twhash[i]);
+}
+
 static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
 			    __be16 rport)
 {
@@ -258,7 +288,7 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
  * A port no socket has bound; TIME_WAIT entries may hold it, towards
  * other peers (TCP's connect() shares ports so).  The four-tuple is
  * free then, unless a socket takes it before the caller hashes this one:
- * the caller checks (xtcp_tuple_in_use()).
+ * the caller checks as it hashes the socket (xtcp_ehash_add_unique()).
  *
  * Return: 0, or -EADDRNOTAVAIL when no port is free.
  */
@@ -297,12 +327,6 @@ static bool listen_conflict(struct xtcp_net *xn, struct sock *sk)
 static unsigned int lhash_slot(u16 port)
 {
 	return port & (XTCP_BHASH_SIZE - 1);
-}
-
-/* Where a listener bucket's chain ends: never a connection bucket's end. */
-static unsigned int lhash_nulls(unsigned int slot)
-{
-	return XTCP_LHASH_NULLS_BASE + slot;
 }
 
 /**
@@ -457,54 +481,78 @@ static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 	return NULL;
 }
 
-/**
- * xtcp_tuple_in_use() - does a connection with this four-tuple exist
- * @net: namespace
- * @laddr: local address
- * @lport: local port
- * @raddr: remote address
- * @rport: remote port
- *
- * Context: process; takes hash_lock, so that the answer stays right
- * while it is held: the caller hashes its socket right after.
- * Return: true if a socket in the connection table, or a TIME_WAIT entry,
- * has the four-tuple.
+/*
+ * Does a connection or a TIME_WAIT entry have this four-tuple?  A match
+ * only, no reference taken: the caller holds hash_lock, so the answer
+ * holds until it lets go.
  */
-bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
-		       __be32 raddr, __be16 rport)
+static bool tuple_taken(struct xtcp_net *xn, __be32 laddr, __be16 lport,
+			__be32 raddr, __be16 rport)
 {
-	struct xtcp_net *xn = xtcp_pernet(net);
+	unsigned int slot = ehash_slot(laddr, lport, raddr, rport);
+	const struct hlist_nulls_node *node;
 	struct xtcp_tw *tw;
 	struct sock *sk;
 
-	spin_lock_bh(&xn->hash_lock);
-	sk = ehash_find(xn, laddr, lport, raddr, rport);
-	tw = sk ? NULL : tw_find(xn, laddr, lport, raddr, rport);
-	spin_unlock_bh(&xn->hash_lock);
-	if (sk)
-		sock_put(sk);
-	if (tw)
-		xtcp_tw_put(tw);
-	return sk || tw;
+	lockdep_assert_held(&xn->hash_lock);
+	sk_nulls_for_each(sk, node, &xn->ehash[slot])
+		if (ehash_match(sk, laddr, lport, raddr, rport))
+			return true;
+	slot = ehashfn(laddr, lport, raddr, rport) & (XTCP_TW_HASH_SIZE - 1);
+	hlist_for_each_entry(tw, &xn->twhash[slot], hash_node)
+		if (tw->laddr == laddr && tw->lport == lport &&
+		    tw->raddr == raddr && tw->rport == rport)
+			return true;
+	return false;
 }
 
-/**
- * xtcp_ehash_add() - make a socket with a peer findable by its four-tuple
- * @sk: the socket; its inet addresses and ports are set
+/*
+ * Link @sk into the connection table, unless @unique and its four-tuple
+ * is taken (checked under the same hold of hash_lock, so two connect()s
+ * from sockets sharing a port cannot both take one four-tuple).
  */
-void xtcp_ehash_add(struct sock *sk)
+static bool ehash_insert(struct sock *sk, bool unique)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
-	unsigned int slot = ehash_slot(inet->inet_rcv_saddr, inet->inet_sport,
-				       inet->inet_daddr, inet->inet_dport);
+	__be32 laddr = inet->inet_rcv_saddr, raddr = inet->inet_daddr;
+	__be16 lport = inet->inet_sport, rport = inet->inet_dport;
+	unsigned int slot = ehash_slot(laddr, lport, raddr, rport);
 
-	sock_hold(sk);	/* the table's reference */
 	spin_lock_bh(&xn->hash_lock);
+	if (unique && tuple_taken(xn, laddr, lport, raddr, rport)) {
+		spin_unlock_bh(&xn->hash_lock);
+		return false;
+	}
 	WARN_ON_ONCE(xtcp_sk(sk)->xs_table != XTCP_TABLE_NONE);
+	sock_hold(sk);	/* the table's reference */
 	hlist_nulls_add_head_rcu(&sk->sk_nulls_node, &xn->ehash[slot]);
 	xtcp_sk(sk)->xs_table = XTCP_TABLE_EHASH;
 	spin_unlock_bh(&xn->hash_lock);
+	return true;
+}
+
+/**
+ * xtcp_ehash_add() - make a new child findable by its four-tuple
+ * @sk: the child; its inet addresses and ports are set
+ *
+ * The request it grew from held the four-tuple, so no check is made.
+ */
+void xtcp_ehash_add(struct sock *sk)
+{
+	ehash_insert(sk, false);
+}
+
+/**
+ * xtcp_ehash_add_unique() - a connecting socket takes its four-tuple
+ * @sk: the socket, locked; its inet addresses and ports are set
+ *
+ * Return: 0, or -EADDRNOTAVAIL when a connection or a TIME_WAIT entry
+ * already has the four-tuple (as TCP's connect() answers).
+ */
+int xtcp_ehash_add_unique(struct sock *sk)
+{
+	return ehash_insert(sk, true) ? 0 : -EADDRNOTAVAIL;
 }
 
 /**

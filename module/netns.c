@@ -105,17 +105,7 @@ static int __net_init xtcp_net_init(struct net *net)
 		INIT_HLIST_HEAD(&xn->socks[i]);
 	for (i = 0; i < XTCP_REQ_BUCKETS; i++)
 		INIT_HLIST_HEAD(&xn->reqs[i]);
-	spin_lock_init(&xn->hash_lock);
-	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
-		INIT_HLIST_HEAD(&xn->bhash[i]);
-		INIT_HLIST_NULLS_HEAD(&xn->lhash[i], XTCP_LHASH_NULLS_BASE + i);
-	}
-	for (i = 0; i < XTCP_EHASH_SIZE; i++)
-		INIT_HLIST_NULLS_HEAD(&xn->ehash[i], i);
-	for (i = 0; i < XTCP_TW_HASH_SIZE; i++)
-		INIT_HLIST_HEAD(&xn->twhash[i]);
-	for (i = 0; i < XTCP_BHASH_SIZE; i++)
-		INIT_HLIST_HEAD(&xn->twbhash[i]);
+	xtcp_hash_net_init(xn);
 	xn->net = net;
 	xtcp_tw_net_init(xn);
 	for (i = 0; i < XTCP_MIB_MAX; i++)

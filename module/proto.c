@@ -428,13 +428,6 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	}
 	inet->inet_daddr = usin->sin_addr.s_addr;
 	inet->inet_dport = usin->sin_port;
-	if (xtcp_tuple_in_use(net, inet->inet_rcv_saddr, inet->inet_sport,
-			      inet->inet_daddr, inet->inet_dport)) {
-		ip_rt_put(rt);
-		inet->inet_daddr = 0;
-		inet->inet_dport = 0;
-		return -EADDRNOTAVAIL;
-	}
 	/* Flow for the IP layer's later route checks (ip_queue_xmit). */
 	fl4->flowi4_proto = sk->sk_protocol;
 	sk_setup_caps(sk, &rt->dst);
@@ -444,7 +437,14 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
 			   inet->inet_sport, inet->inet_dport);
 	xtcp_choose_wscale(sk);
-	xtcp_ehash_add(sk);
+	err = xtcp_ehash_add_unique(sk);
+	if (err) {
+		sk_dst_reset(sk);
+		sk->sk_route_caps = 0;
+		inet->inet_daddr = 0;
+		inet->inet_dport = 0;
+		return err;
+	}
 	xtcp_set_state(sk, XTCP_SYN_SENT);
 	XTCP_INC_STATS(net, XTCP_MIB_ACTIVE_OPENS);
 	xs->sack_ok = READ_ONCE(xtcp_sysctl(net)->sack);	/* our offer */

@@ -829,6 +829,7 @@ void xtcp_sock_unlink(struct sock *sk);
 
 /* hash.c: the lookup tables */
 void xtcp_hash_init(void);
+void xtcp_hash_net_init(struct xtcp_net *xn);
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
 int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 		      __be16 rport);
@@ -837,14 +838,13 @@ int xtcp_listen_start(struct sock *sk);
 void xtcp_listen_stop(struct sock *sk);
 void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
 void xtcp_ehash_add(struct sock *sk);
+int xtcp_ehash_add_unique(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);
 bool xtcp_ehash_unlink_locked(struct sock *sk);
 struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
 struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
 				  __be32 daddr, __be16 dport);
-bool xtcp_tuple_in_use(struct net *net, __be32 laddr, __be16 lport,
-		       __be32 raddr, __be16 rport);
 void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw);
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
 

@@ -749,6 +749,91 @@ TEST_F(stream, ephemeral_connect_race)
 	port_race(_metadata, variant->xtcp, true);
 }
 
+/*
+ * Four sockets bound to one port (SO_REUSEADDR) connect() at once to one
+ * peer: one four-tuple, so exactly one gets it and the others get
+ * EADDRNOTAVAIL, as from TCP.  xtcp checks the four-tuple and hashes the
+ * socket under one hold of its table lock; checked first and hashed
+ * after, two could take the tuple.
+ */
+#define TUPLE_ROUNDS	100
+#define TUPLE_PORT	41000
+
+struct tuple_race {
+	bool xtcp;
+	unsigned short port;
+	struct sockaddr_in to;
+	pthread_barrier_t go;
+	int fds[RACE_THREADS];
+	int err[RACE_THREADS];
+	int id;
+};
+
+static void *tuple_taker(void *arg)
+{
+	struct tuple_race *r = arg;
+	int me = __atomic_fetch_add(&r->id, 1, __ATOMIC_RELAXED);
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, r->port);
+	int fd = stream_socket(r->xtcp, 0), one = 1;
+
+	r->fds[me] = fd;
+	r->err[me] = fd < 0 ? errno : 0;
+	if (!r->err[me] &&
+	    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	     bind(fd, (struct sockaddr *)&sin, sizeof(sin))))
+		r->err[me] = errno;
+	pthread_barrier_wait(&r->go);
+	if (!r->err[me] &&
+	    connect(fd, (struct sockaddr *)&r->to, sizeof(r->to)))
+		r->err[me] = errno;
+	return NULL;
+}
+
+TEST_F(stream, same_tuple_connect_race)
+{
+	static struct tuple_race r;
+	pthread_t th[RACE_THREADS];
+	int round, i, l, won_total = 0;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, xtcp_lo_up());
+	memset(&r, 0, sizeof(r));
+	r.xtcp = variant->xtcp;
+	r.to = sin_of(INADDR_LOOPBACK, TUPLE_PORT - 1);
+	l = stream_socket(r.xtcp, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&r.to, sizeof(r.to)));
+	ASSERT_EQ(0, listen(l, 2 * TUPLE_ROUNDS));
+	for (round = 0; round < TUPLE_ROUNDS; round++) {
+		int won = 0;
+
+		r.id = 0;
+		r.port = TUPLE_PORT + round;
+		ASSERT_EQ(0, pthread_barrier_init(&r.go, NULL, RACE_THREADS));
+		for (i = 0; i < RACE_THREADS; i++)
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, tuple_taker,
+						    &r));
+		for (i = 0; i < RACE_THREADS; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&r.go);
+		for (i = 0; i < RACE_THREADS; i++) {
+			if (!r.err[i])
+				won++;
+			else
+				EXPECT_EQ(EADDRNOTAVAIL, r.err[i])
+					TH_LOG("round %d: connect: %s", round,
+					       strerror(r.err[i]));
+			if (r.fds[i] >= 0)
+				close(r.fds[i]);
+		}
+		EXPECT_EQ(1, won) TH_LOG("round %d: %d sockets connected",
+					 round, won);
+		won_total += won;
+	}
+	EXPECT_EQ(TUPLE_ROUNDS, won_total);
+	close(l);
+}
+
 /* ---- listen ---- */
 
 TEST_F(stream, listen_closed_to_listen)

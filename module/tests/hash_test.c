@@ -144,12 +144,11 @@ static void ephemeral_range_runs_out(struct kunit *test)
 		.sin_port = htons(t->rport),
 		.sin_addr.s_addr = t->raddr,
 	};
-	char saved[32], range[32];
+	char range[32];
 	int i;
 
-	KUNIT_ASSERT_EQ(test, xkt_sysctl_read(XKT_PORT_RANGE, saved, sizeof(saved)), 0);
 	snprintf(range, sizeof(range), "%u %u", lo, hi);
-	KUNIT_ASSERT_EQ(test, xkt_sysctl_write(XKT_PORT_RANGE, range), 0);
+	KUNIT_ASSERT_EQ(test, xkt_sysctl_set(t, XKT_PORT_RANGE, range), 0);
 
 	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, lo + 1, &s[0]), 0);
 	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, lo + 2, &s[4]), 0);
@@ -174,7 +173,53 @@ static void ephemeral_range_runs_out(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(s); i++)
 		if (s[i])
 			sock_release(s[i]);
-	KUNIT_EXPECT_EQ(test, xkt_sysctl_write(XKT_PORT_RANGE, saved), 0);
+}
+
+/*
+ * Two sockets share a port (SO_REUSEADDR) and connect() to one peer: the
+ * first takes the four-tuple (its SYN leaves), the second gets
+ * EADDRNOTAVAIL and sends nothing, as from TCP.
+ */
+static void same_tuple_connect_refused(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct socket *s[2] = { NULL };
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(t->lport),
+		.sin_addr.s_addr = t->laddr,
+	}, to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(t->rport),
+		.sin_addr.s_addr = t->raddr,
+	};
+	struct xtcp_seg seg;
+	unsigned int len;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
+		KUNIT_EXPECT_EQ(test, sock_create_kern(&init_net, xtcp_family,
+						       SOCK_STREAM, 0, &s[i]), 0);
+		if (!s[i])
+			goto out;
+		sock_set_reuseaddr(s[i]->sk);
+		KUNIT_EXPECT_EQ(test, kernel_bind(s[i], (struct sockaddr *)&a,
+						  sizeof(a)), 0);
+	}
+	KUNIT_EXPECT_EQ(test, kernel_connect(s[0], (struct sockaddr *)&to,
+					     sizeof(to), O_NONBLOCK),
+			-EINPROGRESS);
+	KUNIT_EXPECT_TRUE(test, xkt_next(t, &seg, &len));
+	KUNIT_EXPECT_EQ(test, seg.flags, XTCP_SYN);
+	KUNIT_EXPECT_EQ(test, kernel_connect(s[1], (struct sockaddr *)&to,
+					     sizeof(to), O_NONBLOCK),
+			-EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s[1]->sk->sk_state), XTCP_CLOSE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s[0]->sk->sk_state), XTCP_SYN_SENT);
+	xkt_expect_quiet(t);	/* no second SYN */
+out:
+	for (i = 0; i < ARRAY_SIZE(s); i++)
+		xkt_release(&s[i]);
 }
 
 static struct kunit_case xtcp_hash_cases[] = {
@@ -182,6 +227,7 @@ static struct kunit_case xtcp_hash_cases[] = {
 	KUNIT_CASE(time_wait_before_listener),
 	KUNIT_CASE(bound_listener_preferred),
 	KUNIT_CASE(ephemeral_range_runs_out),
+	KUNIT_CASE(same_tuple_connect_refused),
 	{}
 };
 
