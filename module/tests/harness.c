@@ -86,6 +86,9 @@ void xkt_exit(struct kunit *test)
 	xkt_release(&t->lsock);
 	xtcp_kunit_set_wire(NULL);	/* and no segment is on its way */
 	skb_queue_purge(&t->wire);
+	while (t->nsaved--)
+		xkt_sysctl_write(t->saved[t->nsaved].path,
+				 t->saved[t->nsaved].val);
 }
 
 /**
@@ -554,6 +557,38 @@ int xkt_sysctl_write(const char *path, const char *val)
 	n = kernel_write(f, val, strlen(val), &pos);
 	filp_close(f, NULL);
 	return n < 0 ? n : 0;
+}
+
+/**
+ * xkt_sysctl_set() - set a sysctl for the rest of the test
+ * @t: the test
+ * @path: its /proc/sys path
+ * @val: the value, a string
+ *
+ * The value before the test's first change is put back by xkt_exit(),
+ * however the test ends.
+ *
+ * Return: 0 or -errno.
+ */
+int xkt_sysctl_set(struct xkt *t, const char *path, const char *val)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < t->nsaved; i++)
+		if (!strcmp(t->saved[i].path, path))
+			break;
+	if (i == t->nsaved) {
+		if (i == ARRAY_SIZE(t->saved))
+			return -ENOSPC;
+		err = xkt_sysctl_read(path, t->saved[i].val,
+				      sizeof(t->saved[i].val));
+		if (err)
+			return err;
+		t->saved[i].path = path;
+		t->nsaved++;
+	}
+	return xkt_sysctl_write(path, val);
 }
 
 /* A socket bound to the test's address and port. */

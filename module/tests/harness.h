@@ -51,7 +51,13 @@
  * @gso_size: the MSS of the last segment xkt_next() took if it was a
  *	run (many segments in one skb, offload.c), else 0
  * @last: the segment xkt_expect() returned last, to skip its resends
+ * @saved: sysctls xkt_sysctl_set() changed, with their values before,
+ *	put back by xkt_exit()
+ * @nsaved: how many of @saved are in use
  */
+/* sysctls one test may change (struct xkt.saved) */
+#define XKT_MAX_SAVED	2
+
 struct xkt {
 	struct kunit *test;
 	struct sk_buff_head wire;
@@ -67,6 +73,11 @@ struct xkt {
 	u16 peer_window;
 	unsigned int gso_size;
 	struct xtcp_seg last;
+	struct {
+		const char *path;
+		char val[32];
+	} saved[XKT_MAX_SAVED];
+	unsigned int nsaved;
 };
 
 /* The peer's initial sequence number: near the wrap, on purpose. */
@@ -91,6 +102,7 @@ void xkt_release(struct socket **sockp);
 int xkt_bound_socket(__be32 addr, u16 port, struct socket **sockp);
 int xkt_sysctl_read(const char *path, char *buf, size_t size);
 int xkt_sysctl_write(const char *path, const char *val);
+int xkt_sysctl_set(struct xkt *t, const char *path, const char *val);
 void xkt_next_round(struct xkt *t, bool new_local);
 bool xkt_poll(struct xkt *t, bool (*done)(struct xkt *t, long a, long b),
 	      long a, long b);

@@ -3,31 +3,14 @@
  * KUnit: mem.c, the orphans' bound.  A socket its owner closes while its
  * FIN is still unacknowledged lives on as an orphan; beyond
  * net.xtcp.max_orphans the close resets the connection instead
- * (AbortOnMemory), as TCP's tcp_check_oom() does.  The suite changes the
- * machine-wide sysctl for a case and puts it back after.
+ * (AbortOnMemory), as TCP's tcp_check_oom() does.  A case changes the
+ * machine-wide sysctl (xkt_sysctl_set()); xkt_exit() puts it back.
  */
 #include <kunit/test.h>
 
 #include "harness.h"
 
 #define XKT_MAX_ORPHANS	"/proc/sys/net/xtcp/max_orphans"
-
-static char xkt_orphans_saved[32];
-
-static int orphans_init(struct kunit *test)
-{
-	int err = xkt_init(test);
-
-	return err ? err : xkt_sysctl_read(XKT_MAX_ORPHANS, xkt_orphans_saved,
-					   sizeof(xkt_orphans_saved));
-}
-
-static void orphans_exit(struct kunit *test)
-{
-	xkt_exit(test);
-	if (xkt_orphans_saved[0])
-		xkt_sysctl_write(XKT_MAX_ORPHANS, xkt_orphans_saved);
-}
 
 /* The owner closes an established connection: our FIN leaves first. */
 static void close_established(struct xkt *t)
@@ -47,7 +30,7 @@ static void orphan_within_bound_lives(struct kunit *test)
 	struct xkt *t = xkt_of(test);
 	long aborts = xkt_mib(t, XTCP_MIB_ABORT_ON_MEMORY);
 
-	KUNIT_ASSERT_EQ(test, xkt_sysctl_write(XKT_MAX_ORPHANS, "1000"), 0);
+	KUNIT_ASSERT_EQ(test, xkt_sysctl_set(t, XKT_MAX_ORPHANS, "1000"), 0);
 	close_established(t);
 	xkt_expect_quiet(t);
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_ABORT_ON_MEMORY), aborts);
@@ -64,7 +47,7 @@ static void orphan_beyond_bound_reset(struct kunit *test)
 	long aborts = xkt_mib(t, XTCP_MIB_ABORT_ON_MEMORY);
 	struct xtcp_seg seg;
 
-	KUNIT_ASSERT_EQ(test, xkt_sysctl_write(XKT_MAX_ORPHANS, "0"), 0);
+	KUNIT_ASSERT_EQ(test, xkt_sysctl_set(t, XKT_MAX_ORPHANS, "0"), 0);
 	close_established(t);
 	xkt_expect(t, XTCP_RST | XTCP_ACK, &seg, NULL);
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_ABORT_ON_MEMORY), aborts + 1);
@@ -81,8 +64,8 @@ static struct kunit_case xtcp_mem_cases[] = {
 
 static struct kunit_suite xtcp_mem_suite = {
 	.name = "xtcp_mem",
-	.init = orphans_init,
-	.exit = orphans_exit,
+	.init = xkt_init,
+	.exit = xkt_exit,
 	.test_cases = xtcp_mem_cases,
 };
 

@@ -2,28 +2,20 @@
 /*
  * KUnit: syncookies.c.  With net.xtcp.syncookies 2 every SYN is answered
  * with a cookie and no request; the ACK that returns it rebuilds the
- * connection, a forged one is refused with an RST.  The suite sets the
- * sysctl of init_net for each case and puts it back after.
+ * connection, a forged one is refused with an RST.  Each case sets the
+ * sysctl (xkt_sysctl_set()); xkt_exit() puts it back.
  */
 #include <kunit/test.h>
 
 #include "harness.h"
 
-static int xkt_syncookies_saved;
+#define XKT_SYNCOOKIES	"/proc/sys/net/xtcp/syncookies"
 
 static int cookie_init(struct kunit *test)
 {
-	struct xtcp_sysctl *sc = xtcp_sysctl(&init_net);
+	int err = xkt_init(test);
 
-	xkt_syncookies_saved = READ_ONCE(sc->syncookies);
-	WRITE_ONCE(sc->syncookies, 2);
-	return xkt_init(test);
-}
-
-static void cookie_exit(struct kunit *test)
-{
-	xkt_exit(test);
-	WRITE_ONCE(xtcp_sysctl(&init_net)->syncookies, xkt_syncookies_saved);
+	return err ? err : xkt_sysctl_set(xkt_of(test), XKT_SYNCOOKIES, "2");
 }
 
 /* The listener's SYN queue length, read without its lock (the test's
@@ -99,7 +91,7 @@ static void cookies_off_no_check(struct kunit *test)
 
 	xkt_listen(t);
 	xkt_syn_rcvd(t);
-	WRITE_ONCE(xtcp_sysctl(&init_net)->syncookies, 0);
+	KUNIT_ASSERT_EQ(test, xkt_sysctl_set(t, XKT_SYNCOOKIES, "0"), 0);
 	xkt_send(t, XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
 	xkt_expect(t, XTCP_RST, &seg, NULL);
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_SYNCOOKIES_FAILED), failed);
@@ -115,7 +107,7 @@ static struct kunit_case xtcp_syncookies_cases[] = {
 static struct kunit_suite xtcp_syncookies_suite = {
 	.name = "xtcp_syncookies",
 	.init = cookie_init,
-	.exit = cookie_exit,
+	.exit = xkt_exit,
 	.test_cases = xtcp_syncookies_cases,
 };
 
