@@ -32,6 +32,15 @@
 #   make fuzz            libFuzzer over the protocol core, FUZZ_SECONDS (300)
 #                        per target; make fuzz-smoke: 20 s per target
 #   make deps            install what the project needs (Debian packages)
+#   make install         xtcp.ko into /lib/modules/<release>/extra (depmod),
+#                        xtcpstat, xtcp-run, <linux/xtcp.h>, the man pages
+#                        under PREFIX (/usr/local); DESTDIR for a staging
+#                        root; make uninstall takes them away again
+#   make dkms-install    the source into /usr/src/xtcp-VERSION and DKMS
+#                        builds it for the kernel (rebuilt on every kernel
+#                        update); make dkms-uninstall
+#   make deb             Debian packages xtcp-dkms and xtcp-tools in
+#                        build/deb (dpkg-buildpackage), checked by lintian
 #
 # Kernel build outputs stay in module/; everything else goes to build/.
 
@@ -79,7 +88,9 @@ UNIT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 .PHONY: all modules clean deps check demo vm unit selftests bench help \
-	fuzz fuzz-smoke fuzz-build fuzz-corpus tools coverage kunit
+	fuzz fuzz-smoke fuzz-build fuzz-corpus tools coverage kunit \
+	install uninstall install-module install-tools install-tools-build \
+	install-dkms-source dkms-install dkms-uninstall deb
 
 all: modules tools
 
@@ -124,15 +135,18 @@ build/unit/test_cubic: $(UNIT_CUBIC_SRCS) tests/unit/unit.h tests/oracle.h modul
 	$(CC) $(UNIT_CFLAGS) -I$(TOP) -o $@ $(UNIT_CUBIC_SRCS) -lm
 
 # xtcpstat links the core for the state names and the diagram's edges.
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment are added (Debian's
+# hardening flags, when debian/rules builds the tools).
 TOOLS_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow
+TOOLS_CC = $(CC) $(TOOLS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 build/tools/xtcpstat: tools/xtcpstat.c module/core.c module/core.h include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -I$(TOP) -o $@ tools/xtcpstat.c module/core.c
+	$(TOOLS_CC) -I$(TOP) -o $@ tools/xtcpstat.c module/core.c
 
 # xtcp-run: a launcher and the LD_PRELOAD library it loads, side by side.
 build/tools/libxtcp-run.so: tools/xtcp_run.c include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -I$(TOP) -fPIC -shared -o $@ $< -ldl
+	$(TOOLS_CC) -I$(TOP) -fPIC -shared -o $@ $< -ldl
 
 build/tools/xtcp-run: tools/xtcp-run
 	@mkdir -p $(dir $@)
@@ -141,7 +155,7 @@ build/tools/xtcp-run: tools/xtcp-run
 # scripts/bench.sh builds it too (if missing or older than its sources).
 build/tools/xtcp_bench: tools/xtcp_bench.c include/uapi/linux/xtcp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $<
+	$(TOOLS_CC) -I$(TOP)/include/uapi -o $@ $<
 
 tools: build/tools/xtcpstat build/tools/libxtcp-run.so build/tools/xtcp-run \
 	build/tools/xtcp_bench
@@ -216,6 +230,78 @@ bench:
 
 # Not kbuild's clean: with M=$(TOP) it deletes every *.ko and *.o below the
 # tree, .cache/'s kernels included.
+# ---- installing ----
+# The version is the Debian changelog's (debian/changelog, first line).
+XTCP_PKG_VERSION ?= $(shell sed -n '1s/^xtcp (\([^ ]*\)) .*/\1/p' $(TOP)/debian/changelog)
+PREFIX ?= /usr/local
+DESTDIR ?=
+# The release modules are installed under is the kernel's UTS_RELEASE
+# (Debian's headers say 6.1.0-N-amd64 there, not in kernel.release).
+KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODDIR = $(DESTDIR)/lib/modules/$(KRELEASE)/extra
+TOOL_FILES := $(PREFIX)/bin/xtcpstat $(PREFIX)/bin/xtcp-run \
+	$(PREFIX)/lib/xtcp/libxtcp-run.so $(PREFIX)/include/linux/xtcp.h \
+	$(PREFIX)/share/man/man7/xtcp.7 $(PREFIX)/share/man/man8/xtcpstat.8 \
+	$(PREFIX)/share/man/man1/xtcp-run.1
+
+install: install-module install-tools
+
+# depmod -b: a staging root has its own module index.
+install-module: modules
+	@test -n "$(KRELEASE)" || { echo "no kernel release in $(KDIR)"; exit 1; }
+	install -D -m 644 $(TOP)/module/xtcp.ko $(MODDIR)/xtcp.ko
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KRELEASE)
+
+install-tools-build: build/tools/xtcpstat build/tools/libxtcp-run.so \
+	build/tools/xtcp-run
+
+install-tools: install-tools-build
+	install -D -m 755 build/tools/xtcpstat $(DESTDIR)$(PREFIX)/bin/xtcpstat
+	install -D -m 755 build/tools/xtcp-run $(DESTDIR)$(PREFIX)/bin/xtcp-run
+	install -D -m 644 build/tools/libxtcp-run.so \
+		$(DESTDIR)$(PREFIX)/lib/xtcp/libxtcp-run.so
+	install -D -m 644 include/uapi/linux/xtcp.h \
+		$(DESTDIR)$(PREFIX)/include/linux/xtcp.h
+	install -D -m 644 Documentation/man/xtcp.7 \
+		$(DESTDIR)$(PREFIX)/share/man/man7/xtcp.7
+	install -D -m 644 Documentation/man/xtcpstat.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/xtcpstat.8
+	install -D -m 644 Documentation/man/xtcp-run.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/xtcp-run.1
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(TOOL_FILES))
+	-rmdir $(DESTDIR)$(PREFIX)/lib/xtcp
+	@if [ -n "$(KRELEASE)" ] && [ -f $(MODDIR)/xtcp.ko ]; then \
+		rm -f $(MODDIR)/xtcp.ko && \
+		depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KRELEASE); fi
+
+# What DKMS builds from: the kbuild files and the module's source, no tests.
+DKMS_SRC = $(DESTDIR)/usr/src/xtcp-$(XTCP_PKG_VERSION)
+install-dkms-source:
+	install -d $(DKMS_SRC)/module $(DKMS_SRC)/include/uapi/linux
+	install -m 644 Kbuild $(DKMS_SRC)/Kbuild
+	install -m 644 module/Kbuild module/*.c module/*.h $(DKMS_SRC)/module/
+	install -m 644 include/uapi/linux/xtcp.h $(DKMS_SRC)/include/uapi/linux/
+
+# DKMS_ARGS: more dkms(8) options for every call (trees of its own, as
+# tests/package/check.sh gives); DKMS_KERNEL_ARGS for the install only
+# (-k RELEASE --kernelsourcedir DIR; the running kernel by default).
+dkms-install: install-dkms-source
+	sed 's/#MODULE_VERSION#/$(XTCP_PKG_VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+	dkms add -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS)
+	dkms install -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS) $(DKMS_KERNEL_ARGS)
+
+dkms-uninstall:
+	dkms remove -m xtcp -v $(XTCP_PKG_VERSION) --all $(DKMS_ARGS)
+	rm -rf $(DKMS_SRC)
+
+# Both packages in build/deb, from a copy of the tracked files, and
+# lintian's verdict on them.
+deb:
+	$(TOP)/tests/package/build-deb.sh $(TOP)/build/deb
+
 clean:
 	rm -f $(TOP)/Module.symvers $(TOP)/modules.order $(TOP)/.*.cmd
 	find $(TOP)/module -maxdepth 1 \( -name '*.o' -o -name '*.ko' -o \

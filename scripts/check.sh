@@ -13,6 +13,10 @@
 #            report) and a successful rmmod at the end; the KUnit suites
 #            of module/tests on the debug kernel (scripts/kunit.sh, one
 #            count per test and one for the run)
+#   package  make install / uninstall into a staging root, the Debian
+#            packages (make deb, lintian), DKMS building the packaged
+#            source for each Debian kernel and a guest booting the module
+#            it built (tests/package/check.sh, one count per test)
 #
 # The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak,
 # object debugging) is built on first use and cached per machine.  It runs
@@ -20,7 +24,7 @@
 # the heavy tests down: $debug_env below.
 #
 # Environment: XTCP_KERNELS="6.1 6.12 debug" picks the kernels;
-# XTCP_CHECK_ONLY (static|unit|guest) runs one group; XTCP_CHECK_SERIAL=1
+# XTCP_CHECK_ONLY (static|unit|package|guest) runs one group; XTCP_CHECK_SERIAL=1
 # runs the guest lanes one after the other instead of side by side.
 set -uo pipefail
 
@@ -390,6 +394,17 @@ if group unit; then
 		"$logdir/unit-pin-fallback.log" pin_fallback
 	step "fuzz smoke (libFuzzer over the core, 20 s per target)" \
 		"$logdir/fuzz-smoke.log" make -s fuzz-smoke
+fi
+
+if group package; then
+	echo "== install and packages (make install, make deb, DKMS)"
+	XTCP_PACKAGE_KERNELS="$(tr ' ' '\n' <<<"$kernels" | grep -vx debug | xargs)" \
+		tests/package/check.sh >"$logdir/package.log" 2>&1
+	count_ktap "$logdir/package.log" package
+	grep -q ' passed, ' "$logdir/package.log" ||
+		fail "package: runner ended early"
+	! grep -q '^not ok' "$logdir/package.log" ||
+		tail -n 60 "$logdir/package.log" | sed 's/^/    | /'
 fi
 
 if [ ${#lanes[@]} -gt 0 ]; then

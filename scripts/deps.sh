@@ -38,6 +38,7 @@ host_pkgs=(
 	man-db groff-base                                     # the man pages: tests/man/check.sh
 	tcpdump tshark                                        # captures decoded: selftests/xtcp_pcap.sh, make demo
 	redis-server redis-tools iperf3 socat nginx wrk       # real programs: selftests/xtcp_apps.sh
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian      # packages: tests/package/check.sh
 	"$SOURCE_PKG"                                         # kselftest harness, lib.mk, checkpatch
 )
 
