@@ -142,17 +142,6 @@ static int wait_rows(int st, unsigned int lport, unsigned int rport, int want, i
 	}
 }
 
-/* Wait up to @ms for counter @name to reach @want; its last value. */
-static long wait_counter(const char *name, long want, int ms)
-{
-	long long end = now_ms() + ms;
-	long v;
-
-	while ((v = xtcp_counter(name)) < want && now_ms() < end)
-		usleep(2000);
-	return v;
-}
-
 /* ---- /proc/net/xtcp_fault ---- */
 
 /* Add a rule; its id. */
@@ -1134,7 +1123,8 @@ TEST_F_TIMEOUT(cl, last_ack_fin_retransmitted, 120)
 
 	del_rule(_metadata, acks);
 	del_rule(_metadata, fins);
-	EXPECT_LE(finacks_a + 1, wait_counter("TimeWaitFinAcks", finacks_a + 1, WAIT_MS))
+	EXPECT_LE(finacks_a + 1,
+		  xtcp_wait_counter("TimeWaitFinAcks", finacks_a + 1, false, WAIT_MS))
 		TH_LOG("no resent FIN reached the entry");
 	EXPECT_EQ(0, wait_rows(-1, c->bport, c->aport, 0, WAIT_MS)) TH_LOG("B still listed");
 	ASSERT_EQ(1, tuple_rows(XTCP_TIME_WAIT, c->aport, c->bport, &r));
@@ -1185,9 +1175,11 @@ TEST_F(cl, time_wait_rst_ignored)
 
 	ASSERT_EQ(0, inject(self->raw, c->bport, c->aport, seq, ack, XTCP_RST | XTCP_ACK,
 			    NULL, 0));
-	EXPECT_EQ(ign0 + 1, wait_counter("TimeWaitRstIgnored", ign0 + 1, WAIT_MS));
+	EXPECT_EQ(ign0 + 1,
+		  xtcp_wait_counter("TimeWaitRstIgnored", ign0 + 1, false, WAIT_MS));
 	ASSERT_EQ(0, inject(self->raw, c->bport, c->aport, seq, 0, XTCP_RST, NULL, 0));
-	EXPECT_EQ(ign0 + 2, wait_counter("TimeWaitRstIgnored", ign0 + 2, WAIT_MS));
+	EXPECT_EQ(ign0 + 2,
+		  xtcp_wait_counter("TimeWaitRstIgnored", ign0 + 2, false, WAIT_MS));
 
 	ASSERT_EQ(1, tuple_rows(XTCP_TIME_WAIT, c->aport, c->bport, &r2))
 		TH_LOG("the RST ended the TIME_WAIT entry");
@@ -1274,7 +1266,8 @@ TEST_F(cl, time_wait_old_duplicate_not_delivered)
 	in0 = xtcp_counter("InSegs");
 	ASSERT_EQ(0, inject(self->raw, c->aport, c->bport, caps[d].seq - 1, 0, XTCP_SYN,
 			    NULL, 0));
-	EXPECT_LE(in0 + 1, wait_counter("InSegs", in0 + 1, WAIT_MS));
+	EXPECT_LE(in0 + 1,
+		  xtcp_wait_counter("InSegs", in0 + 1, false, WAIT_MS));
 	EXPECT_EQ(0, wait_rows(XTCP_SYN_RECV, c->bport, c->aport, 1, 300));
 	EXPECT_EQ(1, tuple_rows(XTCP_TIME_WAIT, c->bport, c->aport, NULL));
 	EXPECT_EQ(-1, accept(self->lfd, NULL, NULL));
@@ -1302,7 +1295,8 @@ TEST_F(cl, time_wait_syn_new_incarnation)
 	hold = add_rule(_metadata, "add dir=in flags=synack port=%u action=drop", c->aport);
 
 	ASSERT_EQ(0, inject(self->raw, c->aport, c->bport, rcv + 100000, 0, XTCP_SYN, NULL, 0));
-	EXPECT_EQ(killed0 + 1, wait_counter("TimeWaitKilled", killed0 + 1, WAIT_MS));
+	EXPECT_EQ(killed0 + 1,
+		  xtcp_wait_counter("TimeWaitKilled", killed0 + 1, false, WAIT_MS));
 	EXPECT_EQ(0, wait_rows(XTCP_TIME_WAIT, c->bport, c->aport, 0, WAIT_MS));
 	EXPECT_EQ(1, wait_rows(XTCP_SYN_RECV, c->bport, c->aport, 1, WAIT_MS))
 		TH_LOG("no request for the new connection");
@@ -1440,7 +1434,8 @@ TEST_F(cl, tw_cap_zero)
 	created0 = xtcp_counter("TimeWaitCreated");
 	over0 = xtcp_counter("TimeWaitOverflow");
 	close_both(_metadata, c);
-	EXPECT_EQ(over0 + 1, wait_counter("TimeWaitOverflow", over0 + 1, WAIT_MS));
+	EXPECT_EQ(over0 + 1,
+		  xtcp_wait_counter("TimeWaitOverflow", over0 + 1, false, WAIT_MS));
 	EXPECT_EQ(0, wait_rows(-1, c->aport, c->bport, 0, WAIT_MS));
 	EXPECT_EQ(0, state_rows(XTCP_TIME_WAIT));
 	EXPECT_EQ(created0, xtcp_counter("TimeWaitCreated"));
@@ -1466,7 +1461,8 @@ TEST_F(cl, tw_cap_reached)
 
 	conn_open(_metadata, self, &c2, -1);
 	close_both(_metadata, &c2);
-	EXPECT_EQ(over0 + 1, wait_counter("TimeWaitOverflow", over0 + 1, WAIT_MS));
+	EXPECT_EQ(over0 + 1,
+		  xtcp_wait_counter("TimeWaitOverflow", over0 + 1, false, WAIT_MS));
 	EXPECT_EQ(0, wait_rows(-1, c2.aport, c2.bport, 0, WAIT_MS));
 	EXPECT_EQ(created0 + 1, xtcp_counter("TimeWaitCreated"));
 	EXPECT_EQ(1, xtcp_counter("CurrTimeWait"));
@@ -1790,13 +1786,15 @@ static void rst_at(struct __test_metadata *_metadata, FIXTURE_DATA(cl) * self, i
 
 	ASSERT_EQ(0, inject(self->raw, pport, vport, seq + 0x40000000u, ack,
 			    XTCP_RST | XTCP_ACK, NULL, 0));
-	EXPECT_LE(oow0 + 1, wait_counter("OutOfWindow", oow0 + 1, WAIT_MS));
+	EXPECT_LE(oow0 + 1,
+		  xtcp_wait_counter("OutOfWindow", oow0 + 1, false, WAIT_MS));
 	EXPECT_EQ(chall0, xtcp_counter("ChallengeAcks"));
 	EXPECT_EQ(st, stream_state(true, victim));
 
 	i0 = ncaps;
 	ASSERT_EQ(0, inject(self->raw, pport, vport, seq + 1, ack, XTCP_RST | XTCP_ACK, NULL, 0));
-	EXPECT_EQ(chall0 + 1, wait_counter("ChallengeAcks", chall0 + 1, WAIT_MS));
+	EXPECT_EQ(chall0 + 1,
+		  xtcp_wait_counter("ChallengeAcks", chall0 + 1, false, WAIT_MS));
 	a = cap_wait(self->raw, i0, vport, pport, ALL_FLAGS, XTCP_ACK, WAIT_MS);
 	ASSERT_LE(0, a) TH_LOG("no challenge ACK seen");
 	EXPECT_EQ(seq, caps[a].ack);

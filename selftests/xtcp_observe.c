@@ -312,31 +312,6 @@ static bool wait_txq_empty(unsigned int lport, unsigned int rport,
 	return false;
 }
 
-static bool wait_counter_eq(const char *name, long want)
-{
-	long long end = now_ms() + XTCP_WAIT_MS;
-
-	do {
-		if (xtcp_counter(name) == want)
-			return true;
-		usleep(5000);
-	} while (now_ms() < end);
-	return false;
-}
-
-/* Wait until counter @name is at least @want. */
-static bool wait_counter_ge(const char *name, long want)
-{
-	long long end = now_ms() + XTCP_WAIT_MS;
-
-	do {
-		if (xtcp_counter(name) >= want)
-			return true;
-		usleep(5000);
-	} while (now_ms() < end);
-	return false;
-}
-
 static unsigned int port_of(int fd, bool peer)
 {
 	struct sockaddr_in sin;
@@ -417,11 +392,11 @@ static void scripted(struct __test_metadata *_metadata, FIXTURE_DATA(obs) * self
 	ASSERT_EQ(0, recv(self->b, &c, 1, 0));
 	ASSERT_TRUE(wait_tuple(self->lport, self->aport, XTCP_CLOSE_WAIT));
 	close_fd(&self->b);
-	ASSERT_TRUE(wait_counter_ge("TimeWaitReaped", 1));
+	ASSERT_LE(1, xtcp_wait_counter("TimeWaitReaped", 1, false, XTCP_WAIT_MS));
 	ASSERT_TRUE(wait_tuple(self->lport, self->aport, 0));
 	ASSERT_TRUE(wait_tuple(self->aport, self->lport, 0));
 	close_fd(&self->lfd);
-	ASSERT_TRUE(wait_counter_eq("CurrSockets", 0));
+	ASSERT_EQ(0, xtcp_wait_counter("CurrSockets", 0, true, XTCP_WAIT_MS));
 }
 
 #define ATTEMPTS	5
@@ -1022,7 +997,7 @@ TEST_F_TIMEOUT(obs, sysctl_max_syn_backlog, 120)
 	 * At least one: the dropped client sends its SYN again at 1 s and
 	 * 3 s, so a test held off the CPU that long sees a drop for each.
 	 */
-	EXPECT_TRUE(wait_counter_ge("SynQueueDrops", 1));
+	EXPECT_LE(1, xtcp_wait_counter("SynQueueDrops", 1, false, XTCP_WAIT_MS));
 	n = xtcp_read_rows(XTCP_PROC, rows, MAX_ROWS);
 	for (i = 0; i < n && i < MAX_ROWS; i++)
 		reqs += rows[i].st == XTCP_SYN_RECV;

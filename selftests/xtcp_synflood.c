@@ -48,17 +48,6 @@
 
 /* ---- small helpers ---- */
 
-/* Wait until counter @name is at least @want; its last value. */
-static long wait_counter_ge(const char *name, long want, int ms)
-{
-	long long end = now_ms() + ms;
-	long v;
-
-	while ((v = xtcp_counter(name)) < want && now_ms() < end)
-		usleep(10000);
-	return v;
-}
-
 /* Rows of /proc/net/xtcp in state @st; -1 if unreadable. */
 static int rows_in(int st)
 {
@@ -433,7 +422,7 @@ TEST_F_TIMEOUT(fl, cookie_ack_meets_full_accept_queue, 300)
 	ASSERT_TRUE(wait_revents(self->lfd, POLLIN, WAIT_MS) & POLLIN);
 
 	ASSERT_EQ(0, inject(self->raw, &p, isn + 1, cookie + 1, XTCP_ACK, NULL, 0));
-	EXPECT_EQ(1, wait_counter_ge("AcceptQueueDrops", 1, WAIT_MS));
+	EXPECT_EQ(1, xtcp_wait_counter("AcceptQueueDrops", 1, false, WAIT_MS));
 	EXPECT_EQ(2, xtcp_counter("SyncookiesRecv"));	/* A's and this one */
 	EXPECT_EQ(1, xtcp_counter("PassiveOpens"));
 
@@ -742,7 +731,7 @@ static void flood_start(struct __test_metadata *_metadata, FIXTURE_DATA(flood) *
 	self->running = true;
 	ASSERT_EQ(0, flood_until(&self->f, FLOOD_PREFILL))
 		TH_LOG("the flood is stuck at %ld rounds", atomic_load(&self->f.rounds));
-	ASSERT_LT(0, wait_counter_ge(full_counter, 1, WAIT_MS))
+	ASSERT_LT(0, xtcp_wait_counter(full_counter, 1, false, WAIT_MS))
 		TH_LOG("the flood did not fill the SYN queue (%ld SYNs sent)",
 		       atomic_load(&self->f.xtcp_sent));
 }

@@ -436,6 +436,25 @@ static inline long long now_ms(void)
 }
 
 /*
+ * Wait up to @ms for counter @name of /proc/net/xtcp_stat to reach @want
+ * (at least, or exactly with @exact: a gauge coming down); its last value.
+ * The wait bounds a failure, it is never the verdict.
+ */
+static inline long xtcp_wait_counter(const char *name, long want, bool exact,
+				     int ms)
+{
+	long long end = now_ms() + ms;
+	long v;
+
+	for (;;) {
+		v = xtcp_counter(name);
+		if ((exact ? v == want : v >= want) || now_ms() >= end)
+			return v;
+		usleep(5000);
+	}
+}
+
+/*
  * poll() one socket until one of @events (or an error/hangup) shows or
  * @timeout_ms passes; returns revents (0 on timeout), -1 on error.
  */
