@@ -121,36 +121,20 @@ struct xkt *xkt_of(struct kunit *test)
 	return test->priv;
 }
 
-/**
- * xkt_segment() - a segment from the peer, as IP would hand it to xtcp
- * @t: the test
- * @flags: XTCP_SYN, XTCP_ACK, ...
- * @seq: its sequence number
- * @ack: its acknowledgment number
- * @data: payload, or NULL
- * @len: payload length
- *
- * The checksum is right, the window @t->peer_window; a SYN offers an MSS
- * of 1460 and no other option.  The IP header is in front of skb->data, pulled
- * as ip_local_deliver_finish() leaves it.
- *
- * Return: the segment (the test fails at once if it cannot be made).
+/*
+ * The skb for the peer's segment @seg: the header built from it, the
+ * checksum right, the IP header in front of skb->data, pulled as
+ * ip_local_deliver_finish() leaves it.
  */
-struct sk_buff *xkt_segment(struct xkt *t, u8 flags, u32 seq, u32 ack,
-			    const void *data, size_t len)
+static struct sk_buff *xkt_build(struct xkt *t, const struct xtcp_seg *seg,
+				 const void *data, size_t len)
 {
-	struct xtcp_seg seg = {
-		.sport = t->rport, .dport = t->lport,
-		.seq = seq, .ack = ack, .flags = flags,
-		.window = t->peer_window,
-		.mss = flags & XTCP_SYN ? 1460 : 0,
-	};
 	u8 hdr[XTCP_MAX_HDR_LEN];
 	struct sk_buff *skb;
 	struct iphdr *iph;
 	size_t hlen;
 
-	hlen = xtcp_build(hdr, sizeof(hdr), &seg);
+	hlen = xtcp_build(hdr, sizeof(hdr), seg);
 	KUNIT_ASSERT_GT(t->test, hlen, 0);
 	skb = alloc_skb(MAX_HEADER + sizeof(*iph) + hlen + len, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(t->test, skb);
@@ -181,6 +165,63 @@ struct sk_buff *xkt_segment(struct xkt *t, u8 flags, u32 seq, u32 ack,
 	skb->pkt_type = PACKET_HOST;
 	skb->dev = init_net.loopback_dev;
 	return skb;
+}
+
+/* The peer's header fields for a segment with these numbers. */
+static struct xtcp_seg xkt_seg(struct xkt *t, u8 flags, u32 seq, u32 ack)
+{
+	return (struct xtcp_seg){
+		.sport = t->rport, .dport = t->lport,
+		.seq = seq, .ack = ack, .flags = flags,
+		.window = t->peer_window,
+		.mss = flags & XTCP_SYN ? 1460 : 0,
+		.sack_perm = (flags & XTCP_SYN) && t->peer_sack,
+	};
+}
+
+/**
+ * xkt_segment() - a segment from the peer, as IP would hand it to xtcp
+ * @t: the test
+ * @flags: XTCP_SYN, XTCP_ACK, ...
+ * @seq: its sequence number
+ * @ack: its acknowledgment number
+ * @data: payload, or NULL
+ * @len: payload length
+ *
+ * The checksum is right, the window @t->peer_window; a SYN offers an MSS
+ * of 1460, SACK if @t->peer_sack, and no other option.  The IP header is
+ * in front of skb->data, pulled as ip_local_deliver_finish() leaves it.
+ *
+ * Return: the segment (the test fails at once if it cannot be made).
+ */
+struct sk_buff *xkt_segment(struct xkt *t, u8 flags, u32 seq, u32 ack,
+			    const void *data, size_t len)
+{
+	struct xtcp_seg seg = xkt_seg(t, flags, seq, ack);
+
+	return xkt_build(t, &seg, data, len);
+}
+
+/**
+ * xkt_sack_segment() - the peer's ACK with SACK blocks
+ * @t: the test; the connection has SACK (@t->peer_sack)
+ * @ack: its acknowledgment number
+ * @blk: the blocks, the first the most recent (RFC 2018); a D-SACK
+ *	block (below @ack, or inside the next) first
+ * @n: how many, 1..XTCP_MAX_SACK_BLOCKS
+ *
+ * Return: the segment, at @t->peer_seq.
+ */
+struct sk_buff *xkt_sack_segment(struct xkt *t, u32 ack,
+				 const struct xtcp_sack_block *blk,
+				 unsigned int n)
+{
+	struct xtcp_seg seg = xkt_seg(t, XTCP_ACK, t->peer_seq, ack);
+
+	KUNIT_ASSERT_TRUE(t->test, n && n <= XTCP_MAX_SACK_BLOCKS);
+	seg.nr_sack = n;
+	memcpy(seg.sack, blk, n * sizeof(*blk));
+	return xkt_build(t, &seg, NULL, 0);
 }
 
 /**
@@ -272,6 +313,34 @@ bool xkt_next(struct xkt *t, struct xtcp_seg *seg, unsigned int *len)
 	t->gso_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
 	kfree_skb(skb);
 	return true;
+}
+
+/**
+ * xkt_take_data() - data segments off the wire, checked
+ * @t: the test
+ * @seq: where the first must start
+ * @want: how many bytes to take at most
+ * @mss: the largest segment allowed (of a run: its segments')
+ *
+ * Takes segments until @want bytes from @seq on have left, each checked:
+ * contiguous, no segment over @mss.  Pure ACKs between them are skipped.
+ *
+ * Return: the bytes seen.
+ */
+unsigned int xkt_take_data(struct xkt *t, u32 seq, unsigned int want,
+			   unsigned int mss)
+{
+	unsigned int seen = 0, len;
+	struct xtcp_seg seg;
+
+	while (seen < want && xkt_next(t, &seg, &len)) {
+		if (!len)
+			continue;
+		KUNIT_EXPECT_EQ(t->test, seg.seq, seq + seen);
+		KUNIT_EXPECT_LE(t->test, t->gso_size ? t->gso_size : len, mss);
+		seen += len;
+	}
+	return seen;
 }
 
 /* A timer's resend of the last segment taken: the same, and it occupies

@@ -48,6 +48,8 @@
  * @peer_seq: the peer's next sequence number
  * @peer_window: the window the peer's segments carry (65535 unless a
  *	test sets it; the peer offers no window scaling)
+ * @peer_sack: the peer's SYN (or SYN+ACK) offers SACK (RFC 2018); off
+ *	unless a test sets it
  * @gso_size: the MSS of the last segment xkt_next() took if it was a
  *	run (many segments in one skb, offload.c), else 0
  * @last: the segment xkt_expect() returned last, to skip its resends
@@ -71,6 +73,7 @@ struct xkt {
 	u32 snd;
 	u32 peer_seq;
 	u16 peer_window;
+	bool peer_sack;
 	unsigned int gso_size;
 	struct xtcp_seg last;
 	struct {
@@ -79,6 +82,13 @@ struct xkt {
 	} saved[XKT_MAX_SAVED];
 	unsigned int nsaved;
 };
+
+/*
+ * The most rounds of a walk of allocation failures (xkt_deliver_failing()):
+ * more allocations than any one segment or call makes, so the walks end
+ * before.
+ */
+#define XKT_MAX_NTH	64
 
 /* The peer's initial sequence number: near the wrap, on purpose. */
 #define XKT_PEER_ISS	0xfffffff0U
@@ -89,10 +99,15 @@ struct xkt *xkt_of(struct kunit *test);
 
 struct sk_buff *xkt_segment(struct xkt *t, u8 flags, u32 seq, u32 ack,
 			    const void *data, size_t len);
+struct sk_buff *xkt_sack_segment(struct xkt *t, u32 ack,
+				 const struct xtcp_sack_block *blk,
+				 unsigned int n);
 void xkt_deliver(struct xkt *t, struct sk_buff *skb);
 void xkt_send(struct xkt *t, u8 flags, u32 seq, u32 ack, const void *data,
 	      size_t len);
 bool xkt_next(struct xkt *t, struct xtcp_seg *seg, unsigned int *len);
+unsigned int xkt_take_data(struct xkt *t, u32 seq, unsigned int want,
+			   unsigned int mss);
 void xkt_expect(struct xkt *t, u8 flags, struct xtcp_seg *seg,
 		unsigned int *len);
 void xkt_expect_ack(struct xkt *t, u32 ack);

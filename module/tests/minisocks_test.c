@@ -13,9 +13,6 @@
 
 #include "harness.h"
 
-/* More allocations than any one segment makes: the walks end before. */
-#define XKT_MAX_NTH	64
-
 /* LISTEN: a SYN makes a request; the final ACK a child to accept. */
 static void listen_handshake(struct kunit *test)
 {

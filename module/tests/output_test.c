@@ -11,27 +11,6 @@
 
 static u8 xkt_buf[8192];
 
-/*
- * Take data segments off the wire until @want bytes from @seq on have
- * left, each checked: contiguous, no segment (or a run's segments) over
- * @mss.  Pure ACKs between them are skipped.  Returns the bytes seen.
- */
-static unsigned int xkt_take_data(struct xkt *t, u32 seq, unsigned int want,
-				  unsigned int mss)
-{
-	unsigned int seen = 0, len;
-	struct xtcp_seg seg;
-
-	while (seen < want && xkt_next(t, &seg, &len)) {
-		if (!len)
-			continue;
-		KUNIT_EXPECT_EQ(t->test, seg.seq, seq + seen);
-		KUNIT_EXPECT_LE(t->test, t->gso_size ? t->gso_size : len, mss);
-		seen += len;
-	}
-	return seen;
-}
-
 /* A write goes out at once, in segments of the peer's MSS (1460). */
 static void write_segments_at_mss(struct kunit *test)
 {

@@ -7,8 +7,6 @@
 
 #include "harness.h"
 
-#define XKT_MAX_NTH	64
-
 static const char xkt_msg[1000];
 
 /* Writing after our own shutdown(SHUT_WR): EPIPE. */
