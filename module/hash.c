@@ -524,7 +524,10 @@ static bool ehash_insert(struct sock *sk, bool unique)
 		spin_unlock_bh(&xn->hash_lock);
 		return false;
 	}
-	WARN_ON_ONCE(xtcp_sk(sk)->xs_table != XTCP_TABLE_NONE);
+	if (WARN_ON_ONCE(xtcp_sk(sk)->xs_table != XTCP_TABLE_NONE)) {
+		spin_unlock_bh(&xn->hash_lock);
+		return false;	/* linked twice would corrupt the chain */
+	}
 	sock_hold(sk);	/* the table's reference */
 	hlist_nulls_add_head_rcu(&sk->sk_nulls_node, &xn->ehash[slot]);
 	xtcp_sk(sk)->xs_table = XTCP_TABLE_EHASH;

@@ -439,10 +439,17 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	xtcp_choose_wscale(sk);
 	err = xtcp_ehash_add_unique(sk);
 	if (err) {
+		/* as TCP's: back to what bind() alone gave the socket */
 		sk_dst_reset(sk);
 		sk->sk_route_caps = 0;
 		inet->inet_daddr = 0;
 		inet->inet_dport = 0;
+		if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+			inet->inet_rcv_saddr = 0;
+			inet->inet_saddr = 0;
+		}
+		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+			xtcp_unbind(sk);
 		return err;
 	}
 	xtcp_set_state(sk, XTCP_SYN_SENT);

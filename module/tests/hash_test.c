@@ -176,18 +176,20 @@ static void ephemeral_range_runs_out(struct kunit *test)
 }
 
 /*
- * Two sockets share a port (SO_REUSEADDR) and connect() to one peer: the
- * first takes the four-tuple (its SYN leaves), the second gets
- * EADDRNOTAVAIL and sends nothing, as from TCP.
+ * Two sockets share a port on the wildcard address (SO_REUSEADDR) and
+ * connect() to one peer: the first takes the four-tuple (its SYN
+ * leaves), the second gets EADDRNOTAVAIL and sends nothing, as from TCP,
+ * and is left as bind() made it (the wildcard address again), free to
+ * connect elsewhere.
  */
 static void same_tuple_connect_refused(struct kunit *test)
 {
 	struct xkt *t = xkt_of(test);
 	struct socket *s[2] = { NULL };
-	struct sockaddr_in a = {
+	struct sockaddr_in got, a = {
 		.sin_family = AF_INET,
 		.sin_port = htons(t->lport),
-		.sin_addr.s_addr = t->laddr,
+		.sin_addr.s_addr = htonl(INADDR_ANY),
 	}, to = {
 		.sin_family = AF_INET,
 		.sin_port = htons(t->rport),
@@ -217,6 +219,17 @@ static void same_tuple_connect_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s[1]->sk->sk_state), XTCP_CLOSE);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s[0]->sk->sk_state), XTCP_SYN_SENT);
 	xkt_expect_quiet(t);	/* no second SYN */
+	KUNIT_EXPECT_GE(test, kernel_getsockname(s[1], (struct sockaddr *)&got), 0);
+	KUNIT_EXPECT_EQ(test, got.sin_addr.s_addr, htonl(INADDR_ANY));
+	KUNIT_EXPECT_EQ(test, ntohs(got.sin_port), t->lport);
+	/* another peer's port: a four-tuple of its own */
+	to.sin_port = htons(t->rport + 1);
+	KUNIT_EXPECT_EQ(test, kernel_connect(s[1], (struct sockaddr *)&to,
+					     sizeof(to), O_NONBLOCK),
+			-EINPROGRESS);
+	KUNIT_EXPECT_TRUE(test, xkt_next(t, &seg, &len));
+	KUNIT_EXPECT_EQ(test, seg.flags, XTCP_SYN);
+	KUNIT_EXPECT_EQ(test, seg.dport, t->rport + 1);
 out:
 	for (i = 0; i < ARRAY_SIZE(s); i++)
 		xkt_release(&s[i]);
