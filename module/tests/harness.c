@@ -86,9 +86,12 @@ void xkt_exit(struct kunit *test)
 	xkt_release(&t->lsock);
 	xtcp_kunit_set_wire(NULL);	/* and no segment is on its way */
 	skb_queue_purge(&t->wire);
-	while (t->nsaved--)
-		xkt_sysctl_write(t->saved[t->nsaved].path,
-				 t->saved[t->nsaved].val);
+	while (t->nsaved) {
+		t->nsaved--;
+		KUNIT_EXPECT_EQ(test,
+				xkt_sysctl_write(t->saved[t->nsaved].path,
+						 t->saved[t->nsaved].val), 0);
+	}
 }
 
 /**
@@ -600,10 +603,12 @@ int xkt_sysctl_read(const char *path, char *buf, size_t size)
 
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	n = kernel_read(f, buf, size - 1, &pos);
+	n = kernel_read(f, buf, size, &pos);
 	filp_close(f, NULL);
 	if (n < 0)
 		return n;
+	if (n == size)
+		return -E2BIG;	/* restored cut short, it would be wrong */
 	buf[n] = '\0';
 	return 0;
 }
