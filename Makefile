@@ -228,8 +228,6 @@ bench:
 	$(MAKE) -C $(TOP) KVER=$(or $(KVER),6.1) modules
 	$(TOP)/scripts/bench.sh --kernel $(or $(KVER),6.1) --module $(TOP)/module/xtcp.ko
 
-# Not kbuild's clean: with M=$(TOP) it deletes every *.ko and *.o below the
-# tree, .cache/'s kernels included.
 # ---- installing ----
 # The version is the Debian changelog's (debian/changelog, first line).
 XTCP_PKG_VERSION ?= $(shell sed -n '1s/^xtcp (\([^ ]*\)) .*/\1/p' $(TOP)/debian/changelog)
@@ -247,11 +245,24 @@ TOOL_FILES := $(PREFIX)/bin/xtcpstat $(PREFIX)/bin/xtcp-run \
 
 install: install-module install-tools
 
-# depmod -b: a staging root has its own module index.
-install-module: modules
-	@test -n "$(KRELEASE)" || { echo "no kernel release in $(KDIR)"; exit 1; }
+# For the running kernel (its headers: linux-headers-$(uname -r)), or the
+# one KDIR or KVER names; never the pinned fallback a plain `make` takes
+# (that would fetch the project's whole toolset).  depmod -b: a staging
+# root has its own module index.
+DEPMOD ?= /sbin/depmod
+install-module:
+	@if [ -z "$(KVER)" ] && [ "$(origin KDIR)" != "command line" ] && \
+	    [ ! -f "$(RUNNING_KDIR)/Makefile" ]; then \
+		echo "make install: no headers for the running kernel" \
+		     "($(RUNNING_KDIR)): install linux-headers-$$(uname -r)," \
+		     "or name a kernel tree with KDIR=" >&2; exit 1; fi
+	@test -f "$(KDIR)/Makefile" || \
+		{ echo "make install: no kernel tree at $(KDIR)" >&2; exit 1; }
+	@test -n "$(KRELEASE)" || \
+		{ echo "make install: no UTS_RELEASE in $(KDIR)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
 	install -D -m 644 $(TOP)/module/xtcp.ko $(MODDIR)/xtcp.ko
-	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KRELEASE)
+	$(DEPMOD) $(if $(DESTDIR),-b $(DESTDIR)) $(KRELEASE)
 
 install-tools-build: build/tools/xtcpstat build/tools/libxtcp-run.so \
 	build/tools/xtcp-run
@@ -275,14 +286,17 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/lib/xtcp
 	@if [ -n "$(KRELEASE)" ] && [ -f $(MODDIR)/xtcp.ko ]; then \
 		rm -f $(MODDIR)/xtcp.ko && \
-		depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KRELEASE); fi
+		$(DEPMOD) $(if $(DESTDIR),-b $(DESTDIR)) $(KRELEASE); fi
 
-# What DKMS builds from: the kbuild files and the module's source, no tests.
+# What DKMS builds from: the kbuild files and the module's source, no tests
+# (and none of kbuild's generated *.mod.c).
 DKMS_SRC = $(DESTDIR)/usr/src/xtcp-$(XTCP_PKG_VERSION)
+DKMS_MODULE_SRC = $(filter-out %.mod.c,$(wildcard module/*.c)) \
+	$(wildcard module/*.h)
 install-dkms-source:
 	install -d $(DKMS_SRC)/module $(DKMS_SRC)/include/uapi/linux
 	install -m 644 Kbuild $(DKMS_SRC)/Kbuild
-	install -m 644 module/Kbuild module/*.c module/*.h $(DKMS_SRC)/module/
+	install -m 644 module/Kbuild $(DKMS_MODULE_SRC) $(DKMS_SRC)/module/
 	install -m 644 include/uapi/linux/xtcp.h $(DKMS_SRC)/include/uapi/linux/
 
 # DKMS_ARGS: more dkms(8) options for every call (trees of its own, as
@@ -302,6 +316,8 @@ dkms-uninstall:
 deb:
 	$(TOP)/tests/package/build-deb.sh $(TOP)/build/deb
 
+# Not kbuild's clean: with M=$(TOP) it deletes every *.ko and *.o below the
+# tree, .cache/'s kernels included.
 clean:
 	rm -f $(TOP)/Module.symvers $(TOP)/modules.order $(TOP)/.*.cmd
 	find $(TOP)/module -maxdepth 1 \( -name '*.o' -o -name '*.ko' -o \

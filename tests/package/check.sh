@@ -21,7 +21,7 @@
 #      package's xtcp-run and xtcpstat (tests/package/guest.sh).
 #   5. dkms remove takes the module away from every kernel again.
 #
-# Nothing outside build/package is written: the host's /usr/src,
+# Nothing outside the project tree is written: the host's /usr/src,
 # /var/lib/dkms and /lib/modules stay as they are.  KTAP lines and
 # "N passed, N failed"; exits 1 on any failure.
 set -u
@@ -29,7 +29,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${XTCP_CACHE:-$top/.cache}
 out=$top/build/package
-kernels=${XTCP_PACKAGE_KERNELS:-6.1 6.12}
+kernels=${XTCP_PACKAGE_KERNELS-6.1 6.12}
 version=$(sed -n '1s/^xtcp (\([^ ]*\)) .*/\1/p' "$top/debian/changelog")
 n=0
 failed=0
@@ -206,7 +206,8 @@ for k in $kernels; do
 done
 
 # ---- 5. dkms remove ----
-dkms remove -m xtcp -v "$version" --all "${dtree[@]}" >"$out/dkms-remove.log" 2>&1
+dkms remove -m xtcp -v "$version" --all --no-depmod "${dtree[@]}" \
+	>"$out/dkms-remove.log" 2>&1
 rc=$?
 left=$(find "$root/lib/modules" -name 'xtcp.ko*' -print)
 [ -n "$left" ] && sed 's/^/# left behind: /' <<<"$left"

@@ -32,7 +32,12 @@ while len(got) < len(payload):
         break
     got += chunk
 conn.sendall(b'done')
-ack = cli.recv(4)
+ack = b''
+while len(ack) < 4:
+    chunk = cli.recv(4 - len(ack))
+    if not chunk:
+        break
+    ack += chunk
 on_xtcp = lists_port('/proc/net/xtcp', port)
 on_tcp = lists_port('/proc/net/tcp', port)
 print('port %d: %d bytes, reply %r, in /proc/net/xtcp %s, in /proc/net/tcp %s'
