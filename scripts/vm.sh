@@ -18,6 +18,9 @@
 #
 # After the command, everything it left running is killed and `rmmod xtcp`
 # must succeed; the kernel log is then checked with scripts/logscan.sh.
+# A guest that has not started the command XTCP_VM_BOOT_LIMIT seconds
+# (400) after QEMU started is stuck in its boot: it is killed and booted
+# once more.
 #
 # Options:
 #   --kernel 6.1|6.12|debug|RELEASE  kernel to boot (default 6.1, see
@@ -296,23 +299,58 @@ if [ "$shell" = 1 ]; then
 	qrc=$?
 	set -e
 else
-	"${timeout_cmd[@]}" "$qemu" "${qemu_args[@]}" </dev/null >"$run/qemu.log" 2>&1 &
-	qpid=$!
-	tail -c +1 -s 0.2 -f --pid="$qpid" "$run/out" &
-	tails+=($!)
-	if [ "$verbose" = 1 ]; then
-		tail -c +1 -s 0.2 -f --pid="$qpid" "$run/serial.log" >&2 &
+	# A guest that has not started its command after $boot_limit s is
+	# stuck in its boot (seen once: the debug kernel under TCG, still in
+	# its RCU self-tests after 16 minutes): it is killed and booted
+	# once more, loudly, rather than left to the run's whole timeout.
+	boot_limit=${XTCP_VM_BOOT_LIMIT:-400}
+	[ "$boot_limit" -lt "$timeout" ] || boot_limit=$timeout
+	for attempt in 1 2; do
+		"${timeout_cmd[@]}" "$qemu" "${qemu_args[@]}" </dev/null >"$run/qemu.log" 2>&1 &
+		qpid=$!
+		tail -c +1 -s 0.2 -f --pid="$qpid" "$run/out" &
 		tails+=($!)
-	fi
-	set +e
-	wait "$qpid"
-	qrc=$?
-	set -e
-	qpid=
-	for p in "${tails[@]}"; do
-		wait "$p" 2>/dev/null || true
+		if [ "$verbose" = 1 ]; then
+			tail -c +1 -s 0.2 -f --pid="$qpid" "$run/serial.log" >&2 &
+			tails+=($!)
+		fi
+		booting=$SECONDS
+		stuck=0
+		while kill -0 "$qpid" 2>/dev/null && [ ! -f "$run/started" ] &&
+		      [ ! -f "$run/status" ]; do
+			if [ $((SECONDS - booting)) -ge "$boot_limit" ]; then
+				stuck=1
+				break
+			fi
+			sleep 1
+		done
+		if [ "$stuck" = 1 ] && [ "$attempt" = 1 ]; then
+			msg "$rel: the guest has not started its command after $boot_limit s; its console ends:"
+			tail -n 5 "$run/serial.log" | sed 's/^/  | /' >&2
+			msg "$rel: killing QEMU and booting once more"
+			kill "$qpid" 2>/dev/null || true
+			wait "$qpid" 2>/dev/null || true
+			for p in "${tails[@]}"; do
+				kill "$p" 2>/dev/null || true
+			done
+			tails=()
+			rm -rf "$run/export" "$run/status" "$run/started" \
+				"$run/finished" "$run/insmod.log"
+			: >"$run/out"
+			: >"$run/serial.log"
+			continue
+		fi
+		set +e
+		wait "$qpid"
+		qrc=$?
+		set -e
+		qpid=
+		for p in "${tails[@]}"; do
+			wait "$p" 2>/dev/null || true
+		done
+		tails=()
+		break
 	done
-	tails=()
 fi
 t1=$(date +%s.%N)
 if [ -n "$outdir" ] && [ -d "$run/export" ]; then
