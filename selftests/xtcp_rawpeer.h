@@ -58,13 +58,15 @@ static inline int raw_next(int fd, unsigned int sport, unsigned int dport,
 			wait_revents(fd, POLLIN, left > 100 ? 100 : (int)left);
 			continue;
 		}
-		if (n < 20)
-			continue;
-		ihl = (pkt[0] & 0x0f) * 4;
+		ihl = n < 20 ? 0 : (pkt[0] & 0x0f) * 4;
 		if (ihl < 20 || ihl > (size_t)n || pkt[9] != xtcp_proto() ||
 		    xtcp_parse(pkt + ihl, n - ihl, &s->h) != XTCP_PARSE_OK ||
-		    s->h.sport != sport || s->h.dport != dport)
+		    s->h.sport != sport || s->h.dport != dport) {
+			/* other traffic never stretches the wait */
+			if (now_ms() >= end)
+				return 0;
 			continue;
+		}
 		s->len = n - ihl - s->h.hlen;
 		memcpy(s->data, pkt + ihl + s->h.hlen,
 		       s->len < sizeof(s->data) ? s->len : sizeof(s->data));
