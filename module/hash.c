@@ -459,6 +459,20 @@ again:
 	return NULL;
 }
 
+static struct hlist_head *tw_slot(struct xtcp_net *xn, __be32 laddr,
+				  __be16 lport, __be32 raddr, __be16 rport)
+{
+	return &xn->twhash[ehashfn(laddr, lport, raddr, rport) &
+			   (XTCP_TW_HASH_SIZE - 1)];
+}
+
+static bool tw_match(const struct xtcp_tw *tw, __be32 laddr, __be16 lport,
+		     __be32 raddr, __be16 rport)
+{
+	return tw->laddr == laddr && tw->lport == lport &&
+	       tw->raddr == raddr && tw->rport == rport;
+}
+
 /*
  * The TIME_WAIT entry with this four-tuple, with a reference, or NULL.
  * Caller holds hash_lock or is in an RCU read-side section.  An entry
@@ -468,14 +482,11 @@ again:
 static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 			       __be32 raddr, __be16 rport)
 {
-	unsigned int h = ehashfn(laddr, lport, raddr, rport) &
-			 (XTCP_TW_HASH_SIZE - 1);
 	struct xtcp_tw *tw;
 
-	hlist_for_each_entry_rcu(tw, &xn->twhash[h], hash_node,
-				 lockdep_is_held(&xn->hash_lock))
-		if (tw->laddr == laddr && tw->lport == lport &&
-		    tw->raddr == raddr && tw->rport == rport &&
+	hlist_for_each_entry_rcu(tw, tw_slot(xn, laddr, lport, raddr, rport),
+				 hash_node, lockdep_is_held(&xn->hash_lock))
+		if (tw_match(tw, laddr, lport, raddr, rport) &&
 		    refcount_inc_not_zero(&tw->refcnt))
 			return tw;
 	return NULL;
@@ -498,10 +509,9 @@ static bool tuple_taken(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 	sk_nulls_for_each(sk, node, &xn->ehash[slot])
 		if (ehash_match(sk, laddr, lport, raddr, rport))
 			return true;
-	slot = ehashfn(laddr, lport, raddr, rport) & (XTCP_TW_HASH_SIZE - 1);
-	hlist_for_each_entry(tw, &xn->twhash[slot], hash_node)
-		if (tw->laddr == laddr && tw->lport == lport &&
-		    tw->raddr == raddr && tw->rport == rport)
+	hlist_for_each_entry(tw, tw_slot(xn, laddr, lport, raddr, rport),
+			     hash_node)
+		if (tw_match(tw, laddr, lport, raddr, rport))
 			return true;
 	return false;
 }
@@ -732,10 +742,8 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
  */
 void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw)
 {
-	unsigned int h = ehashfn(tw->laddr, tw->lport, tw->raddr,
-				 tw->rport) & (XTCP_TW_HASH_SIZE - 1);
-
-	hlist_add_head_rcu(&tw->hash_node, &xn->twhash[h]);
+	hlist_add_head_rcu(&tw->hash_node,
+			   tw_slot(xn, tw->laddr, tw->lport, tw->raddr, tw->rport));
 	hlist_add_head(&tw->bind_node, twbhash_head(xn, ntohs(tw->lport)));
 }
 
