@@ -19,21 +19,8 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 man=$top/Documentation/man
-n=0
-passed=0
-failed=0
-
-result() {	# result OK|FAIL NAME [WHY]
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		passed=$((passed + 1))
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "# $3"
-		echo "not ok $n $2"
-	fi
-}
+# shellcheck source=../ktap.sh
+. "$top/tests/ktap.sh"
 
 echo "TAP version 13"
 pages=("$man"/*.[1-8])
@@ -42,9 +29,9 @@ echo "1..$((${#pages[@]} + 6))"
 for p in "${pages[@]}"; do
 	warn=$(MANWIDTH=80 man --warnings -l "$p" 2>&1 >/dev/null)
 	if [ -z "$warn" ] && MANWIDTH=80 man -l "$p" 2>/dev/null | grep -q NAME; then
-		result OK "renders: $(basename "$p")"
+		result 0 "renders: $(basename "$p")"
 	else
-		result FAIL "renders: $(basename "$p")" "${warn:-no NAME section}"
+		result 1 "renders: $(basename "$p")" "${warn:-no NAME section}"
 	fi
 done
 
@@ -60,14 +47,14 @@ names_in() {
 	local page=$1 what=$2 name missing='' text
 	shift 2
 	text=$(render "$page")
-	[ $# -gt 0 ] || { result FAIL "$page names every $what" "no $what found in the sources"; return; }
+	[ $# -gt 0 ] || { result 1 "$page names every $what" "no $what found in the sources"; return; }
 	for name in "$@"; do
 		grep -qw -- "$name" <<<"$text" || missing="$missing $name"
 	done
 	if [ -z "$missing" ]; then
-		result OK "$page names every $what ($#)"
+		result 0 "$page names every $what ($#)"
 	else
-		result FAIL "$page names every $what ($#)" "missing:$missing"
+		result 1 "$page names every $what ($#)" "missing:$missing"
 	fi
 }
 
@@ -101,5 +88,4 @@ mapfile -t run_opts < <("$top/tools/xtcp-run" --help 2>&1 |
 	grep -o -e '--[a-z][a-z-]*' | sort -u)
 names_in xtcp-run.1 "option of xtcp-run's usage" "${run_opts[@]}"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

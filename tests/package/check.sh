@@ -31,18 +31,8 @@ cache=${XTCP_CACHE:-$top/.cache}
 out=$top/build/package
 kernels=${XTCP_PACKAGE_KERNELS-6.1 6.12}
 version=$(sed -n '1s/^xtcp (\([^ ]*\)) .*/\1/p' "$top/debian/changelog")
-n=0
-failed=0
-
-result() {	# result RC NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../ktap.sh
+. "$top/tests/ktap.sh"
 
 # quote FILE: a log's tail, indented, after a failure
 quote() {
@@ -120,8 +110,8 @@ result $rc "make deb: xtcp-dkms and xtcp-tools built, lintian-clean"
 dkms_deb=$top/build/deb/xtcp-dkms_${version}_all.deb
 tools_deb=$top/build/deb/xtcp-tools_${version}_$(dpkg --print-architecture).deb
 if [ ! -f "$dkms_deb" ] || [ ! -f "$tools_deb" ]; then
-	echo "# no packages: nothing more to test"
-	echo "$((n - failed)) passed, $((failed + 1)) failed"
+	result 1 "the packages to test are there" "no packages: nothing more to test"
+	summary
 	exit 1
 fi
 
@@ -214,5 +204,4 @@ left=$(find "$root/lib/modules" -name 'xtcp.ko*' -print)
 [ $rc -eq 0 ] && [ -z "$left" ] && [ ! -e "$root/var/lib/dkms/xtcp" ]
 result $? "dkms remove --all: the module gone from every kernel"
 
-echo "$((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+summary

@@ -19,18 +19,8 @@ set -u
 root=${1:?usage: $0 ROOT KO}
 ko=${2:?usage: $0 ROOT KO}
 here=$(cd "$(dirname "$0")" && pwd)
-n=0
-failed=0
-
-result() {	# result RC NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../ktap.sh
+. "$here/../ktap.sh"
 
 # The build ID note of the module loaded against the file's.
 want=$(objcopy -O binary --only-section=.note.gnu.build-id "$ko" /dev/stdout \
@@ -52,5 +42,4 @@ sed 's/^/# /' <<<"$out"
 [ $rc -eq 0 ] && grep -q 'State' <<<"$out"
 result $? "xtcpstat (the package's) lists sockets"
 
-echo "$((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+summary
