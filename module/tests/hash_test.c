@@ -220,7 +220,7 @@ static void same_tuple_connect_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s[0]->sk->sk_state), XTCP_SYN_SENT);
 	xkt_expect_quiet(t);	/* no second SYN */
 	KUNIT_EXPECT_GE(test, kernel_getsockname(s[1], (struct sockaddr *)&got), 0);
-	KUNIT_EXPECT_EQ(test, got.sin_addr.s_addr, htonl(INADDR_ANY));
+	KUNIT_EXPECT_EQ(test, ntohl(got.sin_addr.s_addr), INADDR_ANY);
 	KUNIT_EXPECT_EQ(test, ntohs(got.sin_port), t->lport);
 	/* another peer's port: a four-tuple of its own */
 	to.sin_port = htons(t->rport + 1);
