@@ -43,6 +43,18 @@ static bool next_data(struct xkt *t, struct xtcp_seg *seg, unsigned int *len)
 	}
 }
 
+/* The peer's ACK of @ack with one SACK block: segments [@first, @end). */
+static struct sk_buff *sack_of(struct xkt *t, u32 ack, unsigned int first,
+			       unsigned int end)
+{
+	struct xtcp_sack_block blk = {
+		.start = t->snd + first * XKT_MSS,
+		.end = t->snd + end * XKT_MSS,
+	};
+
+	return xkt_sack_segment(t, ack, &blk, 1);
+}
+
 /* The peer acknowledges everything: the scoreboard is empty after. */
 static void ack_all(struct xkt *t, u32 end)
 {
@@ -67,14 +79,11 @@ static void sack_hole_resent(struct kunit *test)
 	struct xkt *t = xkt_of(test);
 	long rec = xkt_mib(t, XTCP_MIB_SACK_RECOVERY);
 	long rto = xkt_mib(t, XTCP_MIB_RTO_EXPIRED);
-	struct xtcp_sack_block blk;
 	struct xtcp_seg seg;
 	unsigned int len;
 
 	sack_established_sent(t, 3);
-	blk.start = t->snd + XKT_MSS;
-	blk.end = t->snd + 3 * XKT_MSS;
-	xkt_deliver(t, xkt_sack_segment(t, t->snd, &blk, 1));
+	xkt_deliver(t, sack_of(t, t->snd, 1, 3));
 	KUNIT_ASSERT_TRUE(test, next_data(t, &seg, &len));
 	KUNIT_EXPECT_EQ(test, seg.seq, t->snd);
 	KUNIT_EXPECT_EQ(test, len, XKT_MSS);
@@ -93,13 +102,10 @@ static void dsack_counted(struct kunit *test)
 {
 	struct xkt *t = xkt_of(test);
 	long dsack = xkt_mib(t, XTCP_MIB_DSACK_RECV);
-	struct xtcp_sack_block blk;
 
 	sack_established_sent(t, 1);
 	ack_all(t, t->snd + XKT_MSS);
-	blk.start = t->snd;
-	blk.end = t->snd + XKT_MSS;
-	xkt_deliver(t, xkt_sack_segment(t, t->snd + XKT_MSS, &blk, 1));
+	xkt_deliver(t, sack_of(t, t->snd + XKT_MSS, 0, 1));
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_DSACK_RECV), dsack + 1);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(xtcp_sk(t->sock->sk)->sacked_bytes), 0);
 	xkt_expect_quiet(t);
@@ -137,14 +143,11 @@ static void sack_reneging(struct kunit *test)
 	struct xkt *t = xkt_of(test);
 	long reneging = xkt_mib(t, XTCP_MIB_SACK_RENEGING);
 	long rto = xkt_mib(t, XTCP_MIB_RTO_EXPIRED);
-	struct xtcp_sack_block blk;
 	struct xtcp_seg seg;
 	unsigned int len;
 
 	sack_established_sent(t, 3);
-	blk.start = t->snd;
-	blk.end = t->snd + XKT_MSS;
-	xkt_deliver(t, xkt_sack_segment(t, t->snd, &blk, 1));
+	xkt_deliver(t, sack_of(t, t->snd, 0, 1));
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_SACK_RENEGING), reneging);
 	xkt_send(t, XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_SACK_RENEGING), reneging + 1);
@@ -166,18 +169,13 @@ static void sack_reneging(struct kunit *test)
 static void sack_alloc_failures(struct kunit *test)
 {
 	struct xkt *t = xkt_of(test);
-	struct xtcp_sack_block blk;
 	bool all_tried = false;
 	unsigned int nth;
 
 	for (nth = 1; nth <= XKT_MAX_NTH && !all_tried; nth++) {
 		xkt_next_round(t, true);
 		sack_established_sent(t, 3);
-		blk.start = t->snd + XKT_MSS;
-		blk.end = t->snd + 3 * XKT_MSS;
-		all_tried = xkt_deliver_failing(t,
-						xkt_sack_segment(t, t->snd,
-								 &blk, 1),
+		all_tried = xkt_deliver_failing(t, sack_of(t, t->snd, 1, 3),
 						nth);
 		ack_all(t, t->snd + 3 * XKT_MSS);
 	}
