@@ -88,12 +88,17 @@ droot=$out/dkms-install
 dargs="--sourcetree $droot/usr/src --dkmstree $droot/var/lib/dkms"
 dargs+=" --installtree $droot/lib/modules --no-depmod"
 mkdir -p "$droot/var/lib/dkms" "$droot/lib/modules/$rel"
-make -s dkms-install DESTDIR="$droot" DKMS_ARGS="$dargs" \
-	DKMS_KERNEL_ARGS="-k $rel --kernelsourcedir $cache/kernels/6.1/build" \
-	>"$out/dkms-install.log" 2>&1 &&
-	[ -f "$droot/lib/modules/$rel/updates/dkms/xtcp.ko" ]
-rc=$?
-result $rc "make dkms-install: DKMS built and installed xtcp.ko for $rel"
+# twice: a second run (after an edit) builds and installs again
+: >"$out/dkms-install.log"
+rc=0
+for i in 1 2; do
+	make -s dkms-install DESTDIR="$droot" DKMS_ARGS="$dargs" \
+		DKMS_KERNEL_ARGS="-k $rel --kernelsourcedir $cache/kernels/6.1/build" \
+		>>"$out/dkms-install.log" 2>&1 &&
+		[ -f "$droot/lib/modules/$rel/updates/dkms/xtcp.ko" ] ||
+		{ rc=1; echo "# run $i failed"; break; }
+done
+result $rc "make dkms-install, twice: DKMS built and installed xtcp.ko for $rel"
 [ $rc -eq 0 ] || quote "$out/dkms-install.log"
 make -s dkms-uninstall DESTDIR="$droot" DKMS_ARGS="$dargs" \
 	>"$out/dkms-uninstall.log" 2>&1 &&
