@@ -304,11 +304,13 @@ install-dkms-source:
 # (-k RELEASE --kernelsourcedir DIR; the running kernel by default).
 dkms-install: install-dkms-source
 	sed 's/#MODULE_VERSION#/$(XTCP_PKG_VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
-	@# run again (after an edit): DKMS forgets the version's old build
-	if dkms status -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS) | grep -q .; then \
-		dkms remove -m xtcp -v $(XTCP_PKG_VERSION) --all $(DKMS_ARGS); fi
-	dkms add -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS)
-	dkms install -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS) $(DKMS_KERNEL_ARGS)
+	@# run again (after an edit): the version stays added, and this
+	@# kernel's build and install are redone (--force); other kernels'
+	@# are left as they are
+	dkms status -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS) | grep -q . || \
+		dkms add -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS)
+	dkms build --force -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS) $(DKMS_KERNEL_ARGS)
+	dkms install --force -m xtcp -v $(XTCP_PKG_VERSION) $(DKMS_ARGS) $(DKMS_KERNEL_ARGS)
 
 dkms-uninstall:
 	dkms remove -m xtcp -v $(XTCP_PKG_VERSION) --all $(DKMS_ARGS)

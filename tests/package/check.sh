@@ -90,13 +90,15 @@ dargs+=" --installtree $droot/lib/modules --no-depmod"
 mkdir -p "$droot/var/lib/dkms" "$droot/lib/modules/$rel"
 # twice: a second run (after an edit) builds and installs again
 : >"$out/dkms-install.log"
+touch -d @0 "$out/dkms-stamp"
 rc=0
 for i in 1 2; do
 	make -s dkms-install DESTDIR="$droot" DKMS_ARGS="$dargs" \
 		DKMS_KERNEL_ARGS="-k $rel --kernelsourcedir $cache/kernels/6.1/build" \
 		>>"$out/dkms-install.log" 2>&1 &&
-		[ -f "$droot/lib/modules/$rel/updates/dkms/xtcp.ko" ] ||
+		[ "$droot/lib/modules/$rel/updates/dkms/xtcp.ko" -nt "$out/dkms-stamp" ] ||
 		{ rc=1; echo "# run $i failed"; break; }
+	touch "$out/dkms-stamp"	# the second run must install a new build
 done
 result $rc "make dkms-install, twice: DKMS built and installed xtcp.ko for $rel"
 [ $rc -eq 0 ] || quote "$out/dkms-install.log"
