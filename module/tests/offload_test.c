@@ -34,16 +34,20 @@ static struct sk_buff *run_skb(struct kunit *test, unsigned int len, u8 flags,
 			       unsigned int hdr_len)
 {
 	unsigned int room = MAX_HEADER + sizeof(struct iphdr) + XTCP_HDR_LEN;
-	struct sk_buff *skb = alloc_skb(room, GFP_KERNEL);
-	struct page *page = alloc_page(GFP_KERNEL);
+	struct sk_buff *skb;
 	struct iphdr *iph;
+	struct page *page;
 	unsigned int i;
 	u8 *th, *p;
 	__be32 be;
 
-	KUNIT_ASSERT_NOT_NULL(test, skb);
-	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_LE(test, len, PAGE_SIZE);
+	skb = alloc_skb(room, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	page = alloc_page(GFP_KERNEL);
+	if (!page)
+		kfree_skb(skb);
+	KUNIT_ASSERT_NOT_NULL(test, page);
 	skb_reserve(skb, room);
 	p = page_address(page);
 	for (i = 0; i < len; i++)
@@ -95,6 +99,7 @@ static struct sk_buff *run_skb(struct kunit *test, unsigned int len, u8 flags,
  * One segment of a cut run: @k-th, @last or not.  Its IP header, its
  * header's sequence number and flags, its payload, and its checksum once
  * the device (here skb_checksum_help()) has summed what was left to it.
+ * Expectations only: the caller frees every segment whatever fails.
  */
 static void check_segment(struct kunit *test, struct sk_buff *seg,
 			  unsigned int k, unsigned int len, bool last, u8 flags)
@@ -109,23 +114,28 @@ static void check_segment(struct kunit *test, struct sk_buff *seg,
 	KUNIT_EXPECT_EQ(test, ntohs(iph->tot_len), seg->len - skb_network_offset(seg));
 	KUNIT_EXPECT_EQ(test, (__force u16)ip_fast_csum(iph, iph->ihl), 0);
 	thoff = skb_transport_offset(seg);
-	KUNIT_ASSERT_EQ(test, seg->len - thoff, XTCP_HDR_LEN + want);
-	KUNIT_ASSERT_EQ(test, skb_copy_bits(seg, thoff, th, sizeof(th)), 0);
+	KUNIT_EXPECT_EQ(test, seg->len - thoff, XTCP_HDR_LEN + want);
+	if (seg->len - thoff != XTCP_HDR_LEN + want ||
+	    skb_copy_bits(seg, thoff, th, sizeof(th)))
+		return;
 	memcpy(&be, th + 4, sizeof(be));
 	KUNIT_EXPECT_EQ(test, ntohl(be), XKT_RUN_SEQ + off);
 	KUNIT_EXPECT_EQ(test, th[13],
 			last ? flags : flags & ~(XTCP_PSH | XTCP_FIN));
 	for (i = 0; i < want; i++) {
-		KUNIT_ASSERT_EQ(test, skb_copy_bits(seg, thoff + XTCP_HDR_LEN + i,
-						    &b, 1), 0);
-		if (b != run_byte(off + i)) {
+		if (skb_copy_bits(seg, thoff + XTCP_HDR_LEN + i, &b, 1) ||
+		    b != run_byte(off + i)) {
 			KUNIT_FAIL(test, "segment %u: byte %u is 0x%02x", k, i, b);
 			break;
 		}
 	}
 
-	if (seg->ip_summed == CHECKSUM_PARTIAL)
-		KUNIT_ASSERT_EQ(test, skb_checksum_help(seg), 0);
+	if (seg->ip_summed == CHECKSUM_PARTIAL &&
+	    skb_checksum_help(seg)) {
+		KUNIT_FAIL(test, "segment %u: skb_checksum_help() failed", k);
+		return;
+	}
+	iph = ip_hdr(seg);	/* the head may have moved */
 	sum = skb_checksum(seg, thoff, seg->len - thoff, 0);
 	KUNIT_EXPECT_EQ(test, (__force u16)csum_tcpudp_magic(iph->saddr, iph->daddr,
 							     seg->len - thoff,
@@ -142,6 +152,8 @@ static void cut_run(struct kunit *test, unsigned int len, u8 flags,
 	unsigned int k = 0;
 
 	segs = __skb_gso_segment(skb, features, true);
+	if (IS_ERR_OR_NULL(segs))
+		kfree_skb(skb);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(segs));
 	for (seg = segs; seg; seg = next, k++) {
 		next = seg->next;
