@@ -334,8 +334,9 @@ static int flow_until(FIXTURE_DATA(sk) * self, struct flow *f, int k, int times)
 		long long left = f->end - now_ms();
 		u32 off;
 
-		if (left <= 0 ||
-		    !raw_next(self->raw, f->p.dport, f->p.sport, &s, left))
+		/* past the deadline, what is already queued still counts */
+		if (!raw_next(self->raw, f->p.dport, f->p.sport, &s,
+			      left > 0 ? left : 0))
 			return -ETIME;
 		if (!s.len)
 			continue;
