@@ -29,19 +29,27 @@ static u8 run_byte(unsigned int off)
 	return (u8)(off * 7 + 3);
 }
 
-/* The run: @len bytes of payload behind a header with @flags. */
+/*
+ * The run: @len bytes of payload behind a header with @flags (the core's
+ * xtcp_build()), its Data Offset set to @hdr_len bytes.
+ */
 static struct sk_buff *run_skb(struct kunit *test, unsigned int len, u8 flags,
 			       unsigned int hdr_len)
 {
 	unsigned int room = MAX_HEADER + sizeof(struct iphdr) + XTCP_HDR_LEN;
+	const struct xtcp_seg h = {
+		.sport = 40000, .dport = 80, .seq = XKT_RUN_SEQ,
+		.flags = flags, .window = 0xff00,
+	};
+	u8 hdr[XTCP_MAX_HDR_LEN], *th, *p;
 	struct sk_buff *skb;
 	struct iphdr *iph;
 	struct page *page;
 	unsigned int i;
-	u8 *th, *p;
-	__be32 be;
 
 	KUNIT_ASSERT_LE(test, len, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, xtcp_build(hdr, sizeof(hdr), &h), XTCP_HDR_LEN);
+	hdr[12] = (hdr_len / 4) << 4 | (hdr[12] & 0x0f);
 	skb = alloc_skb(room, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	page = alloc_page(GFP_KERNEL);
@@ -59,15 +67,7 @@ static struct sk_buff *run_skb(struct kunit *test, unsigned int len, u8 flags,
 
 	th = skb_push(skb, XTCP_HDR_LEN);
 	skb_reset_transport_header(skb);
-	memset(th, 0, XTCP_HDR_LEN);
-	th[0] = 0x9c;	/* source port 40000 */
-	th[1] = 0x40;
-	th[3] = 80;	/* destination port 80 */
-	be = htonl(XKT_RUN_SEQ);
-	memcpy(th + 4, &be, sizeof(be));
-	th[12] = (hdr_len / 4) << 4;
-	th[13] = flags;
-	th[14] = 0xff;	/* window */
+	memcpy(th, hdr, XTCP_HDR_LEN);
 	*(__sum16 *)(th + 16) = ~csum_tcpudp_magic(XKT_RUN_SADDR, XKT_RUN_DADDR,
 						   skb->len, xtcp_ipproto, 0);
 	skb->ip_summed = CHECKSUM_PARTIAL;
@@ -108,7 +108,7 @@ static void check_segment(struct kunit *test, struct sk_buff *seg,
 	const struct iphdr *iph = ip_hdr(seg);
 	unsigned int want = last ? len - off : XKT_RUN_MSS;
 	u8 th[XTCP_HDR_LEN], b;
-	__be32 be;
+	struct xtcp_seg h;
 	__wsum sum;
 
 	KUNIT_EXPECT_EQ(test, ntohs(iph->tot_len), seg->len - skb_network_offset(seg));
@@ -118,9 +118,12 @@ static void check_segment(struct kunit *test, struct sk_buff *seg,
 	if (seg->len - thoff != XTCP_HDR_LEN + want ||
 	    skb_copy_bits(seg, thoff, th, sizeof(th)))
 		return;
-	memcpy(&be, th + 4, sizeof(be));
-	KUNIT_EXPECT_EQ(test, ntohl(be), XKT_RUN_SEQ + off);
-	KUNIT_EXPECT_EQ(test, th[13],
+	if (xtcp_parse(th, sizeof(th), &h) != XTCP_PARSE_OK) {
+		KUNIT_FAIL(test, "segment %u: its header does not parse", k);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, h.seq, XKT_RUN_SEQ + off);
+	KUNIT_EXPECT_EQ(test, h.flags,
 			last ? flags : flags & ~(XTCP_PSH | XTCP_FIN));
 	for (i = 0; i < want; i++) {
 		if (skb_copy_bits(seg, thoff + XTCP_HDR_LEN + i, &b, 1) ||
