@@ -1012,7 +1012,7 @@ TEST_F_TIMEOUT(fault, rule_changes_under_traffic, 300)
 	 * debug kernel: the count scales with $XTCP_LOAD_PERCENT, 20 at
 	 * least.
 	 */
-	const unsigned int rounds = xtcp_scaled(200) < 20 ? 20 : xtcp_scaled(200);
+	const unsigned int rounds = xtcp_scaled_min(200, 20);
 	static const char *const cmds[] = {
 		"add dir=any prob=50% action=delay delay=1",
 		"add dir=in nth=2",

@@ -1654,8 +1654,8 @@ TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 {
 	static struct echo_conn cli[NCONN], srv[NCONN];
 	/* the debug lane's scaled load: at least 200, at most NCONN */
-	const int nconn = xtcp_scaled(NCONN) < 200 ? 200 :
-			  xtcp_scaled(NCONN) > NCONN ? NCONN : xtcp_scaled(NCONN);
+	const int nconn = xtcp_scaled_min(NCONN, 200) > NCONN ? NCONN :
+			  xtcp_scaled_min(NCONN, 200);
 	long long moved;
 	struct rlimit rl = { 4096, 4096 };
 	struct epoll_event evs[256];
@@ -1792,7 +1792,7 @@ TEST_F_TIMEOUT(hs, thousand_connections_epoll, 300)
 /* ---- two namespaces over veth: handshakes that cross ---- */
 
 /* per client thread: 2000, or at least 400 when the load is scaled down */
-#define CRR_CONNS	(xtcp_scaled(2000) > 400 ? xtcp_scaled(2000) : 400)
+#define CRR_CONNS	xtcp_scaled_min(2000, 400)
 #define CRR_THREADS	2
 #define CRR_PORT	7300
 

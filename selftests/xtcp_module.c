@@ -175,7 +175,7 @@ TEST_F_TIMEOUT(mod, socket_in_child_pins_module, 120)
 }
 
 /* $XTCP_LOAD_PERCENT scales them: 20 at least (the debug lane's 5 %) */
-#define CYCLES (xtcp_scaled(100) < 20 ? 20 : (int)xtcp_scaled(100))
+#define CYCLES ((int)xtcp_scaled_min(100, 20))
 
 /*
  * Does /proc/net/xtcp list a connection in state @name?  FIN_WAIT_2,

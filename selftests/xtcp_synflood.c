@@ -792,7 +792,7 @@ TEST_F_TIMEOUT(flood, legit_connections, 1500)
 	 */
 	flood_start(_metadata, self, "SyncookiesSent");
 	/* XTCP_LOAD_PERCENT (the debug lane's 5) scales them, down to 50 */
-	n = xtcp_scaled(n) < 50 ? 50 : xtcp_scaled(n);
+	n = xtcp_scaled_min(n, 50);
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, flood_until(&self->f, FLOOD_PREFILL + (i + 1) * FLOOD_PER_CONN))
 			TH_LOG("the flood is stuck at %ld rounds",

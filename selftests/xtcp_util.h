@@ -563,6 +563,14 @@ static inline long xtcp_scaled(long n)
 	return v > 0 ? v : 1;
 }
 
+/* xtcp_scaled(@n), but at least @min: what a scaled-down run still needs. */
+static inline long xtcp_scaled_min(long n, long min)
+{
+	long v = xtcp_scaled(n);
+
+	return v > min ? v : min;
+}
+
 /*
  * Write @len bytes to file @path in one write(2); 0, or the errno of
  * open/write (EIO for a short write).
