@@ -2,11 +2,14 @@
 /*
  * xtcp: the lookup tables of a namespace (what inet_hashtables.c is to TCP).
  *
- *   bhash    sockets by local port: bind(), ephemeral port choice
+ *   bhash    a bind bucket for each local port in use, hashed by port:
+ *            the sockets and TIME_WAIT entries holding that port (bind(),
+ *            listen(), ephemeral port choice look at one port's bucket,
+ *            as TCP's inet_bind_bucket)
  *   lhash    listeners by local port: a SYN's lookup walks only these
  *   ehash    connections by four-tuple: the receive path's first lookup
- *   twhash   TIME_WAIT entries by four-tuple, twbhash by local port (the
- *            entries themselves and their lifetime are minisocks.c's)
+ *   twhash   TIME_WAIT entries by four-tuple (the entries themselves and
+ *            their lifetime are minisocks.c's)
  *
  * All of them live in struct xtcp_net.  Writers (bind, listen, connect,
  * a new child, TIME_WAIT's swap and end) take its hash_lock, with BH
@@ -32,6 +35,8 @@
  *
  * A table holds a reference on what it lists: the connection table one
  * on each socket (sock_hold()), the TIME_WAIT tables one on each entry.
+ * A bind bucket lives while a socket or a TIME_WAIT entry is in it: the
+ * last one out frees it (bb_put()).
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -44,6 +49,26 @@
 #include "xtcp.h"
 
 static u32 xtcp_hash_seed __read_mostly;
+
+/**
+ * struct xtcp_bind_bucket - the bindings of one local port
+ * @node: link in xtcp_net.bhash, by port
+ * @owners: the sockets bound to the port (struct xtcp_sock.xs_bind_node)
+ * @tw_owners: the TIME_WAIT entries keeping it (struct xtcp_tw.bind_node)
+ * @port: the port, host order
+ *
+ * bind(), listen() and the ephemeral port search look at one port's
+ * sockets and entries, however many other ports share the hash chain; a
+ * listener's thousands of connections and TIME_WAIT entries are walked
+ * only by a bind() to that very port.  Everything here is under
+ * xtcp_net.hash_lock.
+ */
+struct xtcp_bind_bucket {
+	struct hlist_node node;
+	struct hlist_head owners;
+	struct hlist_head tw_owners;
+	u16 port;
+};
 
 /**
  * xtcp_hash_init() - pick the tables' hash seed, once per module load
@@ -75,7 +100,6 @@ void xtcp_hash_net_init(struct xtcp_net *xn)
 	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
 		INIT_HLIST_HEAD(&xn->bhash[i]);
 		INIT_HLIST_NULLS_HEAD(&xn->lhash[i], lhash_nulls(i));
-		INIT_HLIST_HEAD(&xn->twbhash[i]);
 	}
 	for (i = 0; i < XTCP_EHASH_SIZE; i++)
 		INIT_HLIST_NULLS_HEAD(&xn->ehash[i], i);
@@ -91,9 +115,52 @@ static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
 			    xtcp_hash_seed);
 }
 
-static struct hlist_head *bhash_head(struct xtcp_net *xn, u16 port)
+/* @port's bind bucket, or NULL when nothing holds the port */
+static struct xtcp_bind_bucket *bb_find(struct xtcp_net *xn, u16 port)
 {
-	return &xn->bhash[port & (XTCP_BHASH_SIZE - 1)];
+	struct xtcp_bind_bucket *bb;
+
+	lockdep_assert_held(&xn->hash_lock);
+	hlist_for_each_entry(bb, &xn->bhash[port & (XTCP_BHASH_SIZE - 1)], node)
+		if (bb->port == port)
+			return bb;
+	return NULL;
+}
+
+/*
+ * @port's bind bucket; made from *@spare (which is then used up) or, if
+ * @spare is NULL, allocated with GFP_ATOMIC when the port has none.
+ * NULL when there is no memory.  Caller holds hash_lock.
+ */
+static struct xtcp_bind_bucket *bb_get(struct xtcp_net *xn, u16 port,
+				       struct xtcp_bind_bucket **spare)
+{
+	struct xtcp_bind_bucket *bb = bb_find(xn, port);
+
+	if (bb)
+		return bb;
+	if (spare) {
+		bb = *spare;
+		*spare = NULL;
+	} else {
+		bb = kmalloc(sizeof(*bb), GFP_ATOMIC);
+	}
+	if (!bb)
+		return NULL;
+	INIT_HLIST_HEAD(&bb->owners);
+	INIT_HLIST_HEAD(&bb->tw_owners);
+	bb->port = port;
+	hlist_add_head(&bb->node, &xn->bhash[port & (XTCP_BHASH_SIZE - 1)]);
+	return bb;
+}
+
+/* Free @bb once nothing holds its port.  Caller holds hash_lock. */
+static void bb_put(struct xtcp_bind_bucket *bb)
+{
+	if (hlist_empty(&bb->owners) && hlist_empty(&bb->tw_owners)) {
+		hlist_del(&bb->node);
+		kfree(bb);
+	}
 }
 
 /*
@@ -130,11 +197,6 @@ static bool bind_conflict(const struct sock *sk, __be32 addr,
 	return true;
 }
 
-static struct hlist_head *twbhash_head(struct xtcp_net *xn, u16 port)
-{
-	return &xn->twbhash[port & (XTCP_BHASH_SIZE - 1)];
-}
-
 /*
  * A TIME_WAIT entry keeps its port as the socket did, with the socket's
  * SO_REUSEADDR: it never listens, so two sockets that both allow reuse
@@ -155,19 +217,17 @@ static bool tw_bind_conflict(const struct sock *sk, __be32 addr,
 static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 			  u16 port)
 {
+	struct xtcp_bind_bucket *bb = bb_find(xn, port);
 	struct xtcp_sock *xs;
 	struct xtcp_tw *tw;
 
-	lockdep_assert_held(&xn->hash_lock);
-	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node) {
-		struct sock *sk2 = (struct sock *)xs;
-
-		if (inet_sk(sk2)->inet_num == port &&
-		    bind_conflict(sk, addr, sk2))
+	if (!bb)
+		return false;
+	hlist_for_each_entry(xs, &bb->owners, xs_bind_node)
+		if (bind_conflict(sk, addr, (struct sock *)xs))
 			return true;
-	}
-	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node)
-		if (ntohs(tw->lport) == port && tw_bind_conflict(sk, addr, tw))
+	hlist_for_each_entry(tw, &bb->tw_owners, bind_node)
+		if (tw_bind_conflict(sk, addr, tw))
 			return true;
 	return false;
 }
@@ -184,33 +244,34 @@ static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
 static bool port_free(struct xtcp_net *xn, u16 port, bool to_peer,
 		      __be32 laddr, __be32 raddr, __be16 rport)
 {
-	struct xtcp_sock *xs;
+	struct xtcp_bind_bucket *bb = bb_find(xn, port);
 	struct xtcp_tw *tw;
 
-	lockdep_assert_held(&xn->hash_lock);
-	hlist_for_each_entry(xs, bhash_head(xn, port), xs_bind_node)
-		if (inet_sk((struct sock *)xs)->inet_num == port)
+	if (!bb)
+		return true;
+	if (!hlist_empty(&bb->owners))
+		return false;
+	if (!to_peer)
+		return hlist_empty(&bb->tw_owners);
+	hlist_for_each_entry(tw, &bb->tw_owners, bind_node)
+		if (tw->laddr == laddr && tw->raddr == raddr &&
+		    tw->rport == rport)
 			return false;
-	hlist_for_each_entry(tw, twbhash_head(xn, port), bind_node) {
-		if (ntohs(tw->lport) != port)
-			continue;
-		if (!to_peer || (tw->laddr == laddr && tw->raddr == raddr &&
-				 tw->rport == rport))
-			return false;
-	}
 	return true;
 }
 
-static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
-		     u16 port)
+/* @sk takes @addr:@bb->port.  Caller holds hash_lock. */
+static void bind_add(struct sock *sk, struct xtcp_bind_bucket *bb,
+		     __be32 addr)
 {
 	struct inet_sock *inet = inet_sk(sk);
 
 	inet->inet_rcv_saddr = addr;
 	inet->inet_saddr = addr;
-	inet->inet_num = port;
-	inet->inet_sport = htons(port);
-	hlist_add_head(&xtcp_sk(sk)->xs_bind_node, bhash_head(xn, port));
+	inet->inet_num = bb->port;
+	inet->inet_sport = htons(bb->port);
+	hlist_add_head(&xtcp_sk(sk)->xs_bind_node, &bb->owners);
+	xtcp_sk(sk)->xs_bb = bb;
 }
 
 /*
@@ -219,7 +280,9 @@ static void bind_add(struct xtcp_net *xn, struct sock *sk, __be32 addr,
  * peer @raddr:@rport for connect() (@to_peer).  hash_lock is taken for
  * one port at a time, as TCP's __inet_hash_connect() takes a bucket's:
  * bottom halves are never off for more than one port's check, and the
- * search yields the CPU now and then.  Process context.
+ * search yields the CPU now and then.  The port's bind bucket, if it
+ * needs one, is allocated before (the caller's memory cgroup pays for
+ * it, as for TCP's).  Process context.
  */
 static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 			  __be16 rport, bool to_peer)
@@ -227,8 +290,12 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	/* TCP's errno when the range is used up: bind()'s, connect()'s */
 	int low, high, err = to_peer ? -EADDRNOTAVAIL : -EADDRINUSE;
+	struct xtcp_bind_bucket *spare;
 	u32 range, offset, i;
 
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		return -ENOMEM;
 	inet_get_local_port_range(sock_net(sk), &low, &high);
 	range = high - low + 1;
 	offset = get_random_u32_below(range);
@@ -239,13 +306,14 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 			continue;
 		spin_lock_bh(&xn->hash_lock);
 		if (port_free(xn, p, to_peer, addr, raddr, rport)) {
-			bind_add(xn, sk, addr, p);
+			bind_add(sk, bb_get(xn, p, &spare), addr);
 			err = 0;
 		}
 		spin_unlock_bh(&xn->hash_lock);
 		if ((i & 255) == 255)
 			cond_resched();
 	}
+	kfree(spare);
 	return err;
 }
 
@@ -259,22 +327,30 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
  * An ephemeral port chosen here is one no socket of the namespace has
  * bound and no TIME_WAIT entry holds (the socket may listen).
  *
- * Return: 0, or -EADDRINUSE (the port is taken, or with @port 0 every
- * ephemeral port is: TCP's errno for both).
+ * Return: 0, -EADDRINUSE (the port is taken, or with @port 0 every
+ * ephemeral port is: TCP's errno for both) or -ENOMEM (no memory for the
+ * port's bind bucket).
  */
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_bind_bucket *spare, *bb;
 	int err = 0;
 
 	if (!port)
 		return bind_ephemeral(sk, addr, 0, 0, false);
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		return -ENOMEM;
 	spin_lock_bh(&xn->hash_lock);
-	if (port_conflict(xn, sk, addr, port))
+	if (port_conflict(xn, sk, addr, port)) {
 		err = -EADDRINUSE;
-	else
-		bind_add(xn, sk, addr, port);
+	} else {
+		bb = bb_get(xn, port, &spare);
+		bind_add(sk, bb, addr);
+	}
 	spin_unlock_bh(&xn->hash_lock);
+	kfree(spare);
 	return err;
 }
 
@@ -290,7 +366,7 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
  * free then, unless a socket takes it before the caller hashes this one:
  * the caller checks as it hashes the socket (xtcp_ehash_add_unique()).
  *
- * Return: 0, or -EADDRNOTAVAIL when no port is free.
+ * Return: 0, -EADDRNOTAVAIL when no port is free, or -ENOMEM.
  */
 int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 		      __be16 rport)
@@ -308,11 +384,11 @@ static bool listen_conflict(struct xtcp_net *xn, struct sock *sk)
 	struct xtcp_sock *xs;
 
 	lockdep_assert_held(&xn->hash_lock);
-	hlist_for_each_entry(xs, bhash_head(xn, inet->inet_num), xs_bind_node) {
+	hlist_for_each_entry(xs, &xtcp_sk(sk)->xs_bb->owners, xs_bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
 		__be32 a2 = inet_sk(sk2)->inet_rcv_saddr;
 
-		if (sk2 == sk || inet_sk(sk2)->inet_num != inet->inet_num)
+		if (sk2 == sk)
 			continue;
 		if (inet->inet_rcv_saddr && a2 && a2 != inet->inet_rcv_saddr)
 			continue;
@@ -385,15 +461,23 @@ void xtcp_listen_stop(struct sock *sk)
  * @laddr: the local address the connection uses
  * @lport: the listener's port
  *
+ * The port's bind bucket is the listener's; should the listener have
+ * let go of the port meanwhile, a new one is made.
+ *
  * Context: softirq or process; takes hash_lock.
+ * Return: 0, or -ENOMEM (no bucket and no memory for one).
  */
-void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport)
+int xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(child));
+	struct xtcp_bind_bucket *bb;
 
 	spin_lock_bh(&xn->hash_lock);
-	bind_add(xn, child, laddr, ntohs(lport));
+	bb = bb_get(xn, ntohs(lport), NULL);
+	if (bb)
+		bind_add(child, bb, laddr);
 	spin_unlock_bh(&xn->hash_lock);
+	return bb ? 0 : -ENOMEM;
 }
 
 /**
@@ -403,10 +487,13 @@ void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport)
 void xtcp_unbind(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	spin_lock_bh(&xn->hash_lock);
-	if (!hlist_unhashed(&xtcp_sk(sk)->xs_bind_node)) {
-		hlist_del_init(&xtcp_sk(sk)->xs_bind_node);
+	if (!hlist_unhashed(&xs->xs_bind_node)) {
+		hlist_del_init(&xs->xs_bind_node);
+		bb_put(xs->xs_bb);
+		xs->xs_bb = NULL;
 		inet_sk(sk)->inet_num = 0;
 	}
 	spin_unlock_bh(&xn->hash_lock);
@@ -737,14 +824,19 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
  * xtcp_tw_hash_link() - a TIME_WAIT entry enters the TIME_WAIT tables
  * @xn: its namespace
  * @tw: the entry, its four-tuple filled in
+ * @sk: its socket, still bound: the entry joins its port's bind bucket,
+ *	which it keeps after the socket lets go of the port
  *
  * Context: the caller holds hash_lock.
  */
-void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw)
+void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
+		       struct sock *sk)
 {
 	hlist_add_head_rcu(&tw->hash_node,
 			   tw_slot(xn, tw->laddr, tw->lport, tw->raddr, tw->rport));
-	hlist_add_head(&tw->bind_node, twbhash_head(xn, ntohs(tw->lport)));
+	tw->bb = xtcp_sk(sk)->xs_bb;
+	if (tw->bb)
+		hlist_add_head(&tw->bind_node, &tw->bb->tw_owners);
 }
 
 /**
@@ -759,5 +851,9 @@ void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw)
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw)
 {
 	hlist_del_init_rcu(&tw->hash_node);
-	hlist_del_init(&tw->bind_node);
+	if (tw->bb) {
+		hlist_del_init(&tw->bind_node);
+		bb_put(tw->bb);
+		tw->bb = NULL;
+	}
 }

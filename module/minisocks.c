@@ -345,7 +345,11 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	inet = inet_sk(child);
 	inet->inet_daddr = req->raddr;
 	inet->inet_dport = req->rport;
-	xtcp_bind_child(child, req->laddr, req->lport);
+	if (xtcp_bind_child(child, req->laddr, req->lport)) {
+		sock_orphan(child);
+		sk_free(child);
+		return NULL;
+	}
 	fl4 = &inet->cork.fl.u.ip4;
 	rt = ip_route_output_ports(sock_net(child), fl4, child, req->raddr,
 				   req->laddr, req->rport, req->lport,
@@ -602,6 +606,7 @@ void xtcp_time_wait(struct sock *sk)
 	if (tw) {
 		INIT_HLIST_NODE(&tw->hash_node);
 		INIT_HLIST_NODE(&tw->bind_node);
+		tw->bb = NULL;
 		INIT_LIST_HEAD(&tw->death_node);
 		refcount_set(&tw->refcnt, 1);	/* the tables' */
 		tw->laddr = inet->inet_rcv_saddr;
@@ -748,7 +753,7 @@ bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 	}
 	if (tw) {
 		tw->id = ++xn->tw_row_id;
-		xtcp_tw_hash_link(xn, tw);
+		xtcp_tw_hash_link(xn, tw, sk);
 		list_add_tail(&tw->death_node, &xn->tw_death);
 		xn->tw_count++;
 		atomic_long_inc(&xn->mib[XTCP_MIB_CURR_TW]);

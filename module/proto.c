@@ -180,6 +180,7 @@ void xtcp_init_sock_state(struct sock *sk)
 
 	INIT_HLIST_NODE(&xs->xs_node);
 	INIT_HLIST_NODE(&xs->xs_bind_node);
+	xs->xs_bb = NULL;
 	/* only pprev: a reader on a reused socket still needs next (hash.c) */
 	sk->sk_nulls_node.pprev = NULL;
 	xs->xs_table = XTCP_TABLE_NONE;

@@ -235,10 +235,16 @@ enum {
 	XTCP_TABLE_EHASH,
 };
 
+/* one local port's bindings: sockets and TIME_WAIT entries (hash.c) */
+struct xtcp_bind_bucket;
+
 /**
  * struct xtcp_tw - a connection in TIME_WAIT, without its socket
  * @hash_node: link in the namespace's TIME_WAIT table, by four-tuple
- * @bind_node: link in the namespace's TIME_WAIT port table, by local port
+ * @bind_node: link in its port's bind bucket (@bb), with the sockets that
+ *	share the port
+ * @bb: the bind bucket of its local port, the socket's before it (NULL if
+ *	the socket had none); the entry keeps the port as the socket did
  * @death_node: link in the namespace's reaping list, oldest @since first
  * @refcnt: one for being linked (all three links come and go together,
  *	under xtcp_net.hash_lock), one for each receiver using it; a
@@ -274,6 +280,7 @@ enum {
 struct xtcp_tw {
 	struct hlist_node hash_node;
 	struct hlist_node bind_node;
+	struct xtcp_bind_bucket *bb;
 	struct list_head death_node;
 	refcount_t refcnt;
 	struct rcu_head rcu;
@@ -301,7 +308,8 @@ struct xtcp_tw {
  * @xs_node: link in the namespace's socket list (struct xtcp_net.socks)
  * @xs_id: its row number in /proc/net/xtcp's order, given under
  *	xtcp_net.lock when it is listed (xtcp_sock_link())
- * @xs_bind_node: link in the namespace's bind table, while bound
+ * @xs_bind_node: link in its port's bind bucket (@xs_bb), while bound
+ * @xs_bb: the bind bucket of its local port, while bound (hash.c)
  * @xs_table: which lookup table the socket's sk_nulls_node links it into:
  *	XTCP_TABLE_LISTEN (the listener table, while in LISTEN),
  *	XTCP_TABLE_EHASH (the connection table, while it has a peer, SYN_SENT
@@ -457,6 +465,7 @@ struct xtcp_sock {
 	struct hlist_node xs_node;
 	u64 xs_id;
 	struct hlist_node xs_bind_node;
+	struct xtcp_bind_bucket *xs_bb;
 	u8 xs_table;
 	unsigned long xs_state_since;
 
@@ -736,12 +745,14 @@ struct xtcp_sysctl {
  * @mib: counters, see enum xtcp_mib
  * @hash_lock: serializes the writers of @bhash, @lhash, @ehash and the
  *	TIME_WAIT tables, guards @tw_death, @tw_count and @tw_dying, and
- *	the readers of @bhash and @twbhash (bind(), the ephemeral port
- *	search, one port at a time).  The receive path does not take it:
+ *	the readers of @bhash (bind(), the ephemeral port search, one port
+ *	at a time).  The receive path does not take it:
  *	it looks sockets and TIME_WAIT entries up under RCU (hash.c).
  *	Taken with BH disabled (plain in the reaper timer).
  *	Lock order: @lock before @hash_lock (only /proc takes both).
- * @bhash: bound sockets by local port (listeners and connections)
+ * @bhash: one bind bucket per local port in use (struct
+ *	xtcp_bind_bucket), hashed by port: the sockets bound to it
+ *	(listeners and connections) and the TIME_WAIT entries that keep it
  * @lhash: listeners by local port: a SYN walks only these, however many
  *	connections share the port; a nulls list like @ehash, its end
  *	markers XTCP_LHASH_NULLS_BASE + the bucket's index, so that a reader
@@ -750,7 +761,6 @@ struct xtcp_sysctl {
  *	end marker is the bucket's index, so that a reader whose socket moved
  *	to another chain meanwhile notices
  * @twhash: TIME_WAIT entries by four-tuple
- * @twbhash: TIME_WAIT entries by local port
  * @tw_death: TIME_WAIT entries, the one that started (or restarted) its
  *	2*MSL first at the head: the order they expire in
  * @tw_count: entries on @tw_death
@@ -785,7 +795,6 @@ struct xtcp_net {
 	struct hlist_nulls_head lhash[XTCP_BHASH_SIZE];
 	struct hlist_nulls_head ehash[XTCP_EHASH_SIZE];
 	struct hlist_head twhash[XTCP_TW_HASH_SIZE];
-	struct hlist_head twbhash[XTCP_BHASH_SIZE];
 	struct list_head tw_death;
 	unsigned int tw_count;
 	u64 tw_row_id;
@@ -836,7 +845,7 @@ int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 void xtcp_unbind(struct sock *sk);
 int xtcp_listen_start(struct sock *sk);
 void xtcp_listen_stop(struct sock *sk);
-void xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
+int xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
 void xtcp_ehash_add(struct sock *sk);
 int xtcp_ehash_add_unique(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);
@@ -845,7 +854,8 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
 struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
 				  __be32 daddr, __be16 dport);
-void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw);
+void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
+		       struct sock *sk);
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
 
 /* proto.c: a socket's life and operations */

@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #define XKT_PORT_RANGE	"/proc/sys/net/ipv4/ip_local_port_range"
+#define XKT_MSL		"/proc/sys/net/xtcp/msl_ms"
 
 /*
  * connect() refused, then connect() again on the same socket to another
@@ -55,6 +56,19 @@ static void reconnect_rehashes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_ESTABLISHED);
 }
 
+/* The accepted connection under test closes first, into TIME_WAIT. */
+static void accepted_to_time_wait(struct xkt *t)
+{
+	struct xtcp_seg seg;
+
+	KUNIT_ASSERT_EQ(t->test, kernel_sock_shutdown(t->sock, SHUT_WR), 0);
+	xkt_expect(t, XTCP_FIN | XTCP_ACK, &seg, NULL);
+	t->snd++;
+	xkt_send(t, XTCP_FIN | XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
+	t->peer_seq++;
+	xkt_expect_ack(t, t->peer_seq);
+}
+
 /*
  * An accepted connection ends in TIME_WAIT while its listener still
  * listens on the port: the peer's FIN again reaches the TIME_WAIT entry,
@@ -65,17 +79,11 @@ static void time_wait_before_listener(struct kunit *test)
 {
 	struct xkt *t = xkt_of(test);
 	long tw = xkt_mib(t, XTCP_MIB_CURR_TW);
-	struct xtcp_seg seg;
 
 	xkt_listen(t);
 	xkt_syn_rcvd(t);
 	xkt_accepted(t);
-	KUNIT_ASSERT_EQ(test, kernel_sock_shutdown(t->sock, SHUT_WR), 0);
-	xkt_expect(t, XTCP_FIN | XTCP_ACK, &seg, NULL);
-	t->snd++;
-	xkt_send(t, XTCP_FIN | XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
-	t->peer_seq++;
-	xkt_expect_ack(t, t->peer_seq);
+	accepted_to_time_wait(t);
 	KUNIT_ASSERT_EQ(test, xkt_mib(t, XTCP_MIB_CURR_TW), tw + 1);
 
 	xkt_send(t, XTCP_FIN | XTCP_ACK, t->peer_seq - 1, t->snd, NULL, 0);
@@ -235,12 +243,57 @@ out:
 		xkt_release(&s[i]);
 }
 
+/* xkt_poll()'s condition: bind() to @port succeeds now */
+static bool port_bindable(struct xkt *t, long port, long b)
+{
+	struct socket *s = NULL;
+	int err = xkt_bound_socket(t->laddr, port, &s);
+
+	xkt_release(&s);
+	return !err;
+}
+
+/*
+ * A port is held while anything is bound to it, and no longer: the
+ * listener goes and its accepted connection holds the port; that one
+ * closes into TIME_WAIT and its entry holds the port once the socket is
+ * gone; the entry ends (the MSL cut short) and bind() without
+ * SO_REUSEADDR gets the port.  Each step finds one port's bind bucket,
+ * kept by whoever is left in it.
+ */
+static void port_held_to_its_last_holder(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	long tw = xkt_mib(t, XTCP_MIB_TW_CREATED);
+	struct socket *b = NULL;
+
+	xkt_listen(t);
+	xkt_syn_rcvd(t);
+	xkt_accepted(t);
+	xkt_release(&t->lsock);
+	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, t->lport, &b),
+			-EADDRINUSE);
+	xkt_release(&b);
+
+	accepted_to_time_wait(t);
+	KUNIT_ASSERT_EQ(test, xkt_mib(t, XTCP_MIB_TW_CREATED), tw + 1);
+	xkt_release(&t->sock);
+	KUNIT_EXPECT_EQ(test, xkt_bound_socket(t->laddr, t->lport, &b),
+			-EADDRINUSE);
+	xkt_release(&b);
+
+	/* the reaper looks at least once a second, with the MSL of then */
+	KUNIT_ASSERT_EQ(test, xkt_sysctl_set(t, XKT_MSL, "1"), 0);
+	KUNIT_EXPECT_TRUE(test, xkt_poll(t, port_bindable, t->lport, 0));
+}
+
 static struct kunit_case xtcp_hash_cases[] = {
 	KUNIT_CASE(reconnect_rehashes),
 	KUNIT_CASE(time_wait_before_listener),
 	KUNIT_CASE(bound_listener_preferred),
 	KUNIT_CASE(ephemeral_range_runs_out),
 	KUNIT_CASE(same_tuple_connect_refused),
+	KUNIT_CASE(port_held_to_its_last_holder),
 	{}
 };
 
