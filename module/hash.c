@@ -821,6 +821,22 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
 }
 
 /**
+ * xtcp_req_hashfn() - which chain of its listener's files a request
+ * @raddr: the peer's address
+ * @rport: the peer's port
+ * @laddr: the local address the SYN came to
+ *
+ * Keyed with the tables' secret seed, so that a peer cannot aim its SYNs
+ * at one chain.
+ *
+ * Return: the hash; the listener masks it (struct xtcp_sock.syn_hash).
+ */
+u32 xtcp_req_hashfn(__be32 raddr, __be16 rport, __be32 laddr)
+{
+	return ehashfn(laddr, 0, raddr, rport);
+}
+
+/**
  * xtcp_tw_hash_link() - a TIME_WAIT entry enters the TIME_WAIT tables
  * @xn: its namespace
  * @tw: the entry, its four-tuple filled in

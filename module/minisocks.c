@@ -48,6 +48,7 @@ static void req_unlink(struct xtcp_request *req)
 	struct xtcp_sock *lxs = xtcp_sk(req->listener);
 
 	list_del_init(&req->node);
+	hlist_del_init(&req->hash_node);
 	lxs->syn_qlen--;
 	xtcp_req_unlink(sock_net(req->listener), req);
 }
@@ -168,12 +169,49 @@ void xtcp_req_release(struct sock *sk)
 	}
 }
 
+/**
+ * xtcp_syn_hash_alloc() - a listener's table of its requests by peer
+ * @sk: the socket, locked by its owner, about to listen
+ *
+ * A SYN or an ACK reaching the listener finds its request in one chain
+ * however full the SYN queue is: about two requests a chain at
+ * net.xtcp.max_syn_backlog as it is at the first listen() (from 16 to
+ * 16384 chains; raised later, the chains get longer).  The table stays
+ * until the socket is freed.
+ *
+ * Context: process.
+ * Return: 0, or -ENOMEM.
+ */
+int xtcp_syn_hash_alloc(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int n;
+
+	if (xs->syn_hash)
+		return 0;
+	n = READ_ONCE(xtcp_sysctl(sock_net(sk))->max_syn_backlog) / 2;
+	n = roundup_pow_of_two(clamp(n, 16U, 16384U));
+	xs->syn_hash = kvcalloc(n, sizeof(*xs->syn_hash), GFP_KERNEL_ACCOUNT);
+	if (!xs->syn_hash)
+		return -ENOMEM;
+	xs->syn_hash_mask = n - 1;
+	return 0;
+}
+
+static struct hlist_head *req_chain(const struct xtcp_sock *lxs,
+				    __be32 raddr, __be16 rport, __be32 laddr)
+{
+	return &lxs->syn_hash[xtcp_req_hashfn(raddr, rport, laddr) &
+			      lxs->syn_hash_mask];
+}
+
 static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
 				     __be16 rport, __be32 laddr)
 {
 	struct xtcp_request *req;
 
-	list_for_each_entry(req, &xtcp_sk(sk)->syn_queue, node)
+	hlist_for_each_entry(req, req_chain(xtcp_sk(sk), raddr, rport, laddr),
+			     hash_node)
 		if (req->raddr == raddr && req->rport == rport &&
 		    req->laddr == laddr)
 			return req;
@@ -306,6 +344,8 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	timer_setup(&req->timer, xtcp_req_timer, 0);
 	INIT_LIST_HEAD(&req->defer_node);
 	list_add_tail(&req->node, &lxs->syn_queue);
+	hlist_add_head(&req->hash_node,
+		       req_chain(lxs, req->raddr, req->rport, req->laddr));
 	lxs->syn_qlen++;
 	xtcp_req_link(net, req);
 	req_note(req, XTCP_LISTEN, XTCP_SYN_RECV);

@@ -158,6 +158,7 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
 /**
  * struct xtcp_request - a connection in SYN_RCVD, before it has a socket
  * @node: link in the listener's SYN queue
+ * @hash_node: link in the listener's @syn_hash chain of its peer
  * @listener: the listening socket; the request holds a reference on it
  * @timer: SYN+ACK retransmission timer
  * @laddr: local address
@@ -198,6 +199,7 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  */
 struct xtcp_request {
 	struct list_head node;
+	struct hlist_node hash_node;
 	struct list_head defer_node;	/* on the listener's req_deferred */
 	struct hlist_node net_node;
 	struct sock *listener;
@@ -439,6 +441,10 @@ struct xtcp_tw {
  * @data_segs_in: those of them that carried data
  * @total_retrans: segments sent again (TCP_INFO's tcpi_total_retrans)
  * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
+ * @syn_hash: listener: the same requests by peer, @syn_hash_mask + 1
+ *	chains, made at its first listen() (xtcp_syn_hash_alloc()): a SYN
+ *	or an ACK finds its request in one short chain
+ * @syn_hash_mask: listener: what selects a @syn_hash chain
  * @req_deferred: listener: requests whose timer expired while the owner
  *	held it, their work left to xtcp_release_cb() (minisocks.c); guarded
  *	by the socket's spinlock
@@ -550,6 +556,8 @@ struct xtcp_sock {
 	u32 total_retrans;
 
 	struct list_head syn_queue;
+	struct hlist_head *syn_hash;
+	unsigned int syn_hash_mask;
 	struct list_head req_deferred;
 	unsigned int syn_qlen;
 	struct list_head accept_queue;
@@ -854,6 +862,7 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
 struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
 				  __be32 daddr, __be16 dport);
+u32 xtcp_req_hashfn(__be32 raddr, __be16 rport, __be32 laddr);
 void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
 		       struct sock *sk);
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
@@ -922,6 +931,7 @@ void xtcp_release_cb(struct sock *sk);
 void xtcp_delay_ack(struct sock *sk, unsigned long delay);
 
 /* minisocks.c: requests */
+int xtcp_syn_hash_alloc(struct sock *sk);
 int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);

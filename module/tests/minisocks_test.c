@@ -40,6 +40,68 @@ static void syn_rcvd_syn_again(struct kunit *test)
 	xkt_accepted(t);
 }
 
+#define XKT_PEERS	16
+
+/*
+ * The SYN+ACK to peer port @port, skipping the request timers' resends
+ * to the others (a slow machine may see them); false if none is there.
+ */
+static bool synack_to(struct xkt *t, u16 port, struct xtcp_seg *seg)
+{
+	while (xkt_next(t, seg, NULL)) {
+		KUNIT_EXPECT_EQ(t->test, seg->flags, XTCP_SYN | XTCP_ACK);
+		if (seg->dport == port)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * SYN_RCVD with many peers at once, each request found by its own peer's
+ * segments (the listener files them by peer): a SYN again gets its own
+ * SYN+ACK, and the final ACKs, the last peer's first, each make the child
+ * of the right request; none is answered with a reset.
+ */
+static void requests_of_many_peers(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct socket *child[XKT_PEERS] = { NULL };
+	u32 iss[XKT_PEERS], irs = t->peer_seq;
+	u16 base = t->rport;
+	struct sockaddr_in a;
+	struct xtcp_seg seg;
+	int i, err;
+
+	xkt_listen(t);
+	for (i = 0; i < XKT_PEERS; i++) {
+		t->rport = base + i;
+		xkt_send(t, XTCP_SYN, irs, 0, NULL, 0);
+		KUNIT_ASSERT_TRUE(test, synack_to(t, t->rport, &seg));
+		KUNIT_EXPECT_EQ(test, seg.ack, irs + 1);
+		iss[i] = seg.seq;
+	}
+	t->rport = base + XKT_PEERS / 2;
+	xkt_send(t, XTCP_SYN, irs, 0, NULL, 0);
+	KUNIT_ASSERT_TRUE(test, synack_to(t, t->rport, &seg));
+	KUNIT_EXPECT_EQ(test, seg.seq, iss[XKT_PEERS / 2]);
+
+	for (i = XKT_PEERS - 1; i >= 0; i--) {
+		t->rport = base + i;
+		xkt_send(t, XTCP_ACK, irs + 1, iss[i] + 1, NULL, 0);
+		err = kernel_accept(t->lsock, &child[i], O_NONBLOCK);
+		KUNIT_EXPECT_EQ(test, err, 0);
+		if (err)
+			break;
+		KUNIT_EXPECT_GE(test, kernel_getpeername(child[i],
+							 (struct sockaddr *)&a), 0);
+		KUNIT_EXPECT_EQ(test, ntohs(a.sin_port), base + i);
+	}
+	synack_to(t, 0, &seg);	/* only resends may be left: no reset */
+	for (i = 0; i < XKT_PEERS; i++)
+		xkt_release(&child[i]);
+	xkt_purge(t);
+}
+
 /* Has a request's timer left its work to the listener's release? */
 static bool xkt_req_deferred(struct xkt *t, long a, long b)
 {
@@ -321,6 +383,7 @@ static void connect_alloc_failures(struct kunit *test)
 static struct kunit_case xtcp_minisocks_cases[] = {
 	KUNIT_CASE(listen_handshake),
 	KUNIT_CASE(syn_rcvd_syn_again),
+	KUNIT_CASE(requests_of_many_peers),
 	KUNIT_CASE(syn_rcvd_timer_deferred),
 	KUNIT_CASE(syn_rcvd_dropped_while_deferred),
 	KUNIT_CASE(listen_stray_ack_reset),
