@@ -461,8 +461,9 @@ void xtcp_listen_stop(struct sock *sk)
  * @laddr: the local address the connection uses
  * @lport: the listener's port
  *
- * The port's bind bucket is the listener's; should the listener have
- * let go of the port meanwhile, a new one is made.
+ * The port's bind bucket is the listener's, which holds the port while
+ * it listens (its lock held by the caller); were it gone, a new bucket
+ * would be made, with GFP_ATOMIC.
  *
  * Context: softirq or process; takes hash_lock.
  * Return: 0, or -ENOMEM (no bucket and no memory for one).
@@ -851,7 +852,8 @@ void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
 	hlist_add_head_rcu(&tw->hash_node,
 			   tw_slot(xn, tw->laddr, tw->lport, tw->raddr, tw->rport));
 	tw->bb = xtcp_sk(sk)->xs_bb;
-	if (tw->bb)
+	/* a connection is bound from SYN_SENT or SYN_RCVD to its end */
+	if (!WARN_ON_ONCE(!tw->bb))
 		hlist_add_head(&tw->bind_node, &tw->bb->tw_owners);
 }
 

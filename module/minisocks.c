@@ -174,23 +174,27 @@ void xtcp_req_release(struct sock *sk)
  * @sk: the socket, locked by its owner, about to listen
  *
  * A SYN or an ACK reaching the listener finds its request in one chain
- * however full the SYN queue is: about two requests a chain at
- * net.xtcp.max_syn_backlog as it is at the first listen() (from 16 to
- * 16384 chains; raised later, the chains get longer).  The table stays
- * until the socket is freed.
+ * however full the SYN queue is: about two requests a chain with the
+ * queue at its bound as it is at the first listen() (the lower of
+ * net.xtcp.max_syn_backlog and twice the backlog; from 16 to 16384
+ * chains, and a bound raised later makes the chains longer).  The table
+ * stays until the socket is freed.
  *
  * Context: process.
  * Return: 0, or -ENOMEM.
  */
 int xtcp_syn_hash_alloc(struct sock *sk)
 {
+	u32 backlog = max_t(u32, READ_ONCE(sk->sk_max_ack_backlog), 8);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned int n;
 
 	if (xs->syn_hash)
 		return 0;
-	n = READ_ONCE(xtcp_sysctl(sock_net(sk))->max_syn_backlog) / 2;
-	n = roundup_pow_of_two(clamp(n, 16U, 16384U));
+	/* the SYN queue's bound, as xtcp_conn_request() sees it */
+	n = min_t(u32, READ_ONCE(xtcp_sysctl(sock_net(sk))->max_syn_backlog),
+		  backlog * 2);
+	n = roundup_pow_of_two(clamp(n / 2, 16U, 16384U));
 	xs->syn_hash = kvcalloc(n, sizeof(*xs->syn_hash), GFP_KERNEL_ACCOUNT);
 	if (!xs->syn_hash)
 		return -ENOMEM;

@@ -245,11 +245,11 @@ struct xtcp_bind_bucket;
  * @hash_node: link in the namespace's TIME_WAIT table, by four-tuple
  * @bind_node: link in its port's bind bucket (@bb), with the sockets that
  *	share the port
- * @bb: the bind bucket of its local port, the socket's before it (NULL if
- *	the socket had none); the entry keeps the port as the socket did
+ * @bb: the bind bucket of its local port, the socket's before it; the
+ *	entry keeps the port as the socket did
  * @death_node: link in the namespace's reaping list, oldest @since first
- * @refcnt: one for being linked (all three links come and go together,
- *	under xtcp_net.hash_lock), one for each receiver using it; a
+ * @refcnt: one for being linked (the links come and go together, under
+ *	xtcp_net.hash_lock), one for each receiver using it; a
  *	receiver finds the entry under RCU and takes its reference only if
  *	the count is not zero yet
  * @rcu: the entry is freed a grace period after its last reference, so
