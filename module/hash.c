@@ -115,13 +115,19 @@ static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
 			    xtcp_hash_seed);
 }
 
+/* @port's chain in the bind table and in the listener table (one size) */
+static unsigned int port_slot(u16 port)
+{
+	return port & (XTCP_BHASH_SIZE - 1);
+}
+
 /* @port's bind bucket, or NULL when nothing holds the port */
 static struct xtcp_bind_bucket *bb_find(struct xtcp_net *xn, u16 port)
 {
 	struct xtcp_bind_bucket *bb;
 
 	lockdep_assert_held(&xn->hash_lock);
-	hlist_for_each_entry(bb, &xn->bhash[port & (XTCP_BHASH_SIZE - 1)], node)
+	hlist_for_each_entry(bb, &xn->bhash[port_slot(port)], node)
 		if (bb->port == port)
 			return bb;
 	return NULL;
@@ -150,7 +156,7 @@ static struct xtcp_bind_bucket *bb_get(struct xtcp_net *xn, u16 port,
 	INIT_HLIST_HEAD(&bb->owners);
 	INIT_HLIST_HEAD(&bb->tw_owners);
 	bb->port = port;
-	hlist_add_head(&bb->node, &xn->bhash[port & (XTCP_BHASH_SIZE - 1)]);
+	hlist_add_head(&bb->node, &xn->bhash[port_slot(port)]);
 	return bb;
 }
 
@@ -281,21 +287,18 @@ static void bind_add(struct sock *sk, struct xtcp_bind_bucket *bb,
  * one port at a time, as TCP's __inet_hash_connect() takes a bucket's:
  * bottom halves are never off for more than one port's check, and the
  * search yields the CPU now and then.  The port's bind bucket, if it
- * needs one, is allocated before (the caller's memory cgroup pays for
- * it, as for TCP's).  Process context.
+ * needs one, is *@spare, allocated by bind_port() (the caller's memory
+ * cgroup pays for it, as for TCP's).  Process context.
  */
 static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
-			  __be16 rport, bool to_peer)
+			  __be16 rport, bool to_peer,
+			  struct xtcp_bind_bucket **spare)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	/* TCP's errno when the range is used up: bind()'s, connect()'s */
 	int low, high, err = to_peer ? -EADDRNOTAVAIL : -EADDRINUSE;
-	struct xtcp_bind_bucket *spare;
 	u32 range, offset, i;
 
-	spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-	if (!spare)
-		return -ENOMEM;
 	inet_get_local_port_range(sock_net(sk), &low, &high);
 	range = high - low + 1;
 	offset = get_random_u32_below(range);
@@ -306,12 +309,37 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 			continue;
 		spin_lock_bh(&xn->hash_lock);
 		if (port_free(xn, p, to_peer, addr, raddr, rport)) {
-			bind_add(sk, bb_get(xn, p, &spare), addr);
+			bind_add(sk, bb_get(xn, p, spare), addr);
 			err = 0;
 		}
 		spin_unlock_bh(&xn->hash_lock);
 		if ((i & 255) == 255)
 			cond_resched();
+	}
+	return err;
+}
+
+/* Bind @sk to @port, or to a free one if @port is 0 (see bind_ephemeral()) */
+static int bind_port(struct sock *sk, __be32 addr, u16 port, __be32 raddr,
+		     __be16 rport, bool to_peer)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_bind_bucket *spare;
+	int err = 0;
+
+	/* the bucket the port may need, allocated where sleeping is allowed */
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		return -ENOMEM;
+	if (!port) {
+		err = bind_ephemeral(sk, addr, raddr, rport, to_peer, &spare);
+	} else {
+		spin_lock_bh(&xn->hash_lock);
+		if (port_conflict(xn, sk, addr, port))
+			err = -EADDRINUSE;
+		else
+			bind_add(sk, bb_get(xn, port, &spare), addr);
+		spin_unlock_bh(&xn->hash_lock);
 	}
 	kfree(spare);
 	return err;
@@ -333,25 +361,7 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
  */
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
-	struct xtcp_bind_bucket *spare, *bb;
-	int err = 0;
-
-	if (!port)
-		return bind_ephemeral(sk, addr, 0, 0, false);
-	spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-	if (!spare)
-		return -ENOMEM;
-	spin_lock_bh(&xn->hash_lock);
-	if (port_conflict(xn, sk, addr, port)) {
-		err = -EADDRINUSE;
-	} else {
-		bb = bb_get(xn, port, &spare);
-		bind_add(sk, bb, addr);
-	}
-	spin_unlock_bh(&xn->hash_lock);
-	kfree(spare);
-	return err;
+	return bind_port(sk, addr, port, 0, 0, false);
 }
 
 /**
@@ -371,7 +381,7 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 		      __be16 rport)
 {
-	return bind_ephemeral(sk, addr, raddr, rport, true);
+	return bind_port(sk, addr, 0, raddr, rport, true);
 }
 
 /*
@@ -400,11 +410,6 @@ static bool listen_conflict(struct xtcp_net *xn, struct sock *sk)
 	return false;
 }
 
-static unsigned int lhash_slot(u16 port)
-{
-	return port & (XTCP_BHASH_SIZE - 1);
-}
-
 /**
  * xtcp_listen_start() - a bound socket starts listening
  * @sk: the socket, locked, bound, CLOSED
@@ -427,7 +432,7 @@ int xtcp_listen_start(struct sock *sk)
 	} else {
 		WARN_ON_ONCE(xtcp_sk(sk)->xs_table != XTCP_TABLE_NONE);
 		hlist_nulls_add_head_rcu(&sk->sk_nulls_node,
-					 &xn->lhash[lhash_slot(inet_sk(sk)->inet_num)]);
+					 &xn->lhash[port_slot(inet_sk(sk)->inet_num)]);
 		xtcp_sk(sk)->xs_table = XTCP_TABLE_LISTEN;
 		xtcp_set_state(sk, XTCP_LISTEN);
 	}
@@ -720,7 +725,7 @@ static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
 				  __be16 sport, __be32 daddr, __be16 dport)
 {
 	u16 port = ntohs(dport);
-	unsigned int slot = lhash_slot(port), best, n, pick, score;
+	unsigned int slot = port_slot(port), best, n, pick, score;
 	struct hlist_nulls_head *head = &xn->lhash[slot];
 	const struct hlist_nulls_node *node;
 	struct sock *sk;
