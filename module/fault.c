@@ -54,24 +54,26 @@
  *           At most 1000 segments are held per namespace; one that cannot
  *           be held (queue full, no memory) is dropped and counted as a
  *           drop, as netem does beyond its limit.  Held segments are
- *           discarded, and not counted, when their device goes away, at
+ *           discarded when their device goes away (counted), at
  *           namespace exit and at module unload; "del" and "clear" leave
  *           them to be sent on when due.
  *
  * Errors: a malformed line gives EINVAL; more than 32 rules ENOSPC; "del"
  * of an unknown id ENOENT.
  *
- * Reading the file gives three counter lines, then one line per rule in
+ * Reading the file gives four counter lines, then one line per rule in
  * evaluation order, in the syntax "add" takes plus the rule's counters:
  *
  *   drops 3
  *   delayed 0
  *   queued 0
+ *   discarded 0
  *   id=1 dir=out flags=syn port=any nth=1 action=drop matched=4 dropped=1 delayed=0
  *
  *   drops    segments dropped by the rules since the namespace was created
  *   delayed  segments delayed since then
  *   queued   segments held for a delay right now
+ *   discarded  held segments discarded as their device went away
  *   matched  segments that fit the rule's dir, flags and port
  *   dropped  of those, dropped by this rule
  *   delayed  of those, delayed by this rule
@@ -233,6 +235,7 @@ struct xtcp_fault_held {
  * @next_id: id of the next rule added
  * @drops: segments dropped by the rules
  * @delays: segments delayed by the rules
+ * @discards: held segments discarded as their device went away
  * @qlock: protects @queue, @queued and @dying; BH-safe
  * @queue: held segments, earliest @due first
  * @queued: entries in @queue
@@ -247,6 +250,7 @@ struct xtcp_fault_net {
 	u32 next_id;
 	atomic_long_t drops;
 	atomic_long_t delays;
+	atomic_long_t discards;
 	spinlock_t qlock;		/* protects queue, queued, dying */
 	struct list_head queue;
 	unsigned int queued;
@@ -490,6 +494,8 @@ static void xtcp_fault_flush(struct xtcp_fault_net *fn,
 	list_for_each_entry_safe(h, tmp, &gone, node) {
 		kfree_skb(h->skb);
 		xtcp_fault_release(h);
+		if (dev)
+			atomic_long_inc(&fn->discards);
 	}
 }
 
@@ -916,9 +922,10 @@ static int xtcp_fault_show(struct seq_file *seq, void *v)
 	spin_lock_bh(&fn->qlock);
 	queued = fn->queued;
 	spin_unlock_bh(&fn->qlock);
-	seq_printf(seq, "drops %ld\ndelayed %ld\nqueued %u\n",
+	seq_printf(seq, "drops %ld\ndelayed %ld\nqueued %u\ndiscarded %ld\n",
 		   atomic_long_read(&fn->drops),
-		   atomic_long_read(&fn->delays), queued);
+		   atomic_long_read(&fn->delays), queued,
+		   atomic_long_read(&fn->discards));
 
 	mutex_lock(&fn->lock);
 	list_for_each_entry(r, &fn->rules, node)
