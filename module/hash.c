@@ -11,7 +11,11 @@
  *   twhash   TIME_WAIT entries by four-tuple (the entries themselves and
  *            their lifetime are minisocks.c's)
  *
- * All of them live in struct xtcp_net.  Writers (bind, listen, connect,
+ * All of them live in struct xtcp_net.  ehash and twhash are sized when
+ * the namespace is made, as TCP's connection table is: the initial
+ * namespace's by the machine's memory (or the ehash_entries module
+ * parameter), every later one's by child_ehash_entries (TCP's
+ * tcp_child_ehash_entries).  Writers (bind, listen, connect,
  * a new child, TIME_WAIT's swap and end) take its hash_lock, with BH
  * disabled from process context and plain in softirq.  Readers do not:
  *
@@ -41,6 +45,8 @@
 #define pr_fmt(fmt) "xtcp: " fmt
 
 #include <linux/jhash.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/rculist.h>
 #include <linux/rculist_nulls.h>
@@ -49,6 +55,16 @@
 #include "xtcp.h"
 
 static u32 xtcp_hash_seed __read_mostly;
+
+static unsigned int ehash_entries;
+module_param(ehash_entries, uint, 0444);
+MODULE_PARM_DESC(ehash_entries,
+		 "chains of the initial namespace's connection and TIME_WAIT tables (0: one per 128 KiB of memory; rounded up to a power of two, 16..65536)");
+
+static unsigned int child_ehash_entries = 4096;
+module_param(child_ehash_entries, uint, 0644);
+MODULE_PARM_DESC(child_ehash_entries,
+		 "chains of those tables in each namespace made later (default 4096; rounded up to a power of two, 16..65536)");
 
 /**
  * struct xtcp_bind_bucket - the bindings of one local port
@@ -85,26 +101,75 @@ static unsigned int lhash_nulls(unsigned int slot)
 }
 
 /**
+ * xtcp_ehash_entries() - how many chains a namespace's connection table gets
+ * @net: the namespace being made
+ *
+ * The initial namespace's from ehash_entries, or when that is 0 one per
+ * 128 KiB of memory (TCP's scale); any other's from child_ehash_entries
+ * as it is when the namespace is made.  Rounded up to a power of two
+ * within XTCP_EHASH_MIN..XTCP_EHASH_MAX.
+ *
+ * Return: the count, also that of the TIME_WAIT table.
+ */
+unsigned int xtcp_ehash_entries(const struct net *net)
+{
+	unsigned long n;
+
+	if (net_eq(net, &init_net))
+		n = ehash_entries ? : totalram_pages() >> (17 - PAGE_SHIFT);
+	else
+		n = READ_ONCE(child_ehash_entries);
+	return roundup_pow_of_two(clamp_t(unsigned long, n, XTCP_EHASH_MIN,
+					  XTCP_EHASH_MAX));
+}
+
+/**
  * xtcp_hash_net_init() - empty tables for a new namespace
  * @xn: the namespace's xtcp state
+ * @net: the namespace
  *
  * Each nulls chain ends in a marker naming its bucket (and its table:
  * listener buckets' markers are offset by XTCP_LHASH_NULLS_BASE), which a
- * lock-free reader checks to learn that it strayed.
+ * lock-free reader checks to learn that it strayed.  A namespace other
+ * than the initial one charges its tables to its maker's memory cgroup.
+ *
+ * Return: 0 or -ENOMEM.
  */
-void xtcp_hash_net_init(struct xtcp_net *xn)
+int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net)
 {
-	unsigned int i;
+	gfp_t gfp = net_eq(net, &init_net) ? GFP_KERNEL : GFP_KERNEL_ACCOUNT;
+	unsigned int i, n = xtcp_ehash_entries(net);
 
+	xn->ehash = kvmalloc_array(n, sizeof(*xn->ehash), gfp);
+	xn->twhash = kvmalloc_array(n, sizeof(*xn->twhash), gfp);
+	if (!xn->ehash || !xn->twhash) {
+		xtcp_hash_net_exit(xn);
+		return -ENOMEM;
+	}
+	xn->ehash_mask = n - 1;
 	spin_lock_init(&xn->hash_lock);
 	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
 		INIT_HLIST_HEAD(&xn->bhash[i]);
 		INIT_HLIST_NULLS_HEAD(&xn->lhash[i], lhash_nulls(i));
 	}
-	for (i = 0; i < XTCP_EHASH_SIZE; i++)
+	for (i = 0; i < n; i++) {
 		INIT_HLIST_NULLS_HEAD(&xn->ehash[i], i);
-	for (i = 0; i < XTCP_TW_HASH_SIZE; i++)
 		INIT_HLIST_HEAD(&xn->twhash[i]);
+	}
+	return 0;
+}
+
+/**
+ * xtcp_hash_net_exit() - free a namespace's connection and TIME_WAIT tables
+ * @xn: the namespace's xtcp state, its tables empty (no socket is left,
+ *	TIME_WAIT has been purged) and no device left to receive on
+ */
+void xtcp_hash_net_exit(struct xtcp_net *xn)
+{
+	kvfree(xn->ehash);
+	kvfree(xn->twhash);
+	xn->ehash = NULL;
+	xn->twhash = NULL;
 }
 
 static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
@@ -505,10 +570,10 @@ void xtcp_unbind(struct sock *sk)
 	spin_unlock_bh(&xn->hash_lock);
 }
 
-static unsigned int ehash_slot(__be32 laddr, __be16 lport, __be32 raddr,
-			       __be16 rport)
+static unsigned int ehash_slot(const struct xtcp_net *xn, __be32 laddr,
+			       __be16 lport, __be32 raddr, __be16 rport)
 {
-	return ehashfn(laddr, lport, raddr, rport) & (XTCP_EHASH_SIZE - 1);
+	return ehashfn(laddr, lport, raddr, rport) & xn->ehash_mask;
 }
 
 static bool ehash_match(const struct sock *sk, __be32 laddr, __be16 lport,
@@ -529,7 +594,7 @@ static bool ehash_match(const struct sock *sk, __be32 laddr, __be16 lport,
 static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 			       __be32 raddr, __be16 rport)
 {
-	unsigned int slot = ehash_slot(laddr, lport, raddr, rport);
+	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 	const struct hlist_nulls_node *node;
 	struct sock *sk;
 
@@ -555,8 +620,7 @@ again:
 static struct hlist_head *tw_slot(struct xtcp_net *xn, __be32 laddr,
 				  __be16 lport, __be32 raddr, __be16 rport)
 {
-	return &xn->twhash[ehashfn(laddr, lport, raddr, rport) &
-			   (XTCP_TW_HASH_SIZE - 1)];
+	return &xn->twhash[ehash_slot(xn, laddr, lport, raddr, rport)];
 }
 
 static bool tw_match(const struct xtcp_tw *tw, __be32 laddr, __be16 lport,
@@ -593,7 +657,7 @@ static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 static bool tuple_taken(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 			__be32 raddr, __be16 rport)
 {
-	unsigned int slot = ehash_slot(laddr, lport, raddr, rport);
+	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 	const struct hlist_nulls_node *node;
 	struct xtcp_tw *tw;
 	struct sock *sk;
@@ -620,7 +684,7 @@ static bool ehash_insert(struct sock *sk, bool unique)
 	struct inet_sock *inet = inet_sk(sk);
 	__be32 laddr = inet->inet_rcv_saddr, raddr = inet->inet_daddr;
 	__be16 lport = inet->inet_sport, rport = inet->inet_dport;
-	unsigned int slot = ehash_slot(laddr, lport, raddr, rport);
+	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 
 	spin_lock_bh(&xn->hash_lock);
 	if (unique && tuple_taken(xn, laddr, lport, raddr, rport)) {

@@ -105,17 +105,25 @@ static int __net_init xtcp_net_init(struct net *net)
 		INIT_HLIST_HEAD(&xn->socks[i]);
 	for (i = 0; i < XTCP_REQ_BUCKETS; i++)
 		INIT_HLIST_HEAD(&xn->reqs[i]);
-	xtcp_hash_net_init(xn);
+	err = xtcp_hash_net_init(xn, net);
+	if (err)
+		return err;
 	xn->net = net;
 	xtcp_tw_net_init(xn);
 	for (i = 0; i < XTCP_MIB_MAX; i++)
 		atomic_long_set(&xn->mib[i], 0);
 	err = xtcp_sysctl_init_net(net);
 	if (err)
-		return err;
+		goto out_hash;
 	err = xtcp_proc_init_net(net);
 	if (err)
-		xtcp_sysctl_exit_net(net);
+		goto out_sysctl;
+	return 0;
+
+out_sysctl:
+	xtcp_sysctl_exit_net(net);
+out_hash:
+	xtcp_hash_net_exit(xn);
 	return err;
 }
 
@@ -136,6 +144,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 		WARN_ON_ONCE(!hlist_empty(&xn->reqs[i]));
 	xtcp_tw_purge(net);
 	xtcp_sysctl_exit_net(net);
+	xtcp_hash_net_exit(xn);
 }
 
 static struct pernet_operations xtcp_net_ops = {

@@ -147,11 +147,14 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
  */
 enum { ROWS_SOCKS, ROWS_REQS, ROWS_TW, ROWS_END };
 
-static const unsigned int xtcp_rows_buckets[ROWS_END] = {
-	[ROWS_SOCKS]	= XTCP_SOCK_BUCKETS,
-	[ROWS_REQS]	= XTCP_REQ_BUCKETS,
-	[ROWS_TW]	= XTCP_TW_HASH_SIZE,
-};
+static unsigned int xtcp_rows_buckets(const struct xtcp_net *xn, int section)
+{
+	if (section == ROWS_SOCKS)
+		return XTCP_SOCK_BUCKETS;
+	if (section == ROWS_REQS)
+		return XTCP_REQ_BUCKETS;
+	return xn->ehash_mask + 1;
+}
 
 /**
  * struct xtcp_seq_state - /proc/net/xtcp's reader state
@@ -203,7 +206,7 @@ static struct hlist_node *xtcp_rows_seek(struct seq_file *seq, int section,
 	struct hlist_node *node;
 
 	for (; section < ROWS_END; section++, bucket = 0) {
-		for (; bucket < xtcp_rows_buckets[section]; bucket++) {
+		for (; bucket < xtcp_rows_buckets(xn, section); bucket++) {
 			hlist_for_each(node, xtcp_rows_head(xn, section, bucket)) {
 				u64 id = xtcp_row_id(section, node);
 

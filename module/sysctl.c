@@ -82,6 +82,10 @@
  *                   socket, and a listener's choice passes to its
  *                   connections
  *   available_congestion_control  read-only: the names it takes
+ *   ehash_entries   read-only: chains of the namespace's connection table
+ *                   (and TIME_WAIT table), fixed when it was made: the
+ *                   module parameters ehash_entries (initial namespace)
+ *                   and child_ehash_entries (the others), hash.c
  *
  * The machine-wide budget, net.xtcp.mem and net.xtcp.max_orphans, is in
  * mem.c and exists in the initial namespace only.
@@ -225,6 +229,14 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 		.mode		= 0444,
 		.proc_handler	= xtcp_sysctl_cc_avail,
 	},
+	{
+		.procname	= "ehash_entries",
+		.data		= (void *)offsetof(struct xtcp_sysctl,
+						   ehash_entries),
+		.maxlen		= sizeof(int),
+		.mode		= 0444,
+		.proc_handler	= proc_dointvec,
+	},
 	{ }
 };
 
@@ -250,6 +262,7 @@ int xtcp_sysctl_init_net(struct net *net)
 	int i;
 
 	xn->sysctl = xtcp_sysctl_defaults;
+	xn->sysctl.ehash_entries = xn->ehash_mask + 1;
 	tbl = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 		      GFP_KERNEL);
 	if (!tbl)

@@ -714,6 +714,8 @@ enum xtcp_mib {
  * @gso: 1: send runs of full segments as one GSO skb (offload.c); 0: not
  * @sack: 1: offer and accept SACK (RFC 2018) in the handshake; 0: not
  * @timestamps: 1: offer and accept timestamps (RFC 7323); 0: not
+ * @ehash_entries: read-only, the chains of the namespace's connection
+ *	table (struct xtcp_net.ehash_mask + 1)
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
  * handlers.  Ranges and defaults: sysctl.c.
@@ -739,6 +741,7 @@ struct xtcp_sysctl {
 	int gso;
 	int sack;
 	int timestamps;
+	int ehash_entries;
 	const struct xtcp_cc_algo *congestion_control;
 };
 
@@ -769,6 +772,8 @@ struct xtcp_sysctl {
  *	end marker is the bucket's index, so that a reader whose socket moved
  *	to another chain meanwhile notices
  * @twhash: TIME_WAIT entries by four-tuple
+ * @ehash_mask: @ehash and @twhash have @ehash_mask + 1 chains each, a
+ *	power of two fixed when the namespace is made (xtcp_ehash_entries())
  * @tw_death: TIME_WAIT entries, the one that started (or restarted) its
  *	2*MSL first at the head: the order they expire in
  * @tw_count: entries on @tw_death
@@ -786,9 +791,9 @@ struct xtcp_sysctl {
  * @sysctl_table: the namespace's copy of the table it registered
  */
 #define XTCP_BHASH_SIZE	256
-#define XTCP_EHASH_SIZE	1024
+#define XTCP_EHASH_MIN	16
+#define XTCP_EHASH_MAX	65536
 #define XTCP_LHASH_NULLS_BASE	BIT(29)
-#define XTCP_TW_HASH_SIZE	4096
 #define XTCP_SOCK_BUCKETS	512
 #define XTCP_REQ_BUCKETS	64
 
@@ -801,8 +806,9 @@ struct xtcp_net {
 	spinlock_t hash_lock;		/* protects the tables, BH off */
 	struct hlist_head bhash[XTCP_BHASH_SIZE];
 	struct hlist_nulls_head lhash[XTCP_BHASH_SIZE];
-	struct hlist_nulls_head ehash[XTCP_EHASH_SIZE];
-	struct hlist_head twhash[XTCP_TW_HASH_SIZE];
+	struct hlist_nulls_head *ehash;
+	struct hlist_head *twhash;
+	unsigned int ehash_mask;
 	struct list_head tw_death;
 	unsigned int tw_count;
 	u64 tw_row_id;
@@ -846,7 +852,9 @@ void xtcp_sock_unlink(struct sock *sk);
 
 /* hash.c: the lookup tables */
 void xtcp_hash_init(void);
-void xtcp_hash_net_init(struct xtcp_net *xn);
+unsigned int xtcp_ehash_entries(const struct net *net);
+int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net);
+void xtcp_hash_net_exit(struct xtcp_net *xn);
 int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
 int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
 		      __be16 rport);

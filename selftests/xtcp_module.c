@@ -118,6 +118,9 @@ FIXTURE_TEARDOWN(mod)
 {
 	if (!loaded())
 		load("");
+	else	/* ehash_entries_size_the_tables may have changed it */
+		write_file("/sys/module/xtcp/parameters/child_ehash_entries",
+			   "4096", 4);
 }
 
 /*
@@ -376,6 +379,126 @@ TEST_F_TIMEOUT(mod, parameters_move_the_numbers, 120)
 	EXPECT_EQ(-1, open("/sys/module/xtcp/parameters/family", O_WRONLY));
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load(""));
+}
+
+/* A /proc/meminfo value in kB, or -1. */
+static long meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v = -1;
+	size_t n = strlen(key);
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* What the module makes of a chain count: a power of two, 16..65536. */
+static long chains_of(long n)
+{
+	long c = 16;
+
+	while (c < n && c < 65536)
+		c <<= 1;
+	return c;
+}
+
+#define CHILD_EHASH	"/sys/module/xtcp/parameters/child_ehash_entries"
+
+/*
+ * @n connections through one listener, a byte each way, the clients
+ * closing first: @n TIME_WAIT entries and @n closed servers.  Returns
+ * the TIME_WAIT rows /proc/net/xtcp lists then, or -1.
+ */
+static int connections_to_time_wait(struct __test_metadata *_metadata, int n)
+{
+	struct sockaddr_in addr;
+	int lfd = stream_listener(true, n, &addr);
+	int i, cli, srv, rows, tw = 0;
+	struct xtcp_row *r;
+	char c = 'x';
+
+	ASSERT_LE(0, lfd);
+	for (i = 0; i < n; i++) {
+		cli = stream_connect(true, &addr);
+		ASSERT_LE(0, cli) TH_LOG("connection %d: %s", i, strerror(errno));
+		srv = accept(lfd, NULL, NULL);
+		ASSERT_LE(0, srv);
+		ASSERT_EQ(1, write(cli, &c, 1));
+		ASSERT_EQ(1, read(srv, &c, 1));
+		ASSERT_EQ(1, write(srv, &c, 1));
+		ASSERT_EQ(1, read(cli, &c, 1));
+		close(cli);
+		ASSERT_EQ(0, read(srv, &c, 1));	/* the client's FIN */
+		close(srv);
+	}
+	close(lfd);
+	r = calloc(4 * n, sizeof(*r));
+	ASSERT_NE(NULL, r);
+	/* the last ACKs may still be on their way to the servers */
+	for (i = 0; i < 500; i++) {
+		rows = xtcp_read_rows("/proc/net/xtcp", r, 4 * n);
+		if (rows == n)
+			break;
+		usleep(10000);
+	}
+	for (i = 0; i < rows && i < 4 * n; i++)
+		tw += !strcmp(r[i].state, "TIME_WAIT");
+	free(r);
+	return rows == n ? tw : -1;
+}
+
+/*
+ * The connection and TIME_WAIT tables' size: the initial namespace's by
+ * memory (one chain per 128 KiB) or by ehash_entries, a new namespace's
+ * by child_ehash_entries as it is when the namespace is made, each shown
+ * read-only in net.xtcp.ehash_entries.  A namespace with the smallest
+ * tables (16 chains) still finds every connection and TIME_WAIT entry.
+ */
+TEST_F_TIMEOUT(mod, ehash_entries_size_the_tables, 300)
+{
+	static const struct {
+		const char *set;
+		long chains;
+	} child[] = {
+		{ "100", 128 }, { "1", 16 }, { "0", 16 }, { "16", 16 },
+		{ "70000", 65536 }, { "4096", 4096 },
+	};
+	const int n = xtcp_scaled_min(400, 100);
+	long mem_kb = meminfo_kb("MemTotal");
+	unsigned int i;
+
+	ASSERT_LT(0, mem_kb);
+	EXPECT_EQ(0, read_int_file("/sys/module/xtcp/parameters/ehash_entries", -1));
+	EXPECT_EQ(chains_of(mem_kb / 128), xtcp_sysctl_get("ehash_entries"));
+	EXPECT_EQ(4096, read_int_file(CHILD_EHASH, -1));
+	EXPECT_EQ(EACCES, xtcp_sysctl_write("ehash_entries", "64"));
+
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load("ehash_entries=100"));
+	EXPECT_EQ(128, xtcp_sysctl_get("ehash_entries"));
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+
+	for (i = 0; i < ARRAY_SIZE(child); i++) {
+		ASSERT_EQ(0, write_file(CHILD_EHASH, child[i].set,
+					strlen(child[i].set)));
+		ASSERT_STREQ("", xtcp_fresh_netns());
+		EXPECT_EQ(child[i].chains, xtcp_sysctl_get("ehash_entries"))
+			TH_LOG("child_ehash_entries=%s", child[i].set);
+	}
+
+	ASSERT_EQ(0, write_file(CHILD_EHASH, "16", 2));
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	ASSERT_EQ(16, xtcp_sysctl_get("ehash_entries"));
+	EXPECT_EQ(n, connections_to_time_wait(_metadata, n));
 }
 
 TEST_HARNESS_MAIN

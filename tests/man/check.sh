@@ -7,7 +7,7 @@
 #     reports nothing (man --warnings);
 #   - xtcp(7) names every sysctl (module/sysctl.c, module/mem.c), every
 #     counter of /proc/net/xtcp_stat (module/proc.c), every socket option
-#     of the uapi header and every module parameter (module/af_xtcp.c);
+#     of the uapi header and every module parameter (module/*.c);
 #   - xtcpstat(8) every option `xtcpstat --help` lists (build/tools/
 #     xtcpstat, which make unit builds first), xtcp-run(1) every option of
 #     its usage line.
@@ -76,7 +76,7 @@ mapfile -t options < <(
 names_in xtcp.7 "socket option" "${options[@]}"
 
 mapfile -t params < <(
-	sed -n 's/^module_param_named(\([a-z_]*\),.*/\1/p' "$top/module/af_xtcp.c")
+	sed -n 's/^module_param\(_named\)\{0,1\}(\([a-z_]*\),.*/\2/p' "$top"/module/*.c)
 names_in xtcp.7 "module parameter" "${params[@]}"
 
 # -x, --long: the long options of xtcpstat's help; -w's short form too
