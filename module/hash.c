@@ -26,9 +26,11 @@
  *    period has passed.  So a reader takes a reference only while the
  *    count is not zero (a socket being set up gets its count last, after
  *    a write barrier: sock_init_data()) and checks the four-tuple again
- *    once it holds one.  @ehash and @lhash are nulls lists whose end
- *    marker is the bucket's index, linked through struct sock's own
- *    sk_nulls_node, the one field sk_alloc() leaves as it was: a reader
+ *    once it holds one, and its namespace (every namespace has tables
+ *    of its own, all from one cache).  @ehash and @lhash are nulls lists
+ *    whose end marker is the bucket's index (plus a per-namespace salt),
+ *    linked through struct sock's own sk_nulls_node, the one field
+ *    sk_alloc() leaves as it was: a reader
  *    led into another chain by a socket that was freed and hashed again
  *    (or unhashed and hashed elsewhere) sees the wrong marker at the end
  *    and starts over.  TIME_WAIT entries are freed a grace period after
@@ -94,10 +96,22 @@ void xtcp_hash_init(void)
 	xtcp_hash_seed = get_random_u32();
 }
 
-/* Where a listener bucket's chain ends: never a connection bucket's end. */
-static unsigned int lhash_nulls(unsigned int slot)
+/*
+ * Where a chain of @xn's connection table ends: its index, plus the
+ * namespace's salt (bits 16..27), so that a lock-free reader led into
+ * another namespace's chain of the same index (by a socket freed and
+ * reused there) most likely notices; ehash_match() checks the namespace
+ * of what it finds in any case.
+ */
+static unsigned int ehash_nulls(const struct xtcp_net *xn, unsigned int slot)
 {
-	return XTCP_LHASH_NULLS_BASE + slot;
+	return xn->nulls_salt + slot;
+}
+
+/* Where a listener chain ends: never where a connection chain ends. */
+static unsigned int lhash_nulls(const struct xtcp_net *xn, unsigned int slot)
+{
+	return XTCP_LHASH_NULLS_BASE + xn->nulls_salt + slot;
 }
 
 /**
@@ -128,10 +142,12 @@ unsigned int xtcp_ehash_entries(const struct net *net)
  * @xn: the namespace's xtcp state
  * @net: the namespace
  *
- * Each nulls chain ends in a marker naming its bucket (and its table:
- * listener buckets' markers are offset by XTCP_LHASH_NULLS_BASE), which a
- * lock-free reader checks to learn that it strayed.  A namespace other
- * than the initial one charges its tables to its maker's memory cgroup.
+ * Each nulls chain ends in a marker naming its bucket, its table
+ * (listener buckets' markers are offset by XTCP_LHASH_NULLS_BASE) and,
+ * likely, its namespace (ehash_nulls()), which a lock-free reader checks
+ * to learn that it strayed.  A namespace other
+ * than the initial one charges its tables to the memory cgroup of its
+ * maker (or of the module's loader, for namespaces that exist then).
  *
  * Return: 0 or -ENOMEM.
  */
@@ -147,13 +163,15 @@ int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net)
 		return -ENOMEM;
 	}
 	xn->ehash_mask = n - 1;
+	BUILD_BUG_ON(XTCP_EHASH_MAX > 1 << 16 || XTCP_BHASH_SIZE > 1 << 16);
+	xn->nulls_salt = (get_random_u32() & 0xfff) << 16;
 	spin_lock_init(&xn->hash_lock);
 	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
 		INIT_HLIST_HEAD(&xn->bhash[i]);
-		INIT_HLIST_NULLS_HEAD(&xn->lhash[i], lhash_nulls(i));
+		INIT_HLIST_NULLS_HEAD(&xn->lhash[i], lhash_nulls(xn, i));
 	}
 	for (i = 0; i < n; i++) {
-		INIT_HLIST_NULLS_HEAD(&xn->ehash[i], i);
+		INIT_HLIST_NULLS_HEAD(&xn->ehash[i], ehash_nulls(xn, i));
 		INIT_HLIST_HEAD(&xn->twhash[i]);
 	}
 	return 0;
@@ -166,6 +184,13 @@ int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net)
  */
 void xtcp_hash_net_exit(struct xtcp_net *xn)
 {
+	unsigned int i;
+
+	/* a socket or entry left linked would write into freed memory */
+	for (i = 0; xn->ehash && xn->twhash && i <= xn->ehash_mask; i++)
+		if (WARN_ON_ONCE(!hlist_nulls_empty(&xn->ehash[i]) ||
+				 !hlist_empty(&xn->twhash[i])))
+			return;	/* leaked rather than freed */
 	kvfree(xn->ehash);
 	kvfree(xn->twhash);
 	xn->ehash = NULL;
@@ -576,13 +601,20 @@ static unsigned int ehash_slot(const struct xtcp_net *xn, __be32 laddr,
 	return ehashfn(laddr, lport, raddr, rport) & xn->ehash_mask;
 }
 
-static bool ehash_match(const struct sock *sk, __be32 laddr, __be16 lport,
-			__be32 raddr, __be16 rport)
+/*
+ * Is @sk @xn's connection with this four-tuple?  The namespace too: a
+ * lock-free reader may be led by a socket freed and reused meanwhile
+ * into another namespace's chain of the same index, whose end marker
+ * looks like its own (every namespace numbers its chains alike).
+ */
+static bool ehash_match(const struct sock *sk, const struct xtcp_net *xn,
+			__be32 laddr, __be16 lport, __be32 raddr, __be16 rport)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
 	return inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
-	       inet->inet_daddr == raddr && inet->inet_dport == rport;
+	       inet->inet_daddr == raddr && inet->inet_dport == rport &&
+	       net_eq(sock_net(sk), xn->net);
 }
 
 /*
@@ -600,19 +632,19 @@ static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 
 again:
 	sk_nulls_for_each_rcu(sk, node, &xn->ehash[slot]) {
-		if (!ehash_match(sk, laddr, lport, raddr, rport))
+		if (!ehash_match(sk, xn, laddr, lport, raddr, rport))
 			continue;
 		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
 			return NULL;
 		/* hashed again under another four-tuple meanwhile? */
-		if (unlikely(!ehash_match(sk, laddr, lport, raddr, rport))) {
+		if (unlikely(!ehash_match(sk, xn, laddr, lport, raddr, rport))) {
 			sock_put(sk);
 			goto again;
 		}
 		return sk;
 	}
 	/* the walk strayed into another bucket's chain: walk again */
-	if (get_nulls_value(node) != slot)
+	if (get_nulls_value(node) != ehash_nulls(xn, slot))
 		goto again;
 	return NULL;
 }
@@ -664,7 +696,7 @@ static bool tuple_taken(struct xtcp_net *xn, __be32 laddr, __be16 lport,
 
 	lockdep_assert_held(&xn->hash_lock);
 	sk_nulls_for_each(sk, node, &xn->ehash[slot])
-		if (ehash_match(sk, laddr, lport, raddr, rport))
+		if (ehash_match(sk, xn, laddr, lport, raddr, rport))
 			return true;
 	hlist_for_each_entry(tw, tw_slot(xn, laddr, lport, raddr, rport),
 			     hash_node)
@@ -760,16 +792,18 @@ void xtcp_ehash_del(struct sock *sk)
 }
 
 /*
- * How well listener candidate @sk fits a connection to @daddr:@port: 2
- * bound to @daddr, 1 to the wildcard, 0 not at all (not listening, another
- * port or address).
+ * How well listener candidate @sk fits a connection to @daddr:@port in
+ * @xn: 2 bound to @daddr, 1 to the wildcard, 0 not at all (not
+ * listening, another port, address or namespace: see ehash_match()).
  */
-static unsigned int listener_score(const struct sock *sk, __be32 daddr,
+static unsigned int listener_score(const struct sock *sk,
+				   const struct xtcp_net *xn, __be32 daddr,
 				   u16 port)
 {
 	__be32 addr = inet_sk(sk)->inet_rcv_saddr;
 
-	if (READ_ONCE(sk->sk_state) != XTCP_LISTEN ||
+	if (!net_eq(sock_net(sk), xn->net) ||
+	    READ_ONCE(sk->sk_state) != XTCP_LISTEN ||
 	    READ_ONCE(inet_sk(sk)->inet_num) != port || (addr && addr != daddr))
 		return 0;
 	return addr ? 2 : 1;
@@ -799,7 +833,7 @@ again:
 	n = 0;
 	/* first the best fit and how many listeners share it */
 	sk_nulls_for_each_rcu(sk, node, head) {
-		score = listener_score(sk, daddr, port);
+		score = listener_score(sk, xn, daddr, port);
 		if (score > best) {
 			best = score;
 			n = 0;
@@ -807,19 +841,19 @@ again:
 		if (score && score == best)
 			n++;
 	}
-	if (get_nulls_value(node) != lhash_nulls(slot))
+	if (get_nulls_value(node) != lhash_nulls(xn, slot))
 		goto again;
 	if (!n)
 		return NULL;
 	pick = n > 1 ? reciprocal_scale(ehashfn(daddr, dport, saddr, sport), n) : 0;
 	sk_nulls_for_each_rcu(sk, node, head) {
-		if (listener_score(sk, daddr, port) != best || pick--)
+		if (listener_score(sk, xn, daddr, port) != best || pick--)
 			continue;
 		/* a listener whose count is zero is closing: none */
 		if (!refcount_inc_not_zero(&sk->sk_refcnt))
 			return NULL;
 		/* still that listener, not a socket made of its memory? */
-		if (listener_score(sk, daddr, port) == best)
+		if (listener_score(sk, xn, daddr, port) == best)
 			return sk;
 		sock_put(sk);
 		break;

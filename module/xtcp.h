@@ -766,14 +766,16 @@ struct xtcp_sysctl {
  *	(listeners and connections) and the TIME_WAIT entries that keep it
  * @lhash: listeners by local port: a SYN walks only these, however many
  *	connections share the port; a nulls list like @ehash, its end
- *	markers XTCP_LHASH_NULLS_BASE + the bucket's index, so that a reader
- *	led from one table into the other notices
+ *	markers offset by XTCP_LHASH_NULLS_BASE, so that a reader led from
+ *	one table into the other notices
  * @ehash: sockets with a peer, by their four-tuple; a nulls list whose
- *	end marker is the bucket's index, so that a reader whose socket moved
- *	to another chain meanwhile notices
+ *	end marker is the bucket's index plus @nulls_salt, so that a reader
+ *	whose socket moved to another chain meanwhile notices
  * @twhash: TIME_WAIT entries by four-tuple
  * @ehash_mask: @ehash and @twhash have @ehash_mask + 1 chains each, a
  *	power of two fixed when the namespace is made (xtcp_ehash_entries())
+ * @nulls_salt: random bits 16..27 in the end markers of @ehash and
+ *	@lhash, this namespace's (hash.c)
  * @tw_death: TIME_WAIT entries, the one that started (or restarted) its
  *	2*MSL first at the head: the order they expire in
  * @tw_count: entries on @tw_death
@@ -809,6 +811,7 @@ struct xtcp_net {
 	struct hlist_nulls_head *ehash;
 	struct hlist_head *twhash;
 	unsigned int ehash_mask;
+	unsigned int nulls_salt;
 	struct list_head tw_death;
 	unsigned int tw_count;
 	u64 tw_row_id;
