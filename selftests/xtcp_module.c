@@ -116,11 +116,13 @@ FIXTURE_SETUP(mod)
 
 FIXTURE_TEARDOWN(mod)
 {
+	/* ehash_entries_size_the_tables may have left other values */
+	if (loaded() &&
+	    read_int_file("/sys/module/xtcp/parameters/ehash_entries", 0))
+		unload();
 	if (!loaded())
 		load("");
-	else	/* ehash_entries_size_the_tables may have changed it */
-		write_file("/sys/module/xtcp/parameters/child_ehash_entries",
-			   "4096", 4);
+	write_file("/sys/module/xtcp/parameters/child_ehash_entries", "4096", 4);
 }
 
 /*
@@ -414,8 +416,10 @@ static long chains_of(long n)
 
 /*
  * @n connections through one listener, a byte each way, the clients
- * closing first: @n TIME_WAIT entries and @n closed servers.  Returns
- * the TIME_WAIT rows /proc/net/xtcp lists then, or -1.
+ * closing first: @n TIME_WAIT entries (kept 20 minutes: msl_ms is the
+ * most there is) and @n closed servers.  Returns the TIME_WAIT rows
+ * /proc/net/xtcp lists once it lists @n rows (the last servers' final
+ * ACKs may still be on their way), or -1 after XTCP_WAIT_MS.
  */
 static int connections_to_time_wait(struct __test_metadata *_metadata, int n)
 {
@@ -426,6 +430,7 @@ static int connections_to_time_wait(struct __test_metadata *_metadata, int n)
 	char c = 'x';
 
 	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, xtcp_sysctl_set("msl_ms", 600000));
 	for (i = 0; i < n; i++) {
 		cli = stream_connect(true, &addr);
 		ASSERT_LE(0, cli) TH_LOG("connection %d: %s", i, strerror(errno));
@@ -442,8 +447,7 @@ static int connections_to_time_wait(struct __test_metadata *_metadata, int n)
 	close(lfd);
 	r = calloc(4 * n, sizeof(*r));
 	ASSERT_NE(NULL, r);
-	/* the last ACKs may still be on their way to the servers */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < XTCP_WAIT_MS / 10; i++) {
 		rows = xtcp_read_rows("/proc/net/xtcp", r, 4 * n);
 		if (rows == n)
 			break;
