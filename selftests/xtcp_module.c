@@ -54,6 +54,25 @@ static int loaded(void)
 	return access("/sys/module/xtcp", F_OK) == 0;
 }
 
+/* A /proc/meminfo value in kB, or -1. */
+static long meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v = -1;
+	size_t n = strlen(key);
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 /*
  * Unreclaimable slab in kB, from /proc/meminfo, after every cache has been
  * shrunk: on the debug kernel that also empties KASAN's quarantine, where
@@ -61,9 +80,6 @@ static int loaded(void)
  */
 static long sunreclaim_kb(void)
 {
-	char key[64];
-	long v;
-	FILE *f;
 	DIR *d = opendir("/sys/kernel/slab");
 	struct dirent *e;
 
@@ -72,16 +88,7 @@ static long sunreclaim_kb(void)
 			slab_shrink(e->d_name);
 	if (d)
 		closedir(d);
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld kB\n", key, &v) == 2)
-		if (!strcmp(key, "SUnreclaim:")) {
-			fclose(f);
-			return v;
-		}
-	fclose(f);
-	return -1;
+	return meminfo_kb("SUnreclaim");
 }
 
 /* Does /proc/slabinfo (or /proc/net/protocols) have a line starting @word? */
@@ -381,25 +388,6 @@ TEST_F_TIMEOUT(mod, parameters_move_the_numbers, 120)
 	EXPECT_EQ(-1, open("/sys/module/xtcp/parameters/family", O_WRONLY));
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load(""));
-}
-
-/* A /proc/meminfo value in kB, or -1. */
-static long meminfo_kb(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long v = -1;
-	size_t n = strlen(key);
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
 }
 
 /* What the module makes of a chain count: a power of two, 16..65536. */
