@@ -191,6 +191,22 @@ static int xtcp_sysctl_cc_avail(XTCP_CTL_TABLE *table, int write,
 	return proc_dostring(&tmp, write, buffer, lenp, ppos);
 }
 
+/*
+ * ehash_entries: the chains of the namespace's connection table, read-only,
+ * derived from the table itself.  .data is the namespace's struct
+ * xtcp_sysctl, which leads to its struct xtcp_net.
+ */
+static int xtcp_sysctl_ehash(XTCP_CTL_TABLE *table, int write, void *buffer,
+			     size_t *lenp, loff_t *ppos)
+{
+	const struct xtcp_net *xn = container_of(table->data, struct xtcp_net,
+						 sysctl);
+	int n = xn->ehash_mask + 1;
+	struct ctl_table tmp = { .data = &n, .maxlen = sizeof(n) };
+
+	return proc_dointvec(&tmp, write, buffer, lenp, ppos);
+}
+
 /* The last entry ends the table on 6.1. */
 static const struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_SYSCTL_INT(msl_ms, SYSCTL_ONE, &msl_max),
@@ -231,11 +247,10 @@ static const struct ctl_table xtcp_sysctl_template[] = {
 	},
 	{
 		.procname	= "ehash_entries",
-		.data		= (void *)offsetof(struct xtcp_sysctl,
-						   ehash_entries),
+		.data		= (void *)0,
 		.maxlen		= sizeof(int),
 		.mode		= 0444,
-		.proc_handler	= proc_dointvec,
+		.proc_handler	= xtcp_sysctl_ehash,
 	},
 	{ }
 };
@@ -262,7 +277,6 @@ int xtcp_sysctl_init_net(struct net *net)
 	int i;
 
 	xn->sysctl = xtcp_sysctl_defaults;
-	xn->sysctl.ehash_entries = xn->ehash_mask + 1;
 	tbl = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
 		      GFP_KERNEL);
 	if (!tbl)

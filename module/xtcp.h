@@ -714,8 +714,6 @@ enum xtcp_mib {
  * @gso: 1: send runs of full segments as one GSO skb (offload.c); 0: not
  * @sack: 1: offer and accept SACK (RFC 2018) in the handshake; 0: not
  * @timestamps: 1: offer and accept timestamps (RFC 7323); 0: not
- * @ehash_entries: read-only, the chains of the namespace's connection
- *	table (struct xtcp_net.ehash_mask + 1)
  *
  * Read with READ_ONCE() wherever they are used; written by the sysctl
  * handlers.  Ranges and defaults: sysctl.c.
@@ -741,7 +739,6 @@ struct xtcp_sysctl {
 	int gso;
 	int sack;
 	int timestamps;
-	int ehash_entries;
 	const struct xtcp_cc_algo *congestion_control;
 };
 
