@@ -145,9 +145,9 @@ unsigned int xtcp_ehash_entries(const struct net *net)
  * Each nulls chain ends in a marker naming its bucket, its table
  * (listener buckets' markers are offset by XTCP_LHASH_NULLS_BASE) and,
  * likely, its namespace (ehash_nulls()), which a lock-free reader checks
- * to learn that it strayed.  A namespace other
- * than the initial one charges its tables to the memory cgroup of its
- * maker (or of the module's loader, for namespaces that exist then).
+ * to learn that it strayed.  A namespace other than the initial one
+ * charges its tables to the memory cgroup of its maker (or of the
+ * module's loader, for namespaces that exist then).
  *
  * Return: 0 or -ENOMEM.
  */
