@@ -55,7 +55,7 @@ if [ $# -gt 0 ]; then
 	run="sh -c 'cd $top/build/selftests; rc=0; for p in $*; do ./\$p || rc=1; done; exit \$rc'"
 fi
 guest_cmd="mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
-env XTCP_MODULE=$ko XTCP_LOAD_PERCENT=5 XTCP_NETEM_MB=4 XTCP_FUZZ_SECONDS=20 \
+env XTCP_MODULE=$ko XTCP_LOAD_PERCENT=5 XTCP_NETEM_MB=2 XTCP_FUZZ_SECONDS=20 \
 	XTCP_APPS_PROTOS=xtcp $run
 rc=\$?
 find /sys/kernel/debug/gcov -name '*.gcda' | while read -r f; do

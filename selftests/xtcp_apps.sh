@@ -24,11 +24,11 @@
 #             (selftests/xtcp_apps.py)
 #
 # $XTCP_LOAD_PERCENT (the debug lane's 5) scales the 32 MiB transfers
-# (at least 4 MiB), redis-benchmark's 2,000 requests of each kind (at
+# (at least 1 MiB, iperf3's 4 MiB), redis-benchmark's 2,000 requests of each kind (at
 # least 200) and the 1,000 asyncio connections (at least 100).
 # XTCP_APPS_PROTOS="xtcp" runs only the xtcp cases (the debug lane: it
 # looks for bugs in xtcp, and the TCP reference runs on the other lanes);
-# the default is "tcp xtcp".  XTCP_APPS=redis,nginx,asyncio runs those
+# the default is "tcp xtcp".  XTCP_APPS=nginx,asyncio runs those
 # cases only (the debug lane's choice: a program's own start-up costs
 # minutes there, and bulk transfers are the stream tests' job).
 #
@@ -60,7 +60,10 @@ trap cleanup EXIT
 
 pct=${XTCP_LOAD_PERCENT:-100}
 big_mb=$((32 * pct / 100))
-[ "$big_mb" -ge 4 ] || big_mb=4
+[ "$big_mb" -ge 1 ] || big_mb=1
+# iperf3's receiver may close its count before the last buffers drain: at
+# 4 MiB or more, half of it is far beyond what buffers hold.
+iperf_mb=$((big_mb < 4 ? 4 : big_mb))
 conns=$((1000 * pct / 100))
 [ "$conns" -ge 100 ] || conns=100
 requests=$((2000 * pct / 100))
@@ -165,7 +168,7 @@ case_iperf3() {
 	srv=$!
 	pids+=("$srv")
 	wait_listening "$port" "$srv" || ok=fail
-	in_ns "${pre[@]}" iperf3 -c 127.0.0.1 -p "$port" -n "${big_mb}M" -J \
+	in_ns "${pre[@]}" iperf3 -c 127.0.0.1 -p "$port" -n "${iperf_mb}M" -J \
 		>"$tmp/iperf3-$proto.json" 2>&1 || ok=fail
 	wait "$srv" || ok=fail
 	# all of it sent; the receiver's own report (its intervals may end
@@ -177,7 +180,7 @@ print(s["bytes"], r["bytes"], int(r["bits_per_second"] / 8e6))' \
 		"$tmp/iperf3-$proto.json" 2>/dev/null)
 	read -r sent rcvd mbs <<<"$got"
 	echo "# $proto: iperf3 sent ${sent:-?} bytes, received ${rcvd:-?}, ${mbs:-?} MB/s"
-	[ "${sent:-0}" = $((big_mb << 20)) ] && [ "${rcvd:-0}" -ge $((big_mb << 19)) ] ||
+	[ "${sent:-0}" = $((iperf_mb << 20)) ] && [ "${rcvd:-0}" -ge $((iperf_mb << 19)) ] ||
 		ok=fail
 	carried "$proto" "$x0" "$t0" || ok=fail
 	[ $ok = ok ] || tail -5 "$tmp/iperf3-$proto.json" | sed 's/^/# iperf3: /'
