@@ -362,6 +362,55 @@ u16 xtcp_csum_segment(u32 saddr, u32 daddr, u8 proto, const u8 *seg, size_t len)
 					    seg, len));
 }
 
+/**
+ * xtcp_csum_pseudo6() - running sum of the IPv6 pseudo-header
+ * @saddr: source address, 16 bytes in network order
+ * @daddr: destination address, 16 bytes in network order
+ * @proto: IP protocol number (the upper-layer header's Next Header)
+ * @len: xtcp length (header, options and payload)
+ *
+ * RFC 8200 8.1: both addresses, the upper-layer length as 32 bits, three
+ * zero bytes and the protocol.  Routing headers are not looked through:
+ * @daddr is the final destination.
+ *
+ * Return: a running sum to continue with xtcp_csum_add().
+ */
+u32 xtcp_csum_pseudo6(const u8 *saddr, const u8 *daddr, u8 proto, u32 len)
+{
+	u8 tail[8];
+
+	put32(tail, len);
+	tail[4] = 0;
+	tail[5] = 0;
+	tail[6] = 0;
+	tail[7] = proto;
+	return xtcp_csum_add(xtcp_csum_add(xtcp_csum_add(0, saddr, 16),
+					   daddr, 16),
+			     tail, sizeof(tail));
+}
+
+/**
+ * xtcp_csum_segment6() - checksum of a whole segment with its IPv6
+ * pseudo-header
+ * @saddr: source address, 16 bytes in network order
+ * @daddr: destination address, 16 bytes in network order
+ * @proto: IP protocol number
+ * @seg: header, options and payload, with the checksum field as it is
+ * @len: bytes at @seg
+ *
+ * As xtcp_csum_segment(): zero over a received segment whose checksum is
+ * right, the value to store with the field zero.
+ *
+ * Return: the folded checksum, host byte order.
+ */
+u16 xtcp_csum_segment6(const u8 *saddr, const u8 *daddr, u8 proto,
+		       const u8 *seg, size_t len)
+{
+	return xtcp_csum_fold(xtcp_csum_add(xtcp_csum_pseudo6(saddr, daddr,
+							      proto, (u32)len),
+					    seg, len));
+}
+
 /* One source of truth for state names: /proc, tracepoints, tools, tests. */
 static const char *const state_names[XTCP_MAX_STATES] = {
 	[0]			= "UNKNOWN",
@@ -429,6 +478,16 @@ u32 xtcp_window_offer(u32 cur, u32 space, u32 mss, u32 buf)
 	return space;
 }
 
+/* @mtu within [@lo, @hi], less an IP header of @ip_hdr and our header. */
+static u32 mtu_less_headers(u32 mtu, u32 lo, u32 hi, u32 ip_hdr)
+{
+	if (mtu < lo)
+		mtu = lo;
+	if (mtu > hi)
+		mtu = hi;
+	return mtu - ip_hdr - XTCP_HDR_LEN;
+}
+
 /**
  * xtcp_mtu_to_mss() - the MSS an IPv4 path of @mtu bytes carries
  * @mtu: the path's MTU
@@ -442,11 +501,23 @@ u32 xtcp_window_offer(u32 cur, u32 space, u32 mss, u32 buf)
  */
 u32 xtcp_mtu_to_mss(u32 mtu)
 {
-	if (mtu < XTCP_IPV4_MIN_MTU)
-		mtu = XTCP_IPV4_MIN_MTU;
-	if (mtu > XTCP_IPV4_MAX_MTU)
-		mtu = XTCP_IPV4_MAX_MTU;
-	return mtu - 20 - XTCP_HDR_LEN;
+	return mtu_less_headers(mtu, XTCP_IPV4_MIN_MTU, XTCP_IPV4_MAX_MTU, 20);
+}
+
+/**
+ * xtcp_mtu6_to_mss() - the MSS an IPv6 path of @mtu bytes carries
+ * @mtu: the path's MTU
+ *
+ * As xtcp_mtu_to_mss(), less a 40-byte IPv6 header (extension headers,
+ * when a socket has any, are the caller's to subtract).  The MTU is taken
+ * within IPv6's bounds, so the result is from 1220 to 65515; loopback's
+ * 65536 gives 65476, TCP's MSS over ::1.
+ *
+ * Return: bytes.
+ */
+u32 xtcp_mtu6_to_mss(u32 mtu)
+{
+	return mtu_less_headers(mtu, XTCP_IPV6_MIN_MTU, XTCP_IPV6_MAX_MTU, 40);
 }
 
 /**

@@ -72,6 +72,9 @@ typedef __s32 s32;
 #define XTCP_MAX_WSCALE		14	/* as RFC 7323 */
 #define XTCP_IPV4_MIN_MTU	68	/* RFC 791 */
 #define XTCP_IPV4_MAX_MTU	65535	/* the largest datagram IPv4 carries */
+#define XTCP_IPV6_MIN_MTU	1280	/* RFC 8200 5 */
+/* A 40-byte header and the largest payload its 16-bit length says. */
+#define XTCP_IPV6_MAX_MTU	(40 + 65535)
 
 /* Flags byte. */
 #define XTCP_FIN		0x01
@@ -161,6 +164,9 @@ u32 xtcp_csum_add(u32 sum, const u8 *data, size_t len);
 u16 xtcp_csum_fold(u32 sum);
 u32 xtcp_csum_pseudo(u32 saddr, u32 daddr, u8 proto, u16 len);
 u16 xtcp_csum_segment(u32 saddr, u32 daddr, u8 proto, const u8 *seg, size_t len);
+u32 xtcp_csum_pseudo6(const u8 *saddr, const u8 *daddr, u8 proto, u32 len);
+u16 xtcp_csum_segment6(const u8 *saddr, const u8 *daddr, u8 proto,
+		       const u8 *seg, size_t len);
 
 /*
  * Sequence-number arithmetic modulo 2^32 (RFC 9293 section 3.4): a is
@@ -195,6 +201,7 @@ bool xtcp_paws_reject(const struct xtcp_seg *seg, bool ts_ok, u32 ts_recent,
 u32 xtcp_rcv_window(u32 rcv_wup, u32 rcv_nxt, u32 rcv_wnd);
 u32 xtcp_window_offer(u32 cur, u32 space, u32 mss, u32 buf);
 u32 xtcp_mtu_to_mss(u32 mtu);
+u32 xtcp_mtu6_to_mss(u32 mtu);
 u8 xtcp_wscale_for(u32 space);
 u32 xtcp_rcvbuf_target(u32 copied, u32 space, u32 mss);
 bool xtcp_gro_follows(const u8 *th, const u8 *held, u32 held_len);
