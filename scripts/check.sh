@@ -201,7 +201,7 @@ if ! "$top/scripts/deps.sh"; then
 fi
 mkdir -p "$logdir"
 
-# The debug kernel, built once per machine (about 12 minutes on 2 cores).
+# The debug kernel, built once per machine (6 to 17 minutes on 2 cores).
 debug_kernel() {
 	local t0=$SECONDS
 	"$top/scripts/debug-kernel.sh" || return 1
