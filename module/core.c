@@ -321,6 +321,8 @@ u16 xtcp_csum_fold(u32 sum)
 	return (u16)~sum;
 }
 
+XTCP_EXPORT_IF_KUNIT(xtcp_csum_fold);
+
 /**
  * xtcp_csum_pseudo() - running sum of the IPv4 pseudo-header
  * @saddr: source address, host byte order
@@ -341,6 +343,8 @@ u32 xtcp_csum_pseudo(u32 saddr, u32 daddr, u8 proto, u16 len)
 	put16(ph + 10, len);
 	return xtcp_csum_add(0, ph, sizeof(ph));
 }
+
+XTCP_EXPORT_IF_KUNIT(xtcp_csum_pseudo);
 
 /**
  * xtcp_csum_segment() - checksum of a whole segment with its pseudo-header
@@ -388,6 +392,8 @@ u32 xtcp_csum_pseudo6(const u8 *saddr, const u8 *daddr, u8 proto, u32 len)
 					   daddr, 16),
 			     tail, sizeof(tail));
 }
+
+XTCP_EXPORT_IF_KUNIT(xtcp_csum_pseudo6);
 
 /**
  * xtcp_csum_segment6() - checksum of a whole segment with its IPv6

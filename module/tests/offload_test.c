@@ -16,6 +16,7 @@
 #include <linux/netdevice.h>
 #include <net/checksum.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 
 #include "harness.h"
 
@@ -216,12 +217,53 @@ static void bad_header_length_refused(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/*
+ * The core's pseudo-header sums (what user-space tests build segments
+ * with) agree with the kernel's, which seed CHECKSUM_PARTIAL and verify
+ * received segments: IPv4's csum_tcpudp_magic() and IPv6's
+ * csum_ipv6_magic(), over addresses and lengths from a fixed generator.
+ */
+static void core_pseudo_sums_match_the_kernels(struct kunit *test)
+{
+	u32 x = 0x2545f491, len;
+	struct in6_addr s6, d6;
+	__be32 s4, d4;
+	int i, j;
+
+	for (i = 0; i < 2000; i++) {
+		for (j = 0; j < 4; j++) {
+			x = x * 1103515245 + 12345;
+			s6.s6_addr32[j] = (__force __be32)x;
+			x = x * 1103515245 + 12345;
+			d6.s6_addr32[j] = (__force __be32)x;
+		}
+		s4 = s6.s6_addr32[0];
+		d4 = d6.s6_addr32[0];
+		len = XTCP_HDR_LEN + (x >> 16) % 65000;
+		KUNIT_EXPECT_EQ(test,
+				xtcp_csum_fold(xtcp_csum_pseudo(ntohl(s4), ntohl(d4),
+								xtcp_ipproto, len)),
+				be16_to_cpu((__force __be16)
+					    csum_tcpudp_magic(s4, d4, len,
+							      xtcp_ipproto, 0)));
+		KUNIT_EXPECT_EQ(test,
+				xtcp_csum_fold(xtcp_csum_pseudo6(s6.s6_addr,
+								 d6.s6_addr,
+								 xtcp_ipproto,
+								 len)),
+				be16_to_cpu((__force __be16)
+					    csum_ipv6_magic(&s6, &d6, len,
+							    xtcp_ipproto, 0)));
+	}
+}
+
 static struct kunit_case xtcp_offload_cases[] = {
 	KUNIT_CASE(run_cut_for_a_summing_device),
 	KUNIT_CASE(run_cut_and_summed_in_software),
 	KUNIT_CASE(fin_on_the_last_segment_only),
 	KUNIT_CASE(short_run_left_whole),
 	KUNIT_CASE(bad_header_length_refused),
+	KUNIT_CASE(core_pseudo_sums_match_the_kernels),
 	{}
 };
 
