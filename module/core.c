@@ -417,6 +417,118 @@ u16 xtcp_csum_segment6(const u8 *saddr, const u8 *daddr, u8 proto,
 					    seg, len));
 }
 
+/* ---- local addresses: IPv4 v4-mapped, one rule for both families ---- */
+
+static bool addr6_equal(const u8 *a, const u8 *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/**
+ * xtcp_addr6_mapped() - is @a a v4-mapped address (::ffff:0:0/96)?
+ * @a: 16 bytes, network order
+ *
+ * Return: true for ::ffff:a.b.c.d, ::ffff:0.0.0.0 (IPv4's wildcard) too.
+ */
+bool xtcp_addr6_mapped(const u8 *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < 10; i++)
+		if (a[i])
+			return false;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
+/**
+ * xtcp_addr6_any() - is @a IPv6's unspecified address, ::?
+ * @a: 16 bytes, network order
+ *
+ * Return: true for ::, false for anything else (::ffff:0.0.0.0 included).
+ */
+bool xtcp_addr6_any(const u8 *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/* ::ffff:0.0.0.0, which an AF_INET socket bound to INADDR_ANY holds */
+static bool addr6_v4_any(const u8 *a)
+{
+	return xtcp_addr6_mapped(a) && !(a[12] | a[13] | a[14] | a[15]);
+}
+
+/**
+ * xtcp_addr_overlap() - could sockets bound to @a and @b take one packet?
+ * @a: one socket's local address (16 bytes, IPv4 v4-mapped)
+ * @a_v6only: that socket takes IPv6 only (IPV6_V6ONLY)
+ * @b: the other's
+ * @b_v6only: the other's IPV6_V6ONLY
+ *
+ * The address half of a bind() or listen() conflict, Linux's
+ * ipv6_rcv_saddr_equal() with wildcards on both sides: two IPv4
+ * addresses overlap when equal or either is IPv4's wildcard; :: overlaps
+ * every IPv6 address, and every IPv4 one unless its socket is v6only;
+ * two IPv6 addresses otherwise only when equal.
+ *
+ * Return: true if some destination address reaches both.
+ */
+bool xtcp_addr_overlap(const u8 *a, bool a_v6only, const u8 *b, bool b_v6only)
+{
+	bool am = xtcp_addr6_mapped(a), bm = xtcp_addr6_mapped(b);
+
+	if (am && bm)
+		return addr6_equal(a, b) || addr6_v4_any(a) || addr6_v4_any(b);
+	if (xtcp_addr6_any(a) && !(a_v6only && bm))
+		return true;
+	if (xtcp_addr6_any(b) && !(b_v6only && am))
+		return true;
+	return addr6_equal(a, b);
+}
+
+/**
+ * xtcp_listen_score() - how well a listener's address fits a destination
+ * @bound: the listener's local address (16 bytes, IPv4 v4-mapped)
+ * @v6_api: it was bound through the IPv6 API (sockaddr_in6)
+ * @v6only: it takes IPv6 only (IPV6_V6ONLY)
+ * @daddr: the segment's destination, v4-mapped when it came over IPv4
+ *
+ * Linux's order: an exact address before a wildcard, and for IPv4 an
+ * AF_INET listener before a dual-stack one bound alike.  Over IPv4: 4
+ * exact (IPv4 API), 3 exact (::ffff:a.b.c.d through the IPv6 API), 2
+ * IPv4's wildcard, 1 :: or ::ffff:0.0.0.0 of a dual-stack listener.  Over
+ * IPv6 only IPv6-API listeners fit: 2 exact, 1 ::.
+ *
+ * Return: 0 if the listener does not take the segment, else the fit.
+ */
+unsigned int xtcp_listen_score(const u8 *bound, bool v6_api, bool v6only,
+			       const u8 *daddr)
+{
+	bool exact = addr6_equal(bound, daddr);
+
+	if (!xtcp_addr6_mapped(daddr)) {
+		if (!v6_api)
+			return 0;
+		return exact ? 2 : xtcp_addr6_any(bound);
+	}
+	if (!v6_api)
+		return exact ? 4 : addr6_v4_any(bound) ? 2 : 0;
+	if (v6only)
+		return 0;
+	if (exact)
+		return 3;
+	return xtcp_addr6_any(bound) || addr6_v4_any(bound);
+}
+
 /* One source of truth for state names: /proc, tracepoints, tools, tests. */
 static const char *const state_names[XTCP_MAX_STATES] = {
 	[0]			= "UNKNOWN",

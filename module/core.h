@@ -207,6 +207,18 @@ u32 xtcp_rcvbuf_target(u32 copied, u32 space, u32 mss);
 bool xtcp_gro_follows(const u8 *th, const u8 *held, u32 held_len);
 bool xtcp_gro_ends(const u8 *th);
 
+/*
+ * Local addresses, as the socket tables compare them: 16 bytes in network
+ * order, an IPv4 address v4-mapped (::ffff:a.b.c.d, RFC 4291 2.5.5.2), so
+ * that one rule serves AF_INET and dual-stack AF_INET6 sockets, as
+ * Linux's ipv6_rcv_saddr_equal() and its listener lookups do.
+ */
+bool xtcp_addr6_mapped(const u8 *a);
+bool xtcp_addr6_any(const u8 *a);
+bool xtcp_addr_overlap(const u8 *a, bool a_v6only, const u8 *b, bool b_v6only);
+unsigned int xtcp_listen_score(const u8 *bound, bool v6_api, bool v6only,
+			       const u8 *daddr);
+
 const char *xtcp_state_name(int state);
 bool xtcp_state_valid(int state);
 bool xtcp_edge_legal(int from, int to);

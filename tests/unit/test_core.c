@@ -979,6 +979,170 @@ UNIT_TEST(xtcp_csum_segment6__mapped_addresses_sum_as_ipv4)
 	CHECK_EQ(xtcp_csum_segment6(m, m, 253, b, sizeof(b)), 0);
 }
 
+/* ---- local addresses (core.c) ---- */
+
+/* A socket's binding: address, bound through the IPv6 API, IPV6_V6ONLY. */
+struct binding {
+	u8 a[16];
+	bool v6_api;
+	bool v6only;
+};
+
+#define V6(last)	{ 0x20, 0x01, 0x0d, 0xb8, [15] = (last) }
+#define V4(b0, b3)	{ [10] = 0xff, [11] = 0xff, [12] = (b0), [15] = (b3) }
+
+static const u8 addr_universe[][16] = {
+	{ 0 },			/* :: */
+	{ [15] = 1 },		/* ::1 */
+	V6(1), V6(2),		/* 2001:db8::1, ::2 */
+	V4(0, 0),		/* ::ffff:0.0.0.0 */
+	V4(127, 1), V4(10, 1),	/* ::ffff:127.0.0.1, ::ffff:10.0.0.1 */
+};
+
+/* Where segments can go: every unicast address above, and two others. */
+static const u8 dest_universe[][16] = {
+	{ [15] = 1 }, V6(1), V6(2), V6(3), V4(127, 1), V4(10, 1), V4(10, 9),
+};
+
+/* Every binding bind() allows over addr_universe; returns the count. */
+static size_t all_bindings(struct binding *out)
+{
+	size_t n = 0, i;
+	int api, only;
+
+	for (i = 0; i < ARRAY_SIZE(addr_universe); i++)
+		for (api = 0; api < 2; api++)
+			for (only = 0; only < 2; only++) {
+				bool mapped = xtcp_addr6_mapped(addr_universe[i]);
+
+				if (!api && !mapped)
+					continue;	/* AF_INET: IPv4 only */
+				if (only && (!api || mapped))
+					continue;	/* v6only: no IPv4 */
+				memcpy(out[n].a, addr_universe[i], 16);
+				out[n].v6_api = api;
+				out[n].v6only = only;
+				n++;
+			}
+	return n;
+}
+
+UNIT_TEST(xtcp_addr6_mapped_and_any__classify)
+{
+	static const u8 any[16], loop[16] = { [15] = 1 };
+	static const u8 m0[16] = V4(0, 0), m1[16] = V4(127, 1), v6[16] = V6(1);
+	static const u8 near[16] = { [9] = 1, [10] = 0xff, [11] = 0xff };
+	static const u8 half[16] = { [10] = 0xff, [12] = 1 };
+
+	CHECK(xtcp_addr6_any(any));
+	CHECK(!xtcp_addr6_any(loop) && !xtcp_addr6_any(m0) && !xtcp_addr6_any(v6));
+	CHECK(xtcp_addr6_mapped(m0) && xtcp_addr6_mapped(m1));
+	CHECK(!xtcp_addr6_mapped(any) && !xtcp_addr6_mapped(loop));
+	CHECK(!xtcp_addr6_mapped(v6) && !xtcp_addr6_mapped(near));
+	CHECK(!xtcp_addr6_mapped(half));
+}
+
+/*
+ * Two bindings overlap exactly when some destination reaches both
+ * listeners (xtcp_listen_score() over dest_universe), for every pair of
+ * bindings bind() allows; and the relation is symmetric and reflexive.
+ */
+UNIT_TEST(xtcp_addr_overlap__exactly_when_a_destination_reaches_both)
+{
+	struct binding b[ARRAY_SIZE(addr_universe) * 4];
+	size_t n = all_bindings(b), i, j, d;
+
+	CHECK_EQ(n, 14);	/* 4 IPv6 addresses x v6only, 3 IPv4 x API */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			bool both = false, got;
+
+			for (d = 0; d < ARRAY_SIZE(dest_universe); d++)
+				both |= xtcp_listen_score(b[i].a, b[i].v6_api, b[i].v6only,
+							  dest_universe[d]) &&
+					xtcp_listen_score(b[j].a, b[j].v6_api, b[j].v6only,
+							  dest_universe[d]);
+			got = xtcp_addr_overlap(b[i].a, b[i].v6only, b[j].a, b[j].v6only);
+			CHECK_EQ(got, both);
+			CHECK_EQ(got, xtcp_addr_overlap(b[j].a, b[j].v6only,
+							b[i].a, b[i].v6only));
+			if (i == j)
+				CHECK(got);
+		}
+}
+
+/* Between IPv4 addresses it is the IPv4 rule the tables apply today. */
+UNIT_TEST(xtcp_addr_overlap__ipv4_as_before)
+{
+	static const u8 v4[][4] = { { 0 }, { 127, 0, 0, 1 }, { 10, 0, 0, 1 },
+				    { 10, 0, 0, 2 } };
+	u8 a[16] = V4(0, 0), b[16] = V4(0, 0);
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(v4); i++)
+		for (j = 0; j < ARRAY_SIZE(v4); j++) {
+			bool x = v4[i][0] | v4[i][1] | v4[i][2] | v4[i][3];
+			bool y = v4[j][0] | v4[j][1] | v4[j][2] | v4[j][3];
+			bool same = !memcmp(v4[i], v4[j], 4);
+
+			memcpy(a + 12, v4[i], 4);
+			memcpy(b + 12, v4[j], 4);
+			CHECK_EQ(xtcp_addr_overlap(a, false, b, false),
+				 !(x && y && !same));
+		}
+}
+
+UNIT_TEST(xtcp_listen_score__linux_order)
+{
+	static const u8 any6[16], m_any[16] = V4(0, 0), m10[16] = V4(10, 1);
+	static const u8 m11[16] = V4(10, 2), a6[16] = V6(1), b6[16] = V6(2);
+
+	/* over IPv4 to 10.0.0.1 */
+	CHECK_EQ(xtcp_listen_score(m10, false, false, m10), 4);
+	CHECK_EQ(xtcp_listen_score(m10, true, false, m10), 3);
+	CHECK_EQ(xtcp_listen_score(m_any, false, false, m10), 2);
+	CHECK_EQ(xtcp_listen_score(m_any, true, false, m10), 1);
+	CHECK_EQ(xtcp_listen_score(any6, true, false, m10), 1);
+	CHECK_EQ(xtcp_listen_score(any6, true, true, m10), 0);	/* v6only */
+	CHECK_EQ(xtcp_listen_score(m11, false, false, m10), 0);
+	CHECK_EQ(xtcp_listen_score(m11, true, false, m10), 0);
+	CHECK_EQ(xtcp_listen_score(a6, true, false, m10), 0);
+	/* over IPv6 to 2001:db8::1: IPv6-API listeners only */
+	CHECK_EQ(xtcp_listen_score(a6, true, false, a6), 2);
+	CHECK_EQ(xtcp_listen_score(a6, true, true, a6), 2);
+	CHECK_EQ(xtcp_listen_score(any6, true, false, a6), 1);
+	CHECK_EQ(xtcp_listen_score(any6, true, true, a6), 1);
+	CHECK_EQ(xtcp_listen_score(b6, true, false, a6), 0);
+	CHECK_EQ(xtcp_listen_score(m_any, true, false, a6), 0);
+	CHECK_EQ(xtcp_listen_score(m_any, false, false, a6), 0);
+}
+
+/*
+ * For every destination the best fit among all bindings is an exact
+ * one when there is one, and a wildcard never ties with an exact one.
+ */
+UNIT_TEST(xtcp_listen_score__exact_before_wildcard)
+{
+	struct binding b[ARRAY_SIZE(addr_universe) * 4];
+	size_t n = all_bindings(b), i, d;
+
+	for (d = 0; d < ARRAY_SIZE(dest_universe); d++) {
+		unsigned int best_exact = 0, best_wild = 0, sc;
+
+		for (i = 0; i < n; i++) {
+			sc = xtcp_listen_score(b[i].a, b[i].v6_api, b[i].v6only,
+					       dest_universe[d]);
+			if (!memcmp(b[i].a, dest_universe[d], 16))
+				best_exact = sc > best_exact ? sc : best_exact;
+			else if (sc > best_wild)
+				best_wild = sc;
+		}
+		if (best_exact)
+			CHECK(best_exact > best_wild);
+		CHECK(best_wild > 0);	/* :: or IPv4's wildcard takes it */
+	}
+}
+
 /* ---- states ---- */
 
 UNIT_TEST(xtcp_state_valid__exactly_the_eleven_states)
