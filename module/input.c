@@ -472,19 +472,26 @@ static bool our_fin_acked(const struct sock *sk)
 	       skb_queue_empty(&sk->sk_write_queue);
 }
 
-static void xtcp_fin(struct sock *sk)
+/*
+ * The peer's FIN, in order.  ESTABLISHED -> CLOSE_WAIT; FIN_WAIT_1 ->
+ * CLOSING when the FINs crossed.  Returns true instead of moving when
+ * the connection enters TIME_WAIT (FIN_WAIT_2, or FIN_WAIT_1 with our FIN
+ * acked by this segment): the socket never holds that state, a TIME_WAIT
+ * entry does, and the caller has xtcp_time_wait() send the ACK and hand
+ * the connection over.  Other ACKs go out (or are held, fin_ack_merge)
+ * in xtcp_rcv_state_process().
+ */
+static bool xtcp_fin(struct sock *sk)
 {
+	int next = xtcp_state_on_fin(sk->sk_state, our_fin_acked(sk));
+
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	sock_set_flag(sk, SOCK_DONE);
-	/*
-	 * ESTABLISHED -> CLOSE_WAIT, FIN_WAIT_2 -> TIME_WAIT; FIN_WAIT_1 ->
-	 * TIME_WAIT if this segment also acked our FIN, else CLOSING (the
-	 * FINs crossed).  The ACK goes out (or is held, fin_ack_merge) in
-	 * xtcp_rcv_state_process().
-	 */
-	xtcp_set_state(sk, xtcp_state_on_fin(sk->sk_state, our_fin_acked(sk)));
+	if (next != XTCP_TIME_WAIT)
+		xtcp_set_state(sk, next);
 	sk->sk_state_change(sk);
 	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+	return next == XTCP_TIME_WAIT;
 }
 
 /*
@@ -536,6 +543,7 @@ enum xtcp_ack_due {
 	XTCP_ACK_NONE,		/* no text, no FIN: the segment was an ACK */
 	XTCP_ACK_NOW,		/* out of order, a hole filled, a FIN, refused */
 	XTCP_ACK_DATA,		/* in-order text: the delayed-ACK rules */
+	XTCP_ACK_TIME_WAIT,	/* its FIN: ACK it, then TIME_WAIT */
 };
 
 /*
@@ -630,8 +638,8 @@ static bool xtcp_data(struct sock *sk, struct sk_buff *skb, enum xtcp_ack_due *d
 		*due = XTCP_ACK_DATA;
 	if (xs->sack_rcv.nr)
 		xtcp_sack_rcv_nxt(&xs->sack_rcv, xs->rcv_nxt);
-	if (fin)
-		xtcp_fin(sk);
+	if (fin && xtcp_fin(sk))
+		*due = XTCP_ACK_TIME_WAIT;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 	return queued;
@@ -947,8 +955,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (our_fin_acked(sk) && sk->sk_state != XTCP_FIN_WAIT1) {
 		switch (xtcp_state_on_fin_acked(sk->sk_state)) {
 		case XTCP_TIME_WAIT:
-			xtcp_set_state(sk, XTCP_TIME_WAIT);
-			xtcp_time_wait(sk);
+			xtcp_time_wait(sk, false);
 			goto discard;
 		case XTCP_CLOSE:
 			xtcp_done(sk, 0);
@@ -970,9 +977,8 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	state = sk->sk_state;
 	if (xtcp_data(sk, skb, &due))
 		skb = NULL;	/* queued: the receive queue owns it now */
-	if (sk->sk_state == XTCP_TIME_WAIT) {
-		xtcp_send_ack(sk);
-		xtcp_time_wait(sk);
+	if (due == XTCP_ACK_TIME_WAIT) {
+		xtcp_time_wait(sk, true);
 		goto discard;
 	}
 	if (due == XTCP_ACK_DATA) {

@@ -628,23 +628,34 @@ void xtcp_tw_put(struct xtcp_tw *tw)
 }
 
 /**
- * xtcp_time_wait() - the connection entered TIME_WAIT: hand it to an entry
- * @sk: the socket, locked, in TIME_WAIT, the ACK of the peer's FIN sent
+ * xtcp_time_wait() - the connection enters TIME_WAIT: hand it to an entry
+ * @sk: the socket, locked, in FIN_WAIT_2, CLOSING or FIN_WAIT_1 (the
+ *	edge's start)
+ * @ack: the peer's FIN just arrived: send its ACK, once the edge is
+ *	noted (so a trace shows the ACK leave in TIME_WAIT, as before)
  *
- * The entry takes over the four-tuple (and the port, for bind()) and the
- * socket is done: CLOSED, out of the tables, freed once its owner (if
- * any) closes it.  When the namespace's cap is reached or memory is short
- * the connection ends without TIME_WAIT, counted in TimeWaitOverflow.
+ * The edge into TIME_WAIT is counted and traced here, but the socket
+ * never takes that state (a full socket in TIME_WAIT is what the kernel's
+ * sk_fullsock() says is not one): the entry takes over the four-tuple
+ * (and the port, for bind()) and the socket is done: CLOSED, out of the
+ * tables, freed once its owner (if any) closes it.  When the namespace's
+ * cap is reached or memory is short the connection ends without
+ * TIME_WAIT, counted in TimeWaitOverflow.
  *
  * Context: softirq or process, the socket locked.
  */
-void xtcp_time_wait(struct sock *sk)
+void xtcp_time_wait(struct sock *sk, bool ack)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	const struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_tw *tw = NULL;
 
+	xtcp_note_state(sock_net(sk), sk->sk_state, XTCP_TIME_WAIT,
+			inet->inet_rcv_saddr, inet->inet_sport,
+			inet->inet_daddr, inet->inet_dport);
+	if (ack)
+		xtcp_send_ack(sk);
 	if (READ_ONCE(xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
 		tw = kmem_cache_alloc(xtcp_tw_cachep, GFP_ATOMIC);
 	if (tw) {
@@ -674,11 +685,15 @@ void xtcp_time_wait(struct sock *sk)
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TW_OVERFLOW);
 	}
 	/*
-	 * With an entry the connection lives on in it: the socket goes
-	 * CLOSED without counting, the entry's end is TIME_WAIT -> CLOSED.
+	 * With an entry the connection lives on in it, and the entry's end
+	 * is TIME_WAIT -> CLOSED; without one it ends now.  Either way the
+	 * socket goes CLOSED without counting.
 	 */
-	if (xtcp_tw_hash_swap(sk, tw))
-		xtcp_set_state_quiet(sk, XTCP_CLOSE);
+	if (!xtcp_tw_hash_swap(sk, tw))
+		xtcp_note_state(sock_net(sk), XTCP_TIME_WAIT, XTCP_CLOSE,
+				inet->inet_rcv_saddr, inet->inet_sport,
+				inet->inet_daddr, inet->inet_dport);
+	xtcp_set_state_quiet(sk, XTCP_CLOSE);
 	xtcp_done(sk, 0);
 }
 

@@ -37,8 +37,10 @@
  * @raddr: remote address
  * @rport: remote port
  *
- * Sockets come here through xtcp_set_state(); requests and TIME_WAIT
- * entries, which are not sockets, call it where they begin and end.  An
+ * Sockets come here through xtcp_set_state(), and through
+ * xtcp_time_wait() for the edge into TIME_WAIT, a state only entries
+ * hold; requests and TIME_WAIT entries, which are not sockets, call it
+ * where they begin and end.  An
  * edge the diagram does not have (core.c's table) is a bug in xtcp: it is
  * counted like the others, and warned about once, so that every test run
  * checks the state machine (the VM runner fails a run on a WARN).
@@ -62,6 +64,8 @@ static void __xtcp_set_state(struct sock *sk, int state, bool note)
 
 	if (old == state)
 		return;
+	/* TIME_WAIT is an entry's, never a socket's: xtcp_time_wait() */
+	WARN_ON_ONCE(state == XTCP_TIME_WAIT);
 	if (old == XTCP_LISTEN)
 		xtcp_listen_stop(sk);
 	/* pairs with inet_sk_state_load() in lockless readers (poll, /proc) */
@@ -84,7 +88,9 @@ static void __xtcp_set_state(struct sock *sk, int state, bool note)
  * @state: an enum xtcp_state value
  *
  * The single place sk_state changes, so the time-in-state clock, the
- * transition matrix and the xtcp_set_state tracepoint cannot be bypassed.
+ * transition matrix and the xtcp_set_state tracepoint cannot be bypassed
+ * (but for the edge into TIME_WAIT, which xtcp_time_wait() notes: the
+ * socket itself goes from there to CLOSED, quietly).
  */
 void xtcp_set_state(struct sock *sk, int state)
 {
@@ -96,9 +102,10 @@ void xtcp_set_state(struct sock *sk, int state)
  * @sk: the socket, locked
  * @state: the new state
  *
- * For a socket whose connection lives on elsewhere: one that handed its
- * connection to a TIME_WAIT entry goes CLOSED this way, and the entry's
- * own end is the TIME_WAIT -> CLOSED edge (xtcp_note_state()).
+ * For a socket whose edges were noted elsewhere: one whose connection
+ * entered TIME_WAIT (xtcp_time_wait()) goes CLOSED this way, and the
+ * TIME_WAIT -> CLOSED edge is its entry's end, or noted at once when no
+ * entry could be had (xtcp_note_state()).
  */
 void xtcp_set_state_quiet(struct sock *sk, int state)
 {

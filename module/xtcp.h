@@ -1010,7 +1010,7 @@ extern struct kmem_cache *xtcp_tw_cachep;
 int xtcp_tw_init(void);
 void xtcp_tw_exit(void);
 void xtcp_tw_net_init(struct xtcp_net *xn);
-void xtcp_time_wait(struct sock *sk);
+void xtcp_time_wait(struct sock *sk, bool ack);
 bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw);
 void xtcp_tw_put(struct xtcp_tw *tw);
 bool xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb);
