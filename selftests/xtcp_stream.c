@@ -2028,6 +2028,86 @@ TEST_F(stream, reuseport_spreads_connections)
 	close(l2);
 }
 
+/*
+ * Does a connection to @to reach the non-blocking listener @want, and not
+ * @other?  Whichever takes it has it queued once its final ACK is in.
+ */
+static void reaches(struct __test_metadata *_metadata, bool xtcp,
+		    const struct sockaddr_in *to, int want, int other)
+{
+	int fd = stream_connect(xtcp, to), s = -1, err;
+
+	ASSERT_LE(0, fd) TH_LOG("connect to %s: %s", inet_ntoa(to->sin_addr),
+				strerror(errno));
+	if (wait_revents(want, POLLIN, XTCP_WAIT_MS) & POLLIN)
+		s = accept(want, NULL, NULL);
+	EXPECT_LE(0, s) TH_LOG("not the listener for %s",
+			       inet_ntoa(to->sin_addr));
+	if (s >= 0)
+		close(s);
+	s = accept(other, NULL, NULL);
+	err = errno;
+	EXPECT_EQ(-1, s);
+	EXPECT_EQ(EAGAIN, err);
+	if (s >= 0)
+		close(s);
+	close(fd);
+}
+
+/*
+ * One port, several local addresses, as TCP: sockets bound to 127.0.0.1
+ * and 127.0.0.2 share a port and both listen, the wildcard overlaps
+ * them.  With SO_REUSEPORT a wildcard listener and one on 127.0.0.2
+ * share a port, and a connection goes to the listener bound to its very
+ * address before the wildcard one (the order xtcp's tables take from the
+ * core's xtcp_listen_score()).
+ */
+TEST_F_TIMEOUT(stream, one_port_many_addresses, 180)
+{
+	struct sockaddr_in lo1 = sin_of(INADDR_LOOPBACK, 0), lo2, any;
+	int a, b, c, w, l;
+
+	a = stream_socket(variant->xtcp, 0);
+	b = stream_socket(variant->xtcp, 0);
+	c = stream_socket(variant->xtcp, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&lo1, sizeof(lo1)));
+	ASSERT_EQ(0, sock_name(a, &lo1));
+	lo2 = sin_of(INADDR_LOOPBACK + 1, ntohs(lo1.sin_port));
+	any = sin_of(INADDR_ANY, ntohs(lo1.sin_port));
+	EXPECT_EQ(0, bind(b, (struct sockaddr *)&lo2, sizeof(lo2)));
+	EXPECT_EQ(0, listen(a, 1));
+	EXPECT_EQ(0, listen(b, 1));
+	EXPECT_EQ(-1, bind(c, (struct sockaddr *)&any, sizeof(any)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(a);
+	close(b);
+	close(c);
+
+	/* a wildcard listener and one on 127.0.0.2, by SO_REUSEPORT */
+	w = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+	l = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+	ASSERT_LE(0, w);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, set_reuseport(_metadata, variant->xtcp, w));
+	ASSERT_EQ(0, set_reuseport(_metadata, variant->xtcp, l));
+	any = sin_of(INADDR_ANY, 0);
+	ASSERT_EQ(0, bind(w, (struct sockaddr *)&any, sizeof(any)));
+	ASSERT_EQ(0, sock_name(w, &any));
+	lo1 = sin_of(INADDR_LOOPBACK, ntohs(any.sin_port));
+	lo2 = sin_of(INADDR_LOOPBACK + 1, ntohs(any.sin_port));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&lo2, sizeof(lo2)));
+	ASSERT_EQ(0, listen(w, 4));
+	ASSERT_EQ(0, listen(l, 4));
+
+	reaches(_metadata, variant->xtcp, &lo2, l, w);
+	reaches(_metadata, variant->xtcp, &lo1, w, l);
+	close(w);
+	close(l);
+}
+
 /* ---- shutdown ---- */
 
 /*
