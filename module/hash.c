@@ -53,10 +53,15 @@
 #include <linux/rculist.h>
 #include <linux/rculist_nulls.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 
 #include "xtcp.h"
 
 static u32 xtcp_hash_seed __read_mostly;
+
+const struct in6_addr xtcp_v4_any = {
+	.s6_addr32 = { 0, 0, cpu_to_be32(0x0000ffff), 0 },
+};
 
 static unsigned int ehash_entries;
 module_param(ehash_entries, uint, 0444);
@@ -197,10 +202,17 @@ void xtcp_hash_net_exit(struct xtcp_net *xn)
 	xn->twhash = NULL;
 }
 
-static unsigned int ehashfn(__be32 laddr, __be16 lport, __be32 raddr,
-			    __be16 rport)
+/*
+ * The four-tuple's hash: every word of both addresses goes in, keyed with
+ * the secret seed, so that a peer choosing its own IPv6 address cannot aim
+ * at one chain.
+ */
+static unsigned int ehashfn(const struct in6_addr *laddr, __be16 lport,
+			    const struct in6_addr *raddr, __be16 rport)
 {
-	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+	u32 h = jhash2((const u32 *)laddr, 4, xtcp_hash_seed);
+
+	return jhash_3words(h, jhash2((const u32 *)raddr, 4, xtcp_hash_seed),
 			    (__force u32)lport << 16 | (__force u32)rport,
 			    xtcp_hash_seed);
 }
@@ -270,18 +282,28 @@ static bool reuseport_shared(const struct sock *sk, const struct sock *sk2)
 	       uid_eq(sock_i_uid((struct sock *)sk), sock_i_uid((struct sock *)sk2));
 }
 
+/*
+ * Could sockets (or entries) bound to @a and @b take one segment?  The
+ * core's rule (xtcp_addr_overlap()), for IPv4 that the addresses are
+ * equal or one is the wildcard.
+ */
+static bool addr_overlap(const struct in6_addr *a, bool a_v6only,
+			 const struct in6_addr *b, bool b_v6only)
+{
+	return xtcp_addr_overlap(a->s6_addr, a_v6only, b->s6_addr, b_v6only);
+}
+
 /* Two bindings of one port clash unless both allow reuse and the old one
  * is not listening (as TCP's SO_REUSEADDR), both have SO_REUSEPORT and
- * one owner, or their addresses differ.
+ * one owner, or their addresses never meet.
  */
-static bool bind_conflict(const struct sock *sk, __be32 addr,
+static bool bind_conflict(const struct sock *sk, const struct in6_addr *addr,
 			  const struct sock *sk2)
 {
-	__be32 addr2 = inet_sk(sk2)->inet_rcv_saddr;
-
 	if (sk == sk2)
 		return false;
-	if (addr && addr2 && addr != addr2)
+	if (!addr_overlap(addr, sk->sk_ipv6only, &sk2->sk_v6_rcv_saddr,
+			  sk2->sk_ipv6only))
 		return false;
 	if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
 	    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
@@ -298,10 +320,10 @@ static bool bind_conflict(const struct sock *sk, __be32 addr,
  * SO_REUSEADDR: it never listens, so two sockets that both allow reuse
  * share (TCP's "bind over TIME_WAIT" with SO_REUSEADDR).
  */
-static bool tw_bind_conflict(const struct sock *sk, __be32 addr,
+static bool tw_bind_conflict(const struct sock *sk, const struct in6_addr *addr,
 			     const struct xtcp_tw *tw)
 {
-	if (addr && tw->laddr && addr != tw->laddr)
+	if (!addr_overlap(addr, sk->sk_ipv6only, &tw->laddr, tw->v6only))
 		return false;
 	if (sk->sk_bound_dev_if && tw->bound_dev_if &&
 	    sk->sk_bound_dev_if != tw->bound_dev_if)
@@ -310,8 +332,8 @@ static bool tw_bind_conflict(const struct sock *sk, __be32 addr,
 	       !(sk->sk_reuseport && tw->reuseport);
 }
 
-static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
-			  u16 port)
+static bool port_conflict(struct xtcp_net *xn, struct sock *sk,
+			  const struct in6_addr *addr, u16 port)
 {
 	struct xtcp_bind_bucket *bb = bb_find(xn, port);
 	struct xtcp_sock *xs;
@@ -338,7 +360,8 @@ static bool port_conflict(struct xtcp_net *xn, struct sock *sk, __be32 addr,
  * Caller holds hash_lock.
  */
 static bool port_free(struct xtcp_net *xn, u16 port, bool to_peer,
-		      __be32 laddr, __be32 raddr, __be16 rport)
+		      const struct in6_addr *laddr,
+		      const struct in6_addr *raddr, __be16 rport)
 {
 	struct xtcp_bind_bucket *bb = bb_find(xn, port);
 	struct xtcp_tw *tw;
@@ -350,20 +373,19 @@ static bool port_free(struct xtcp_net *xn, u16 port, bool to_peer,
 	if (!to_peer)
 		return hlist_empty(&bb->tw_owners);
 	hlist_for_each_entry(tw, &bb->tw_owners, bind_node)
-		if (tw->laddr == laddr && tw->raddr == raddr &&
-		    tw->rport == rport)
+		if (ipv6_addr_equal(&tw->laddr, laddr) &&
+		    ipv6_addr_equal(&tw->raddr, raddr) && tw->rport == rport)
 			return false;
 	return true;
 }
 
 /* @sk takes @addr:@bb->port.  Caller holds hash_lock. */
 static void bind_add(struct sock *sk, struct xtcp_bind_bucket *bb,
-		     __be32 addr)
+		     const struct in6_addr *addr)
 {
 	struct inet_sock *inet = inet_sk(sk);
 
-	inet->inet_rcv_saddr = addr;
-	inet->inet_saddr = addr;
+	xtcp_set_laddr(sk, addr);
 	inet->inet_num = bb->port;
 	inet->inet_sport = htons(bb->port);
 	hlist_add_head(&xtcp_sk(sk)->xs_bind_node, &bb->owners);
@@ -380,8 +402,9 @@ static void bind_add(struct sock *sk, struct xtcp_bind_bucket *bb,
  * needs one, is *@spare, allocated by bind_port() (the caller's memory
  * cgroup pays for it, as for TCP's).  Process context.
  */
-static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
-			  __be16 rport, bool to_peer,
+static int bind_ephemeral(struct sock *sk, const struct in6_addr *addr,
+			  const struct in6_addr *raddr, __be16 rport,
+			  bool to_peer,
 			  struct xtcp_bind_bucket **spare)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
@@ -410,8 +433,8 @@ static int bind_ephemeral(struct sock *sk, __be32 addr, __be32 raddr,
 }
 
 /* Bind @sk to @port, or to a free one if @port is 0 (see bind_ephemeral()) */
-static int bind_port(struct sock *sk, __be32 addr, u16 port, __be32 raddr,
-		     __be16 rport, bool to_peer)
+static int bind_port(struct sock *sk, const struct in6_addr *addr, u16 port,
+		     const struct in6_addr *raddr, __be16 rport, bool to_peer)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_bind_bucket *spare;
@@ -438,7 +461,8 @@ static int bind_port(struct sock *sk, __be32 addr, u16 port, __be32 raddr,
 /**
  * xtcp_bind_port() - bind a socket to a local address and port
  * @sk: an unbound socket, locked by the caller
- * @addr: local address (INADDR_ANY for all)
+ * @addr: local address, v4-mapped for IPv4 (its wildcard
+ *	::ffff:0.0.0.0 for all of IPv4's)
  * @port: local port, host order; 0 picks a free one at random from
  *	net.ipv4.ip_local_port_range (RFC 6056)
  *
@@ -449,16 +473,16 @@ static int bind_port(struct sock *sk, __be32 addr, u16 port, __be32 raddr,
  * ephemeral port is: TCP's errno for both) or -ENOMEM (no memory for the
  * port's bind bucket).
  */
-int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
+int xtcp_bind_port(struct sock *sk, const struct in6_addr *addr, u16 port)
 {
-	return bind_port(sk, addr, port, 0, 0, false);
+	return bind_port(sk, addr, port, &in6addr_any, 0, false);
 }
 
 /**
  * xtcp_connect_port() - bind a connecting socket to an ephemeral port
  * @sk: an unbound socket, locked by the caller
- * @addr: the local address the route chose
- * @raddr: the peer's address
+ * @addr: the local address the route chose (v4-mapped for IPv4)
+ * @raddr: the peer's address, likewise
  * @rport: the peer's port
  *
  * A port no socket has bound; TIME_WAIT entries may hold it, towards
@@ -468,8 +492,8 @@ int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port)
  *
  * Return: 0, -EADDRNOTAVAIL when no port is free, or -ENOMEM.
  */
-int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
-		      __be16 rport)
+int xtcp_connect_port(struct sock *sk, const struct in6_addr *addr,
+		      const struct in6_addr *raddr, __be16 rport)
 {
 	return bind_port(sk, addr, 0, raddr, rport, true);
 }
@@ -480,17 +504,16 @@ int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
  */
 static bool listen_conflict(struct xtcp_net *xn, struct sock *sk)
 {
-	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs;
 
 	lockdep_assert_held(&xn->hash_lock);
 	hlist_for_each_entry(xs, &xtcp_sk(sk)->xs_bb->owners, xs_bind_node) {
 		struct sock *sk2 = (struct sock *)xs;
-		__be32 a2 = inet_sk(sk2)->inet_rcv_saddr;
 
 		if (sk2 == sk)
 			continue;
-		if (inet->inet_rcv_saddr && a2 && a2 != inet->inet_rcv_saddr)
+		if (!addr_overlap(&sk->sk_v6_rcv_saddr, sk->sk_ipv6only,
+				  &sk2->sk_v6_rcv_saddr, sk2->sk_ipv6only))
 			continue;
 		if (reuseport_shared(sk, sk2))
 			continue;
@@ -553,7 +576,7 @@ void xtcp_listen_stop(struct sock *sk)
 /**
  * xtcp_bind_child() - give a new connection its listener's port
  * @child: the new socket, not yet visible
- * @laddr: the local address the connection uses
+ * @laddr: the local address the connection uses (v4-mapped for IPv4)
  * @lport: the listener's port
  *
  * The port's bind bucket is the listener's, which holds the port while
@@ -563,7 +586,8 @@ void xtcp_listen_stop(struct sock *sk)
  * Context: softirq or process; takes hash_lock.
  * Return: 0, or -ENOMEM (no bucket and no memory for one).
  */
-int xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport)
+int xtcp_bind_child(struct sock *child, const struct in6_addr *laddr,
+		    __be16 lport)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(child));
 	struct xtcp_bind_bucket *bb;
@@ -595,8 +619,9 @@ void xtcp_unbind(struct sock *sk)
 	spin_unlock_bh(&xn->hash_lock);
 }
 
-static unsigned int ehash_slot(const struct xtcp_net *xn, __be32 laddr,
-			       __be16 lport, __be32 raddr, __be16 rport)
+static unsigned int ehash_slot(const struct xtcp_net *xn,
+			       const struct in6_addr *laddr, __be16 lport,
+			       const struct in6_addr *raddr, __be16 rport)
 {
 	return ehashfn(laddr, lport, raddr, rport) & xn->ehash_mask;
 }
@@ -608,12 +633,14 @@ static unsigned int ehash_slot(const struct xtcp_net *xn, __be32 laddr,
  * looks like its own (every namespace numbers its chains alike).
  */
 static bool ehash_match(const struct sock *sk, const struct xtcp_net *xn,
-			__be32 laddr, __be16 lport, __be32 raddr, __be16 rport)
+			const struct in6_addr *laddr, __be16 lport,
+			const struct in6_addr *raddr, __be16 rport)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
-	return inet->inet_rcv_saddr == laddr && inet->inet_sport == lport &&
-	       inet->inet_daddr == raddr && inet->inet_dport == rport &&
+	return inet->inet_sport == lport && inet->inet_dport == rport &&
+	       ipv6_addr_equal(&sk->sk_v6_rcv_saddr, laddr) &&
+	       ipv6_addr_equal(&sk->sk_v6_daddr, raddr) &&
 	       net_eq(sock_net(sk), xn->net);
 }
 
@@ -623,8 +650,9 @@ static bool ehash_match(const struct sock *sk, const struct xtcp_net *xn,
  * whose count already reached zero is on its way out (unhashed by now):
  * not found.
  */
-static struct sock *ehash_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
-			       __be32 raddr, __be16 rport)
+static struct sock *ehash_find(struct xtcp_net *xn,
+			       const struct in6_addr *laddr, __be16 lport,
+			       const struct in6_addr *raddr, __be16 rport)
 {
 	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 	const struct hlist_nulls_node *node;
@@ -649,17 +677,19 @@ again:
 	return NULL;
 }
 
-static struct hlist_head *tw_slot(struct xtcp_net *xn, __be32 laddr,
-				  __be16 lport, __be32 raddr, __be16 rport)
+static struct hlist_head *tw_slot(struct xtcp_net *xn,
+				  const struct in6_addr *laddr, __be16 lport,
+				  const struct in6_addr *raddr, __be16 rport)
 {
 	return &xn->twhash[ehash_slot(xn, laddr, lport, raddr, rport)];
 }
 
-static bool tw_match(const struct xtcp_tw *tw, __be32 laddr, __be16 lport,
-		     __be32 raddr, __be16 rport)
+static bool tw_match(const struct xtcp_tw *tw, const struct in6_addr *laddr,
+		     __be16 lport, const struct in6_addr *raddr, __be16 rport)
 {
-	return tw->laddr == laddr && tw->lport == lport &&
-	       tw->raddr == raddr && tw->rport == rport;
+	return tw->lport == lport && tw->rport == rport &&
+	       ipv6_addr_equal(&tw->laddr, laddr) &&
+	       ipv6_addr_equal(&tw->raddr, raddr);
 }
 
 /*
@@ -668,8 +698,9 @@ static bool tw_match(const struct xtcp_tw *tw, __be32 laddr, __be16 lport,
  * never changes chains (it is linked once, and freed a grace period
  * after it leaves), so a plain RCU list does.
  */
-static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
-			       __be32 raddr, __be16 rport)
+static struct xtcp_tw *tw_find(struct xtcp_net *xn,
+			       const struct in6_addr *laddr, __be16 lport,
+			       const struct in6_addr *raddr, __be16 rport)
 {
 	struct xtcp_tw *tw;
 
@@ -686,8 +717,9 @@ static struct xtcp_tw *tw_find(struct xtcp_net *xn, __be32 laddr, __be16 lport,
  * only, no reference taken: the caller holds hash_lock, so the answer
  * holds until it lets go.
  */
-static bool tuple_taken(struct xtcp_net *xn, __be32 laddr, __be16 lport,
-			__be32 raddr, __be16 rport)
+static bool tuple_taken(struct xtcp_net *xn, const struct in6_addr *laddr,
+			__be16 lport, const struct in6_addr *raddr,
+			__be16 rport)
 {
 	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 	const struct hlist_nulls_node *node;
@@ -714,7 +746,8 @@ static bool ehash_insert(struct sock *sk, bool unique)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
-	__be32 laddr = inet->inet_rcv_saddr, raddr = inet->inet_daddr;
+	const struct in6_addr *laddr = &sk->sk_v6_rcv_saddr;
+	const struct in6_addr *raddr = &sk->sk_v6_daddr;
 	__be16 lport = inet->inet_sport, rport = inet->inet_dport;
 	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 
@@ -793,20 +826,20 @@ void xtcp_ehash_del(struct sock *sk)
 
 /*
  * How well listener candidate @sk fits a connection to @daddr:@port in
- * @xn: 2 bound to @daddr, 1 to the wildcard, 0 not at all (not
- * listening, another port, address or namespace: see ehash_match()).
+ * @xn: the core's order (xtcp_listen_score(): an address before the
+ * wildcard), 0 not at all (not listening, another port, address or
+ * namespace: see ehash_match()).  Every socket speaks the IPv4 API yet.
  */
 static unsigned int listener_score(const struct sock *sk,
-				   const struct xtcp_net *xn, __be32 daddr,
-				   u16 port)
+				   const struct xtcp_net *xn,
+				   const struct in6_addr *daddr, u16 port)
 {
-	__be32 addr = inet_sk(sk)->inet_rcv_saddr;
-
 	if (!net_eq(sock_net(sk), xn->net) ||
 	    READ_ONCE(sk->sk_state) != XTCP_LISTEN ||
-	    READ_ONCE(inet_sk(sk)->inet_num) != port || (addr && addr != daddr))
+	    READ_ONCE(inet_sk(sk)->inet_num) != port)
 		return 0;
-	return addr ? 2 : 1;
+	return xtcp_listen_score(sk->sk_v6_rcv_saddr.s6_addr, false,
+				 sk->sk_ipv6only, daddr->s6_addr);
 }
 
 /*
@@ -819,8 +852,9 @@ static unsigned int listener_score(const struct sock *sk,
  * chain changed between them, or a walk strayed into another chain, it
  * starts over.
  */
-static struct sock *listener_find(struct xtcp_net *xn, __be32 saddr,
-				  __be16 sport, __be32 daddr, __be16 dport)
+static struct sock *listener_find(struct xtcp_net *xn,
+				  const struct in6_addr *saddr, __be16 sport,
+				  const struct in6_addr *daddr, __be16 dport)
 {
 	u16 port = ntohs(dport);
 	unsigned int slot = port_slot(port), best, n, pick, score;
@@ -864,9 +898,10 @@ again:
 /**
  * xtcp_lookup() - find what a received segment belongs to
  * @net: namespace the segment arrived in
- * @saddr: the segment's source address (the remote end)
+ * @saddr: the segment's source address (the remote end), v4-mapped if
+ *	it came over IPv4
  * @sport: its source port
- * @daddr: its destination address (the local end)
+ * @daddr: its destination address (the local end), likewise
  * @dport: its destination port
  * @twp: set to the TIME_WAIT entry with the four-tuple, if that is what
  *	matched (with a reference held: xtcp_tw_put()), else NULL
@@ -878,8 +913,9 @@ again:
  * Context: softirq; lock-free (RCU), see the head of this file.
  * Return: the socket with a reference held, or NULL.
  */
-struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport, struct xtcp_tw **twp)
+struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
+			 __be16 sport, const struct in6_addr *daddr,
+			 __be16 dport, struct xtcp_tw **twp)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct sock *found;
@@ -905,16 +941,17 @@ struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 /**
  * xtcp_lookup_listener() - the listener a SYN for @daddr:@dport goes to
  * @net: namespace
- * @saddr: remote address
+ * @saddr: remote address (v4-mapped for IPv4)
  * @sport: remote port
- * @daddr: local address
+ * @daddr: local address, likewise
  * @dport: local port
  *
  * Context: softirq; lock-free (RCU).
  * Return: the listener with a reference held, or NULL.
  */
-struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
-				  __be32 daddr, __be16 dport)
+struct sock *xtcp_lookup_listener(struct net *net,
+				  const struct in6_addr *saddr, __be16 sport,
+				  const struct in6_addr *daddr, __be16 dport)
 {
 	struct sock *found;
 
@@ -937,7 +974,9 @@ struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
  */
 u32 xtcp_req_hashfn(__be32 raddr, __be16 rport, __be32 laddr)
 {
-	return ehashfn(laddr, 0, raddr, rport);
+	struct in6_addr l = xtcp_addr_v4(laddr), r = xtcp_addr_v4(raddr);
+
+	return ehashfn(&l, 0, &r, rport);
 }
 
 /**
@@ -953,7 +992,8 @@ void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
 		       struct sock *sk)
 {
 	hlist_add_head_rcu(&tw->hash_node,
-			   tw_slot(xn, tw->laddr, tw->lport, tw->raddr, tw->rport));
+			   tw_slot(xn, &tw->laddr, tw->lport, &tw->raddr,
+				   tw->rport));
 	tw->bb = xtcp_sk(sk)->xs_bb;
 	/* a connection is bound from SYN_SENT or SYN_RCVD to its end */
 	if (!WARN_ON_ONCE(!tw->bb))

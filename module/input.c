@@ -797,11 +797,13 @@ static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	const struct iphdr *iph = ip_hdr(skb);
+	struct in6_addr saddr = xtcp_addr_v4(iph->saddr);
+	struct in6_addr daddr = xtcp_addr_v4(iph->daddr);
 	struct xtcp_tw *tw;
 	struct sock *child;
 
-	child = xtcp_lookup(sock_net(sk), iph->saddr, htons(cb->sport),
-			    iph->daddr, htons(cb->dport), &tw);
+	child = xtcp_lookup(sock_net(sk), &saddr, htons(cb->sport), &daddr,
+			    htons(cb->dport), &tw);
 	if (tw) {
 		xtcp_tw_put(tw);
 		kfree_skb(skb);

@@ -22,6 +22,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	struct net *net = dev_net(skb->dev);
 	const struct iphdr *iph;
 	struct xtcp_skb_cb *cb;
+	struct in6_addr saddr, daddr;
 	struct xtcp_tw *tw;
 	struct xtcp_seg seg;
 	unsigned int hlen;
@@ -75,7 +76,9 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	cb->tsecr = seg.tsecr;
 	cb->retransmitted = false;
 
-	sk = xtcp_lookup(net, iph->saddr, htons(seg.sport), iph->daddr,
+	saddr = xtcp_addr_v4(iph->saddr);
+	daddr = xtcp_addr_v4(iph->daddr);
+	sk = xtcp_lookup(net, &saddr, htons(seg.sport), &daddr,
 			 htons(seg.dport), &tw);
 	if (tw) {
 		bool syn = xtcp_tw_rcv(net, tw, skb);
@@ -84,8 +87,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		if (!syn)
 			goto discard;
 		/* a new connection's SYN ended the entry: on to a listener */
-		sk = xtcp_lookup_listener(net, iph->saddr, htons(seg.sport),
-					  iph->daddr, htons(seg.dport));
+		sk = xtcp_lookup_listener(net, &saddr, htons(seg.sport),
+					  &daddr, htons(seg.dport));
 	}
 	if (!sk) {
 		xtcp_inc_stat(net, XTCP_MIB_NO_SOCKET);

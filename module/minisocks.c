@@ -361,6 +361,8 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 /* Build the full socket of an accepted handshake. */
 static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 {
+	struct in6_addr laddr = xtcp_addr_v4(req->laddr);
+	struct in6_addr raddr = xtcp_addr_v4(req->raddr);
 	struct sock *child;
 	struct xtcp_sock *xs;
 	struct inet_sock *inet;
@@ -387,9 +389,8 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	sock_copy_flags(child, sk);
 
 	inet = inet_sk(child);
-	inet->inet_daddr = req->raddr;
-	inet->inet_dport = req->rport;
-	if (xtcp_bind_child(child, req->laddr, req->lport)) {
+	xtcp_set_raddr(child, &raddr, req->rport);
+	if (xtcp_bind_child(child, &laddr, req->lport)) {
 		sock_orphan(child);
 		sk_free(child);
 		return NULL;
@@ -664,8 +665,8 @@ void xtcp_time_wait(struct sock *sk, bool ack)
 		tw->bb = NULL;
 		INIT_LIST_HEAD(&tw->death_node);
 		refcount_set(&tw->refcnt, 1);	/* the tables' */
-		tw->laddr = inet->inet_rcv_saddr;
-		tw->raddr = inet->inet_daddr;
+		tw->laddr = sk->sk_v6_rcv_saddr;
+		tw->raddr = sk->sk_v6_daddr;
 		tw->lport = inet->inet_sport;
 		tw->rport = inet->inet_dport;
 		tw->snd_nxt = xs->snd_max;
@@ -678,6 +679,7 @@ void xtcp_time_wait(struct sock *sk, bool ack)
 		tw->ts_off = xs->ts_off;
 		tw->reuse = sk->sk_reuse;
 		tw->reuseport = sk->sk_reuseport;
+		tw->v6only = sk->sk_ipv6only;
 		tw->bound_dev_if = sk->sk_bound_dev_if;
 		tw->since = jiffies;
 		tw->oow_stamp = 0;
@@ -817,8 +819,9 @@ bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 		xn->tw_count++;
 		atomic_long_inc(&xn->mib[XTCP_MIB_CURR_TW]);
 		atomic_long_inc(&xn->mib[XTCP_MIB_TW_CREATED]);
-		trace_xtcp_tw_create(sock_net(sk), tw->laddr, tw->lport,
-				     tw->raddr, tw->rport, XTCP_TIME_WAIT,
+		trace_xtcp_tw_create(sock_net(sk), xtcp_addr_v4_of(&tw->laddr),
+				     tw->lport, xtcp_addr_v4_of(&tw->raddr),
+				     tw->rport, XTCP_TIME_WAIT,
 				     tw->snd_nxt);
 		tw_arm_reaper(xn);
 		/*
@@ -845,10 +848,13 @@ bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
  */
 void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why)
 {
-	trace_xtcp_tw_end(net, tw->laddr, tw->lport, tw->raddr, tw->rport,
+	__be32 laddr = xtcp_addr_v4_of(&tw->laddr);
+	__be32 raddr = xtcp_addr_v4_of(&tw->raddr);
+
+	trace_xtcp_tw_end(net, laddr, tw->lport, raddr, tw->rport,
 			  why, jiffies_to_msecs(jiffies - READ_ONCE(tw->since)));
-	xtcp_note_state(net, XTCP_TIME_WAIT, XTCP_CLOSE, tw->laddr, tw->lport,
-			tw->raddr, tw->rport);
+	xtcp_note_state(net, XTCP_TIME_WAIT, XTCP_CLOSE, laddr, tw->lport,
+			raddr, tw->rport);
 }
 
 /* Take @tw out of every table.  Caller holds hash_lock; @tw is linked. */

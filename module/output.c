@@ -563,7 +563,8 @@ void xtcp_send_tw_ack(struct net *net, const struct xtcp_tw *tw)
 		.tsecr = tw->ts_recent,
 	};
 
-	xtcp_send_raw(net, tw->laddr, tw->raddr, &seg);
+	xtcp_send_raw(net, xtcp_addr_v4_of(&tw->laddr),
+		      xtcp_addr_v4_of(&tw->raddr), &seg);
 }
 
 /**

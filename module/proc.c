@@ -349,8 +349,8 @@ static void xtcp_seq_show_tw(struct seq_file *seq, const struct xtcp_tw *tw)
 
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
 		   st->num,
-		   (__force u32)tw->laddr, ntohs(tw->lport),
-		   (__force u32)tw->raddr, ntohs(tw->rport),
+		   (__force u32)xtcp_addr_v4_of(&tw->laddr), ntohs(tw->lport),
+		   (__force u32)xtcp_addr_v4_of(&tw->raddr), ntohs(tw->rport),
 		   XTCP_TIME_WAIT, 0, 0,
 		   3, left > 0 ? (unsigned long)left : 0UL, 0,
 		   0, 0, 0UL, xtcp_state_name(XTCP_TIME_WAIT),

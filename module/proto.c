@@ -149,6 +149,8 @@ void xtcp_init_new_sock(struct sock *sk)
 	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_prot.backlog_rcv;
+	xtcp_set_laddr(sk, &xtcp_v4_any);	/* an IPv4 socket, unbound */
+	xtcp_set_raddr(sk, &xtcp_v4_any, 0);
 	sk_sockets_allocated_inc(sk);
 	xtcp_init_sock_state(sk);
 	xtcp_sock_link(sk);
@@ -275,6 +277,7 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
 	struct sock *sk = sock->sk;
 	struct net *net = sock_net(sk);
+	struct in6_addr addr;
 	u16 port;
 	int err, type;
 
@@ -294,14 +297,14 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	err = -EINVAL;
 	if (sk->sk_state != XTCP_CLOSE || inet_sk(sk)->inet_num)
 		goto out;
-	err = xtcp_bind_port(sk, sin->sin_addr.s_addr, port);
+	addr = xtcp_addr_v4(sin->sin_addr.s_addr);
+	err = xtcp_bind_port(sk, &addr, port);
 	if (err)
 		goto out;
 	if (sin->sin_addr.s_addr)
 		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
 	sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
-	inet_sk(sk)->inet_daddr = 0;
-	inet_sk(sk)->inet_dport = 0;
+	xtcp_set_raddr(sk, &xtcp_v4_any, 0);
 	sk_dst_reset(sk);
 out:
 	release_sock(sk);
@@ -324,7 +327,7 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		goto out;
 	}
 	if (!inet_sk(sk)->inet_num) {
-		err = xtcp_bind_port(sk, 0, 0);
+		err = xtcp_bind_port(sk, &xtcp_v4_any, 0);
 		if (err)
 			goto out;
 	}
@@ -411,6 +414,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct in6_addr saddr, daddr;
 	struct rtable *rt;
 	int err;
 
@@ -424,23 +428,17 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 		ip_rt_put(rt);
 		return -ENETUNREACH;
 	}
-	if (!inet->inet_saddr)
-		inet->inet_saddr = fl4->saddr;
+	saddr = xtcp_addr_v4(fl4->saddr);
+	daddr = xtcp_addr_v4(usin->sin_addr.s_addr);
 	if (!inet->inet_num) {
-		err = xtcp_connect_port(sk, inet->inet_saddr,
-					usin->sin_addr.s_addr, usin->sin_port);
+		err = xtcp_connect_port(sk, &saddr, &daddr, usin->sin_port);
 		if (err) {
 			ip_rt_put(rt);
 			return err;
 		}
-		inet->inet_rcv_saddr = fl4->saddr;
-		inet->inet_saddr = fl4->saddr;
-	} else if (!inet->inet_rcv_saddr) {
-		inet->inet_rcv_saddr = fl4->saddr;
-		inet->inet_saddr = fl4->saddr;
 	}
-	inet->inet_daddr = usin->sin_addr.s_addr;
-	inet->inet_dport = usin->sin_port;
+	xtcp_set_laddr(sk, &saddr);
+	xtcp_set_raddr(sk, &daddr, usin->sin_port);
 	/* Flow for the IP layer's later route checks (ip_queue_xmit). */
 	fl4->flowi4_proto = sk->sk_protocol;
 	sk_setup_caps(sk, &rt->dst);
@@ -455,12 +453,9 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 		/* as TCP's: back to what bind() alone gave the socket */
 		sk_dst_reset(sk);
 		sk->sk_route_caps = 0;
-		inet->inet_daddr = 0;
-		inet->inet_dport = 0;
-		if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
-			inet->inet_rcv_saddr = 0;
-			inet->inet_saddr = 0;
-		}
+		xtcp_set_raddr(sk, &xtcp_v4_any, 0);
+		if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
+			xtcp_set_laddr(sk, &xtcp_v4_any);
 		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
 			xtcp_unbind(sk);
 		return err;
@@ -473,8 +468,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	err = xtcp_send_syn(sk);
 	if (err) {
 		xtcp_done(sk, 0);
-		inet->inet_daddr = 0;
-		inet->inet_dport = 0;
+		xtcp_set_raddr(sk, &xtcp_v4_any, 0);
 	}
 	return err;
 }

@@ -48,6 +48,8 @@
 #include <linux/in_route.h>
 #include <linux/ip.h>
 #include <net/inet_connection_sock.h>
+#include <net/ipv6.h>
+#include <net/transp_v6.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
@@ -254,8 +256,9 @@ struct xtcp_bind_bucket;
  *	the count is not zero yet
  * @rcu: the entry is freed a grace period after its last reference, so
  *	that a receiver still walking its table chain may read it
- * @laddr: local address
- * @raddr: remote address
+ * @laddr: local address, v4-mapped for IPv4 (as a socket's, see
+ *	xtcp_set_laddr())
+ * @raddr: remote address, likewise
  * @lport: local port
  * @rport: remote port
  * @snd_nxt: our sequence number after our FIN
@@ -267,6 +270,7 @@ struct xtcp_bind_bucket;
  * @ts_off: what our timestamps add to the clock
  * @reuse: the socket had SO_REUSEADDR (bind() over this entry)
  * @reuseport: the socket had SO_REUSEPORT (bind() over this entry)
+ * @v6only: the socket had IPV6_V6ONLY (bind() over this entry)
  * @bound_dev_if: the socket's SO_BINDTODEVICE
  * @since: jiffies when TIME_WAIT began or last restarted; it ends 2*MSL
  *	later, with the MSL the namespace has when the reaper looks
@@ -286,8 +290,8 @@ struct xtcp_tw {
 	struct list_head death_node;
 	refcount_t refcnt;
 	struct rcu_head rcu;
-	__be32 laddr;
-	__be32 raddr;
+	struct in6_addr laddr;
+	struct in6_addr raddr;
 	__be16 lport;
 	__be16 rport;
 	u32 snd_nxt;
@@ -298,6 +302,7 @@ struct xtcp_tw {
 	u32 ts_off;
 	bool reuse;
 	bool reuseport;
+	bool v6only;
 	int bound_dev_if;
 	unsigned long since;
 	unsigned long oow_stamp;
@@ -595,6 +600,63 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
+/*
+ * Addresses.  A socket keeps its addresses twice: in inet_sock's IPv4
+ * fields, which the IPv4 paths (routes, output, /proc) read, and in
+ * sock_common's IPv6 ones, where an IPv4 address is v4-mapped
+ * (::ffff:a.b.c.d, the wildcard ::ffff:0.0.0.0): the tables (hash.c) key
+ * on those, one rule for both families (core.c, xtcp_addr_overlap()).
+ * They change only through xtcp_set_laddr() and xtcp_set_raddr().
+ */
+#if !IS_ENABLED(CONFIG_IPV6)
+#error "xtcp needs a kernel built with IPv6 (CONFIG_IPV6)"
+#endif
+
+/* ::ffff:0.0.0.0, IPv4's wildcard (hash.c) */
+extern const struct in6_addr xtcp_v4_any;
+
+/* @addr, an IPv4 address, v4-mapped */
+static inline struct in6_addr xtcp_addr_v4(__be32 addr)
+{
+	struct in6_addr a;
+
+	ipv6_addr_set_v4mapped(addr, &a);
+	return a;
+}
+
+/* The IPv4 address in a v4-mapped @a (for the paths that speak only IPv4). */
+static inline __be32 xtcp_addr_v4_of(const struct in6_addr *a)
+{
+	return a->s6_addr32[3];
+}
+
+/*
+ * The IPv4 copy of @a: its IPv4 address, or for an IPv6 one
+ * LOOPBACK4_IPV6, the placeholder Linux's IPv6 sockets hold there (the
+ * tables look at the IPv6 copy, so it matches no IPv4 segment).
+ */
+static inline __be32 xtcp_addr_v4_copy(const struct in6_addr *a)
+{
+	return ipv6_addr_v4mapped(a) ? xtcp_addr_v4_of(a) : LOOPBACK4_IPV6;
+}
+
+/* A socket's local address, @a, in both copies (see above). */
+static inline void xtcp_set_laddr(struct sock *sk, const struct in6_addr *a)
+{
+	sk->sk_v6_rcv_saddr = *a;
+	inet_sk(sk)->inet_rcv_saddr = xtcp_addr_v4_copy(a);
+	inet_sk(sk)->inet_saddr = inet_sk(sk)->inet_rcv_saddr;
+}
+
+/* A socket's remote address @a and port @port, both copies of @a. */
+static inline void xtcp_set_raddr(struct sock *sk, const struct in6_addr *a,
+				  __be16 port)
+{
+	sk->sk_v6_daddr = *a;
+	inet_sk(sk)->inet_daddr = xtcp_addr_v4_copy(a);
+	inet_sk(sk)->inet_dport = port;
+}
+
 /* Route lookup TOS of a socket (RT_CONN_FLAGS() left the kernel in 6.x). */
 static inline u8 xtcp_rt_tos(const struct sock *sk)
 {
@@ -855,21 +917,24 @@ void xtcp_hash_init(void);
 unsigned int xtcp_ehash_entries(const struct net *net);
 int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net);
 void xtcp_hash_net_exit(struct xtcp_net *xn);
-int xtcp_bind_port(struct sock *sk, __be32 addr, u16 port);
-int xtcp_connect_port(struct sock *sk, __be32 addr, __be32 raddr,
-		      __be16 rport);
+int xtcp_bind_port(struct sock *sk, const struct in6_addr *addr, u16 port);
+int xtcp_connect_port(struct sock *sk, const struct in6_addr *addr,
+		      const struct in6_addr *raddr, __be16 rport);
 void xtcp_unbind(struct sock *sk);
 int xtcp_listen_start(struct sock *sk);
 void xtcp_listen_stop(struct sock *sk);
-int xtcp_bind_child(struct sock *child, __be32 laddr, __be16 lport);
+int xtcp_bind_child(struct sock *child, const struct in6_addr *laddr,
+		    __be16 lport);
 void xtcp_ehash_add(struct sock *sk);
 int xtcp_ehash_add_unique(struct sock *sk);
 void xtcp_ehash_del(struct sock *sk);
 bool xtcp_ehash_unlink_locked(struct sock *sk);
-struct sock *xtcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport, struct xtcp_tw **twp);
-struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
-				  __be32 daddr, __be16 dport);
+struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
+			 __be16 sport, const struct in6_addr *daddr,
+			 __be16 dport, struct xtcp_tw **twp);
+struct sock *xtcp_lookup_listener(struct net *net,
+				  const struct in6_addr *saddr, __be16 sport,
+				  const struct in6_addr *daddr, __be16 dport);
 u32 xtcp_req_hashfn(__be32 raddr, __be16 rport, __be32 laddr);
 void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
 		       struct sock *sk);
