@@ -601,6 +601,26 @@ int xtcp_bind_child(struct sock *child, const struct in6_addr *laddr,
 }
 
 /**
+ * xtcp_set_bound_laddr() - change a bound socket's local address
+ * @sk: the socket, locked by the caller, bound or not
+ * @addr: its new local address (v4-mapped for IPv4)
+ *
+ * connect() takes the route's source address for a socket bound to the
+ * wildcard, and gives it back when it fails.  Under hash_lock, as bind()
+ * reads the addresses of a port's sockets under it.
+ *
+ * Context: process; takes hash_lock.
+ */
+void xtcp_set_bound_laddr(struct sock *sk, const struct in6_addr *addr)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+
+	spin_lock_bh(&xn->hash_lock);
+	xtcp_set_laddr(sk, addr);
+	spin_unlock_bh(&xn->hash_lock);
+}
+
+/**
  * xtcp_unbind() - release a socket's local port
  * @sk: the socket; nothing happens if it is not bound
  */

@@ -408,6 +408,22 @@ static int xtcp_accept(XTCP_ACCEPT_ARGS)
 	return 0;
 }
 
+/*
+ * A connect() that failed: back to what bind() alone gave the socket, as
+ * TCP's.  The port goes first, so that a bind() never sees the address
+ * change on a port this socket was to give up.
+ */
+static void connect_unwind(struct sock *sk)
+{
+	sk_dst_reset(sk);
+	sk->sk_route_caps = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		xtcp_unbind(sk);
+	xtcp_set_raddr(sk, &xtcp_v4_any, 0);
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
+		xtcp_set_bound_laddr(sk, &xtcp_v4_any);
+}
+
 static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -437,7 +453,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 			return err;
 		}
 	}
-	xtcp_set_laddr(sk, &saddr);
+	xtcp_set_bound_laddr(sk, &saddr);
 	xtcp_set_raddr(sk, &daddr, usin->sin_port);
 	/* Flow for the IP layer's later route checks (ip_queue_xmit). */
 	fl4->flowi4_proto = sk->sk_protocol;
@@ -450,14 +466,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	xtcp_choose_wscale(sk);
 	err = xtcp_ehash_add_unique(sk);
 	if (err) {
-		/* as TCP's: back to what bind() alone gave the socket */
-		sk_dst_reset(sk);
-		sk->sk_route_caps = 0;
-		xtcp_set_raddr(sk, &xtcp_v4_any, 0);
-		if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
-			xtcp_set_laddr(sk, &xtcp_v4_any);
-		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
-			xtcp_unbind(sk);
+		connect_unwind(sk);
 		return err;
 	}
 	xtcp_set_state(sk, XTCP_SYN_SENT);
@@ -468,7 +477,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	err = xtcp_send_syn(sk);
 	if (err) {
 		xtcp_done(sk, 0);
-		xtcp_set_raddr(sk, &xtcp_v4_any, 0);
+		connect_unwind(sk);
 	}
 	return err;
 }

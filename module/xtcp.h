@@ -921,6 +921,7 @@ int xtcp_bind_port(struct sock *sk, const struct in6_addr *addr, u16 port);
 int xtcp_connect_port(struct sock *sk, const struct in6_addr *addr,
 		      const struct in6_addr *raddr, __be16 rport);
 void xtcp_unbind(struct sock *sk);
+void xtcp_set_bound_laddr(struct sock *sk, const struct in6_addr *addr);
 int xtcp_listen_start(struct sock *sk);
 void xtcp_listen_stop(struct sock *sk);
 int xtcp_bind_child(struct sock *child, const struct in6_addr *laddr,
