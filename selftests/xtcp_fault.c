@@ -964,7 +964,7 @@ TEST_F(fault, delay_queue_limit_then_namespace_exit)
 	/* The test exits with 1000 segments held: namespace exit frees them. */
 }
 
-TEST_F(fault, delay_device_unregistered)
+TEST_F_TIMEOUT(fault, delay_device_unregistered, 120)
 {
 	const struct fault_seg ack = { XTCP_ACK, 1, 2, 0 };
 	struct fault_state *st = &self->st;

@@ -56,7 +56,28 @@ struct create_case {
 	const char *what;
 };
 
-TEST(create_errnos_as_linux)
+/*
+ * Plain TEST()s run in the harness's fixture "global", with its 30 s.
+ * Tests that need longer take TEST_F_TIMEOUT, which needs a fixture: an
+ * empty one of the same name keeps their names.  A socket() of a type no
+ * family has makes the kernel run modprobe for it, one process each time,
+ * slow on a loaded debug guest; receive_validation_counters waits up to
+ * XTCP_WAIT_MS several times.
+ */
+FIXTURE(global)
+{
+	int unused;
+};
+
+FIXTURE_SETUP(global)
+{
+}
+
+FIXTURE_TEARDOWN(global)
+{
+}
+
+TEST_F_TIMEOUT(global, create_errnos_as_linux, 120)
 {
 	const struct create_case cases[] = {
 		{ SOCK_DGRAM, 0, ESOCKTNOSUPPORT, "SOCK_DGRAM" },
@@ -91,7 +112,7 @@ TEST(create_errnos_as_linux)
 	}
 }
 
-TEST(create_errnos_match_inet)
+TEST_F_TIMEOUT(global, create_errnos_match_inet, 120)
 {
 	/* Where AF_INET has the same gap, it answers with the same errno. */
 	const int types[] = { SOCK_SEQPACKET, SOCK_RDM, 99 };
@@ -486,24 +507,6 @@ static int receive_counters(void *arg)
 	    xtcp_counter("InCsumErrors") != csum0 + 1)
 		return 5;
 	return 0;
-}
-
-/*
- * Plain TEST()s run in the harness's fixture "global", with its 30 s; this
- * one waits up to XTCP_WAIT_MS several times, which only TEST_F_TIMEOUT
- * allows.  An empty fixture of the same name keeps the test's name.
- */
-FIXTURE(global)
-{
-	int unused;
-};
-
-FIXTURE_SETUP(global)
-{
-}
-
-FIXTURE_TEARDOWN(global)
-{
 }
 
 TEST_F_TIMEOUT(global, receive_validation_counters, 300)
