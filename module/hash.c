@@ -983,20 +983,19 @@ struct sock *xtcp_lookup_listener(struct net *net,
 
 /**
  * xtcp_req_hashfn() - which chain of its listener's files a request
- * @raddr: the peer's address
+ * @raddr: the peer's address (v4-mapped for IPv4)
  * @rport: the peer's port
- * @laddr: the local address the SYN came to
+ * @laddr: the local address the SYN came to, likewise
  *
  * Keyed with the tables' secret seed, so that a peer cannot aim its SYNs
  * at one chain.
  *
  * Return: the hash; the listener masks it (struct xtcp_sock.syn_hash).
  */
-u32 xtcp_req_hashfn(__be32 raddr, __be16 rport, __be32 laddr)
+u32 xtcp_req_hashfn(const struct in6_addr *raddr, __be16 rport,
+		    const struct in6_addr *laddr)
 {
-	struct in6_addr l = xtcp_addr_v4(laddr), r = xtcp_addr_v4(raddr);
-
-	return ehashfn(&l, 0, &r, rport);
+	return ehashfn(laddr, 0, raddr, rport);
 }
 
 /**

@@ -69,8 +69,8 @@ static void cc_trace(struct sock *sk, u32 cwnd, u32 ssthresh)
 	    (xs->cc.cwnd == cwnd && xs->cc.ssthresh == ssthresh))
 		return;
 	xtcp_cc_get_info(&xs->cc, &info);
-	trace_xtcp_cwnd(sock_net(sk), inet->inet_saddr, inet->inet_sport,
-			inet->inet_daddr, inet->inet_dport, &xs->cc, &info);
+	trace_xtcp_cwnd(sock_net(sk), &sk->sk_v6_rcv_saddr, inet->inet_sport,
+			&sk->sk_v6_daddr, inet->inet_dport, &xs->cc, &info);
 }
 
 /**
@@ -651,8 +651,8 @@ static void xtcp_rst_accepted(struct sock *sk, const struct sk_buff *skb)
 	const struct inet_sock *inet = inet_sk(sk);
 
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
-	trace_xtcp_reset_rx(sock_net(sk), inet->inet_rcv_saddr,
-			    inet->inet_sport, inet->inet_daddr,
+	trace_xtcp_reset_rx(sock_net(sk), &sk->sk_v6_rcv_saddr,
+			    inet->inet_sport, &sk->sk_v6_daddr,
 			    inet->inet_dport, sk->sk_state,
 			    XTCP_SKB_CB(skb)->seq);
 }
@@ -796,12 +796,11 @@ static void child_rcv(struct sock *child, struct sk_buff *skb)
 static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
-	struct in6_addr saddr = xtcp_addr_v4(iph->saddr);
-	struct in6_addr daddr = xtcp_addr_v4(iph->daddr);
+	struct in6_addr saddr, daddr;
 	struct xtcp_tw *tw;
 	struct sock *child;
 
+	xtcp_skb_addrs(skb, &saddr, &daddr);
 	child = xtcp_lookup(sock_net(sk), &saddr, htons(cb->sport), &daddr,
 			    htons(cb->dport), &tw);
 	if (tw) {

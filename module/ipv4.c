@@ -20,7 +20,6 @@
 static int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
-	const struct iphdr *iph;
 	struct xtcp_skb_cb *cb;
 	struct in6_addr saddr, daddr;
 	struct xtcp_tw *tw;
@@ -52,9 +51,9 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 		goto discard;
 	}
 
-	iph = ip_hdr(skb);
-	trace_xtcp_segment_rx(net, iph->daddr, seg.dport, iph->saddr, seg.sport,
-			      &seg, skb->len - seg.hlen);
+	xtcp_skb_addrs(skb, &saddr, &daddr);
+	trace_xtcp_segment_rx(net, &daddr, htons(seg.dport), &saddr,
+			      htons(seg.sport), &seg, skb->len - seg.hlen);
 	__skb_pull(skb, seg.hlen);
 	skb_reset_transport_header(skb);	/* now at the payload */
 	cb = XTCP_SKB_CB(skb);
@@ -76,8 +75,6 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	cb->tsecr = seg.tsecr;
 	cb->retransmitted = false;
 
-	saddr = xtcp_addr_v4(iph->saddr);
-	daddr = xtcp_addr_v4(iph->daddr);
 	sk = xtcp_lookup(net, &saddr, htons(seg.sport), &daddr,
 			 htons(seg.dport), &tw);
 	if (tw) {

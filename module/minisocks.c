@@ -56,8 +56,8 @@ static void req_unlink(struct xtcp_request *req)
 /* A request's edges: born LISTEN -> SYN_RCVD, dropped SYN_RCVD -> CLOSED. */
 static void req_note(const struct xtcp_request *req, int from, int to)
 {
-	xtcp_note_state(sock_net(req->listener), from, to, req->laddr,
-			req->lport, req->raddr, req->rport);
+	xtcp_note_state(sock_net(req->listener), from, to, &req->laddr,
+			req->lport, &req->raddr, req->rport);
 }
 
 /*
@@ -203,21 +203,23 @@ int xtcp_syn_hash_alloc(struct sock *sk)
 }
 
 static struct hlist_head *req_chain(const struct xtcp_sock *lxs,
-				    __be32 raddr, __be16 rport, __be32 laddr)
+				    const struct in6_addr *raddr, __be16 rport,
+				    const struct in6_addr *laddr)
 {
 	return &lxs->syn_hash[xtcp_req_hashfn(raddr, rport, laddr) &
 			      lxs->syn_hash_mask];
 }
 
-static struct xtcp_request *req_find(struct sock *sk, __be32 raddr,
-				     __be16 rport, __be32 laddr)
+static struct xtcp_request *req_find(struct sock *sk,
+				     const struct in6_addr *raddr, __be16 rport,
+				     const struct in6_addr *laddr)
 {
 	struct xtcp_request *req;
 
 	hlist_for_each_entry(req, req_chain(xtcp_sk(sk), raddr, rport, laddr),
 			     hash_node)
-		if (req->raddr == raddr && req->rport == rport &&
-		    req->laddr == laddr)
+		if (req->rport == rport && ipv6_addr_equal(&req->raddr, raddr) &&
+		    ipv6_addr_equal(&req->laddr, laddr))
 			return req;
 	return NULL;
 }
@@ -238,7 +240,9 @@ void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
 	u32 clamp = READ_ONCE(lxs->window_clamp);
 	u16 user_mss = READ_ONCE(lxs->user_mss);
 
-	req->advmss = xtcp_route_mss(sock_net(listener), req->laddr, req->raddr);
+	req->advmss = xtcp_route_mss(sock_net(listener),
+				     xtcp_addr_v4_of(&req->laddr),
+				     xtcp_addr_v4_of(&req->raddr));
 	if (user_mss)
 		req->advmss = min(req->advmss, user_mss);
 	req->rcv_wnd = clamp ? min_t(u32, clamp, 65535) : 65535;
@@ -285,14 +289,15 @@ u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr)
 int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_sock *lxs = xtcp_sk(sk);
+	struct in6_addr saddr, daddr;
 	struct net *net = sock_net(sk);
 	struct xtcp_request *req;
 	int cookies;
 	bool full;
 
-	req = req_find(sk, iph->saddr, htons(cb->sport), iph->daddr);
+	xtcp_skb_addrs(skb, &saddr, &daddr);
+	req = req_find(sk, &saddr, htons(cb->sport), &daddr);
 	if (req) {
 		if (req->irs == cb->seq) {
 			req->no_rtt = true;
@@ -326,8 +331,8 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req = kzalloc(sizeof(*req), GFP_ATOMIC);
 	if (!req)
 		return 0;
-	req->laddr = iph->daddr;
-	req->raddr = iph->saddr;
+	req->laddr = daddr;
+	req->raddr = saddr;
 	req->lport = htons(cb->dport);
 	req->rport = htons(cb->sport);
 	req->irs = cb->seq;
@@ -338,9 +343,9 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->sack_ok = cb->sack_perm && READ_ONCE(xtcp_sysctl(net)->sack);
 	req->ts_ok = cb->has_ts && READ_ONCE(xtcp_sysctl(net)->timestamps);
 	req->ts_recent = req->ts_ok ? cb->tsval : 0;
-	req->ts_off = xtcp_ts_off(req->laddr, req->raddr);
+	req->ts_off = xtcp_ts_off(&req->laddr, &req->raddr);
 	xtcp_req_offer(sk, req);
-	req->iss = xtcp_isn(req->laddr, req->raddr, req->lport, req->rport);
+	req->iss = xtcp_isn(&req->laddr, &req->raddr, req->lport, req->rport);
 	req->born = jiffies;
 	req->born_us = xtcp_clock_us();
 	req->listener = sk;
@@ -349,7 +354,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	INIT_LIST_HEAD(&req->defer_node);
 	list_add_tail(&req->node, &lxs->syn_queue);
 	hlist_add_head(&req->hash_node,
-		       req_chain(lxs, req->raddr, req->rport, req->laddr));
+		       req_chain(lxs, &req->raddr, req->rport, &req->laddr));
 	lxs->syn_qlen++;
 	xtcp_req_link(net, req);
 	req_note(req, XTCP_LISTEN, XTCP_SYN_RECV);
@@ -361,8 +366,6 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 /* Build the full socket of an accepted handshake. */
 static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 {
-	struct in6_addr laddr = xtcp_addr_v4(req->laddr);
-	struct in6_addr raddr = xtcp_addr_v4(req->raddr);
 	struct sock *child;
 	struct xtcp_sock *xs;
 	struct inet_sock *inet;
@@ -389,15 +392,16 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	sock_copy_flags(child, sk);
 
 	inet = inet_sk(child);
-	xtcp_set_raddr(child, &raddr, req->rport);
-	if (xtcp_bind_child(child, &laddr, req->lport)) {
+	xtcp_set_raddr(child, &req->raddr, req->rport);
+	if (xtcp_bind_child(child, &req->laddr, req->lport)) {
 		sock_orphan(child);
 		sk_free(child);
 		return NULL;
 	}
 	fl4 = &inet->cork.fl.u.ip4;
-	rt = ip_route_output_ports(sock_net(child), fl4, child, req->raddr,
-				   req->laddr, req->rport, req->lport,
+	rt = ip_route_output_ports(sock_net(child), fl4, child,
+				   inet->inet_daddr, inet->inet_saddr,
+				   req->rport, req->lport,
 				   xtcp_ipproto, xtcp_rt_tos(child),
 				   child->sk_bound_dev_if);
 	if (IS_ERR(rt)) {
@@ -481,17 +485,18 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
+	struct in6_addr saddr, daddr;
 	struct xtcp_request *req;
 	struct sock *child;
 
-	req = req_find(sk, iph->saddr, htons(cb->sport), iph->daddr);
+	xtcp_skb_addrs(skb, &saddr, &daddr);
+	req = req_find(sk, &saddr, htons(cb->sport), &daddr);
 	if (!req)
 		return ERR_PTR(-ENOENT);
 	if (cb->flags & XTCP_RST) {
 		if (cb->seq == req->irs + 1) {
-			trace_xtcp_reset_rx(sock_net(sk), req->laddr,
-					    req->lport, req->raddr, req->rport,
+			trace_xtcp_reset_rx(sock_net(sk), &req->laddr,
+					    req->lport, &req->raddr, req->rport,
 					    XTCP_SYN_RECV, cb->seq);
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_IN_RSTS);
 			req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
@@ -653,8 +658,8 @@ void xtcp_time_wait(struct sock *sk, bool ack)
 	struct xtcp_tw *tw = NULL;
 
 	xtcp_note_state(sock_net(sk), sk->sk_state, XTCP_TIME_WAIT,
-			inet->inet_rcv_saddr, inet->inet_sport,
-			inet->inet_daddr, inet->inet_dport);
+			&sk->sk_v6_rcv_saddr, inet->inet_sport,
+			&sk->sk_v6_daddr, inet->inet_dport);
 	if (ack)
 		xtcp_send_ack(sk);
 	if (READ_ONCE(xn->tw_count) < READ_ONCE(xn->sysctl.max_tw_buckets))
@@ -693,8 +698,8 @@ void xtcp_time_wait(struct sock *sk, bool ack)
 	 */
 	if (!xtcp_tw_hash_swap(sk, tw))
 		xtcp_note_state(sock_net(sk), XTCP_TIME_WAIT, XTCP_CLOSE,
-				inet->inet_rcv_saddr, inet->inet_sport,
-				inet->inet_daddr, inet->inet_dport);
+				&sk->sk_v6_rcv_saddr, inet->inet_sport,
+				&sk->sk_v6_daddr, inet->inet_dport);
 	xtcp_set_state_quiet(sk, XTCP_CLOSE);
 	xtcp_done(sk, 0);
 }
@@ -819,9 +824,8 @@ bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
 		xn->tw_count++;
 		atomic_long_inc(&xn->mib[XTCP_MIB_CURR_TW]);
 		atomic_long_inc(&xn->mib[XTCP_MIB_TW_CREATED]);
-		trace_xtcp_tw_create(sock_net(sk), xtcp_addr_v4_of(&tw->laddr),
-				     tw->lport, xtcp_addr_v4_of(&tw->raddr),
-				     tw->rport, XTCP_TIME_WAIT,
+		trace_xtcp_tw_create(sock_net(sk), &tw->laddr, tw->lport,
+				     &tw->raddr, tw->rport, XTCP_TIME_WAIT,
 				     tw->snd_nxt);
 		tw_arm_reaper(xn);
 		/*
@@ -848,13 +852,10 @@ bool xtcp_tw_hash_swap(struct sock *sk, struct xtcp_tw *tw)
  */
 void xtcp_tw_note_end(struct net *net, const struct xtcp_tw *tw, int why)
 {
-	__be32 laddr = xtcp_addr_v4_of(&tw->laddr);
-	__be32 raddr = xtcp_addr_v4_of(&tw->raddr);
-
-	trace_xtcp_tw_end(net, laddr, tw->lport, raddr, tw->rport,
+	trace_xtcp_tw_end(net, &tw->laddr, tw->lport, &tw->raddr, tw->rport,
 			  why, jiffies_to_msecs(jiffies - READ_ONCE(tw->since)));
-	xtcp_note_state(net, XTCP_TIME_WAIT, XTCP_CLOSE, laddr, tw->lport,
-			raddr, tw->rport);
+	xtcp_note_state(net, XTCP_TIME_WAIT, XTCP_CLOSE, &tw->laddr, tw->lport,
+			&tw->raddr, tw->rport);
 }
 
 /* Take @tw out of every table.  Caller holds hash_lock; @tw is linked. */

@@ -26,19 +26,24 @@
 
 /**
  * xtcp_isn() - an initial sequence number for a four-tuple
- * @saddr: local address
- * @daddr: remote address
+ * @saddr: local address (v4-mapped for IPv4)
+ * @daddr: remote address, likewise
  * @sport: local port
  * @dport: remote port
  *
  * RFC 6528: a keyed hash of the four-tuple plus a 4-microsecond clock,
- * the kernel's own secure_tcp_seq().
+ * the kernel's own secure_tcp_seq() (secure_tcpv6_seq() over IPv6).
  *
  * Return: the ISN.
  */
-u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+u32 xtcp_isn(const struct in6_addr *saddr, const struct in6_addr *daddr,
+	     __be16 sport, __be16 dport)
 {
-	return secure_tcp_seq(saddr, daddr, sport, dport);
+	if (ipv6_addr_v4mapped(saddr))
+		return secure_tcp_seq(xtcp_addr_v4_of(saddr),
+				      xtcp_addr_v4_of(daddr), sport, dport);
+	return secure_tcpv6_seq(saddr->s6_addr32, daddr->s6_addr32, sport,
+				dport);
 }
 
 static siphash_aligned_key_t ts_key __read_mostly;
@@ -58,8 +63,8 @@ void xtcp_output_init(void)
 
 /**
  * xtcp_ts_off() - the offset of a connection's timestamps
- * @saddr: local address
- * @daddr: remote address
+ * @saddr: local address (v4-mapped for IPv4)
+ * @daddr: remote address, likewise
  *
  * RFC 7323 5.4: a keyed hash, so that timestamps do not tell the peer
  * how long this host has been up; of the two addresses only, as TCP's,
@@ -69,10 +74,11 @@ void xtcp_output_init(void)
  *
  * Return: the offset.
  */
-u32 xtcp_ts_off(__be32 saddr, __be32 daddr)
+u32 xtcp_ts_off(const struct in6_addr *saddr, const struct in6_addr *daddr)
 {
-	return (u32)siphash_2u32((__force u32)saddr, (__force u32)daddr,
-				 &ts_key);
+	const struct in6_addr both[2] = { *saddr, *daddr };
+
+	return (u32)siphash(both, sizeof(both), &ts_key);
 }
 
 /**
@@ -166,8 +172,12 @@ static void xtcp_push_header(struct net *net, struct sk_buff *skb,
 	size_t hlen = xtcp_build(hdr, sizeof(hdr), seg);
 	__sum16 *check;
 
-	trace_xtcp_segment_tx(net, saddr, seg->sport, daddr, seg->dport, seg,
-			      skb->len);
+	if (trace_xtcp_segment_tx_enabled()) {
+		struct in6_addr l = xtcp_addr_v4(saddr), r = xtcp_addr_v4(daddr);
+
+		trace_xtcp_segment_tx(net, &l, htons(seg->sport), &r,
+				      htons(seg->dport), seg, skb->len);
+	}
 
 	memcpy(skb_push(skb, hlen), hdr, hlen);
 	skb_reset_transport_header(skb);
@@ -455,8 +465,8 @@ void xtcp_send_reset(struct sock *sk)
 	XTCP_SKB_CB(skb)->seq = seq;
 	XTCP_SKB_CB(skb)->flags = XTCP_RST | XTCP_ACK;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_RSTS);
-	trace_xtcp_reset_tx(sock_net(sk), inet_sk(sk)->inet_saddr,
-			    inet_sk(sk)->inet_sport, inet_sk(sk)->inet_daddr,
+	trace_xtcp_reset_tx(sock_net(sk), &sk->sk_v6_rcv_saddr,
+			    inet_sk(sk)->inet_sport, &sk->sk_v6_daddr,
 			    inet_sk(sk)->inet_dport, sk->sk_state, seq);
 	xtcp_transmit_skb(sk, skb, false);
 }
@@ -539,8 +549,13 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 		seg.flags = XTCP_RST | XTCP_ACK;
 	}
 	XTCP_INC_STATS(net, XTCP_MIB_OUT_RSTS);
-	trace_xtcp_reset_tx(net, iph->daddr, htons(seg.sport), iph->saddr,
-			    htons(seg.dport), XTCP_CLOSE, seg.seq);
+	if (trace_xtcp_reset_tx_enabled()) {
+		struct in6_addr l = xtcp_addr_v4(iph->daddr);
+		struct in6_addr r = xtcp_addr_v4(iph->saddr);
+
+		trace_xtcp_reset_tx(net, &l, htons(seg.sport), &r,
+				    htons(seg.dport), XTCP_CLOSE, seg.seq);
+	}
 	xtcp_send_raw(net, iph->daddr, iph->saddr, &seg);
 }
 
@@ -595,7 +610,8 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		.tsecr = req->ts_recent,
 	};
 
-	return xtcp_send_raw(net, req->laddr, req->raddr, &seg);
+	return xtcp_send_raw(net, xtcp_addr_v4_of(&req->laddr),
+			     xtcp_addr_v4_of(&req->raddr), &seg);
 }
 
 /*
@@ -700,8 +716,9 @@ static void xtcp_count_retrans(struct sock *sk, const struct sk_buff *skb)
 	xs->total_retrans += segs;
 	xtcp_cc_undo_resent(&xs->cc, segs,
 			    xs->ts_ok ? xtcp_ts_now(xs->ts_off) : 0);
-	trace_xtcp_retransmit(sock_net(sk), inet->inet_saddr, inet->inet_sport,
-			      inet->inet_daddr, inet->inet_dport, sk->sk_state,
+	trace_xtcp_retransmit(sock_net(sk), &sk->sk_v6_rcv_saddr,
+			      inet->inet_sport, &sk->sk_v6_daddr,
+			      inet->inet_dport, sk->sk_state,
 			      XTCP_SKB_CB(skb)->seq);
 }
 

@@ -32,9 +32,9 @@
  * @net: the connection's namespace
  * @from: the state it leaves
  * @to: the state it enters
- * @laddr: local address
+ * @laddr: local address (v4-mapped for IPv4)
  * @lport: local port
- * @raddr: remote address
+ * @raddr: remote address, likewise
  * @rport: remote port
  *
  * Sockets come here through xtcp_set_state(), and through
@@ -47,8 +47,9 @@
  *
  * Context: any; the counters are atomic.
  */
-void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
-		     __be16 lport, __be32 raddr, __be16 rport)
+void xtcp_note_state(struct net *net, int from, int to,
+		     const struct in6_addr *laddr, __be16 lport,
+		     const struct in6_addr *raddr, __be16 rport)
 {
 	WARN_ONCE(!xtcp_edge_legal(from, to), "xtcp: illegal transition %s -> %s\n",
 		  xtcp_state_name(from), xtcp_state_name(to));
@@ -72,8 +73,8 @@ static void __xtcp_set_state(struct sock *sk, int state, bool note)
 	smp_store_release(&sk->sk_state, state);
 	xtcp_sk(sk)->xs_state_since = jiffies;
 	if (note)
-		xtcp_note_state(sock_net(sk), old, state, inet->inet_rcv_saddr,
-				inet->inet_sport, inet->inet_daddr,
+		xtcp_note_state(sock_net(sk), old, state, &sk->sk_v6_rcv_saddr,
+				inet->inet_sport, &sk->sk_v6_daddr,
 				inet->inet_dport);
 	if (state == XTCP_ESTABLISHED) {
 		xtcp_sk(sk)->rcv_tstamp = jiffies;
@@ -461,7 +462,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	xs->mss = xtcp_mtu_to_mss(dst_mtu(&rt->dst));
 	if (xs->user_mss)
 		xs->mss = min(xs->mss, xs->user_mss);
-	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
+	xs->iss = xtcp_isn(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr,
 			   inet->inet_sport, inet->inet_dport);
 	xtcp_choose_wscale(sk);
 	err = xtcp_ehash_add_unique(sk);
@@ -473,7 +474,7 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	XTCP_INC_STATS(net, XTCP_MIB_ACTIVE_OPENS);
 	xs->sack_ok = READ_ONCE(xtcp_sysctl(net)->sack);	/* our offer */
 	xs->ts_ok = READ_ONCE(xtcp_sysctl(net)->timestamps);	/* likewise */
-	xs->ts_off = xtcp_ts_off(inet->inet_saddr, inet->inet_daddr);
+	xs->ts_off = xtcp_ts_off(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr);
 	err = xtcp_send_syn(sk);
 	if (err) {
 		xtcp_done(sk, 0);

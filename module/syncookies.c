@@ -52,33 +52,41 @@ static u32 cookie_now(void)
 	return (u32)div_u64((u64)ktime_get_seconds(), XTCP_COOKIE_PERIOD_S);
 }
 
-/* The connection a cookie is for, as the hashes see it. */
+/*
+ * The connection a cookie is for, as the hashes see it; no padding, so
+ * that siphash() reads only what is set.
+ */
 struct cookie_conn {
-	u64 addrs;	/* local address, remote address */
+	struct in6_addr laddr;	/* v4-mapped for IPv4 */
+	struct in6_addr raddr;
 	u64 ports_irs;	/* local port, remote port, the peer's ISN */
 	u64 net;	/* the namespace's hash mix */
+	u64 fields;	/* the MAC's only: the minute count and the fields */
 };
 
 static void cookie_conn(struct cookie_conn *cc, const struct net *net,
 			const struct xtcp_request *req)
 {
-	cc->addrs = (u64)(__force u32)req->laddr << 32 | (__force u32)req->raddr;
+	cc->laddr = req->laddr;
+	cc->raddr = req->raddr;
 	cc->ports_irs = (u64)((__force u32)req->lport << 16 |
 			      (__force u16)req->rport) << 32 | req->irs;
 	cc->net = net_hash_mix(net);
+	cc->fields = 0;
 }
 
 static u32 cookie_base(const struct cookie_conn *cc)
 {
-	return (u32)siphash_3u64(cc->addrs, cc->ports_irs, cc->net,
-				 &cookie_keys[0]);
+	return (u32)siphash(cc, offsetof(struct cookie_conn, fields),
+			    &cookie_keys[0]);
 }
 
 static u32 cookie_mac(const struct cookie_conn *cc, const struct xtcp_cookie *c)
 {
-	return (u32)siphash_4u64(cc->addrs, cc->ports_irs, cc->net,
-				 (u64)c->count << 32 | xtcp_cookie_fields(c),
-				 &cookie_keys[1]);
+	struct cookie_conn m = *cc;
+
+	m.fields = (u64)c->count << 32 | xtcp_cookie_fields(c);
+	return (u32)siphash(&m, sizeof(m), &cookie_keys[1]);
 }
 
 /* The four-tuple and the peer's ISN of a segment, into @req. */
@@ -86,10 +94,8 @@ static void req_of_skb(struct xtcp_request *req, const struct sk_buff *skb,
 		       u32 irs)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 
-	req->laddr = iph->daddr;
-	req->raddr = iph->saddr;
+	xtcp_skb_addrs(skb, &req->raddr, &req->laddr);
 	req->lport = htons(cb->dport);
 	req->rport = htons(cb->sport);
 	req->irs = irs;
@@ -183,11 +189,11 @@ struct sock *xtcp_cookie_check(struct sock *sk, struct sk_buff *skb)
 	/* the ACK's window, scaled: the SYN's is not known */
 	req.snd_wnd = (u32)cb->window << (c.has_wscale ? c.wscale : 0);
 	/* the connection was in SYN_RCVD, as far as the matrix goes */
-	xtcp_note_state(net, XTCP_LISTEN, XTCP_SYN_RECV, req.laddr, req.lport,
-			req.raddr, req.rport);
+	xtcp_note_state(net, XTCP_LISTEN, XTCP_SYN_RECV, &req.laddr, req.lport,
+			&req.raddr, req.rport);
 	child = xtcp_req_child(sk, &req);
 	if (!child)
-		xtcp_note_state(net, XTCP_SYN_RECV, XTCP_CLOSE, req.laddr,
-				req.lport, req.raddr, req.rport);
+		xtcp_note_state(net, XTCP_SYN_RECV, XTCP_CLOSE, &req.laddr,
+				req.lport, &req.raddr, req.rport);
 	return child;
 }

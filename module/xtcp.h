@@ -163,8 +163,8 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  * @hash_node: link in the listener's @syn_hash chain of its peer
  * @listener: the listening socket; the request holds a reference on it
  * @timer: SYN+ACK retransmission timer
- * @laddr: local address
- * @raddr: remote address
+ * @laddr: local address (v4-mapped for IPv4, as a socket's)
+ * @raddr: remote address, likewise
  * @lport: local port
  * @rport: remote port
  * @iss: our initial sequence number
@@ -206,8 +206,8 @@ struct xtcp_request {
 	struct hlist_node net_node;
 	struct sock *listener;
 	struct timer_list timer;
-	__be32 laddr;
-	__be32 raddr;
+	struct in6_addr laddr;
+	struct in6_addr raddr;
 	__be16 lport;
 	__be16 rport;
 	u32 iss;
@@ -640,6 +640,19 @@ static inline __be32 xtcp_addr_v4_copy(const struct in6_addr *a)
 	return ipv6_addr_v4mapped(a) ? xtcp_addr_v4_of(a) : LOOPBACK4_IPV6;
 }
 
+/*
+ * A received segment's source and destination addresses, v4-mapped: what
+ * the tables and requests key on.  From its IPv4 header (the only
+ * family received yet).
+ */
+static inline void xtcp_skb_addrs(const struct sk_buff *skb,
+				  struct in6_addr *saddr,
+				  struct in6_addr *daddr)
+{
+	*saddr = xtcp_addr_v4(ip_hdr(skb)->saddr);
+	*daddr = xtcp_addr_v4(ip_hdr(skb)->daddr);
+}
+
 /* A socket's local address, @a, in both copies (see above). */
 static inline void xtcp_set_laddr(struct sock *sk, const struct in6_addr *a)
 {
@@ -936,7 +949,8 @@ struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
 struct sock *xtcp_lookup_listener(struct net *net,
 				  const struct in6_addr *saddr, __be16 sport,
 				  const struct in6_addr *daddr, __be16 dport);
-u32 xtcp_req_hashfn(__be32 raddr, __be16 rport, __be32 laddr);
+u32 xtcp_req_hashfn(const struct in6_addr *raddr, __be16 rport,
+		    const struct in6_addr *laddr);
 void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
 		       struct sock *sk);
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
@@ -944,8 +958,9 @@ void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
 /* proto.c: a socket's life and operations */
 void xtcp_set_state(struct sock *sk, int state);
 void xtcp_set_state_quiet(struct sock *sk, int state);
-void xtcp_note_state(struct net *net, int from, int to, __be32 laddr,
-		     __be16 lport, __be32 raddr, __be16 rport);
+void xtcp_note_state(struct net *net, int from, int to,
+		     const struct in6_addr *laddr, __be16 lport,
+		     const struct in6_addr *raddr, __be16 rport);
 void xtcp_init_new_sock(struct sock *sk);
 extern struct proto xtcp_prot;
 extern const struct proto_ops xtcp_stream_ops;
@@ -987,8 +1002,9 @@ int xtcp_retransmit_head(struct sock *sk);
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 u32 xtcp_offer_window(const struct sock *sk, u32 cur);
 u16 xtcp_select_window(struct sock *sk);
-u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
-u32 xtcp_ts_off(__be32 saddr, __be32 daddr);
+u32 xtcp_isn(const struct in6_addr *saddr, const struct in6_addr *daddr,
+	     __be16 sport, __be16 dport);
+u32 xtcp_ts_off(const struct in6_addr *saddr, const struct in6_addr *daddr);
 u32 xtcp_size_goal(const struct sock *sk);
 void xtcp_wq_append(struct sock *sk, struct sk_buff *skb, bool charged);
 int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
