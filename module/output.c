@@ -550,9 +550,9 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 	}
 	XTCP_INC_STATS(net, XTCP_MIB_OUT_RSTS);
 	if (trace_xtcp_reset_tx_enabled()) {
-		struct in6_addr l = xtcp_addr_v4(iph->daddr);
-		struct in6_addr r = xtcp_addr_v4(iph->saddr);
+		struct in6_addr l, r;
 
+		xtcp_skb_addrs(skb, &r, &l);
 		trace_xtcp_reset_tx(net, &l, htons(seg.sport), &r,
 				    htons(seg.dport), XTCP_CLOSE, seg.seq);
 	}
