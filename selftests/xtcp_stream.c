@@ -1892,26 +1892,6 @@ TEST_F_TIMEOUT(stream, opt_defer_accept, 120)
 
 /* ---- SO_REUSEPORT ---- */
 
-/*
- * SO_REUSEPORT on @fd.  On xtcp, kernels that keep SOL_SOCKET's
- * SO_REUSEPORT to AF_INET/AF_INET6 (6.1) answer EOPNOTSUPP, and
- * XTCP_REUSEPORT sets the same flag; 6.12 takes SOL_SOCKET's.
- */
-static int set_reuseport(struct __test_metadata *_metadata, bool xtcp, int fd)
-{
-	struct utsname u;
-	int one = 1;
-
-	if (!setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
-		return 0;
-	if (!xtcp || errno != EOPNOTSUPP)
-		return -1;
-	EXPECT_EQ(0, uname(&u));
-	EXPECT_NE(0, strncmp(u.release, "6.12", 4))
-		TH_LOG("SOL_SOCKET refused SO_REUSEPORT on %s", u.release);
-	return setsockopt(fd, xtcp_proto(), XTCP_REUSEPORT, &one, sizeof(one));
-}
-
 /* A socket bound to 127.0.0.1:@port with SO_REUSEPORT, listening. */
 static int reuseport_listener(struct __test_metadata *_metadata, bool xtcp,
 			      in_port_t port, struct sockaddr_in *addr)
@@ -1919,7 +1899,7 @@ static int reuseport_listener(struct __test_metadata *_metadata, bool xtcp,
 	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, port);
 	int fd = stream_socket(xtcp, SOCK_NONBLOCK);
 
-	if (fd < 0 || set_reuseport(_metadata, xtcp, fd) ||
+	if (fd < 0 || stream_reuseport(xtcp, fd) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 64) ||
 	    sock_name(fd, addr)) {
 		close_keep_errno(fd);
@@ -1981,7 +1961,7 @@ TEST_F(stream, reuseport_spreads_connections)
 		ASSERT_EQ(0, setresuid(65534, 65534, 65534));
 		fd = stream_socket(variant->xtcp, 0);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, set_reuseport(_metadata, variant->xtcp, fd));
+		ASSERT_EQ(0, stream_reuseport(variant->xtcp, fd));
 		EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
 		EXPECT_EQ(EADDRINUSE, errno);
 		CHILD_EXIT();
@@ -2091,8 +2071,8 @@ TEST_F_TIMEOUT(stream, one_port_many_addresses, 180)
 	l = stream_socket(variant->xtcp, SOCK_NONBLOCK);
 	ASSERT_LE(0, w);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, set_reuseport(_metadata, variant->xtcp, w));
-	ASSERT_EQ(0, set_reuseport(_metadata, variant->xtcp, l));
+	ASSERT_EQ(0, stream_reuseport(variant->xtcp, w));
+	ASSERT_EQ(0, stream_reuseport(variant->xtcp, l));
 	any = sin_of(INADDR_ANY, 0);
 	ASSERT_EQ(0, bind(w, (struct sockaddr *)&any, sizeof(any)));
 	ASSERT_EQ(0, sock_name(w, &any));

@@ -26,6 +26,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <linux/sockios.h>
 #include <sys/wait.h>
 #include <linux/xtcp.h>
@@ -159,6 +160,28 @@ static inline int stream_socket(bool xtcp, int flags)
 	if (xtcp)
 		return socket(xtcp_af(), SOCK_STREAM | flags, 0);
 	return socket(AF_INET, SOCK_STREAM | flags, IPPROTO_TCP);
+}
+
+/*
+ * SO_REUSEPORT on @fd.  On xtcp, kernels that keep SOL_SOCKET's
+ * SO_REUSEPORT to AF_INET/AF_INET6 (6.1) answer EOPNOTSUPP, and
+ * XTCP_REUSEPORT sets the same flag; 6.12 takes SOL_SOCKET's, so a
+ * refusal there fails with EPROTO.  0, or -1 with errno set.
+ */
+static inline int stream_reuseport(bool xtcp, int fd)
+{
+	struct utsname u;
+	int one = 1;
+
+	if (!setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		return 0;
+	if (!xtcp || errno != EOPNOTSUPP)
+		return -1;
+	if (uname(&u) || !strncmp(u.release, "6.12", 4)) {
+		errno = EPROTO;
+		return -1;
+	}
+	return setsockopt(fd, xtcp_proto(), XTCP_REUSEPORT, &one, sizeof(one));
 }
 
 /*
