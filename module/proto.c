@@ -445,8 +445,9 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 		ip_rt_put(rt);
 		return -ENETUNREACH;
 	}
+	/* the route's addresses: 0.0.0.0 connects to loopback, as TCP's */
 	saddr = xtcp_addr_v4(fl4->saddr);
-	daddr = xtcp_addr_v4(usin->sin_addr.s_addr);
+	daddr = xtcp_addr_v4(fl4->daddr);
 	if (!inet->inet_num) {
 		err = xtcp_connect_port(sk, &saddr, &daddr, usin->sin_port);
 		if (err) {
