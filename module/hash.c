@@ -848,7 +848,7 @@ void xtcp_ehash_del(struct sock *sk)
  * How well listener candidate @sk fits a connection to @daddr:@port in
  * @xn: the core's order (xtcp_listen_score(): an address before the
  * wildcard), 0 not at all (not listening, another port, address or
- * namespace: see ehash_match()).  Every socket speaks the IPv4 API yet.
+ * namespace: see ehash_match()).
  */
 static unsigned int listener_score(const struct sock *sk,
 				   const struct xtcp_net *xn,
@@ -858,7 +858,8 @@ static unsigned int listener_score(const struct sock *sk,
 	    READ_ONCE(sk->sk_state) != XTCP_LISTEN ||
 	    READ_ONCE(inet_sk(sk)->inet_num) != port)
 		return 0;
-	return xtcp_listen_score(sk->sk_v6_rcv_saddr.s6_addr, false,
+	return xtcp_listen_score(sk->sk_v6_rcv_saddr.s6_addr,
+				 xtcp_sk(sk)->v6_api,
 				 sk->sk_ipv6only, daddr->s6_addr);
 }
 

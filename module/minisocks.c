@@ -383,6 +383,8 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	child->sk_bound_dev_if = sk->sk_bound_dev_if;
 	child->sk_mark = sk->sk_mark;
 	child->sk_priority = sk->sk_priority;
+	child->sk_ipv6only = sk->sk_ipv6only;
+	xtcp_sk(child)->v6_api = xtcp_sk(sk)->v6_api;
 	xtcp_init_new_sock(child);
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
 		child->sk_rcvbuf = sk->sk_rcvbuf;

@@ -150,8 +150,8 @@ void xtcp_init_new_sock(struct sock *sk)
 	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_prot.backlog_rcv;
-	xtcp_set_laddr(sk, &xtcp_v4_any);	/* an IPv4 socket, unbound */
-	xtcp_set_raddr(sk, &xtcp_v4_any, 0);
+	xtcp_set_laddr(sk, xtcp_any(sk));	/* unbound */
+	xtcp_set_raddr(sk, xtcp_any(sk), 0);
 	sk_sockets_allocated_inc(sk);
 	xtcp_init_sock_state(sk);
 	xtcp_sock_link(sk);
@@ -252,60 +252,156 @@ void xtcp_done(struct sock *sk, int err)
 	sk->sk_state_change(sk);
 }
 
-static int xtcp_check_addr(struct sockaddr *uaddr, int addr_len)
+/*
+ * The socket API.  An xtcp socket speaks IPv4's (struct sockaddr_in, or
+ * struct sockaddr_xtcp) or IPv6's (struct sockaddr_in6, IPv4 peers
+ * v4-mapped, and IPV6_V6ONLY), as TCP's AF_INET and AF_INET6 sockets do;
+ * socket() cannot say which, so the first sockaddr_in6 given to bind()
+ * or connect() (of the right length and family, whether the call then
+ * succeeds or not), or IPV6_V6ONLY, while the socket is unbound makes it
+ * an IPv6 one for good (xtcp_sock.v6_api).  Each API then refuses the other's
+ * addresses with the errno its TCP gives.  Only IPv4 travels yet: an IPv6
+ * address that is not v4-mapped or :: is refused with -EAFNOSUPPORT.
+ */
+static bool wants_v6_api(const struct sock *sk, const struct sockaddr *uaddr,
+			 int addr_len)
 {
-	const struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+	if (xtcp_sk(sk)->v6_api)
+		return true;
+	return !inet_sk(sk)->inet_num && sk->sk_state == XTCP_CLOSE &&
+	       addr_len >= SIN6_LEN_RFC2133 && uaddr->sa_family == AF_INET6;
+}
 
-	if (addr_len < (int)sizeof(*sin))
-		return -EINVAL;
-	if (sin->sin_family != AF_INET && sin->sin_family != xtcp_family)
-		return -EAFNOSUPPORT;
+/* Make unbound @sk an IPv6-API socket; caller holds the socket lock. */
+static void use_v6_api(struct sock *sk)
+{
+	if (xtcp_sk(sk)->v6_api)
+		return;
+	WRITE_ONCE(xtcp_sk(sk)->v6_api, true);	/* /proc reads it unlocked */
+	sk->sk_ipv6only = READ_ONCE(sock_net(sk)->ipv6.sysctl.bindv6only);
+	xtcp_set_laddr(sk, &in6addr_any);
+	xtcp_set_raddr(sk, &in6addr_any, 0);
+}
+
+/* Can a socket bind to IPv4 address @addr?  0, else -EADDRNOTAVAIL. */
+static int bind_v4_local(struct net *net, __be32 addr)
+{
+	int type = inet_addr_type_table(net, addr, RT_TABLE_LOCAL);
+
+	if (addr != htonl(INADDR_ANY) && type != RTN_LOCAL &&
+	    type != RTN_MULTICAST && type != RTN_BROADCAST)
+		return -EADDRNOTAVAIL;
 	return 0;
 }
 
-/* bind() takes AF_UNSPEC with INADDR_ANY, as inet_bind() does for old code. */
-static int xtcp_check_bind_addr(struct sockaddr *uaddr, int addr_len)
+/* A privileged @port without CAP_NET_BIND_SERVICE: -EACCES, as TCP. */
+static int bind_v4_port(struct net *net, u16 port)
 {
-	const struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
+	if (port && inet_port_requires_bind_service(net, port) &&
+	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+	return 0;
+}
 
-	if (addr_len >= (int)sizeof(*sin) && sin->sin_family == AF_UNSPEC)
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY) ? 0 : -EAFNOSUPPORT;
-	return xtcp_check_addr(uaddr, addr_len);
+/*
+ * bind()'s address on an IPv4-API socket, inet_bind()'s checks in its
+ * order; AF_UNSPEC is taken with INADDR_ANY, as inet_bind() does for old
+ * code.  Sets *@lock when the address is not the wildcard.
+ */
+static int bind_addr_v4(struct sock *sk, const struct sockaddr *uaddr,
+			int addr_len, struct in6_addr *addr, u16 *port,
+			bool *lock)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
+	struct net *net = sock_net(sk);
+	int err;
+
+	if (addr_len < (int)sizeof(*sin))
+		return -EINVAL;
+	if (sin->sin_family == AF_UNSPEC) {
+		if (sin->sin_addr.s_addr != htonl(INADDR_ANY))
+			return -EAFNOSUPPORT;
+	} else if (sin->sin_family != AF_INET &&
+		   sin->sin_family != xtcp_family) {
+		return -EAFNOSUPPORT;
+	}
+	err = bind_v4_local(net, sin->sin_addr.s_addr);
+	if (err)
+		return err;
+	*port = ntohs(sin->sin_port);
+	err = bind_v4_port(net, *port);
+	if (err)
+		return err;
+	if (sk->sk_state != XTCP_CLOSE || inet_sk(sk)->inet_num)
+		return -EINVAL;
+	*addr = xtcp_addr_v4(sin->sin_addr.s_addr);
+	*lock = sin->sin_addr.s_addr != htonl(INADDR_ANY);
+	return 0;
+}
+
+/*
+ * bind()'s address on an IPv6-API socket, inet6_bind()'s checks in its
+ * order.  A v4-mapped address binds as IPv4's does, and not on a v6only
+ * socket; ::ffff:0.0.0.0 counts as an address (*@lock), as in TCP.
+ */
+static int bind_addr_v6(struct sock *sk, const struct sockaddr *uaddr,
+			int addr_len, struct in6_addr *addr, u16 *port,
+			bool *lock)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)uaddr;
+	struct net *net = sock_net(sk);
+	int type, err;
+
+	if (addr_len < SIN6_LEN_RFC2133)
+		return -EINVAL;
+	if (sin6->sin6_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	use_v6_api(sk);
+	type = ipv6_addr_type(&sin6->sin6_addr);
+	if (type & IPV6_ADDR_MULTICAST)
+		return -EINVAL;		/* a stream socket's, as TCP's */
+	*port = ntohs(sin6->sin6_port);
+	err = bind_v4_port(net, *port);
+	if (err)
+		return err;
+	if (sk->sk_state != XTCP_CLOSE || inet_sk(sk)->inet_num)
+		return -EINVAL;
+	if (type == IPV6_ADDR_MAPPED) {
+		if (sk->sk_ipv6only)
+			return -EINVAL;
+		err = bind_v4_local(net, xtcp_addr_v4_of(&sin6->sin6_addr));
+		if (err)
+			return err;
+	} else if (type != IPV6_ADDR_ANY) {
+		return -EAFNOSUPPORT;	/* IPv6 does not travel yet */
+	}
+	*addr = sin6->sin6_addr;
+	*lock = type != IPV6_ADDR_ANY;
+	return 0;
 }
 
 static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
 	struct sock *sk = sock->sk;
-	struct net *net = sock_net(sk);
 	struct in6_addr addr;
-	u16 port;
-	int err, type;
-
-	err = xtcp_check_bind_addr(uaddr, addr_len);
-	if (err)
-		return err;
-	port = ntohs(sin->sin_port);
-	type = inet_addr_type_table(net, sin->sin_addr.s_addr, RT_TABLE_LOCAL);
-	if (sin->sin_addr.s_addr != htonl(INADDR_ANY) && type != RTN_LOCAL &&
-	    type != RTN_MULTICAST && type != RTN_BROADCAST)
-		return -EADDRNOTAVAIL;
-	if (port && inet_port_requires_bind_service(net, port) &&
-	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
-		return -EACCES;
+	bool lock = false;
+	u16 port = 0;
+	int err;
 
 	lock_sock(sk);
-	err = -EINVAL;
-	if (sk->sk_state != XTCP_CLOSE || inet_sk(sk)->inet_num)
+	if (wants_v6_api(sk, uaddr, addr_len))
+		err = bind_addr_v6(sk, uaddr, addr_len, &addr, &port, &lock);
+	else
+		err = bind_addr_v4(sk, uaddr, addr_len, &addr, &port, &lock);
+	if (err)
 		goto out;
-	addr = xtcp_addr_v4(sin->sin_addr.s_addr);
 	err = xtcp_bind_port(sk, &addr, port);
 	if (err)
 		goto out;
-	if (sin->sin_addr.s_addr)
+	if (lock)
 		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
 	sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
-	xtcp_set_raddr(sk, &xtcp_v4_any, 0);
+	xtcp_set_raddr(sk, xtcp_any(sk), 0);
 	sk_dst_reset(sk);
 out:
 	release_sock(sk);
@@ -328,7 +424,7 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		goto out;
 	}
 	if (!inet_sk(sk)->inet_num) {
-		err = xtcp_bind_port(sk, &xtcp_v4_any, 0);
+		err = xtcp_bind_port(sk, xtcp_any(sk), 0);
 		if (err)
 			goto out;
 	}
@@ -420,9 +516,9 @@ static void connect_unwind(struct sock *sk)
 	sk->sk_route_caps = 0;
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
 		xtcp_unbind(sk);
-	xtcp_set_raddr(sk, &xtcp_v4_any, 0);
+	xtcp_set_raddr(sk, xtcp_any(sk), 0);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
-		xtcp_set_bound_laddr(sk, &xtcp_v4_any);
+		xtcp_set_bound_laddr(sk, xtcp_any(sk));
 }
 
 static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
@@ -484,6 +580,52 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	return err;
 }
 
+/*
+ * connect()'s address, as the IPv4 destination xtcp_v4_connect() takes:
+ * tcp_v4_connect()'s checks on an IPv4-API socket, tcp_v6_connect()'s on
+ * an IPv6-API one, where :: means loopback (a BSD habit TCP keeps) and a
+ * v4-mapped address connects over IPv4, but not from a v6only socket.
+ */
+static int connect_addr(struct sock *sk, const struct sockaddr *uaddr,
+			int addr_len, struct sockaddr_in *sin)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)uaddr;
+	struct in6_addr daddr;
+
+	if (!wants_v6_api(sk, uaddr, addr_len)) {
+		if (addr_len < (int)sizeof(*sin))
+			return -EINVAL;
+		if (uaddr->sa_family != AF_INET &&
+		    uaddr->sa_family != xtcp_family)
+			return -EAFNOSUPPORT;
+		memcpy(sin, uaddr, sizeof(*sin));
+		return 0;
+	}
+	if (addr_len < SIN6_LEN_RFC2133)
+		return -EINVAL;
+	if (sin6->sin6_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	use_v6_api(sk);
+	daddr = sin6->sin6_addr;
+	if (ipv6_addr_any(&daddr)) {
+		if (ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr))
+			daddr = xtcp_addr_v4(htonl(INADDR_LOOPBACK));
+		else
+			daddr = in6addr_loopback;
+	}
+	if (ipv6_addr_type(&daddr) & IPV6_ADDR_MULTICAST)
+		return -ENETUNREACH;
+	if (!ipv6_addr_v4mapped(&daddr))
+		return -EAFNOSUPPORT;	/* IPv6 does not travel yet */
+	if (sk->sk_ipv6only)
+		return -ENETUNREACH;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = sin6->sin6_port;
+	sin->sin_addr.s_addr = xtcp_addr_v4_of(&daddr);
+	return 0;
+}
+
 static bool connect_done(struct sock *sk)
 {
 	return !(XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) |
@@ -495,6 +637,7 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 {
 	struct sock *sk = sock->sk;
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sockaddr_in sin;
 	long timeo;
 	int err;
 
@@ -506,9 +649,6 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 		release_sock(sk);
 		return err;
 	}
-	err = xtcp_check_addr(uaddr, addr_len);
-	if (err)
-		return err;
 	lock_sock(sk);
 	switch (sock->state) {
 	case SS_CONNECTED:
@@ -521,9 +661,12 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 		err = -EISCONN;
 		if (sk->sk_state != XTCP_CLOSE)
 			goto out;
+		err = connect_addr(sk, uaddr, addr_len, &sin);
+		if (err)
+			goto out;
 		WRITE_ONCE(sk->sk_err, 0);
 		sk->sk_shutdown = 0;
-		err = xtcp_v4_connect(sk, (struct sockaddr_in *)uaddr);
+		err = xtcp_v4_connect(sk, &sin);
 		if (err)
 			goto out;
 		sock->state = SS_CONNECTING;
@@ -1178,15 +1321,20 @@ static int xtcp_release(struct socket *sock)
 }
 
 /*
- * Addresses are reported in sockaddr_in form with sin_family AF_INET, the
- * layout struct sockaddr_xtcp shares, so IPv4 programs format them as usual.
- * SO_DOMAIN still answers AF_XTCP.
+ * An IPv4-API socket reports its addresses in sockaddr_in form with
+ * sin_family AF_INET, the layout struct sockaddr_xtcp shares, so IPv4
+ * programs format them as usual; an IPv6-API one in sockaddr_in6 form,
+ * IPv4 addresses v4-mapped, as TCP's AF_INET6 sockets (no flow label or
+ * scope yet: IPv6 itself does not travel).  SO_DOMAIN still answers
+ * AF_XTCP.
  */
 static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)uaddr;
 	struct sockaddr_in *sin = (struct sockaddr_in *)uaddr;
 	struct sock *sk = sock->sk;
 	struct inet_sock *inet = inet_sk(sk);
+	int len;
 
 	lock_sock(sk);
 	if (peer && (!inet->inet_dport ||
@@ -1195,17 +1343,27 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		release_sock(sk);
 		return -ENOTCONN;
 	}
-	sin->sin_family = AF_INET;
-	if (peer) {
-		sin->sin_port = inet->inet_dport;
-		sin->sin_addr.s_addr = inet->inet_daddr;
+	if (xtcp_sk(sk)->v6_api) {
+		memset(sin6, 0, sizeof(*sin6));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = peer ? inet->inet_dport : inet->inet_sport;
+		sin6->sin6_addr = peer ? sk->sk_v6_daddr : sk->sk_v6_rcv_saddr;
+		len = sizeof(*sin6);
 	} else {
-		sin->sin_port = inet->inet_sport;
-		sin->sin_addr.s_addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+		memset(sin, 0, sizeof(*sin));
+		sin->sin_family = AF_INET;
+		if (peer) {
+			sin->sin_port = inet->inet_dport;
+			sin->sin_addr.s_addr = inet->inet_daddr;
+		} else {
+			sin->sin_port = inet->inet_sport;
+			sin->sin_addr.s_addr = inet->inet_rcv_saddr ?:
+					       inet->inet_saddr;
+		}
+		len = sizeof(*sin);
 	}
 	release_sock(sk);
-	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
-	return sizeof(*sin);
+	return len;
 }
 
 /*
@@ -1570,6 +1728,66 @@ static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 	return xtcp_set_reuseport(sock->sk, optval, optlen);
 }
 
+/*
+ * Level SOL_IPV6: IPV6_V6ONLY, as TCP's AF_INET6 sockets take it (only
+ * while unbound); setting it makes the socket an IPv6-API one.  An
+ * IPv4-API socket has no IPv6 options (-ENOPROTOOPT, as AF_INET's), and
+ * the other IPv6 options wait for IPv6 itself to travel.
+ */
+static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
+				sockptr_t optval, unsigned int optlen)
+{
+	int val = 0, err = 0;
+
+	if (optname != IPV6_V6ONLY)
+		return -ENOPROTOOPT;
+	/* as ipv6_setsockopt(): no value reads as 0 */
+	if (!sockptr_is_null(optval) && optlen >= sizeof(int) &&
+	    copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	if (!xtcp_sk(sk)->v6_api && inet_sk(sk)->inet_num)
+		err = -ENOPROTOOPT;	/* an IPv4 socket's answer */
+	else if (optlen < sizeof(int) || inet_sk(sk)->inet_num ||
+		 sk->sk_state != XTCP_CLOSE)
+		err = -EINVAL;
+	if (!err) {
+		use_v6_api(sk);
+		sk->sk_ipv6only = !!val;
+	}
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * IPV6_V6ONLY read back: an unbound socket answers what it would get, a
+ * bound IPv4-API one -EOPNOTSUPP, as an AF_INET TCP socket.
+ */
+static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
+				char __user *optval, int __user *optlen)
+{
+	int len, val;
+
+	if (optname != IPV6_V6ONLY)
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	lock_sock(sk);
+	if (xtcp_sk(sk)->v6_api)
+		val = sk->sk_ipv6only;
+	else if (inet_sk(sk)->inet_num)
+		val = -1;
+	else
+		val = READ_ONCE(sock_net(sk)->ipv6.sysctl.bindv6only);
+	release_sock(sk);
+	if (val < 0)
+		return -EOPNOTSUPP;	/* what AF_INET's ip_getsockopt() says */
+	len = min_t(unsigned int, len, sizeof(val));	/* as TCP: even < 0 */
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
@@ -1579,6 +1797,8 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_SOCKET)
 		return xtcp_setsockopt_sol_socket(sock, optname, optval, optlen);
+	if (level == SOL_IPV6)
+		return xtcp_setsockopt_ipv6(sk, optname, optval, optlen);
 	if (level == SOL_TCP && !xtcp_shared_opt(optname))
 		return xtcp_setsockopt_tcp(sk, optname, optval, optlen);
 	if (level != xtcp_ipproto && level != SOL_TCP)
@@ -1658,6 +1878,8 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	struct xtcp_info info;
 	int len, val;
 
+	if (level == SOL_IPV6)
+		return xtcp_getsockopt_ipv6(sk, optname, optval, optlen);
 	if (level != xtcp_ipproto && level != SOL_TCP)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))

@@ -406,6 +406,10 @@ struct xtcp_tw {
  * @cc: congestion control state (cc.c), its algorithm included
  * @cc_chosen: TCP_CONGESTION chose @cc's algorithm: a listener's children
  *	run it too (else the namespace's net.xtcp.congestion_control)
+ * @v6_api: the socket speaks the IPv6 API: it takes and reports
+ *	struct sockaddr_in6 (IPv4 peers v4-mapped) and has IPV6_V6ONLY, as
+ *	TCP's AF_INET6 sockets; set once, by its first sockaddr_in6 or
+ *	IPV6_V6ONLY while unbound (proto.c), and inherited by its children
  * @send_head: first skb of the write queue not yet sent (NULL: none)
  * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
  * @rtx_timer: retransmission (and SYN) timer, or the zero-window probe
@@ -536,6 +540,7 @@ struct xtcp_sock {
 	struct xtcp_rtt rtt;
 	struct xtcp_cc cc;
 	bool cc_chosen;
+	bool v6_api;
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue;
 	struct timer_list rtx_timer;
@@ -631,13 +636,21 @@ static inline __be32 xtcp_addr_v4_of(const struct in6_addr *a)
 }
 
 /*
- * The IPv4 copy of @a: its IPv4 address, or for an IPv6 one
- * LOOPBACK4_IPV6, the placeholder Linux's IPv6 sockets hold there (the
- * tables look at the IPv6 copy, so it matches no IPv4 segment).
+ * The IPv4 copy of @a: its IPv4 address, 0 for ::, or for another IPv6
+ * one LOOPBACK4_IPV6, the placeholder Linux's IPv6 sockets hold there
+ * (the tables look at the IPv6 copy, so it matches no IPv4 segment).
  */
 static inline __be32 xtcp_addr_v4_copy(const struct in6_addr *a)
 {
-	return ipv6_addr_v4mapped(a) ? xtcp_addr_v4_of(a) : LOOPBACK4_IPV6;
+	if (ipv6_addr_v4mapped(a))
+		return xtcp_addr_v4_of(a);
+	return ipv6_addr_any(a) ? htonl(INADDR_ANY) : LOOPBACK4_IPV6;
+}
+
+/* The wildcard of @sk's API: :: for the IPv6 API, else ::ffff:0.0.0.0. */
+static inline const struct in6_addr *xtcp_any(const struct sock *sk)
+{
+	return xtcp_sk(sk)->v6_api ? &in6addr_any : &xtcp_v4_any;
 }
 
 /*

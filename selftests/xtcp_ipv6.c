@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp selftests: the IPv6 socket API beside TCP's AF_INET6 sockets.
+ *
+ * An xtcp socket becomes an IPv6-API one with its first sockaddr_in6 or
+ * IPV6_V6ONLY; from then on it must answer as a TCP AF_INET6 socket
+ * does: the same errnos for the same addresses, names in sockaddr_in6
+ * form with IPv4 peers v4-mapped, IPV6_V6ONLY's rules for ports and for
+ * which listener an IPv4 connection reaches.  Each case runs on TCP (the
+ * reference) and on xtcp.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_util.h"
+
+/* The shortest sockaddr_in6 Linux takes (RFC 2133's, no scope id) */
+#define SIN6_LEN_RFC2133	24
+
+/* IPv4 stream socket of either kind (an xtcp one speaks IPv4 unless told) */
+static int v4_socket(bool xtcp)
+{
+	return stream_socket(xtcp, SOCK_NONBLOCK);
+}
+
+/*
+ * An IPv6-API stream socket: TCP's AF_INET6, or an xtcp socket made one
+ * by IPV6_V6ONLY, set to @v6only (-1: the namespace's default, as a TCP
+ * AF_INET6 socket starts with).
+ */
+static int v6_socket(bool xtcp, int v6only)
+{
+	int fd, val = v6only;
+
+	if (val < 0)
+		val = read_int_file("/proc/sys/net/ipv6/bindv6only", 0);
+	if (xtcp)
+		fd = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+	else
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+	if (fd < 0)
+		return -1;
+	if ((xtcp || v6only >= 0) &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &val, sizeof(val))) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct sockaddr_in6 sin6_of(const char *addr, in_port_t port)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_port = htons(port),
+	};
+
+	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) != 1)
+		sin6.sin6_family = AF_UNSPEC;	/* a test's own mistake */
+	return sin6;
+}
+
+static int bind6(int fd, const struct sockaddr_in6 *sin6)
+{
+	return bind(fd, (const struct sockaddr *)sin6, sizeof(*sin6));
+}
+
+/* getsockname()/getpeername() into a sockaddr_in6; -1 unless it is one */
+static int name6(int fd, bool peer, struct sockaddr_in6 *sin6)
+{
+	socklen_t len = sizeof(*sin6);
+	int ret;
+
+	memset(sin6, 0xaa, sizeof(*sin6));
+	if (peer)
+		ret = getpeername(fd, (struct sockaddr *)sin6, &len);
+	else
+		ret = getsockname(fd, (struct sockaddr *)sin6, &len);
+	if (ret)
+		return -1;
+	return len == sizeof(*sin6) && sin6->sin6_family == AF_INET6 ? 0 : -1;
+}
+
+static const char *addr6_str(const struct sockaddr_in6 *sin6, char *buf)
+{
+	return inet_ntop(AF_INET6, &sin6->sin6_addr, buf, INET6_ADDRSTRLEN);
+}
+
+/* Does @sin6 hold @addr and @port (0: any port but 0)? */
+static bool sin6_is(const struct sockaddr_in6 *sin6, const char *addr,
+		    in_port_t port)
+{
+	struct sockaddr_in6 want = sin6_of(addr, port);
+
+	if (memcmp(&sin6->sin6_addr, &want.sin6_addr, sizeof(want.sin6_addr)))
+		return false;
+	if (sin6->sin6_flowinfo || sin6->sin6_scope_id)
+		return false;
+	return port ? ntohs(sin6->sin6_port) == port : sin6->sin6_port != 0;
+}
+
+/* A listener on @addr (port 0: ephemeral); its port, or -1 */
+static int listen6(int fd, const char *addr, in_port_t port)
+{
+	struct sockaddr_in6 sin6 = sin6_of(addr, port);
+
+	if (bind6(fd, &sin6) || listen(fd, 16) || name6(fd, false, &sin6))
+		return -1;
+	return ntohs(sin6.sin6_port);
+}
+
+/* A listener on [::] and an ephemeral port (*@port), IPV6_V6ONLY @v6only */
+static int any6_listener(bool xtcp, int v6only, int *port)
+{
+	int fd = v6_socket(xtcp, v6only);
+
+	if (fd < 0)
+		return -1;
+	*port = listen6(fd, "::", 0);
+	if (*port <= 0) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connect @fd to @to and wait until it is connected; 0 or -errno */
+static int connect_wait(int fd, const struct sockaddr *to, socklen_t len)
+{
+	socklen_t elen = sizeof(int);
+	int err = 0;
+
+	if (!connect(fd, to, len))
+		return 0;
+	if (errno != EINPROGRESS)
+		return -errno;
+	if (!(wait_revents(fd, POLLOUT, XTCP_WAIT_MS) & (POLLOUT | POLLERR)))
+		return -ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
+		return -errno;
+	return -err;
+}
+
+/* Accept from non-blocking listener @l once a connection is queued */
+static int accept_wait(int l, struct sockaddr_in6 *peer)
+{
+	socklen_t len = sizeof(*peer);
+
+	if (!(wait_revents(l, POLLIN, XTCP_WAIT_MS) & POLLIN))
+		return -1;
+	memset(peer, 0xaa, sizeof(*peer));
+	return accept(l, (struct sockaddr *)peer, &len);
+}
+
+FIXTURE(ipv6)
+{
+	int bindv6only;
+};
+
+FIXTURE_VARIANT(ipv6)
+{
+	bool xtcp;
+};
+
+FIXTURE_VARIANT_ADD(ipv6, tcp)
+{
+	.xtcp = false,
+};
+
+FIXTURE_VARIANT_ADD(ipv6, xtcp)
+{
+	.xtcp = true,
+};
+
+/* Each test in a namespace of its own: no host socket holds its ports. */
+FIXTURE_SETUP(ipv6)
+{
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	self->bindv6only = read_int_file("/proc/sys/net/ipv6/bindv6only", -1);
+	ASSERT_LE(0, self->bindv6only) TH_LOG("no IPv6 in this kernel");
+}
+
+FIXTURE_TEARDOWN(ipv6)
+{
+}
+
+struct bind6_case {
+	const char *addr;
+	int v6only;		/* -1: the default */
+	socklen_t len;
+	int family;
+	int err;
+	const char *what;
+};
+
+/* inet6_bind()'s answers to addresses it refuses, on a fresh socket each */
+TEST_F(ipv6, bind_errnos)
+{
+	const struct bind6_case cases[] = {
+		{ "::", -1, sizeof(struct sockaddr_in), AF_INET6, EINVAL,
+		  "a sockaddr_in's length" },
+		{ "::", -1, SIN6_LEN_RFC2133 - 1, AF_INET6, EINVAL,
+		  "addrlen 23" },
+		{ "::", -1, sizeof(struct sockaddr_in6), AF_INET, EAFNOSUPPORT,
+		  "sin6_family AF_INET" },
+		{ "::", -1, sizeof(struct sockaddr_in6), AF_UNSPEC, EAFNOSUPPORT,
+		  "sin6_family AF_UNSPEC" },
+		{ "ff02::1", -1, sizeof(struct sockaddr_in6), AF_INET6, EINVAL,
+		  "multicast" },
+		{ "::ffff:192.0.2.1", 0, sizeof(struct sockaddr_in6), AF_INET6,
+		  EADDRNOTAVAIL, "v4-mapped, not local" },
+		{ "::ffff:127.0.0.1", 1, sizeof(struct sockaddr_in6), AF_INET6,
+		  EINVAL, "v4-mapped on a v6only socket" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sockaddr_in6 sin6 = sin6_of(cases[i].addr, 0), got;
+		int fd = v6_socket(variant->xtcp, cases[i].v6only);
+
+		ASSERT_LE(0, fd) TH_LOG("%s: %s", cases[i].what, strerror(errno));
+		sin6.sin6_family = cases[i].family;
+		EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin6, cases[i].len))
+			TH_LOG("%s: bound", cases[i].what);
+		EXPECT_EQ(cases[i].err, errno)
+			TH_LOG("%s: errno %d (%s), want %d", cases[i].what,
+			       errno, strerror(errno), cases[i].err);
+		ASSERT_EQ(0, name6(fd, false, &got)) TH_LOG("%s", cases[i].what);
+		EXPECT_TRUE(IN6_IS_ADDR_UNSPECIFIED(&got.sin6_addr));
+		EXPECT_EQ(0, got.sin6_port) TH_LOG("%s: bound anyway", cases[i].what);
+		close(fd);
+	}
+}
+
+/*
+ * Names in sockaddr_in6 form: an unbound socket is [::]:0, a dual-stack
+ * listener [::]:port; a connection to ::ffff:127.0.0.1 has v4-mapped
+ * names at both ends, and the same names as accept() reports them.
+ */
+TEST_F(ipv6, names_v4_mapped)
+{
+	struct sockaddr_in6 to, got, cname, peer;
+	char buf[INET6_ADDRSTRLEN];
+	int l, c, s, port;
+
+	l = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, name6(l, false, &got));
+	EXPECT_TRUE(IN6_IS_ADDR_UNSPECIFIED(&got.sin6_addr));
+	EXPECT_EQ(0, got.sin6_port);
+	EXPECT_EQ(-1, name6(l, true, &got));
+	EXPECT_EQ(ENOTCONN, errno);
+	port = listen6(l, "::", 0);
+	ASSERT_LT(0, port) TH_LOG("listen on [::]: %s", strerror(errno));
+	ASSERT_EQ(0, name6(l, false, &got));
+	EXPECT_TRUE(sin6_is(&got, "::", port)) TH_LOG("%s", addr6_str(&got, buf));
+
+	c = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	to = sin6_of("::ffff:127.0.0.1", port);
+	ASSERT_EQ(0, connect_wait(c, (struct sockaddr *)&to, sizeof(to)));
+	s = accept_wait(l, &peer);
+	ASSERT_LE(0, s) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_EQ(AF_INET6, peer.sin6_family);
+
+	ASSERT_EQ(0, name6(c, false, &cname));
+	EXPECT_TRUE(sin6_is(&cname, "::ffff:127.0.0.1", 0))
+		TH_LOG("client's own name %s", addr6_str(&cname, buf));
+	ASSERT_EQ(0, name6(c, true, &got));
+	EXPECT_TRUE(sin6_is(&got, "::ffff:127.0.0.1", port))
+		TH_LOG("client's peer %s", addr6_str(&got, buf));
+	EXPECT_TRUE(sin6_is(&peer, "::ffff:127.0.0.1", ntohs(cname.sin6_port)))
+		TH_LOG("accept()'s peer %s", addr6_str(&peer, buf));
+	ASSERT_EQ(0, name6(s, true, &got));
+	EXPECT_EQ(0, memcmp(&got, &peer, sizeof(got)));
+	ASSERT_EQ(0, name6(s, false, &got));
+	EXPECT_TRUE(sin6_is(&got, "::ffff:127.0.0.1", port))
+		TH_LOG("server's own name %s", addr6_str(&got, buf));
+
+	EXPECT_EQ(3, send(c, "abc", 3, 0));
+	ASSERT_EQ(0, recv_exact(s, buf, 3, XTCP_WAIT_MS));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	close(s);
+	close(c);
+	close(l);
+}
+
+/*
+ * An IPv4 socket reaches a dual-stack listener, which names its peer
+ * v4-mapped; a v6only listener takes no IPv4 connection, and a v6only
+ * socket connects to no v4-mapped address (ENETUNREACH).
+ */
+TEST_F(ipv6, v6only_and_ipv4_peers)
+{
+	struct sockaddr_in to4;
+	struct sockaddr_in6 peer, to;
+	char buf[INET6_ADDRSTRLEN];
+	int l, c, s, port, err;
+
+	l = any6_listener(variant->xtcp, 0, &port);
+	ASSERT_LE(0, l);
+	c = v4_socket(variant->xtcp);
+	ASSERT_LE(0, c);
+	to4 = sin_of(INADDR_LOOPBACK, port);
+	ASSERT_EQ(0, connect_wait(c, (struct sockaddr *)&to4, sizeof(to4)));
+	s = accept_wait(l, &peer);
+	ASSERT_LE(0, s);
+	EXPECT_TRUE(sin6_is(&peer, "::ffff:127.0.0.1", 0))
+		TH_LOG("peer %s", addr6_str(&peer, buf));
+	close(s);
+	close(c);
+	close(l);
+
+	l = any6_listener(variant->xtcp, 1, &port);
+	ASSERT_LE(0, l);
+	c = v4_socket(variant->xtcp);
+	ASSERT_LE(0, c);
+	to4 = sin_of(INADDR_LOOPBACK, port);
+	err = connect_wait(c, (struct sockaddr *)&to4, sizeof(to4));
+	EXPECT_EQ(-ECONNREFUSED, err);
+	close(c);
+
+	c = v6_socket(variant->xtcp, 1);
+	ASSERT_LE(0, c);
+	to = sin6_of("::ffff:127.0.0.1", port);
+	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(ENETUNREACH, errno);
+	close(c);
+	close(l);
+}
+
+/* connect()'s errnos for addresses of the wrong form */
+TEST_F(ipv6, connect_errnos)
+{
+	struct sockaddr_in6 to = sin6_of("::ffff:127.0.0.1", 9);
+	int fd = v6_socket(variant->xtcp, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&to, SIN6_LEN_RFC2133 - 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&to,
+			      sizeof(struct sockaddr_in)));
+	EXPECT_EQ(EINVAL, errno);
+	to.sin6_family = AF_INET;
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	to.sin6_family = AF_UNSPEC;	/* disconnect: a no-op here */
+	EXPECT_EQ(0, connect(fd, (struct sockaddr *)&to, sizeof(to)))
+		TH_LOG("AF_UNSPEC: %s", strerror(errno));
+	close(fd);
+}
+
+/*
+ * IPV6_V6ONLY: the namespace's default to start with, and fixed once the
+ * socket is bound.  An IPv4 socket has no IPv6 options.
+ */
+TEST_F(ipv6, v6only_option)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	int fd, one = 1;
+
+	fd = v6_socket(variant->xtcp, -1);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(self->bindv6only, get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY));
+	EXPECT_EQ(0, set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+	EXPECT_EQ(1, get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY));
+	EXPECT_EQ(-1, setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, 2));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_LT(0, listen6(fd, "::", 0));
+	EXPECT_EQ(-1, set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY));
+	close(fd);
+
+	fd = v4_socket(variant->xtcp);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, 2));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY));
+	EXPECT_EQ(EOPNOTSUPP, errno);	/* ip_getsockopt()'s answer */
+	close(fd);
+}
+
+/*
+ * net.ipv6.bindv6only=1: a socket bound to [::] with no IPV6_V6ONLY of
+ * its own is v6only, and refuses IPv4.  The xtcp socket is made an IPv6
+ * one by its sockaddr_in6 alone.
+ */
+TEST_F(ipv6, bindv6only_default)
+{
+	struct sockaddr_in6 any = sin6_of("::", 0);
+	struct sockaddr_in to;
+	socklen_t len = sizeof(any);
+	int l, c;
+
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv6/bindv6only", "1", 1));
+	if (variant->xtcp)
+		l = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+	else
+		l = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind6(l, &any));
+	EXPECT_EQ(1, get_int(l, IPPROTO_IPV6, IPV6_V6ONLY));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&any, &len));
+	c = v4_socket(variant->xtcp);
+	ASSERT_LE(0, c);
+	to = sin_of(INADDR_LOOPBACK, ntohs(any.sin6_port));
+	EXPECT_EQ(-ECONNREFUSED, connect_wait(c, (struct sockaddr *)&to,
+					      sizeof(to)));
+	close(c);
+	close(l);
+}
+
+/*
+ * connect() to the wildcard reaches loopback, as on BSD: 0.0.0.0 on an
+ * IPv4 socket, :: on one bound to ::ffff:127.0.0.1; the peer's name is
+ * the address reached.
+ */
+TEST_F(ipv6, connect_wildcard_is_loopback)
+{
+	struct sockaddr_in addr, to, got;
+	struct sockaddr_in6 to6, from6, got6;
+	char buf[INET6_ADDRSTRLEN];
+	int l, c, s, port;
+
+	l = stream_listener(variant->xtcp, 4, &addr);
+	ASSERT_LE(0, l);
+	port = ntohs(addr.sin_port);
+	c = v4_socket(variant->xtcp);
+	ASSERT_LE(0, c);
+	to = sin_of(INADDR_ANY, port);
+	ASSERT_EQ(0, connect_wait(c, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(0, peer_name(c, &got));
+	EXPECT_TRUE(sin_equal(&addr, &got)) TH_LOG("peer %s:%d",
+						   inet_ntoa(got.sin_addr),
+						   ntohs(got.sin_port));
+	s = accept(l, NULL, NULL);
+	EXPECT_LE(0, s);
+	close(s);
+	close(c);
+
+	c = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	from6 = sin6_of("::ffff:127.0.0.1", 0);
+	ASSERT_EQ(0, bind6(c, &from6));
+	to6 = sin6_of("::", port);
+	ASSERT_EQ(0, connect_wait(c, (struct sockaddr *)&to6, sizeof(to6)));
+	ASSERT_EQ(0, name6(c, true, &got6));
+	EXPECT_TRUE(sin6_is(&got6, "::ffff:127.0.0.1", port))
+		TH_LOG("peer %s", addr6_str(&got6, buf));
+	s = accept(l, NULL, NULL);
+	EXPECT_LE(0, s);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/*
+ * One port, both APIs, as TCP: IPv4's wildcard and a v6only :: share it;
+ * a dual-stack :: overlaps IPv4's wildcard in either order.
+ */
+TEST_F(ipv6, port_sharing)
+{
+	struct sockaddr_in sin = sin_of(INADDR_ANY, 0);
+	struct sockaddr_in6 sin6;
+	int v4, v6, dual, port;
+
+	v4 = v4_socket(variant->xtcp);
+	ASSERT_LE(0, v4);
+	ASSERT_EQ(0, bind(v4, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sock_name(v4, &sin));
+	port = ntohs(sin.sin_port);
+	sin6 = sin6_of("::", port);
+
+	dual = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, dual);
+	EXPECT_EQ(-1, bind6(dual, &sin6));
+	EXPECT_EQ(EADDRINUSE, errno);
+	v6 = v6_socket(variant->xtcp, 1);
+	ASSERT_LE(0, v6);
+	EXPECT_EQ(0, bind6(v6, &sin6)) TH_LOG("v6only [::]:%d: %s", port,
+					      strerror(errno));
+	close(v4);
+	close(v6);
+
+	/* the other order */
+	ASSERT_EQ(0, bind6(dual, &sin6)) TH_LOG("%s", strerror(errno));
+	v4 = v4_socket(variant->xtcp);
+	ASSERT_LE(0, v4);
+	sin = sin_of(INADDR_ANY, port);
+	EXPECT_EQ(-1, bind(v4, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	sin = sin_of(INADDR_LOOPBACK, port);
+	EXPECT_EQ(-1, bind(v4, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(v4);
+	close(dual);
+}
+
+/*
+ * Connect @n IPv4 sockets to @to, one at a time: how many of them the
+ * non-blocking listener @l[@want] takes, of the @nl listeners @l that
+ * share the port.
+ */
+static int ipv4_reaches(bool xtcp, const struct sockaddr_in *to,
+			const int *l, int nl, int want, int n)
+{
+	struct pollfd p[3];
+	int i, j, c, s, got = 0;
+
+	for (i = 0; i < n; i++) {
+		c = v4_socket(xtcp);
+		if (c < 0)
+			break;
+		if (connect_wait(c, (const struct sockaddr *)to, sizeof(*to))) {
+			close(c);
+			break;
+		}
+		/* whichever listener has it queued once the handshake is done */
+		for (j = 0; j < nl; j++)
+			p[j] = (struct pollfd){ .fd = l[j], .events = POLLIN };
+		if (poll(p, nl, XTCP_WAIT_MS) <= 0) {
+			close(c);
+			break;
+		}
+		for (j = 0; j < nl; j++) {
+			if (!(p[j].revents & POLLIN))
+				continue;
+			s = accept(l[j], NULL, NULL);
+			if (s >= 0)
+				close(s);
+			if (j == want)
+				got++;
+		}
+		close(c);
+	}
+	return got;
+}
+
+/*
+ * Which listener an IPv4 connection reaches, as TCP's lookup decides: an
+ * exact address (::ffff:127.0.0.1 through the IPv6 API too) before a
+ * wildcard, and IPv4's wildcard before a dual-stack :: (SO_REUSEPORT
+ * lets them share the port).
+ */
+TEST_F(ipv6, ipv4_listener_order)
+{
+	struct sockaddr_in sin = sin_of(INADDR_ANY, 0), to;
+	int v4, dual, exact, port, l[2];
+
+	v4 = v4_socket(variant->xtcp);
+	ASSERT_LE(0, v4);
+	ASSERT_EQ(0, stream_reuseport(variant->xtcp, v4));
+	ASSERT_EQ(0, bind(v4, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(v4, 16));
+	ASSERT_EQ(0, sock_name(v4, &sin));
+	port = ntohs(sin.sin_port);
+	dual = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, dual);
+	ASSERT_EQ(0, stream_reuseport(variant->xtcp, dual));
+	ASSERT_EQ(port, listen6(dual, "::", port)) TH_LOG("%s", strerror(errno));
+
+	to = sin_of(INADDR_LOOPBACK, port);
+	l[0] = v4;
+	l[1] = dual;
+	EXPECT_EQ(4, ipv4_reaches(variant->xtcp, &to, l, 2, 0, 4));
+	/* with IPv4's wildcard gone, the dual-stack listener takes it */
+	close(v4);
+	EXPECT_EQ(1, ipv4_reaches(variant->xtcp, &to, &dual, 1, 0, 1));
+
+	/* an exact v4-mapped address before ::, whichever API asks */
+	exact = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, exact);
+	ASSERT_EQ(0, stream_reuseport(variant->xtcp, exact));
+	ASSERT_EQ(port, listen6(exact, "::ffff:127.0.0.1", port))
+		TH_LOG("%s", strerror(errno));
+	l[0] = exact;
+	EXPECT_EQ(4, ipv4_reaches(variant->xtcp, &to, l, 2, 0, 4));
+	close(exact);
+	close(dual);
+}
+
+/*
+ * xtcp's own rule: a fresh socket takes the API of its first address, and
+ * then refuses the other's as TCP's socket of that family does.
+ */
+TEST(api_fixed_by_first_address)
+{
+	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), addr;
+	struct sockaddr_in6 sin6 = sin6_of("::ffff:127.0.0.1", 0), got;
+	int fd, l;
+
+	ASSERT_STREQ("", xtcp_fresh_netns());
+	/* IPv4 API until told: a fresh socket's name is a sockaddr_in */
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, sock_name(fd, &addr));
+	EXPECT_EQ(AF_INET, addr.sin_family);
+	EXPECT_EQ(0, get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY));	/* would get */
+	close(fd);
+
+	/* a connect() with a sockaddr_in6 */
+	l = stream_listener(true, 4, &addr);
+	ASSERT_LE(0, l);
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	sin6.sin6_port = addr.sin_port;
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)));
+	ASSERT_EQ(0, name6(fd, true, &got));
+	EXPECT_TRUE(sin6_is(&got, "::ffff:127.0.0.1", ntohs(addr.sin_port)));
+	ASSERT_EQ(0, name6(fd, false, &got));
+	EXPECT_TRUE(sin6_is(&got, "::ffff:127.0.0.1", 0));
+	close(fd);
+	close(l);
+
+	/* a bind() with one */
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	sin6.sin6_port = 0;
+	ASSERT_EQ(0, bind6(fd, &sin6)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, name6(fd, false, &got));
+	EXPECT_TRUE(sin6_is(&got, "::ffff:127.0.0.1", 0));
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(0, sock_name(fd, &sin));
+	sin6.sin6_port = sin.sin_port;
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	close(fd);
+
+	/* IPv6's own addresses do not travel yet; a failed call fixes it too */
+	fd = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	sin6 = sin6_of("::1", 0);
+	EXPECT_EQ(-1, bind6(fd, &sin6));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	ASSERT_EQ(0, name6(fd, false, &got));
+	EXPECT_TRUE(IN6_IS_ADDR_UNSPECIFIED(&got.sin6_addr));
+	sin6.sin6_port = htons(9);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
