@@ -687,6 +687,7 @@ void xtcp_time_wait(struct sock *sk, bool ack)
 		tw->reuse = sk->sk_reuse;
 		tw->reuseport = sk->sk_reuseport;
 		tw->v6only = sk->sk_ipv6only;
+		tw->v6_api = xtcp_sk(sk)->v6_api;
 		tw->bound_dev_if = sk->sk_bound_dev_if;
 		tw->since = jiffies;
 		tw->oow_stamp = 0;

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: /proc/net/xtcp (one row per socket, per request in SYN_RCVD and
- * per TIME_WAIT entry) and /proc/net/xtcp_stat (counters), in every
- * network namespace.
+ * xtcp: /proc/net/xtcp and /proc/net/xtcp6 (one row per socket, per
+ * request in SYN_RCVD and per TIME_WAIT entry: those of IPv4-API sockets
+ * in xtcp, of IPv6-API ones in xtcp6, as TCP's tcp and tcp6), and
+ * /proc/net/xtcp_stat (counters), in every network namespace.
  *
  * /proc/net/xtcp follows /proc/net/tcp's columns where they exist:
  *   sl             row number
  *   local_address  local IPv4:port, hex, the address as stored (network
- *                  order read as a host word, as /proc/net/tcp prints it)
- *   rem_address    remote IPv4:port, same encoding
+ *                  order read as a host word, as /proc/net/tcp prints it);
+ *                  in xtcp6 the IPv6 address as four such words (IPv4
+ *                  ones v4-mapped), as /proc/net/tcp6 prints it
+ *   rem_address    remote address:port, same encoding
  *   st             state number (enum xtcp_state, TCP's numbering)
  *   tx_queue:rx_queue  bytes queued for sending / not yet read
  *   tr:tm->when    1 and the jiffies until the retransmission (or SYN,
@@ -164,9 +167,11 @@ static unsigned int xtcp_rows_buckets(const struct xtcp_net *xn, int section)
  * @bucket: the bucket of that row in its section
  * @id: that row's id
  * @pos: the seq_file position the cursor describes (0: no cursor yet)
+ * @v6: the file is xtcp6: rows of IPv6-API sockets, else of IPv4-API ones
  */
 struct xtcp_seq_state {
 	struct seq_net_private p;
+	bool v6;
 	int num;
 	int section;
 	unsigned int bucket;
@@ -193,10 +198,29 @@ static u64 xtcp_row_id(int section, struct hlist_node *node)
 	return hlist_entry(node, struct xtcp_tw, hash_node)->id;
 }
 
+/* Does the row at @node belong in this file (xtcp or xtcp6)? */
+static bool xtcp_row_shown(const struct seq_file *seq, int section,
+			   struct hlist_node *node)
+{
+	const struct xtcp_seq_state *st = seq->private;
+	bool v6;
+
+	if (section == ROWS_SOCKS)
+		/* may turn true meanwhile (proto.c): a row moves file */
+		v6 = READ_ONCE(hlist_entry(node, struct xtcp_sock,
+					   xs_node)->v6_api);
+	else if (section == ROWS_REQS)
+		v6 = xtcp_sk(hlist_entry(node, struct xtcp_request,
+					 net_node)->listener)->v6_api;
+	else
+		v6 = hlist_entry(node, struct xtcp_tw, hash_node)->v6_api;
+	return v6 == st->v6;
+}
+
 /*
- * The first row at or after bucket @bucket of @section whose id, in that
- * first bucket, is at most @max_id; the cursor is set to it (or to the
- * end).  Caller holds both locks.
+ * The first row of this file at or after bucket @bucket of @section
+ * whose id, in that first bucket, is at most @max_id; the cursor is set
+ * to it (or to the end).  Caller holds both locks.
  */
 static struct hlist_node *xtcp_rows_seek(struct seq_file *seq, int section,
 					 unsigned int bucket, u64 max_id)
@@ -210,7 +234,8 @@ static struct hlist_node *xtcp_rows_seek(struct seq_file *seq, int section,
 			hlist_for_each(node, xtcp_rows_head(xn, section, bucket)) {
 				u64 id = xtcp_row_id(section, node);
 
-				if (id <= max_id) {
+				if (id <= max_id &&
+				    xtcp_row_shown(seq, section, node)) {
 					st->section = section;
 					st->bucket = bucket;
 					st->id = id;
@@ -231,6 +256,8 @@ static struct hlist_node *xtcp_rows_next(struct seq_file *seq,
 	struct xtcp_seq_state *st = seq->private;
 
 	node = node->next;
+	while (node && !xtcp_row_shown(seq, st->section, node))
+		node = node->next;
 	if (node) {
 		st->id = xtcp_row_id(st->section, node);
 		return node;
@@ -314,6 +341,37 @@ static u32 xtcp_rx_queue(struct sock *sk, int state)
 	return n > 0 ? n : 0;
 }
 
+/* One address:port column, in this file's encoding. */
+static void xtcp_seq_addr(struct seq_file *seq, const struct in6_addr *a,
+			  __be16 port)
+{
+	const struct xtcp_seq_state *st = seq->private;
+
+	if (st->v6)
+		seq_printf(seq, "%08X%08X%08X%08X:%04X",
+			   (__force u32)a->s6_addr32[0],
+			   (__force u32)a->s6_addr32[1],
+			   (__force u32)a->s6_addr32[2],
+			   (__force u32)a->s6_addr32[3], ntohs(port));
+	else
+		seq_printf(seq, "%08X:%04X",
+			   (__force u32)xtcp_addr_v4_of(a), ntohs(port));
+}
+
+/* A row's start: "sl: local remote " */
+static void xtcp_seq_row(struct seq_file *seq, const struct in6_addr *laddr,
+			 __be16 lport, const struct in6_addr *raddr,
+			 __be16 rport)
+{
+	const struct xtcp_seq_state *st = seq->private;
+
+	seq_printf(seq, "%4d: ", st->num);
+	xtcp_seq_addr(seq, laddr, lport);
+	seq_putc(seq, ' ');
+	xtcp_seq_addr(seq, raddr, rport);
+	seq_putc(seq, ' ');
+}
+
 /*
  * A request: /proc/net/tcp's layout for SYN_RECV (timer 1, its retries,
  * the listener's uid, no inode).
@@ -321,13 +379,10 @@ static u32 xtcp_rx_queue(struct sock *sk, int state)
 static void xtcp_seq_show_req(struct seq_file *seq,
 			      const struct xtcp_request *req)
 {
-	struct xtcp_seq_state *st = seq->private;
 	long when = READ_ONCE(req->timer.expires) - jiffies;
 
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
-		   st->num,
-		   (__force u32)xtcp_addr_v4_of(&req->laddr), ntohs(req->lport),
-		   (__force u32)xtcp_addr_v4_of(&req->raddr), ntohs(req->rport),
+	xtcp_seq_row(seq, &req->laddr, req->lport, &req->raddr, req->rport);
+	seq_printf(seq, "%02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
 		   XTCP_SYN_RECV, 0, 0,
 		   1, when > 0 ? (unsigned long)when : 0UL, READ_ONCE(req->retries),
 		   from_kuid_munged(seq_user_ns(seq), req->listener->sk_uid),
@@ -342,15 +397,12 @@ static void xtcp_seq_show_req(struct seq_file *seq,
 static void xtcp_seq_show_tw(struct seq_file *seq, const struct xtcp_tw *tw)
 {
 	struct xtcp_net *xn = xtcp_pernet(seq_file_net(seq));
-	struct xtcp_seq_state *st = seq->private;
 	unsigned long since = READ_ONCE(tw->since);
 	long left = since + 2 * msecs_to_jiffies(READ_ONCE(xn->sysctl.msl_ms)) -
 		    jiffies;
 
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
-		   st->num,
-		   (__force u32)xtcp_addr_v4_of(&tw->laddr), ntohs(tw->lport),
-		   (__force u32)xtcp_addr_v4_of(&tw->raddr), ntohs(tw->rport),
+	xtcp_seq_row(seq, &tw->laddr, tw->lport, &tw->raddr, tw->rport);
+	seq_printf(seq, "%02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
 		   XTCP_TIME_WAIT, 0, 0,
 		   3, left > 0 ? (unsigned long)left : 0UL, 0,
 		   0, 0, 0UL, xtcp_state_name(XTCP_TIME_WAIT),
@@ -369,7 +421,11 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 	bool persist;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms cc cwnd ssthresh\n");
+		if (st->v6)
+			seq_puts(seq, "  sl  local_address                         remote_address                        ");
+		else
+			seq_puts(seq, "  sl  local_address rem_address   ");
+		seq_puts(seq, "st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode    state       state_ms cc cwnd ssthresh\n");
 		return 0;
 	}
 	if (st->section == ROWS_REQS) {
@@ -399,10 +455,9 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		timer_expires = jiffies;
 	mss = max_t(u32, READ_ONCE(xtcp_sk(sk)->cc.mss), 1);
 	ssthresh = READ_ONCE(xtcp_sk(sk)->cc.ssthresh);
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u %s %u %d\n",
-		   st->num,
-		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
-		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
+	xtcp_seq_row(seq, &sk->sk_v6_rcv_saddr, inet->inet_sport,
+		     &sk->sk_v6_daddr, inet->inet_dport);
+	seq_printf(seq, "%02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u %s %u %d\n",
 		   state, xtcp_tx_queue(sk, state), xtcp_rx_queue(sk, state),
 		   timer_active, timer_active ? timer_expires - jiffies : 0UL,
 		   READ_ONCE(xtcp_sk(sk)->retransmits),
@@ -415,8 +470,29 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+static void *xtcp4_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&xn->lock) __acquires(&xn->hash_lock)
+{
+	((struct xtcp_seq_state *)seq->private)->v6 = false;
+	return xtcp_seq_start(seq, pos);
+}
+
+static void *xtcp6_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&xn->lock) __acquires(&xn->hash_lock)
+{
+	((struct xtcp_seq_state *)seq->private)->v6 = true;
+	return xtcp_seq_start(seq, pos);
+}
+
 static const struct seq_operations xtcp_seq_ops = {
-	.start	= xtcp_seq_start,
+	.start	= xtcp4_seq_start,
+	.next	= xtcp_seq_next,
+	.stop	= xtcp_seq_stop,
+	.show	= xtcp_seq_show,
+};
+
+static const struct seq_operations xtcp6_seq_ops = {
+	.start	= xtcp6_seq_start,
 	.next	= xtcp_seq_next,
 	.stop	= xtcp_seq_stop,
 	.show	= xtcp_seq_show,
@@ -467,7 +543,7 @@ static int xtcp_trans_show(struct seq_file *seq, void *v)
 }
 
 /**
- * xtcp_proc_init_net() - create /proc/net/xtcp, xtcp_stat and xtcp_trans
+ * xtcp_proc_init_net() - create /proc/net/xtcp, xtcp6, xtcp_stat, xtcp_trans
  * @net: the namespace being set up
  *
  * Return: 0 or -ENOMEM.
@@ -477,6 +553,9 @@ int xtcp_proc_init_net(struct net *net)
 	if (!proc_create_net("xtcp", 0444, net->proc_net, &xtcp_seq_ops,
 			     sizeof(struct xtcp_seq_state)))
 		return -ENOMEM;
+	if (!proc_create_net("xtcp6", 0444, net->proc_net, &xtcp6_seq_ops,
+			     sizeof(struct xtcp_seq_state)))
+		goto err_xtcp6;
 	if (!proc_create_net_single("xtcp_stat", 0444, net->proc_net,
 				    xtcp_stat_show, NULL))
 		goto err_stat;
@@ -488,6 +567,8 @@ int xtcp_proc_init_net(struct net *net)
 err_trans:
 	remove_proc_entry("xtcp_stat", net->proc_net);
 err_stat:
+	remove_proc_entry("xtcp6", net->proc_net);
+err_xtcp6:
 	remove_proc_entry("xtcp", net->proc_net);
 	return -ENOMEM;
 }
@@ -500,5 +581,6 @@ void xtcp_proc_exit_net(struct net *net)
 {
 	remove_proc_entry("xtcp_trans", net->proc_net);
 	remove_proc_entry("xtcp_stat", net->proc_net);
+	remove_proc_entry("xtcp6", net->proc_net);
 	remove_proc_entry("xtcp", net->proc_net);
 }

@@ -271,6 +271,7 @@ struct xtcp_bind_bucket;
  * @reuse: the socket had SO_REUSEADDR (bind() over this entry)
  * @reuseport: the socket had SO_REUSEPORT (bind() over this entry)
  * @v6only: the socket had IPV6_V6ONLY (bind() over this entry)
+ * @v6_api: the socket spoke the IPv6 API (/proc/net/xtcp6 shows the entry)
  * @bound_dev_if: the socket's SO_BINDTODEVICE
  * @since: jiffies when TIME_WAIT began or last restarted; it ends 2*MSL
  *	later, with the MSL the namespace has when the reaper looks
@@ -303,6 +304,7 @@ struct xtcp_tw {
 	bool reuse;
 	bool reuseport;
 	bool v6only;
+	bool v6_api;
 	int bound_dev_if;
 	unsigned long since;
 	unsigned long oow_stamp;

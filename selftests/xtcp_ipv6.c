@@ -588,6 +588,117 @@ TEST_F(ipv6, ipv4_listener_order)
 	close(dual);
 }
 
+/* A row of /proc/net/tcp6 or xtcp6: the columns the test compares */
+#define ROW6_FMT	"%*d: %32[0-9A-F]:%x %32[0-9A-F]:%x %x " \
+			"%*x:%*x %*x:%*x %*x %*u %*u %lu"
+
+struct row6 {
+	char laddr[33], raddr[33];
+	unsigned int lport, rport, st;
+	unsigned long inode;
+};
+
+/*
+ * The row of /proc/net/@file with inode @ino (0: the first in state @st
+ * with local port @lport).  1 if found, 0 if not, -1 if unreadable.
+ */
+static int find_row6(const char *file, unsigned long ino, unsigned int st,
+		     unsigned int lport, struct row6 *out)
+{
+	char path[64], line[512];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct row6 r;
+
+		if (sscanf(line, ROW6_FMT, r.laddr, &r.lport, r.raddr, &r.rport, &r.st,
+			   &r.inode) != 6)
+			continue;
+		if (ino ? r.inode == ino : r.st == st && r.lport == lport) {
+			*out = r;
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+#define HEX6_ANY	"00000000000000000000000000000000"
+#define HEX6_LO4	"0000000000000000FFFF00000100007F"
+
+/*
+ * The IPv6 API's sockets are rows of the IPv6 file (tcp6, xtcp6) and not
+ * of the IPv4 one, addresses in four words, v4-mapped; so is the
+ * TIME_WAIT entry of such a socket.  An IPv4 listener stays in the IPv4
+ * file.
+ */
+TEST_F(ipv6, proc_rows)
+{
+	const char *f4 = variant->xtcp ? "/proc/net/xtcp" : "/proc/net/tcp";
+	const char *f6 = variant->xtcp ? "xtcp6" : "tcp6";
+	struct sockaddr_in6 to, cname;
+	struct sockaddr_in sin;
+	struct inet_row r4;
+	struct row6 r;
+	int l, c, s, v4, port, i, found = 0;
+	char buf[4];
+
+	l = any6_listener(variant->xtcp, 0, &port);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(1, find_row6(f6, sock_inode(l), 0, 0, &r));
+	EXPECT_STREQ(HEX6_ANY, r.laddr);
+	EXPECT_EQ(port, r.lport);
+	EXPECT_EQ(0x0A, r.st);
+	EXPECT_EQ(0, inet_proc_find(f4, variant->xtcp, sock_inode(l), &r4));
+
+	c = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	to = sin6_of("::ffff:127.0.0.1", port);
+	ASSERT_EQ(0, connect_wait(c, (struct sockaddr *)&to, sizeof(to)));
+	s = accept_wait(l, &cname);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, name6(c, false, &cname));
+	ASSERT_EQ(1, find_row6(f6, sock_inode(c), 0, 0, &r));
+	EXPECT_STREQ(HEX6_LO4, r.laddr);
+	EXPECT_STREQ(HEX6_LO4, r.raddr);
+	EXPECT_EQ(ntohs(cname.sin6_port), r.lport);
+	EXPECT_EQ(port, r.rport);
+	EXPECT_EQ(0x01, r.st);
+	ASSERT_EQ(1, find_row6(f6, sock_inode(s), 0, 0, &r));
+	EXPECT_EQ(port, r.lport);
+	EXPECT_EQ(0, inet_proc_find(f4, variant->xtcp, sock_inode(s), &r4));
+
+	v4 = stream_listener(variant->xtcp, 1, &sin);
+	ASSERT_LE(0, v4);
+	EXPECT_EQ(1, inet_proc_find(f4, variant->xtcp, sock_inode(v4), &r4));
+	EXPECT_EQ(0, find_row6(f6, sock_inode(v4), 0, 0, &r));
+	close(v4);
+
+	/* the active closer's TIME_WAIT entry, once the peer's FIN is in */
+	close(c);
+	EXPECT_EQ(-1, recv_exact(s, buf, 1, XTCP_WAIT_MS));
+	EXPECT_EQ(EPIPE, errno);	/* end of stream: the FIN is in */
+	close(s);
+	for (i = 0; i < XTCP_WAIT_MS / 10 && !found; i++) {
+		found = find_row6(f6, 0, 0x06, ntohs(cname.sin6_port), &r);
+		if (!found)
+			usleep(10000);
+	}
+	ASSERT_EQ(1, found) TH_LOG("no TIME_WAIT row in %s", f6);
+	EXPECT_STREQ(HEX6_LO4, r.laddr);
+	EXPECT_EQ(port, r.rport);
+	close(l);
+}
+
 /*
  * xtcp's own rule: a fresh socket takes the API of its first address, and
  * then refuses the other's as TCP's socket of that family does.

@@ -800,6 +800,50 @@ TEST_F_TIMEOUT(tool, leaks, 300)
 	ASSERT_EQ(0, run_tool(NULL, "--leaks", NULL)) TH_LOG("%s", err);
 }
 
+/* ---- IPv6 ---- */
+
+/*
+ * Rows of /proc/net/xtcp6 are listed too, an IPv6-API socket's endpoints
+ * as [ADDR]:PORT: a dual-stack listener on [::] and the socket it accepts
+ * from an IPv4 client, whose own row stays IPv4.
+ */
+TEST_F_TIMEOUT(tool, ipv6_rows, 300)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(sin6);
+	struct sockaddr_in to;
+	char want[96], port[8];
+	int l, c, s, zero = 0;
+
+	l = socket(xtcp_af(), SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin6, sizeof(sin6)));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin6, &len));
+	snprintf(port, sizeof(port), "%u", ntohs(sin6.sin6_port));
+
+	ASSERT_EQ(0, run_tool(NULL, "-l", "-H", "--sport", port, NULL)) TH_LOG("%s", err);
+	snprintf(want, sizeof(want), " [::]:%s ", port);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want '%s' in:\n%s", want, out);
+	EXPECT_EQ(1, count_lines("LISTEN ")) TH_LOG("%s", out);
+
+	to = sin_of(INADDR_LOOPBACK, ntohs(sin6.sin6_port));
+	c = stream_connect(true, &to);
+	ASSERT_LE(0, c) TH_LOG("connect: %s", strerror(errno));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, run_tool(NULL, "-H", "--port", port, NULL)) TH_LOG("%s", err);
+	EXPECT_EQ(2, count_lines("ESTABLISHED ")) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), " [::ffff:127.0.0.1]:%s ", port);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want '%s' in:\n%s", want, out);
+	snprintf(want, sizeof(want), " 127.0.0.1:%s ", port);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want '%s' in:\n%s", want, out);
+	close(s);
+	close(c);
+	close(l);
+}
+
 /* ---- watch, errors ---- */
 
 TEST_F_TIMEOUT(tool, watch, 300)

@@ -13,7 +13,9 @@
  *                                  with the processes holding the sockets
  *
  * Inputs, all of the namespace the tool runs in (or --netns NAME's):
- * PROC/net/xtcp (module/proc.c documents its columns), PROC/net/xtcp_stat,
+ * PROC/net/xtcp and PROC/net/xtcp6 (module/proc.c documents their
+ * columns; an IPv6-API socket's addresses show as [ADDR]:PORT, as ss shows
+ * TCP's AF_INET6 sockets), PROC/net/xtcp_stat,
  * PROC/net/xtcp_trans ("FROM TO COUNT" per edge) and, for --leaks,
  * PROC/PID/fd/ and PROC/PID/comm.  PROC is /proc unless --proc says.
  *
@@ -66,9 +68,11 @@ static const int state_order[] = {
 };
 
 /**
- * struct row - one row of /proc/net/xtcp
- * @laddr: local address as printed: network order read as a host word
+ * struct row - one row of /proc/net/xtcp or xtcp6
+ * @laddr: local address, IPv4 ones v4-mapped (proc.c prints each 32-bit
+ *	word in network order read as a host word: read back alike)
  * @raddr: remote address, the same way
+ * @v6: the row is xtcp6's (an IPv6-API socket's)
  * @lport: local port
  * @rport: remote port
  * @st: state number (enum xtcp_state)
@@ -82,7 +86,8 @@ static const int state_order[] = {
  * @state_ms: milliseconds in the state
  */
 struct row {
-	u32 laddr, raddr;
+	struct in6_addr laddr, raddr;
+	bool v6;
 	unsigned int lport, rport;
 	int st;
 	unsigned long txq, rxq;
@@ -442,47 +447,87 @@ static FILE *open_net(const struct opts *o, const char *name, char *path,
 	return fopen(path, "r");
 }
 
-/* Every row of PROC/net/xtcp; exits 2 if there is no such file. */
-static struct row *read_rows(const struct opts *o, size_t *n)
+/* An address column of PROC/net/xtcp (@v6: of xtcp6) into @a; 0 or -1 */
+static int parse_proc_addr(const char *col, bool v6, struct in6_addr *a)
 {
-	struct row *rows = NULL;
-	size_t cap = 0, lineno = 1;
+	unsigned int w[4] = { 0 };
+	int i, len;
+
+	for (i = v6 ? 0 : 3; i < 4; i++) {
+		if (sscanf(col, "%8x%n", &w[i], &len) != 1 || len != 8)
+			return -1;
+		col += len;
+	}
+	if (!v6)
+		w[2] = htonl(0xffff);
+	memcpy(a->s6_addr32, w, sizeof(w));
+	return *col ? -1 : 0;
+}
+
+/*
+ * The rows of PROC/net/@name appended to *@rows; -1 if there is no such
+ * file (errno ENOENT), exits 2 on any other error.
+ */
+static int read_rows_of(const struct opts *o, const char *name, bool v6,
+			struct row **rows, size_t *n, size_t *cap)
+{
+	static const char *const header[] = {
+		"  sl  local_address rem_address   st ",
+		"  sl  local_address                         remote_address                        st ",
+	};
+	size_t lineno = 1, linecap = 0;
 	char *line = NULL;
-	size_t linecap = 0;
 	char path[PATH_MAX];
 	FILE *f;
 
-	f = open_net(o, "xtcp", path, sizeof(path));
+	f = open_net(o, name, path, sizeof(path));
 	if (!f && errno == ENOENT)
-		die("xtcp not loaded (no %s)", path);
+		return -1;
 	if (!f)
 		die("%s: %s", path, strerror(errno));
-	*n = 0;
 	if (getline(&line, &linecap, f) < 0 ||
-	    strncmp(line, "  sl  local_address rem_address   st ", 37))
+	    strncmp(line, header[v6], strlen(header[v6])))
 		die("%s: not the expected header", path);
 	while (getline(&line, &linecap, f) >= 0) {
-		struct row r;
-		char name[32];
+		char state[32], la[33], ra[33];
+		struct row r = { .v6 = v6 };
 		int sl;
 		int got;
 
 		lineno++;
 		got = sscanf(line,
-			     "%d: %x:%x %x:%x %x %lx:%lx %x:%lx %lx %lu %*d %lu %31s %lu",
-			     &sl, &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st,
+			     "%d: %32[0-9A-F]:%x %32[0-9A-F]:%x %x %lx:%lx %x:%lx %lx %lu %*d %lu %31s %lu",
+			     &sl, la, &r.lport, ra, &r.rport, &r.st,
 			     &r.txq, &r.rxq, &r.tr, &r.when, &r.retr, &r.uid,
-			     &r.inode, name, &r.state_ms);
-		if (got != 15 || !xtcp_state_valid(r.st))
+			     &r.inode, state, &r.state_ms);
+		if (got != 15 || !xtcp_state_valid(r.st) ||
+		    parse_proc_addr(la, v6, &r.laddr) ||
+		    parse_proc_addr(ra, v6, &r.raddr))
 			die("%s line %zu: cannot parse: %s", path, lineno, line);
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = xrealloc(rows, cap * sizeof(*rows));
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*rows = xrealloc(*rows, *cap * sizeof(**rows));
 		}
-		rows[(*n)++] = r;
+		(*rows)[(*n)++] = r;
 	}
 	free(line);
 	fclose(f);
+	return 0;
+}
+
+/*
+ * Every row of PROC/net/xtcp and xtcp6 (a module older than IPv6's API
+ * has no xtcp6); exits 2 if there is no PROC/net/xtcp.
+ */
+static struct row *read_rows(const struct opts *o, size_t *n)
+{
+	struct row *rows = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (read_rows_of(o, "xtcp", false, &rows, n, &cap))
+		die("xtcp not loaded (no %s/net/xtcp)", o->proc);
+	read_rows_of(o, "xtcp6", true, &rows, n, &cap);
 	return rows;
 }
 
@@ -532,9 +577,12 @@ static void read_trans(const struct opts *o, struct trans *t)
 
 /* ---- the list ---- */
 
-static bool addr_match(const struct addr_filter *f, u32 addr)
+/* An IPv4 filter matches IPv4 addresses, v4-mapped ones of xtcp6 too. */
+static bool addr_match(const struct addr_filter *f, const struct in6_addr *a)
 {
-	return !f->on || (addr & f->mask) == f->addr;
+	if (!f->on)
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(a) && (a->s6_addr32[3] & f->mask) == f->addr;
 }
 
 static bool row_selected(const struct opts *o, const struct row *r)
@@ -548,20 +596,24 @@ static bool row_selected(const struct opts *o, const struct row *r)
 	if (o->port >= 0 && r->lport != (unsigned int)o->port &&
 	    r->rport != (unsigned int)o->port)
 		return false;
-	return addr_match(&o->src, r->laddr) && addr_match(&o->dst, r->raddr);
+	return addr_match(&o->src, &r->laddr) && addr_match(&o->dst, &r->raddr);
 }
 
-/* ADDR:PORT, "*" for port 0; @addr as /proc prints it. */
-static void fmt_endpoint(char *buf, size_t len, u32 addr, unsigned int port)
+/* ADDR:PORT, [ADDR]:PORT for an xtcp6 row, "*" for port 0 */
+static void fmt_endpoint(char *buf, size_t len, const struct row *r,
+			 bool local)
 {
-	struct in_addr a = { .s_addr = addr };
-	char ip[INET_ADDRSTRLEN];
+	const struct in6_addr *a = local ? &r->laddr : &r->raddr;
+	unsigned int port = local ? r->lport : r->rport;
+	char ip[INET6_ADDRSTRLEN], pt[12] = "*";
 
-	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	if (port)
-		snprintf(buf, len, "%s:%u", ip, port);
+	if (r->v6)
+		inet_ntop(AF_INET6, a, ip, sizeof(ip));
 	else
-		snprintf(buf, len, "%s:*", ip);
+		inet_ntop(AF_INET, &a->s6_addr32[3], ip, sizeof(ip));
+	if (port)
+		snprintf(pt, sizeof(pt), "%u", port);
+	snprintf(buf, len, r->v6 ? "[%s]:%s" : "%s:%s", ip, pt);
 }
 
 static void fmt_timer(char *buf, size_t len, const struct row *r)
@@ -590,7 +642,7 @@ static void fmt_timer(char *buf, size_t len, const struct row *r)
 
 static int show_list(const struct opts *o)
 {
-	char local[32], peer[32], timer[40];
+	char local[64], peer[64], timer[40];
 	struct row *rows;
 	size_t i, n;
 
@@ -605,8 +657,8 @@ static int show_list(const struct opts *o)
 
 		if (!row_selected(o, r))
 			continue;
-		fmt_endpoint(local, sizeof(local), r->laddr, r->lport);
-		fmt_endpoint(peer, sizeof(peer), r->raddr, r->rport);
+		fmt_endpoint(local, sizeof(local), r, true);
+		fmt_endpoint(peer, sizeof(peer), r, false);
 		fmt_timer(timer, sizeof(timer), r);
 		printf("%-11s %6lu %6lu %-21s %-21s %-16s %4lu %5lu %8lu %lu.%03lus\n",
 		       xtcp_state_name(r->st), r->rxq, r->txq, local, peer,
@@ -945,7 +997,7 @@ static int cmp_owner(const void *a, const void *b)
 static int show_leaks(const struct opts *o)
 {
 	unsigned long min_ms = (unsigned long)(o->leak_secs * 1000 + 0.5);
-	char local[32], peer[32];
+	char local[64], peer[64];
 	unsigned long *inodes;
 	struct owner *owners;
 	size_t i, k, n, nleaks = 0, nowners = 0;
@@ -970,8 +1022,8 @@ static int show_leaks(const struct opts *o)
 
 		if (!row_selected(o, r) || r->state_ms < min_ms)
 			continue;
-		fmt_endpoint(local, sizeof(local), r->laddr, r->lport);
-		fmt_endpoint(peer, sizeof(peer), r->raddr, r->rport);
+		fmt_endpoint(local, sizeof(local), r, true);
+		fmt_endpoint(peer, sizeof(peer), r, false);
 		snprintf(since, sizeof(since), "%lu.%03lus", r->state_ms / 1000,
 			 r->state_ms % 1000);
 		printf("%-21s %-21s %6lu %8lu %-13s ", local, peer, r->rxq,

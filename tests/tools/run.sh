@@ -9,6 +9,7 @@
 # each kind: a listener, both ends of a connection, a half-closed pair
 # (FIN_WAIT_2 and CLOSE_WAIT), a second CLOSE_WAIT with queued data and a
 # running timer, SYN_SENT, a SYN_RCVD request, a TIME_WAIT entry, LAST_ACK.
+# v6/ has net/xtcp6 too: IPv6-API sockets, v4-mapped and IPv6 addresses.
 # illegal/ has illegal edges in its transition file, notrans/ has none,
 # bad/ has rows and lines that do not parse, unloaded/ no net/xtcp.
 #
@@ -375,6 +376,31 @@ test_bad_input() {
 	grep -q 'xtcp_trans: no such file' <<<"$err" || { why="notrans: $err"; return 1; }
 }
 
+# xtcp6's rows after xtcp's, addresses in brackets; an IPv4 filter
+# matches v4-mapped addresses; a bad xtcp6 row is an error as xtcp's.
+test_v6_rows() {
+	local want
+	run --proc "$fx/v6" -a
+	expect_rc 0 || return 1
+	want=$(cat "$here/expected/v6-all.txt")
+	[ "$out" = "$want" ] || { why="output differs: $(diff <(echo "$want") <(echo "$out"))"; return 1; }
+	run --proc "$fx/v6" -a -H --src 127.0.0.1
+	expect_rc 0 || return 1
+	[ "$(inodes)" = "2003 2004" ] || { why="--src 127.0.0.1: '$(inodes)'"; return 1; }
+	run --proc "$fx/v6" -H -l --sport 5000
+	expect_rc 0 || return 1
+	[ "$(inodes)" = "2002" ] || { why="-l --sport 5000: '$(inodes)'"; return 1; }
+	run --proc "$fx/v6" -s -H
+	expect_rc 0 || return 1
+	grep -qx 'Total *5' <<<"$out" || { why="-s: $out"; return 1; }
+	mkdir -p "$tmp/badv6/net"
+	cp "$fx/v6/net/xtcp" "$tmp/badv6/net/"
+	sed 's/0000000000000000FFFF0000/FFFF0000/' "$fx/v6/net/xtcp6" >"$tmp/badv6/net/xtcp6"
+	run --proc "$tmp/badv6" -a
+	expect_rc 2 || return 1
+	grep -q 'xtcp6 line 3: cannot parse' <<<"$err" || { why="bad xtcp6: $err"; return 1; }
+}
+
 test_help() {
 	run -h
 	expect_rc 0 || return 1
@@ -410,6 +436,7 @@ t "watch: --count refreshes, SIGINT ends it" test_watch
 t "errors: bad options exit 2" test_errors
 t "errors: xtcp not loaded" test_not_loaded
 t "errors: rows and lines that do not parse" test_bad_input
+t "list: xtcp6's rows, [ADDR]:PORT, IPv4 filters" test_v6_rows
 t "help" test_help
 echo "1..$n"
 echo "$passed passed, $failed failed"
