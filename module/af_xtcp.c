@@ -102,15 +102,20 @@ static int __init xtcp_init(void)
 	err = xtcp_ipv4_init();
 	if (err)
 		goto out_mem_sysctl;
+	err = xtcp_ipv6_init();
+	if (err)
+		goto out_ipv4;
 	err = sock_register(&xtcp_family_ops);
 	if (err) {
 		pr_err("socket family %d is taken (%d): load with family=N\n",
 		       xtcp_family, err);
-		goto out_ipv4;
+		goto out_ipv6;
 	}
 	pr_info("family %d, IP protocol %d\n", xtcp_family, xtcp_ipproto);
 	return 0;
 
+out_ipv6:
+	xtcp_ipv6_exit();
 out_ipv4:
 	xtcp_ipv4_exit();
 out_mem_sysctl:
@@ -135,6 +140,7 @@ static void __exit xtcp_exit(void)
 	 * namespace's exit frees its entries and stops its reaper.
 	 */
 	sock_unregister(xtcp_family);
+	xtcp_ipv6_exit();
 	xtcp_ipv4_exit();
 	xtcp_mem_sysctl_exit();
 	xtcp_netns_exit();

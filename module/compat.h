@@ -136,4 +136,15 @@ static inline int xtcp_gro_network_flush(const void *th, const void *th2,
 }
 #endif
 
+/*
+ * ip6_dst_store(): 6.12 says whether the source was set with a bool where
+ * 6.1 took the source address (NULL: none cached).  Kbuild defines
+ * XTCP_HAVE_DST_STORE_BOOL when ip6_route.h has the bool.
+ */
+#ifdef XTCP_HAVE_DST_STORE_BOOL
+#define xtcp_ip6_dst_store(sk, dst)	ip6_dst_store(sk, dst, NULL, false)
+#else
+#define xtcp_ip6_dst_store(sk, dst)	ip6_dst_store(sk, dst, NULL, NULL)
+#endif
+
 #endif /* _XTCP_COMPAT_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: the IPv4 protocol handler, where every xtcp segment enters.
+ * xtcp: the IPv4 protocol handler, where every xtcp segment enters (those
+ * that come over IPv6 through ipv6.c, into the same xtcp_rcv()).
  *
  * ip_local_deliver_finish() calls xtcp_v4_rcv() in softirq context (with
  * rcu_read_lock held) for every IP datagram carrying our protocol number.
@@ -12,12 +13,22 @@
 #include <linux/ip.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 #include <net/protocol.h>
 
 #include "xtcp.h"
 #include "trace.h"
 
-static int xtcp_v4_rcv(struct sk_buff *skb)
+/**
+ * xtcp_rcv() - a segment in, over either IP version
+ * @skb: the datagram, at the xtcp header, its network header IPv4's or
+ *	IPv6's (@v6); consumed
+ * @v6: it came over IPv6: the checksum's pseudo-header is IPv6's
+ *
+ * Context: softirq, RCU read-side.
+ * Return: 0.
+ */
+int xtcp_rcv(struct sk_buff *skb, bool v6)
 {
 	struct net *net = dev_net(skb->dev);
 	struct xtcp_skb_cb *cb;
@@ -45,7 +56,8 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	if (err != XTCP_PARSE_OK)
 		goto hdr_err;
 
-	if (skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo) ||
+	if ((v6 ? skb_checksum_init(skb, xtcp_ipproto, ip6_compute_pseudo) :
+		  skb_checksum_init(skb, xtcp_ipproto, inet_compute_pseudo)) ||
 	    skb_checksum_complete(skb)) {
 		xtcp_inc_stat(net, XTCP_MIB_IN_CSUM_ERRS);
 		goto discard;
@@ -103,6 +115,11 @@ hdr_err:
 discard:
 	kfree_skb(skb);
 	return 0;
+}
+
+static int xtcp_v4_rcv(struct sk_buff *skb)
+{
+	return xtcp_rcv(skb, false);
 }
 
 /* ICMP errors about our segments: nothing to tell a socket about yet. */

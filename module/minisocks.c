@@ -32,6 +32,7 @@
 
 #include <linux/slab.h>
 #include <net/ip.h>
+#include <net/ip6_route.h>
 #include <net/route.h>
 
 #include "xtcp.h"
@@ -240,9 +241,8 @@ void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
 	u32 clamp = READ_ONCE(lxs->window_clamp);
 	u16 user_mss = READ_ONCE(lxs->user_mss);
 
-	req->advmss = xtcp_route_mss(sock_net(listener),
-				     xtcp_addr_v4_of(&req->laddr),
-				     xtcp_addr_v4_of(&req->raddr));
+	req->advmss = xtcp_route_mss(sock_net(listener), &req->laddr,
+				     &req->raddr, req->iif);
 	if (user_mss)
 		req->advmss = min(req->advmss, user_mss);
 	req->rcv_wnd = clamp ? min_t(u32, clamp, 65535) : 65535;
@@ -254,17 +254,37 @@ void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
  * @net: the namespace
  * @laddr: our address
  * @raddr: the peer's address
+ * @oif: the interface the connection is bound to (0: any)
  *
  * Return: the route's MTU less the IP header and the xtcp header without
- * options (xtcp_mtu_to_mss()); from a 576-byte MTU when there is no route.
+ * options (xtcp_mtu_to_mss(), xtcp_mtu6_to_mss()); from IPv4's 576-byte
+ * or IPv6's 1280-byte minimum MTU when there is no route.
  */
-u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr)
+u16 xtcp_route_mss(struct net *net, const struct in6_addr *laddr,
+		   const struct in6_addr *raddr, int oif)
 {
+	struct flowi6 fl6 = {
+		.flowi6_proto = xtcp_ipproto,
+		.flowi6_oif = oif,
+		.saddr = *laddr,
+		.daddr = *raddr,
+	};
+	struct dst_entry *dst;
 	struct flowi4 fl4;
 	struct rtable *rt;
 	u32 mtu = 576;
 
-	rt = ip_route_output_ports(net, &fl4, NULL, raddr, laddr, 0, 0,
+	if (!ipv6_addr_v4mapped(raddr)) {
+		dst = ip6_dst_lookup_flow(net, NULL, &fl6, NULL);
+		mtu = IPV6_MIN_MTU;
+		if (!IS_ERR(dst)) {
+			mtu = dst_mtu(dst);
+			dst_release(dst);
+		}
+		return xtcp_mtu6_to_mss(mtu);
+	}
+	rt = ip_route_output_ports(net, &fl4, NULL, xtcp_addr_v4_of(raddr),
+				   xtcp_addr_v4_of(laddr), 0, 0,
 				   xtcp_ipproto, 0, 0);
 	if (!IS_ERR(rt)) {
 		mtu = dst_mtu(&rt->dst);
@@ -333,6 +353,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	req->laddr = daddr;
 	req->raddr = saddr;
+	req->iif = xtcp_req_iif(sk, skb, &saddr);
 	req->lport = htons(cb->dport);
 	req->rport = htons(cb->sport);
 	req->irs = cb->seq;
@@ -363,14 +384,50 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * The route of a new connection's socket, cached in it: IPv4's, or for an
+ * IPv6 peer IPv6's.
+ */
+static int child_route(struct sock *child, const struct xtcp_request *req)
+{
+	struct inet_sock *inet = inet_sk(child);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct flowi6 fl6 = {};
+	struct dst_entry *dst;
+	struct rtable *rt;
+
+	if (xtcp_peer_v6(child)) {
+		fl6.flowi6_proto = xtcp_ipproto;
+		fl6.saddr = req->laddr;
+		fl6.daddr = req->raddr;
+		fl6.flowi6_oif = child->sk_bound_dev_if;
+		fl6.flowi6_mark = child->sk_mark;
+		fl6.fl6_sport = req->lport;
+		fl6.fl6_dport = req->rport;
+		fl6.flowi6_uid = child->sk_uid;
+		dst = ip6_dst_lookup_flow(sock_net(child), child, &fl6, NULL);
+		if (IS_ERR(dst))
+			return PTR_ERR(dst);
+		xtcp_ip6_dst_store(child, dst);
+		return 0;
+	}
+	rt = ip_route_output_ports(sock_net(child), fl4, child,
+				   inet->inet_daddr, inet->inet_saddr,
+				   req->rport, req->lport,
+				   xtcp_ipproto, xtcp_rt_tos(child),
+				   child->sk_bound_dev_if);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	fl4->flowi4_proto = xtcp_ipproto;
+	sk_setup_caps(child, &rt->dst);
+	return 0;
+}
+
 /* Build the full socket of an accepted handshake. */
 static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 {
 	struct sock *child;
 	struct xtcp_sock *xs;
-	struct inet_sock *inet;
-	struct flowi4 *fl4;
-	struct rtable *rt;
 
 	child = sk_alloc(sock_net(sk), xtcp_family, GFP_ATOMIC, &xtcp_prot, 0);
 	if (!child)
@@ -380,7 +437,7 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	child->sk_uid = sk->sk_uid;
 	child->sk_reuse = sk->sk_reuse;
 	child->sk_reuseport = sk->sk_reuseport;
-	child->sk_bound_dev_if = sk->sk_bound_dev_if;
+	child->sk_bound_dev_if = req->iif;	/* the listener's, or the SYN's */
 	child->sk_mark = sk->sk_mark;
 	child->sk_priority = sk->sk_priority;
 	child->sk_ipv6only = sk->sk_ipv6only;
@@ -393,27 +450,18 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	child->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK;
 	sock_copy_flags(child, sk);
 
-	inet = inet_sk(child);
 	xtcp_set_raddr(child, &req->raddr, req->rport);
 	if (xtcp_bind_child(child, &req->laddr, req->lport)) {
 		sock_orphan(child);
 		sk_free(child);
 		return NULL;
 	}
-	fl4 = &inet->cork.fl.u.ip4;
-	rt = ip_route_output_ports(sock_net(child), fl4, child,
-				   inet->inet_daddr, inet->inet_saddr,
-				   req->rport, req->lport,
-				   xtcp_ipproto, xtcp_rt_tos(child),
-				   child->sk_bound_dev_if);
-	if (IS_ERR(rt)) {
+	if (child_route(child, req)) {
 		xtcp_unbind(child);
 		sock_orphan(child);
 		sk_free(child);
 		return NULL;
 	}
-	fl4->flowi4_proto = xtcp_ipproto;
-	sk_setup_caps(child, &rt->dst);
 
 	xs = xtcp_sk(child);
 	xs->keepalive_time = xtcp_sk(sk)->keepalive_time;

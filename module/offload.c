@@ -282,8 +282,10 @@ bool xtcp_fault_active(const struct net *net)
  * xtcp_run_ok() - may this connection send runs (one skb, many segments)?
  * @sk: the socket, locked
  *
- * Return: true if net.xtcp.gso is on, the route takes the GSO type, and
- * no fault rule of the namespace needs to see single segments.
+ * Return: true if net.xtcp.gso is on, the route takes the GSO type, the
+ * peer is IPv4's (a run is cut as an IPv4 datagram; a route looked up
+ * again gives an IPv6 socket the device's GSO bits back) and no fault
+ * rule of the namespace needs to see single segments.
  */
 bool xtcp_run_ok(const struct sock *sk)
 {
@@ -291,7 +293,7 @@ bool xtcp_run_ok(const struct sock *sk)
 
 	return READ_ONCE(xtcp_sysctl(net)->gso) &&
 	       (sk->sk_route_caps & NETIF_F_GSO_SCTP) &&
-	       !xtcp_fault_active(net);
+	       !xtcp_peer_v6(sk) && !xtcp_fault_active(net);
 }
 
 /**

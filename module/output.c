@@ -2,10 +2,11 @@
 /*
  * xtcp: building and sending segments.
  *
- * Segments of a connection go out through ip_queue_xmit() with the
- * socket's cached route.  Replies that have no socket (RST to a segment
- * nobody owns) and SYN+ACKs of requests are routed and sent by hand with
- * ip_local_out().  Checksums are left to the device (CHECKSUM_PARTIAL);
+ * Segments of a connection go out through ip_queue_xmit() (an IPv6 peer:
+ * inet6_csk_xmit()) with the socket's cached route.  Replies that have no
+ * socket (RST to a segment nobody owns, TIME_WAIT's ACKs) and SYN+ACKs of
+ * requests are routed and sent by hand with ip_local_out() or
+ * ip6_local_out().  Checksums are left to the device (CHECKSUM_PARTIAL);
  * the stack computes them in software where the device cannot.
  *
  * Called with the socket locked (owner or bh_lock_sock), from process
@@ -15,7 +16,10 @@
 
 #include <linux/ip.h>
 #include <linux/skbuff.h>
+#include <net/inet6_connection_sock.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
 #include <net/route.h>
 #include <net/secure_seq.h>
 #include <linux/siphash.h>
@@ -165,19 +169,16 @@ u16 xtcp_select_window(struct sock *sk)
  * segment is as good as sent, so the tracepoint fires here.
  */
 static void xtcp_push_header(struct net *net, struct sk_buff *skb,
-			     const struct xtcp_seg *seg, __be32 saddr,
-			     __be32 daddr)
+			     const struct xtcp_seg *seg,
+			     const struct in6_addr *saddr,
+			     const struct in6_addr *daddr)
 {
 	u8 hdr[XTCP_MAX_HDR_LEN];
 	size_t hlen = xtcp_build(hdr, sizeof(hdr), seg);
 	__sum16 *check;
 
-	if (trace_xtcp_segment_tx_enabled()) {
-		struct in6_addr l = xtcp_addr_v4(saddr), r = xtcp_addr_v4(daddr);
-
-		trace_xtcp_segment_tx(net, &l, htons(seg->sport), &r,
-				      htons(seg->dport), seg, skb->len);
-	}
+	trace_xtcp_segment_tx(net, saddr, htons(seg->sport), daddr,
+			      htons(seg->dport), seg, skb->len);
 
 	memcpy(skb_push(skb, hlen), hdr, hlen);
 	skb_reset_transport_header(skb);
@@ -188,7 +189,13 @@ static void xtcp_push_header(struct net *net, struct sk_buff *skb,
 	 * piece again when it is cut.
 	 */
 	check = (__sum16 *)(skb->data + 16);
-	*check = ~csum_tcpudp_magic(saddr, daddr, skb->len, xtcp_ipproto, 0);
+	if (ipv6_addr_v4mapped(daddr))
+		*check = ~csum_tcpudp_magic(xtcp_addr_v4_of(saddr),
+					    xtcp_addr_v4_of(daddr), skb->len,
+					    xtcp_ipproto, 0);
+	else
+		*check = ~csum_ipv6_magic(saddr, daddr, skb->len,
+					  xtcp_ipproto, 0);
 	skb->ip_summed = CHECKSUM_PARTIAL;
 	skb->csum_start = skb_transport_header(skb) - skb->head;
 	skb->csum_offset = 16;
@@ -264,9 +271,10 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 			xtcp_timer_stop(sk, XTCP_TIMER_DELACK);
 		}
 	}
-	xtcp_push_header(sock_net(sk), skb, &seg, inet->inet_saddr,
-			 inet->inet_daddr);
-	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
+	xtcp_push_header(sock_net(sk), skb, &seg, &sk->sk_v6_rcv_saddr,
+			 &sk->sk_v6_daddr);
+	memset(skb->cb, 0, max(sizeof(struct inet_skb_parm),
+			       sizeof(struct inet6_skb_parm)));
 	skb->priority = READ_ONCE(sk->sk_priority);
 	skb->mark = READ_ONCE(sk->sk_mark);
 	segs = skb_shinfo(skb)->gso_segs ? : 1;	/* a run: many */
@@ -278,7 +286,10 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 		xs->data_segs_out += segs;
 	if (xtcp_kunit_capture(skb))	/* a KUnit test's wire: kunit.h */
 		return 0;
-	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	if (xtcp_peer_v6(sk))
+		err = inet6_csk_xmit(sk, skb, NULL);
+	else
+		err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	return net_xmit_eval(err);
 }
 
@@ -471,10 +482,12 @@ void xtcp_send_reset(struct sock *sk)
 	xtcp_transmit_skb(sk, skb, false);
 }
 
-/* Route and send a socketless segment from @saddr:@seg->sport. */
-static int xtcp_send_raw(struct net *net, __be32 saddr, __be32 daddr,
-			 const struct xtcp_seg *seg)
+/* Route and send a socketless segment from @saddr:@seg->sport over IPv4. */
+static int xtcp_send_raw4(struct net *net, const struct in6_addr *saddr6,
+			  const struct in6_addr *daddr6,
+			  const struct xtcp_seg *seg)
 {
+	__be32 saddr = xtcp_addr_v4_of(saddr6), daddr = xtcp_addr_v4_of(daddr6);
 	struct flowi4 fl4;
 	struct rtable *rt;
 	struct sk_buff *skb;
@@ -492,7 +505,7 @@ static int xtcp_send_raw(struct net *net, __be32 saddr, __be32 daddr,
 		return -ENOBUFS;
 	}
 	skb_reserve(skb, XTCP_HEADROOM + sizeof(struct iphdr));
-	xtcp_push_header(net, skb, seg, saddr, daddr);
+	xtcp_push_header(net, skb, seg, saddr6, daddr6);
 	/* A header alone: checksum it here, it costs nothing. */
 	*(__sum16 *)(skb->data + 16) = 0;
 	*(__sum16 *)(skb->data + 16) =
@@ -522,6 +535,74 @@ static int xtcp_send_raw(struct net *net, __be32 saddr, __be32 daddr,
 	return net_xmit_eval(err);
 }
 
+/*
+ * The same over IPv6: a header of 40 bytes, the route's hop limit, out of
+ * interface @oif (0: the route's; a link-local peer needs it).
+ */
+static int xtcp_send_raw6(struct net *net, const struct in6_addr *saddr,
+			  const struct in6_addr *daddr,
+			  const struct xtcp_seg *seg, int oif)
+{
+	struct flowi6 fl6 = {
+		.flowi6_proto = xtcp_ipproto,
+		.flowi6_oif = oif,
+		.saddr = *saddr,
+		.daddr = *daddr,
+		.fl6_sport = htons(seg->sport),
+		.fl6_dport = htons(seg->dport),
+	};
+	struct dst_entry *dst;
+	struct ipv6hdr *ip6h;
+	struct sk_buff *skb;
+	int err;
+
+	dst = ip6_dst_lookup_flow(net, NULL, &fl6, NULL);
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	skb = alloc_skb(XTCP_HEADROOM + sizeof(*ip6h), GFP_ATOMIC);
+	if (!skb) {
+		dst_release(dst);
+		return -ENOBUFS;
+	}
+	skb_reserve(skb, XTCP_HEADROOM + sizeof(*ip6h));
+	xtcp_push_header(net, skb, seg, saddr, daddr);
+	*(__sum16 *)(skb->data + 16) = 0;
+	*(__sum16 *)(skb->data + 16) =
+		csum_ipv6_magic(saddr, daddr, skb->len, xtcp_ipproto,
+				csum_partial(skb->data, skb->len, 0));
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_push(skb, sizeof(*ip6h));
+	skb_reset_network_header(skb);
+	ip6h = ipv6_hdr(skb);
+	ip6_flow_hdr(ip6h, 0, 0);
+	ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
+	ip6h->nexthdr = xtcp_ipproto;
+	ip6h->hop_limit = ip6_dst_hoplimit(dst);
+	ip6h->saddr = *saddr;
+	ip6h->daddr = *daddr;
+	skb->protocol = htons(ETH_P_IPV6);
+	skb_dst_set(skb, dst);
+	memset(skb->cb, 0, sizeof(struct inet6_skb_parm));
+	XTCP_INC_STATS(net, XTCP_MIB_OUT_SEGS);
+	if (xtcp_kunit_capture(skb))
+		return 0;
+	err = ip6_local_out(net, NULL, skb);
+	return net_xmit_eval(err);
+}
+
+/*
+ * A socketless segment, over IPv4 to a v4-mapped @daddr (routed by its
+ * addresses alone, as before IPv6), else over IPv6 out of @oif.
+ */
+static int xtcp_send_raw(struct net *net, const struct in6_addr *saddr,
+			 const struct in6_addr *daddr,
+			 const struct xtcp_seg *seg, int oif)
+{
+	if (ipv6_addr_v4mapped(daddr))
+		return xtcp_send_raw4(net, saddr, daddr, seg);
+	return xtcp_send_raw6(net, saddr, daddr, seg, oif);
+}
+
 /**
  * xtcp_send_rst_reply() - answer a segment that has no connection with RST
  * @net: namespace the segment arrived in
@@ -534,8 +615,8 @@ static int xtcp_send_raw(struct net *net, __be32 saddr, __be32 daddr,
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	struct xtcp_seg seg = {};
+	struct in6_addr l, r;
 
 	if (cb->flags & XTCP_RST)
 		return;
@@ -549,14 +630,13 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 		seg.flags = XTCP_RST | XTCP_ACK;
 	}
 	XTCP_INC_STATS(net, XTCP_MIB_OUT_RSTS);
-	if (trace_xtcp_reset_tx_enabled()) {
-		struct in6_addr l, r;
-
-		xtcp_skb_addrs(skb, &r, &l);
-		trace_xtcp_reset_tx(net, &l, htons(seg.sport), &r,
-				    htons(seg.dport), XTCP_CLOSE, seg.seq);
-	}
-	xtcp_send_raw(net, iph->daddr, iph->saddr, &seg);
+	xtcp_skb_addrs(skb, &r, &l);
+	trace_xtcp_reset_tx(net, &l, htons(seg.sport), &r, htons(seg.dport),
+			    XTCP_CLOSE, seg.seq);
+	/* a link-local peer is answered where it spoke from */
+	xtcp_send_raw(net, &l, &r, &seg,
+		      __ipv6_addr_needs_scope_id(ipv6_addr_type(&r)) ?
+		      skb->skb_iif : 0);
 }
 
 /**
@@ -578,8 +658,7 @@ void xtcp_send_tw_ack(struct net *net, const struct xtcp_tw *tw)
 		.tsecr = tw->ts_recent,
 	};
 
-	xtcp_send_raw(net, xtcp_addr_v4_of(&tw->laddr),
-		      xtcp_addr_v4_of(&tw->raddr), &seg);
+	xtcp_send_raw(net, &tw->laddr, &tw->raddr, &seg, tw->bound_dev_if);
 }
 
 /**
@@ -610,8 +689,7 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		.tsecr = req->ts_recent,
 	};
 
-	return xtcp_send_raw(net, xtcp_addr_v4_of(&req->laddr),
-			     xtcp_addr_v4_of(&req->raddr), &seg);
+	return xtcp_send_raw(net, &req->laddr, &req->raddr, &seg, req->iif);
 }
 
 /*

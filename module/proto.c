@@ -18,9 +18,11 @@
 #include <linux/sched/signal.h>
 #include <linux/socket.h>
 #include <linux/tcp.h>
+#include <net/addrconf.h>
 #include <net/dst.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
+#include <net/ip6_route.h>
 #include <net/route.h>
 #include <asm/ioctls.h>
 
@@ -150,6 +152,8 @@ void xtcp_init_new_sock(struct sock *sk)
 	sk->sk_protocol = xtcp_ipproto;
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_prot.backlog_rcv;
+	inet_sk(sk)->pinet6 = &xtcp_sk(sk)->inet6;
+	xtcp_sk(sk)->inet6.hop_limit = -1;	/* the route's, as inet6_create() */
 	xtcp_set_laddr(sk, xtcp_any(sk));	/* unbound */
 	xtcp_set_raddr(sk, xtcp_any(sk), 0);
 	sk_sockets_allocated_inc(sk);
@@ -260,8 +264,8 @@ void xtcp_done(struct sock *sk, int err)
  * or connect() (of the right length and family, whether the call then
  * succeeds or not), or IPV6_V6ONLY, while the socket is unbound makes it
  * an IPv6 one for good (xtcp_sock.v6_api).  Each API then refuses the other's
- * addresses with the errno its TCP gives.  Only IPv4 travels yet: an IPv6
- * address that is not v4-mapped or :: is refused with -EAFNOSUPPORT.
+ * addresses with the errno its TCP gives.  A v4-mapped peer is reached
+ * over IPv4, any other over IPv6.
  */
 static bool wants_v6_api(const struct sock *sk, const struct sockaddr *uaddr,
 			 int addr_len)
@@ -292,6 +296,41 @@ static int bind_v4_local(struct net *net, __be32 addr)
 	    type != RTN_MULTICAST && type != RTN_BROADCAST)
 		return -EADDRNOTAVAIL;
 	return 0;
+}
+
+/*
+ * Can @sk bind to IPv6 address @sin6 (of @type, neither :: nor
+ * v4-mapped)?  A link-local one needs its interface: the scope id, which
+ * binds the socket to it, or SO_BINDTODEVICE.  0, -EINVAL, -ENODEV (no
+ * such interface) or -EADDRNOTAVAIL, as __inet6_bind().
+ */
+static int bind_v6_local(struct sock *sk, const struct sockaddr_in6 *sin6,
+			 int addr_len, int type)
+{
+	struct net_device *dev = NULL;
+	int err = 0;
+
+	rcu_read_lock();
+	if (__ipv6_addr_needs_scope_id(type)) {
+		if (addr_len >= (int)sizeof(*sin6) && sin6->sin6_scope_id)
+			sk->sk_bound_dev_if = sin6->sin6_scope_id;
+		if (!sk->sk_bound_dev_if) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	if (sk->sk_bound_dev_if) {
+		dev = dev_get_by_index_rcu(sock_net(sk), sk->sk_bound_dev_if);
+		if (!dev) {
+			err = -ENODEV;
+			goto out;
+		}
+	}
+	if (!ipv6_chk_addr(sock_net(sk), &sin6->sin6_addr, dev, 0))
+		err = -EADDRNOTAVAIL;
+out:
+	rcu_read_unlock();
+	return err;
 }
 
 /* A privileged @port without CAP_NET_BIND_SERVICE: -EACCES, as TCP. */
@@ -373,7 +412,11 @@ static int bind_addr_v6(struct sock *sk, const struct sockaddr *uaddr,
 		if (err)
 			return err;
 	} else if (type != IPV6_ADDR_ANY) {
-		return -EAFNOSUPPORT;	/* IPv6 does not travel yet */
+		if (!ipv6_mod_enabled())
+			return -EAFNOSUPPORT;	/* ipv6.disable=1 */
+		err = bind_v6_local(sk, sin6, addr_len, type);
+		if (err)
+			return err;
 	}
 	*addr = sin6->sin6_addr;
 	*lock = type != IPV6_ADDR_ANY;
@@ -400,6 +443,9 @@ static int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 		goto out;
 	if (lock)
 		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	/* an IPv6 address of its own takes no IPv4, as in TCP */
+	if (lock && !ipv6_addr_v4mapped(&addr))
+		sk->sk_ipv6only = 1;
 	sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
 	xtcp_set_raddr(sk, xtcp_any(sk), 0);
 	sk_dst_reset(sk);
@@ -521,9 +567,10 @@ static void connect_unwind(struct sock *sk)
 		xtcp_set_bound_laddr(sk, xtcp_any(sk));
 }
 
+static int connect_start(struct sock *sk, u32 mss);
+
 static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
@@ -556,7 +603,69 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
 	/* Flow for the IP layer's later route checks (ip_queue_xmit). */
 	fl4->flowi4_proto = sk->sk_protocol;
 	sk_setup_caps(sk, &rt->dst);
-	xs->mss = xtcp_mtu_to_mss(dst_mtu(&rt->dst));
+	return connect_start(sk, xtcp_mtu_to_mss(dst_mtu(&rt->dst)));
+}
+
+/*
+ * An IPv6 peer: tcp_v6_connect()'s steps.  A link-local peer needs the
+ * interface (its scope id, or SO_BINDTODEVICE).  No runs (xtcp_run_ok()).
+ */
+static int xtcp_v6_connect(struct sock *sk, const struct sockaddr_in6 *usin)
+{
+	struct net *net = sock_net(sk);
+	struct flowi6 fl6 = {};
+	struct dst_entry *dst;
+	struct in6_addr saddr;
+	int err;
+
+	if (__ipv6_addr_needs_scope_id(ipv6_addr_type(&usin->sin6_addr))) {
+		if (usin->sin6_scope_id) {
+			if (sk->sk_bound_dev_if &&
+			    sk->sk_bound_dev_if != (int)usin->sin6_scope_id)
+				return -EINVAL;
+			sk->sk_bound_dev_if = usin->sin6_scope_id;
+		}
+		if (!sk->sk_bound_dev_if)
+			return -EINVAL;
+	}
+	fl6.flowi6_proto = sk->sk_protocol;
+	fl6.daddr = usin->sin6_addr;
+	fl6.saddr = sk->sk_v6_rcv_saddr;	/* :: unless bound */
+	fl6.flowi6_oif = sk->sk_bound_dev_if;
+	fl6.flowi6_mark = sk->sk_mark;
+	fl6.fl6_dport = usin->sin6_port;
+	fl6.fl6_sport = inet_sk(sk)->inet_sport;
+	fl6.flowi6_uid = sk->sk_uid;
+	dst = ip6_dst_lookup_flow(net, sk, &fl6, NULL);
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	saddr = fl6.saddr;
+	if (!inet_sk(sk)->inet_num) {
+		err = xtcp_connect_port(sk, &saddr, &usin->sin6_addr,
+					usin->sin6_port);
+		if (err) {
+			dst_release(dst);
+			return err;
+		}
+	}
+	xtcp_set_bound_laddr(sk, &saddr);
+	xtcp_set_raddr(sk, &usin->sin6_addr, usin->sin6_port);
+	xtcp_ip6_dst_store(sk, dst);
+	return connect_start(sk, xtcp_mtu6_to_mss(dst_mtu(dst)));
+}
+
+/*
+ * The rest of a connect(), for either IP version: the addresses are set
+ * and the route cached; @mss is the route's.
+ */
+static int connect_start(struct sock *sk, u32 mss)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	int err;
+
+	xs->mss = mss;
 	if (xs->user_mss)
 		xs->mss = min(xs->mss, xs->user_mss);
 	xs->iss = xtcp_isn(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr,
@@ -587,18 +696,21 @@ static int xtcp_v4_connect(struct sock *sk, struct sockaddr_in *usin)
  * v4-mapped address connects over IPv4, but not from a v6only socket.
  */
 static int connect_addr(struct sock *sk, const struct sockaddr *uaddr,
-			int addr_len, struct sockaddr_in *sin)
+			int addr_len, struct sockaddr_in6 *to)
 {
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)uaddr;
-	struct in6_addr daddr;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
 
+	memset(to, 0, sizeof(*to));
+	to->sin6_family = AF_INET6;
 	if (!wants_v6_api(sk, uaddr, addr_len)) {
 		if (addr_len < (int)sizeof(*sin))
 			return -EINVAL;
 		if (uaddr->sa_family != AF_INET &&
 		    uaddr->sa_family != xtcp_family)
 			return -EAFNOSUPPORT;
-		memcpy(sin, uaddr, sizeof(*sin));
+		to->sin6_addr = xtcp_addr_v4(sin->sin_addr.s_addr);
+		to->sin6_port = sin->sin_port;
 		return 0;
 	}
 	if (addr_len < SIN6_LEN_RFC2133)
@@ -606,24 +718,36 @@ static int connect_addr(struct sock *sk, const struct sockaddr *uaddr,
 	if (sin6->sin6_family != AF_INET6)
 		return -EAFNOSUPPORT;
 	use_v6_api(sk);
-	daddr = sin6->sin6_addr;
-	if (ipv6_addr_any(&daddr)) {
+	to->sin6_port = sin6->sin6_port;
+	to->sin6_addr = sin6->sin6_addr;
+	if (addr_len >= (int)sizeof(*sin6))
+		to->sin6_scope_id = sin6->sin6_scope_id;
+	if (ipv6_addr_any(&to->sin6_addr)) {
 		if (ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr))
-			daddr = xtcp_addr_v4(htonl(INADDR_LOOPBACK));
+			to->sin6_addr = xtcp_addr_v4(htonl(INADDR_LOOPBACK));
 		else
-			daddr = in6addr_loopback;
+			to->sin6_addr = in6addr_loopback;
 	}
-	if (ipv6_addr_type(&daddr) & IPV6_ADDR_MULTICAST)
+	if (ipv6_addr_type(&to->sin6_addr) & IPV6_ADDR_MULTICAST)
 		return -ENETUNREACH;
-	if (!ipv6_addr_v4mapped(&daddr))
-		return -EAFNOSUPPORT;	/* IPv6 does not travel yet */
-	if (sk->sk_ipv6only)
-		return -ENETUNREACH;
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = sin6->sin6_port;
-	sin->sin_addr.s_addr = xtcp_addr_v4_of(&daddr);
-	return 0;
+	if (ipv6_addr_v4mapped(&to->sin6_addr))
+		return sk->sk_ipv6only ? -ENETUNREACH : 0;
+	/* booted with ipv6.disable=1: no IPv6 routes to look up */
+	return ipv6_mod_enabled() ? 0 : -EAFNOSUPPORT;
+}
+
+/* connect() to @to: over IPv4 when it is v4-mapped, else over IPv6 */
+static int connect_to(struct sock *sk, const struct sockaddr_in6 *to)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = to->sin6_port,
+		.sin_addr.s_addr = xtcp_addr_v4_of(&to->sin6_addr),
+	};
+
+	if (ipv6_addr_v4mapped(&to->sin6_addr))
+		return xtcp_v4_connect(sk, &sin);
+	return xtcp_v6_connect(sk, to);
 }
 
 static bool connect_done(struct sock *sk)
@@ -637,7 +761,7 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 {
 	struct sock *sk = sock->sk;
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	struct sockaddr_in sin;
+	struct sockaddr_in6 to;
 	long timeo;
 	int err;
 
@@ -661,12 +785,12 @@ static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 		err = -EISCONN;
 		if (sk->sk_state != XTCP_CLOSE)
 			goto out;
-		err = connect_addr(sk, uaddr, addr_len, &sin);
+		err = connect_addr(sk, uaddr, addr_len, &to);
 		if (err)
 			goto out;
 		WRITE_ONCE(sk->sk_err, 0);
 		sk->sk_shutdown = 0;
-		err = xtcp_v4_connect(sk, &sin);
+		err = connect_to(sk, &to);
 		if (err)
 			goto out;
 		sock->state = SS_CONNECTING;
@@ -1324,9 +1448,9 @@ static int xtcp_release(struct socket *sock)
  * An IPv4-API socket reports its addresses in sockaddr_in form with
  * sin_family AF_INET, the layout struct sockaddr_xtcp shares, so IPv4
  * programs format them as usual; an IPv6-API one in sockaddr_in6 form,
- * IPv4 addresses v4-mapped, as TCP's AF_INET6 sockets (no flow label or
- * scope yet: IPv6 itself does not travel).  SO_DOMAIN still answers
- * AF_XTCP.
+ * IPv4 addresses v4-mapped, as TCP's AF_INET6 sockets (a link-local
+ * address with its interface as the scope id; no flow label).  SO_DOMAIN
+ * still answers AF_XTCP.
  */
 static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
@@ -1348,6 +1472,8 @@ static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = peer ? inet->inet_dport : inet->inet_sport;
 		sin6->sin6_addr = peer ? sk->sk_v6_daddr : sk->sk_v6_rcv_saddr;
+		sin6->sin6_scope_id = ipv6_iface_scope_id(&sin6->sin6_addr,
+							  sk->sk_bound_dev_if);
 		len = sizeof(*sin6);
 	} else {
 		memset(sin, 0, sizeof(*sin));

@@ -89,13 +89,14 @@ static u32 cookie_mac(const struct cookie_conn *cc, const struct xtcp_cookie *c)
 	return (u32)siphash(&m, sizeof(m), &cookie_keys[1]);
 }
 
-/* The four-tuple and the peer's ISN of a segment, into @req. */
-static void req_of_skb(struct xtcp_request *req, const struct sk_buff *skb,
-		       u32 irs)
+/* The four-tuple, interface and the peer's ISN of a segment, into @req. */
+static void req_of_skb(struct xtcp_request *req, const struct sock *sk,
+		       const struct sk_buff *skb, u32 irs)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
 	xtcp_skb_addrs(skb, &req->raddr, &req->laddr);
+	req->iif = xtcp_req_iif(sk, skb, &req->raddr);
 	req->lport = htons(cb->dport);
 	req->rport = htons(cb->sport);
 	req->irs = irs;
@@ -122,7 +123,7 @@ void xtcp_cookie_send(struct sock *sk, struct sk_buff *skb)
 		.has_wscale = cb->has_wscale,
 	};
 
-	req_of_skb(&req, skb, cb->seq);
+	req_of_skb(&req, sk, skb, cb->seq);
 	xtcp_req_offer(sk, &req);
 	cookie_conn(&cc, net, &req);
 	req.iss = xtcp_cookie_make(cookie_base(&cc), cookie_mac(&cc, &c), &c);
@@ -166,7 +167,7 @@ struct sock *xtcp_cookie_check(struct sock *sk, struct sk_buff *skb)
 	if (!stamp || time_after(jiffies, stamp + XTCP_COOKIE_VALID))
 		return ERR_PTR(-ENOENT);
 
-	req_of_skb(&req, skb, cb->seq - 1);
+	req_of_skb(&req, sk, skb, cb->seq - 1);
 	cookie_conn(&cc, net, &req);
 	base = cookie_base(&cc);
 	if (!xtcp_cookie_decode(cookie, base, cookie_now(), &c) ||

@@ -167,6 +167,7 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  * @raddr: remote address, likewise
  * @lport: local port
  * @rport: remote port
+ * @iif: the interface the connection is bound to (xtcp_req_iif())
  * @iss: our initial sequence number
  * @irs: the peer's initial sequence number
  * @mss: the peer's MSS option (0: none)
@@ -210,6 +211,7 @@ struct xtcp_request {
 	struct in6_addr raddr;
 	__be16 lport;
 	__be16 rport;
+	int iif;
 	u32 iss;
 	u32 irs;
 	u16 mss;
@@ -412,6 +414,9 @@ struct xtcp_tw {
  *	struct sockaddr_in6 (IPv4 peers v4-mapped) and has IPV6_V6ONLY, as
  *	TCP's AF_INET6 sockets; set once, by its first sockaddr_in6 or
  *	IPV6_V6ONLY while unbound (proto.c), and inherited by its children
+ * @inet6: the IPv6 state the kernel's IPv6 output reads (inet_sock's
+ *	pinet6 points here, in every xtcp socket): the source address,
+ *	the cached route's cookie, hop limit and traffic class
  * @send_head: first skb of the write queue not yet sent (NULL: none)
  * @ooo_queue: segments received beyond @rcv_nxt, sorted by sequence
  * @rtx_timer: retransmission (and SYN) timer, or the zero-window probe
@@ -543,6 +548,7 @@ struct xtcp_sock {
 	struct xtcp_cc cc;
 	bool cc_chosen;
 	bool v6_api;
+	struct ipv6_pinfo inet6;
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue;
 	struct timer_list rtx_timer;
@@ -656,22 +662,50 @@ static inline const struct in6_addr *xtcp_any(const struct sock *sk)
 }
 
 /*
- * A received segment's source and destination addresses, v4-mapped: what
- * the tables and requests key on.  From its IPv4 header (the only
- * family received yet).
+ * A received segment's source and destination addresses, what the tables
+ * and requests key on: from its IPv6 header, or v4-mapped from its IPv4
+ * one (both start with the version).
  */
 static inline void xtcp_skb_addrs(const struct sk_buff *skb,
 				  struct in6_addr *saddr,
 				  struct in6_addr *daddr)
 {
+	if (ip_hdr(skb)->version == 6) {
+		*saddr = ipv6_hdr(skb)->saddr;
+		*daddr = ipv6_hdr(skb)->daddr;
+		return;
+	}
 	*saddr = xtcp_addr_v4(ip_hdr(skb)->saddr);
 	*daddr = xtcp_addr_v4(ip_hdr(skb)->daddr);
+}
+
+/*
+ * The interface a connection from @raddr to @listener is bound to, as
+ * TCP's ir_iif: the one its SYN @skb came in on for a link-local IPv6
+ * peer (whose address means nothing elsewhere), else the listener's
+ * SO_BINDTODEVICE (0: none).
+ */
+static inline int xtcp_req_iif(const struct sock *listener,
+			       const struct sk_buff *skb,
+			       const struct in6_addr *raddr)
+{
+	if (!listener->sk_bound_dev_if &&
+	    __ipv6_addr_needs_scope_id(ipv6_addr_type(raddr)))
+		return skb->skb_iif;
+	return listener->sk_bound_dev_if;
+}
+
+/* Does @sk's peer speak IPv6 (its segments go out over IPv6)? */
+static inline bool xtcp_peer_v6(const struct sock *sk)
+{
+	return !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
 }
 
 /* A socket's local address, @a, in both copies (see above). */
 static inline void xtcp_set_laddr(struct sock *sk, const struct in6_addr *a)
 {
 	sk->sk_v6_rcv_saddr = *a;
+	xtcp_sk(sk)->inet6.saddr = *a;	/* IPv6's source */
 	inet_sk(sk)->inet_rcv_saddr = xtcp_addr_v4_copy(a);
 	inet_sk(sk)->inet_saddr = inet_sk(sk)->inet_rcv_saddr;
 }
@@ -1040,7 +1074,8 @@ int xtcp_syn_hash_alloc(struct sock *sk);
 int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
 struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
-u16 xtcp_route_mss(struct net *net, __be32 laddr, __be32 raddr);
+u16 xtcp_route_mss(struct net *net, const struct in6_addr *laddr,
+		   const struct in6_addr *raddr, int oif);
 void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req);
 void xtcp_listener_flush(struct sock *listener);
 void xtcp_req_release(struct sock *listener);
@@ -1155,6 +1190,9 @@ static inline int xtcp_orphan_retries(const struct net *net)
 /* ipv4.c */
 int xtcp_ipv4_init(void);
 void xtcp_ipv4_exit(void);
+int xtcp_rcv(struct sk_buff *skb, bool v6);
+int xtcp_ipv6_init(void);
+void xtcp_ipv6_exit(void);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the IPv6 protocol handler.
+ *
+ * ip6_protocol_deliver_rcu() calls xtcp_v6_rcv() in softirq context (with
+ * rcu_read_lock held) for every IPv6 datagram whose last header carries
+ * our protocol number; the segment then takes the path of IPv4's
+ * (xtcp_rcv()).  A v4-mapped address on the wire is refused: such a
+ * connection is IPv4's, and its pseudo-header would sum as IPv4's.
+ */
+#define pr_fmt(fmt) "xtcp: " fmt
+
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <net/ipv6.h>
+#include <net/protocol.h>
+
+#include "xtcp.h"
+
+static int xtcp_v6_rcv(struct sk_buff *skb)
+{
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+	if (ipv6_addr_v4mapped(&ip6h->saddr) ||
+	    ipv6_addr_v4mapped(&ip6h->daddr)) {
+		xtcp_inc_stat(dev_net(skb->dev), XTCP_MIB_IN_HDR_ERRS);
+		kfree_skb(skb);
+		return 0;
+	}
+	return xtcp_rcv(skb, true);
+}
+
+/* ICMPv6 errors about our segments: nothing to tell a socket about yet. */
+static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
+		       u8 type, u8 code, int offset, __be32 info)
+{
+	return 0;
+}
+
+static const struct inet6_protocol xtcp_v6_protocol = {
+	.handler	= xtcp_v6_rcv,
+	.err_handler	= xtcp_v6_err,
+	.flags		= INET6_PROTO_NOPOLICY | INET6_PROTO_FINAL,
+};
+
+/**
+ * xtcp_ipv6_init() - claim the protocol number on IPv6's receive path
+ *
+ * Not on a kernel booted with ipv6.disable=1, which has no IPv6 stack to
+ * deliver to us (and bind() and connect() refuse IPv6's own addresses).
+ *
+ * Return: 0, or -EBUSY when another handler owns the number.
+ */
+int xtcp_ipv6_init(void)
+{
+	if (!ipv6_mod_enabled()) {
+		pr_info("IPv6 is disabled: xtcp speaks IPv4 only\n");
+		return 0;
+	}
+	if (inet6_add_protocol(&xtcp_v6_protocol, xtcp_ipproto) < 0) {
+		pr_err("IPv6 next header %d is taken: load with proto=N\n",
+		       xtcp_ipproto);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * xtcp_ipv6_exit() - release it; waits for receivers inside xtcp_v6_rcv()
+ */
+void xtcp_ipv6_exit(void)
+{
+	if (ipv6_mod_enabled())
+		inet6_del_protocol(&xtcp_v6_protocol, xtcp_ipproto);
+}
