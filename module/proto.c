@@ -262,10 +262,13 @@ void xtcp_done(struct sock *sk, int err)
  * v4-mapped, and IPV6_V6ONLY), as TCP's AF_INET and AF_INET6 sockets do;
  * socket() cannot say which, so the first sockaddr_in6 given to bind()
  * or connect() (of the right length and family, whether the call then
- * succeeds or not), or IPV6_V6ONLY, while the socket is unbound makes it
- * an IPv6 one for good (xtcp_sock.v6_api).  Each API then refuses the other's
- * addresses with the errno its TCP gives.  A v4-mapped peer is reached
- * over IPv4, any other over IPv6.
+ * succeeds or not) while the socket is unbound makes it an IPv6 one for
+ * good (xtcp_sock.v6_api).  Each API then refuses the other's addresses
+ * with the errno its TCP gives.  IPV6_V6ONLY set before that is kept for
+ * when it happens, and does not choose the API: programs set it on IPv4
+ * sockets and ignore the error (Python's http.server), then bind a
+ * sockaddr_in.  A v4-mapped peer is reached over IPv4, any other over
+ * IPv6.
  */
 static bool wants_v6_api(const struct sock *sk, const struct sockaddr *uaddr,
 			 int addr_len)
@@ -282,7 +285,11 @@ static void use_v6_api(struct sock *sk)
 	if (xtcp_sk(sk)->v6_api)
 		return;
 	WRITE_ONCE(xtcp_sk(sk)->v6_api, true);	/* /proc reads it unlocked */
-	sk->sk_ipv6only = READ_ONCE(sock_net(sk)->ipv6.sysctl.bindv6only);
+	if (xtcp_sk(sk)->v6only_opt)
+		sk->sk_ipv6only = xtcp_sk(sk)->v6only_opt - 1;
+	else
+		sk->sk_ipv6only =
+			READ_ONCE(sock_net(sk)->ipv6.sysctl.bindv6only);
 	xtcp_set_laddr(sk, &in6addr_any);
 	xtcp_set_raddr(sk, &in6addr_any, 0);
 }
@@ -1856,9 +1863,10 @@ static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 
 /*
  * Level SOL_IPV6: IPV6_V6ONLY, as TCP's AF_INET6 sockets take it (only
- * while unbound); setting it makes the socket an IPv6-API one.  An
- * IPv4-API socket has no IPv6 options (-ENOPROTOOPT, as AF_INET's), and
- * the other IPv6 options wait for IPv6 itself to travel.
+ * while unbound); on a socket whose API is not chosen yet it is kept for
+ * when the socket becomes an IPv6 one (see the socket API above).  A
+ * bound IPv4-API socket has no IPv6 options (-ENOPROTOOPT, as AF_INET's);
+ * the other IPv6 options are not implemented.
  */
 static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 				sockptr_t optval, unsigned int optlen)
@@ -1877,17 +1885,18 @@ static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 	else if (optlen < sizeof(int) || inet_sk(sk)->inet_num ||
 		 sk->sk_state != XTCP_CLOSE)
 		err = -EINVAL;
-	if (!err) {
-		use_v6_api(sk);
+	if (!err && xtcp_sk(sk)->v6_api)
 		sk->sk_ipv6only = !!val;
-	}
+	else if (!err)
+		xtcp_sk(sk)->v6only_opt = 1 + !!val;
 	release_sock(sk);
 	return err;
 }
 
 /*
- * IPV6_V6ONLY read back: an unbound socket answers what it would get, a
- * bound IPv4-API one -EOPNOTSUPP, as an AF_INET TCP socket.
+ * IPV6_V6ONLY read back: a socket that is not an IPv6 one yet answers
+ * what it would get, a bound IPv4-API one -EOPNOTSUPP, as an AF_INET TCP
+ * socket.
  */
 static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
 				char __user *optval, int __user *optlen)
@@ -1903,6 +1912,8 @@ static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
 		val = sk->sk_ipv6only;
 	else if (inet_sk(sk)->inet_num)
 		val = -1;
+	else if (xtcp_sk(sk)->v6only_opt)
+		val = xtcp_sk(sk)->v6only_opt - 1;
 	else
 		val = READ_ONCE(sock_net(sk)->ipv6.sysctl.bindv6only);
 	release_sock(sk);

@@ -412,8 +412,10 @@ struct xtcp_tw {
  *	run it too (else the namespace's net.xtcp.congestion_control)
  * @v6_api: the socket speaks the IPv6 API: it takes and reports
  *	struct sockaddr_in6 (IPv4 peers v4-mapped) and has IPV6_V6ONLY, as
- *	TCP's AF_INET6 sockets; set once, by its first sockaddr_in6 or
- *	IPV6_V6ONLY while unbound (proto.c), and inherited by its children
+ *	TCP's AF_INET6 sockets; set once, by its first sockaddr_in6 while
+ *	unbound (proto.c), and inherited by its children
+ * @v6only_opt: IPV6_V6ONLY as set before @v6_api was (0: never, else the
+ *	value plus 1), what the socket takes if it becomes an IPv6 one
  * @inet6: the IPv6 state the kernel's IPv6 output reads (inet_sock's
  *	pinet6 points here, in every xtcp socket): the source address,
  *	the cached route's cookie, hop limit and traffic class
@@ -548,6 +550,7 @@ struct xtcp_sock {
 	struct xtcp_cc cc;
 	bool cc_chosen;
 	bool v6_api;
+	u8 v6only_opt;
 	struct ipv6_pinfo inet6;
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue;

@@ -22,8 +22,8 @@
  *   xtcp addresses have the layout of struct sockaddr_in.  sin_family may be
  *   AF_XTCP or AF_INET on input, so IPv4 programs can be pointed at xtcp with
  *   only the socket() call changed.  A socket given a struct sockaddr_in6
- *   (or IPV6_V6ONLY) while unbound takes and reports struct sockaddr_in6
- *   from then on, as an AF_INET6 TCP socket (IPv4 peers v4-mapped).
+ *   while unbound takes and reports struct sockaddr_in6 from then on, as
+ *   an AF_INET6 TCP socket (IPv4 peers v4-mapped).
  */
 #ifndef _UAPI_LINUX_XTCP_H
 #define _UAPI_LINUX_XTCP_H
