@@ -2,13 +2,16 @@
 /*
  * xtcp selftests: the IPv6 socket API beside TCP's AF_INET6 sockets.
  *
- * An xtcp socket becomes an IPv6-API one with its first sockaddr_in6 or
- * IPV6_V6ONLY; from then on it must answer as a TCP AF_INET6 socket
- * does: the same errnos for the same addresses, names in sockaddr_in6
- * form with IPv4 peers v4-mapped, IPV6_V6ONLY's rules for ports and for
- * which listener an IPv4 connection reaches; and over IPv6 itself (::1),
- * a stream both ways, resets, names and rows.  Each case runs on TCP (the
- * reference) and on xtcp.
+ * An xtcp socket becomes an IPv6-API one with its first sockaddr_in6
+ * (given to bind() or connect() while unbound, accepted or refused);
+ * IPV6_V6ONLY set before that is kept for it, and does not choose the
+ * API.  From then on it must answer as a TCP AF_INET6 socket does: the
+ * same errnos for the same addresses, names in sockaddr_in6 form with
+ * IPv4 peers v4-mapped, IPV6_V6ONLY's rules for ports and for which
+ * listener an IPv4 connection reaches; and over IPv6 itself (::1 and a
+ * veth pair), a stream both ways, resets, names and rows.  Each case runs
+ * on TCP (the reference) and on xtcp.  xtcp_stream runs its connection
+ * tests over IPv6 as well.
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -34,50 +37,22 @@ static int v4_socket(bool xtcp)
 }
 
 /*
- * An IPv6-API stream socket: TCP's AF_INET6, or an xtcp socket made one
- * by its first sockaddr_in6 (a bind to a multicast address, refused
- * with EINVAL, as xtcp_sock.v6_api's rule allows); IPV6_V6ONLY set to
- * @v6only (-1: the namespace's default, as a TCP AF_INET6 socket starts
- * with).
+ * A non-blocking IPv6-API stream socket (stream6_socket()) with
+ * IPV6_V6ONLY set to @v6only (-1: the namespace's default, as a TCP
+ * AF_INET6 socket starts with).
  */
 static int v6_socket(bool xtcp, int v6only)
 {
-	struct sockaddr_in6 mc = {
-		.sin6_family = AF_INET6,
-		.sin6_addr.s6_addr = { 0xff, 0x02, [15] = 1 },
-	};
-	int fd;
+	int fd = stream6_socket(xtcp, SOCK_NONBLOCK);
 
-	if (xtcp)
-		fd = socket(xtcp_af(), SOCK_STREAM | SOCK_NONBLOCK, 0);
-	else
-		fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
 	if (fd < 0)
 		return -1;
-	if (xtcp && (bind(fd, (struct sockaddr *)&mc, sizeof(mc)) != -1 ||
-		     errno != EINVAL)) {
-		close(fd);
-		errno = EPROTO;
-		return -1;
-	}
 	if (v6only >= 0 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only))) {
 		close_keep_errno(fd);
 		return -1;
 	}
 	return fd;
-}
-
-static struct sockaddr_in6 sin6_of(const char *addr, in_port_t port)
-{
-	struct sockaddr_in6 sin6 = {
-		.sin6_family = AF_INET6,
-		.sin6_port = htons(port),
-	};
-
-	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) != 1)
-		sin6.sin6_family = AF_UNSPEC;	/* a test's own mistake */
-	return sin6;
 }
 
 static int bind6(int fd, const struct sockaddr_in6 *sin6)
@@ -890,21 +865,9 @@ TEST_F_TIMEOUT(ipv6, veth6_stream, 120)
 	unsigned int x60;
 
 	snprintf(self->ns, sizeof(self->ns), "x6%d", getpid());
-	ASSERT_EQ(0, xtcp_sh("ip netns add %s", ns));
-	ASSERT_EQ(0, xtcp_sh("ip link add x60 type veth peer name x61 netns %s",
-			     ns)) TH_LOG("no veth pair");
-	/* no address of the kernel's making: the test's are the only ones */
-	ASSERT_EQ(0, xtcp_sh("ip link set x60 addrgenmode none"));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link set x61 addrgenmode none", ns));
-	ASSERT_EQ(0, xtcp_sh("ip -6 addr add fd00:9::1/64 dev x60 nodad && ip link set x60 up"));
-	ASSERT_EQ(0, xtcp_sh("ip -6 addr add fe80::1/64 dev x60 nodad"));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 addr add fd00:9::2/64 dev x61 nodad",
-			     ns));
-	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 addr add fe80::2/64 dev x61 nodad",
-			     ns));
+	ASSERT_STREQ("", xtcp_veth6(ns));
 	x60 = if_nametoindex("x60");
 	ASSERT_NE(0, x60);
-	ASSERT_EQ(0, xtcp_sh("ip -n %s link set x61 up", ns));
 	here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, here);
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);

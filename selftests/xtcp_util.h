@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <limits.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -314,6 +315,96 @@ static inline int stream_pair(bool xtcp, int *cli, int *srv)
 	return 0;
 }
 
+/*
+ * An IPv6-API stream socket: TCP's AF_INET6, or an xtcp socket made one by
+ * its first sockaddr_in6 (a bind to ff02::1, which both refuse with
+ * EINVAL: xtcp_sock.v6_api's rule counts refused addresses too).  @flags
+ * as for socket(); -1 with errno set (EPROTO: the bind was not refused).
+ */
+static inline int stream6_socket(bool xtcp, int flags)
+{
+	struct sockaddr_in6 mc = {
+		.sin6_family = AF_INET6,
+		.sin6_addr.s6_addr = { 0xff, 0x02, [15] = 1 },
+	};
+	int fd;
+
+	if (xtcp)
+		fd = socket(xtcp_af(), SOCK_STREAM | flags, 0);
+	else
+		fd = socket(AF_INET6, SOCK_STREAM | flags, IPPROTO_TCP);
+	if (fd < 0)
+		return -1;
+	if (xtcp && (bind(fd, (struct sockaddr *)&mc, sizeof(mc)) != -1 ||
+		     errno != EINVAL)) {
+		close(fd);
+		errno = EPROTO;
+		return -1;
+	}
+	return fd;
+}
+
+/* @addr (text) and @port as a sockaddr_in6; AF_UNSPEC if @addr is no address */
+static inline struct sockaddr_in6 sin6_of(const char *addr, in_port_t port)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_port = htons(port),
+	};
+
+	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) != 1)
+		sin6.sin6_family = AF_UNSPEC;	/* a test's own mistake */
+	return sin6;
+}
+
+/*
+ * A connection over IPv6 between blocking IPv6-API sockets: a listener on
+ * [@addr]:0 in network namespace @there (-1: this one), a client here
+ * connected to it; *cli and *srv as stream_pair()'s.  Returns 0, or -1
+ * with errno set.
+ */
+static inline int stream6_pair(bool xtcp, const char *addr, int there,
+			       int *cli, int *srv)
+{
+	struct sockaddr_in6 to = sin6_of(addr, 0);
+	socklen_t len = sizeof(to);
+	int here = -1, lfd, ret = -1;
+
+	*cli = -1;
+	*srv = -1;
+	if (there >= 0) {
+		here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (here < 0 || setns(there, CLONE_NEWNET)) {
+			close_keep_errno(here);
+			return -1;
+		}
+	}
+	lfd = stream6_socket(xtcp, 0);
+	if (lfd >= 0 && (bind(lfd, (struct sockaddr *)&to, sizeof(to)) ||
+			 listen(lfd, 1) ||
+			 getsockname(lfd, (struct sockaddr *)&to, &len)))
+		close_fd(&lfd);
+	if (here >= 0) {
+		if (setns(here, CLONE_NEWNET))
+			close_fd(&lfd);		/* the test cannot go on here */
+		close_keep_errno(here);
+	}
+	if (lfd < 0)
+		return -1;
+	*cli = stream6_socket(xtcp, 0);
+	if (*cli >= 0 && connect(*cli, (struct sockaddr *)&to, sizeof(to)))
+		close_fd(cli);
+	if (*cli >= 0) {
+		*srv = accept(lfd, NULL, NULL);
+		if (*srv < 0)
+			close_fd(cli);
+		else
+			ret = 0;
+	}
+	close_keep_errno(lfd);
+	return ret;
+}
+
 /* The inode of a socket, as /proc/net/{tcp,xtcp} print it. */
 static inline unsigned long sock_inode(int fd)
 {
@@ -574,6 +665,32 @@ static inline const char *xtcp_fresh_netns(void)
 	close(fd);
 	if (xtcp_read_rows("/proc/net/xtcp", NULL, 0))
 		return "/proc/net/xtcp of a new namespace is not empty";
+	return "";
+}
+
+/*
+ * A veth pair from this network namespace (x60: fd00:9::1/64, fe80::1/64)
+ * to a new named one, @ns (x61: fd00:9::2/64, fe80::2/64), both up, with
+ * no address but these (no DAD, no SLAAC).  Returns "" or the step that
+ * failed; the caller deletes @ns ("ip netns del") when done.
+ */
+static inline const char *xtcp_veth6(const char *ns)
+{
+	if (xtcp_sh("ip netns add %s", ns))
+		return "ip netns add";
+	if (xtcp_sh("ip link add x60 type veth peer name x61 netns %s", ns))
+		return "no veth pair";
+	if (xtcp_sh("ip link set x60 addrgenmode none") ||
+	    xtcp_sh("ip -n %s link set x61 addrgenmode none", ns))
+		return "addrgenmode none";
+	if (xtcp_sh("ip -6 addr add fd00:9::1/64 dev x60 nodad") ||
+	    xtcp_sh("ip -6 addr add fe80::1/64 dev x60 nodad") ||
+	    xtcp_sh("ip link set x60 up"))
+		return "x60's addresses";
+	if (xtcp_sh("ip -n %s -6 addr add fd00:9::2/64 dev x61 nodad", ns) ||
+	    xtcp_sh("ip -n %s -6 addr add fe80::2/64 dev x61 nodad", ns) ||
+	    xtcp_sh("ip -n %s link set x61 up", ns))
+		return "x61's addresses";
 	return "";
 }
 
