@@ -7,11 +7,18 @@
  * our protocol number; the segment then takes the path of IPv4's
  * (xtcp_rcv()).  A v4-mapped address on the wire is refused: such a
  * connection is IPv4's, and its pseudo-header would sum as IPv4's.
+ *
+ * ICMPv6 Packet Too Big shrinks a connection's MSS (path MTU discovery,
+ * RFC 8201): IPv6 routers never fragment, so without it a path narrower
+ * than the first hop would swallow every full-sized segment.  IPv4 needs
+ * none: xtcp sends IPv4 without DF, and routers fragment.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
+#include <linux/icmpv6.h>
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
+#include <net/inet6_connection_sock.h>
 #include <net/ipv6.h>
 #include <net/protocol.h>
 
@@ -30,10 +37,97 @@ static int xtcp_v6_rcv(struct sk_buff *skb)
 	return xtcp_rcv(skb, true);
 }
 
-/* ICMPv6 errors about our segments: nothing to tell a socket about yet. */
+/* The states in which segments of ours can be in flight */
+#define XTCP_V6_SENDING	(BIT(XTCP_ESTABLISHED) | BIT(XTCP_CLOSE_WAIT) | \
+			 BIT(XTCP_FIN_WAIT1) | BIT(XTCP_FIN_WAIT2) | \
+			 BIT(XTCP_CLOSING) | BIT(XTCP_LAST_ACK))
+
+/**
+ * xtcp_v6_mtu_reduced() - take the path MTU an ICMPv6 Packet Too Big gave
+ * @sk: the socket, locked: by xtcp_v6_err() in softirq, or by its owner's
+ *	release_sock() (xtcp_release_cb()), in timer context's conditions
+ *
+ * The route learns the MTU and the socket's cached route is renewed
+ * (inet6_csk_update_pmtu()).  If the MSS that MTU allows is below ours,
+ * ours comes down to it: the push and every retransmission cut segments
+ * to xtcp_sock.mss, and the oldest one in flight, which a router bounced,
+ * goes again at once; whatever else of the old size was lost is repaired
+ * by the usual loss recovery (SACK and RACK, the tail loss probe, or the
+ * timeout).  Our MSS never grows back (no RFC 8201 probing), as the
+ * connection's route keeps the smaller MTU until it expires.
+ */
+void xtcp_v6_mtu_reduced(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct dst_entry *dst;
+	u32 mss;
+
+	if (!(BIT(sk->sk_state) & XTCP_V6_SENDING))
+		return;
+	dst = inet6_csk_update_pmtu(sk, READ_ONCE(xs->mtu_info));
+	if (!dst)
+		return;
+	mss = xtcp_mtu6_to_mss(dst_mtu(dst));
+	if (xs->ts_ok)
+		mss = xtcp_ts_mss(mss);
+	if (mss >= xs->mss)
+		return;
+	xs->mss = mss;
+	xtcp_cc_set_mss(&xs->cc, mss);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PMTU_SHRUNK);
+	if (xs->snd_una != xs->snd_max)
+		xtcp_retransmit_head(sk);
+}
+
+/*
+ * ICMPv6 errors about a segment of ours (icmpv6_notify(), softirq): the
+ * quoted IPv6 header at skb->data, at least the first 8 bytes of ours at
+ * @offset (the ports and the sequence number).  Only Packet Too Big is
+ * acted on: the connection is found by the quoted four-tuple, and the
+ * quoted sequence number must be of data in flight (RFC 5927's check
+ * against forged errors), else the error is counted and dropped.  Other
+ * errors are left to the timeouts, as before.
+ */
 static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 		       u8 type, u8 code, int offset, __be32 info)
 {
+	const struct ipv6hdr *hdr = (const struct ipv6hdr *)skb->data;
+	struct net *net = dev_net(skb->dev);
+	struct {
+		__be16 sport, dport;
+		__be32 seq;
+	} q;
+	struct xtcp_sock *xs;
+	struct xtcp_tw *tw;
+	struct sock *sk;
+
+	if (type != ICMPV6_PKT_TOOBIG || ntohl(info) < IPV6_MIN_MTU)
+		return 0;
+	memcpy(&q, skb->data + offset, sizeof(q));
+	/* we sent it: its source is our end */
+	sk = xtcp_lookup(net, &hdr->daddr, q.dport, &hdr->saddr, q.sport, &tw);
+	if (tw) {
+		xtcp_tw_put(tw);
+		return 0;
+	}
+	if (!sk)
+		return 0;
+	xs = xtcp_sk(sk);
+	bh_lock_sock(sk);
+	if (!(BIT(sk->sk_state) & XTCP_V6_SENDING))
+		goto out;
+	if (!xtcp_seq_between(ntohl(q.seq), xs->snd_una, xs->snd_max)) {
+		XTCP_INC_STATS(net, XTCP_MIB_OUT_OF_WINDOW_ICMPS);
+		goto out;
+	}
+	WRITE_ONCE(xs->mtu_info, ntohl(info));
+	if (!sock_owned_by_user(sk))
+		xtcp_v6_mtu_reduced(sk);
+	else if (!test_and_set_bit(XTCP_DEFER_PMTU, &xs->deferred))
+		sock_hold(sk);	/* put by xtcp_release_cb() */
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
 	return 0;
 }
 

@@ -111,6 +111,8 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_DSACK_UNDO]		= "DsackUndo",
 	[XTCP_MIB_EIFEL_UNDO]		= "EifelUndo",
 	[XTCP_MIB_TIMERS_DEFERRED]	= "TimersDeferred",
+	[XTCP_MIB_PMTU_SHRUNK]		= "PmtuShrunk",
+	[XTCP_MIB_OUT_OF_WINDOW_ICMPS]	= "OutOfWindowIcmps",
 };
 
 /*

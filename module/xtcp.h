@@ -345,6 +345,9 @@ struct xtcp_tw {
  * @rcv_wnd: the window last advertised, bytes
  * @copied_seq: next sequence number the application reads
  * @mss: largest payload we send in one segment
+ * @mtu_info: the MTU an ICMPv6 Packet Too Big reported, for
+ *	xtcp_v6_mtu_reduced() (deferred to xtcp_release_cb() while the owner
+ *	holds the socket)
  * @user_mss: TCP_MAXSEG's ceiling on the MSS we announce and use (0: none)
  * @window_clamp: TCP_WINDOW_CLAMP's ceiling on the window we offer (0: none)
  * @notsent_lowat: TCP_NOTSENT_LOWAT: writable only while fewer bytes than
@@ -428,7 +431,8 @@ struct xtcp_tw {
  * @cork_timer: lets a corked partial segment go after XTCP_CORK_MAX
  * @deferred: bits 1 << enum xtcp_timer_id: timers that expired while the
  *	owner held the socket; their work runs in xtcp_release_cb().  Set by
- *	timers under bh_lock_sock(), cleared by the owner: atomic bitops
+ *	timers (and XTCP_DEFER_PMTU by ICMPv6) under bh_lock_sock(), cleared
+ *	by the owner: atomic bitops
  * @nonagle: XTCP_NAGLE_OFF (TCP_NODELAY) and XTCP_NAGLE_CORK (TCP_CORK),
  *	neither by default: when a segment shorter than the MSS may leave
  *	(xtcp_nagle_hold())
@@ -508,6 +512,7 @@ struct xtcp_sock {
 	u32 copied_seq;
 	u16 mss;
 	u16 user_mss;
+	u32 mtu_info;
 	u32 window_clamp;
 	u32 notsent_lowat;
 	u8 rcv_wscale;
@@ -610,6 +615,9 @@ enum xtcp_timer_id {
 	XTCP_TIMER_KEEPALIVE,
 	XTCP_TIMER_MAX,
 };
+
+/* xtcp_sock.deferred's bit for a path MTU to apply (xtcp_v6_mtu_reduced()) */
+#define XTCP_DEFER_PMTU		XTCP_TIMER_MAX
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
@@ -815,6 +823,8 @@ enum xtcp_mib {
 	XTCP_MIB_DSACK_UNDO,		/* fast recoveries undone: all resends D-SACKed */
 	XTCP_MIB_EIFEL_UNDO,		/* fast recoveries undone by a timestamp echo */
 	XTCP_MIB_TIMERS_DEFERRED,	/* expiries left to xtcp_release_cb(): owner busy */
+	XTCP_MIB_PMTU_SHRUNK,		/* MSS cuts after an ICMPv6 Packet Too Big */
+	XTCP_MIB_OUT_OF_WINDOW_ICMPS,	/* ICMP errors quoting no data in flight */
 	XTCP_MIB_MAX
 };
 
@@ -1196,6 +1206,7 @@ void xtcp_ipv4_exit(void);
 int xtcp_rcv(struct sk_buff *skb, bool v6);
 int xtcp_ipv6_init(void);
 void xtcp_ipv6_exit(void);
+void xtcp_v6_mtu_reduced(struct sock *sk);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);

@@ -9,13 +9,17 @@
  * same errnos for the same addresses, names in sockaddr_in6 form with
  * IPv4 peers v4-mapped, IPV6_V6ONLY's rules for ports and for which
  * listener an IPv4 connection reaches; and over IPv6 itself (::1 and a
- * veth pair), a stream both ways, resets, names and rows.  Each case runs
- * on TCP (the reference) and on xtcp.  xtcp_stream runs its connection
+ * veth pair), a stream both ways, resets, names and rows; path MTU
+ * discovery through routers (ICMPv6 Packet Too Big, and a forged one
+ * ignored).  Each case runs on TCP (the reference) and on xtcp.  xtcp_stream runs its connection
  * tests over IPv6 as well.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/ip6.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -175,6 +179,7 @@ FIXTURE(ipv6)
 {
 	int bindv6only;
 	char ns[32];	/* a namespace a test made ("": none) */
+	char ns2[32], ns3[32];	/* and more */
 };
 
 FIXTURE_VARIANT(ipv6)
@@ -204,6 +209,10 @@ FIXTURE_TEARDOWN(ipv6)
 {
 	if (self->ns[0])
 		xtcp_sh("ip netns del %s 2>/dev/null", self->ns);
+	if (self->ns2[0])
+		xtcp_sh("ip netns del %s 2>/dev/null", self->ns2);
+	if (self->ns3[0])
+		xtcp_sh("ip netns del %s 2>/dev/null", self->ns3);
 }
 
 struct bind6_case {
@@ -918,6 +927,197 @@ TEST_F_TIMEOUT(ipv6, veth6_stream, 120)
 	close(l);
 	close(there);
 	close(here);
+}
+
+/* xtcp_counter() @name of the network namespace @ns (a file descriptor) */
+static long counter_in(int ns, const char *name)
+{
+	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	long v = -1;
+
+	if (here < 0)
+		return -1;
+	if (!setns(ns, CLONE_NEWNET)) {
+		v = xtcp_counter(name);
+		if (setns(here, CLONE_NEWNET))
+			v = -1;
+	}
+	close(here);
+	return v;
+}
+
+/*
+ * Path MTU discovery: from here (fd00:a::1) through two routers to
+ * fd00:b::1; the routers' link between them carries 1280 bytes, the
+ * others 1500, and a router answers a datagram too large for its next
+ * link with ICMPv6 Packet Too Big.  Both ends start with an MSS for 1500
+ * (their own routes, each other's SYN), so without discovery every full
+ * segment is lost in both directions for good: IPv6 routers never
+ * fragment.  The stream each way must arrive, and both ends end with an
+ * MSS that fits 1280 bytes; xtcp counts the cut at each end (PmtuShrunk).
+ */
+TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
+{
+	const int fit = 1280 - 40 - 20;	/* IPv6 and our headers */
+	struct sockaddr_in6 to = sin6_of("fd00:b::1", 0), peer;
+	const char *r = self->ns, *q = self->ns2, *b = self->ns3;
+	long shrunk_a = 0, shrunk_b = 0;
+	int here, far, l, c, s, port, i;
+	char path[64];
+
+	snprintf(self->ns, sizeof(self->ns), "x6r%d", getpid());
+	snprintf(self->ns2, sizeof(self->ns2), "x6q%d", getpid());
+	snprintf(self->ns3, sizeof(self->ns3), "x6b%d", getpid());
+	ASSERT_EQ(0, xtcp_sh("ip netns add %s && ip netns add %s && ip netns add %s",
+			     r, q, b));
+	/* a0 here - r0 R r1 =1280= q1 Q q0 - b0 B */
+	ASSERT_EQ(0, xtcp_sh("ip link add a0 type veth peer name r0 netns %s", r));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link add r1 type veth peer name q1 netns %s",
+			     r, q));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link add q0 type veth peer name b0 netns %s",
+			     q, b));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set r1 mtu 1280", r));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set q1 mtu 1280", q));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, xtcp_sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.forwarding=1",
+				     i ? q : r));
+	ASSERT_EQ(0, xtcp_sh("ip link set a0 addrgenmode none"));
+	ASSERT_EQ(0, xtcp_sh("ip -6 addr add fd00:a::1/64 dev a0 nodad"));
+	ASSERT_EQ(0, xtcp_sh("ip link set a0 up"));
+	ASSERT_EQ(0, xtcp_sh("ip -6 route add default via fd00:a::2"));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 addr add fd00:a::2/64 dev r0 nodad", r));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 addr add fd00:c::1/64 dev r1 nodad", r));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set r0 up && ip -n %s link set r1 up",
+			     r, r));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 route add fd00:b::/64 via fd00:c::2", r));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 addr add fd00:c::2/64 dev q1 nodad", q));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 addr add fd00:b::2/64 dev q0 nodad", q));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set q1 up && ip -n %s link set q0 up",
+			     q, q));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 route add fd00:a::/64 via fd00:c::1", q));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set b0 addrgenmode none", b));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 addr add fd00:b::1/64 dev b0 nodad", b));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s link set b0 up && ip -n %s link set lo up",
+			     b, b));
+	ASSERT_EQ(0, xtcp_sh("ip -n %s -6 route add default via fd00:b::2", b));
+	here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, here);
+	snprintf(path, sizeof(path), "/run/netns/%s", b);
+	far = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, far);
+	if (variant->xtcp) {
+		shrunk_a = xtcp_counter("PmtuShrunk");
+		shrunk_b = counter_in(far, "PmtuShrunk");
+		ASSERT_LE(0, shrunk_a);
+		ASSERT_LE(0, shrunk_b);
+	}
+
+	ASSERT_EQ(0, setns(far, CLONE_NEWNET));
+	l = v6_socket(variant->xtcp, 1);
+	port = l < 0 ? -1 : listen6(l, "fd00:b::1", 0);
+	ASSERT_EQ(0, setns(here, CLONE_NEWNET));
+	ASSERT_LT(0, port) TH_LOG("listen there: %s", strerror(errno));
+	to.sin6_port = htons(port);
+	c = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, connect_wait(c, (struct sockaddr *)&to, sizeof(to)));
+	s = accept_wait(l, &peer);
+	ASSERT_LE(0, s);
+	EXPECT_LT(fit, get_int(c, IPPROTO_TCP, TCP_MAXSEG))
+		TH_LOG("an MSS for 1500 bytes to begin with");
+
+	EXPECT_STREQ("", stream_both_ways(c, s));
+	EXPECT_GE(fit, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_GE(fit, get_int(s, IPPROTO_TCP, TCP_MAXSEG));
+	if (variant->xtcp) {
+		EXPECT_LT(shrunk_a, xtcp_counter("PmtuShrunk"));
+		EXPECT_LT(shrunk_b, counter_in(far, "PmtuShrunk"));
+	}
+	close(c);
+	close(s);
+	close(l);
+	close(far);
+	close(here);
+}
+
+/*
+ * An ICMPv6 Packet Too Big (MTU 1280) from ::1 about a segment from
+ * [::1]:@sport to [::1]:@dport of protocol @proto with sequence number
+ * @seq, as a router would quote it; 0 or -1.
+ */
+static int send_too_big(int proto, in_port_t sport, in_port_t dport,
+			uint32_t seq)
+{
+	struct sockaddr_in6 to = sin6_of("::1", 0);
+	struct {
+		struct icmp6_hdr icmp;
+		struct ip6_hdr ip6;
+		__be16 ports[2];
+		__be32 seq;
+	} m = {
+		.icmp.icmp6_type = ICMP6_PACKET_TOO_BIG,
+		.icmp.icmp6_mtu = htonl(1280),
+		.ip6.ip6_flow = htonl(6 << 28),
+		.ip6.ip6_plen = htons(1400),
+		.ip6.ip6_nxt = proto,
+		.ip6.ip6_hlim = 64,
+		.ip6.ip6_src = IN6ADDR_LOOPBACK_INIT,
+		.ip6.ip6_dst = IN6ADDR_LOOPBACK_INIT,
+		.ports = { htons(sport), htons(dport) },
+		.seq = htonl(seq),
+	};
+	int fd = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);	/* sums it */
+	ssize_t n;
+
+	static_assert(sizeof(m) == 8 + 40 + 8, "no padding");
+
+	if (fd < 0)
+		return -1;
+	n = sendto(fd, &m, sizeof(m), 0, (struct sockaddr *)&to, sizeof(to));
+	close(fd);
+	return n == sizeof(m) ? 0 : -1;
+}
+
+/*
+ * A forged Packet Too Big, quoting a sequence number that is not in
+ * flight (RFC 5927 4.1), is counted and ignored, as TCP's: the MSS stays.
+ */
+TEST_F_TIMEOUT(ipv6, pmtu_forged_error_ignored, 90)
+{
+	const char *counter = variant->xtcp ? "OutOfWindowIcmps" : NULL;
+	int proto = variant->xtcp ? xtcp_proto() : IPPROTO_TCP;
+	struct sockaddr_in6 me, peer;
+	int l, c, s, port, mss;
+	long before, after;
+	long long end;
+
+	l = v6_socket(variant->xtcp, 1);
+	ASSERT_LE(0, l);
+	port = listen6(l, "::1", 0);
+	ASSERT_LT(0, port);
+	s = pair6(variant->xtcp, l, "::1", port, &c, &peer);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, name6(c, false, &me));
+	mss = get_int(c, IPPROTO_TCP, TCP_MAXSEG);
+	ASSERT_LT(1280, mss);
+	before = counter ? xtcp_counter(counter) : tcpext("OutOfWindowIcmps");
+	ASSERT_LE(0, before);
+
+	/* a sequence number half the space away from anything sent */
+	ASSERT_EQ(0, send_too_big(proto, ntohs(me.sin6_port), port, 0x12345678));
+	/* the error is handled in the softirq its sending raised */
+	end = now_ms() + XTCP_WAIT_MS;
+	do {
+		after = counter ? xtcp_counter(counter) :
+			tcpext("OutOfWindowIcmps");
+	} while (after == before && now_ms() < end && !usleep(10000));
+	EXPECT_EQ(before + 1, after);
+	EXPECT_EQ(mss, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
+	if (variant->xtcp)
+		EXPECT_EQ(0, xtcp_counter("PmtuShrunk"));
+	close(c);
+	close(s);
+	close(l);
 }
 
 /*
