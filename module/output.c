@@ -286,10 +286,13 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 		xs->data_segs_out += segs;
 	if (xtcp_kunit_capture(skb))	/* a KUnit test's wire: kunit.h */
 		return 0;
-	if (xtcp_peer_v6(sk))
+	if (xtcp_peer_v6(sk)) {
 		err = inet6_csk_xmit(sk, skb, NULL);
-	else
+		if (unlikely(err == -EMSGSIZE))	/* the route's MTU fell */
+			xtcp_v6_xmit_too_big(sk);
+	} else {
 		err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	}
 	return net_xmit_eval(err);
 }
 

@@ -542,9 +542,12 @@ static void tlp_fire(struct sock *sk)
 		/* not data into a closed window (a bare FIN may go) */
 		if (last && !XTCP_SKB_CB(last)->sacked &&
 		    (xs->snd_wnd || !last->len)) {
-			if (last->len > xs->mss)
-				cut_at(sk, last, last->len - xs->mss);
-			if (XTCP_SKB_CB(last)->end_seq != xs->snd_max)
+			/* larger than the MSS only as a run (the path's MTU fell) */
+			if (last->len > xs->mss &&
+			    !cut_at(sk, last, last->len - xs->mss) &&
+			    !xtcp_run_ok(sk))
+				last = NULL;
+			if (last && XTCP_SKB_CB(last)->end_seq != xs->snd_max)
 				last = xtcp_wq_next(sk, last);
 			if (last) {
 				xs->tlp_retrans = true;

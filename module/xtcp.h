@@ -5,6 +5,7 @@
  * File map (one concern a file, after net/dccp):
  *   af_xtcp.c  module init/exit, parameters, the socket family
  *   ipv4.c     the IP protocol handler: receive entry point, validation
+ *   ipv6.c     the same on IPv6's receive path; ICMPv6 Packet Too Big
  *   netns.c    per-network-namespace state: setup and teardown, the
  *              socket and request lists /proc reads
  *   hash.c     the lookup tables: ports (bind, ephemeral choice),
@@ -25,7 +26,7 @@
  *   mem.c      the machine-wide memory budget (net.xtcp.mem), orphans
  *   fault.c    xtcp_fault.ko, a module of its own for the tests:
  *              /proc/net/xtcp_fault, netfilter fault injection (fault.h)
- *   proc.c     /proc/net/xtcp, xtcp_stat and xtcp_trans
+ *   proc.c     /proc/net/xtcp, xtcp6, xtcp_stat and xtcp_trans
  *   trace.c    the xtcp:* tracepoints (trace.h)
  *   core.c, cc.c, cc_newreno.c, cc_cubic.c, sack.c
  *              the protocol core: wire format, sequence arithmetic, the
@@ -1207,6 +1208,7 @@ int xtcp_rcv(struct sk_buff *skb, bool v6);
 int xtcp_ipv6_init(void);
 void xtcp_ipv6_exit(void);
 void xtcp_v6_mtu_reduced(struct sock *sk);
+void xtcp_v6_xmit_too_big(struct sock *sk);
 
 /* proc.c */
 int xtcp_proc_init_net(struct net *net);

@@ -962,7 +962,7 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 	struct sockaddr_in6 to = sin6_of("fd00:b::1", 0), peer;
 	const char *r = self->ns, *q = self->ns2, *b = self->ns3;
 	long shrunk_a = 0, shrunk_b = 0;
-	int here, far, l, c, s, port, i;
+	int here, far, l, c, s, c2, s2, port, i;
 	char path[64];
 
 	snprintf(self->ns, sizeof(self->ns), "x6r%d", getpid());
@@ -970,6 +970,11 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 	snprintf(self->ns3, sizeof(self->ns3), "x6b%d", getpid());
 	ASSERT_EQ(0, xtcp_sh("ip netns add %s && ip netns add %s && ip netns add %s",
 			     r, q, b));
+	/* the routers' link-local addresses usable at once (no DAD) */
+	ASSERT_EQ(0, xtcp_sh("ip netns exec %s sysctl -qw net.ipv6.conf.default.accept_dad=0",
+			     r));
+	ASSERT_EQ(0, xtcp_sh("ip netns exec %s sysctl -qw net.ipv6.conf.default.accept_dad=0",
+			     q));
 	/* a0 here - r0 R r1 =1280= q1 Q q0 - b0 B */
 	ASSERT_EQ(0, xtcp_sh("ip link add a0 type veth peer name r0 netns %s", r));
 	ASSERT_EQ(0, xtcp_sh("ip -n %s link add r1 type veth peer name q1 netns %s",
@@ -1025,6 +1030,12 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 	ASSERT_LE(0, s);
 	EXPECT_LT(fit, get_int(c, IPPROTO_TCP, TCP_MAXSEG))
 		TH_LOG("an MSS for 1500 bytes to begin with");
+	/* a second connection, idle while the first finds the path's MTU */
+	c2 = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(0, connect_wait(c2, (struct sockaddr *)&to, sizeof(to)));
+	s2 = accept_wait(l, &peer);
+	ASSERT_LE(0, s2);
 
 	EXPECT_STREQ("", stream_both_ways(c, s));
 	EXPECT_GE(fit, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
@@ -1033,6 +1044,16 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 		EXPECT_LT(shrunk_a, xtcp_counter("PmtuShrunk"));
 		EXPECT_LT(shrunk_b, counter_in(far, "PmtuShrunk"));
 	}
+	/*
+	 * The routes now say 1280 at both ends: the idle connection's
+	 * segments of the old size are refused before they leave (no Packet
+	 * Too Big for it ever comes), so it must follow its route's MTU.
+	 */
+	EXPECT_STREQ("", stream_both_ways(c2, s2)) TH_LOG("the idle connection");
+	EXPECT_GE(fit, get_int(c2, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_GE(fit, get_int(s2, IPPROTO_TCP, TCP_MAXSEG));
+	close(c2);
+	close(s2);
 	close(c);
 	close(s);
 	close(l);
@@ -1103,7 +1124,7 @@ TEST_F_TIMEOUT(ipv6, pmtu_forged_error_ignored, 90)
 	before = counter ? xtcp_counter(counter) : tcpext("OutOfWindowIcmps");
 	ASSERT_LE(0, before);
 
-	/* a sequence number half the space away from anything sent */
+	/* a fixed number: in flight by a 1 in 2^32 chance */
 	ASSERT_EQ(0, send_too_big(proto, ntohs(me.sin6_port), port, 0x12345678));
 	/* the error is handled in the softirq its sending raised */
 	end = now_ms() + XTCP_WAIT_MS;
