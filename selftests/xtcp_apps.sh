@@ -23,14 +23,12 @@
 #             echo server, each 4 KiB there and back after a half-close
 #             (selftests/xtcp_apps.py)
 #
-# $XTCP_LOAD_PERCENT (the debug lane's 5) scales the 32 MiB transfers
+# $XTCP_LOAD_PERCENT (the 6.12 lane's 50) scales the 32 MiB transfers
 # (at least 1 MiB, iperf3's 4 MiB), redis-benchmark's 2,000 requests of each kind (at
 # least 200) and the 1,000 asyncio connections (at least 100).
-# XTCP_APPS_PROTOS="xtcp" runs only the xtcp cases (the debug lane: it
-# looks for bugs in xtcp, and the TCP reference runs on the other lanes);
-# the default is "tcp xtcp".  XTCP_APPS=nginx,asyncio runs those
-# cases only (the debug lane's choice: a program's own start-up costs
-# minutes there, and bulk transfers are the stream tests' job).
+# XTCP_APPS_PROTOS="xtcp" runs only the xtcp cases (the 6.12 lane: the
+# TCP reference runs on the 6.1 lane); the default is "tcp xtcp".
+# XTCP_APPS=nginx,asyncio runs those cases only.
 #
 # Each case also checks which protocol carried it: the ActiveOpens of
 # xtcp (/proc/net/xtcp_stat) or TCP (/proc/net/snmp) must have moved, and
