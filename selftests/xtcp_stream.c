@@ -13,9 +13,12 @@
  *
  * Everything runs on 127.0.0.1 with ports the kernel picks (bind to port
  * 0, then getsockname()), except the tests that need routes of their own:
- * they run in a child in a new network namespace.  The tests of an
- * established connection (the conn fixture) run over IPv6 as well, on
- * ::1 and across a veth pair, between IPv6-API sockets of each protocol.
+ * they run in a child in a new network namespace.  Every test runs over
+ * IPv6 as well, between IPv6-API sockets of each protocol: the stream
+ * fixture's on ::1 (variants tcp6 and xtcp6; the few that are about IPv4
+ * addresses, IPv4 routes or /proc/net/xtcp's IPv4 rows skip there, and
+ * xtcp_ipv6.c has their IPv6 counterparts), the conn fixture's on ::1
+ * and across a veth pair.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -102,11 +105,15 @@ static void ephemeral_range(int *lo, int *hi)
 	fclose(f);
 }
 
-/* The socket's row in /proc/net/xtcp (xtcp) or /proc/net/tcp (TCP). */
+/* The socket's row in /proc/net/xtcp or /proc/net/tcp (xtcp6, tcp6 for IPv6). */
 static int proc_row(bool xtcp, int fd, struct inet_row *r)
 {
-	return inet_proc_find(xtcp ? "/proc/net/xtcp" : "/proc/net/tcp", xtcp,
-			      sock_inode(fd), r);
+	unsigned long ino = sock_inode(fd);
+	int ret = inet_proc_find(xtcp ? "/proc/net/xtcp" : "/proc/net/tcp", xtcp, ino, r);
+
+	if (ret)
+		return ret;
+	return inet_proc_find(xtcp ? "/proc/net/xtcp6" : "/proc/net/tcp6", xtcp, ino, r);
 }
 
 /* 64-bit FNV-1a, to compare a long stream at both ends. */
@@ -236,6 +243,7 @@ FIXTURE(stream)
 FIXTURE_VARIANT(stream)
 {
 	bool xtcp;
+	bool v6;	/* IPv6-API sockets over ::1 */
 };
 
 FIXTURE_VARIANT_ADD(stream, tcp)
@@ -246,6 +254,18 @@ FIXTURE_VARIANT_ADD(stream, tcp)
 FIXTURE_VARIANT_ADD(stream, xtcp)
 {
 	.xtcp = true,
+};
+
+FIXTURE_VARIANT_ADD(stream, tcp6)
+{
+	.xtcp = false,
+	.v6 = true,
+};
+
+FIXTURE_VARIANT_ADD(stream, xtcp6)
+{
+	.xtcp = true,
+	.v6 = true,
 };
 
 FIXTURE_SETUP(stream)
@@ -267,19 +287,19 @@ FIXTURE_TEARDOWN(stream)
 
 TEST_F(stream, bind_port_zero_is_ephemeral)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), got;
+	struct sa46 sin = sa46_lo(variant->v6, 0), got;
 	int fds[8], ports[8];
 	int i, j;
 
 	for (i = 0; i < 8; i++) {
-		fds[i] = stream_socket(variant->xtcp, 0);
+		fds[i] = socket46(variant->xtcp, variant->v6, 0);
 		ASSERT_LE(0, fds[i]);
-		ASSERT_EQ(0, bind(fds[i], (struct sockaddr *)&sin, sizeof(sin)))
+		ASSERT_EQ(0, bind(fds[i], &sin.sa, sin.len))
 			TH_LOG("bind: %s", strerror(errno));
-		ASSERT_EQ(0, sock_name(fds[i], &got));
-		EXPECT_EQ(AF_INET, got.sin_family);
-		EXPECT_EQ(htonl(INADDR_LOOPBACK), got.sin_addr.s_addr);
-		ports[i] = ntohs(got.sin_port);
+		ASSERT_EQ(0, name46(fds[i], &got));
+		EXPECT_EQ(fam46(variant->v6), got.sa.sa_family);
+		EXPECT_TRUE(sa46_same_addr(&got, &sin));
+		ports[i] = sa46_port(&got);
 		EXPECT_LE(self->port_lo, ports[i]);
 		EXPECT_GE(self->port_hi, ports[i]);
 		for (j = 0; j < i; j++)
@@ -291,30 +311,30 @@ TEST_F(stream, bind_port_zero_is_ephemeral)
 
 TEST_F(stream, bind_address_in_use)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), any;
+	struct sa46 sin = sa46_lo(variant->v6, 0), any;
 	int a, b;
 
-	a = stream_socket(variant->xtcp, 0);
-	b = stream_socket(variant->xtcp, 0);
+	a = socket46(variant->xtcp, variant->v6, 0);
+	b = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
-	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, sock_name(a, &sin));
+	ASSERT_EQ(0, bind(a, &sin.sa, sin.len));
+	ASSERT_EQ(0, name46(a, &sin));
 
 	/* Bound, not listening: the port is taken all the same. */
-	EXPECT_EQ(-1, bind(b, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, bind(b, &sin.sa, sin.len));
 	EXPECT_EQ(EADDRINUSE, errno);
-	any = sin_of(INADDR_ANY, ntohs(sin.sin_port));
-	EXPECT_EQ(-1, bind(b, (struct sockaddr *)&any, sizeof(any)));
+	any = sa46_any(variant->v6, sa46_port(&sin));
+	EXPECT_EQ(-1, bind(b, &any.sa, any.len));
 	EXPECT_EQ(EADDRINUSE, errno);
 
 	ASSERT_EQ(0, listen(a, 1));
-	EXPECT_EQ(-1, bind(b, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, bind(b, &sin.sa, sin.len));
 	EXPECT_EQ(EADDRINUSE, errno);
 
 	/* The failed binds left b unbound. */
-	ASSERT_EQ(0, sock_name(b, &any));
-	EXPECT_EQ(0, any.sin_port);
+	ASSERT_EQ(0, name46(b, &any));
+	EXPECT_EQ(0, sa46_port(&any));
 	close(a);
 	close(b);
 }
@@ -326,12 +346,12 @@ TEST_F(stream, bind_address_in_use)
  */
 TEST_F(stream, bind_reuseaddr_shared_until_listen)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	struct sa46 sin = sa46_lo(variant->v6, 0);
 	int a, b, c;
 
-	a = stream_socket(variant->xtcp, 0);
-	b = stream_socket(variant->xtcp, 0);
-	c = stream_socket(variant->xtcp, 0);
+	a = socket46(variant->xtcp, variant->v6, 0);
+	b = socket46(variant->xtcp, variant->v6, 0);
+	c = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
 	ASSERT_LE(0, c);
@@ -340,13 +360,13 @@ TEST_F(stream, bind_reuseaddr_shared_until_listen)
 	ASSERT_EQ(0, set_int(c, SOL_SOCKET, SO_REUSEADDR, 1));
 	EXPECT_EQ(1, get_int(a, SOL_SOCKET, SO_REUSEADDR));
 
-	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, sock_name(a, &sin));
-	EXPECT_EQ(0, bind(b, (struct sockaddr *)&sin, sizeof(sin)))
+	ASSERT_EQ(0, bind(a, &sin.sa, sin.len));
+	ASSERT_EQ(0, name46(a, &sin));
+	EXPECT_EQ(0, bind(b, &sin.sa, sin.len))
 		TH_LOG("second SO_REUSEADDR bind: %s", strerror(errno));
 
 	ASSERT_EQ(0, listen(a, 1));
-	EXPECT_EQ(-1, bind(c, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, bind(c, &sin.sa, sin.len));
 	EXPECT_EQ(EADDRINUSE, errno);
 	/* ... and the socket sharing the port cannot listen now. */
 	EXPECT_EQ(-1, listen(b, 1));
@@ -360,14 +380,14 @@ TEST_F(stream, bind_reuseaddr_shared_until_listen)
  * A new socket, with SO_REUSEADDR if @reuse, bound to @addr; -1 with errno
  * set if that fails.
  */
-static int bound_socket(bool xtcp, const struct sockaddr_in *addr, bool reuse)
+static int bound_socket(bool xtcp, const struct sa46 *addr, bool reuse)
 {
-	int fd = stream_socket(xtcp, 0);
+	int fd = socket46(xtcp, addr->sa.sa_family == AF_INET6, 0);
 
 	if (fd < 0)
 		return -1;
 	if ((reuse && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) ||
-	    bind(fd, (const struct sockaddr *)addr, sizeof(*addr))) {
+	    bind(fd, &addr->sa, addr->len)) {
 		close_keep_errno(fd);
 		return -1;
 	}
@@ -382,16 +402,16 @@ static int bound_socket(bool xtcp, const struct sockaddr_in *addr, bool reuse)
  */
 TEST_F(stream, bind_reuseaddr_after_listener_closed)
 {
-	struct sockaddr_in addr, sin = sin_of(INADDR_LOOPBACK, 0);
+	struct sa46 addr, sin = sa46_lo(variant->v6, 0);
 	int l, c, s, b, c2, s2;
 
-	l = stream_socket(variant->xtcp, 0);
+	l = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, set_int(l, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bind(l, &sin.sa, sin.len));
 	ASSERT_EQ(0, listen(l, 4));
-	ASSERT_EQ(0, sock_name(l, &addr));
-	c = stream_connect(variant->xtcp, &addr);
+	ASSERT_EQ(0, name46(l, &addr));
+	c = connect46(variant->xtcp, variant->v6, &addr);
 	ASSERT_LE(0, c) TH_LOG("connect: %s", strerror(errno));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -405,7 +425,7 @@ TEST_F(stream, bind_reuseaddr_after_listener_closed)
 	ASSERT_LE(0, b) TH_LOG("bind with SO_REUSEADDR: %s", strerror(errno));
 	ASSERT_EQ(0, listen(b, 4)) TH_LOG("listen: %s", strerror(errno));
 
-	c2 = stream_connect(variant->xtcp, &addr);
+	c2 = connect46(variant->xtcp, variant->v6, &addr);
 	ASSERT_LE(0, c2) TH_LOG("connect to the new listener: %s", strerror(errno));
 	s2 = accept(b, NULL, NULL);
 	EXPECT_LE(0, s2);
@@ -425,17 +445,17 @@ TEST_F(stream, bind_reuseaddr_after_listener_closed)
  */
 TEST_F(stream, bind_reuseaddr_over_time_wait)
 {
-	struct sockaddr_in addr, sin = sin_of(INADDR_LOOPBACK, 0);
+	struct sa46 addr, sin = sa46_lo(variant->v6, 0);
 	char byte;
 	int l, c, s, b;
 
-	l = stream_socket(variant->xtcp, 0);
+	l = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, set_int(l, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bind(l, &sin.sa, sin.len));
 	ASSERT_EQ(0, listen(l, 4));
-	ASSERT_EQ(0, sock_name(l, &addr));
-	c = stream_connect(variant->xtcp, &addr);
+	ASSERT_EQ(0, name46(l, &addr));
+	c = connect46(variant->xtcp, variant->v6, &addr);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -461,18 +481,18 @@ TEST_F(stream, bind_reuseaddr_over_time_wait)
 
 TEST_F(stream, bind_twice_einval)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), got;
-	int fd = stream_socket(variant->xtcp, 0);
+	struct sa46 sin = sa46_lo(variant->v6, 0), got;
+	int fd = socket46(variant->xtcp, variant->v6, 0);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, sock_name(fd, &got));
-	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bind(fd, &sin.sa, sin.len));
+	ASSERT_EQ(0, name46(fd, &got));
+	EXPECT_EQ(-1, bind(fd, &sin.sa, sin.len));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&got, sizeof(got)));
+	EXPECT_EQ(-1, bind(fd, &got.sa, got.len));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, listen(fd, 1));
-	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, bind(fd, &sin.sa, sin.len));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
 }
@@ -510,6 +530,8 @@ TEST_F(stream, bind_bad_addresses)
 	};
 	size_t i;
 
+	if (variant->v6)
+		SKIP(return, "IPv4 sockaddr checks (xtcp_ipv6: bind_errnos)");
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct sockaddr_storage ss = { 0 };
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss, got;
@@ -544,7 +566,7 @@ TEST_F(stream, bind_bad_addresses)
  */
 TEST_F(stream, bind_privileged_port_eacces)
 {
-	struct sockaddr_in sin;
+	struct sa46 sin;
 	int start, port, fd = -1;
 	pid_t pid;
 
@@ -556,10 +578,10 @@ TEST_F(stream, bind_privileged_port_eacces)
 
 	/* A privileged port that is free: root can bind it. */
 	for (port = start - 1; port > 0; port--) {
-		fd = stream_socket(variant->xtcp, 0);
+		fd = socket46(variant->xtcp, variant->v6, 0);
 		ASSERT_LE(0, fd);
-		sin = sin_of(INADDR_LOOPBACK, port);
-		if (!bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		sin = sa46_lo(variant->v6, port);
+		if (!bind(fd, &sin.sa, sin.len))
 			break;
 		close(fd);
 		fd = -1;
@@ -572,12 +594,12 @@ TEST_F(stream, bind_privileged_port_eacces)
 	if (pid == 0) {
 		ASSERT_EQ(0, setgid(65534));
 		ASSERT_EQ(0, setuid(65534));
-		fd = stream_socket(variant->xtcp, 0);
+		fd = socket46(variant->xtcp, variant->v6, 0);
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+		EXPECT_EQ(-1, bind(fd, &sin.sa, sin.len));
 		EXPECT_EQ(EACCES, errno) TH_LOG("port %d: %s", port, strerror(errno));
-		sin.sin_port = 0;
-		EXPECT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+		sa46_set_port(&sin, 0);
+		EXPECT_EQ(0, bind(fd, &sin.sa, sin.len));
 		CHILD_EXIT();
 	}
 	EXPECT_EQ(0, child_status(pid));
@@ -585,14 +607,15 @@ TEST_F(stream, bind_privileged_port_eacces)
 
 TEST_F(stream, bind_nonlocal_address)
 {
-	struct sockaddr_in sin = sin_of(0xc0000201, 0);	/* 192.0.2.1, TEST-NET-1 */
-	int fd = stream_socket(variant->xtcp, 0);
+	/* 192.0.2.1 (TEST-NET-1) or 2001:db8::1 (documentation) */
+	struct sa46 sin = sa46_of(variant->v6, 0xc0000201, "2001:db8::1", 0);
+	int fd = socket46(variant->xtcp, variant->v6, 0);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(-1, bind(fd, &sin.sa, sin.len));
 	EXPECT_EQ(EADDRNOTAVAIL, errno);
-	sin = sin_of(INADDR_ANY, 0);
-	EXPECT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	sin = sa46_any(variant->v6, 0);
+	EXPECT_EQ(0, bind(fd, &sin.sa, sin.len));
 	close(fd);
 }
 
@@ -607,6 +630,9 @@ TEST_F(stream, native_family_in_addresses)
 	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), got, peer;
 	socklen_t len = sizeof(peer);
 	int l, c, s;
+
+	if (variant->v6)
+		SKIP(return, "AF_XTCP in sockaddr_in (xtcp_ipv6: api_fixed_by_first_address)");
 
 	l = stream_socket(variant->xtcp, 0);
 	ASSERT_LE(0, l);
@@ -647,8 +673,8 @@ TEST_F(stream, native_family_in_addresses)
 #define RACE_THREADS	4
 
 struct port_race {
-	bool xtcp, connect;
-	struct sockaddr_in to;
+	bool xtcp, v6, connect;
+	struct sa46 to;
 	int taken;			/* sockets that got a port, atomically */
 	int fds[RACE_PORTS + RACE_THREADS];
 	int err[RACE_THREADS];		/* the errno each thread stopped on */
@@ -661,17 +687,17 @@ static void *port_taker(void *arg)
 	int me = __atomic_fetch_add(&r->id, 1, __ATOMIC_RELAXED);
 
 	for (;;) {
-		struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
-		int fd = stream_socket(r->xtcp, 0), rc, k;
+		struct sa46 sin = sa46_lo(r->v6, 0);
+		int fd = socket46(r->xtcp, r->v6, 0), rc, k;
 
 		if (fd < 0) {
 			r->err[me] = errno;
 			break;
 		}
 		if (r->connect)
-			rc = connect(fd, (struct sockaddr *)&r->to, sizeof(r->to));
+			rc = connect(fd, &r->to.sa, r->to.len);
 		else
-			rc = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+			rc = bind(fd, &sin.sa, sin.len);
 		if (rc) {
 			r->err[me] = errno;
 			close(fd);
@@ -688,7 +714,8 @@ static void *port_taker(void *arg)
 	return NULL;
 }
 
-static void port_race(struct __test_metadata *_metadata, bool xtcp, bool conn)
+static void port_race(struct __test_metadata *_metadata, bool xtcp, bool v6,
+		      bool conn)
 {
 	static struct port_race r;
 	pthread_t th[RACE_THREADS];
@@ -698,6 +725,7 @@ static void port_race(struct __test_metadata *_metadata, bool xtcp, bool conn)
 
 	memset(&r, 0, sizeof(r));
 	r.xtcp = xtcp;
+	r.v6 = v6;
 	r.connect = conn;
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	ASSERT_EQ(0, xtcp_lo_up());
@@ -706,10 +734,10 @@ static void port_race(struct __test_metadata *_metadata, bool xtcp, bool conn)
 				strlen(range)));
 	if (conn) {
 		/* a listener outside the range, with room for every connection */
-		r.to = sin_of(INADDR_LOOPBACK, RACE_LO - 1);
-		l = stream_socket(xtcp, 0);
+		r.to = sa46_lo(v6, RACE_LO - 1);
+		l = socket46(xtcp, v6, 0);
 		ASSERT_LE(0, l);
-		ASSERT_EQ(0, bind(l, (struct sockaddr *)&r.to, sizeof(r.to)));
+		ASSERT_EQ(0, bind(l, &r.to.sa, r.to.len));
 		ASSERT_EQ(0, listen(l, 2 * RACE_PORTS));
 	}
 	for (i = 0; i < RACE_THREADS; i++)
@@ -725,11 +753,11 @@ static void port_race(struct __test_metadata *_metadata, bool xtcp, bool conn)
 			TH_LOG("a thread stopped on %s", strerror(e));
 	}
 	for (i = 0; i < r.taken && i < (int)ARRAY_SIZE(r.fds); i++) {
-		struct sockaddr_in got;
+		struct sa46 got;
 		int p;
 
-		ASSERT_EQ(0, sock_name(r.fds[i], &got));
-		p = ntohs(got.sin_port) - RACE_LO;
+		ASSERT_EQ(0, name46(r.fds[i], &got));
+		p = sa46_port(&got) - RACE_LO;
 		EXPECT_TRUE(p >= 0 && p < RACE_PORTS) TH_LOG("port %d", p + RACE_LO);
 		if (p >= 0 && p < RACE_PORTS) {
 			EXPECT_FALSE(seen[p]) TH_LOG("port %d given twice", p + RACE_LO);
@@ -743,12 +771,12 @@ static void port_race(struct __test_metadata *_metadata, bool xtcp, bool conn)
 
 TEST_F(stream, ephemeral_bind_race)
 {
-	port_race(_metadata, variant->xtcp, false);
+	port_race(_metadata, variant->xtcp, variant->v6, false);
 }
 
 TEST_F(stream, ephemeral_connect_race)
 {
-	port_race(_metadata, variant->xtcp, true);
+	port_race(_metadata, variant->xtcp, variant->v6, true);
 }
 
 /*
@@ -762,9 +790,9 @@ TEST_F(stream, ephemeral_connect_race)
 #define TUPLE_PORT	41000
 
 struct tuple_race {
-	bool xtcp;
+	bool xtcp, v6;
 	unsigned short port;
-	struct sockaddr_in to;
+	struct sa46 to;
 	pthread_barrier_t go;
 	int fds[RACE_THREADS];
 	int err[RACE_THREADS];
@@ -775,18 +803,18 @@ static void *tuple_taker(void *arg)
 {
 	struct tuple_race *r = arg;
 	int me = __atomic_fetch_add(&r->id, 1, __ATOMIC_RELAXED);
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, r->port);
-	int fd = stream_socket(r->xtcp, 0), one = 1;
+	struct sa46 sin = sa46_lo(r->v6, r->port);
+	int fd = socket46(r->xtcp, r->v6, 0), one = 1;
 
 	r->fds[me] = fd;
 	r->err[me] = fd < 0 ? errno : 0;
 	if (!r->err[me] &&
 	    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	     bind(fd, (struct sockaddr *)&sin, sizeof(sin))))
+	     bind(fd, &sin.sa, sin.len)))
 		r->err[me] = errno;
 	pthread_barrier_wait(&r->go);
 	if (!r->err[me] &&
-	    connect(fd, (struct sockaddr *)&r->to, sizeof(r->to)))
+	    connect(fd, &r->to.sa, r->to.len))
 		r->err[me] = errno;
 	return NULL;
 }
@@ -801,10 +829,11 @@ TEST_F(stream, same_tuple_connect_race)
 	ASSERT_EQ(0, xtcp_lo_up());
 	memset(&r, 0, sizeof(r));
 	r.xtcp = variant->xtcp;
-	r.to = sin_of(INADDR_LOOPBACK, TUPLE_PORT - 1);
-	l = stream_socket(r.xtcp, 0);
+	r.v6 = variant->v6;
+	r.to = sa46_lo(r.v6, TUPLE_PORT - 1);
+	l = socket46(r.xtcp, r.v6, 0);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&r.to, sizeof(r.to)));
+	ASSERT_EQ(0, bind(l, &r.to.sa, r.to.len));
 	ASSERT_EQ(0, listen(l, 2 * TUPLE_ROUNDS));
 	for (round = 0; round < TUPLE_ROUNDS; round++) {
 		int won = 0;
@@ -840,19 +869,19 @@ TEST_F(stream, same_tuple_connect_race)
 
 TEST_F(stream, listen_closed_to_listen)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0), before, after;
-	int fd = stream_socket(variant->xtcp, 0);
+	struct sa46 sin = sa46_lo(variant->v6, 0), before, after;
+	int fd = socket46(variant->xtcp, variant->v6, 0);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
-	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bind(fd, &sin.sa, sin.len));
 	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, fd));
-	ASSERT_EQ(0, sock_name(fd, &before));
+	ASSERT_EQ(0, name46(fd, &before));
 	ASSERT_EQ(0, listen(fd, 4));
 	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, fd));
-	ASSERT_EQ(0, sock_name(fd, &after));
-	EXPECT_TRUE(sin_equal(&before, &after));
-	EXPECT_EQ(-1, peer_name(fd, &after));
+	ASSERT_EQ(0, name46(fd, &after));
+	EXPECT_TRUE(sa46_equal(&before, &after));
+	EXPECT_EQ(-1, peer46(fd, &after));
 	EXPECT_EQ(ENOTCONN, errno);
 	EXPECT_EQ(1, get_int(fd, SOL_SOCKET, SO_ACCEPTCONN));
 
@@ -864,27 +893,27 @@ TEST_F(stream, listen_closed_to_listen)
 
 TEST_F(stream, listen_without_bind_autobinds)
 {
-	struct sockaddr_in name, to;
+	struct sa46 name, to, any = sa46_any(variant->v6, 0);
 	int l, c, s;
 
-	l = stream_socket(variant->xtcp, 0);
+	l = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, listen(l, 4)) TH_LOG("listen: %s", strerror(errno));
 	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, l));
-	ASSERT_EQ(0, sock_name(l, &name));
-	EXPECT_EQ(AF_INET, name.sin_family);
-	EXPECT_EQ(htonl(INADDR_ANY), name.sin_addr.s_addr);
-	EXPECT_LE(self->port_lo, ntohs(name.sin_port));
-	EXPECT_GE(self->port_hi, ntohs(name.sin_port));
+	ASSERT_EQ(0, name46(l, &name));
+	EXPECT_EQ(fam46(variant->v6), name.sa.sa_family);
+	EXPECT_TRUE(sa46_same_addr(&name, &any));
+	EXPECT_LE(self->port_lo, sa46_port(&name));
+	EXPECT_GE(self->port_hi, sa46_port(&name));
 
-	to = sin_of(INADDR_LOOPBACK, ntohs(name.sin_port));
-	c = stream_connect(variant->xtcp, &to);
+	to = sa46_lo(variant->v6, sa46_port(&name));
+	c = connect46(variant->xtcp, variant->v6, &to);
 	ASSERT_LE(0, c) TH_LOG("connect: %s", strerror(errno));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	/* The accepted socket has the concrete address the client used. */
-	ASSERT_EQ(0, sock_name(s, &name));
-	EXPECT_TRUE(sin_equal(&to, &name));
+	ASSERT_EQ(0, name46(s, &name));
+	EXPECT_TRUE(sa46_equal(&to, &name));
 	close(s);
 	close(c);
 	close(l);
@@ -894,7 +923,7 @@ TEST_F(stream, listen_on_connected_einval)
 {
 	int c, s;
 
-	ASSERT_EQ(0, stream_pair(variant->xtcp, &c, &s))
+	ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &c, &s))
 		TH_LOG("connection: %s", strerror(errno));
 	EXPECT_EQ(-1, listen(c, 1));
 	EXPECT_EQ(EINVAL, errno);
@@ -909,42 +938,43 @@ TEST_F(stream, listen_on_connected_einval)
 
 TEST_F(stream, connect_accept_names)
 {
-	struct sockaddr_in laddr, peer, c_name, c_peer, s_name, s_peer;
-	socklen_t len = sizeof(peer);
+	struct sa46 laddr, peer, c_name, c_peer, s_name, s_peer;
+	socklen_t len = sizeof(peer.in6);
 	int l, c, s;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c) TH_LOG("connect: %s", strerror(errno));
 	memset(&peer, 0xaa, sizeof(peer));
-	s = accept(l, (struct sockaddr *)&peer, &len);
+	s = accept(l, &peer.sa, &len);
 	ASSERT_LE(0, s) TH_LOG("accept: %s", strerror(errno));
-	EXPECT_EQ(sizeof(peer), len);
+	EXPECT_EQ(laddr.len, len);
 
-	ASSERT_EQ(0, sock_name(c, &c_name));
-	ASSERT_EQ(0, peer_name(c, &c_peer));
-	ASSERT_EQ(0, sock_name(s, &s_name));
-	ASSERT_EQ(0, peer_name(s, &s_peer));
+	ASSERT_EQ(0, name46(c, &c_name));
+	ASSERT_EQ(0, peer46(c, &c_peer));
+	ASSERT_EQ(0, name46(s, &s_name));
+	ASSERT_EQ(0, peer46(s, &s_peer));
 
 	/* The client talks to the listener's address ... */
-	EXPECT_TRUE(sin_equal(&laddr, &c_peer));
-	/* ... from an ephemeral port of its own on 127.0.0.1 ... */
-	EXPECT_EQ(AF_INET, c_name.sin_family);
-	EXPECT_EQ(htonl(INADDR_LOOPBACK), c_name.sin_addr.s_addr);
-	EXPECT_NE(laddr.sin_port, c_name.sin_port);
-	EXPECT_LE(self->port_lo, ntohs(c_name.sin_port));
-	EXPECT_GE(self->port_hi, ntohs(c_name.sin_port));
+	EXPECT_TRUE(sa46_equal(&laddr, &c_peer));
+	/* ... from an ephemeral port of its own on 127.0.0.1 or ::1 ... */
+	EXPECT_EQ(fam46(variant->v6), c_name.sa.sa_family);
+	EXPECT_TRUE(sa46_same_addr(&c_name, &laddr));
+	EXPECT_NE(sa46_port(&laddr), sa46_port(&c_name));
+	EXPECT_LE(self->port_lo, sa46_port(&c_name));
+	EXPECT_GE(self->port_hi, sa46_port(&c_name));
 	/* ... and the server end mirrors it. */
-	EXPECT_TRUE(sin_equal(&laddr, &s_name));
-	EXPECT_TRUE(sin_equal(&c_name, &s_peer));
-	EXPECT_TRUE(sin_equal(&c_name, &peer));
+	EXPECT_TRUE(sa46_equal(&laddr, &s_name));
+	EXPECT_TRUE(sa46_equal(&c_name, &s_peer));
+	EXPECT_TRUE(sa46_equal(&c_name, &peer));
 
 	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, c));
 	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, s));
 	EXPECT_EQ(XTCP_LISTEN, stream_state(variant->xtcp, l));
 	EXPECT_EQ(0, get_int(s, SOL_SOCKET, SO_ACCEPTCONN));
-	EXPECT_EQ(variant->xtcp ? xtcp_af() : AF_INET, get_int(s, SOL_SOCKET, SO_DOMAIN));
+	EXPECT_EQ(variant->xtcp ? xtcp_af() : fam46(variant->v6),
+		  get_int(s, SOL_SOCKET, SO_DOMAIN));
 	close(s);
 	close(c);
 	close(l);
@@ -952,14 +982,14 @@ TEST_F(stream, connect_accept_names)
 
 TEST_F(stream, accept4_flags)
 {
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	int l, c1, c2, s;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
-	c1 = stream_connect(variant->xtcp, &laddr);
+	c1 = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c1);
-	c2 = stream_connect(variant->xtcp, &laddr);
+	c2 = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c2);
 
 	s = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -989,24 +1019,24 @@ TEST_F(stream, accept4_flags)
  */
 TEST_F(stream, connect_nonblocking)
 {
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	int l, c, s, ret;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
-	c = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+	c = socket46(variant->xtcp, variant->v6, SOCK_NONBLOCK);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	ASSERT_EQ(-1, connect(c, &laddr.sa, laddr.len));
 	ASSERT_EQ(EINPROGRESS, errno);
 
 	EXPECT_EQ(POLLOUT, wait_revents(c, POLLOUT, XTCP_WAIT_MS));
 	EXPECT_EQ(0, get_int(c, SOL_SOCKET, SO_ERROR));
 	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, c));
 
-	ret = connect(c, (struct sockaddr *)&laddr, sizeof(laddr));
+	ret = connect(c, &laddr.sa, laddr.len);
 	EXPECT_TRUE(!ret || (variant->xtcp && errno == EISCONN))
 		TH_LOG("second connect: %s", strerror(errno));
-	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	EXPECT_EQ(-1, connect(c, &laddr.sa, laddr.len));
 	EXPECT_EQ(EISCONN, errno);
 
 	ASSERT_TRUE(wait_revents(l, POLLIN, XTCP_WAIT_MS) & POLLIN);
@@ -1018,14 +1048,14 @@ TEST_F(stream, connect_nonblocking)
 }
 
 /* A port nobody listens on, kept so by the bound socket returned. */
-static int dead_port(bool xtcp, struct sockaddr_in *addr)
+static int dead_port(bool xtcp, bool v6, struct sa46 *addr)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
-	int fd = stream_socket(xtcp, 0);
+	struct sa46 sin = sa46_lo(v6, 0);
+	int fd = socket46(xtcp, v6, 0);
 
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || sock_name(fd, addr)) {
+	if (bind(fd, &sin.sa, sin.len) || name46(fd, addr)) {
 		close(fd);
 		return -1;
 	}
@@ -1034,25 +1064,25 @@ static int dead_port(bool xtcp, struct sockaddr_in *addr)
 
 TEST_F(stream, connect_refused_blocking)
 {
-	struct sockaddr_in dead, laddr;
+	struct sa46 dead, laddr;
 	int hold, c, l, s;
 
-	hold = dead_port(variant->xtcp, &dead);
+	hold = dead_port(variant->xtcp, variant->v6, &dead);
 	ASSERT_LE(0, hold);
-	c = stream_socket(variant->xtcp, 0);
+	c = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, c);
-	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&dead, sizeof(dead)));
+	EXPECT_EQ(-1, connect(c, &dead.sa, dead.len));
 	EXPECT_EQ(ECONNREFUSED, errno);
 	/* connect() reported the error: SO_ERROR has nothing left. */
 	EXPECT_EQ(0, get_int(c, SOL_SOCKET, SO_ERROR));
 	EXPECT_EQ(XTCP_CLOSE, stream_state(variant->xtcp, c));
-	EXPECT_EQ(-1, peer_name(c, &laddr));
+	EXPECT_EQ(-1, peer46(c, &laddr));
 	EXPECT_EQ(ENOTCONN, errno);
 
 	/* The socket can try again, and succeed. */
-	l = stream_listener(variant->xtcp, 1, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 1, &laddr);
 	ASSERT_LE(0, l);
-	EXPECT_EQ(0, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)))
+	EXPECT_EQ(0, connect(c, &laddr.sa, laddr.len))
 		TH_LOG("connect after refusal: %s", strerror(errno));
 	s = accept(l, NULL, NULL);
 	EXPECT_LE(0, s);
@@ -1071,17 +1101,17 @@ TEST_F(stream, connect_refused_blocking)
  *
  * Returns the revents of waiting for POLLOUT, -1 if the connect failed.
  */
-static int refused_nonblocking(bool xtcp, int *fd, int *hold)
+static int refused_nonblocking(bool xtcp, bool v6, int *fd, int *hold)
 {
-	struct sockaddr_in dead;
+	struct sa46 dead;
 
-	*hold = dead_port(xtcp, &dead);
+	*hold = dead_port(xtcp, v6, &dead);
 	if (*hold < 0)
 		return -1;
-	*fd = stream_socket(xtcp, SOCK_NONBLOCK);
+	*fd = socket46(xtcp, v6, SOCK_NONBLOCK);
 	if (*fd < 0)
 		return -1;
-	if (!connect(*fd, (struct sockaddr *)&dead, sizeof(dead)) || errno != EINPROGRESS)
+	if (!connect(*fd, &dead.sa, dead.len) || errno != EINPROGRESS)
 		return -1;
 	return wait_revents(*fd, POLLOUT, XTCP_WAIT_MS);
 }
@@ -1089,10 +1119,12 @@ static int refused_nonblocking(bool xtcp, int *fd, int *hold)
 TEST_F(stream, connect_refused_nonblocking)
 {
 	int ref = -1, ref_hold = -1, fd = -1, hold = -1;
-	struct sockaddr_in dead;
+	struct sa46 dead;
 
-	ASSERT_EQ(POLLOUT | POLLERR | POLLHUP, refused_nonblocking(false, &ref, &ref_hold));
-	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP, refused_nonblocking(variant->xtcp, &fd, &hold))
+	ASSERT_EQ(POLLOUT | POLLERR | POLLHUP,
+		  refused_nonblocking(false, variant->v6, &ref, &ref_hold));
+	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP,
+		  refused_nonblocking(variant->xtcp, variant->v6, &fd, &hold))
 		TH_LOG("connect: %s", strerror(errno));
 	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP, revents_now(ref));
 	EXPECT_EQ(revents_now(ref), revents_now(fd));
@@ -1105,8 +1137,8 @@ TEST_F(stream, connect_refused_nonblocking)
 	EXPECT_EQ(POLLIN | POLLOUT | POLLRDHUP | POLLHUP, revents_now(ref));
 	EXPECT_EQ(revents_now(ref), revents_now(fd));
 
-	ASSERT_EQ(0, sock_name(hold, &dead));
-	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&dead, sizeof(dead)));
+	ASSERT_EQ(0, name46(hold, &dead));
+	EXPECT_EQ(-1, connect(fd, &dead.sa, dead.len));
 	EXPECT_EQ(ECONNABORTED, errno);
 	close(fd);
 	close(hold);
@@ -1116,26 +1148,26 @@ TEST_F(stream, connect_refused_nonblocking)
 
 TEST_F(stream, connect_when_connected_eisconn)
 {
-	struct sockaddr_in laddr, other;
+	struct sa46 laddr, other;
 	int c, s, l;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 
-	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	EXPECT_EQ(-1, connect(c, &laddr.sa, laddr.len));
 	EXPECT_EQ(EISCONN, errno);
-	other = sin_of(INADDR_LOOPBACK, 9);
-	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&other, sizeof(other)));
+	other = sa46_lo(variant->v6, 9);
+	EXPECT_EQ(-1, connect(c, &other.sa, other.len));
 	EXPECT_EQ(EISCONN, errno);
 	/* The accepted end is just as connected. */
-	EXPECT_EQ(-1, connect(s, (struct sockaddr *)&other, sizeof(other)));
+	EXPECT_EQ(-1, connect(s, &other.sa, other.len));
 	EXPECT_EQ(EISCONN, errno);
 	/* A listener cannot connect. */
-	EXPECT_EQ(-1, connect(l, (struct sockaddr *)&other, sizeof(other)));
+	EXPECT_EQ(-1, connect(l, &other.sa, other.len));
 	EXPECT_EQ(EISCONN, errno);
 	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(variant->xtcp, c));
 	close(s);
@@ -1146,8 +1178,12 @@ TEST_F(stream, connect_when_connected_eisconn)
 TEST_F(stream, connect_bad_addresses)
 {
 	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 9);
-	int fd = stream_socket(variant->xtcp, 0);
+	int fd;
 
+	if (variant->v6)
+		SKIP(return, "IPv4 sockaddr checks (xtcp_ipv6: connect_errnos)");
+
+	fd = stream_socket(variant->xtcp, 0);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin) - 1));
 	EXPECT_EQ(EINVAL, errno);
@@ -1166,19 +1202,19 @@ TEST_F(stream, connect_bad_addresses)
 
 TEST_F(stream, accept_not_listening_einval)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	struct sa46 sin = sa46_lo(variant->v6, 0);
 	int fd, c, s;
 
-	fd = stream_socket(variant->xtcp, 0);
+	fd = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, accept(fd, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bind(fd, &sin.sa, sin.len));
 	EXPECT_EQ(-1, accept(fd, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
 
-	ASSERT_EQ(0, stream_pair(variant->xtcp, &c, &s));
+	ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &c, &s));
 	EXPECT_EQ(-1, accept(c, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, accept(s, NULL, NULL));
@@ -1189,11 +1225,11 @@ TEST_F(stream, accept_not_listening_einval)
 
 TEST_F(stream, accept_nothing_pending)
 {
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	long long t0, ms;
 	int l;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, accept(l, NULL, NULL));
@@ -1288,7 +1324,7 @@ static int acceptq_len(bool xtcp, int l)
  * could not be started or a step did not come (errno ETIMEDOUT).
  */
 static int connect_in_turn(bool xtcp, int l, int backlog,
-			   const struct sockaddr_in *to, int *fds, bool *done,
+			   const struct sa46 *to, int *fds, bool *done,
 			   int n)
 {
 	int i, queued, count = 0;
@@ -1297,10 +1333,10 @@ static int connect_in_turn(bool xtcp, int l, int backlog,
 		long drops = acceptq_drops(xtcp);
 		long long end;
 
-		fds[i] = stream_socket(xtcp, SOCK_NONBLOCK);
+		fds[i] = socket46(xtcp, to->sa.sa_family == AF_INET6, SOCK_NONBLOCK);
 		if (fds[i] < 0)
 			return -1;
-		if (!connect(fds[i], (const struct sockaddr *)to, sizeof(*to)) ||
+		if (!connect(fds[i], &to->sa, to->len) ||
 		    errno != EINPROGRESS)
 			return -1;
 		end = now_ms() + XTCP_WAIT_MS;
@@ -1334,11 +1370,11 @@ TEST_F_TIMEOUT(stream, backlog_bounds_completed_connects, 120)
 
 	for (b = 0; b < ARRAY_SIZE(backlogs); b++) {
 		int backlog = backlogs[b], n = backlog + 1 + BACKLOG_EXTRA;
-		struct sockaddr_in laddr;
+		struct sa46 laddr;
 		bool done[16] = { false };
 		int fds[16], i, l, completed, pending = 0;
 
-		l = stream_listener(variant->xtcp, backlog, &laddr);
+		l = listener46(variant->xtcp, variant->v6, backlog, &laddr);
 		ASSERT_LE(0, l);
 		completed = connect_in_turn(variant->xtcp, l, backlog, &laddr,
 					    fds, done, n);
@@ -1384,11 +1420,11 @@ TEST_F_TIMEOUT(stream, backlog_bounds_completed_connects, 120)
  */
 TEST_F_TIMEOUT(stream, backlog_pending_completes_after_accept, 120)
 {
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	bool done[4] = { false };
 	int fds[4], i, l, s, pending = -1, n = 4;
 
-	l = stream_listener(variant->xtcp, 1, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 1, &laddr);
 	ASSERT_LE(0, l);
 	ASSERT_LE(0, connect_in_turn(variant->xtcp, l, 1, &laddr, fds, done, n))
 		TH_LOG("connect: %s", strerror(errno));
@@ -1419,19 +1455,19 @@ TEST_F_TIMEOUT(stream, backlog_pending_completes_after_accept, 120)
 /* A listener is readable when a connection waits in its accept queue. */
 TEST_F(stream, poll_listener)
 {
-	struct sockaddr_in laddr, raddr;
+	struct sa46 laddr, raddr;
 	int l, rl, c, rc, s, rs;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
-	rl = stream_listener(false, 4, &raddr);
+	rl = listener46(false, variant->v6, 4, &raddr);
 	ASSERT_LE(0, rl);
 	EXPECT_EQ(0, revents_now(rl));
 	EXPECT_EQ(revents_now(rl), revents_now(l));
 
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c);
-	rc = stream_connect(false, &raddr);
+	rc = connect46(false, variant->v6, &raddr);
 	ASSERT_LE(0, rc);
 	ASSERT_EQ(POLLIN, wait_revents(l, POLLIN, XTCP_WAIT_MS));
 	ASSERT_EQ(POLLIN, wait_revents(rl, POLLIN, XTCP_WAIT_MS));
@@ -1460,21 +1496,21 @@ TEST_F(stream, poll_listener)
 TEST_F(stream, data_through_small_buffers)
 {
 	static unsigned char out[256 << 10], in[256 << 10];
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	struct sa46 sin = sa46_lo(variant->v6, 0);
 	long long t0 = now_ms();
 	int l, c, s;
 	pid_t pid;
 
-	l = stream_socket(variant->xtcp, 0);
+	l = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, set_int(l, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bind(l, &sin.sa, sin.len));
 	ASSERT_EQ(0, listen(l, 1));
-	ASSERT_EQ(0, sock_name(l, &sin));
-	c = stream_socket(variant->xtcp, 0);
+	ASSERT_EQ(0, name46(l, &sin));
+	c = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, set_int(c, SOL_SOCKET, SO_SNDBUF, 4096));
-	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)))
+	ASSERT_EQ(0, connect(c, &sin.sa, sin.len))
 		TH_LOG("connect: %s", strerror(errno));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -1501,8 +1537,12 @@ TEST_F(stream, proc_listen_row)
 {
 	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
 	struct inet_row r;
-	int fd = stream_socket(variant->xtcp, 0);
+	int fd;
 
+	if (variant->v6)
+		SKIP(return, "/proc/net/xtcp rows (xtcp_ipv6: proc_rows)");
+
+	fd = stream_socket(variant->xtcp, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(0, sock_name(fd, &sin));
@@ -1533,6 +1573,9 @@ TEST_F(stream, proc_established_rows)
 	struct inet_row rc, rs;
 	char buf[100] = { 0 };
 	int l, c, s;
+
+	if (variant->v6)
+		SKIP(return, "/proc/net/xtcp rows (xtcp_ipv6: proc_rows)");
 
 	l = stream_listener(variant->xtcp, 4, &laddr);
 	ASSERT_LE(0, l);
@@ -1589,6 +1632,9 @@ TEST_F(stream, proc_syn_sent_row)
 {
 	pid_t pid;
 
+	if (variant->v6)
+		SKIP(return, "IPv4 routes and /proc/net/xtcp rows");
+
 	if (geteuid() != 0)
 		SKIP(return, "needs root for a network namespace");
 	pid = fork();
@@ -1635,6 +1681,9 @@ TEST_F(stream, proc_syn_sent_row)
 TEST_F(stream, connect_route_errors)
 {
 	pid_t pid;
+
+	if (variant->v6)
+		SKIP(return, "IPv4 routes");
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root for a network namespace");
@@ -1683,10 +1732,10 @@ TEST_F(stream, connect_route_errors)
  */
 TEST_F(stream, opt_maxseg_quickack_fastopen)
 {
-	struct sockaddr_in laddr, l2addr;
+	struct sa46 laddr, l2addr;
 	int l, l2, c, s, v;
 
-	c = stream_socket(variant->xtcp, 0);
+	c = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, c);
 	EXPECT_EQ(536, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
 	EXPECT_EQ(-1, set_int(c, IPPROTO_TCP, TCP_MAXSEG, 50));
@@ -1696,11 +1745,11 @@ TEST_F(stream, opt_maxseg_quickack_fastopen)
 	ASSERT_EQ(0, set_int(c, IPPROTO_TCP, TCP_MAXSEG, 1000));
 	EXPECT_EQ(1000, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
 	EXPECT_EQ(0, set_int(l, IPPROTO_TCP, TCP_FASTOPEN, 5));
 	EXPECT_EQ(5, get_int(l, IPPROTO_TCP, TCP_FASTOPEN));
-	ASSERT_EQ(0, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	ASSERT_EQ(0, connect(c, &laddr.sa, laddr.len));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	/* both ends keep to the client's 1000 (TCP less its timestamps) */
@@ -1716,14 +1765,14 @@ TEST_F(stream, opt_maxseg_quickack_fastopen)
 	close(c);
 
 	/* a listener's ceiling is announced to its clients */
-	l2 = stream_socket(variant->xtcp, 0);
+	l2 = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, l2);
 	ASSERT_EQ(0, set_int(l2, IPPROTO_TCP, TCP_MAXSEG, 700));
-	l2addr = sin_of(INADDR_LOOPBACK, 0);
-	ASSERT_EQ(0, bind(l2, (struct sockaddr *)&l2addr, sizeof(l2addr)));
+	l2addr = sa46_lo(variant->v6, 0);
+	ASSERT_EQ(0, bind(l2, &l2addr.sa, l2addr.len));
 	ASSERT_EQ(0, listen(l2, 4));
-	ASSERT_EQ(0, sock_name(l2, &l2addr));
-	c = stream_connect(variant->xtcp, &l2addr);
+	ASSERT_EQ(0, name46(l2, &l2addr));
+	c = connect46(variant->xtcp, variant->v6, &l2addr);
 	ASSERT_LE(0, c);
 	s = accept(l2, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -1736,7 +1785,7 @@ TEST_F(stream, opt_maxseg_quickack_fastopen)
 	close(l2);
 
 	/* client Fast Open: TCP (on by default) takes it, xtcp has none */
-	c = stream_socket(variant->xtcp, 0);
+	c = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, c);
 	if (variant->xtcp) {
 		EXPECT_EQ(-1, set_int(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1));
@@ -1759,24 +1808,24 @@ TEST_F(stream, opt_maxseg_quickack_fastopen)
 TEST_F(stream, opt_window_clamp_notsent_lowat)
 {
 	static char buf[1000];
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	int l, c, s, i, t, x, small = 32768;
 	long long end;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_WINDOW_CLAMP, 20000));
 	EXPECT_EQ(20000, get_int(l, IPPROTO_TCP, TCP_WINDOW_CLAMP));
 	/* a small receive buffer: the window shuts soon */
 	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	EXPECT_EQ(-1, set_int(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0));
 	EXPECT_EQ(EINVAL, errno);
 	/* a tiny clamp is raised to half the smallest receive buffer */
-	x = stream_socket(false, 0);
+	x = socket46(false, variant->v6, 0);
 	ASSERT_LE(0, x);
 	EXPECT_EQ(0, set_int(x, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100));
 	EXPECT_EQ(0, set_int(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100));
@@ -1852,11 +1901,11 @@ TEST_F(stream, opt_window_clamp_notsent_lowat)
  */
 TEST_F_TIMEOUT(stream, opt_defer_accept, 120)
 {
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	int l, c, s;
 	char b;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
 	EXPECT_EQ(0, get_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
 	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5));
@@ -1867,7 +1916,7 @@ TEST_F_TIMEOUT(stream, opt_defer_accept, 120)
 	/* 31 s of deferral: nothing to accept until the client writes */
 	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 30));
 	EXPECT_EQ(31, get_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT));
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c);
 	EXPECT_EQ(0, wait_revents(l, POLLIN, 300));
 	ASSERT_EQ(1, send(c, "x", 1, 0));
@@ -1881,7 +1930,7 @@ TEST_F_TIMEOUT(stream, opt_defer_accept, 120)
 
 	/* 1 s: a client that never writes is accepted once it runs out */
 	ASSERT_EQ(0, set_int(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1));
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(POLLIN, wait_revents(l, POLLIN, XTCP_WAIT_MS))
 		TH_LOG("nothing to accept after the deferral");
@@ -1894,16 +1943,16 @@ TEST_F_TIMEOUT(stream, opt_defer_accept, 120)
 
 /* ---- SO_REUSEPORT ---- */
 
-/* A socket bound to 127.0.0.1:@port with SO_REUSEPORT, listening. */
+/* A socket bound to 127.0.0.1:@port (::1) with SO_REUSEPORT, listening. */
 static int reuseport_listener(struct __test_metadata *_metadata, bool xtcp,
-			      in_port_t port, struct sockaddr_in *addr)
+			      bool v6, in_port_t port, struct sa46 *addr)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, port);
-	int fd = stream_socket(xtcp, SOCK_NONBLOCK);
+	struct sa46 sin = sa46_lo(v6, port);
+	int fd = socket46(xtcp, v6, SOCK_NONBLOCK);
 
 	if (fd < 0 || stream_reuseport(xtcp, fd) ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 64) ||
-	    sock_name(fd, addr)) {
+	    bind(fd, &sin.sa, sin.len) || listen(fd, 64) ||
+	    name46(fd, addr)) {
 		close_keep_errno(fd);
 		return -1;
 	}
@@ -1932,27 +1981,27 @@ static int accept_all(int l)
  */
 TEST_F(stream, reuseport_spreads_connections)
 {
-	struct sockaddr_in a, b;
+	struct sa46 a, b;
 	int l1, l2, fd, i, n1, n2, one = 1, v;
 	socklen_t len = sizeof(v);
 	long long end;
 	pid_t pid;
 
-	l1 = reuseport_listener(_metadata, variant->xtcp, 0, &a);
+	l1 = reuseport_listener(_metadata, variant->xtcp, variant->v6, 0, &a);
 	ASSERT_LE(0, l1) TH_LOG("first listener: %s", strerror(errno));
 	v = 0;
 	ASSERT_EQ(0, getsockopt(l1, SOL_SOCKET, SO_REUSEPORT, &v, &len));
 	EXPECT_EQ(1, v);
-	l2 = reuseport_listener(_metadata, variant->xtcp, ntohs(a.sin_port), &b);
+	l2 = reuseport_listener(_metadata, variant->xtcp, variant->v6, sa46_port(&a), &b);
 	ASSERT_LE(0, l2) TH_LOG("second listener: %s", strerror(errno));
 
 	/* without the option: in use */
-	fd = stream_socket(variant->xtcp, 0);
+	fd = socket46(variant->xtcp, variant->v6, 0);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(-1, bind(fd, &a.sa, a.len));
 	EXPECT_EQ(EADDRINUSE, errno);
 	EXPECT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
-	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(-1, bind(fd, &a.sa, a.len));
 	EXPECT_EQ(EADDRINUSE, errno);
 	close(fd);
 
@@ -1961,17 +2010,17 @@ TEST_F(stream, reuseport_spreads_connections)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		ASSERT_EQ(0, setresuid(65534, 65534, 65534));
-		fd = stream_socket(variant->xtcp, 0);
+		fd = socket46(variant->xtcp, variant->v6, 0);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, stream_reuseport(variant->xtcp, fd));
-		EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+		EXPECT_EQ(-1, bind(fd, &a.sa, a.len));
 		EXPECT_EQ(EADDRINUSE, errno);
 		CHILD_EXIT();
 	}
 	EXPECT_EQ(0, child_status(pid));
 
 	for (i = 0; i < RP_CONNS; i++) {
-		fd = stream_connect(variant->xtcp, &a);
+		fd = connect46(variant->xtcp, variant->v6, &a);
 		ASSERT_LE(0, fd) TH_LOG("connect %d: %s", i, strerror(errno));
 		close(fd);
 	}
@@ -1994,7 +2043,7 @@ TEST_F(stream, reuseport_spreads_connections)
 	/* one listener left: it gets them all */
 	close(l1);
 	for (i = 0; i < 16; i++) {
-		fd = stream_connect(variant->xtcp, &a);
+		fd = connect46(variant->xtcp, variant->v6, &a);
 		ASSERT_LE(0, fd) TH_LOG("connect %d: %s", i, strerror(errno));
 		close(fd);
 	}
@@ -2049,6 +2098,9 @@ TEST_F_TIMEOUT(stream, one_port_many_addresses, 180)
 	struct sockaddr_in lo1 = sin_of(INADDR_LOOPBACK, 0), lo2, any;
 	int a, b, c, w, l;
 
+	if (variant->v6)
+		SKIP(return, "127.0.0.2, an IPv4 loopback address");
+
 	a = stream_socket(variant->xtcp, 0);
 	b = stream_socket(variant->xtcp, 0);
 	c = stream_socket(variant->xtcp, 0);
@@ -2099,16 +2151,16 @@ TEST_F_TIMEOUT(stream, one_port_many_addresses, 180)
  */
 TEST_F(stream, shutdown_after_nonblocking_connect)
 {
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	long long end;
 	int l, c, s;
 	char b;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
-	c = stream_socket(variant->xtcp, SOCK_NONBLOCK);
+	c = socket46(variant->xtcp, variant->v6, SOCK_NONBLOCK);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(-1, connect(c, (struct sockaddr *)&laddr, sizeof(laddr)));
+	ASSERT_EQ(-1, connect(c, &laddr.sa, laddr.len));
 	ASSERT_EQ(EINPROGRESS, errno);
 	ASSERT_EQ(POLLOUT, wait_revents(c, POLLOUT, XTCP_WAIT_MS));
 	ASSERT_EQ(0, get_int(c, SOL_SOCKET, SO_ERROR));
@@ -2133,8 +2185,8 @@ TEST_F(stream, shutdown_after_nonblocking_connect)
 /* Not connected: ENOTCONN; a "how" out of range: EINVAL first. */
 TEST_F(stream, shutdown_unconnected_enotconn)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
-	int fd = stream_socket(variant->xtcp, 0);
+	struct sa46 sin = sa46_lo(variant->v6, 0);
+	int fd = socket46(variant->xtcp, variant->v6, 0);
 	static const int hows[] = { SHUT_RD, SHUT_WR, SHUT_RDWR };
 	size_t i;
 
@@ -2147,7 +2199,7 @@ TEST_F(stream, shutdown_unconnected_enotconn)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, shutdown(fd, -1));
 	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bind(fd, &sin.sa, sin.len));
 	EXPECT_EQ(-1, shutdown(fd, SHUT_WR));
 	EXPECT_EQ(ENOTCONN, errno);
 	close(fd);
@@ -2159,13 +2211,13 @@ TEST_F(stream, shutdown_unconnected_enotconn)
  */
 TEST_F(stream, shutdown_listener)
 {
-	struct sockaddr_in laddr;
+	struct sa46 laddr;
 	int l, c, s;
 
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
 	EXPECT_EQ(0, shutdown(l, SHUT_WR));
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	EXPECT_LE(0, s);
@@ -2187,6 +2239,9 @@ TEST_F(stream, shutdown_listener)
 TEST_F(stream, shutdown_during_connect)
 {
 	pid_t pid;
+
+	if (variant->v6)
+		SKIP(return, "an IPv4 route");
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root for a network namespace");

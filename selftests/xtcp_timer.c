@@ -117,7 +117,7 @@ static bool counter_exceeds(const char *name, long than)
 TEST(keepalive_due_while_owned_runs_as_the_owner_lets_go)
 {
 	struct blocked_recv b = { .got = -2 };
-	struct held_page h;
+	struct held_page h = { .uffd = -1 };
 	char data[DATA];
 	long probes, deferred;
 	pthread_t t;

@@ -290,32 +290,6 @@ static inline int stream_connect(bool xtcp, const struct sockaddr_in *to)
 }
 
 /*
- * A connection over loopback: *cli connected, *srv accepted (the listener
- * is closed again).  Returns 0, or -1 with errno set.
- */
-static inline int stream_pair(bool xtcp, int *cli, int *srv)
-{
-	struct sockaddr_in addr;
-	int lfd = stream_listener(xtcp, 1, &addr);
-
-	if (lfd < 0)
-		return -1;
-	*cli = stream_connect(xtcp, &addr);
-	if (*cli < 0) {
-		close_keep_errno(lfd);
-		return -1;
-	}
-	*srv = accept(lfd, NULL, NULL);
-	if (*srv < 0) {
-		close_keep_errno(*cli);
-		close_keep_errno(lfd);
-		return -1;
-	}
-	close(lfd);
-	return 0;
-}
-
-/*
  * An IPv6-API stream socket: TCP's AF_INET6, or an xtcp socket made one by
  * its first sockaddr_in6 (a bind to ff02::1, which both refuse with
  * EINVAL: xtcp_sock.v6_api's rule counts refused addresses too).  @flags
@@ -405,6 +379,181 @@ static inline int stream6_pair(bool xtcp, const char *addr, int there,
 	return ret;
 }
 
+/*
+ * Sockets of either address family for the tests that run over IPv4 and
+ * IPv6 alike: @v6 picks an IPv6-API socket (stream6_socket()) and
+ * sockaddr_in6 addresses, else an IPv4 one and sockaddr_in.  struct sa46
+ * holds either address with the length bind() and connect() take.
+ */
+struct sa46 {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	};
+	socklen_t len;
+};
+
+static inline int fam46(bool v6)
+{
+	return v6 ? AF_INET6 : AF_INET;
+}
+
+/* @v4 (host order) or @v6addr (text), with @port */
+static inline struct sa46 sa46_of(bool v6, in_addr_t v4, const char *v6addr,
+				  in_port_t port)
+{
+	struct sa46 a;
+
+	memset(&a, 0, sizeof(a));
+	if (v6) {
+		a.in6 = sin6_of(v6addr, port);
+		a.len = sizeof(a.in6);
+	} else {
+		a.in = sin_of(v4, port);
+		a.len = sizeof(a.in);
+	}
+	return a;
+}
+
+/* 127.0.0.1 or ::1 */
+static inline struct sa46 sa46_lo(bool v6, in_port_t port)
+{
+	return sa46_of(v6, INADDR_LOOPBACK, "::1", port);
+}
+
+/* 0.0.0.0 or :: */
+static inline struct sa46 sa46_any(bool v6, in_port_t port)
+{
+	return sa46_of(v6, INADDR_ANY, "::", port);
+}
+
+static inline int sa46_port(const struct sa46 *a)
+{
+	return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in.sin_port);
+}
+
+static inline void sa46_set_port(struct sa46 *a, in_port_t port)
+{
+	if (a->sa.sa_family == AF_INET6)
+		a->in6.sin6_port = htons(port);
+	else
+		a->in.sin_port = htons(port);
+}
+
+/* the same family, address and port */
+static inline bool sa46_equal(const struct sa46 *a, const struct sa46 *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family || sa46_port(a) != sa46_port(b))
+		return false;
+	if (a->sa.sa_family == AF_INET6)
+		return !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr,
+			       sizeof(a->in6.sin6_addr));
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+/* the address of @a (not its port) is @b's */
+static inline bool sa46_same_addr(const struct sa46 *a, const struct sa46 *b)
+{
+	struct sa46 c = *b;
+
+	sa46_set_port(&c, sa46_port(a));
+	return sa46_equal(a, &c);
+}
+
+/*
+ * getsockname()/getpeername() into @a; -1 unless it fills a whole
+ * sockaddr_in or sockaddr_in6 (with errno set on the call's failure).
+ */
+static inline int sa46_name(int fd, struct sa46 *a, bool peer)
+{
+	socklen_t len = sizeof(a->in6);
+
+	memset(a, 0xaa, sizeof(*a));
+	if ((peer ? getpeername : getsockname)(fd, &a->sa, &len))
+		return -1;
+	a->len = len;
+	if (a->sa.sa_family == AF_INET6)
+		return len == sizeof(a->in6) ? 0 : -1;
+	return a->sa.sa_family == AF_INET && len == sizeof(a->in) ? 0 : -1;
+}
+
+static inline int name46(int fd, struct sa46 *a)
+{
+	return sa46_name(fd, a, false);
+}
+
+static inline int peer46(int fd, struct sa46 *a)
+{
+	return sa46_name(fd, a, true);
+}
+
+static inline int socket46(bool xtcp, bool v6, int flags)
+{
+	return v6 ? stream6_socket(xtcp, flags) : stream_socket(xtcp, flags);
+}
+
+/* stream_listener() on 127.0.0.1 or ::1 */
+static inline int listener46(bool xtcp, bool v6, int backlog, struct sa46 *addr)
+{
+	struct sa46 a = sa46_lo(v6, 0);
+	int fd = socket46(xtcp, v6, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, &a.sa, a.len) || listen(fd, backlog) || name46(fd, addr)) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* stream_connect() to @to */
+static inline int connect46(bool xtcp, bool v6, const struct sa46 *to)
+{
+	int fd = socket46(xtcp, v6, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, &to->sa, to->len)) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A connection over 127.0.0.1 or ::1: *cli connected, *srv accepted (the
+ * listener is closed again).  Returns 0, or -1 with errno set.
+ */
+static inline int pair46(bool xtcp, bool v6, int *cli, int *srv)
+{
+	struct sa46 addr;
+	int lfd = listener46(xtcp, v6, 1, &addr);
+
+	if (lfd < 0)
+		return -1;
+	*cli = connect46(xtcp, v6, &addr);
+	if (*cli < 0) {
+		close_keep_errno(lfd);
+		return -1;
+	}
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0) {
+		close_keep_errno(*cli);
+		close_keep_errno(lfd);
+		return -1;
+	}
+	close(lfd);
+	return 0;
+}
+
+/* pair46() over 127.0.0.1 */
+static inline int stream_pair(bool xtcp, int *cli, int *srv)
+{
+	return pair46(xtcp, false, cli, srv);
+}
+
 /* The inode of a socket, as /proc/net/{tcp,xtcp} print it. */
 static inline unsigned long sock_inode(int fd)
 {
@@ -417,9 +566,12 @@ static inline unsigned long sock_inode(int fd)
 
 /**
  * struct inet_row - the columns /proc/net/xtcp shares with /proc/net/tcp
- * @laddr: local address, the raw __be32 as printed (%08X)
+ * (and the IPv6 files: tcp6, xtcp6)
+ * @laddr: local address, the raw __be32 as printed (%08X); 0 in an IPv6 file
+ * @laddr_hex: local address as printed (8 hex digits, or 32 in an IPv6 file)
  * @lport: local port, host order
  * @raddr: remote address, as @laddr
+ * @raddr_hex: remote address, as @laddr_hex
  * @rport: remote port, host order
  * @st: state number (TCP's numbering)
  * @txq: tx_queue
@@ -432,13 +584,18 @@ struct inet_row {
 	unsigned int laddr, lport, raddr, rport, st, txq, rxq, uid;
 	unsigned long inode;
 	char state[32];
+	char laddr_hex[33], raddr_hex[33];
 };
 
 /*
  * Find the row of the socket with inode @ino in /proc/net/tcp or
- * /proc/net/xtcp (@named: the file has xtcp's state name column).
+ * /proc/net/xtcp, or their IPv6 files (@named: the file has xtcp's state
+ * name column).
  * Returns 1 if found, 0 if not, -1 if the file cannot be read.
  */
+/* sl, addresses (8 hex digits or 32) and ports, st, queues, uid, inode */
+#define INET_ROW_FMT	" %*d: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x %x:%x %*x:%*x %*x %u %*d %lu%n"
+
 static inline int inet_proc_find(const char *path, bool named,
 				 unsigned long ino, struct inet_row *out)
 {
@@ -456,10 +613,14 @@ static inline int inet_proc_find(const char *path, bool named,
 		struct inet_row r = { .state = "" };
 		int pos = 0;
 
-		if (sscanf(line, " %*d: %x:%x %x:%x %x %x:%x %*x:%*x %*x %u %*d %lu%n",
-			   &r.laddr, &r.lport, &r.raddr, &r.rport, &r.st, &r.txq,
-			   &r.rxq, &r.uid, &r.inode, &pos) != 9 || r.inode != ino)
+		if (sscanf(line, INET_ROW_FMT, r.laddr_hex, &r.lport, r.raddr_hex,
+			   &r.rport, &r.st, &r.txq, &r.rxq, &r.uid, &r.inode,
+			   &pos) != 9 || r.inode != ino)
 			continue;
+		if (strlen(r.laddr_hex) == 8) {
+			r.laddr = strtoul(r.laddr_hex, NULL, 16);
+			r.raddr = strtoul(r.raddr_hex, NULL, 16);
+		}
 		if (named && sscanf(line + pos, "%31s", r.state) != 1)
 			continue;
 		*out = r;
