@@ -12,8 +12,9 @@
 #             received checked
 #   nginx     Debian's shipped nginx.conf and default site (sendfile on,
 #             tcp_nopush on, keep-alive), only its paths and port moved
-#             here: curl fetches 32 MiB (SHA-256 compared) and three
-#             files over one kept-alive connection, wrk loads it from 16
+#             here: curl fetches 32 MiB (SHA-256 compared), and three
+#             files over one kept-alive connection to its IPv6 listener
+#             ([::1], the site's own "listen [::]"), wrk loads it from 16
 #             connections; no error in wrk's report or nginx's error.log
 #   http      python3 -m http.server --protocol HTTP/1.1, five files
 #             fetched by one curl over one connection, each compared
@@ -192,7 +193,8 @@ mbs() {
 
 # nginx_conf PORT DIR: Debian's nginx.conf and default site, with the pid
 # file, the logs, the temporary files and the document root in DIR and the
-# listener on 127.0.0.1:PORT; every other line as shipped.
+# two listeners on 127.0.0.1:PORT and [::1]:PORT; every other line as
+# shipped.
 nginx_conf() {
 	local port=$1 dir=$2 t
 	sed -e "s|^pid .*|pid $dir/nginx.pid;|" \
@@ -201,7 +203,7 @@ nginx_conf() {
 		-e "s|include /etc/nginx/sites-enabled/\*;|include $dir/site.conf;|" \
 		/etc/nginx/nginx.conf >"$dir/nginx.conf"
 	{
-		sed -e '/listen \[::\]/d' \
+		sed -e "s|listen \[::\]:80 default_server;|listen [::1]:$port default_server;|" \
 			-e "s|listen 80 default_server;|listen 127.0.0.1:$port default_server;|" \
 			-e "s|root /var/www/html;|root $tmp/www;|" \
 			-e '/^}/,$d' /etc/nginx/sites-available/default
@@ -237,10 +239,10 @@ case_nginx() {
 	t2=$(date +%s%N)
 	cmp -s "$tmp/www/big" "$d/got" || ok=fail
 	echo "# $proto: nginx -> curl $big_mb MiB $(mbs $((big_mb << 20)) "$t1" "$t2") MB/s"
-	# keep-alive: three files, one connection
-	out=$(in_ns "${pre[@]}" curl -sS --max-time 120 -w '%{num_connects} ' \
-		-o "$d/k1" "http://127.0.0.1:$port/f1" -o "$d/k2" "http://127.0.0.1:$port/f2" \
-		-o "$d/k3" "http://127.0.0.1:$port/f3") || ok=fail
+	# keep-alive: three files, one connection, to the IPv6 listener
+	out=$(in_ns "${pre[@]}" curl -sS -g --max-time 120 -w '%{num_connects} ' \
+		-o "$d/k1" "http://[::1]:$port/f1" -o "$d/k2" "http://[::1]:$port/f2" \
+		-o "$d/k3" "http://[::1]:$port/f3") || ok=fail
 	[ "$out" = "1 0 0 " ] || { ok=fail; echo "# curl connections per file: $out"; }
 	for i in 1 2 3; do
 		cmp -s "$tmp/www/f$i" "$d/k$i" || ok=fail

@@ -27,12 +27,13 @@ opens() {
 	fi
 }
 
-# listening PORT: a LISTEN row of an xtcp or a TCP socket on PORT in $ns.
+# listening PORT: a LISTEN row of an xtcp or a TCP socket, IPv4 or IPv6,
+# on PORT in $ns.
 listening() {
 	local hex
 	hex=$(printf '%04X' "$1")
 	in_ns awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { f = 1 } END { exit !f }' \
-		/proc/net/xtcp /proc/net/tcp
+		/proc/net/xtcp /proc/net/tcp /proc/net/xtcp6 /proc/net/tcp6 2>/dev/null
 }
 
 # wait_listening PORT PID: until PORT listens, or PID (its server) is gone;

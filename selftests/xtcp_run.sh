@@ -7,7 +7,10 @@
 # SHA-256) and the protocols' own counters must say which one carried it:
 # xtcp's ActiveOpens/PassiveOpens move and TCP's do not, or the other way
 # round where the modes say so.  The same transfer over TCP first, as the
-# reference.
+# reference.  Then the same over ::1 (IPv6 sockets made xtcp ones speak
+# the IPv6 API), and an IPv4 client of a dual-stack server (bound to ::,
+# IPV6_V6ONLY off, as http.server sets it), which xtcp's IPv6 listener
+# takes v4-mapped.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,23 +41,27 @@ mkdir "$tmp/www"
 head -c 4M /dev/urandom >"$tmp/www/blob"
 want=$(sha256sum <"$tmp/www/blob")
 
-# fetch NAME PORT "SERVER-RUN" "CLIENT-RUN" XTCP-OPENS TCP-OPENS
+# fetch NAME PORT "SERVER-RUN" "CLIENT-RUN" XTCP-OPENS TCP-OPENS [BIND [HOST]]
 # Serve and fetch once, each side started through its own prefix (empty:
 # as is); then the payload and each protocol's "active passive" opens.
+# The server binds BIND (127.0.0.1), the client fetches from HOST (BIND;
+# an IPv6 address in brackets).
 fetch() {
 	local name=$1 port=$2 srun=$3 crun=$4 want_x=$5 want_t=$6
+	local bind=${7:-127.0.0.1} host=${8:-${7:-127.0.0.1}}
 	local x0 t0 x1 t1 got rc ok=ok
+	[[ $host != *:* ]] || host="[$host]"
 	x0=$(opens xtcp)
 	t0=$(opens tcp)
 	# shellcheck disable=SC2086
-	serve $srun python3 -m http.server "$port" --bind 127.0.0.1 \
+	serve $srun python3 -m http.server "$port" --bind "$bind" \
 		--directory "$tmp/www" >"$tmp/srv.log" 2>&1 &
 	srv=$!
 	wait_listening "$port" "$srv"	# curl's result tells if it did not
 	rm -f "$tmp/got"
 	# shellcheck disable=SC2086
-	in_ns $crun curl -sS --max-time 120 -o "$tmp/got" \
-		"http://127.0.0.1:$port/blob" 2>"$tmp/cli.log"
+	in_ns $crun curl -sS -g --max-time 120 -o "$tmp/got" \
+		"http://$host:$port/blob" 2>"$tmp/cli.log"
 	rc=$?
 	kill "$srv"
 	wait "$srv" 2>/dev/null
@@ -74,10 +81,16 @@ fetch() {
 	result $ok "$name"
 }
 
-echo "1..6"
+echo "1..11"
 fetch tcp_reference 8001 "" "" "0 0" "1 1"
 fetch both_through_xtcp_run 8002 "$run" "$run" "1 1" "0 0"
 fetch server_listen_client_connect 8003 "$run --listen" "$run --connect" "1 1" "0 0"
+fetch tcp_reference_ipv6 8011 "" "" "0 0" "1 1" ::1
+fetch both_through_xtcp_run_ipv6 8012 "$run" "$run" "1 1" "0 0" ::1
+fetch server_listen_client_connect_ipv6 8013 "$run --listen" "$run --connect" \
+	"1 1" "0 0" ::1
+fetch tcp_reference_dual_stack 8014 "" "" "0 0" "1 1" :: 127.0.0.1
+fetch dual_stack_server_ipv4_client 8015 "$run" "$run" "1 1" "0 0" :: 127.0.0.1
 # a client in --listen mode keeps its TCP socket: nobody listens on TCP
 x0=$(opens xtcp)
 in_ns "$run" --listen curl -sS --max-time 30 -o /dev/null http://127.0.0.1:8004/ 2>/dev/null

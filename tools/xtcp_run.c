@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libxtcp-run.so: make a program's IPv4 stream sockets xtcp sockets,
- * loaded with LD_PRELOAD by tools/xtcp-run.
+ * libxtcp-run.so: make a program's IPv4 and IPv6 stream sockets xtcp
+ * sockets, loaded with LD_PRELOAD by tools/xtcp-run.
  *
- * Only the socket changes: xtcp takes struct sockaddr_in as it is, so
- * bind(), connect(), accept() and the rest go to the kernel untouched.
+ * Only the socket changes: xtcp takes struct sockaddr_in and struct
+ * sockaddr_in6 as they are, so bind(), connect(), accept() and the rest
+ * go to the kernel untouched.  An xtcp socket speaks the IPv6 API from
+ * its first sockaddr_in6 on, so a socket that stands for an AF_INET6 one
+ * is given one at once: a bind() to ff02::1, which it refuses (EINVAL,
+ * as TCP) and which makes it an IPv6 socket all the same; getsockname(),
+ * IPV6_V6ONLY and the rest then answer as on TCP's AF_INET6 socket.
  * XTCP_RUN_MODE says which sockets change:
  *
- *   all       every socket(AF_INET, SOCK_STREAM, 0 or IPPROTO_TCP) is
- *             created as socket(AF_XTCP, SOCK_STREAM, 0) (the default)
+ *   all       every socket(AF_INET or AF_INET6, SOCK_STREAM, 0 or
+ *             IPPROTO_TCP) is created as socket(AF_XTCP, SOCK_STREAM, 0)
+ *             (the default)
  *   listen    a TCP socket becomes an xtcp socket when it listen()s
  *   connect   a TCP socket becomes an xtcp socket when it connect()s
  *
@@ -104,9 +110,29 @@ __attribute__((constructor)) static void xtcp_run_init(void)
 
 static bool is_tcp(int domain, int type, int protocol)
 {
-	return domain == AF_INET &&
+	return (domain == AF_INET || domain == AF_INET6) &&
 	       (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
 	       (protocol == 0 || protocol == IPPROTO_TCP);
+}
+
+/*
+ * Make unbound xtcp socket @fd an IPv6-API one by its first sockaddr_in6:
+ * ff02::1, a multicast address, which bind() refuses with EINVAL.  0, or
+ * -1 with errno set (EPROTO: the module took the address, or did not
+ * know it).
+ */
+static int use_v6_api(int fd)
+{
+	struct sockaddr_in6 mc = {
+		.sin6_family = AF_INET6,
+		.sin6_addr.s6_addr = { 0xff, 0x02, [15] = 1 },
+	};
+
+	if (bind(fd, (struct sockaddr *)&mc, sizeof(mc)) != -1 || errno != EINVAL) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
 }
 
 int socket(int domain, int type, int protocol)
@@ -114,9 +140,15 @@ int socket(int domain, int type, int protocol)
 	if (mode == MODE_ALL && family > 0 && is_tcp(domain, type, protocol)) {
 		int fd = real_socket(family, type, 0);
 
-		if (fd >= 0 || errno != EAFNOSUPPORT)
-			return fd;
-		say("the xtcp module went away: sockets stay TCP");
+		if (fd >= 0 && domain == AF_INET6 && use_v6_api(fd)) {
+			close(fd);
+			say("xtcp refused the IPv6 API: IPv6 sockets stay TCP");
+			fd = real_socket(domain, type, protocol);
+		} else if (fd < 0 && errno == EAFNOSUPPORT) {
+			say("the xtcp module went away: sockets stay TCP");
+			fd = real_socket(domain, type, protocol);
+		}
+		return fd;
 	}
 	return real_socket(domain, type, protocol);
 }
@@ -175,18 +207,36 @@ static void copy_options(int from, int to)
 		setsockopt(to, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
+/* The address TCP socket @fd is bound to, if it is: its length, else 0. */
+static socklen_t bound_name(int fd, struct sockaddr_in6 *sin6)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)sin6;
+	socklen_t len = sizeof(*sin6);
+
+	if (getsockname(fd, (struct sockaddr *)sin6, &len))
+		return 0;
+	if (sin6->sin6_family == AF_INET6 && len == sizeof(*sin6))
+		return sin6->sin6_port ||
+		       !IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) ? len : 0;
+	if (sin->sin_family == AF_INET && len == sizeof(*sin))
+		return sin->sin_port || sin->sin_addr.s_addr != htonl(INADDR_ANY) ?
+		       len : 0;
+	return 0;
+}
+
 /*
- * Put an xtcp socket in the place of TCP socket @fd.  0 when done or
- * when @fd is not a TCP socket (left alone); -1 with errno when the new
- * socket cannot take the old one's address.
+ * Put an xtcp socket in the place of TCP socket @fd (IPv4 or IPv6; for
+ * IPv6 with its IPV6_V6ONLY).  0 when done or when @fd is not a TCP
+ * socket (left alone); -1 with errno when the new socket cannot take the
+ * old one's address.
  */
 static int become_xtcp(int fd)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int nfd, fl, fdfl, err;
+	struct sockaddr_in6 sin6;
+	int nfd, fl, fdfl, err, dom = get_int(fd, SO_DOMAIN), v6only = 0;
+	socklen_t len = sizeof(v6only);
 
-	if (family <= 0 || get_int(fd, SO_DOMAIN) != AF_INET ||
+	if (family <= 0 || (dom != AF_INET && dom != AF_INET6) ||
 	    get_int(fd, SO_TYPE) != SOCK_STREAM ||
 	    get_int(fd, SO_PROTOCOL) != IPPROTO_TCP)
 		return 0;
@@ -200,9 +250,14 @@ static int become_xtcp(int fd)
 		return 0;
 	}
 	copy_options(fd, nfd);
-	if (!getsockname(fd, (struct sockaddr *)&sin, &len) &&
-	    (sin.sin_port || sin.sin_addr.s_addr != htonl(INADDR_ANY)) &&
-	    bind(nfd, (struct sockaddr *)&sin, sizeof(sin)))
+	if (dom == AF_INET6 &&
+	    (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) ||
+	     setsockopt(nfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only))))
+		goto fail;
+	len = bound_name(fd, &sin6);
+	if (len && bind(nfd, (struct sockaddr *)&sin6, len))
+		goto fail;
+	if (!len && dom == AF_INET6 && use_v6_api(nfd))
 		goto fail;
 	if (fcntl(nfd, F_SETFL, fl) ||
 	    dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
@@ -226,7 +281,8 @@ int listen(int fd, int backlog)
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (mode == MODE_CONNECT && addr && len >= sizeof(sa_family_t) &&
-	    addr->sa_family == AF_INET && become_xtcp(fd))
+	    (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) &&
+	    become_xtcp(fd))
 		return -1;
 	return real_connect(fd, addr, len);
 }
