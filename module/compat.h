@@ -147,4 +147,18 @@ static inline int xtcp_gro_network_flush(const void *th, const void *th2,
 #define xtcp_ip6_dst_store(sk, dst)	ip6_dst_store(sk, dst, NULL, NULL)
 #endif
 
+/*
+ * ipv6_pinfo.hop_limit (IPV6_UNICAST_HOPS): 6.1 has a 9-bit field, read
+ * and written under the socket lock; 6.12 an s16 that the IPv6 code reads
+ * without it.  Kbuild defines XTCP_HAVE_HOP_LIMIT_BITS when ipv6.h has
+ * the bit-field.
+ */
+#ifdef XTCP_HAVE_HOP_LIMIT_BITS
+#define xtcp_np_hop_limit(np)		((np)->hop_limit)
+#define xtcp_np_set_hop_limit(np, v)	((np)->hop_limit = (v))
+#else
+#define xtcp_np_hop_limit(np)		READ_ONCE((np)->hop_limit)
+#define xtcp_np_set_hop_limit(np, v)	WRITE_ONCE((np)->hop_limit, (v))
+#endif
+
 #endif /* _XTCP_COMPAT_H */

@@ -20,6 +20,7 @@
 #include <linux/tcp.h>
 #include <net/addrconf.h>
 #include <net/dst.h>
+#include <net/inet_ecn.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
@@ -153,7 +154,9 @@ void xtcp_init_new_sock(struct sock *sk)
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_prot.backlog_rcv;
 	inet_sk(sk)->pinet6 = &xtcp_sk(sk)->inet6;
-	xtcp_sk(sk)->inet6.hop_limit = -1;	/* the route's, as inet6_create() */
+	/* the route's TTL and hop limit, as inet_create() and inet6_create() */
+	inet_sk(sk)->uc_ttl = -1;
+	xtcp_np_set_hop_limit(&xtcp_sk(sk)->inet6, -1);
 	xtcp_set_laddr(sk, xtcp_any(sk));	/* unbound */
 	xtcp_set_raddr(sk, xtcp_any(sk), 0);
 	sk_sockets_allocated_inc(sk);
@@ -1862,18 +1865,72 @@ static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 }
 
 /*
+ * Level SOL_IP: IP_TOS and IP_TTL, which TCP's AF_INET and AF_INET6
+ * sockets both take (for their IPv4 segments), through the IPv4 code's
+ * own ip_setsockopt() and ip_getsockopt(): the segments go out through
+ * ip_queue_xmit(), which reads them.  The other IPv4 options are not
+ * implemented.
+ */
+static bool xtcp_ip_opt(int optname)
+{
+	return optname == IP_TOS || optname == IP_TTL;
+}
+
+/* IPV6_TCLASS as ipv6_setsockopt() takes it: -1 is 0, ECN bits kept. */
+static int xtcp_set_tclass(struct sock *sk, int val)
+{
+	struct ipv6_pinfo *np = inet6_sk(sk);
+
+	if (val < -1 || val > 0xff)
+		return -EINVAL;
+	if (val == -1)
+		val = 0;
+	val &= ~INET_ECN_MASK;
+	val |= np->tclass & INET_ECN_MASK;
+	if (np->tclass != val) {
+		np->tclass = val;
+		sk_dst_reset(sk);
+	}
+	return 0;
+}
+
+/* IPV6_UNICAST_HOPS: 1 to 255, or -1 for the route's */
+static int xtcp_set_hop_limit(struct sock *sk, int val)
+{
+	if (val < -1 || val > 255)
+		return -EINVAL;
+	xtcp_np_set_hop_limit(inet6_sk(sk), val);
+	return 0;
+}
+
+/* IPV6_V6ONLY: only while unbound; kept until the socket speaks IPv6. */
+static int xtcp_set_v6only(struct sock *sk, int val)
+{
+	if (inet_sk(sk)->inet_num || sk->sk_state != XTCP_CLOSE)
+		return -EINVAL;
+	if (xtcp_sk(sk)->v6_api)
+		sk->sk_ipv6only = !!val;
+	else
+		xtcp_sk(sk)->v6only_opt = 1 + !!val;
+	return 0;
+}
+
+/*
  * Level SOL_IPV6: IPV6_V6ONLY, as TCP's AF_INET6 sockets take it (only
  * while unbound); on a socket whose API is not chosen yet it is kept for
- * when the socket becomes an IPv6 one (see the socket API above).  A
- * bound IPv4-API socket has no IPv6 options (-ENOPROTOOPT, as AF_INET's);
- * the other IPv6 options are not implemented.
+ * when the socket becomes an IPv6 one (see the socket API above).
+ * IPV6_UNICAST_HOPS and IPV6_TCLASS, for the IPv6 segments
+ * (inet6_csk_xmit() reads them).  A bound IPv4-API socket has no IPv6
+ * options (-ENOPROTOOPT, as AF_INET's); the other IPv6 options are not
+ * implemented.
  */
 static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 				sockptr_t optval, unsigned int optlen)
 {
 	int val = 0, err = 0;
 
-	if (optname != IPV6_V6ONLY)
+	if (optname != IPV6_V6ONLY && optname != IPV6_UNICAST_HOPS &&
+	    optname != IPV6_TCLASS)
 		return -ENOPROTOOPT;
 	/* as ipv6_setsockopt(): no value reads as 0 */
 	if (!sockptr_is_null(optval) && optlen >= sizeof(int) &&
@@ -1882,36 +1939,56 @@ static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 	lock_sock(sk);
 	if (!xtcp_sk(sk)->v6_api && inet_sk(sk)->inet_num)
 		err = -ENOPROTOOPT;	/* an IPv4 socket's answer */
-	else if (optlen < sizeof(int) || inet_sk(sk)->inet_num ||
-		 sk->sk_state != XTCP_CLOSE)
+	else if (optlen < sizeof(int))
 		err = -EINVAL;
-	if (!err && xtcp_sk(sk)->v6_api)
-		sk->sk_ipv6only = !!val;
-	else if (!err)
-		xtcp_sk(sk)->v6only_opt = 1 + !!val;
+	else if (optname == IPV6_TCLASS)
+		err = xtcp_set_tclass(sk, val);
+	else if (optname == IPV6_UNICAST_HOPS)
+		err = xtcp_set_hop_limit(sk, val);
+	else
+		err = xtcp_set_v6only(sk, val);
 	release_sock(sk);
 	return err;
 }
 
+/* IPV6_UNICAST_HOPS read back: the socket's, else its route's, else the default */
+static int xtcp_hop_limit(struct sock *sk)
+{
+	struct dst_entry *dst;
+	int val = xtcp_np_hop_limit(inet6_sk(sk));
+
+	if (val >= 0)
+		return val;
+	dst = __sk_dst_get(sk);
+	if (dst)
+		return ip6_dst_hoplimit(dst);
+	return READ_ONCE(sock_net(sk)->ipv6.devconf_all->hop_limit);
+}
+
 /*
- * IPV6_V6ONLY read back: a socket that is not an IPv6 one yet answers
- * what it would get, a bound IPv4-API one -EOPNOTSUPP, as an AF_INET TCP
- * socket.
+ * The IPv6 options read back.  IPV6_V6ONLY: a socket that is not an IPv6
+ * one yet answers what it would get.  A bound IPv4-API socket answers
+ * -EOPNOTSUPP, as an AF_INET TCP socket.
  */
 static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
 				char __user *optval, int __user *optlen)
 {
 	int len, val;
 
-	if (optname != IPV6_V6ONLY)
+	if (optname != IPV6_V6ONLY && optname != IPV6_UNICAST_HOPS &&
+	    optname != IPV6_TCLASS)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))
 		return -EFAULT;
 	lock_sock(sk);
-	if (xtcp_sk(sk)->v6_api)
-		val = sk->sk_ipv6only;
-	else if (inet_sk(sk)->inet_num)
+	if (!xtcp_sk(sk)->v6_api && inet_sk(sk)->inet_num)
 		val = -1;
+	else if (optname == IPV6_TCLASS)
+		val = inet6_sk(sk)->tclass;
+	else if (optname == IPV6_UNICAST_HOPS)
+		val = xtcp_hop_limit(sk);
+	else if (xtcp_sk(sk)->v6_api)
+		val = sk->sk_ipv6only;
 	else if (xtcp_sk(sk)->v6only_opt)
 		val = xtcp_sk(sk)->v6only_opt - 1;
 	else
@@ -1936,6 +2013,9 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		return xtcp_setsockopt_sol_socket(sock, optname, optval, optlen);
 	if (level == SOL_IPV6)
 		return xtcp_setsockopt_ipv6(sk, optname, optval, optlen);
+	if (level == SOL_IP)
+		return xtcp_ip_opt(optname) ?
+		       ip_setsockopt(sk, level, optname, optval, optlen) : -ENOPROTOOPT;
 	if (level == SOL_TCP && !xtcp_shared_opt(optname))
 		return xtcp_setsockopt_tcp(sk, optname, optval, optlen);
 	if (level != xtcp_ipproto && level != SOL_TCP)
@@ -2017,6 +2097,9 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_IPV6)
 		return xtcp_getsockopt_ipv6(sk, optname, optval, optlen);
+	if (level == SOL_IP)
+		return xtcp_ip_opt(optname) ?
+		       ip_getsockopt(sk, level, optname, optval, optlen) : -ENOPROTOOPT;
 	if (level != xtcp_ipproto && level != SOL_TCP)
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))

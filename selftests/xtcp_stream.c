@@ -2142,6 +2142,208 @@ TEST_F_TIMEOUT(stream, one_port_many_addresses, 180)
 	close(l);
 }
 
+/* ---- a router between the ends: IP_TTL, IPV6_UNICAST_HOPS, IP_TOS ---- */
+
+/* ICMP (ICMPv6) Time Exceeded messages sent in network namespace @ns */
+static long time_exceeded_in(int ns, bool v6)
+{
+	const char *key = v6 ? "Icmp6OutTimeExcds" : "OutTimeExcds";
+	char line[1024], names[1024] = "";
+	long v = -1;
+	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	FILE *f;
+
+	if (here < 0 || setns(ns, CLONE_NEWNET)) {
+		close_keep_errno(here);
+		return -1;
+	}
+	f = fopen(v6 ? "/proc/net/snmp6" : "/proc/net/snmp", "r");
+	while (f && v < 0 && fgets(line, sizeof(line), f)) {
+		char *name, *val, *sn, *sv;
+		long n;
+
+		if (v6) {
+			if (sscanf(line, "%63s %ld", names, &n) == 2 && !strcmp(names, key))
+				v = n;
+			continue;
+		}
+		/* "Icmp: names..." then "Icmp: values..." */
+		if (strncmp(line, "Icmp: ", 6))
+			continue;
+		if (!*names) {
+			snprintf(names, sizeof(names), "%s", line + 6);
+			continue;
+		}
+		name = strtok_r(names, "\n ", &sn);
+		val = strtok_r(line + 6, "\n ", &sv);
+		for (; name && val; name = strtok_r(NULL, "\n ", &sn),
+		     val = strtok_r(NULL, "\n ", &sv))
+			if (!strcmp(name, key))
+				v = atol(val);
+	}
+	if (f)
+		fclose(f);
+	if (setns(here, CLONE_NEWNET))
+		v = -1;
+	close(here);
+	return v;
+}
+
+/* The named network namespace @name, opened; -1 with errno set */
+static int netns_open(const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * here (10.9.1.1, fd00:91::1) - R, a router - B (10.9.2.1, fd00:92::1):
+ * named namespaces @r and @b, this process in a new one; then the fd of B.
+ */
+static int routed_pair_of_namespaces(const char *r, const char *b)
+{
+	static const char *const steps[] = {
+		"ip netns add $R && ip netns add $B",
+		"ip netns exec $R sysctl -qw net.ipv4.ip_forward=1",
+		"ip netns exec $R sysctl -qw net.ipv6.conf.all.forwarding=1",
+		"ip netns exec $R sysctl -qw net.ipv6.conf.default.accept_dad=0",
+		"ip link add a0 type veth peer name r0 netns $R",
+		"ip -n $R link add r1 type veth peer name b0 netns $B",
+		"ip addr add 10.9.1.1/24 dev a0",
+		"ip -6 addr add fd00:91::1/64 dev a0 nodad",
+		"ip link set a0 up",
+		"ip route add default via 10.9.1.2",
+		"ip -6 route add default via fd00:91::2",
+		"ip -n $R addr add 10.9.1.2/24 dev r0",
+		"ip -n $R -6 addr add fd00:91::2/64 dev r0 nodad",
+		"ip -n $R addr add 10.9.2.2/24 dev r1",
+		"ip -n $R -6 addr add fd00:92::2/64 dev r1 nodad",
+		"ip -n $R link set r0 up && ip -n $R link set r1 up",
+		"ip -n $B addr add 10.9.2.1/24 dev b0",
+		"ip -n $B -6 addr add fd00:92::1/64 dev b0 nodad",
+		"ip -n $B link set b0 up && ip -n $B link set lo up",
+		"ip -n $B route add default via 10.9.2.2",
+		"ip -n $B -6 route add default via fd00:92::2",
+	};
+	size_t i;
+
+	if (unshare(CLONE_NEWNET) || xtcp_lo_up() || setenv("R", r, 1) ||
+	    setenv("B", b, 1))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(steps); i++)
+		if (xtcp_sh("%s", steps[i]))
+			return -1;
+	return netns_open(b);
+}
+
+/* A listener on @addr in namespace @ns; its address (the port) in @addr. */
+static int listener_in(int ns, bool xtcp, struct sa46 *addr)
+{
+	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+
+	if (here < 0 || setns(ns, CLONE_NEWNET)) {
+		close_keep_errno(here);
+		return -1;
+	}
+	fd = socket46(xtcp, addr->sa.sa_family == AF_INET6, SOCK_NONBLOCK);
+	if (fd >= 0 && (bind(fd, &addr->sa, addr->len) || listen(fd, 4) ||
+			name46(fd, addr)))
+		close_fd(&fd);
+	if (setns(here, CLONE_NEWNET))
+		close_fd(&fd);
+	close_keep_errno(here);
+	return fd;
+}
+
+/* Start a non-blocking connect of @fd to @to; 0 if it is under way. */
+static int connect_start(int fd, const struct sa46 *to)
+{
+	if (!connect(fd, &to->sa, to->len))
+		return 0;
+	return errno == EINPROGRESS ? 0 : -1;
+}
+
+/*
+ * Across a router: a connection made with the default TTL (hop limit),
+ * the route's 64, crosses it, and so did xtcp's before its sockets had a
+ * TTL of 0 (none ever crossed a router).  A client whose IP_TTL
+ * (IPV6_UNICAST_HOPS) is 1 does not: the router answers its SYN with
+ * Time Exceeded, and nothing reaches the listener.  IP_TOS (IPV6_TCLASS)
+ * set on a listener is its connections' too, as TCP's clone has it.
+ */
+TEST_F_TIMEOUT(stream, ttl_across_a_router, 120)
+{
+	char r[32], b[32];
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for network namespaces");
+	snprintf(r, sizeof(r), "xsr%d", getpid());
+	snprintf(b, sizeof(b), "xsb%d", getpid());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		bool v6 = variant->v6, xtcp = variant->xtcp;
+		int level = v6 ? SOL_IPV6 : SOL_IP;
+		int ttl_opt = v6 ? IPV6_UNICAST_HOPS : IP_TTL;
+		int tos_opt = v6 ? IPV6_TCLASS : IP_TOS;
+		struct sa46 to = sa46_of(v6, 0x0a090201, "fd00:92::1", 0);
+		int far, router, l, c, s, c1;
+		long long end;
+		long te0;
+		char byte = 'x';
+
+		far = routed_pair_of_namespaces(r, b);
+		ASSERT_LE(0, far) TH_LOG("namespaces: %s", strerror(errno));
+		l = listener_in(far, xtcp, &to);
+		ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+		ASSERT_EQ(0, set_int(l, level, tos_opt, 0x20))
+			TH_LOG("IP_TOS/IPV6_TCLASS: %s", strerror(errno));
+
+		c = socket46(xtcp, v6, SOCK_NONBLOCK);
+		ASSERT_LE(0, c);
+		EXPECT_EQ(64, get_int(c, level, ttl_opt)) TH_LOG("the default TTL");
+		ASSERT_EQ(0, connect_start(c, &to)) TH_LOG("connect: %s", strerror(errno));
+		ASSERT_EQ(POLLOUT, wait_revents(c, POLLOUT, XTCP_WAIT_MS) & (POLLOUT | POLLERR))
+			TH_LOG("no connection across the router");
+		ASSERT_TRUE(wait_revents(l, POLLIN, XTCP_WAIT_MS) & POLLIN);
+		s = accept(l, NULL, NULL);
+		ASSERT_LE(0, s);
+		EXPECT_EQ(0x20, get_int(s, level, tos_opt)) TH_LOG("the listener's TOS");
+		EXPECT_EQ(1, send(c, &byte, 1, 0));
+		EXPECT_EQ(POLLIN, wait_revents(s, POLLIN, XTCP_WAIT_MS) & POLLIN);
+		EXPECT_EQ(1, recv(s, &byte, 1, 0));
+
+		c1 = socket46(xtcp, v6, SOCK_NONBLOCK);
+		ASSERT_LE(0, c1);
+		ASSERT_EQ(0, set_int(c1, level, ttl_opt, 1))
+			TH_LOG("IP_TTL/IPV6_UNICAST_HOPS: %s", strerror(errno));
+		EXPECT_EQ(1, get_int(c1, level, ttl_opt));
+		router = netns_open(r);
+		ASSERT_LE(0, router);
+		te0 = time_exceeded_in(router, v6);
+		ASSERT_LE(0, te0);
+		ASSERT_EQ(0, connect_start(c1, &to));
+		end = now_ms() + XTCP_WAIT_MS;
+		while (time_exceeded_in(router, v6) == te0 && now_ms() < end)
+			usleep(10000);
+		EXPECT_LT(te0, time_exceeded_in(router, v6)) TH_LOG("no Time Exceeded from R");
+		EXPECT_EQ(XTCP_SYN_SENT, stream_state(xtcp, c1));
+		EXPECT_EQ(-1, accept(l, NULL, NULL)) TH_LOG("the TTL 1 SYN got through");
+		close(c1);
+		close(s);
+		close(c);
+		close(l);
+		close(router);
+		close(far);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+	xtcp_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", r, b);
+}
+
 /* ---- shutdown ---- */
 
 /*
