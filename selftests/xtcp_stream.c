@@ -16,9 +16,9 @@
  * they run in a child in a new network namespace.  Every test runs over
  * IPv6 as well, between IPv6-API sockets of each protocol: the stream
  * fixture's on ::1 (variants tcp6 and xtcp6; the few that are about IPv4
- * addresses, IPv4 routes or /proc/net/xtcp's IPv4 rows skip there, and
- * xtcp_ipv6.c has their IPv6 counterparts), the conn fixture's on ::1
- * and across a veth pair.
+ * addresses or IPv4 routes skip there, and xtcp_ipv6.c has IPv6
+ * counterparts of most), the conn fixture's on ::1 and across a veth
+ * pair.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -1535,31 +1535,31 @@ TEST_F(stream, data_through_small_buffers)
 
 TEST_F(stream, proc_listen_row)
 {
-	struct sockaddr_in sin = sin_of(INADDR_LOOPBACK, 0);
+	struct sa46 sin = sa46_lo(variant->v6, 0), any = sa46_any(variant->v6, 0);
+	char hex[33], hex2[33];
 	struct inet_row r;
-	int fd;
+	int fd = socket46(variant->xtcp, variant->v6, 0);
 
-	if (variant->v6)
-		SKIP(return, "/proc/net/xtcp rows (xtcp_ipv6: proc_rows)");
-
-	fd = stream_socket(variant->xtcp, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, sock_name(fd, &sin));
+	ASSERT_EQ(0, bind(fd, &sin.sa, sin.len));
+	ASSERT_EQ(0, name46(fd, &sin));
 	if (variant->xtcp) {
 		/* /proc/net/tcp lists no bound-only sockets; xtcp lists all. */
 		ASSERT_EQ(1, proc_row(true, fd, &r));
 		EXPECT_EQ(XTCP_CLOSE, r.st);
 		EXPECT_STREQ("CLOSED", r.state);
-		EXPECT_EQ(sin.sin_addr.s_addr, r.laddr);
-		EXPECT_EQ(ntohs(sin.sin_port), r.lport);
+		EXPECT_STREQ(sa46_hex(&sin, hex), r.laddr_hex);
+		EXPECT_EQ(sa46_port(&sin), r.lport);
 	}
 	ASSERT_EQ(0, listen(fd, 8));
 	ASSERT_EQ(1, proc_row(variant->xtcp, fd, &r));
 	EXPECT_EQ(XTCP_LISTEN, r.st);
-	EXPECT_EQ(0x0100007f, r.laddr);		/* 127.0.0.1 as the file prints it */
-	EXPECT_EQ(ntohs(sin.sin_port), r.lport);
-	EXPECT_EQ(0, r.raddr);
+	/* 127.0.0.1 (::1) as the file prints it */
+	EXPECT_STREQ(variant->v6 ? "00000000000000000000000001000000" : "0100007F",
+		     r.laddr_hex);
+	EXPECT_STREQ(sa46_hex(&sin, hex), r.laddr_hex);
+	EXPECT_EQ(sa46_port(&sin), r.lport);
+	EXPECT_STREQ(sa46_hex(&any, hex2), r.raddr_hex);
 	EXPECT_EQ(0, r.rport);
 	EXPECT_EQ(getuid(), r.uid);
 	if (variant->xtcp)
@@ -1569,35 +1569,33 @@ TEST_F(stream, proc_listen_row)
 
 TEST_F(stream, proc_established_rows)
 {
-	struct sockaddr_in laddr, cname;
+	struct sa46 laddr, cname;
+	char hex[33];
 	struct inet_row rc, rs;
 	char buf[100] = { 0 };
 	int l, c, s;
 
-	if (variant->v6)
-		SKIP(return, "/proc/net/xtcp rows (xtcp_ipv6: proc_rows)");
-
-	l = stream_listener(variant->xtcp, 4, &laddr);
+	l = listener46(variant->xtcp, variant->v6, 4, &laddr);
 	ASSERT_LE(0, l);
-	c = stream_connect(variant->xtcp, &laddr);
+	c = connect46(variant->xtcp, variant->v6, &laddr);
 	ASSERT_LE(0, c);
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
-	ASSERT_EQ(0, sock_name(c, &cname));
+	ASSERT_EQ(0, name46(c, &cname));
 
 	ASSERT_EQ(1, proc_row(variant->xtcp, c, &rc));
 	EXPECT_EQ(XTCP_ESTABLISHED, rc.st);
-	EXPECT_EQ(cname.sin_addr.s_addr, rc.laddr);
-	EXPECT_EQ(ntohs(cname.sin_port), rc.lport);
-	EXPECT_EQ(laddr.sin_addr.s_addr, rc.raddr);
-	EXPECT_EQ(ntohs(laddr.sin_port), rc.rport);
+	EXPECT_STREQ(sa46_hex(&cname, hex), rc.laddr_hex);
+	EXPECT_EQ(sa46_port(&cname), rc.lport);
+	EXPECT_STREQ(sa46_hex(&laddr, hex), rc.raddr_hex);
+	EXPECT_EQ(sa46_port(&laddr), rc.rport);
 
 	ASSERT_EQ(1, proc_row(variant->xtcp, s, &rs));
 	EXPECT_EQ(XTCP_ESTABLISHED, rs.st);
-	EXPECT_EQ(laddr.sin_addr.s_addr, rs.laddr);
-	EXPECT_EQ(ntohs(laddr.sin_port), rs.lport);
-	EXPECT_EQ(cname.sin_addr.s_addr, rs.raddr);
-	EXPECT_EQ(ntohs(cname.sin_port), rs.rport);
+	EXPECT_STREQ(sa46_hex(&laddr, hex), rs.laddr_hex);
+	EXPECT_EQ(sa46_port(&laddr), rs.lport);
+	EXPECT_STREQ(sa46_hex(&cname, hex), rs.raddr_hex);
+	EXPECT_EQ(sa46_port(&cname), rs.rport);
 	EXPECT_EQ(getuid(), rs.uid);
 	if (variant->xtcp) {
 		EXPECT_STREQ("ESTABLISHED", rc.state);

@@ -478,6 +478,20 @@ static inline int sa46_name(int fd, struct sa46 *a, bool peer)
 	return a->sa.sa_family == AF_INET && len == sizeof(a->in) ? 0 : -1;
 }
 
+/* @a's address as /proc/net/{tcp,tcp6,xtcp,xtcp6} print it (raw words, %08X) */
+static inline const char *sa46_hex(const struct sa46 *a, char buf[33])
+{
+	int i;
+
+	if (a->sa.sa_family != AF_INET6) {
+		snprintf(buf, 33, "%08X", a->in.sin_addr.s_addr);
+		return buf;
+	}
+	for (i = 0; i < 4; i++)
+		snprintf(buf + 8 * i, 33 - 8 * i, "%08X", a->in6.sin6_addr.s6_addr32[i]);
+	return buf;
+}
+
 static inline int name46(int fd, struct sa46 *a)
 {
 	return sa46_name(fd, a, false);
