@@ -1894,7 +1894,7 @@ static int xtcp_set_tclass(struct sock *sk, int val)
 	return 0;
 }
 
-/* IPV6_UNICAST_HOPS: 1 to 255, or -1 for the route's */
+/* IPV6_UNICAST_HOPS: 0 to 255, or -1 for the route's */
 static int xtcp_set_hop_limit(struct sock *sk, int val)
 {
 	if (val < -1 || val > 255)
@@ -1976,8 +1976,9 @@ static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
 	int len, val;
 
 	if (optname != IPV6_V6ONLY && optname != IPV6_UNICAST_HOPS &&
-	    optname != IPV6_TCLASS)
-		return -ENOPROTOOPT;
+	    optname != IPV6_TCLASS)	/* a bound IPv4 socket: as AF_INET's */
+		return !READ_ONCE(xtcp_sk(sk)->v6_api) && READ_ONCE(inet_sk(sk)->inet_num) ?
+		       -EOPNOTSUPP : -ENOPROTOOPT;
 	if (get_user(len, optlen))
 		return -EFAULT;
 	lock_sock(sk);

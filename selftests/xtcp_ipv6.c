@@ -412,6 +412,13 @@ TEST_F(ipv6, v6only_option)
 	EXPECT_EQ(ENOPROTOOPT, errno);
 	EXPECT_EQ(-1, get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY));
 	EXPECT_EQ(EOPNOTSUPP, errno);	/* ip_getsockopt()'s answer */
+	/* the same for every IPv6 option, known to xtcp or not */
+	EXPECT_EQ(-1, set_int(fd, IPPROTO_IPV6, IPV6_TCLASS, 0));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, get_int(fd, IPPROTO_IPV6, IPV6_TCLASS));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, get_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO));
+	EXPECT_EQ(EOPNOTSUPP, errno);
 	close(fd);
 }
 
