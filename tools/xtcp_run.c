@@ -138,9 +138,11 @@ static int use_v6_api(int fd)
 int socket(int domain, int type, int protocol)
 {
 	if (mode == MODE_ALL && family > 0 && is_tcp(domain, type, protocol)) {
-		int fd = real_socket(family, type, 0);
+		int fd = real_socket(family, type, 0), err = errno;
 
-		if (fd >= 0 && domain == AF_INET6 && use_v6_api(fd)) {
+		if (fd >= 0 && domain == AF_INET6 && !use_v6_api(fd)) {
+			errno = err;	/* the refused bind's is not the caller's */
+		} else if (fd >= 0 && domain == AF_INET6) {
 			close(fd);
 			say("xtcp refused the IPv6 API: IPv6 sockets stay TCP");
 			fd = real_socket(domain, type, protocol);
@@ -225,10 +227,41 @@ static socklen_t bound_name(int fd, struct sockaddr_in6 *sin6)
 }
 
 /*
+ * The IP-level options of @from that the new socket @to (of family @dom)
+ * does not have already: IPv6's only for an IPv6 socket.
+ */
+static void copy_ip_options(int from, int to, int dom)
+{
+	static const struct {
+		int level, opt;
+	} opts[] = {
+		{ IPPROTO_IP, IP_TOS },
+		{ IPPROTO_IP, IP_TTL },
+		{ IPPROTO_IPV6, IPV6_TCLASS },
+		{ IPPROTO_IPV6, IPV6_UNICAST_HOPS },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		socklen_t len = sizeof(int);
+		int v, w;
+
+		if (opts[i].level == IPPROTO_IPV6 && dom != AF_INET6)
+			continue;
+		if (getsockopt(from, opts[i].level, opts[i].opt, &v, &len))
+			continue;
+		len = sizeof(int);
+		if (!getsockopt(to, opts[i].level, opts[i].opt, &w, &len) && v != w)
+			setsockopt(to, opts[i].level, opts[i].opt, &v, sizeof(v));
+	}
+}
+
+/*
  * Put an xtcp socket in the place of TCP socket @fd (IPv4 or IPv6; for
- * IPv6 with its IPV6_V6ONLY).  0 when done or when @fd is not a TCP
- * socket (left alone); -1 with errno when the new socket cannot take the
- * old one's address.
+ * IPv6 with its IPV6_V6ONLY), with its options (copy_options(),
+ * copy_ip_options()).  0 when done or when @fd is not a TCP socket or
+ * cannot be an xtcp one (left alone); -1 with errno when the new socket
+ * cannot take the old one's address.
  */
 static int become_xtcp(int fd)
 {
@@ -252,13 +285,20 @@ static int become_xtcp(int fd)
 	copy_options(fd, nfd);
 	if (dom == AF_INET6 &&
 	    (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) ||
-	     setsockopt(nfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only))))
-		goto fail;
+	     setsockopt(nfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)))) {
+		say("xtcp refused IPV6_V6ONLY: this socket stays TCP");
+		close(nfd);
+		return 0;
+	}
 	len = bound_name(fd, &sin6);
 	if (len && bind(nfd, (struct sockaddr *)&sin6, len))
 		goto fail;
-	if (!len && dom == AF_INET6 && use_v6_api(nfd))
-		goto fail;
+	if (!len && dom == AF_INET6 && use_v6_api(nfd)) {
+		say("xtcp refused the IPv6 API: this socket stays TCP");
+		close(nfd);
+		return 0;
+	}
+	copy_ip_options(fd, nfd, dom);
 	if (fcntl(nfd, F_SETFL, fl) ||
 	    dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 		goto fail;
