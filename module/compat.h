@@ -7,6 +7,7 @@
 #ifndef _XTCP_COMPAT_H
 #define _XTCP_COMPAT_H
 
+#include <linux/ipv6.h>
 #include <linux/net.h>
 #include <net/gro.h>
 
@@ -159,6 +160,29 @@ static inline int xtcp_gro_network_flush(const void *th, const void *th2,
 #else
 #define xtcp_np_hop_limit(np)		READ_ONCE((np)->hop_limit)
 #define xtcp_np_set_hop_limit(np, v)	WRITE_ONCE((np)->hop_limit, (v))
+#endif
+
+/*
+ * IPV6_AUTOFLOWLABEL: 6.1 keeps it (and whether it was set) in bit-fields
+ * of ipv6_pinfo, written under the socket lock; 6.12 in inet_flags bits,
+ * through the inet6_*_bit() macros, which 6.1 lacks.
+ */
+#ifdef inet6_assign_bit
+#define xtcp_autoflowlabel_is_set(sk)	inet6_test_bit(AUTOFLOWLABEL_SET, sk)
+#define xtcp_autoflowlabel_bit(sk)	inet6_test_bit(AUTOFLOWLABEL, sk)
+static inline void xtcp_autoflowlabel_assign(struct sock *sk, bool on)
+{
+	inet6_assign_bit(AUTOFLOWLABEL, sk, on);
+	inet6_set_bit(AUTOFLOWLABEL_SET, sk);
+}
+#else
+#define xtcp_autoflowlabel_is_set(sk)	(inet6_sk(sk)->autoflowlabel_set)
+#define xtcp_autoflowlabel_bit(sk)	(inet6_sk(sk)->autoflowlabel)
+static inline void xtcp_autoflowlabel_assign(struct sock *sk, bool on)
+{
+	inet6_sk(sk)->autoflowlabel = on;
+	inet6_sk(sk)->autoflowlabel_set = 1;
+}
 #endif
 
 #endif /* _XTCP_COMPAT_H */

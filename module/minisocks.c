@@ -31,6 +31,7 @@
 #define pr_fmt(fmt) "xtcp: " fmt
 
 #include <linux/slab.h>
+#include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
 #include <net/route.h>
@@ -91,6 +92,18 @@ static bool req_expired(struct sock *sk, const struct xtcp_request *req)
 }
 
 /*
+ * A SYN+ACK again, the first one lost or late.  As TCP's, it takes a new
+ * flow hash unless the listener says otherwise (SO_TXREHASH): over IPv6
+ * a new flow label, which may lead it around a broken path.
+ */
+static void req_resend_synack(struct sock *sk, struct xtcp_request *req)
+{
+	if (READ_ONCE(sk->sk_txrehash) == SOCK_TXREHASH_ENABLED)
+		req->txhash = net_tx_rndhash();
+	xtcp_send_synack(sock_net(sk), req);
+}
+
+/*
  * A request's timer work, the listener's spinlock held and no owner
  * reading its queue: expire the request, or send its SYN+ACK again and
  * re-arm.  Returns true if the request is done (the caller frees it,
@@ -111,7 +124,7 @@ static bool req_timer_work(struct sock *sk, struct xtcp_request *req)
 	 * completes the handshake, data or not.
 	 */
 	if (!req->acked || req->retries + 1 >= defer)
-		xtcp_send_synack(sock_net(sk), req);
+		req_resend_synack(sk, req);
 	req->retries++;
 	mod_timer(&req->timer,
 		  jiffies + min_t(unsigned long, XTCP_RTO_INIT << req->retries,
@@ -250,6 +263,31 @@ void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req)
 }
 
 /**
+ * xtcp_req_ip_init() - what a listener's SYN+ACK takes at the IP level
+ * @listener: the listener
+ * @req: a request whose addresses are set
+ *
+ * As TCP's: the listener's TOS and TTL (IP_TOS, IP_TTL) towards an IPv4
+ * peer, its traffic class and hop limit (IPV6_TCLASS, IPV6_UNICAST_HOPS)
+ * towards an IPv6 one, whether it labels its IPv6 flows, and a random
+ * flow hash that the connection keeps.  Also for a cookie's connection.
+ */
+void xtcp_req_ip_init(const struct sock *listener, struct xtcp_request *req)
+{
+	const struct ipv6_pinfo *np = inet6_sk(listener);
+
+	req->txhash = net_tx_rndhash();
+	if (ipv6_addr_v4mapped(&req->raddr)) {
+		req->tos = READ_ONCE(inet_sk(listener)->tos) & ~INET_ECN_MASK;
+		req->ttl = READ_ONCE(inet_sk(listener)->uc_ttl);
+	} else {
+		req->tos = READ_ONCE(np->tclass) & ~INET_ECN_MASK;
+		req->ttl = xtcp_np_hop_limit(np);
+	}
+	req->autolabel = xtcp_autoflowlabel(listener);
+}
+
+/**
  * xtcp_route_mss() - the MSS we announce towards a peer
  * @net: the namespace
  * @laddr: our address
@@ -323,7 +361,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 			req->no_rtt = true;
 			if (req->ts_ok && cb->has_ts)
 				req->ts_recent = cb->tsval;	/* echo the latest */
-			xtcp_send_synack(net, req);
+			req_resend_synack(sk, req);
 		}
 		return 0;
 	}
@@ -366,6 +404,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->ts_recent = req->ts_ok ? cb->tsval : 0;
 	req->ts_off = xtcp_ts_off(&req->laddr, &req->raddr);
 	xtcp_req_offer(sk, req);
+	xtcp_req_ip_init(sk, req);
 	req->iss = xtcp_isn(&req->laddr, &req->raddr, req->lport, req->rport);
 	req->born = jiffies;
 	req->born_us = xtcp_clock_us();
@@ -448,6 +487,10 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	inet_sk(child)->uc_ttl = READ_ONCE(inet_sk(sk)->uc_ttl);
 	inet6_sk(child)->tclass = READ_ONCE(inet6_sk(sk)->tclass);
 	xtcp_np_set_hop_limit(inet6_sk(child), xtcp_np_hop_limit(inet6_sk(sk)));
+	if (xtcp_autoflowlabel_is_set(sk))
+		xtcp_autoflowlabel_assign(child, xtcp_autoflowlabel_bit(sk));
+	child->sk_txrehash = READ_ONCE(sk->sk_txrehash);
+	child->sk_txhash = req->txhash;	/* the SYN+ACK's flow */
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
 		child->sk_rcvbuf = sk->sk_rcvbuf;
 	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
@@ -742,6 +785,10 @@ void xtcp_time_wait(struct sock *sk, bool ack)
 		tw->v6only = sk->sk_ipv6only;
 		tw->v6_api = xtcp_sk(sk)->v6_api;
 		tw->bound_dev_if = sk->sk_bound_dev_if;
+		tw->txhash = sk->sk_txhash;
+		tw->tos = (xtcp_peer_v6(sk) ? inet6_sk(sk)->tclass :
+			   inet->tos) & ~INET_ECN_MASK;
+		tw->autolabel = xtcp_autoflowlabel(sk);
 		tw->since = jiffies;
 		tw->oow_stamp = 0;
 	} else {

@@ -17,6 +17,7 @@
 #include <linux/ip.h>
 #include <linux/skbuff.h>
 #include <net/inet6_connection_sock.h>
+#include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
@@ -277,6 +278,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *oskb, bool clone)
 			       sizeof(struct inet6_skb_parm)));
 	skb->priority = READ_ONCE(sk->sk_priority);
 	skb->mark = READ_ONCE(sk->sk_mark);
+	skb_set_hash_from_sk(skb, sk);	/* the IPv6 flow label's source */
 	segs = skb_shinfo(skb)->gso_segs ? : 1;	/* a run: many */
 	xtcp_add_stat(sock_net(sk), XTCP_MIB_OUT_SEGS, segs);
 	if (segs > 1)
@@ -485,10 +487,26 @@ void xtcp_send_reset(struct sock *sk)
 	xtcp_transmit_skb(sk, skb, false);
 }
 
+/*
+ * How a socketless segment leaves, as its connection's segments would:
+ * @oif the interface (0: the route's; a link-local IPv6 peer needs it),
+ * @txhash the flow hash (0: one of the addresses and ports), which an
+ * IPv6 flow label comes from when @autolabel, @tos the TOS or traffic
+ * class, @ttl the TTL or hop limit (-1: the route's).
+ */
+struct xtcp_raw_ip {
+	int oif;
+	u32 txhash;
+	u8 tos;
+	s16 ttl;
+	bool autolabel;
+};
+
 /* Route and send a socketless segment from @saddr:@seg->sport over IPv4. */
 static int xtcp_send_raw4(struct net *net, const struct in6_addr *saddr6,
 			  const struct in6_addr *daddr6,
-			  const struct xtcp_seg *seg)
+			  const struct xtcp_seg *seg,
+			  const struct xtcp_raw_ip *ip)
 {
 	__be32 saddr = xtcp_addr_v4_of(saddr6), daddr = xtcp_addr_v4_of(daddr6);
 	struct flowi4 fl4;
@@ -520,14 +538,16 @@ static int xtcp_send_raw4(struct net *net, const struct in6_addr *saddr6,
 	iph = ip_hdr(skb);
 	iph->version = 4;
 	iph->ihl = sizeof(*iph) / 4;
-	iph->tos = 0;
+	iph->tos = ip->tos;
 	iph->frag_off = htons(IP_DF);
-	iph->ttl = ip4_dst_hoplimit(&rt->dst);
+	iph->ttl = ip->ttl >= 0 ? ip->ttl : ip4_dst_hoplimit(&rt->dst);
 	iph->protocol = xtcp_ipproto;
 	iph->saddr = saddr;
 	iph->daddr = daddr;
 	iph->id = 0;
 	skb->protocol = htons(ETH_P_IP);
+	if (ip->txhash)
+		skb_set_hash(skb, ip->txhash, PKT_HASH_TYPE_L4);
 	skb_dst_set(skb, &rt->dst);
 	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
 	XTCP_INC_STATS(net, XTCP_MIB_OUT_SEGS);
@@ -539,16 +559,17 @@ static int xtcp_send_raw4(struct net *net, const struct in6_addr *saddr6,
 }
 
 /*
- * The same over IPv6: a header of 40 bytes, the route's hop limit, out of
- * interface @oif (0: the route's; a link-local peer needs it).
+ * The same over IPv6: a header of 40 bytes, with a flow label made as
+ * ip6_xmit() makes a socket's.
  */
 static int xtcp_send_raw6(struct net *net, const struct in6_addr *saddr,
 			  const struct in6_addr *daddr,
-			  const struct xtcp_seg *seg, int oif)
+			  const struct xtcp_seg *seg,
+			  const struct xtcp_raw_ip *ip)
 {
 	struct flowi6 fl6 = {
 		.flowi6_proto = xtcp_ipproto,
-		.flowi6_oif = oif,
+		.flowi6_oif = ip->oif,
 		.saddr = *saddr,
 		.daddr = *daddr,
 		.fl6_sport = htons(seg->sport),
@@ -577,10 +598,13 @@ static int xtcp_send_raw6(struct net *net, const struct in6_addr *saddr,
 	skb_push(skb, sizeof(*ip6h));
 	skb_reset_network_header(skb);
 	ip6h = ipv6_hdr(skb);
-	ip6_flow_hdr(ip6h, 0, 0);
+	if (ip->txhash)
+		skb_set_hash(skb, ip->txhash, PKT_HASH_TYPE_L4);
+	ip6_flow_hdr(ip6h, ip->tos,
+		     ip6_make_flowlabel(net, skb, 0, ip->autolabel, &fl6));
 	ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
 	ip6h->nexthdr = xtcp_ipproto;
-	ip6h->hop_limit = ip6_dst_hoplimit(dst);
+	ip6h->hop_limit = ip->ttl >= 0 ? ip->ttl : ip6_dst_hoplimit(dst);
 	ip6h->saddr = *saddr;
 	ip6h->daddr = *daddr;
 	skb->protocol = htons(ETH_P_IPV6);
@@ -595,15 +619,16 @@ static int xtcp_send_raw6(struct net *net, const struct in6_addr *saddr,
 
 /*
  * A socketless segment, over IPv4 to a v4-mapped @daddr (routed by its
- * addresses alone, as before IPv6), else over IPv6 out of @oif.
+ * addresses alone, as before IPv6), else over IPv6.
  */
 static int xtcp_send_raw(struct net *net, const struct in6_addr *saddr,
 			 const struct in6_addr *daddr,
-			 const struct xtcp_seg *seg, int oif)
+			 const struct xtcp_seg *seg,
+			 const struct xtcp_raw_ip *ip)
 {
 	if (ipv6_addr_v4mapped(daddr))
-		return xtcp_send_raw4(net, saddr, daddr, seg);
-	return xtcp_send_raw6(net, saddr, daddr, seg, oif);
+		return xtcp_send_raw4(net, saddr, daddr, seg, ip);
+	return xtcp_send_raw6(net, saddr, daddr, seg, ip);
 }
 
 /**
@@ -618,6 +643,10 @@ static int xtcp_send_raw(struct net *net, const struct in6_addr *saddr,
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_raw_ip ip = {
+		.ttl = -1,
+		.autolabel = ip6_default_np_autolabel(net),
+	};
 	struct xtcp_seg seg = {};
 	struct in6_addr l, r;
 
@@ -637,9 +666,14 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb)
 	trace_xtcp_reset_tx(net, &l, htons(seg.sport), &r, htons(seg.dport),
 			    XTCP_CLOSE, seg.seq);
 	/* a link-local peer is answered where it spoke from */
-	xtcp_send_raw(net, &l, &r, &seg,
-		      __ipv6_addr_needs_scope_id(ipv6_addr_type(&r)) ?
-		      skb->skb_iif : 0);
+	if (__ipv6_addr_needs_scope_id(ipv6_addr_type(&r)))
+		ip.oif = skb->skb_iif;
+	/* as TCP's: the segment's TOS or traffic class less its ECN bits */
+	if (ip_hdr(skb)->version == 6)
+		ip.tos = ipv6_get_dsfield(ipv6_hdr(skb)) & ~INET_ECN_MASK;
+	else
+		ip.tos = ip_hdr(skb)->tos & ~INET_ECN_MASK;
+	xtcp_send_raw(net, &l, &r, &seg, &ip);
 }
 
 /**
@@ -660,8 +694,16 @@ void xtcp_send_tw_ack(struct net *net, const struct xtcp_tw *tw)
 		.tsval = tw->ts_ok ? xtcp_ts_now(tw->ts_off) : 0,
 		.tsecr = tw->ts_recent,
 	};
+	/* the connection's flow, TOS and label; the route's TTL, as TCP's */
+	struct xtcp_raw_ip ip = {
+		.oif = tw->bound_dev_if,
+		.txhash = tw->txhash,
+		.tos = tw->tos,
+		.ttl = -1,
+		.autolabel = tw->autolabel,
+	};
 
-	xtcp_send_raw(net, &tw->laddr, &tw->raddr, &seg, tw->bound_dev_if);
+	xtcp_send_raw(net, &tw->laddr, &tw->raddr, &seg, &ip);
 }
 
 /**
@@ -691,8 +733,15 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req)
 		.tsval = req->ts_ok ? xtcp_ts_now(req->ts_off) : 0,
 		.tsecr = req->ts_recent,
 	};
+	struct xtcp_raw_ip ip = {
+		.oif = req->iif,
+		.txhash = req->txhash,
+		.tos = req->tos,
+		.ttl = req->ttl,
+		.autolabel = req->autolabel,
+	};
 
-	return xtcp_send_raw(net, &req->laddr, &req->raddr, &seg, req->iif);
+	return xtcp_send_raw(net, &req->laddr, &req->raddr, &seg, &ip);
 }
 
 /*

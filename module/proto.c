@@ -157,6 +157,8 @@ void xtcp_init_new_sock(struct sock *sk)
 	/* the route's TTL and hop limit, as inet_create() and inet6_create() */
 	inet_sk(sk)->uc_ttl = -1;
 	xtcp_np_set_hop_limit(&xtcp_sk(sk)->inet6, -1);
+	/* timeouts move the flow to a new hash (SO_TXREHASH), as inet_create() */
+	sk->sk_txrehash = READ_ONCE(sock_net(sk)->core.sysctl_txrehash);
 	xtcp_set_laddr(sk, xtcp_any(sk));	/* unbound */
 	xtcp_set_raddr(sk, xtcp_any(sk), 0);
 	sk_sockets_allocated_inc(sk);
@@ -691,6 +693,7 @@ static int connect_start(struct sock *sk, u32 mss)
 	xs->sack_ok = READ_ONCE(xtcp_sysctl(net)->sack);	/* our offer */
 	xs->ts_ok = READ_ONCE(xtcp_sysctl(net)->timestamps);	/* likewise */
 	xs->ts_off = xtcp_ts_off(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr);
+	sk_set_txhash(sk);	/* the flow's hash and IPv6 flow label */
 	err = xtcp_send_syn(sk);
 	if (err) {
 		xtcp_done(sk, 0);
@@ -1903,6 +1906,23 @@ static int xtcp_set_hop_limit(struct sock *sk, int val)
 	return 0;
 }
 
+/**
+ * xtcp_autoflowlabel() - do @sk's IPv6 segments carry a flow label?
+ * @sk: the socket
+ *
+ * Its IPV6_AUTOFLOWLABEL if set, else what net.ipv6.auto_flowlabels
+ * gives, as ip6_xmit() decides.  The label is a hash of the socket's
+ * flow hash (sk_txhash).
+ *
+ * Return: true if they do.
+ */
+bool xtcp_autoflowlabel(const struct sock *sk)
+{
+	if (xtcp_autoflowlabel_is_set(sk))
+		return xtcp_autoflowlabel_bit(sk);
+	return ip6_default_np_autolabel(sock_net(sk));
+}
+
 /* IPV6_V6ONLY: only while unbound; kept until the socket speaks IPv6. */
 static int xtcp_set_v6only(struct sock *sk, int val)
 {
@@ -1915,12 +1935,19 @@ static int xtcp_set_v6only(struct sock *sk, int val)
 	return 0;
 }
 
+/* the IPv6 options xtcp takes */
+static bool xtcp_ipv6_opt(int optname)
+{
+	return optname == IPV6_V6ONLY || optname == IPV6_UNICAST_HOPS ||
+	       optname == IPV6_TCLASS || optname == IPV6_AUTOFLOWLABEL;
+}
+
 /*
  * Level SOL_IPV6: IPV6_V6ONLY, as TCP's AF_INET6 sockets take it (only
  * while unbound); on a socket whose API is not chosen yet it is kept for
  * when the socket becomes an IPv6 one (see the socket API above).
- * IPV6_UNICAST_HOPS and IPV6_TCLASS, for the IPv6 segments
- * (inet6_csk_xmit() reads them).  A bound IPv4-API socket has no IPv6
+ * IPV6_UNICAST_HOPS, IPV6_TCLASS and IPV6_AUTOFLOWLABEL, for the IPv6
+ * segments (inet6_csk_xmit() reads them).  A bound IPv4-API socket has no IPv6
  * options (-ENOPROTOOPT, as AF_INET's); the other IPv6 options are not
  * implemented.
  */
@@ -1929,8 +1956,7 @@ static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 {
 	int val = 0, err = 0;
 
-	if (optname != IPV6_V6ONLY && optname != IPV6_UNICAST_HOPS &&
-	    optname != IPV6_TCLASS)
+	if (!xtcp_ipv6_opt(optname))
 		return -ENOPROTOOPT;
 	/* as ipv6_setsockopt(): no value reads as 0 */
 	if (!sockptr_is_null(optval) && optlen >= sizeof(int) &&
@@ -1945,6 +1971,8 @@ static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 		err = xtcp_set_tclass(sk, val);
 	else if (optname == IPV6_UNICAST_HOPS)
 		err = xtcp_set_hop_limit(sk, val);
+	else if (optname == IPV6_AUTOFLOWLABEL)
+		xtcp_autoflowlabel_assign(sk, val);
 	else
 		err = xtcp_set_v6only(sk, val);
 	release_sock(sk);
@@ -1975,8 +2003,7 @@ static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
 {
 	int len, val;
 
-	if (optname != IPV6_V6ONLY && optname != IPV6_UNICAST_HOPS &&
-	    optname != IPV6_TCLASS)	/* a bound IPv4 socket: as AF_INET's */
+	if (!xtcp_ipv6_opt(optname))	/* a bound IPv4 socket: as AF_INET's */
 		return !READ_ONCE(xtcp_sk(sk)->v6_api) && READ_ONCE(inet_sk(sk)->inet_num) ?
 		       -EOPNOTSUPP : -ENOPROTOOPT;
 	if (get_user(len, optlen))
@@ -1988,6 +2015,8 @@ static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
 		val = inet6_sk(sk)->tclass;
 	else if (optname == IPV6_UNICAST_HOPS)
 		val = xtcp_hop_limit(sk);
+	else if (optname == IPV6_AUTOFLOWLABEL)
+		val = xtcp_autoflowlabel(sk);
 	else if (xtcp_sk(sk)->v6_api)
 		val = sk->sk_ipv6only;
 	else if (xtcp_sk(sk)->v6only_opt)

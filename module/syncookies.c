@@ -100,6 +100,7 @@ static void req_of_skb(struct xtcp_request *req, const struct sock *sk,
 	req->lport = htons(cb->dport);
 	req->rport = htons(cb->sport);
 	req->irs = irs;
+	xtcp_req_ip_init(sk, req);
 }
 
 /**

@@ -388,6 +388,13 @@ static void xtcp_rtx_expired(struct sock *sk)
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_EXPIRED);
 	xs->retransmits++;
+	/*
+	 * As TCP: the path may be what failed.  A new flow hash (a new IPv6
+	 * flow label) lets ECMP routers and the like move the flow; SYNs
+	 * too.  SO_TXREHASH or net.core.txrehash says no.
+	 */
+	if (sk_rethink_txhash(sk))
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEOUT_REHASH);
 	xtcp_rtt_backoff(&xs->rtt);
 	if (xs->snd_una != xs->snd_max) {
 		/*

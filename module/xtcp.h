@@ -169,6 +169,14 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  * @lport: local port
  * @rport: remote port
  * @iif: the interface the connection is bound to (xtcp_req_iif())
+ * @txhash: the connection's flow hash, random as TCP's: the SYN+ACK's (its
+ *	IPv6 flow label comes from it), then the new socket's sk_txhash
+ * @tos: the SYN+ACK's TOS (IPv4) or traffic class (IPv6): the listener's
+ *	IP_TOS or IPV6_TCLASS, ECN bits clear
+ * @ttl: the SYN+ACK's TTL or hop limit: the listener's IP_TTL or
+ *	IPV6_UNICAST_HOPS (-1: the route's)
+ * @autolabel: an IPv6 SYN+ACK carries a flow label (the listener's
+ *	IPV6_AUTOFLOWLABEL, else net.ipv6.auto_flowlabels)
  * @iss: our initial sequence number
  * @irs: the peer's initial sequence number
  * @mss: the peer's MSS option (0: none)
@@ -213,6 +221,10 @@ struct xtcp_request {
 	__be16 lport;
 	__be16 rport;
 	int iif;
+	u32 txhash;
+	u8 tos;
+	s16 ttl;
+	bool autolabel;
 	u32 iss;
 	u32 irs;
 	u16 mss;
@@ -276,6 +288,10 @@ struct xtcp_bind_bucket;
  * @v6only: the socket had IPV6_V6ONLY (bind() over this entry)
  * @v6_api: the socket spoke the IPv6 API (/proc/net/xtcp6 shows the entry)
  * @bound_dev_if: the socket's SO_BINDTODEVICE
+ * @txhash: the socket's flow hash: its ACKs keep the connection's IPv6
+ *	flow label
+ * @tos: the socket's TOS or traffic class, for its ACKs
+ * @autolabel: the socket's IPv6 segments carried a flow label
  * @since: jiffies when TIME_WAIT began or last restarted; it ends 2*MSL
  *	later, with the MSL the namespace has when the reaper looks
  * @oow_stamp: jiffies of the last rate-limited ACK (0: none yet)
@@ -309,6 +325,9 @@ struct xtcp_tw {
 	bool v6only;
 	bool v6_api;
 	int bound_dev_if;
+	u32 txhash;
+	u8 tos;
+	bool autolabel;
 	unsigned long since;
 	unsigned long oow_stamp;
 	u64 id;
@@ -826,6 +845,7 @@ enum xtcp_mib {
 	XTCP_MIB_TIMERS_DEFERRED,	/* expiries left to xtcp_release_cb(): owner busy */
 	XTCP_MIB_PMTU_SHRUNK,		/* MSS cuts after an ICMPv6 Packet Too Big */
 	XTCP_MIB_OUT_OF_WINDOW_ICMPS,	/* ICMP errors quoting no data in flight */
+	XTCP_MIB_TIMEOUT_REHASH,	/* new flow hashes (IPv6 flow labels) after a timeout */
 	XTCP_MIB_MAX
 };
 
@@ -1091,6 +1111,8 @@ struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
 u16 xtcp_route_mss(struct net *net, const struct in6_addr *laddr,
 		   const struct in6_addr *raddr, int oif);
 void xtcp_req_offer(const struct sock *listener, struct xtcp_request *req);
+void xtcp_req_ip_init(const struct sock *listener, struct xtcp_request *req);
+bool xtcp_autoflowlabel(const struct sock *sk);
 void xtcp_listener_flush(struct sock *listener);
 void xtcp_req_release(struct sock *listener);
 

@@ -15,6 +15,8 @@
  * tests over IPv6 as well.
  */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <assert.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
@@ -936,8 +938,8 @@ TEST_F_TIMEOUT(ipv6, veth6_stream, 120)
 	close(here);
 }
 
-/* xtcp_counter() @name of the network namespace @ns (a file descriptor) */
-static long counter_in(int ns, const char *name)
+/* @get(@name) in the network namespace @ns (a file descriptor), or -1 */
+static long value_in(int ns, long (*get)(const char *), const char *name)
 {
 	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	long v = -1;
@@ -945,12 +947,24 @@ static long counter_in(int ns, const char *name)
 	if (here < 0)
 		return -1;
 	if (!setns(ns, CLONE_NEWNET)) {
-		v = xtcp_counter(name);
+		v = get(name);
 		if (setns(here, CLONE_NEWNET))
 			v = -1;
 	}
 	close(here);
 	return v;
+}
+
+/* xtcp_counter() @name of the network namespace @ns */
+static long counter_in(int ns, const char *name)
+{
+	return value_in(ns, xtcp_counter, name);
+}
+
+/* tcpext() @name of the network namespace @ns */
+static long tcpext_in(int ns, const char *name)
+{
+	return value_in(ns, tcpext, name);
 }
 
 /*
@@ -1286,6 +1300,445 @@ TEST(api_fixed_by_first_address)
 	ASSERT_EQ(0, name6(fd, false, &got));
 	EXPECT_TRUE(IN6_IS_ADDR_UNSPECIFIED(&got.sin6_addr));
 	close(fd);
+}
+
+/*
+ * Flow labels, traffic classes and hop limits on the wire (RFC 6437, as
+ * TCP sets them): a packet socket on x60 sees the IPv6 packets of one
+ * connection both ways, its header fields and its transport header.
+ */
+#define SEEN6_MAX	64
+
+struct seen6 {
+	unsigned int tclass;	/* ECN bits cleared */
+	unsigned int label;
+	unsigned int hops;
+	in_port_t sport, dport;
+	unsigned int seq;
+	unsigned char flags;	/* TCP's: FIN 1, SYN 2, RST 4, ACK 16 */
+	unsigned char l4[60];	/* the transport header, for a replay */
+	unsigned int l4len;
+};
+
+struct trace6 {
+	int n;
+	struct seen6 p[SEEN6_MAX];
+};
+
+#define F6_FIN	0x01
+#define F6_SYN	0x02
+#define F6_RST	0x04
+#define F6_ACK	0x10
+
+/*
+ * A packet socket on @ifname, both directions (only ETH_P_ALL sees what
+ * leaves); -1 on failure.  sniff6_drain() keeps the IPv6 packets.
+ */
+static int sniff6_open(const char *ifname)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = if_nametoindex(ifname),
+	};
+	int fd, big = 4 << 20;
+
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    htons(ETH_P_ALL));
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	if (!ll.sll_ifindex || bind(fd, (struct sockaddr *)&ll, sizeof(ll))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The packets of @proto to or from port @port that @fd holds, into @t */
+static void sniff6_drain(int fd, int proto, in_port_t port, struct trace6 *t)
+{
+	static unsigned char b[65536];
+	struct sockaddr_ll ll;
+	socklen_t len = sizeof(ll);
+	struct seen6 *p;
+	unsigned int vtf;
+	ssize_t n;
+
+	while ((n = recvfrom(fd, b, sizeof(b), MSG_TRUNC,
+			     (struct sockaddr *)&ll, &len)) >= 0) {
+		len = sizeof(ll);
+		if (ll.sll_protocol != htons(ETH_P_IPV6) || n < 40 + 20 ||
+		    b[6] != proto || t->n == SEEN6_MAX)
+			continue;	/* neighbour discovery, say */
+		p = &t->p[t->n];
+		p->sport = b[40] << 8 | b[41];
+		p->dport = b[42] << 8 | b[43];
+		if (p->sport != port && p->dport != port)
+			continue;
+		memcpy(&vtf, b, 4);
+		vtf = ntohl(vtf);
+		p->tclass = (vtf >> 20) & 0xfc;
+		p->label = vtf & 0xfffff;
+		p->hops = b[7];
+		memcpy(&p->seq, b + 44, 4);
+		p->seq = ntohl(p->seq);
+		p->flags = b[40 + 13];
+		p->l4len = (b[40 + 12] >> 4) * 4;
+		if (p->l4len > sizeof(p->l4) || 40 + p->l4len > (size_t)n)
+			continue;
+		memcpy(p->l4, b + 40, p->l4len);
+		t->n++;
+	}
+}
+
+/*
+ * Drain @fd into @t until a packet from port @from with all of @flags
+ * is there, after index @after; its index, or -1 after XTCP_WAIT_MS.
+ */
+static int sniff6_wait(int fd, int proto, in_port_t port, struct trace6 *t,
+		       in_port_t from, unsigned char flags, int after)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+	int i;
+
+	do {
+		sniff6_drain(fd, proto, port, t);
+		for (i = after + 1; i < t->n; i++)
+			if (t->p[i].sport == from &&
+			    (t->p[i].flags & flags) == flags)
+				return i;
+		wait_revents(fd, POLLIN, 200);
+	} while (now_ms() < end);
+	return -1;
+}
+
+static int set_int6(int fd, int level, int opt, int val)
+{
+	return setsockopt(fd, level, opt, &val, sizeof(val));
+}
+
+static int get_int6(int fd, int level, int opt)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	if (getsockopt(fd, level, opt, &val, &len))
+		return -1;
+	return val;
+}
+
+/* A little each way over connected @c and its accepted @s; 0 if it came */
+static int ping_pong(int c, int s)
+{
+	char b[8];
+
+	if (send(c, "ping", 4, 0) != 4 || recv_exact(s, b, 4, XTCP_WAIT_MS) ||
+	    send(s, "pong", 4, 0) != 4 || recv_exact(c, b, 4, XTCP_WAIT_MS))
+		return -1;
+	return memcmp(b, "pong", 4) ? -1 : 0;
+}
+
+/* A veth pair to namespace self->ns; @here and @there its net ns files */
+static const char *veth6_setup(char *ns, size_t len, int *here, int *there)
+{
+	char path[64];
+	const char *err;
+
+	snprintf(ns, len, "x6%d", getpid());
+	err = xtcp_veth6(ns);
+	if (*err)
+		return err;
+	*here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	*there = open(path, O_RDONLY | O_CLOEXEC);
+	return *here < 0 || *there < 0 ? "open a namespace" : "";
+}
+
+/*
+ * A listener on [::] in namespace @there, its port in *@port: IPV6_TCLASS
+ * @tclass, IPV6_UNICAST_HOPS @hops, IPV6_AUTOFLOWLABEL @autolabel (-1:
+ * left alone).
+ */
+static int listener_there(bool xtcp, int here, int there, int tclass,
+			  int hops, int autolabel, int *port)
+{
+	int l = -1;
+
+	if (setns(there, CLONE_NEWNET))
+		return -1;
+	l = v6_socket(xtcp, 1);
+	if (l >= 0 && (set_int6(l, SOL_IPV6, IPV6_TCLASS, tclass) ||
+		       set_int6(l, SOL_IPV6, IPV6_UNICAST_HOPS, hops) ||
+		       (autolabel >= 0 &&
+			set_int6(l, SOL_IPV6, IPV6_AUTOFLOWLABEL, autolabel))))
+		close_fd(&l);
+	*port = l < 0 ? -1 : listen6(l, "::", 0);
+	if (*port <= 0)
+		close_fd(&l);
+	if (setns(here, CLONE_NEWNET))
+		close_fd(&l);
+	return l;
+}
+
+/*
+ * Connect @c to fd00:9::2 port @port, where listener @l takes it; both
+ * ends made blocking, a little sent each way.  The accepted socket (the
+ * client's port in *@cport), or -1.
+ */
+static int veth6_conn(int c, int l, int port, in_port_t *cport)
+{
+	struct sockaddr_in6 to = sin6_of("fd00:9::2", port), peer;
+	int s;
+
+	if (connect_wait(c, (struct sockaddr *)&to, sizeof(to)))
+		return -1;
+	s = accept_wait(l, &peer);
+	if (s < 0)
+		return -1;
+	*cport = ntohs(peer.sin6_port);
+	if (blocking(c) || blocking(s) || ping_pong(c, s)) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* How many times the labels of packets from @from change in @t[@i..@j) */
+static int label_changes(const struct trace6 *t, in_port_t from, int i, int j)
+{
+	int n = 0, last = -1;
+
+	for (; i < j; i++) {
+		if (t->p[i].sport != from)
+			continue;
+		if (last >= 0 && t->p[i].label != (unsigned int)last)
+			n++;
+		last = t->p[i].label;
+	}
+	return n;
+}
+
+/* Timeouts that rehashed a flow in namespace @ns: xtcp's or TCP's count */
+static long rehashes_in(bool xtcp, int ns)
+{
+	return xtcp ? counter_in(ns, "TimeoutRehash") :
+		      tcpext_in(ns, "TcpTimeoutRehash");
+}
+
+/*
+ * Over a veth pair, as TCP: every packet of a connection carries a flow
+ * label (net.ipv6.auto_flowlabels' default), one per direction, made
+ * from a random flow hash; the SYN+ACK's is the one the server's socket
+ * goes on with (the request's hash becomes the socket's), and the ACK
+ * its TIME_WAIT entry sends is labelled as the connection was.  The
+ * listener's IPV6_TCLASS and IPV6_UNICAST_HOPS mark its SYN+ACK, the
+ * connection and its TIME_WAIT's ACK (traffic class); a reset for a
+ * closed port takes the traffic class of what it answers.  Only a
+ * timeout may change a label (a new hash), and each counts.  With
+ * IPV6_AUTOFLOWLABEL off (both ends) every label is zero.
+ */
+TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
+{
+	int here, there, l, c, s, port, proto, i, syn_ack, fin, tw_ack, rst;
+	int raw, sniff, rehash_c0, rehash_s0, last_c = -1, last_s = -1;
+	struct sockaddr_in6 to = sin6_of("fd00:9::2", 0);
+	struct sockaddr_in6 src = sin6_of("fd00:9::1", 0);
+	static struct trace6 t;
+	in_port_t cport;
+	char b[4];
+
+	proto = variant->xtcp ? xtcp_proto() : IPPROTO_TCP;
+	ASSERT_STREQ("", veth6_setup(self->ns, sizeof(self->ns), &here, &there));
+	sniff = sniff6_open("x60");
+	ASSERT_LE(0, sniff) TH_LOG("packet socket: %s", strerror(errno));
+	l = listener_there(variant->xtcp, here, there, 0x20, 7, -1, &port);
+	ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+	EXPECT_EQ(1, get_int6(l, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	rehash_c0 = rehashes_in(variant->xtcp, here);
+	rehash_s0 = rehashes_in(variant->xtcp, there);
+	ASSERT_LE(0, rehash_c0);
+	ASSERT_LE(0, rehash_s0);
+
+	c = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_int6(c, SOL_IPV6, IPV6_TCLASS, 0x28));
+	s = veth6_conn(c, l, port, &cport);
+	ASSERT_LE(0, s);
+	/* the server closes first: its entry is the TIME_WAIT one */
+	close(s);
+	EXPECT_EQ(0, recv(c, b, sizeof(b), 0));
+	close(c);
+	fin = sniff6_wait(sniff, proto, port, &t, cport, F6_FIN, -1);
+	ASSERT_LE(0, fin) TH_LOG("no FIN from the client (%d packets)", t.n);
+	/* the server's ACK of it, sent as it enters TIME_WAIT */
+	i = sniff6_wait(sniff, proto, port, &t, port, F6_ACK, fin);
+	ASSERT_LE(0, i);
+
+	/* that FIN again, as if the ACK was lost: TIME_WAIT answers */
+	raw = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, proto);
+	ASSERT_LE(0, raw);
+	ASSERT_EQ(0, set_int6(raw, SOL_IPV6, IPV6_CHECKSUM, 16));
+	ASSERT_EQ(0, bind(raw, (struct sockaddr *)&src, sizeof(src)));
+	to.sin6_port = 0;
+	i = t.n - 1;
+	ASSERT_EQ((ssize_t)t.p[fin].l4len,
+		  sendto(raw, t.p[fin].l4, t.p[fin].l4len, 0,
+			 (struct sockaddr *)&to, sizeof(to)));
+	tw_ack = sniff6_wait(sniff, proto, port, &t, port, F6_ACK, i);
+	ASSERT_LE(0, tw_ack) TH_LOG("TIME_WAIT did not answer");
+	close(raw);
+
+	/* every packet: labelled, the traffic class its socket set */
+	syn_ack = -1;
+	for (i = 0; i < t.n; i++) {
+		const struct seen6 *p = &t.p[i];
+
+		if (p->sport == cport && i <= fin) {
+			EXPECT_NE(0, p->label) TH_LOG("client packet %d", i);
+			EXPECT_EQ(0x28, p->tclass) TH_LOG("client packet %d", i);
+			last_c = i;
+		}
+		if (p->sport != port)
+			continue;
+		EXPECT_NE(0, p->label) TH_LOG("server packet %d", i);
+		EXPECT_EQ(0x20, p->tclass) TH_LOG("server packet %d", i);
+		/*
+		 * The socket's hop limit until the client's FIN; what
+		 * answers that may be TIME_WAIT (TCP's, when the client's
+		 * ACK of our FIN came alone), with the route's.
+		 */
+		if (i < fin)
+			EXPECT_EQ(7, p->hops) TH_LOG("server packet %d", i);
+		if ((p->flags & (F6_SYN | F6_ACK)) == (F6_SYN | F6_ACK))
+			syn_ack = i;
+		else if (last_s < 0)
+			last_s = i;	/* the server socket's first */
+	}
+	ASSERT_LE(0, syn_ack);
+	ASSERT_LE(0, last_s);
+	ASSERT_LE(0, last_c);
+	/* one label a direction, from the last SYN+ACK on, unless a timeout */
+	EXPECT_GE(rehashes_in(variant->xtcp, there) - rehash_s0,
+		  label_changes(&t, port, syn_ack, t.n));
+	EXPECT_GE(rehashes_in(variant->xtcp, here) - rehash_c0,
+		  label_changes(&t, cport, 0, fin + 1));
+
+	/* a reset for a closed port: the SYN's traffic class, a label */
+	c = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_int6(c, SOL_IPV6, IPV6_TCLASS, 0x48));
+	to.sin6_port = htons(9);
+	EXPECT_EQ(-ECONNREFUSED, connect_wait(c, (struct sockaddr *)&to, sizeof(to)));
+	close(c);
+	memset(&t, 0, sizeof(t));
+	rst = sniff6_wait(sniff, proto, 9, &t, 9, F6_RST, -1);
+	ASSERT_LE(0, rst);
+	EXPECT_EQ(0x48, t.p[rst].tclass);
+	EXPECT_NE(0, t.p[rst].label);
+
+	/* IPV6_AUTOFLOWLABEL off at both ends: no labels */
+	close(l);
+	l = listener_there(variant->xtcp, here, there, 0, -1, 0, &port);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, get_int6(l, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	c = v6_socket(variant->xtcp, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_int6(c, SOL_IPV6, IPV6_AUTOFLOWLABEL, 0));
+	EXPECT_EQ(0, get_int6(c, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	s = veth6_conn(c, l, port, &cport);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(0, get_int6(s, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	/* ping_pong() saw it all arrive: every packet is queued by now */
+	memset(&t, 0, sizeof(t));
+	sniff6_drain(sniff, proto, port, &t);
+	ASSERT_LE(5, t.n);	/* SYN, SYN+ACK, ACK, "ping", "pong" */
+	for (i = 0; i < t.n; i++)
+		EXPECT_EQ(0, t.p[i].label) TH_LOG("packet %d", i);
+	close(c);
+	close(s);
+	close(l);
+	close(sniff);
+	close(there);
+	close(here);
+}
+
+/*
+ * A retransmission timeout gives the flow a new hash, so a new IPv6 flow
+ * label (TCP's net.core.txrehash, default on): the route the old label
+ * took may be the broken one.  The client's data is dropped at x60
+ * (netem) until its first timeout has rehashed (TimeoutRehash, TCP's
+ * TcpTimeoutRehash); what arrives after carries another label.  With
+ * SO_TXREHASH 0 the label stays and nothing counts.
+ */
+TEST_F_TIMEOUT(ipv6, flow_label_after_timeout, 150)
+{
+	int here, there, l, c, s, port, proto, i, round, sniff, before;
+	static struct trace6 t;
+	unsigned int label;
+	long rehash0, rto0;
+	in_port_t cport;
+	long long end;
+	char b[8];
+
+	proto = variant->xtcp ? xtcp_proto() : IPPROTO_TCP;
+	ASSERT_STREQ("", veth6_setup(self->ns, sizeof(self->ns), &here, &there));
+	sniff = sniff6_open("x60");
+	ASSERT_LE(0, sniff);
+	l = listener_there(variant->xtcp, here, there, 0, -1, -1, &port);
+	ASSERT_LE(0, l);
+	for (round = 0; round < 2; round++) {
+		c = v6_socket(variant->xtcp, 0);
+		ASSERT_LE(0, c);
+		EXPECT_EQ(1, get_int6(c, SOL_SOCKET, SO_TXREHASH));
+		if (round == 1)
+			ASSERT_EQ(0, set_int6(c, SOL_SOCKET, SO_TXREHASH, 0));
+		s = veth6_conn(c, l, port, &cport);
+		ASSERT_LE(0, s);
+		rehash0 = rehashes_in(variant->xtcp, here);
+		rto0 = variant->xtcp ? xtcp_counter("RtoExpired") :
+				       tcpext("TCPTimeouts");
+		ASSERT_EQ(0, xtcp_sh("tc qdisc add dev x60 root netem loss 100%%"));
+		/* all the client sent so far, and its label */
+		memset(&t, 0, sizeof(t));
+		sniff6_drain(sniff, proto, port, &t);
+		label = 0;
+		for (i = 0; i < t.n; i++)
+			if (t.p[i].sport == cport)
+				label = t.p[i].label;
+		ASSERT_NE(0, label);
+		before = t.n;
+		ASSERT_EQ(4, send(c, "lost", 4, 0));
+		/* the first timeout, counted: then the path heals */
+		end = now_ms() + XTCP_WAIT_MS;
+		while ((variant->xtcp ? xtcp_counter("RtoExpired") :
+					tcpext("TCPTimeouts")) == rto0 &&
+		       now_ms() < end)
+			usleep(20000);
+		ASSERT_EQ(0, xtcp_sh("tc qdisc del dev x60 root"));
+		ASSERT_NE(rto0, variant->xtcp ? xtcp_counter("RtoExpired") :
+						tcpext("TCPTimeouts"));
+		ASSERT_EQ(0, recv_exact(s, b, 4, XTCP_WAIT_MS));
+		sniff6_drain(sniff, proto, port, &t);
+		/* the data that came through: the client's, after the loss */
+		for (i = before; i < t.n; i++)
+			if (t.p[i].sport == cport)
+				break;
+		ASSERT_LT(i, t.n);
+		if (round == 0) {
+			EXPECT_NE(label, t.p[i].label);
+			EXPECT_LT(rehash0, rehashes_in(variant->xtcp, here));
+		} else {
+			EXPECT_EQ(label, t.p[i].label);
+			EXPECT_EQ(rehash0, rehashes_in(variant->xtcp, here));
+		}
+		close(c);
+		close(s);
+	}
+	close(l);
+	close(sniff);
+	close(there);
+	close(here);
 }
 
 TEST_HARNESS_MAIN
