@@ -228,7 +228,9 @@ static socklen_t bound_name(int fd, struct sockaddr_in6 *sin6)
 
 /*
  * The IP-level options of @from that the new socket @to (of family @dom)
- * does not have already: IPv6's only for an IPv6 socket.
+ * does not have already: IPv6's only for an IPv6 socket.  SO_TXREHASH
+ * too, which the socket-level flags of copy_options() cannot carry (its
+ * 0 is the one to copy).
  */
 static void copy_ip_options(int from, int to, int dom)
 {
@@ -239,6 +241,8 @@ static void copy_ip_options(int from, int to, int dom)
 		{ IPPROTO_IP, IP_TTL },
 		{ IPPROTO_IPV6, IPV6_TCLASS },
 		{ IPPROTO_IPV6, IPV6_UNICAST_HOPS },
+		{ IPPROTO_IPV6, IPV6_AUTOFLOWLABEL },
+		{ SOL_SOCKET, SO_TXREHASH },
 	};
 	size_t i;
 
