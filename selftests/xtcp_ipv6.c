@@ -202,6 +202,7 @@ FIXTURE_VARIANT_ADD(ipv6, xtcp)
 /* Each test in a namespace of its own: no host socket holds its ports. */
 FIXTURE_SETUP(ipv6)
 {
+	XTCP_SKIP_TCP_REFERENCE(variant->xtcp);
 	ASSERT_STREQ("", xtcp_fresh_netns());
 	self->bindv6only = read_int_file("/proc/sys/net/ipv6/bindv6only", -1);
 	ASSERT_LE(0, self->bindv6only) TH_LOG("no IPv6 in this kernel");

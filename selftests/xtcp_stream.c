@@ -274,6 +274,7 @@ FIXTURE_SETUP(stream)
 {
 	int fd;
 
+	XTCP_SKIP_TCP_REFERENCE(variant->xtcp);
 	signal(SIGPIPE, SIG_IGN);
 	ephemeral_range(&self->port_lo, &self->port_hi);
 	fd = stream_socket(variant->xtcp, 0);
@@ -771,12 +772,12 @@ static void port_race(struct __test_metadata *_metadata, bool xtcp, bool v6,
 		close(l);
 }
 
-TEST_F(stream, ephemeral_bind_race)
+TEST_F_TIMEOUT(stream, ephemeral_bind_race, 120)
 {
 	port_race(_metadata, variant->xtcp, variant->v6, false);
 }
 
-TEST_F(stream, ephemeral_connect_race)
+TEST_F_TIMEOUT(stream, ephemeral_connect_race, 120)
 {
 	port_race(_metadata, variant->xtcp, variant->v6, true);
 }
@@ -821,7 +822,7 @@ static void *tuple_taker(void *arg)
 	return NULL;
 }
 
-TEST_F(stream, same_tuple_connect_race)
+TEST_F_TIMEOUT(stream, same_tuple_connect_race, 120)
 {
 	static struct tuple_race r;
 	pthread_t th[RACE_THREADS];
@@ -2274,7 +2275,7 @@ static int connect_start(int fd, const struct sa46 *to)
  * and IP_TTL set on a listener are its connections' too, as TCP's clone
  * has them.
  */
-TEST_F_TIMEOUT(stream, ttl_across_a_router, 120)
+TEST_F_TIMEOUT(stream, ttl_across_a_router, 300)
 {
 	char r[32], b[32];
 	pid_t pid;
@@ -2609,6 +2610,7 @@ static int conn_pair(const char *addr6, bool veth, bool xtcp, int *cli,
 
 FIXTURE_SETUP(conn)
 {
+	XTCP_SKIP_TCP_REFERENCE(variant->xtcp);
 	self->cli = -1;
 	self->srv = -1;
 	self->rcli = -1;

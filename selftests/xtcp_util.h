@@ -869,6 +869,29 @@ static inline const char *xtcp_veth6(const char *ns)
 	return "";
 }
 
+/*
+ * The kernel's TCP runs beside xtcp in the tests, as the reference.  A
+ * lane that looks only for xtcp's own kernel bugs (the debug kernel's,
+ * scripts/check.sh) leaves it out with XTCP_NO_TCP_REFERENCE=1; the
+ * Debian kernels' lanes run it.
+ */
+static inline bool xtcp_tcp_reference_off(void)
+{
+	const char *v = getenv("XTCP_NO_TCP_REFERENCE");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/*
+ * In a fixture's setup: skip a TCP variant when the reference is off.
+ * kselftest_harness.h runs the test body after a SKIP() in setup, so
+ * the test's process leaves as a skipped test's does (exit code 255).
+ */
+#define XTCP_SKIP_TCP_REFERENCE(is_xtcp) do {				\
+	if (!(is_xtcp) && xtcp_tcp_reference_off())			\
+		SKIP(_exit(255), "TCP's reference (XTCP_NO_TCP_REFERENCE)"); \
+} while (0)
+
 /* @n scaled by $XTCP_LOAD_PERCENT (default 100), at least 1. */
 static inline long xtcp_scaled(long n)
 {
