@@ -1907,14 +1907,16 @@ static int xtcp_set_hop_limit(struct sock *sk, int val)
 }
 
 /**
- * xtcp_autoflowlabel() - do @sk's IPv6 segments carry a flow label?
+ * xtcp_autoflowlabel() - does @sk ask for flow labels on its IPv6 segments?
  * @sk: the socket
  *
- * Its IPV6_AUTOFLOWLABEL if set, else what net.ipv6.auto_flowlabels
- * gives, as ip6_xmit() decides.  The label is a hash of the socket's
- * flow hash (sk_txhash).
+ * Its IPV6_AUTOFLOWLABEL if set, else net.ipv6.auto_flowlabels' default,
+ * as the kernel's ip6_autoflowlabel() answers for a TCP socket;
+ * ip6_make_flowlabel() may still force labels or forbid them (that
+ * sysctl's values 3 and 0).  A label is made from the socket's flow hash
+ * (sk_txhash).
  *
- * Return: true if they do.
+ * Return: true if it does.
  */
 bool xtcp_autoflowlabel(const struct sock *sk)
 {

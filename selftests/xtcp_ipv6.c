@@ -1414,21 +1414,6 @@ static int sniff6_wait(int fd, int proto, in_port_t port, struct trace6 *t,
 	return -1;
 }
 
-static int set_int6(int fd, int level, int opt, int val)
-{
-	return setsockopt(fd, level, opt, &val, sizeof(val));
-}
-
-static int get_int6(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int val = -1;
-
-	if (getsockopt(fd, level, opt, &val, &len))
-		return -1;
-	return val;
-}
-
 /* A little each way over connected @c and its accepted @s; 0 if it came */
 static int ping_pong(int c, int s)
 {
@@ -1469,10 +1454,10 @@ static int listener_there(bool xtcp, int here, int there, int tclass,
 	if (setns(there, CLONE_NEWNET))
 		return -1;
 	l = v6_socket(xtcp, 1);
-	if (l >= 0 && (set_int6(l, SOL_IPV6, IPV6_TCLASS, tclass) ||
-		       set_int6(l, SOL_IPV6, IPV6_UNICAST_HOPS, hops) ||
+	if (l >= 0 && (set_int(l, SOL_IPV6, IPV6_TCLASS, tclass) ||
+		       set_int(l, SOL_IPV6, IPV6_UNICAST_HOPS, hops) ||
 		       (autolabel >= 0 &&
-			set_int6(l, SOL_IPV6, IPV6_AUTOFLOWLABEL, autolabel))))
+			set_int(l, SOL_IPV6, IPV6_AUTOFLOWLABEL, autolabel))))
 		close_fd(&l);
 	*port = l < 0 ? -1 : listen6(l, "::", 0);
 	if (*port <= 0)
@@ -1527,6 +1512,12 @@ static long rehashes_in(bool xtcp, int ns)
 		      tcpext_in(ns, "TcpTimeoutRehash");
 }
 
+/* Retransmission timeouts in this namespace: xtcp's or TCP's count */
+static long timeouts_here(bool xtcp)
+{
+	return xtcp ? xtcp_counter("RtoExpired") : tcpext("TCPTimeouts");
+}
+
 /*
  * Over a veth pair, as TCP: every packet of a connection carries a flow
  * label (net.ipv6.auto_flowlabels' default), one per direction, made
@@ -1542,7 +1533,7 @@ static long rehashes_in(bool xtcp, int ns)
 TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
 {
 	int here, there, l, c, s, port, proto, i, syn_ack, fin, tw_ack, rst;
-	int raw, sniff, rehash_c0, rehash_s0, last_c = -1, last_s = -1;
+	int raw, sniff, rehash_c0, rehash_s0, last_c = -1, first_s = -1;
 	struct sockaddr_in6 to = sin6_of("fd00:9::2", 0);
 	struct sockaddr_in6 src = sin6_of("fd00:9::1", 0);
 	static struct trace6 t;
@@ -1555,7 +1546,7 @@ TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
 	ASSERT_LE(0, sniff) TH_LOG("packet socket: %s", strerror(errno));
 	l = listener_there(variant->xtcp, here, there, 0x20, 7, -1, &port);
 	ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
-	EXPECT_EQ(1, get_int6(l, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	EXPECT_EQ(1, get_int(l, SOL_IPV6, IPV6_AUTOFLOWLABEL));
 	rehash_c0 = rehashes_in(variant->xtcp, here);
 	rehash_s0 = rehashes_in(variant->xtcp, there);
 	ASSERT_LE(0, rehash_c0);
@@ -1563,7 +1554,7 @@ TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
 
 	c = v6_socket(variant->xtcp, 0);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, set_int6(c, SOL_IPV6, IPV6_TCLASS, 0x28));
+	ASSERT_EQ(0, set_int(c, SOL_IPV6, IPV6_TCLASS, 0x28));
 	s = veth6_conn(c, l, port, &cport);
 	ASSERT_LE(0, s);
 	/* the server closes first: its entry is the TIME_WAIT one */
@@ -1579,9 +1570,8 @@ TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
 	/* that FIN again, as if the ACK was lost: TIME_WAIT answers */
 	raw = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, proto);
 	ASSERT_LE(0, raw);
-	ASSERT_EQ(0, set_int6(raw, SOL_IPV6, IPV6_CHECKSUM, 16));
+	ASSERT_EQ(0, set_int(raw, SOL_IPV6, IPV6_CHECKSUM, 16));
 	ASSERT_EQ(0, bind(raw, (struct sockaddr *)&src, sizeof(src)));
-	to.sin6_port = 0;
 	i = t.n - 1;
 	ASSERT_EQ((ssize_t)t.p[fin].l4len,
 		  sendto(raw, t.p[fin].l4, t.p[fin].l4len, 0,
@@ -1613,11 +1603,11 @@ TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
 			EXPECT_EQ(7, p->hops) TH_LOG("server packet %d", i);
 		if ((p->flags & (F6_SYN | F6_ACK)) == (F6_SYN | F6_ACK))
 			syn_ack = i;
-		else if (last_s < 0)
-			last_s = i;	/* the server socket's first */
+		else if (first_s < 0)
+			first_s = i;	/* the server socket's first */
 	}
 	ASSERT_LE(0, syn_ack);
-	ASSERT_LE(0, last_s);
+	ASSERT_LE(0, first_s);
 	ASSERT_LE(0, last_c);
 	/* one label a direction, from the last SYN+ACK on, unless a timeout */
 	EXPECT_GE(rehashes_in(variant->xtcp, there) - rehash_s0,
@@ -1628,7 +1618,7 @@ TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
 	/* a reset for a closed port: the SYN's traffic class, a label */
 	c = v6_socket(variant->xtcp, 0);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, set_int6(c, SOL_IPV6, IPV6_TCLASS, 0x48));
+	ASSERT_EQ(0, set_int(c, SOL_IPV6, IPV6_TCLASS, 0x48));
 	to.sin6_port = htons(9);
 	EXPECT_EQ(-ECONNREFUSED, connect_wait(c, (struct sockaddr *)&to, sizeof(to)));
 	close(c);
@@ -1642,14 +1632,14 @@ TEST_F_TIMEOUT(ipv6, flow_labels_and_classes, 150)
 	close(l);
 	l = listener_there(variant->xtcp, here, there, 0, -1, 0, &port);
 	ASSERT_LE(0, l);
-	EXPECT_EQ(0, get_int6(l, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	EXPECT_EQ(0, get_int(l, SOL_IPV6, IPV6_AUTOFLOWLABEL));
 	c = v6_socket(variant->xtcp, 0);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, set_int6(c, SOL_IPV6, IPV6_AUTOFLOWLABEL, 0));
-	EXPECT_EQ(0, get_int6(c, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	ASSERT_EQ(0, set_int(c, SOL_IPV6, IPV6_AUTOFLOWLABEL, 0));
+	EXPECT_EQ(0, get_int(c, SOL_IPV6, IPV6_AUTOFLOWLABEL));
 	s = veth6_conn(c, l, port, &cport);
 	ASSERT_LE(0, s);
-	EXPECT_EQ(0, get_int6(s, SOL_IPV6, IPV6_AUTOFLOWLABEL));
+	EXPECT_EQ(0, get_int(s, SOL_IPV6, IPV6_AUTOFLOWLABEL));
 	/* ping_pong() saw it all arrive: every packet is queued by now */
 	memset(&t, 0, sizeof(t));
 	sniff6_drain(sniff, proto, port, &t);
@@ -1691,14 +1681,13 @@ TEST_F_TIMEOUT(ipv6, flow_label_after_timeout, 150)
 	for (round = 0; round < 2; round++) {
 		c = v6_socket(variant->xtcp, 0);
 		ASSERT_LE(0, c);
-		EXPECT_EQ(1, get_int6(c, SOL_SOCKET, SO_TXREHASH));
+		EXPECT_EQ(1, get_int(c, SOL_SOCKET, SO_TXREHASH));
 		if (round == 1)
-			ASSERT_EQ(0, set_int6(c, SOL_SOCKET, SO_TXREHASH, 0));
+			ASSERT_EQ(0, set_int(c, SOL_SOCKET, SO_TXREHASH, 0));
 		s = veth6_conn(c, l, port, &cport);
 		ASSERT_LE(0, s);
 		rehash0 = rehashes_in(variant->xtcp, here);
-		rto0 = variant->xtcp ? xtcp_counter("RtoExpired") :
-				       tcpext("TCPTimeouts");
+		rto0 = timeouts_here(variant->xtcp);
 		ASSERT_EQ(0, xtcp_sh("tc qdisc add dev x60 root netem loss 100%%"));
 		/* all the client sent so far, and its label */
 		memset(&t, 0, sizeof(t));
@@ -1712,13 +1701,10 @@ TEST_F_TIMEOUT(ipv6, flow_label_after_timeout, 150)
 		ASSERT_EQ(4, send(c, "lost", 4, 0));
 		/* the first timeout, counted: then the path heals */
 		end = now_ms() + XTCP_WAIT_MS;
-		while ((variant->xtcp ? xtcp_counter("RtoExpired") :
-					tcpext("TCPTimeouts")) == rto0 &&
-		       now_ms() < end)
+		while (timeouts_here(variant->xtcp) == rto0 && now_ms() < end)
 			usleep(20000);
 		ASSERT_EQ(0, xtcp_sh("tc qdisc del dev x60 root"));
-		ASSERT_NE(rto0, variant->xtcp ? xtcp_counter("RtoExpired") :
-						tcpext("TCPTimeouts"));
+		ASSERT_NE(rto0, timeouts_here(variant->xtcp));
 		ASSERT_EQ(0, recv_exact(s, b, 4, XTCP_WAIT_MS));
 		sniff6_drain(sniff, proto, port, &t);
 		/* the data that came through: the client's, after the loss */

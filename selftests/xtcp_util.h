@@ -885,7 +885,9 @@ static inline bool xtcp_tcp_reference_off(void)
 /*
  * In a fixture's setup: skip a TCP variant when the reference is off.
  * kselftest_harness.h runs the test body after a SKIP() in setup, so
- * the test's process leaves as a skipped test's does (exit code 255).
+ * the test's process leaves as a skipped test's does: exit code 255 in
+ * the harness the tests are built with (6.1's, scripts/kernels.conf);
+ * later harnesses use KSFT_SKIP and skip the body themselves.
  */
 #define XTCP_SKIP_TCP_REFERENCE(is_xtcp) do {				\
 	if (!(is_xtcp) && xtcp_tcp_reference_off())			\
