@@ -749,65 +749,6 @@ TEST_F(ipv6, proc_rows)
 	close(l);
 }
 
-/* Clear O_NONBLOCK: the stream test's two ends block. */
-static int blocking(int fd)
-{
-	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-}
-
-#define STREAM6_BYTES	(256 * 1024)
-
-/*
- * STREAM6_BYTES from connected @c to its accepted @s, checked byte for
- * byte, then as many back (@c's side in a child process; both ends made
- * blocking).  "" if all arrived intact, else what failed.
- */
-static const char *stream_both_ways(int c, int s)
-{
-	static unsigned char buf[STREAM6_BYTES];
-	int st;
-	pid_t pid;
-
-	if (blocking(c) || blocking(s))
-		return "fcntl";
-	pid = fork();
-	if (pid < 0)
-		return "fork";
-	if (pid && (recv_exact(s, buf, sizeof(buf), XTCP_WAIT_MS) ||
-		    pat_check(buf, sizeof(buf), 1, 0) >= 0)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		return "server: receive, or bytes differ";
-	}
-	if (!pid) {
-		/* the client: its stream out, then the server's back */
-		pat_fill(buf, sizeof(buf), 1, 0);
-		if (send_all(c, buf, sizeof(buf)))
-			_exit(1);
-		if (recv_exact(c, buf, sizeof(buf), XTCP_WAIT_MS))
-			_exit(2);
-		_exit(pat_check(buf, sizeof(buf), 2, 0) < 0 ? 0 : 3);
-	}
-	pat_fill(buf, sizeof(buf), 2, 0);
-	if (send_all(s, buf, sizeof(buf))) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		return "server: send";
-	}
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return "client: did not exit";
-	switch (WEXITSTATUS(st)) {
-	case 0:
-		return "";
-	case 1:
-		return "client: send";
-	case 2:
-		return "client: receive";
-	default:
-		return "client: bytes differ";
-	}
-}
-
 /*
  * Over IPv6 itself: a listener on [::1], a connection to it, names that
  * say ::1 and a v6only socket (a bound IPv6 address takes no IPv4), a

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1332,6 +1333,65 @@ static inline int recv_exact(int fd, void *buf, size_t len, int timeout_ms)
 		len -= n;
 	}
 	return 0;
+}
+
+/* Clear O_NONBLOCK on @fd; 0, or -1 with errno */
+static inline int blocking(int fd)
+{
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+}
+
+#define XTCP_STREAM_BYTES	(256 * 1024)
+
+/*
+ * XTCP_STREAM_BYTES from connected @c to its accepted @s, checked byte for
+ * byte, then as many back (@c's side in a child process; both ends made
+ * blocking).  "" if all arrived intact, else what failed.
+ */
+static inline const char *stream_both_ways(int c, int s)
+{
+	static unsigned char buf[XTCP_STREAM_BYTES];
+	int st;
+	pid_t pid;
+
+	if (blocking(c) || blocking(s))
+		return "fcntl";
+	pid = fork();
+	if (pid < 0)
+		return "fork";
+	if (pid && (recv_exact(s, buf, sizeof(buf), XTCP_WAIT_MS) ||
+		    pat_check(buf, sizeof(buf), 1, 0) >= 0)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		return "server: receive, or bytes differ";
+	}
+	if (!pid) {
+		/* the client: its stream out, then the server's back */
+		pat_fill(buf, sizeof(buf), 1, 0);
+		if (send_all(c, buf, sizeof(buf)))
+			_exit(1);
+		if (recv_exact(c, buf, sizeof(buf), XTCP_WAIT_MS))
+			_exit(2);
+		_exit(pat_check(buf, sizeof(buf), 2, 0) < 0 ? 0 : 3);
+	}
+	pat_fill(buf, sizeof(buf), 2, 0);
+	if (send_all(s, buf, sizeof(buf))) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		return "server: send";
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return "client: did not exit";
+	switch (WEXITSTATUS(st)) {
+	case 0:
+		return "";
+	case 1:
+		return "client: send";
+	case 2:
+		return "client: receive";
+	default:
+		return "client: bytes differ";
+	}
 }
 
 #endif /* _XTCP_SELFTEST_UTIL_H */
