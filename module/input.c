@@ -16,8 +16,6 @@
 #include "xtcp.h"
 #include "trace.h"
 
-#define XTCPF(s)	(1 << (s))
-
 static u32 flight_size(const struct xtcp_sock *xs)
 {
 	return xs->snd_max - xs->snd_una;
@@ -709,6 +707,8 @@ static int xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		clean_rtx_queue(sk, cb->ack, xtcp_clock_us(), cb, &rtt_us);
 		xs->snd_wl2 = cb->ack;
 		xs->retransmits = 0;
+		/* an ICMP error about an earlier SYN explains nothing now */
+		WRITE_ONCE(sk->sk_err_soft, 0);
 		xtcp_timer_stop(sk, XTCP_TIMER_RTX);
 		xtcp_conn_init(sk);
 		xtcp_cc_on_rtt(&xs->cc, rtt_us);
@@ -915,12 +915,15 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto discard;
 	}
 	/*
-	 * The peer is alive: keepalive counts idle time from here, and the
+	 * The peer is alive: keepalive counts idle time from here, the
 	 * zero-window probes sent so far were answered (only unanswered
-	 * ones count against retries2, RFC 1122 4.2.2.17).
+	 * ones count against retries2, RFC 1122 4.2.2.17), and an ICMP error
+	 * kept as the soft error (xtcp_icmp_err()) explains nothing now.
 	 */
 	xs->rcv_tstamp = jiffies;
 	xs->probes_out = 0;
+	if (unlikely(READ_ONCE(sk->sk_err_soft)))
+		WRITE_ONCE(sk->sk_err_soft, 0);
 	xtcp_persist_heard(&xs->persist);
 	if (cb->flags & XTCP_RST) {
 		xtcp_rcv_rst(sk, skb);

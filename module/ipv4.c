@@ -7,11 +7,20 @@
  * rcu_read_lock held) for every IP datagram carrying our protocol number.
  * Nothing here sleeps.  Whatever is wrong with a segment is counted and the
  * segment dropped; nothing a remote peer sends is logged.
+ *
+ * ICMP errors about our segments, of either IP version, act here too
+ * (xtcp_icmp_err()): a path MTU a router reports shrinks a connection's
+ * MSS (path MTU discovery: IPv4 segments carry DF unless IP_MTU_DISCOVER
+ * or net.ipv4.ip_no_pmtu_disc says otherwise, as TCP's), and an
+ * unreachable peer ends a connect() with the error's errno.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
+#include <linux/icmp.h>
 #include <linux/ip.h>
 #include <linux/skbuff.h>
+#include <net/icmp.h>
+#include <net/inet6_connection_sock.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
 #include <net/protocol.h>
@@ -122,9 +131,211 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	return xtcp_rcv(skb, false);
 }
 
-/* ICMP errors about our segments: nothing to tell a socket about yet. */
+/* The MSS a path of @mtu bytes carries to @sk's peer, timestamps' share off */
+static u32 xtcp_mss_for_mtu(const struct sock *sk, u32 mtu)
+{
+	u32 mss = xtcp_peer_v6(sk) ? xtcp_mtu6_to_mss(mtu) :
+				     xtcp_mtu_to_mss(mtu);
+
+	return xtcp_sk(sk)->ts_ok ? xtcp_ts_mss(mss) : mss;
+}
+
+/* Bring our MSS down to what a path of @mtu bytes carries; true if it came */
+static bool xtcp_fit_mss(struct sock *sk, u32 mtu)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mss = xtcp_mss_for_mtu(sk, mtu);
+
+	if (mss >= xs->mss)
+		return false;
+	WRITE_ONCE(xs->mss, mss);	/* xtcp_maxseg() reads it unlocked */
+	xtcp_cc_set_mss(&xs->cc, mss);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PMTU_SHRUNK);
+	return true;
+}
+
+/* Does @sk take the path MTU its route learns?  As TCP: IP_MTU_DISCOVER */
+static bool xtcp_takes_pmtu(const struct sock *sk)
+{
+	return xtcp_peer_v6(sk) ||
+	       (READ_ONCE(inet_sk(sk)->pmtudisc) != IP_PMTUDISC_DONT &&
+		ip_sk_accept_pmtu(sk));
+}
+
+/**
+ * xtcp_mtu_reduced() - take the path MTU an ICMP error gave
+ * @sk: the socket, locked: by xtcp_icmp_err() in softirq, or by its
+ *	owner's release_sock() (xtcp_release_cb()), in timer context's
+ *	conditions
+ *
+ * An ICMP Fragmentation Needed (RFC 1191) or ICMPv6 Packet Too Big (RFC
+ * 8201) said that a router could not pass a segment of ours.  An MTU
+ * that would not cut our MSS changes nothing, not even the route (TCP's
+ * IPv6 drops such "silly" errors too).  Otherwise the route learns the MTU
+ * and the socket's cached route is renewed (inet_csk_update_pmtu(),
+ * inet6_csk_update_pmtu()), and our MSS comes down to what the route now
+ * allows (an IPv4 socket only if it does discovery: IP_MTU_DISCOVER, as
+ * TCP's): the push and every retransmission cut segments to
+ * xtcp_sock.mss, and the oldest one in flight, which a router bounced,
+ * goes again at once; whatever else of the old size was lost is repaired
+ * by the usual loss recovery (SACK and RACK, the tail loss probe, or the
+ * timeout).  Our MSS never grows back (no probing), as the route keeps
+ * the smaller MTU until it expires.
+ */
+void xtcp_mtu_reduced(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 mtu = READ_ONCE(xs->mtu_info);
+	struct dst_entry *dst;
+
+	if (!(XTCPF(sk->sk_state) & XTCPF_SENDING))
+		return;
+	if (xtcp_mss_for_mtu(sk, mtu) >= xs->mss)
+		return;
+	dst = xtcp_peer_v6(sk) ? inet6_csk_update_pmtu(sk, mtu) :
+				 inet_csk_update_pmtu(sk, mtu);
+	if (dst && xtcp_takes_pmtu(sk) && xtcp_fit_mss(sk, dst_mtu(dst)) &&
+	    xs->snd_una != xs->snd_max)
+		xtcp_retransmit_head(sk);
+}
+
+/**
+ * xtcp_v6_xmit_too_big() - IPv6 refused a segment as larger than its route
+ * @sk: the socket, locked
+ *
+ * ip6_xmit() drops what exceeds the route's MTU (EMSGSIZE).  The route's
+ * MTU came down without a Packet Too Big quoting one of our segments:
+ * another socket's error to the same destination lowered it, or a
+ * program such as tracepath.  Our MSS follows the route's, or every
+ * segment of the old size, resent or new, would be refused again for
+ * good.  The refused segment counts as lost and is resent, cut smaller,
+ * by loss recovery.  (IPv4 has no such case: a segment too large for its
+ * route makes the IP layer send us a Fragmentation Needed.)
+ */
+void xtcp_v6_xmit_too_big(struct sock *sk)
+{
+	struct dst_entry *dst = __sk_dst_get(sk);
+
+	if (dst)
+		xtcp_fit_mss(sk, dst_mtu(dst));
+}
+
+/* The first eight bytes of our header, which every ICMP error quotes */
+struct xtcp_quote {
+	__be16 sport;
+	__be16 dport;
+	__be32 seq;
+};
+
+/**
+ * xtcp_icmp_err() - an ICMP or ICMPv6 error about a segment of ours
+ * @net: the namespace it came in
+ * @quoted: the first eight bytes of the segment's xtcp header, as quoted
+ * @laddr: the quoted datagram's source address, ours (v4-mapped for IPv4)
+ * @raddr: its destination address, the peer's
+ * @err: the errno the error stands for (EHOSTUNREACH, ECONNREFUSED...),
+ *	or 0 for a path MTU of @mtu bytes
+ * @mtu: the MTU a "too big" error gave
+ *
+ * The connection is found by the quoted four-tuple, and the quoted
+ * sequence number must be of a segment in flight, SND.UNA to SND.MAX (RFC
+ * 5927 4.1, against forged errors: else counted, OutOfWindowIcmps, and
+ * dropped).  Errors about a listener's SYN+ACKs or a TIME_WAIT entry's
+ * ACKs are ignored.  What the error does is TCP's (RFC 1122 4.2.3.9): a
+ * connection still in its handshake is given up with @err (connect()
+ * fails with it, rather than ETIMEDOUT after every SYN was sent in vain),
+ * unless the owner holds the socket; an established one only notes @err
+ * as the soft error (SO_ERROR reads it; a later timeout reports it rather
+ * than ETIMEDOUT), since an unreachable host may be reached again.
+ *
+ * Context: softirq (an ICMP protocol's error handler), RCU read-side.
+ */
+void xtcp_icmp_err(struct net *net, const void *quoted,
+		   const struct in6_addr *laddr, const struct in6_addr *raddr,
+		   int err, u32 mtu)
+{
+	struct xtcp_quote q;
+	struct xtcp_sock *xs;
+	struct xtcp_tw *tw;
+	struct sock *sk;
+	bool v6;
+
+	memcpy(&q, quoted, sizeof(q));
+	/* we sent it: its source is our end */
+	sk = xtcp_lookup(net, raddr, q.dport, laddr, q.sport, &tw);
+	if (tw) {
+		xtcp_tw_put(tw);
+		return;
+	}
+	if (!sk)
+		return;
+	xs = xtcp_sk(sk);
+	v6 = !ipv6_addr_v4mapped(raddr);
+	bh_lock_sock(sk);
+	if (!(XTCPF(sk->sk_state) & (XTCPF_SENDING | XTCPF(XTCP_SYN_SENT) |
+				     XTCPF(XTCP_SYN_RECV))) ||
+	    xtcp_peer_v6(sk) != v6)
+		goto out;	/* a listener's, or over the other IP version */
+	if (!xtcp_seq_between(ntohl(q.seq), xs->snd_una, xs->snd_max)) {
+		XTCP_INC_STATS(net, XTCP_MIB_OUT_OF_WINDOW_ICMPS);
+		goto out;
+	}
+	if (!err) {
+		WRITE_ONCE(xs->mtu_info, mtu);
+		if (!sock_owned_by_user(sk))
+			xtcp_mtu_reduced(sk);
+		else if (!test_and_set_bit(XTCP_DEFER_PMTU, &xs->deferred))
+			sock_hold(sk);	/* put by xtcp_release_cb() */
+	} else if (!(XTCPF(sk->sk_state) & XTCPF_SENDING) &&
+		   !sock_owned_by_user(sk)) {
+		XTCP_INC_STATS(net, XTCP_MIB_ICMP_ABORTS);
+		xtcp_done(sk, err);
+	} else {
+		WRITE_ONCE(sk->sk_err_soft, err);
+	}
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/*
+ * ICMP errors about a segment of ours (icmp_socket_deliver(), softirq):
+ * the quoted IPv4 header at skb->data, followed by at least eight bytes
+ * of ours (icmp_socket_deliver() pulled them).  Fragmentation Needed
+ * gives a path MTU (@info, from the error); the others an errno, as
+ * TCP's table has it: Destination Unreachable's codes by
+ * icmp_err_convert[], Time Exceeded EHOSTUNREACH, Parameter Problem
+ * EPROTO.  Source Quench (deprecated, RFC 6633) changes nothing; nor,
+ * yet, does a Redirect (TCP's handler moves the socket's route to the
+ * new gateway; xtcp's keeps sending through the old one, which forwards).
+ */
 static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 {
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct icmphdr *icmph = icmp_hdr(skb);
+	struct in6_addr laddr, raddr;
+	int err;
+
+	switch (icmph->type) {
+	case ICMP_DEST_UNREACH:
+		if (icmph->code > NR_ICMP_UNREACH)
+			return 0;
+		err = icmph->code == ICMP_FRAG_NEEDED ? 0 :
+		      icmp_err_convert[icmph->code].errno;
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		break;
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		break;
+	default:
+		return 0;
+	}
+	ipv6_addr_set_v4mapped(iph->saddr, &laddr);
+	ipv6_addr_set_v4mapped(iph->daddr, &raddr);
+	xtcp_icmp_err(dev_net(skb->dev), skb->data + iph->ihl * 4, &laddr,
+		      &raddr, err, info);
 	return 0;
 }
 

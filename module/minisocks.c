@@ -482,9 +482,13 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	child->sk_ipv6only = sk->sk_ipv6only;
 	xtcp_sk(child)->v6_api = xtcp_sk(sk)->v6_api;
 	xtcp_init_new_sock(child);
-	/* IP_TOS, IP_TTL, IPV6_TCLASS, IPV6_UNICAST_HOPS: TCP's clone has them */
+	/*
+	 * IP_TOS, IP_TTL, IP_MTU_DISCOVER, IPV6_TCLASS, IPV6_UNICAST_HOPS:
+	 * TCP's clone has them
+	 */
 	inet_sk(child)->tos = READ_ONCE(inet_sk(sk)->tos);
 	inet_sk(child)->uc_ttl = READ_ONCE(inet_sk(sk)->uc_ttl);
+	inet_sk(child)->pmtudisc = READ_ONCE(inet_sk(sk)->pmtudisc);
 	inet6_sk(child)->tclass = READ_ONCE(inet6_sk(sk)->tclass);
 	xtcp_np_set_hop_limit(inet6_sk(child), xtcp_np_hop_limit(inet6_sk(sk)));
 	if (xtcp_autoflowlabel_is_set(sk))

@@ -157,6 +157,10 @@ void xtcp_init_new_sock(struct sock *sk)
 	/* the route's TTL and hop limit, as inet_create() and inet6_create() */
 	inet_sk(sk)->uc_ttl = -1;
 	xtcp_np_set_hop_limit(&xtcp_sk(sk)->inet6, -1);
+	/* IPv4 path MTU discovery (DF set), unless the namespace forbids it */
+	inet_sk(sk)->pmtudisc =
+		READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc) ?
+		IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
 	/* timeouts move the flow to a new hash (SO_TXREHASH), as inet_create() */
 	sk->sk_txrehash = READ_ONCE(sock_net(sk)->core.sysctl_txrehash);
 	xtcp_set_laddr(sk, xtcp_any(sk));	/* unbound */
@@ -167,7 +171,6 @@ void xtcp_init_new_sock(struct sock *sk)
 }
 
 /* Connection states in which data may still arrive from the peer. */
-#define XTCPF(s)	(1 << (s))
 #define XTCPF_SYNCED	(XTCPF(XTCP_ESTABLISHED) | XTCPF(XTCP_FIN_WAIT1) | \
 			 XTCPF(XTCP_FIN_WAIT2) | XTCPF(XTCP_CLOSE_WAIT) | \
 			 XTCPF(XTCP_CLOSING) | XTCPF(XTCP_LAST_ACK) | \
@@ -1868,15 +1871,18 @@ static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 }
 
 /*
- * Level SOL_IP: IP_TOS and IP_TTL, which TCP's AF_INET and AF_INET6
- * sockets both take (for their IPv4 segments), through the IPv4 code's
+ * Level SOL_IP: IP_TOS, IP_TTL and IP_MTU_DISCOVER, which TCP's AF_INET
+ * and AF_INET6 sockets take (for their IPv4 segments), and IP_MTU (read
+ * only: the route's MTU, ENOTCONN without one), through the IPv4 code's
  * own ip_setsockopt() and ip_getsockopt(): the segments go out through
- * ip_queue_xmit(), which reads them.  The other IPv4 options are not
+ * ip_queue_xmit(), which reads them, and xtcp_mtu_reduced() follows
+ * IP_MTU_DISCOVER as TCP does.  The other IPv4 options are not
  * implemented.
  */
 static bool xtcp_ip_opt(int optname)
 {
-	return optname == IP_TOS || optname == IP_TTL;
+	return optname == IP_TOS || optname == IP_TTL ||
+	       optname == IP_MTU_DISCOVER || optname == IP_MTU;
 }
 
 /* IPV6_TCLASS as ipv6_setsockopt() takes it: -1 is 0, ECN bits kept. */

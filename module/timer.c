@@ -547,8 +547,8 @@ static void xtcp_keepalive_timer(struct timer_list *t)
  * no timer or receive runs beside it), in enum xtcp_timer_id's order.
  * A timer the owner re-armed meanwhile is pending again: its new expiry
  * replaces the one that was deferred.  One the owner stopped has no bit
- * left (xtcp_timer_stop()).  Then a path MTU that an ICMPv6 error left
- * (XTCP_DEFER_PMTU, xtcp_v6_mtu_reduced()).
+ * left (xtcp_timer_stop()).  Then a path MTU that an ICMP error left
+ * (XTCP_DEFER_PMTU, xtcp_mtu_reduced()).
  */
 void xtcp_release_cb(struct sock *sk)
 {
@@ -567,8 +567,8 @@ void xtcp_release_cb(struct sock *sk)
 		__sock_put(sk);	/* the deferred work's reference */
 	}
 	if (todo & BIT(XTCP_DEFER_PMTU)) {
-		xtcp_v6_mtu_reduced(sk);
-		__sock_put(sk);	/* xtcp_v6_err()'s reference */
+		xtcp_mtu_reduced(sk);
+		__sock_put(sk);	/* xtcp_icmp_err()'s reference */
 	}
 }
 

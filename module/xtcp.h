@@ -4,8 +4,9 @@
  *
  * File map (one concern a file, after net/dccp):
  *   af_xtcp.c  module init/exit, parameters, the socket family
- *   ipv4.c     the IP protocol handler: receive entry point, validation
- *   ipv6.c     the same on IPv6's receive path; ICMPv6 Packet Too Big
+ *   ipv4.c     the IP protocol handler: receive entry point, validation;
+ *              ICMP errors of either IP version (path MTU, unreachables)
+ *   ipv6.c     the same on IPv6's receive path; ICMPv6 errors decoded
  *   netns.c    per-network-namespace state: setup and teardown, the
  *              socket and request lists /proc reads
  *   hash.c     the lookup tables: ports (bind, ephemeral choice),
@@ -247,6 +248,13 @@ struct xtcp_request {
 	u64 id;
 };
 
+/* Sets of connection states, for tests such as XTCPF(state) & XTCPF_SENDING */
+#define XTCPF(s)	(1 << (s))
+/* the states in which segments of ours (data, a FIN) can be in flight */
+#define XTCPF_SENDING	(XTCPF(XTCP_ESTABLISHED) | XTCPF(XTCP_CLOSE_WAIT) | \
+			 XTCPF(XTCP_FIN_WAIT1) | XTCPF(XTCP_FIN_WAIT2) | \
+			 XTCPF(XTCP_CLOSING) | XTCPF(XTCP_LAST_ACK))
+
 /* struct xtcp_sock.xs_table: the lookup table a socket is in (hash.c) */
 enum {
 	XTCP_TABLE_NONE,
@@ -365,9 +373,9 @@ struct xtcp_tw {
  * @rcv_wnd: the window last advertised, bytes
  * @copied_seq: next sequence number the application reads
  * @mss: largest payload we send in one segment
- * @mtu_info: the MTU an ICMPv6 Packet Too Big reported, for
- *	xtcp_v6_mtu_reduced() (deferred to xtcp_release_cb() while the owner
- *	holds the socket)
+ * @mtu_info: the MTU an ICMP Fragmentation Needed or ICMPv6 Packet Too
+ *	Big reported, for xtcp_mtu_reduced() (deferred to xtcp_release_cb()
+ *	while the owner holds the socket)
  * @user_mss: TCP_MAXSEG's ceiling on the MSS we announce and use (0: none)
  * @window_clamp: TCP_WINDOW_CLAMP's ceiling on the window we offer (0: none)
  * @notsent_lowat: TCP_NOTSENT_LOWAT: writable only while fewer bytes than
@@ -451,7 +459,7 @@ struct xtcp_tw {
  * @cork_timer: lets a corked partial segment go after XTCP_CORK_MAX
  * @deferred: bits 1 << enum xtcp_timer_id: timers that expired while the
  *	owner held the socket; their work runs in xtcp_release_cb().  Set by
- *	timers (and XTCP_DEFER_PMTU by ICMPv6) under bh_lock_sock(), cleared
+ *	timers (and XTCP_DEFER_PMTU by ICMP errors) under bh_lock_sock(), cleared
  *	by the owner: atomic bitops
  * @nonagle: XTCP_NAGLE_OFF (TCP_NODELAY) and XTCP_NAGLE_CORK (TCP_CORK),
  *	neither by default: when a segment shorter than the MSS may leave
@@ -636,7 +644,7 @@ enum xtcp_timer_id {
 	XTCP_TIMER_MAX,
 };
 
-/* xtcp_sock.deferred's bit for a path MTU to apply (xtcp_v6_mtu_reduced()) */
+/* xtcp_sock.deferred's bit for a path MTU to apply (xtcp_mtu_reduced()) */
 #define XTCP_DEFER_PMTU		XTCP_TIMER_MAX
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -843,9 +851,10 @@ enum xtcp_mib {
 	XTCP_MIB_DSACK_UNDO,		/* fast recoveries undone: all resends D-SACKed */
 	XTCP_MIB_EIFEL_UNDO,		/* fast recoveries undone by a timestamp echo */
 	XTCP_MIB_TIMERS_DEFERRED,	/* expiries left to xtcp_release_cb(): owner busy */
-	XTCP_MIB_PMTU_SHRUNK,		/* MSS cuts after an ICMPv6 Packet Too Big */
+	XTCP_MIB_PMTU_SHRUNK,		/* MSS cuts after ICMP(v6) "too big" errors */
 	XTCP_MIB_OUT_OF_WINDOW_ICMPS,	/* ICMP errors quoting no data in flight */
 	XTCP_MIB_TIMEOUT_REHASH,	/* new flow hashes (IPv6 flow labels) after a timeout */
+	XTCP_MIB_ICMP_ABORTS,		/* handshakes given up on an ICMP(v6) error */
 	XTCP_MIB_MAX
 };
 
@@ -1227,9 +1236,12 @@ static inline int xtcp_orphan_retries(const struct net *net)
 int xtcp_ipv4_init(void);
 void xtcp_ipv4_exit(void);
 int xtcp_rcv(struct sk_buff *skb, bool v6);
+void xtcp_icmp_err(struct net *net, const void *quoted,
+		   const struct in6_addr *laddr, const struct in6_addr *raddr,
+		   int err, u32 mtu);
+void xtcp_mtu_reduced(struct sock *sk);
 int xtcp_ipv6_init(void);
 void xtcp_ipv6_exit(void);
-void xtcp_v6_mtu_reduced(struct sock *sk);
 void xtcp_v6_xmit_too_big(struct sock *sk);
 
 /* proc.c */

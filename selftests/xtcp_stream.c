@@ -2202,16 +2202,17 @@ static int netns_open(const char *name)
 /*
  * here (10.9.1.1, fd00:91::1) - R, a router - B (10.9.2.1, fd00:92::1):
  * named namespaces @r and @b, this process in a new one; then the fd of B.
+ * With @q, a second router: here - R =1280= Q - B, the routers' own link
+ * (10.9.3.0/24, fd00:93::/64) carrying 1280 bytes, the others 1500.
  */
-static int routed_pair_of_namespaces(const char *r, const char *b)
+static int routed_namespaces(const char *r, const char *q, const char *b)
 {
-	static const char *const steps[] = {
+	static const char *const head[] = {
 		"ip netns add $R && ip netns add $B",
 		"ip netns exec $R sysctl -qw net.ipv4.ip_forward=1",
 		"ip netns exec $R sysctl -qw net.ipv6.conf.all.forwarding=1",
 		"ip netns exec $R sysctl -qw net.ipv6.conf.default.accept_dad=0",
 		"ip link add a0 type veth peer name r0 netns $R",
-		"ip -n $R link add r1 type veth peer name b0 netns $B",
 		"ip addr add 10.9.1.1/24 dev a0",
 		"ip -6 addr add fd00:91::1/64 dev a0 nodad",
 		"ip link set a0 up",
@@ -2219,22 +2220,55 @@ static int routed_pair_of_namespaces(const char *r, const char *b)
 		"ip -6 route add default via fd00:91::2",
 		"ip -n $R addr add 10.9.1.2/24 dev r0",
 		"ip -n $R -6 addr add fd00:91::2/64 dev r0 nodad",
+	};
+	static const char *const one_router[] = {
+		"ip -n $R link add r1 type veth peer name b0 netns $B",
 		"ip -n $R addr add 10.9.2.2/24 dev r1",
 		"ip -n $R -6 addr add fd00:92::2/64 dev r1 nodad",
 		"ip -n $R link set r0 up && ip -n $R link set r1 up",
+	};
+	static const char *const two_routers[] = {
+		"ip netns add $Q",
+		"ip netns exec $Q sysctl -qw net.ipv4.ip_forward=1",
+		"ip netns exec $Q sysctl -qw net.ipv6.conf.all.forwarding=1",
+		"ip netns exec $Q sysctl -qw net.ipv6.conf.default.accept_dad=0",
+		"ip -n $R link add r1 type veth peer name q1 netns $Q",
+		"ip -n $R link set r1 mtu 1280 && ip -n $Q link set q1 mtu 1280",
+		"ip -n $Q link add q0 type veth peer name b0 netns $B",
+		"ip -n $R addr add 10.9.3.1/24 dev r1",
+		"ip -n $R -6 addr add fd00:93::1/64 dev r1 nodad",
+		"ip -n $R link set r0 up && ip -n $R link set r1 up",
+		"ip -n $R route add 10.9.2.0/24 via 10.9.3.2",
+		"ip -n $R -6 route add fd00:92::/64 via fd00:93::2",
+		"ip -n $Q addr add 10.9.3.2/24 dev q1",
+		"ip -n $Q -6 addr add fd00:93::2/64 dev q1 nodad",
+		"ip -n $Q addr add 10.9.2.2/24 dev q0",
+		"ip -n $Q -6 addr add fd00:92::2/64 dev q0 nodad",
+		"ip -n $Q link set q1 up && ip -n $Q link set q0 up",
+		"ip -n $Q route add 10.9.1.0/24 via 10.9.3.1",
+		"ip -n $Q -6 route add fd00:91::/64 via fd00:93::1",
+	};
+	static const char *const tail[] = {
 		"ip -n $B addr add 10.9.2.1/24 dev b0",
 		"ip -n $B -6 addr add fd00:92::1/64 dev b0 nodad",
 		"ip -n $B link set b0 up && ip -n $B link set lo up",
 		"ip -n $B route add default via 10.9.2.2",
 		"ip -n $B -6 route add default via fd00:92::2",
 	};
-	size_t i;
+	const char *const *mid = q ? two_routers : one_router;
+	size_t i, n_mid = q ? ARRAY_SIZE(two_routers) : ARRAY_SIZE(one_router);
 
 	if (unshare(CLONE_NEWNET) || xtcp_lo_up() || setenv("R", r, 1) ||
-	    setenv("B", b, 1))
+	    setenv("Q", q ? q : "", 1) || setenv("B", b, 1))
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(steps); i++)
-		if (xtcp_sh("%s", steps[i]))
+	for (i = 0; i < ARRAY_SIZE(head); i++)
+		if (xtcp_sh("%s", head[i]))
+			return -1;
+	for (i = 0; i < n_mid; i++)
+		if (xtcp_sh("%s", mid[i]))
+			return -1;
+	for (i = 0; i < ARRAY_SIZE(tail); i++)
+		if (xtcp_sh("%s", tail[i]))
 			return -1;
 	return netns_open(b);
 }
@@ -2271,9 +2305,12 @@ static int connect_start(int fd, const struct sa46 *to)
  * the route's 64, crosses it, and so did xtcp's before its sockets had a
  * TTL of 0 (none ever crossed a router).  A client whose IP_TTL
  * (IPV6_UNICAST_HOPS) is 1 does not: the router answers its SYN with
- * Time Exceeded, and nothing reaches the listener.  IP_TOS (IPV6_TCLASS)
- * and IP_TTL set on a listener are its connections' too, as TCP's clone
- * has them.
+ * Time Exceeded, nothing reaches the listener, and connect() fails with
+ * the error's EHOSTUNREACH, not ETIMEDOUT after its last SYN (xtcp counts
+ * IcmpAborts; an error that finds connect() holding the socket only
+ * notes it, so the abort may come with the SYN sent again).  IP_TOS
+ * (IPV6_TCLASS) and IP_TTL set on a listener are its connections' too,
+ * as TCP's clone has them.
  */
 TEST_F_TIMEOUT(stream, ttl_across_a_router, 300)
 {
@@ -2294,10 +2331,10 @@ TEST_F_TIMEOUT(stream, ttl_across_a_router, 300)
 		struct sa46 to = sa46_of(v6, 0x0a090201, "fd00:92::1", 0);
 		int far, router, l, c, s, c1;
 		long long end;
-		long te0;
+		long te0, aborts = 0;
 		char byte = 'x';
 
-		far = routed_pair_of_namespaces(r, b);
+		far = routed_namespaces(r, NULL, b);
 		ASSERT_LE(0, far) TH_LOG("namespaces: %s", strerror(errno));
 		l = listener_in(far, xtcp, &to);
 		ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
@@ -2333,17 +2370,25 @@ TEST_F_TIMEOUT(stream, ttl_across_a_router, 300)
 		ASSERT_LE(0, router);
 		te0 = time_exceeded_in(router, v6);
 		ASSERT_LE(0, te0);
+		if (xtcp) {
+			aborts = xtcp_counter("IcmpAborts");
+			ASSERT_LE(0, aborts);
+		}
 		ASSERT_EQ(0, connect_start(c1, &to));
 		end = now_ms() + XTCP_WAIT_MS;
 		while (time_exceeded_in(router, v6) == te0 && now_ms() < end)
 			usleep(10000);
 		EXPECT_LT(te0, time_exceeded_in(router, v6)) TH_LOG("no Time Exceeded from R");
-		/*
-		 * TCP gives up on the Time Exceeded (EHOSTUNREACH), xtcp acts
-		 * on no ICMP error but Packet Too Big and tries again: neither
-		 * is connected, and nothing came to the listener.
-		 */
-		EXPECT_NE(XTCP_ESTABLISHED, stream_state(xtcp, c1));
+		/* the connect gives up on the error, as TCP's, not on a timeout */
+		EXPECT_EQ(POLLERR, wait_revents(c1, POLLOUT, XTCP_WAIT_MS) & POLLERR);
+		/* the error is set an instant before the state changes: wait */
+		end = now_ms() + XTCP_WAIT_MS;
+		while (stream_state(xtcp, c1) != XTCP_CLOSE && now_ms() < end)
+			usleep(10000);
+		EXPECT_EQ(XTCP_CLOSE, stream_state(xtcp, c1));
+		EXPECT_EQ(EHOSTUNREACH, get_int(c1, SOL_SOCKET, SO_ERROR));
+		if (xtcp)
+			EXPECT_EQ(aborts + 1, xtcp_counter("IcmpAborts"));
 		EXPECT_EQ(-1, accept(l, NULL, NULL)) TH_LOG("the TTL 1 SYN got through");
 		EXPECT_EQ(EAGAIN, errno);
 		close(c1);
@@ -2356,6 +2401,107 @@ TEST_F_TIMEOUT(stream, ttl_across_a_router, 300)
 	}
 	EXPECT_EQ(0, child_status(pid));
 	xtcp_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", r, b);
+}
+
+/* Connect @fd to the listener @l at @to; the accepted socket, or -1 */
+static int routed_connect(int fd, int l, const struct sa46 *to)
+{
+	if (connect_start(fd, to) ||
+	    (wait_revents(fd, POLLOUT, XTCP_WAIT_MS) & (POLLOUT | POLLERR)) != POLLOUT ||
+	    !(wait_revents(l, POLLIN, XTCP_WAIT_MS) & POLLIN))
+		return -1;
+	return accept(l, NULL, NULL);
+}
+
+/*
+ * IPv4 path MTU discovery, through two routers whose link between them
+ * carries 1280 bytes (the others 1500).  Both ends start with an MSS for
+ * 1500 (their routes, each other's SYN).  A socket does discovery by
+ * default (IP_MTU_DISCOVER is IP_PMTUDISC_WANT, as TCP's): its segments
+ * carry DF, a router answers a full one with Fragmentation Needed, and
+ * the MSS comes down to fit 1280 (xtcp counts PmtuShrunk), as IP_MTU
+ * does.  A client set to IP_PMTUDISC_DONT sends without DF: the routers
+ * fragment, and its MSS stays (its peer's, which does discovery, still
+ * comes down).  The streams arrive whole either way.  The second client
+ * comes from another address: the far end's route to the first learned
+ * 1280 already, and would offer the MSS for it in its SYN+ACK.  IPv6's
+ * discovery (routers never fragment) is xtcp_ipv6's pmtu_through_routers.
+ */
+TEST_F_TIMEOUT(stream, pmtu_through_two_routers, 300)
+{
+	char r[32], q[32], b[32];
+	pid_t pid;
+
+	if (variant->v6)
+		SKIP(return, "IPv4's; IPv6's is xtcp_ipv6's pmtu_through_routers");
+	if (geteuid() != 0)
+		SKIP(return, "needs root for network namespaces");
+	snprintf(r, sizeof(r), "xsr%d", getpid());
+	snprintf(q, sizeof(q), "xsq%d", getpid());
+	snprintf(b, sizeof(b), "xsb%d", getpid());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const int fit = 1280 - 20 - 20;	/* IPv4's and our headers */
+		struct sa46 to = sa46_of(false, 0x0a090201, NULL, 0), from;
+		bool xtcp = variant->xtcp;
+		int far, l, c, s, c2, s2;
+		long shrunk = 0;
+
+		far = routed_namespaces(r, q, b);
+		ASSERT_LE(0, far) TH_LOG("namespaces: %s", strerror(errno));
+		l = listener_in(far, xtcp, &to);
+		ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+		if (xtcp) {
+			shrunk = xtcp_counter("PmtuShrunk");
+			ASSERT_LE(0, shrunk);
+		}
+
+		/* first without discovery: nothing learns the path here */
+		c2 = socket46(xtcp, false, SOCK_NONBLOCK);
+		ASSERT_LE(0, c2);
+		EXPECT_EQ(IP_PMTUDISC_WANT, get_int(c2, SOL_IP, IP_MTU_DISCOVER));
+		ASSERT_EQ(0, set_int(c2, SOL_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT))
+			TH_LOG("IP_MTU_DISCOVER: %s", strerror(errno));
+		EXPECT_EQ(IP_PMTUDISC_DONT, get_int(c2, SOL_IP, IP_MTU_DISCOVER));
+		EXPECT_EQ(-1, get_int(c2, SOL_IP, IP_MTU)) TH_LOG("no route yet");
+		EXPECT_EQ(ENOTCONN, errno);
+		s2 = routed_connect(c2, l, &to);
+		ASSERT_LE(0, s2) TH_LOG("no connection across the routers");
+		EXPECT_LT(fit, get_int(c2, IPPROTO_TCP, TCP_MAXSEG));
+		EXPECT_STREQ("", stream_both_ways(c2, s2)) TH_LOG("without DF");
+		EXPECT_LT(fit, get_int(c2, IPPROTO_TCP, TCP_MAXSEG))
+			TH_LOG("fragmented by the router, not cut");
+		EXPECT_GE(fit, get_int(s2, IPPROTO_TCP, TCP_MAXSEG))
+			TH_LOG("the far end does discovery");
+		if (xtcp)
+			EXPECT_EQ(shrunk, xtcp_counter("PmtuShrunk"));
+
+		c = socket46(xtcp, false, SOCK_NONBLOCK);
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, xtcp_sh("ip addr add 10.9.1.3/24 dev a0"));
+		from = sa46_of(false, 0x0a090103, NULL, 0);
+		ASSERT_EQ(0, bind(c, &from.sa, from.len)) TH_LOG("bind: %s", strerror(errno));
+		s = routed_connect(c, l, &to);
+		ASSERT_LE(0, s) TH_LOG("no connection across the routers");
+		EXPECT_EQ(1500, get_int(c, SOL_IP, IP_MTU)) TH_LOG("the first hop's");
+		EXPECT_LT(fit, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
+		EXPECT_STREQ("", stream_both_ways(c, s));
+		EXPECT_GE(fit, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
+		EXPECT_GE(fit, get_int(s, IPPROTO_TCP, TCP_MAXSEG));
+		EXPECT_EQ(1280, get_int(c, SOL_IP, IP_MTU)) TH_LOG("the path's");
+		if (xtcp)
+			EXPECT_LT(shrunk, xtcp_counter("PmtuShrunk"));
+		close(c);
+		close(s);
+		close(c2);
+		close(s2);
+		close(l);
+		close(far);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+	xtcp_sh("for n in %s %s %s; do ip netns del $n 2>/dev/null; done", r, q, b);
 }
 
 /* ---- shutdown ---- */

@@ -239,6 +239,7 @@ static void copy_ip_options(int from, int to, int dom)
 	} opts[] = {
 		{ IPPROTO_IP, IP_TOS },
 		{ IPPROTO_IP, IP_TTL },
+		{ IPPROTO_IP, IP_MTU_DISCOVER },
 		{ IPPROTO_IPV6, IPV6_TCLASS },
 		{ IPPROTO_IPV6, IPV6_UNICAST_HOPS },
 		{ IPPROTO_IPV6, IPV6_AUTOFLOWLABEL },
