@@ -258,7 +258,6 @@ void xtcp_icmp_err(struct net *net, const void *quoted,
 	struct xtcp_sock *xs;
 	struct xtcp_tw *tw;
 	struct sock *sk;
-	bool v6;
 
 	memcpy(&q, quoted, sizeof(q));
 	/* we sent it: its source is our end */
@@ -270,12 +269,13 @@ void xtcp_icmp_err(struct net *net, const void *quoted,
 	if (!sk)
 		return;
 	xs = xtcp_sk(sk);
-	v6 = !ipv6_addr_v4mapped(raddr);
+	/*
+	 * The lookup matches @raddr as given, v4-mapped or not, so what it
+	 * finds is a connection over the IP version the error came by.
+	 */
 	bh_lock_sock(sk);
-	if (!(XTCPF(sk->sk_state) & (XTCPF_SENDING | XTCPF(XTCP_SYN_SENT) |
-				     XTCPF(XTCP_SYN_RECV))) ||
-	    xtcp_peer_v6(sk) != v6)
-		goto out;	/* a listener's, or over the other IP version */
+	if (!(XTCPF(sk->sk_state) & (XTCPF_SENDING | XTCPF_OPENING)))
+		goto out;	/* a listener's */
 	if (!xtcp_seq_between(ntohl(q.seq), xs->snd_una, xs->snd_max)) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUT_OF_WINDOW_ICMPS);
 		goto out;

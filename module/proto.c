@@ -170,12 +170,6 @@ void xtcp_init_new_sock(struct sock *sk)
 	xtcp_sock_link(sk);
 }
 
-/* Connection states in which data may still arrive from the peer. */
-#define XTCPF_SYNCED	(XTCPF(XTCP_ESTABLISHED) | XTCPF(XTCP_FIN_WAIT1) | \
-			 XTCPF(XTCP_FIN_WAIT2) | XTCPF(XTCP_CLOSE_WAIT) | \
-			 XTCPF(XTCP_CLOSING) | XTCPF(XTCP_LAST_ACK) | \
-			 XTCPF(XTCP_SYN_RECV))
-
 static void xtcp_write_space(struct sock *sk)
 {
 	struct socket *sock = sk->sk_socket;
@@ -768,8 +762,7 @@ static int connect_to(struct sock *sk, const struct sockaddr_in6 *to)
 
 static bool connect_done(struct sock *sk)
 {
-	return !(XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) |
-					XTCPF(XTCP_SYN_RECV)));
+	return !(XTCPF(sk->sk_state) & XTCPF_OPENING);
 }
 
 static int xtcp_connect(struct socket *sock, struct sockaddr *uaddr,
@@ -987,7 +980,7 @@ static void xtcp_mark_push(struct sock *sk)
 /* SYN_SENT or SYN_RCVD: the connection is still being opened. */
 static bool xtcp_opening(int state)
 {
-	return XTCPF(state) & (XTCPF(XTCP_SYN_SENT) | XTCPF(XTCP_SYN_RECV));
+	return XTCPF(state) & XTCPF_OPENING;
 }
 
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
@@ -1357,9 +1350,7 @@ static int xtcp_shutdown(struct socket *sock, int how)
 		return -EINVAL;
 	lock_sock(sk);
 	if (sock->state == SS_CONNECTING) {
-		if (XTCPF(sk->sk_state) & (XTCPF(XTCP_SYN_SENT) |
-					   XTCPF(XTCP_SYN_RECV) |
-					   XTCPF(XTCP_CLOSE)))
+		if (XTCPF(sk->sk_state) & (XTCPF_OPENING | XTCPF(XTCP_CLOSE)))
 			sock->state = SS_DISCONNECTING;
 		else
 			sock->state = SS_CONNECTED;

@@ -254,6 +254,13 @@ struct xtcp_request {
 #define XTCPF_SENDING	(XTCPF(XTCP_ESTABLISHED) | XTCPF(XTCP_CLOSE_WAIT) | \
 			 XTCPF(XTCP_FIN_WAIT1) | XTCPF(XTCP_FIN_WAIT2) | \
 			 XTCPF(XTCP_CLOSING) | XTCPF(XTCP_LAST_ACK))
+/* the handshake's states: the connection is still being opened */
+#define XTCPF_OPENING	(XTCPF(XTCP_SYN_SENT) | XTCPF(XTCP_SYN_RECV))
+/* the states in which data may still arrive from the peer */
+#define XTCPF_SYNCED	(XTCPF(XTCP_ESTABLISHED) | XTCPF(XTCP_FIN_WAIT1) | \
+			 XTCPF(XTCP_FIN_WAIT2) | XTCPF(XTCP_CLOSE_WAIT) | \
+			 XTCPF(XTCP_CLOSING) | XTCPF(XTCP_LAST_ACK) | \
+			 XTCPF(XTCP_SYN_RECV))
 
 /* struct xtcp_sock.xs_table: the lookup table a socket is in (hash.c) */
 enum {
@@ -1155,8 +1162,7 @@ static inline u32 xtcp_in_flight(const struct xtcp_sock *xs)
 /* The SACK sender's machinery runs: negotiated, and the handshake over. */
 static inline bool xtcp_sack_sender(const struct sock *sk)
 {
-	return xtcp_sk(sk)->sack_ok &&
-	       !((1 << sk->sk_state) & ((1 << XTCP_SYN_SENT) | (1 << XTCP_SYN_RECV)));
+	return xtcp_sk(sk)->sack_ok && !(XTCPF(sk->sk_state) & XTCPF_OPENING);
 }
 
 /*
