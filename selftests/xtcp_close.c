@@ -285,19 +285,6 @@ static long info_state_ms(int fd, int *st)
 	return info.xtcpi_state_ms;
 }
 
-/* Wait up to @ms for the socket to be in @st (XTCP_INFO). */
-static bool reaches_state(int fd, int st, int ms)
-{
-	long long end = now_ms() + ms;
-
-	do {
-		if (stream_state(true, fd) == st)
-			return true;
-		usleep(2000);
-	} while (now_ms() < end);
-	return false;
-}
-
 /* bind() a new socket (with SO_REUSEADDR if @reuse) to @sin; 0 or the errno. */
 static int bind_err(const struct sockaddr_in *sin, bool reuse)
 {
@@ -1001,7 +988,7 @@ TEST_F_TIMEOUT(cl, half_close, 60)
 	close_fd(&c->b);
 	peer_eof(_metadata, c->a);
 	EXPECT_EQ(1, wait_rows(XTCP_TIME_WAIT, c->aport, c->bport, 1, WAIT_MS));
-	EXPECT_TRUE(reaches_state(c->a, XTCP_CLOSE, WAIT_MS))
+	EXPECT_TRUE(wait_stream_state(true, c->a, XTCP_CLOSE, WAIT_MS))
 		TH_LOG("A's socket in state %d", stream_state(true, c->a));
 	EXPECT_EQ(0, wait_rows(-1, c->bport, c->aport, 0, WAIT_MS));
 	ASSERT_EQ(1, tuple_rows(XTCP_TIME_WAIT, c->aport, c->bport, &r));
@@ -1067,8 +1054,8 @@ TEST_F_TIMEOUT(cl, simultaneous_close, 120)
 	EXPECT_EQ(0, tuple_rows(XTCP_CLOSING, c->bport, c->aport, NULL));
 	EXPECT_EQ(created0 + 2, xtcp_counter("TimeWaitCreated"));
 	EXPECT_EQ(2, xtcp_counter("CurrTimeWait"));
-	EXPECT_TRUE(reaches_state(c->a, XTCP_CLOSE, WAIT_MS));
-	EXPECT_TRUE(reaches_state(c->b, XTCP_CLOSE, WAIT_MS));
+	EXPECT_TRUE(wait_stream_state(true, c->a, XTCP_CLOSE, WAIT_MS));
+	EXPECT_TRUE(wait_stream_state(true, c->b, XTCP_CLOSE, WAIT_MS));
 	EXPECT_EQ(0, recv(c->a, &ch, 1, MSG_DONTWAIT));
 	EXPECT_EQ(0, recv(c->b, &ch, 1, MSG_DONTWAIT));
 }
@@ -1685,7 +1672,7 @@ static void orphan_timeout(struct __test_metadata *_metadata, FIXTURE_DATA(cl) *
 	EXPECT_EQ(to0 + 1, xtcp_counter("FinWait2Timeouts"));
 	EXPECT_LE(min_ms, ms) TH_LOG("gone %lld ms after close", ms);
 	EXPECT_GE(max_ms, ms) TH_LOG("gone %lld ms after close", ms);
-	EXPECT_TRUE(reaches_state(c->b, XTCP_CLOSE, WAIT_MS))
+	EXPECT_TRUE(wait_stream_state(true, c->b, XTCP_CLOSE, WAIT_MS))
 		TH_LOG("B in state %d", stream_state(true, c->b));
 	EXPECT_EQ(created0, xtcp_counter("TimeWaitCreated"));
 }

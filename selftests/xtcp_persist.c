@@ -588,7 +588,6 @@ TEST_F_TIMEOUT(zw, unanswered_probes_time_out_rst_accepted, 300)
 	int i, after = 0, err = 0, ev;
 	socklen_t len = sizeof(err);
 	struct zw_view v;
-	long long end;
 
 	/*
 	 * A probe answered first: the count below starts after that answer.
@@ -616,9 +615,7 @@ TEST_F_TIMEOUT(zw, unanswered_probes_time_out_rst_accepted, 300)
 	ASSERT_EQ(0, getsockopt(self->xa, SOL_SOCKET, SO_ERROR, &err, &len));
 	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("SO_ERROR %s", strerror(err));
 	/* B: the RST ends its connection (it arrives after A's error) */
-	end = now_ms() + WAIT_MS;
-	while (stream_state(true, self->xb) != XTCP_CLOSE && now_ms() < end)
-		usleep(10000);
+	wait_stream_state(true, self->xb, XTCP_CLOSE, WAIT_MS);
 	drain(self);
 	v = zw_analyze(7);
 	for (i = v.last_answer + 1; i < ncaps; i++)

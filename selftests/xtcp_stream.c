@@ -2381,11 +2381,9 @@ TEST_F_TIMEOUT(stream, ttl_across_a_router, 300)
 		EXPECT_LT(te0, time_exceeded_in(router, v6)) TH_LOG("no Time Exceeded from R");
 		/* the connect gives up on the error, as TCP's, not on a timeout */
 		EXPECT_EQ(POLLERR, wait_revents(c1, POLLOUT, XTCP_WAIT_MS) & POLLERR);
-		/* the error is set an instant before the state changes: wait */
-		end = now_ms() + XTCP_WAIT_MS;
-		while (stream_state(xtcp, c1) != XTCP_CLOSE && now_ms() < end)
-			usleep(10000);
-		EXPECT_EQ(XTCP_CLOSE, stream_state(xtcp, c1));
+		/* the error is set an instant before the state changes */
+		EXPECT_TRUE(wait_stream_state(xtcp, c1, XTCP_CLOSE, XTCP_WAIT_MS))
+			TH_LOG("state %d", stream_state(xtcp, c1));
 		EXPECT_EQ(EHOSTUNREACH, get_int(c1, SOL_SOCKET, SO_ERROR));
 		if (xtcp)
 			EXPECT_EQ(aborts + 1, xtcp_counter("IcmpAborts"));
@@ -2514,7 +2512,6 @@ TEST_F_TIMEOUT(stream, pmtu_through_two_routers, 300)
 TEST_F(stream, shutdown_after_nonblocking_connect)
 {
 	struct sa46 laddr;
-	long long end;
 	int l, c, s;
 	char b;
 
@@ -2532,10 +2529,8 @@ TEST_F(stream, shutdown_after_nonblocking_connect)
 	ASSERT_TRUE(wait_revents(s, POLLIN, XTCP_WAIT_MS) & POLLIN);
 	EXPECT_EQ(0, recv(s, &b, 1, 0));
 	/* our FIN acked (TCP may delay that ACK: its peer is in pingpong) */
-	end = now_ms() + XTCP_WAIT_MS;
-	while (stream_state(variant->xtcp, c) != XTCP_FIN_WAIT2 && now_ms() < end)
-		usleep(10000);
-	EXPECT_EQ(XTCP_FIN_WAIT2, stream_state(variant->xtcp, c));
+	EXPECT_TRUE(wait_stream_state(variant->xtcp, c, XTCP_FIN_WAIT2, XTCP_WAIT_MS))
+		TH_LOG("state %d", stream_state(variant->xtcp, c));
 	EXPECT_EQ(0, shutdown(c, SHUT_RD));
 	/* both ways shut now: the socket reports a hang-up */
 	EXPECT_TRUE(wait_revents(c, POLLIN, 0) & POLLHUP);

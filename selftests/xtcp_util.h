@@ -726,6 +726,24 @@ static inline long long now_ms(void)
 }
 
 /*
+ * Wait up to @ms for the connection of @fd (an xtcp socket, else TCP's) to
+ * be in state @st, by XTCP_INFO/TCP_INFO.  A state change can come an
+ * instant after the event that tells of it (TCP sets sk_err, then ends the
+ * connection), so a test waits for the state rather than reading it once.
+ */
+static inline bool wait_stream_state(bool xtcp, int fd, int st, int ms)
+{
+	long long end = now_ms() + ms;
+
+	do {
+		if (stream_state(xtcp, fd) == st)
+			return true;
+		usleep(2000);
+	} while (now_ms() < end);
+	return false;
+}
+
+/*
  * Wait up to @ms for counter @name of /proc/net/xtcp_stat to reach @want
  * (at least, or exactly with @exact: a gauge coming down); its last value.
  * The wait bounds a failure, it is never the verdict.
