@@ -235,13 +235,18 @@ struct xtcp_quote {
  * @raddr: its destination address, the peer's
  * @err: the errno the error stands for (EHOSTUNREACH, ECONNREFUSED...),
  *	or 0 for a path MTU of @mtu bytes
+ * @abort: the error is one that ends a listener's request (TCP's "fatal"
+ *	set: IPv4's net and host unreachable, Time Exceeded and Parameter
+ *	Problem; what icmpv6_err_convert() calls fatal)
  * @mtu: the MTU a "too big" error gave
  *
  * The connection is found by the quoted four-tuple, and the quoted
  * sequence number must be of a segment in flight, SND.UNA to SND.MAX (RFC
  * 5927 4.1, against forged errors: else counted, OutOfWindowIcmps, and
- * dropped).  Errors about a listener's SYN+ACKs or a TIME_WAIT entry's
- * ACKs are ignored.  What the error does is TCP's (RFC 1122 4.2.3.9): a
+ * dropped).  An error about a listener's SYN+ACK is its request's
+ * (xtcp_req_icmp(); left alone while the listener's owner holds it);
+ * errors about a TIME_WAIT entry's ACKs are ignored.  What the error does
+ * to a connection is TCP's (RFC 1122 4.2.3.9): a
  * connection still in its handshake is given up with @err (connect()
  * fails with it, rather than ETIMEDOUT after every SYN was sent in vain),
  * unless the owner holds the socket; an established one only notes @err
@@ -252,7 +257,7 @@ struct xtcp_quote {
  */
 void xtcp_icmp_err(struct net *net, const void *quoted,
 		   const struct in6_addr *laddr, const struct in6_addr *raddr,
-		   int err, u32 mtu)
+		   int err, bool abort, u32 mtu)
 {
 	struct xtcp_quote q;
 	struct xtcp_sock *xs;
@@ -274,8 +279,14 @@ void xtcp_icmp_err(struct net *net, const void *quoted,
 	 * finds is a connection over the IP version the error came by.
 	 */
 	bh_lock_sock(sk);
+	if (sk->sk_state == XTCP_LISTEN) {
+		if (!sock_owned_by_user(sk))
+			xtcp_req_icmp(sk, raddr, q.dport, laddr, ntohl(q.seq),
+				      abort);
+		goto out;
+	}
 	if (!(XTCPF(sk->sk_state) & (XTCPF_SENDING | XTCPF_OPENING)))
-		goto out;	/* a listener's */
+		goto out;
 	if (!xtcp_seq_between(ntohl(q.seq), xs->snd_una, xs->snd_max)) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUT_OF_WINDOW_ICMPS);
 		goto out;
@@ -305,7 +316,9 @@ out:
  * gives a path MTU (@info, from the error); the others an errno, as
  * TCP's table has it: Destination Unreachable's codes by
  * icmp_err_convert[], Time Exceeded EHOSTUNREACH, Parameter Problem
- * EPROTO.  Source Quench (deprecated, RFC 6633) changes nothing; nor,
+ * EPROTO.  Those two and a network or host unreachable end a listener's
+ * request, as TCP's.
+ * Source Quench (deprecated, RFC 6633) changes nothing; nor,
  * yet, does a Redirect (TCP's handler moves the socket's route to the
  * new gateway; xtcp's keeps sending through the old one, which forwards).
  */
@@ -314,6 +327,7 @@ static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	const struct icmphdr *icmph = icmp_hdr(skb);
 	struct in6_addr laddr, raddr;
+	bool abort = true;
 	int err;
 
 	switch (icmph->type) {
@@ -322,6 +336,8 @@ static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 			return 0;
 		err = icmph->code == ICMP_FRAG_NEEDED ? 0 :
 		      icmp_err_convert[icmph->code].errno;
+		abort = icmph->code == ICMP_NET_UNREACH ||
+			icmph->code == ICMP_HOST_UNREACH;
 		break;
 	case ICMP_TIME_EXCEEDED:
 		err = EHOSTUNREACH;
@@ -335,7 +351,7 @@ static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 	ipv6_addr_set_v4mapped(iph->saddr, &laddr);
 	ipv6_addr_set_v4mapped(iph->daddr, &raddr);
 	xtcp_icmp_err(dev_net(skb->dev), skb->data + iph->ihl * 4, &laddr,
-		      &raddr, err, info);
+		      &raddr, err, abort, info);
 	return 0;
 }
 

@@ -53,6 +53,7 @@ static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 		       u8 type, u8 code, int offset, __be32 info)
 {
 	const struct ipv6hdr *hdr = (const struct ipv6hdr *)skb->data;
+	bool abort = false;
 	int err = 0;
 
 	if (type == NDISC_REDIRECT)
@@ -62,10 +63,11 @@ static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 	/* an IPv4 connection's errors come over ICMPv4, never these */
 	if (ipv6_addr_v4mapped(&hdr->saddr) || ipv6_addr_v4mapped(&hdr->daddr))
 		return 0;
+	/* its "fatal" errors end a listener's request, as TCP's */
 	if (type != ICMPV6_PKT_TOOBIG)
-		icmpv6_err_convert(type, code, &err);
+		abort = icmpv6_err_convert(type, code, &err);
 	xtcp_icmp_err(dev_net(skb->dev), skb->data + offset, &hdr->saddr,
-		      &hdr->daddr, err, ntohl(info));
+		      &hdr->daddr, err, abort, ntohl(info));
 	return 0;
 }
 

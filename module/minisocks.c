@@ -239,6 +239,45 @@ static struct xtcp_request *req_find(struct sock *sk,
 }
 
 /**
+ * xtcp_req_icmp() - an ICMP(v6) error quoting a listener's SYN+ACK
+ * @sk: the listener, its spinlock held and no owner
+ * @raddr: where the SYN+ACK went, the peer's address
+ * @rport: the peer's port
+ * @laddr: our address
+ * @seq: the quoted sequence number
+ * @abort: the error says the peer cannot be reached (TCP's "fatal" set)
+ *
+ * The request is the one of the quoted addresses and ports whose SYN+ACK
+ * began at @seq: an error quoting another sequence number is counted
+ * (OutOfWindowIcmps) and dropped, as a forgery may be.  As TCP's
+ * tcp_req_err(), an error that would end a connection in SYN_SENT ends
+ * the request silently (counted, IcmpAborts), without waiting for its
+ * SYN+ACKs to run out; the listener is not told (accept() reports no
+ * network errors, POSIX).  Other errors change nothing: the SYN+ACK timer
+ * tries again.
+ *
+ * Context: softirq, from xtcp_icmp_err().
+ */
+void xtcp_req_icmp(struct sock *sk, const struct in6_addr *raddr,
+		   __be16 rport, const struct in6_addr *laddr, u32 seq,
+		   bool abort)
+{
+	struct xtcp_request *req = req_find(sk, raddr, rport, laddr);
+
+	if (!req)
+		return;	/* gone, or answered with a cookie */
+	if (seq != req->iss) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW_ICMPS);
+		return;
+	}
+	if (!abort)
+		return;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ICMP_ABORTS);
+	req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
+	req_drop(req);
+}
+
+/**
  * xtcp_req_offer() - what a listener's SYN+ACK offers: MSS and window
  * @listener: the listener
  * @req: a request whose addresses are set

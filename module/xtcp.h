@@ -1131,6 +1131,9 @@ void xtcp_req_ip_init(const struct sock *listener, struct xtcp_request *req);
 bool xtcp_autoflowlabel(const struct sock *sk);
 void xtcp_listener_flush(struct sock *listener);
 void xtcp_req_release(struct sock *listener);
+void xtcp_req_icmp(struct sock *sk, const struct in6_addr *raddr,
+		   __be16 rport, const struct in6_addr *laddr, u32 seq,
+		   bool abort);
 
 /* recovery.c: the SACK scoreboard, RACK, resending what is lost */
 void xtcp_sack_reset(struct sock *sk);
@@ -1244,7 +1247,7 @@ void xtcp_ipv4_exit(void);
 int xtcp_rcv(struct sk_buff *skb, bool v6);
 void xtcp_icmp_err(struct net *net, const void *quoted,
 		   const struct in6_addr *laddr, const struct in6_addr *raddr,
-		   int err, u32 mtu);
+		   int err, bool abort, u32 mtu);
 void xtcp_mtu_reduced(struct sock *sk);
 int xtcp_ipv6_init(void);
 void xtcp_ipv6_exit(void);

@@ -2145,42 +2145,50 @@ TEST_F_TIMEOUT(stream, one_port_many_addresses, 180)
 
 /* ---- a router between the ends: IP_TTL, IPV6_UNICAST_HOPS, IP_TOS ---- */
 
-/* ICMP (ICMPv6) Time Exceeded messages sent in network namespace @ns */
-static long time_exceeded_in(int ns, bool v6)
+/*
+ * Counter @key of @path (/proc/net/snmp, netstat, snmp6, xtcp_stat) in
+ * network namespace @ns; -1 if absent.  With @prefix ("Icmp", "TcpExt")
+ * the file has a line of names and one of values after the prefix, else
+ * a name and its value on each line.
+ */
+static long ns_counter(int ns, const char *path, const char *prefix,
+		       const char *key)
 {
-	const char *key = v6 ? "Icmp6OutTimeExcds" : "OutTimeExcds";
-	char line[1024], names[1024] = "";
-	long v = -1;
 	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	char line[4096], names[4096] = "", p[32];
+	size_t plen;
+	long v = -1;
 	FILE *f;
 
+	snprintf(p, sizeof(p), "%s: ", prefix ? prefix : "");
+	plen = strlen(p);
 	if (here < 0 || setns(ns, CLONE_NEWNET)) {
 		close_keep_errno(here);
 		return -1;
 	}
-	f = fopen(v6 ? "/proc/net/snmp6" : "/proc/net/snmp", "r");
+	f = fopen(path, "r");
 	while (f && v < 0 && fgets(line, sizeof(line), f)) {
-		char *name, *val, *sn, *sv;
-		long n;
+		char name[64], *n, *val, *sn, *sv;
+		long x;
 
-		if (v6) {
-			if (sscanf(line, "%63s %ld", names, &n) == 2 && !strcmp(names, key))
-				v = n;
+		if (!prefix) {
+			if (sscanf(line, "%63s %ld", name, &x) == 2 && !strcmp(name, key))
+				v = x;
 			continue;
 		}
-		/* "Icmp: names..." then "Icmp: values..." */
-		if (strncmp(line, "Icmp: ", 6))
+		if (strncmp(line, p, plen))
 			continue;
 		if (!*names) {
-			snprintf(names, sizeof(names), "%s", line + 6);
+			snprintf(names, sizeof(names), "%s", line + plen);
 			continue;
 		}
-		name = strtok_r(names, "\n ", &sn);
-		val = strtok_r(line + 6, "\n ", &sv);
-		for (; name && val; name = strtok_r(NULL, "\n ", &sn),
+		n = strtok_r(names, "\n ", &sn);
+		val = strtok_r(line + plen, "\n ", &sv);
+		for (; n && val; n = strtok_r(NULL, "\n ", &sn),
 		     val = strtok_r(NULL, "\n ", &sv))
-			if (!strcmp(name, key))
+			if (!strcmp(n, key))
 				v = atol(val);
+		break;
 	}
 	if (f)
 		fclose(f);
@@ -2188,6 +2196,13 @@ static long time_exceeded_in(int ns, bool v6)
 		v = -1;
 	close(here);
 	return v;
+}
+
+/* ICMP (ICMPv6) Time Exceeded messages sent in network namespace @ns */
+static long time_exceeded_in(int ns, bool v6)
+{
+	return v6 ? ns_counter(ns, "/proc/net/snmp6", NULL, "Icmp6OutTimeExcds") :
+		    ns_counter(ns, "/proc/net/snmp", "Icmp", "OutTimeExcds");
 }
 
 /* The named network namespace @name, opened; -1 with errno set */
@@ -2409,6 +2424,123 @@ static int routed_connect(int fd, int l, const struct sa46 *to)
 	    !(wait_revents(l, POLLIN, XTCP_WAIT_MS) & POLLIN))
 		return -1;
 	return accept(l, NULL, NULL);
+}
+
+/* Connections in SYN_RCVD (listeners' requests) in namespace @ns; -1 */
+static int requests_in(int ns, bool xtcp, bool v6)
+{
+	static const char *const files[2][2] = {
+		{ "/proc/net/tcp", "/proc/net/tcp6" },
+		{ "/proc/net/xtcp", "/proc/net/xtcp6" },
+	};
+	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), n = 0;
+	char line[512];
+	unsigned int st;
+	FILE *f;
+
+	if (here < 0 || setns(ns, CLONE_NEWNET)) {
+		close_keep_errno(here);
+		return -1;
+	}
+	f = fopen(files[xtcp][v6], "r");
+	if (!f)
+		n = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*s %*s %x", &st) == 1 && st == XTCP_SYN_RECV)
+			n++;
+	if (f)
+		fclose(f);
+	if (setns(here, CLONE_NEWNET))
+		n = -1;
+	close(here);
+	return n;
+}
+
+/* Wait until namespace @ns holds no request; true if it came to that */
+static bool requests_end(int ns, bool xtcp, bool v6)
+{
+	long long end = now_ms() + XTCP_WAIT_MS;
+
+	while (requests_in(ns, xtcp, v6) != 0 && now_ms() < end)
+		usleep(10000);
+	return requests_in(ns, xtcp, v6) == 0;
+}
+
+/*
+ * An ICMP error about a listener's SYN+ACK.  The router has no way back
+ * to the client (an "unreachable" route, over IPv6 a "prohibit" one: a
+ * host unreachable, an administratively prohibited, errors TCP holds
+ * fatal for a request).  The client's SYN crosses; the listener's
+ * SYN+ACK draws the error, and the request ends at once, as TCP's
+ * tcp_req_err() ends it (TCP counts ListenDrops, xtcp IcmpAborts), rather
+ * than sending its SYN+ACKs again until synack_retries (raised to 10
+ * here, minutes) run out.  Nothing reaches accept().  With the route
+ * back, a new client connects.
+ */
+TEST_F_TIMEOUT(stream, icmp_error_ends_a_request, 300)
+{
+	char r[32], b[32];
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for network namespaces");
+	snprintf(r, sizeof(r), "xsr%d", getpid());
+	snprintf(b, sizeof(b), "xsb%d", getpid());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		bool v6 = variant->v6, xtcp = variant->xtcp;
+		struct sa46 to = sa46_of(v6, 0x0a090201, "fd00:92::1", 0);
+		const char *stat = xtcp ? "/proc/net/xtcp_stat" : "/proc/net/netstat";
+		const char *prefix = xtcp ? NULL : "TcpExt";
+		const char *key = xtcp ? "IcmpAborts" : "ListenDrops";
+		int far, l, c, s;
+		long drops0, drops = -1;
+		long long end;
+
+		far = routed_namespaces(r, NULL, b);
+		ASSERT_LE(0, far) TH_LOG("namespaces: %s", strerror(errno));
+		ASSERT_EQ(0, xtcp_sh("ip netns exec %s sysctl -qw %s=10", b,
+				     xtcp ? "net.xtcp.synack_retries" :
+					    "net.ipv4.tcp_synack_retries"));
+		l = listener_in(far, xtcp, &to);
+		ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+		ASSERT_EQ(0, xtcp_sh(v6 ? "ip -n %s -6 route add prohibit fd00:91::1/128" :
+				     "ip -n %s route add unreachable 10.9.1.1/32", r));
+		drops0 = ns_counter(far, stat, prefix, key);
+		ASSERT_LE(0, drops0);
+
+		c = socket46(xtcp, v6, SOCK_NONBLOCK);
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, connect_start(c, &to)) TH_LOG("connect: %s", strerror(errno));
+		end = now_ms() + XTCP_WAIT_MS;
+		while ((drops = ns_counter(far, stat, prefix, key)) == drops0 &&
+		       now_ms() < end)
+			usleep(10000);
+		EXPECT_LT(drops0, drops) TH_LOG("no request ended by the error");
+		/* no SYN from the client again: its requests all end now */
+		close(c);
+		EXPECT_TRUE(requests_end(far, xtcp, v6))
+			TH_LOG("%d requests left", requests_in(far, xtcp, v6));
+		EXPECT_EQ(-1, accept(l, NULL, NULL));
+		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_EQ(0, get_int(l, SOL_SOCKET, SO_ERROR));
+
+		ASSERT_EQ(0, xtcp_sh(v6 ? "ip -n %s -6 route del prohibit fd00:91::1/128" :
+				     "ip -n %s route del unreachable 10.9.1.1/32", r));
+		c = socket46(xtcp, v6, SOCK_NONBLOCK);
+		ASSERT_LE(0, c);
+		s = routed_connect(c, l, &to);
+		EXPECT_LE(0, s) TH_LOG("no connection with the route back");
+		if (s >= 0)
+			close(s);
+		close(c);
+		close(l);
+		close(far);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+	xtcp_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", r, b);
 }
 
 /*

@@ -3,7 +3,7 @@
  * KUnit: ipv4.c's ICMP errors (xtcp_icmp_err()).  Each test puts a
  * connection in a state, then hands xtcp's error handler, as the ICMP
  * code would, an error quoting one of its segments, and checks what
- * became of the connection.  Path MTU errors that would lower the MTU
+ * became of the connection (or of a listener's request).  Path MTU errors that would lower the MTU
  * are left to the selftests (xtcp_stream's pmtu_through_two_routers):
  * here they would change the loopback route the other suites use.
  */
@@ -190,6 +190,78 @@ static void quench_and_unknown_codes_ignored(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), 0);
 }
 
+/*
+ * SYN_RCVD: a host unreachable quoting the listener's SYN+ACK ends the
+ * request at once (TCP's tcp_req_err()), with no SYN+ACK again; the
+ * peer's ACK then finds nothing and is reset, and nothing is accepted.
+ */
+static void syn_rcvd_unreachable_drops_request(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct socket *child;
+	struct xtcp_seg seg;
+	long aborts;
+
+	xkt_listen(t);
+	xkt_syn_rcvd(t);
+	aborts = xkt_mib(t, XTCP_MIB_ICMP_ABORTS);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->iss);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_ICMP_ABORTS), aborts + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(xtcp_sk(t->lsock->sk)->syn_qlen), 0);
+	xkt_send(t, XTCP_ACK, t->peer_seq, t->snd, NULL, 0);
+	xkt_expect(t, XTCP_RST, &seg, NULL);
+	KUNIT_EXPECT_EQ(test, seg.seq, t->snd);
+	KUNIT_EXPECT_EQ(test, kernel_accept(t->lsock, &child, O_NONBLOCK),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(t->lsock->sk->sk_err), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(t->lsock->sk->sk_state), XTCP_LISTEN);
+}
+
+/*
+ * SYN_RCVD: errors that do not end a request (a filter's, a path MTU),
+ * and one quoting another sequence number than the SYN+ACK's (counted),
+ * leave it: the handshake completes.
+ */
+static void syn_rcvd_other_errors_keep_request(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	long aborts, oow;
+
+	xkt_listen(t);
+	xkt_syn_rcvd(t);
+	aborts = xkt_mib(t, XTCP_MIB_ICMP_ABORTS);
+	oow = xkt_mib(t, XTCP_MIB_OUT_OF_WINDOW_ICMPS);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_PKT_FILTERED, 0, t->iss);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, t->iss);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 576, t->iss);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->iss + 1);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_ICMP_ABORTS), aborts);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_OUT_OF_WINDOW_ICMPS), oow + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(xtcp_sk(t->lsock->sk)->syn_qlen), 1);
+	xkt_accepted(t);
+}
+
+/*
+ * SYN_RCVD with the listener's owner in a system call (its queues are
+ * the owner's then): the error is left, and the handshake completes.
+ */
+static void syn_rcvd_owner_busy_keeps_request(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct sock *lsk;
+	long aborts;
+
+	xkt_listen(t);
+	xkt_syn_rcvd(t);
+	lsk = t->lsock->sk;
+	aborts = xkt_mib(t, XTCP_MIB_ICMP_ABORTS);
+	lock_sock(lsk);
+	xkt_icmp(t, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, t->iss);
+	release_sock(lsk);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_ICMP_ABORTS), aborts);
+	xkt_accepted(t);
+}
+
 static struct kunit_case xtcp_ipv4_cases[] = {
 	KUNIT_CASE(syn_sent_unreachable_aborts),
 	KUNIT_CASE(syn_sent_time_exceeded_aborts),
@@ -198,6 +270,9 @@ static struct kunit_case xtcp_ipv4_cases[] = {
 	KUNIT_CASE(established_error_soft),
 	KUNIT_CASE(frag_needed_larger_mtu_ignored),
 	KUNIT_CASE(quench_and_unknown_codes_ignored),
+	KUNIT_CASE(syn_rcvd_unreachable_drops_request),
+	KUNIT_CASE(syn_rcvd_other_errors_keep_request),
+	KUNIT_CASE(syn_rcvd_owner_busy_keeps_request),
 	{}
 };
 
