@@ -615,7 +615,7 @@ TEST_F_TIMEOUT(zw, unanswered_probes_time_out_rst_accepted, 300)
 	ASSERT_EQ(0, getsockopt(self->xa, SOL_SOCKET, SO_ERROR, &err, &len));
 	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("SO_ERROR %s", strerror(err));
 	/* B: the RST ends its connection (it arrives after A's error) */
-	wait_stream_state(true, self->xb, XTCP_CLOSE, WAIT_MS);
+	(void)wait_stream_state(true, self->xb, XTCP_CLOSE, WAIT_MS);
 	drain(self);
 	v = zw_analyze(7);
 	for (i = v.last_answer + 1; i < ncaps; i++)

@@ -3,9 +3,10 @@
  * KUnit: ipv4.c's ICMP errors (xtcp_icmp_err()).  Each test puts a
  * connection in a state, then hands xtcp's error handler, as the ICMP
  * code would, an error quoting one of its segments, and checks what
- * became of the connection (or of a listener's request).  Path MTU errors that would lower the MTU
- * are left to the selftests (xtcp_stream's pmtu_through_two_routers):
- * here they would change the loopback route the other suites use.
+ * became of the connection (or of a listener's request).  Path MTU
+ * errors that would lower the MTU are left to the selftests
+ * (xtcp_stream's pmtu_through_two_routers): here they would change the
+ * loopback route the other suites use.
  */
 #include <kunit/test.h>
 #include <linux/icmp.h>
@@ -192,8 +193,8 @@ static void quench_and_unknown_codes_ignored(struct kunit *test)
 
 /*
  * SYN_RCVD: a host unreachable quoting the listener's SYN+ACK ends the
- * request at once (TCP's tcp_req_err()), with no SYN+ACK again; the
- * peer's ACK then finds nothing and is reset, and nothing is accepted.
+ * request at once (TCP's tcp_req_err()): the queue is empty, the peer's
+ * ACK then finds nothing and is reset, and nothing is accepted.
  */
 static void syn_rcvd_unreachable_drops_request(struct kunit *test)
 {
@@ -218,7 +219,8 @@ static void syn_rcvd_unreachable_drops_request(struct kunit *test)
 }
 
 /*
- * SYN_RCVD: errors that do not end a request (a filter's, a path MTU),
+ * SYN_RCVD: errors that do not end a request (a filter's, a port
+ * unreachable, a path MTU),
  * and one quoting another sequence number than the SYN+ACK's (counted),
  * leave it: the handshake completes.
  */
