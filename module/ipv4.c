@@ -227,46 +227,55 @@ struct xtcp_quote {
 	__be32 seq;
 };
 
+/*
+ * A Redirect quoting a segment of ours: the socket's route, if still
+ * valid, takes the better first hop (ip_do_redirect(), rt6_do_redirect():
+ * a next-hop exception that every later route lookup to the peer finds)
+ * and is made stale, so the next segment is routed anew through it.
+ */
+static void xtcp_redirect(struct sock *sk, struct sk_buff *skb)
+{
+	u32 cookie = xtcp_peer_v6(sk) ? inet6_sk(sk)->dst_cookie : 0;
+	struct dst_entry *dst = __sk_dst_check(sk, cookie);
+
+	if (dst)
+		dst->ops->redirect(dst, sk, skb);
+}
+
 /**
  * xtcp_icmp_err() - an ICMP or ICMPv6 error about a segment of ours
- * @net: the namespace it came in
- * @quoted: the first eight bytes of the segment's xtcp header, as quoted
- * @laddr: the quoted datagram's source address, ours (v4-mapped for IPv4)
- * @raddr: its destination address, the peer's
- * @err: the errno the error stands for (EHOSTUNREACH, ECONNREFUSED...),
- *	or 0 for a path MTU of @mtu bytes
- * @abort: the error is one that ends a listener's request (TCP's "fatal"
- *	set: IPv4's net and host unreachable, Time Exceeded and Parameter
- *	Problem; what icmpv6_err_convert() calls fatal)
- * @mtu: the MTU a "too big" error gave
+ * @skb: the error, for a Redirect (the route code reads the new first
+ *	hop from it); the namespace is its device's
+ * @e: what it says, decoded by the IP version's handler
  *
  * The connection is found by the quoted four-tuple, and the quoted
  * sequence number must be of a segment in flight, SND.UNA to SND.MAX (RFC
  * 5927 4.1, against forged errors: else counted, OutOfWindowIcmps, and
  * dropped).  An error about a listener's SYN+ACK is its request's
  * (xtcp_req_icmp(); left alone while the listener's owner holds it);
- * errors about a TIME_WAIT entry's ACKs are ignored.  What the error does
- * to a connection is TCP's (RFC 1122 4.2.3.9): a
- * connection still in its handshake is given up with @err (connect()
- * fails with it, rather than ETIMEDOUT after every SYN was sent in vain),
- * unless the owner holds the socket; an established one only notes @err
- * as the soft error (SO_ERROR reads it; a later timeout reports it rather
- * than ETIMEDOUT), since an unreachable host may be reached again.
+ * errors about a TIME_WAIT entry's ACKs are ignored.  A Redirect moves
+ * the connection's route to the better first hop (unless the owner holds
+ * the socket, as TCP's).  What an error does to a connection is TCP's
+ * (RFC 1122 4.2.3.9): a connection still in its handshake is given up
+ * with @e->err (connect() fails with it, rather than ETIMEDOUT after
+ * every SYN was sent in vain), unless the owner holds the socket; an
+ * established one only notes the error as the soft error (SO_ERROR reads
+ * it; a later timeout reports it rather than ETIMEDOUT), since an
+ * unreachable host may be reached again.
  *
  * Context: softirq (an ICMP protocol's error handler), RCU read-side.
  */
-void xtcp_icmp_err(struct net *net, const void *quoted,
-		   const struct in6_addr *laddr, const struct in6_addr *raddr,
-		   int err, bool abort, u32 mtu)
+void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e)
 {
+	struct net *net = dev_net(skb->dev);
 	struct xtcp_quote q;
 	struct xtcp_sock *xs;
 	struct xtcp_tw *tw;
 	struct sock *sk;
 
-	memcpy(&q, quoted, sizeof(q));
+	memcpy(&q, e->quoted, sizeof(q));
 	/* we sent it: its source is our end */
-	sk = xtcp_lookup(net, raddr, q.dport, laddr, q.sport, &tw);
+	sk = xtcp_lookup(net, &e->raddr, q.dport, &e->laddr, q.sport, &tw);
 	if (tw) {
 		xtcp_tw_put(tw);
 		return;
@@ -274,25 +283,28 @@ void xtcp_icmp_err(struct net *net, const void *quoted,
 	if (!sk)
 		return;
 	xs = xtcp_sk(sk);
-	/*
-	 * The lookup matches @raddr as given, v4-mapped or not, so what it
-	 * finds is a connection over the IP version the error came by.
-	 */
 	bh_lock_sock(sk);
 	if (sk->sk_state == XTCP_LISTEN) {
 		if (!sock_owned_by_user(sk))
-			xtcp_req_icmp(sk, raddr, q.dport, laddr, ntohl(q.seq),
-				      abort);
+			xtcp_req_icmp(sk, &e->raddr, q.dport, &e->laddr,
+				      ntohl(q.seq), e->abort);
 		goto out;
 	}
+	/*
+	 * A connection matched the addresses as given, v4-mapped or not: it
+	 * is one over the IP version the error came by.
+	 */
 	if (!(XTCPF(sk->sk_state) & (XTCPF_SENDING | XTCPF_OPENING)))
 		goto out;
 	if (!xtcp_seq_between(ntohl(q.seq), xs->snd_una, xs->snd_max)) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUT_OF_WINDOW_ICMPS);
 		goto out;
 	}
-	if (!err) {
-		WRITE_ONCE(xs->mtu_info, mtu);
+	if (e->redirect) {
+		if (!sock_owned_by_user(sk))
+			xtcp_redirect(sk, skb);
+	} else if (!e->err) {
+		WRITE_ONCE(xs->mtu_info, e->mtu);
 		if (!sock_owned_by_user(sk))
 			xtcp_mtu_reduced(sk);
 		else if (!test_and_set_bit(XTCP_DEFER_PMTU, &xs->deferred))
@@ -300,9 +312,9 @@ void xtcp_icmp_err(struct net *net, const void *quoted,
 	} else if (!(XTCPF(sk->sk_state) & XTCPF_SENDING) &&
 		   !sock_owned_by_user(sk)) {
 		XTCP_INC_STATS(net, XTCP_MIB_ICMP_ABORTS);
-		xtcp_done(sk, err);
+		xtcp_done(sk, e->err);
 	} else {
-		WRITE_ONCE(sk->sk_err_soft, err);
+		WRITE_ONCE(sk->sk_err_soft, e->err);
 	}
 out:
 	bh_unlock_sock(sk);
@@ -317,41 +329,46 @@ out:
  * TCP's table has it: Destination Unreachable's codes by
  * icmp_err_convert[], Time Exceeded EHOSTUNREACH, Parameter Problem
  * EPROTO.  Those two and a network or host unreachable end a listener's
- * request, as TCP's.
- * Source Quench (deprecated, RFC 6633) changes nothing; nor,
- * yet, does a Redirect (TCP's handler moves the socket's route to the
- * new gateway; xtcp's keeps sending through the old one, which forwards).
+ * request, as TCP's.  A Redirect (its new first hop in @info) moves the
+ * connection's route.  Source Quench (deprecated, RFC 6633) changes
+ * nothing.
  */
 static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	const struct icmphdr *icmph = icmp_hdr(skb);
-	struct in6_addr laddr, raddr;
-	bool abort = true;
-	int err;
+	struct xtcp_icmp e = {
+		.quoted = skb->data + iph->ihl * 4,
+		.abort = true,
+	};
 
 	switch (icmph->type) {
 	case ICMP_DEST_UNREACH:
 		if (icmph->code > NR_ICMP_UNREACH)
 			return 0;
-		err = icmph->code == ICMP_FRAG_NEEDED ? 0 :
-		      icmp_err_convert[icmph->code].errno;
-		abort = icmph->code == ICMP_NET_UNREACH ||
-			icmph->code == ICMP_HOST_UNREACH;
+		if (icmph->code == ICMP_FRAG_NEEDED)
+			e.mtu = info;
+		else
+			e.err = icmp_err_convert[icmph->code].errno;
+		e.abort = icmph->code == ICMP_NET_UNREACH ||
+			  icmph->code == ICMP_HOST_UNREACH;
 		break;
 	case ICMP_TIME_EXCEEDED:
-		err = EHOSTUNREACH;
+		e.err = EHOSTUNREACH;
 		break;
 	case ICMP_PARAMETERPROB:
-		err = EPROTO;
+		e.err = EPROTO;
+		break;
+	case ICMP_REDIRECT:
+		e.redirect = true;
+		e.abort = false;
 		break;
 	default:
 		return 0;
 	}
-	ipv6_addr_set_v4mapped(iph->saddr, &laddr);
-	ipv6_addr_set_v4mapped(iph->daddr, &raddr);
-	xtcp_icmp_err(dev_net(skb->dev), skb->data + iph->ihl * 4, &laddr,
-		      &raddr, err, abort, info);
+	ipv6_addr_set_v4mapped(iph->saddr, &e.laddr);
+	ipv6_addr_set_v4mapped(iph->daddr, &e.raddr);
+	xtcp_icmp_err(skb, &e);
 	return 0;
 }
 

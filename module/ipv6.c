@@ -44,8 +44,9 @@ static int xtcp_v6_rcv(struct sk_buff *skb)
  * @offset (the ports and the sequence number).  Packet Too Big gives a
  * path MTU (RFC 8201; below IPv6's 1280 it is forged or broken); the
  * others an errno, by the kernel's table (icmpv6_err_convert()), and
- * xtcp_icmp_err() does what TCP does with it.  A Redirect changes
- * nothing yet (as over IPv4, see xtcp_v4_err()).  A quoted v4-mapped
+ * xtcp_icmp_err() does what TCP does with it.  A Redirect (ndisc.c
+ * hands it here when it quotes our segment) moves the connection's
+ * route to the better first hop, as over IPv4.  A quoted v4-mapped
  * address is forged or misrouted: it would find an IPv4 connection in
  * the shared table and lower an IPv4 route's MTU.
  */
@@ -53,21 +54,24 @@ static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 		       u8 type, u8 code, int offset, __be32 info)
 {
 	const struct ipv6hdr *hdr = (const struct ipv6hdr *)skb->data;
-	bool abort = false;
-	int err = 0;
+	struct xtcp_icmp e = {
+		.quoted = skb->data + offset,
+		.laddr = hdr->saddr,
+		.raddr = hdr->daddr,
+	};
 
-	if (type == NDISC_REDIRECT)
-		return 0;
 	if (type == ICMPV6_PKT_TOOBIG && ntohl(info) < IPV6_MIN_MTU)
 		return 0;
 	/* an IPv4 connection's errors come over ICMPv4, never these */
 	if (ipv6_addr_v4mapped(&hdr->saddr) || ipv6_addr_v4mapped(&hdr->daddr))
 		return 0;
-	/* its "fatal" errors end a listener's request, as TCP's */
-	if (type != ICMPV6_PKT_TOOBIG)
-		abort = icmpv6_err_convert(type, code, &err);
-	xtcp_icmp_err(dev_net(skb->dev), skb->data + offset, &hdr->saddr,
-		      &hdr->daddr, err, abort, ntohl(info));
+	if (type == NDISC_REDIRECT)
+		e.redirect = true;
+	else if (type == ICMPV6_PKT_TOOBIG)
+		e.mtu = ntohl(info);
+	else	/* its "fatal" errors end a listener's request, as TCP's */
+		e.abort = icmpv6_err_convert(type, code, &e.err);
+	xtcp_icmp_err(skb, &e);
 	return 0;
 }
 

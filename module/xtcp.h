@@ -1245,9 +1245,30 @@ static inline int xtcp_orphan_retries(const struct net *net)
 int xtcp_ipv4_init(void);
 void xtcp_ipv4_exit(void);
 int xtcp_rcv(struct sk_buff *skb, bool v6);
-void xtcp_icmp_err(struct net *net, const void *quoted,
-		   const struct in6_addr *laddr, const struct in6_addr *raddr,
-		   int err, bool abort, u32 mtu);
+/**
+ * struct xtcp_icmp - an ICMP or ICMPv6 error, decoded for xtcp_icmp_err()
+ * @quoted: the first eight bytes of the segment's xtcp header, as quoted
+ * @laddr: the quoted datagram's source address, ours (v4-mapped for IPv4)
+ * @raddr: its destination address, the peer's
+ * @err: the errno the error stands for (EHOSTUNREACH, ECONNREFUSED...),
+ *	or 0 for a path MTU of @mtu bytes or a Redirect
+ * @mtu: the MTU a "too big" error gave
+ * @abort: the error is one that ends a listener's request (TCP's "fatal"
+ *	set: IPv4's net and host unreachable, Time Exceeded and Parameter
+ *	Problem; what icmpv6_err_convert() calls fatal)
+ * @redirect: a Redirect to a better first hop
+ */
+struct xtcp_icmp {
+	const void *quoted;
+	struct in6_addr laddr;
+	struct in6_addr raddr;
+	int err;
+	u32 mtu;
+	bool abort;
+	bool redirect;
+};
+
+void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e);
 void xtcp_mtu_reduced(struct sock *sk);
 int xtcp_ipv6_init(void);
 void xtcp_ipv6_exit(void);

@@ -2214,6 +2214,49 @@ static int netns_open(const char *name)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* Run @n shell commands in order; -1 at the first that fails */
+static int sh_all(const char *const *cmds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (xtcp_sh("%s", cmds[i]))
+			return -1;
+	return 0;
+}
+
+/*
+ * The start of the routed topologies below: this process in a new
+ * network namespace, the names of the others in $R, $Q (@q may be NULL)
+ * and $B for the commands; 0, or -1.
+ */
+static int topology_begin(const char *r, const char *q, const char *b)
+{
+	if (unshare(CLONE_NEWNET) || xtcp_lo_up() || setenv("R", r, 1) ||
+	    setenv("Q", q ? q : "", 1) || setenv("B", b, 1))
+		return -1;
+	return 0;
+}
+
+/*
+ * B's end of the routed topologies below, b0 made: B (10.9.2.1,
+ * fd00:92::1) behind 10.9.2.2 (fd00:92::2); the fd of B, or -1.
+ */
+static int far_end_up(const char *b)
+{
+	static const char *const cmds[] = {
+		"ip -n $B addr add 10.9.2.1/24 dev b0",
+		"ip -n $B -6 addr add fd00:92::1/64 dev b0 nodad",
+		"ip -n $B link set b0 up && ip -n $B link set lo up",
+		"ip -n $B route add default via 10.9.2.2",
+		"ip -n $B -6 route add default via fd00:92::2",
+	};
+
+	if (sh_all(cmds, ARRAY_SIZE(cmds)))
+		return -1;
+	return netns_open(b);
+}
+
 /*
  * here (10.9.1.1, fd00:91::1) - R, a router - B (10.9.2.1, fd00:92::1):
  * named namespaces @r and @b, this process in a new one; then the fd of B.
@@ -2263,29 +2306,67 @@ static int routed_namespaces(const char *r, const char *q, const char *b)
 		"ip -n $Q route add 10.9.1.0/24 via 10.9.3.1",
 		"ip -n $Q -6 route add fd00:91::/64 via fd00:93::1",
 	};
-	static const char *const tail[] = {
-		"ip -n $B addr add 10.9.2.1/24 dev b0",
-		"ip -n $B -6 addr add fd00:92::1/64 dev b0 nodad",
-		"ip -n $B link set b0 up && ip -n $B link set lo up",
-		"ip -n $B route add default via 10.9.2.2",
-		"ip -n $B -6 route add default via fd00:92::2",
-	};
 	const char *const *mid = q ? two_routers : one_router;
-	size_t i, n_mid = q ? ARRAY_SIZE(two_routers) : ARRAY_SIZE(one_router);
+	size_t n_mid = q ? ARRAY_SIZE(two_routers) : ARRAY_SIZE(one_router);
 
-	if (unshare(CLONE_NEWNET) || xtcp_lo_up() || setenv("R", r, 1) ||
-	    setenv("Q", q ? q : "", 1) || setenv("B", b, 1))
+	if (topology_begin(r, q, b) || sh_all(head, ARRAY_SIZE(head)) ||
+	    sh_all(mid, n_mid))
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(head); i++)
-		if (xtcp_sh("%s", head[i]))
-			return -1;
-	for (i = 0; i < n_mid; i++)
-		if (xtcp_sh("%s", mid[i]))
-			return -1;
-	for (i = 0; i < ARRAY_SIZE(tail); i++)
-		if (xtcp_sh("%s", tail[i]))
-			return -1;
-	return netns_open(b);
+	return far_end_up(b);
+}
+
+/*
+ * here (10.9.1.1, fd00:91::1) and two routers on one link, a bridge in R:
+ * R (10.9.1.2, fe80::2), here's default first hop, and Q (10.9.1.3,
+ * fe80::3), B's (10.9.2.1, fd00:92::1) own.  R's route to B goes through
+ * Q, out the link it came in by, so R forwards what here sends to B and
+ * tells here so with a Redirect (IPv6's first hops are link-local
+ * addresses, as a Redirect must come from the first hop and name a
+ * link-local one).  B's answers go through Q straight to here.  Named
+ * namespaces @r, @q and @b, this process in a new one; the fd of B.
+ */
+static int redirect_namespaces(const char *r, const char *q, const char *b)
+{
+	static const char *const cmds[] = {
+		"ip netns add $R && ip netns add $Q && ip netns add $B",
+		"ip netns exec $R sysctl -qw net.ipv4.ip_forward=1",
+		"ip netns exec $R sysctl -qw net.ipv4.conf.all.send_redirects=1",
+		"ip netns exec $R sysctl -qw net.ipv6.conf.all.forwarding=1",
+		"ip netns exec $R sysctl -qw net.ipv6.conf.default.accept_dad=0",
+		"ip netns exec $Q sysctl -qw net.ipv4.ip_forward=1",
+		"ip netns exec $Q sysctl -qw net.ipv6.conf.all.forwarding=1",
+		"ip netns exec $Q sysctl -qw net.ipv6.conf.default.accept_dad=0",
+		"sysctl -qw net.ipv4.conf.all.accept_redirects=1",
+		"sysctl -qw net.ipv6.conf.default.accept_dad=0",
+		"ip -n $R link add br0 type bridge mcast_snooping 0",
+		"ip -n $R link set br0 addrgenmode none",
+		"ip link add a0 type veth peer name r0 netns $R",
+		"ip -n $R link add r2 type veth peer name q0 netns $Q",
+		"ip -n $R link set r0 master br0 && ip -n $R link set r2 master br0",
+		"ip -n $R addr add 10.9.1.2/24 dev br0",
+		"ip -n $R -6 addr add fd00:91::2/64 dev br0 nodad",
+		"ip -n $R -6 addr add fe80::2/64 dev br0 nodad",
+		"ip -n $R link set r0 up && ip -n $R link set r2 up",
+		"ip -n $R link set br0 up",
+		"ip addr add 10.9.1.1/24 dev a0",
+		"ip -6 addr add fd00:91::1/64 dev a0 nodad",
+		"ip link set a0 up",
+		"ip route add default via 10.9.1.2",
+		"ip -6 route add default via fe80::2 dev a0",
+		"ip -n $Q link add q1 type veth peer name b0 netns $B",
+		"ip -n $Q addr add 10.9.1.3/24 dev q0",
+		"ip -n $Q -6 addr add fd00:91::3/64 dev q0 nodad",
+		"ip -n $Q -6 addr add fe80::3/64 dev q0 nodad",
+		"ip -n $Q addr add 10.9.2.2/24 dev q1",
+		"ip -n $Q -6 addr add fd00:92::2/64 dev q1 nodad",
+		"ip -n $Q link set q0 up && ip -n $Q link set q1 up",
+		"ip -n $R route add 10.9.2.0/24 via 10.9.1.3",
+		"ip -n $R -6 route add fd00:92::/64 via fe80::3 dev br0",
+	};
+
+	if (topology_begin(r, q, b) || sh_all(cmds, ARRAY_SIZE(cmds)))
+		return -1;
+	return far_end_up(b);
 }
 
 /* A listener on @addr in namespace @ns; its address (the port) in @addr. */
@@ -2545,6 +2626,117 @@ TEST_F_TIMEOUT(stream, icmp_error_ends_a_request, 300)
 	}
 	EXPECT_EQ(0, child_status(pid));
 	xtcp_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", r, b);
+}
+
+/* Does this namespace's route to @dst go through @gw? */
+static bool route_via(bool v6, const char *dst, const char *gw)
+{
+	char cmd[128], out[512] = "", want[64];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ip %s route get %s 2>&1", v6 ? "-6" : "", dst);
+	snprintf(want, sizeof(want), " via %s ", gw);
+	f = popen(cmd, "r");
+	if (!f)
+		return false;
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	pclose(f);
+	return strstr(out, want);
+}
+
+/*
+ * A Redirect: R forwards the client's segments to Q on the link they
+ * came by and tells the client of the better first hop.  The error
+ * handler hands it to the route code with the socket's route (as TCP's
+ * does; nothing else in the stack acts on a Redirect quoting a segment),
+ * so the host's route to B goes through Q from then on, and the socket's
+ * next segments with it: R forwards nothing more of the connection.
+ */
+TEST_F_TIMEOUT(stream, redirect_moves_the_route, 300)
+{
+	char r[32], q[32], b[32];
+	bool bridge;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for network namespaces");
+	snprintf(r, sizeof(r), "xsr%d", getpid());
+	snprintf(q, sizeof(q), "xsq%d", getpid());
+	snprintf(b, sizeof(b), "xsb%d", getpid());
+	/* the debug lane's kernel is built without bridges */
+	bridge = !xtcp_sh("ip netns add %s && ip -n %s link add br0 type bridge 2>/dev/null",
+			  r, r);
+	xtcp_sh("ip netns del %s 2>/dev/null", r);
+	if (!bridge)
+		SKIP(return, "no bridge device in this kernel");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		bool v6 = variant->v6, xtcp = variant->xtcp;
+		struct sa46 to = sa46_of(v6, 0x0a090201, "fd00:92::1", 0);
+		const char *dst = v6 ? "fd00:92::1" : "10.9.2.1";
+		const char *gw = v6 ? "fe80::3" : "10.9.1.3";
+		const char *file = v6 ? "/proc/net/snmp6" : "/proc/net/snmp";
+		const char *prefix = v6 ? NULL : "Ip";
+		const char *key = v6 ? "Ip6OutForwDatagrams" : "ForwDatagrams";
+		int far, router, l, c, s, i;
+		long fwd0, fwd;
+		bool moved = false;
+		long long end;
+		char byte = 'r', buf[4096];
+
+		far = redirect_namespaces(r, q, b);
+		ASSERT_LE(0, far) TH_LOG("namespaces: %s", strerror(errno));
+		router = netns_open(r);
+		ASSERT_LE(0, router);
+		l = listener_in(far, xtcp, &to);
+		ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+		EXPECT_FALSE(route_via(v6, dst, gw)) TH_LOG("redirected already");
+		c = socket46(xtcp, v6, SOCK_NONBLOCK);
+		ASSERT_LE(0, c);
+		s = routed_connect(c, l, &to);
+		ASSERT_LE(0, s) TH_LOG("no connection through R");
+		fwd0 = ns_counter(router, file, prefix, key);
+		ASSERT_LT(0, fwd0) TH_LOG("R forwarded nothing");
+		/*
+		 * B sends bytes the client leaves unread: its ACKs, sent
+		 * from softirq, cross R, and R's Redirects find no owner
+		 * holding the socket (one about a segment sent from a
+		 * system call would, and go unheard, on TCP as on xtcp).
+		 */
+		end = now_ms() + XTCP_WAIT_MS;
+		for (i = 0; !moved && now_ms() < end; i++) {
+			ASSERT_EQ(1, send(s, &byte, 1, 0));
+			moved = route_via(v6, dst, gw);
+			if (!moved)
+				usleep(50000);
+		}
+		EXPECT_EQ(i, inq_reaches(c, i)) TH_LOG("the bytes B sent");
+		EXPECT_EQ(i, recv(c, buf, sizeof(buf), MSG_DONTWAIT));
+		EXPECT_TRUE(moved) TH_LOG("no route through Q: the Redirects unheard");
+		/* from now on R forwards nothing of the connection */
+		fwd0 = ns_counter(router, file, prefix, key);
+		for (i = 0; i < 20; i++) {
+			ASSERT_EQ(1, send(c, &byte, 1, 0));
+			ASSERT_EQ(POLLIN, wait_revents(s, POLLIN, XTCP_WAIT_MS) & POLLIN);
+			ASSERT_EQ(1, recv(s, &byte, 1, 0));
+			ASSERT_EQ(1, send(s, &byte, 1, 0));
+			ASSERT_EQ(POLLIN, wait_revents(c, POLLIN, XTCP_WAIT_MS) & POLLIN);
+			ASSERT_EQ(1, recv(c, &byte, 1, 0));
+		}
+		fwd = ns_counter(router, file, prefix, key);
+		EXPECT_EQ(fwd0, fwd) TH_LOG("R still forwards the connection");
+		close(s);
+		close(c);
+		close(l);
+		close(router);
+		close(far);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+	xtcp_sh("for n in %s %s %s; do ip netns del $n 2>/dev/null; done", r, q, b);
 }
 
 /*

@@ -6,7 +6,8 @@
  * became of the connection (or of a listener's request).  Path MTU
  * errors that would lower the MTU are left to the selftests
  * (xtcp_stream's pmtu_through_two_routers): here they would change the
- * loopback route the other suites use.
+ * loopback route the other suites use.  So are Redirects (xtcp_stream's
+ * redirect_moves_the_route): the loopback route has no first hop to move.
  */
 #include <kunit/test.h>
 #include <linux/icmp.h>
