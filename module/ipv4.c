@@ -228,10 +228,15 @@ struct xtcp_quote {
 };
 
 /*
- * A Redirect quoting a segment of ours: the socket's route, if still
- * valid, takes the better first hop (ip_do_redirect(), rt6_do_redirect():
- * a next-hop exception that every later route lookup to the peer finds)
- * and is made stale, so the next segment is routed anew through it.
+ * A Redirect quoting a segment of ours is handed to the socket's route,
+ * if still valid (ip_do_redirect(), rt6_do_redirect()).  The route code
+ * judges it (the new first hop on the link, the Redirect from the
+ * current one) and records a next-hop exception that later lookups to
+ * the peer find.  IPv4 takes the new hop only once its neighbour entry
+ * is valid (a first Redirect may only start its resolution; the router
+ * sends more) and then marks the socket's route obsolete; IPv6's
+ * exception makes the socket's route fail its cookie check.  Either way
+ * the next segment is routed anew.
  */
 static void xtcp_redirect(struct sock *sk, struct sk_buff *skb)
 {

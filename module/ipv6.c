@@ -48,7 +48,8 @@ static int xtcp_v6_rcv(struct sk_buff *skb)
  * hands it here when it quotes our segment) moves the connection's
  * route to the better first hop, as over IPv4.  A quoted v4-mapped
  * address is forged or misrouted: it would find an IPv4 connection in
- * the shared table and lower an IPv4 route's MTU.
+ * the shared table, lower an IPv4 route's MTU or, as a Redirect, move
+ * an IPv4 route.
  */
 static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 		       u8 type, u8 code, int offset, __be32 info)
