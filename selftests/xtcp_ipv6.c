@@ -883,17 +883,14 @@ TEST_F_TIMEOUT(ipv6, veth6_stream, 120)
 /* @get(@name) in the network namespace @ns (a file descriptor), or -1 */
 static long value_in(int ns, long (*get)(const char *), const char *name)
 {
-	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	long v = -1;
+	int here = netns_enter(ns);
+	long v;
 
 	if (here < 0)
 		return -1;
-	if (!setns(ns, CLONE_NEWNET)) {
-		v = get(name);
-		if (setns(here, CLONE_NEWNET))
-			v = -1;
-	}
-	close(here);
+	v = get(name);
+	if (netns_leave(here))
+		v = -1;
 	return v;
 }
 

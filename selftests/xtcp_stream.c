@@ -2154,18 +2154,16 @@ TEST_F_TIMEOUT(stream, one_port_many_addresses, 180)
 static long ns_counter(int ns, const char *path, const char *prefix,
 		       const char *key)
 {
-	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	char line[4096], names[4096] = "", p[32];
+	int here = netns_enter(ns);
 	size_t plen;
 	long v = -1;
 	FILE *f;
 
+	if (here < 0)
+		return -1;
 	snprintf(p, sizeof(p), "%s: ", prefix ? prefix : "");
 	plen = strlen(p);
-	if (here < 0 || setns(ns, CLONE_NEWNET)) {
-		close_keep_errno(here);
-		return -1;
-	}
 	f = fopen(path, "r");
 	while (f && v < 0 && fgets(line, sizeof(line), f)) {
 		char name[64], *n, *val, *sn, *sv;
@@ -2192,9 +2190,8 @@ static long ns_counter(int ns, const char *path, const char *prefix,
 	}
 	if (f)
 		fclose(f);
-	if (setns(here, CLONE_NEWNET))
+	if (netns_leave(here))
 		v = -1;
-	close(here);
 	return v;
 }
 
@@ -2258,6 +2255,14 @@ static int far_end_up(const char *b)
 }
 
 /*
+ * Namespace $@ns made a router: it forwards IPv4 and IPv6, and its IPv6
+ * addresses skip duplicate address detection (usable at once).
+ */
+#define ROUTER_SYSCTLS(ns) \
+	"ip netns exec $" ns " sysctl -qw net.ipv4.ip_forward=1" \
+	" net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.accept_dad=0"
+
+/*
  * here (10.9.1.1, fd00:91::1) - R, a router - B (10.9.2.1, fd00:92::1):
  * named namespaces @r and @b, this process in a new one; then the fd of B.
  * With @q, a second router: here - R =1280= Q - B, the routers' own link
@@ -2267,9 +2272,7 @@ static int routed_namespaces(const char *r, const char *q, const char *b)
 {
 	static const char *const head[] = {
 		"ip netns add $R && ip netns add $B",
-		"ip netns exec $R sysctl -qw net.ipv4.ip_forward=1",
-		"ip netns exec $R sysctl -qw net.ipv6.conf.all.forwarding=1",
-		"ip netns exec $R sysctl -qw net.ipv6.conf.default.accept_dad=0",
+		ROUTER_SYSCTLS("R"),
 		"ip link add a0 type veth peer name r0 netns $R",
 		"ip addr add 10.9.1.1/24 dev a0",
 		"ip -6 addr add fd00:91::1/64 dev a0 nodad",
@@ -2287,9 +2290,7 @@ static int routed_namespaces(const char *r, const char *q, const char *b)
 	};
 	static const char *const two_routers[] = {
 		"ip netns add $Q",
-		"ip netns exec $Q sysctl -qw net.ipv4.ip_forward=1",
-		"ip netns exec $Q sysctl -qw net.ipv6.conf.all.forwarding=1",
-		"ip netns exec $Q sysctl -qw net.ipv6.conf.default.accept_dad=0",
+		ROUTER_SYSCTLS("Q"),
 		"ip -n $R link add r1 type veth peer name q1 netns $Q",
 		"ip -n $R link set r1 mtu 1280 && ip -n $Q link set q1 mtu 1280",
 		"ip -n $Q link add q0 type veth peer name b0 netns $B",
@@ -2329,14 +2330,11 @@ static int redirect_namespaces(const char *r, const char *q, const char *b)
 {
 	static const char *const cmds[] = {
 		"ip netns add $R && ip netns add $Q && ip netns add $B",
-		"ip netns exec $R sysctl -qw net.ipv4.ip_forward=1",
+		ROUTER_SYSCTLS("R"), ROUTER_SYSCTLS("Q"),
 		"ip netns exec $R sysctl -qw net.ipv4.conf.all.send_redirects=1",
-		"ip netns exec $R sysctl -qw net.ipv6.conf.all.forwarding=1",
-		"ip netns exec $R sysctl -qw net.ipv6.conf.default.accept_dad=0",
-		"ip netns exec $Q sysctl -qw net.ipv4.ip_forward=1",
-		"ip netns exec $Q sysctl -qw net.ipv6.conf.all.forwarding=1",
-		"ip netns exec $Q sysctl -qw net.ipv6.conf.default.accept_dad=0",
 		"sysctl -qw net.ipv4.conf.all.accept_redirects=1",
+		"sysctl -qw net.ipv4.conf.default.accept_redirects=1",
+		"sysctl -qw net.ipv6.conf.default.accept_redirects=1",
 		"sysctl -qw net.ipv6.conf.default.accept_dad=0",
 		"ip -n $R link add br0 type bridge mcast_snooping 0",
 		"ip -n $R link set br0 addrgenmode none",
@@ -2372,19 +2370,16 @@ static int redirect_namespaces(const char *r, const char *q, const char *b)
 /* A listener on @addr in namespace @ns; its address (the port) in @addr. */
 static int listener_in(int ns, bool xtcp, struct sa46 *addr)
 {
-	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+	int here = netns_enter(ns), fd;
 
-	if (here < 0 || setns(ns, CLONE_NEWNET)) {
-		close_keep_errno(here);
+	if (here < 0)
 		return -1;
-	}
 	fd = socket46(xtcp, addr->sa.sa_family == AF_INET6, SOCK_NONBLOCK);
 	if (fd >= 0 && (bind(fd, &addr->sa, addr->len) || listen(fd, 4) ||
 			name46(fd, addr)))
 		close_fd(&fd);
-	if (setns(here, CLONE_NEWNET))
+	if (netns_leave(here))
 		close_fd(&fd);
-	close_keep_errno(here);
 	return fd;
 }
 
@@ -2514,15 +2509,13 @@ static int requests_in(int ns, bool xtcp, bool v6)
 		{ "/proc/net/tcp", "/proc/net/tcp6" },
 		{ "/proc/net/xtcp", "/proc/net/xtcp6" },
 	};
-	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), n = 0;
+	int here = netns_enter(ns), n = 0;
 	char line[512];
 	unsigned int st;
 	FILE *f;
 
-	if (here < 0 || setns(ns, CLONE_NEWNET)) {
-		close_keep_errno(here);
+	if (here < 0)
 		return -1;
-	}
 	f = fopen(files[xtcp][v6], "r");
 	if (!f)
 		n = -1;
@@ -2531,9 +2524,8 @@ static int requests_in(int ns, bool xtcp, bool v6)
 			n++;
 	if (f)
 		fclose(f);
-	if (setns(here, CLONE_NEWNET))
+	if (netns_leave(here))
 		n = -1;
-	close(here);
 	return n;
 }
 
@@ -2666,9 +2658,9 @@ TEST_F_TIMEOUT(stream, redirect_moves_the_route, 300)
 	snprintf(q, sizeof(q), "xsq%d", getpid());
 	snprintf(b, sizeof(b), "xsb%d", getpid());
 	/* the debug lane's kernel is built without bridges */
-	bridge = !xtcp_sh("ip netns add %s && ip -n %s link add br0 type bridge 2>/dev/null",
-			  r, r);
-	xtcp_sh("ip netns del %s 2>/dev/null", r);
+	ASSERT_EQ(0, xtcp_sh("ip netns add %s", r));
+	bridge = !xtcp_sh("ip -n %s link add br0 type bridge 2>/dev/null", r);
+	ASSERT_EQ(0, xtcp_sh("ip netns del %s", r));
 	if (!bridge)
 		SKIP(return, "no bridge device in this kernel");
 	pid = fork();

@@ -333,6 +333,31 @@ static inline struct sockaddr_in6 sin6_of(const char *addr, in_port_t port)
 }
 
 /*
+ * Move this thread into network namespace @ns (a file descriptor);
+ * returns the descriptor of the one it left, for netns_leave(), or -1
+ * with errno set and nothing changed.
+ */
+static inline int netns_enter(int ns)
+{
+	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (here < 0 || setns(ns, CLONE_NEWNET)) {
+		close_keep_errno(here);
+		return -1;
+	}
+	return here;
+}
+
+/* Back to @here, from netns_enter(), which it closes; 0, or -1 */
+static inline int netns_leave(int here)
+{
+	int ret = setns(here, CLONE_NEWNET);
+
+	close_keep_errno(here);
+	return ret;
+}
+
+/*
  * A connection over IPv6 between blocking IPv6-API sockets: a listener on
  * [@addr]:0 in network namespace @there (-1: this one), a client here
  * connected to it; *cli and *srv as stream_pair()'s.  Returns 0, or -1
@@ -348,22 +373,17 @@ static inline int stream6_pair(bool xtcp, const char *addr, int there,
 	*cli = -1;
 	*srv = -1;
 	if (there >= 0) {
-		here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (here < 0 || setns(there, CLONE_NEWNET)) {
-			close_keep_errno(here);
+		here = netns_enter(there);
+		if (here < 0)
 			return -1;
-		}
 	}
 	lfd = stream6_socket(xtcp, 0);
 	if (lfd >= 0 && (bind(lfd, (struct sockaddr *)&to, sizeof(to)) ||
 			 listen(lfd, 1) ||
 			 getsockname(lfd, (struct sockaddr *)&to, &len)))
 		close_fd(&lfd);
-	if (here >= 0) {
-		if (setns(here, CLONE_NEWNET))
-			close_fd(&lfd);		/* the test cannot go on here */
-		close_keep_errno(here);
-	}
+	if (here >= 0 && netns_leave(here))
+		close_fd(&lfd);		/* the test cannot go on here */
 	if (lfd < 0)
 		return -1;
 	*cli = stream6_socket(xtcp, 0);
