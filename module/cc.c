@@ -42,6 +42,12 @@ static void rtt_set_rto(struct xtcp_rtt *rtt)
 				rtt->max_rto_us);
 }
 
+/* RTO doubled, within the maximum, without overflow */
+static u32 rto_doubled(const struct xtcp_rtt *rtt, u32 rto_us)
+{
+	return rto_us > rtt->max_rto_us - rto_us ? rtt->max_rto_us : rto_us << 1;
+}
+
 /**
  * xtcp_rtt_init() - start a connection's estimator with no sample
  * @rtt: the estimator
@@ -119,13 +125,72 @@ bool xtcp_rtt_sample(struct xtcp_rtt *rtt, u32 sample_us, bool retransmitted)
  */
 u32 xtcp_rtt_backoff(struct xtcp_rtt *rtt)
 {
-	if (rtt->rto_us > rtt->max_rto_us - rtt->rto_us)
-		rtt->rto_us = rtt->max_rto_us;
-	else
-		rtt->rto_us <<= 1;
+	rtt->rto_us = rto_doubled(rtt, rtt->rto_us);
 	if (rtt->backoffs < XTCP_U32_MAX)
 		rtt->backoffs++;
 	return rtt->rto_us;
+}
+
+/**
+ * xtcp_rtt_revert() - undo the last backoff of RTO (RFC 6069)
+ * @rtt: the estimator
+ *
+ * An ICMP unreachable about a retransmitted segment says that a router
+ * had no way on, not that the path is congested (RFC 6069, TCP-LD): the
+ * last doubling is undone.  RTO becomes what the estimate gives (before
+ * any sample, the initial RTO), within the bounds, doubled once for
+ * each backoff left.  An RTO not backed off stays.
+ *
+ * Return: true if a backoff was undone.
+ */
+bool xtcp_rtt_revert(struct xtcp_rtt *rtt)
+{
+	u32 i;
+
+	if (!rtt->backoffs)
+		return false;
+	rtt->backoffs--;
+	if (rtt->has_sample)
+		rtt_set_rto(rtt);
+	else
+		rtt->rto_us = clamp_u64(XTCP_RTO_INITIAL_US, rtt->min_rto_us,
+					rtt->max_rto_us);
+	/* at most 32 rounds: RTO is at least 1 us */
+	for (i = 0; i < rtt->backoffs && rtt->rto_us < rtt->max_rto_us; i++)
+		rtt->rto_us = rto_doubled(rtt, rtt->rto_us);
+	return true;
+}
+
+/**
+ * xtcp_rtt_model_timeout() - how long @boundary timeouts last at least
+ * @rtt: the estimator, for its bounds
+ * @base_us: the first RTO of the model
+ * @boundary: the timeouts that end the connection (a retries sysctl)
+ *
+ * The time from the first sending of a segment to the expiry that ends
+ * the connection, the @boundary + 1st, had RTO started at @base_us and
+ * doubled at each expiry up to the maximum: how TCP turns its retry
+ * counts into time (tcp_model_timeout()).  With RTO backed off at every
+ * expiry, it never comes after the count of expiries; when RFC 6069 undid
+ * backoffs, the connection lasts as long as the model says.
+ *
+ * Return: the time in microseconds.
+ */
+u64 xtcp_rtt_model_timeout(const struct xtcp_rtt *rtt, u32 base_us,
+			   u32 boundary)
+{
+	u32 rto = clamp_u64(base_us, 1, rtt->max_rto_us);
+	u64 sum = 0;
+	u32 i;
+
+	for (i = 0; i <= boundary && rto < rtt->max_rto_us; i++) {
+		sum += rto;
+		rto = rto_doubled(rtt, rto);
+	}
+	/* the rest at the maximum; under 2^64 even for 2^32 of them */
+	if (i <= boundary)
+		sum += ((u64)(boundary - i) + 1) * rtt->max_rto_us;
+	return sum;
 }
 
 /* ---- congestion control: loss recovery (RFC 5681, RFC 6582) ---- */

@@ -15,7 +15,9 @@
  * --------------------
  * All times are in microseconds.  xtcp_rtt_init() sets RTO to 1 second;
  * each RTT measurement goes through xtcp_rtt_sample(), each expiry of the
- * timer through xtcp_rtt_backoff().  Karn's algorithm has two halves, both
+ * timer through xtcp_rtt_backoff(), an ICMP unreachable about a resent
+ * segment through xtcp_rtt_revert() (RFC 6069), and
+ * xtcp_rtt_model_timeout() turns a retry count into time.  Karn's algorithm has two halves, both
  * handled here when the caller says whether the acknowledged segment was
  * ever retransmitted:
  *
@@ -151,6 +153,9 @@ void xtcp_rtt_init(struct xtcp_rtt *rtt, u32 min_rto_us, u32 max_rto_us,
 		   u32 granularity_us);
 bool xtcp_rtt_sample(struct xtcp_rtt *rtt, u32 sample_us, bool retransmitted);
 u32 xtcp_rtt_backoff(struct xtcp_rtt *rtt);
+bool xtcp_rtt_revert(struct xtcp_rtt *rtt);
+u64 xtcp_rtt_model_timeout(const struct xtcp_rtt *rtt, u32 base_us,
+			   u32 boundary);
 
 /* Congestion control constants, bytes. */
 #define XTCP_CC_MAX_MSS		65535u		/* the MSS option is 16 bits */

@@ -355,6 +355,150 @@ UNIT_TEST(xtcp_rtt_backoff__count_saturates)
 	CHECK_EQ(r.rto_us, 4 * SEC);
 }
 
+/* ---- xtcp_rtt_revert ---- */
+
+/*
+ * @n backoffs then @k reverts leave what @n - @k backoffs leave, from
+ * every estimator: no sample, Linux's bounds with samples from 1 us to
+ * past the maximum, and random bounds and samples.
+ */
+UNIT_TEST(xtcp_rtt_revert__undoes_backoffs_one_by_one)
+{
+	int run, n, k;
+
+	for (run = 0; run < 300; run++) {
+		struct xtcp_rtt fresh, r, ref;
+		u32 sample = 0;
+
+		if (run < 100) {
+			rtt_linux(&fresh);
+		} else {
+			u32 max = 60 * SEC + rnd32() % (200 * SEC);
+
+			xtcp_rtt_init(&fresh, 1 + rnd32() % (2 * SEC), max, 1 + rnd() % 4000);
+		}
+		if (run % 10) {
+			sample = run < 20 ? 1u << (run % 32) : rnd32() % (300 * SEC);
+			xtcp_rtt_sample(&fresh, sample, false);
+		}
+		n = rnd() % 70;
+		k = rnd() % (n + 1);
+		r = fresh;
+		for (int i = 0; i < n; i++)
+			xtcp_rtt_backoff(&r);
+		for (int i = 0; i < k; i++)
+			CHECK(xtcp_rtt_revert(&r));
+		ref = fresh;
+		for (int i = 0; i < n - k; i++)
+			xtcp_rtt_backoff(&ref);
+		CHECK_EQ(r.rto_us, ref.rto_us);
+		CHECK_EQ(r.backoffs, ref.backoffs);
+		CHECK_EQ(r.srtt_us, fresh.srtt_us);
+		CHECK_EQ(r.rttvar_us, fresh.rttvar_us);
+	}
+}
+
+/* Nothing to undo: false, RTO as it was (a sample's, or the initial). */
+UNIT_TEST(xtcp_rtt_revert__nothing_to_undo)
+{
+	struct xtcp_rtt r;
+
+	rtt_linux(&r);
+	CHECK(!xtcp_rtt_revert(&r));
+	CHECK_EQ(r.rto_us, 1 * SEC);
+	xtcp_rtt_backoff(&r);
+	CHECK(xtcp_rtt_revert(&r));
+	CHECK_EQ(r.rto_us, 1 * SEC);
+	CHECK_EQ(r.backoffs, 0);
+	CHECK(!xtcp_rtt_revert(&r));
+	xtcp_rtt_sample(&r, 100 * MS, false);	/* RTO 300 ms */
+	xtcp_rtt_backoff(&r);
+	xtcp_rtt_backoff(&r);
+	CHECK_EQ(r.rto_us, 1200 * MS);
+	CHECK(xtcp_rtt_revert(&r));
+	CHECK_EQ(r.rto_us, 600 * MS);
+	CHECK(xtcp_rtt_revert(&r));
+	CHECK_EQ(r.rto_us, 300 * MS);
+	CHECK(!xtcp_rtt_revert(&r));
+	CHECK_EQ(r.rto_us, 300 * MS);
+}
+
+/* A saturated count still reverts, the RTO stays at the maximum. */
+UNIT_TEST(xtcp_rtt_revert__from_a_saturated_count)
+{
+	struct xtcp_rtt r;
+
+	rtt_linux(&r);
+	r.backoffs = 0xffffffffu;
+	r.rto_us = 120 * SEC;
+	CHECK(xtcp_rtt_revert(&r));
+	CHECK_EQ(r.backoffs, 0xfffffffeu);
+	CHECK_EQ(r.rto_us, 120 * SEC);
+}
+
+/* ---- xtcp_rtt_model_timeout ---- */
+
+/* TCP's figures: tcp_retries2 = 15 is 924.6 s, 3 is 3 s, 0 one RTO. */
+UNIT_TEST(xtcp_rtt_model_timeout__tcp_numbers)
+{
+	struct xtcp_rtt r;
+
+	rtt_linux(&r);
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 200 * MS, 15), 924600ull * MS);
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 200 * MS, 3), 3000ull * MS);
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 200 * MS, 0), 200ull * MS);
+	/* 1 s SYNs, tcp_syn_retries = 6: 1 + 2 + ... + 64 */
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 1 * SEC, 6), 127ull * SEC);
+	/* a base above the maximum starts at the maximum */
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 200 * SEC, 2), 360ull * SEC);
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 0, 0), 1);
+}
+
+/* The largest inputs fit in 64 bits: no wrap. */
+UNIT_TEST(xtcp_rtt_model_timeout__largest_inputs)
+{
+	struct xtcp_rtt r;
+
+	xtcp_rtt_init(&r, 1, 0xffffffffu, 1);
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 0xffffffffu, 0xffffffffu),
+		 0xffffffff00000000ull);
+	/* 1 + 2 + ... + 2^31, then 2^32 - 32 at the maximum */
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 1, 0xffffffffu),
+		 0xffffffffull + (0x100000000ull - 32) * 0xffffffffull);
+	CHECK_EQ(xtcp_rtt_model_timeout(&r, 0xffffffffu, 1), 0x1fffffffeull);
+}
+
+/*
+ * The model is never longer than the expiries themselves: from any RTO at
+ * or above the base, @b + 1 expiries with a backoff at each last at least
+ * as long.  So a count of expiries that ends a connection is never held
+ * back by the model while nothing was reverted.
+ */
+UNIT_TEST(xtcp_rtt_model_timeout__never_after_the_count)
+{
+	int run;
+
+	for (run = 0; run < 2000; run++) {
+		struct xtcp_rtt r;
+		u32 base, b = rnd() % 40;
+		u64 sum = 0;
+
+		if (run % 2)
+			rtt_linux(&r);
+		else
+			xtcp_rtt_init(&r, 1 + rnd32() % SEC, 60 * SEC + rnd32() % (60 * SEC), 1);
+		base = r.min_rto_us;
+		r.rto_us = base + (run % 4 ? rnd32() % (r.max_rto_us - base + 1) : 0);
+		for (u32 i = 0; i <= b; i++) {
+			sum += r.rto_us;
+			xtcp_rtt_backoff(&r);
+		}
+		CHECK(sum >= xtcp_rtt_model_timeout(&r, base, b));
+		if (run % 4 == 0)	/* from the base exactly: equal */
+			CHECK_EQ(sum, xtcp_rtt_model_timeout(&r, base, b));
+	}
+}
+
 /*
  * A sender as the congestion control sees it: SND.UNA, and SND.NXT never
  * rewound (SND.MAX).
