@@ -1716,6 +1716,7 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	else if (xs->cc.in_recovery)
 		info->tcpi_ca_state = TCP_CA_Recovery;
 	info->tcpi_retransmits = min_t(u32, xs->retransmits, U8_MAX);
+	info->tcpi_backoff = min_t(u32, xs->rtt.backoffs, U8_MAX);
 	info->tcpi_rto = xs->rtt.rto_us;
 	info->tcpi_snd_mss = xs->mss;
 	info->tcpi_rcv_mss = xs->mss;
