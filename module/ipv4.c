@@ -266,7 +266,9 @@ static void xtcp_redirect(struct sock *sk, struct sk_buff *skb)
  * every SYN was sent in vain), unless the owner holds the socket; an
  * established one only notes the error as the soft error (SO_ERROR reads
  * it; a later timeout reports it rather than ETIMEDOUT), since an
- * unreachable host may be reached again.
+ * unreachable host may be reached again; a router's "no route" about the
+ * oldest segment, which the timer resent, undoes the timer's last backoff
+ * (xtcp_rtx_revert(), RFC 6069).
  *
  * Context: softirq (an ICMP protocol's error handler), RCU read-side.
  */
@@ -320,6 +322,10 @@ void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e)
 		xtcp_done(sk, e->err);
 	} else {
 		WRITE_ONCE(sk->sk_err_soft, e->err);
+		/* about the oldest segment, resent by the timer: RFC 6069 */
+		if (e->revert && ntohl(q.seq) == xs->snd_una &&
+		    !sock_owned_by_user(sk))
+			xtcp_rtx_revert(sk);
 	}
 out:
 	bh_unlock_sock(sk);
@@ -334,7 +340,8 @@ out:
  * TCP's table has it: Destination Unreachable's codes by
  * icmp_err_convert[], Time Exceeded EHOSTUNREACH, Parameter Problem
  * EPROTO.  Those two and a network or host unreachable end a listener's
- * request, as TCP's.  A Redirect (its new first hop in @info) moves the
+ * request, as TCP's; the unreachables may also undo a backoff of the
+ * retransmission timer (RFC 6069).  A Redirect (its new first hop in @info) moves the
  * connection's route.  Source Quench (deprecated, RFC 6633) changes
  * nothing.
  */
@@ -357,6 +364,7 @@ static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 			e.err = icmp_err_convert[icmph->code].errno;
 		e.abort = icmph->code == ICMP_NET_UNREACH ||
 			  icmph->code == ICMP_HOST_UNREACH;
+		e.revert = e.abort;
 		break;
 	case ICMP_TIME_EXCEEDED:
 		e.err = EHOSTUNREACH;

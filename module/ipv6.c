@@ -44,7 +44,8 @@ static int xtcp_v6_rcv(struct sk_buff *skb)
  * @offset (the ports and the sequence number).  Packet Too Big gives a
  * path MTU (RFC 8201; below IPv6's 1280 it is forged or broken); the
  * others an errno, by the kernel's table (icmpv6_err_convert()), and
- * xtcp_icmp_err() does what TCP does with it.  A Redirect (ndisc.c
+ * xtcp_icmp_err() does what TCP does with it (a "no route" may undo a
+ * backoff, RFC 6069).  A Redirect (ndisc.c
  * hands it here when it quotes our segment) moves the connection's
  * route to the better first hop, as over IPv4.  A quoted v4-mapped
  * address is forged or misrouted: it would find an IPv4 connection in
@@ -72,6 +73,7 @@ static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 		e.mtu = ntohl(info);
 	else	/* its "fatal" errors end a listener's request, as TCP's */
 		e.abort = icmpv6_err_convert(type, code, &e.err);
+	e.revert = type == ICMPV6_DEST_UNREACH && code == ICMPV6_NOROUTE;
 	xtcp_icmp_err(skb, &e);
 	return 0;
 }

@@ -115,6 +115,7 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_OUT_OF_WINDOW_ICMPS]	= "OutOfWindowIcmps",
 	[XTCP_MIB_TIMEOUT_REHASH]	= "TimeoutRehash",
 	[XTCP_MIB_ICMP_ABORTS]		= "IcmpAborts",
+	[XTCP_MIB_RTO_REVERTS]		= "RtoReverts",
 };
 
 /*

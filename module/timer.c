@@ -319,6 +319,28 @@ static void xtcp_keepalive_expired(struct sock *sk)
 	sk_reset_timer(sk, &sk->sk_timer, jiffies + next);
 }
 
+/*
+ * @limit timeouts spent: as many expiries, and as long as they would
+ * have lasted with RTO doubled at each from its floor (TCP's model,
+ * retransmits_timed_out()).  Backed off at every expiry, they always
+ * last that long (a jiffy of slack for the timers' rounding), so the
+ * count decides; once RFC 6069 undid backoffs (xtcp_rtx_revert()), the
+ * time does, and a connection probing a broken path more often does not
+ * give up sooner for it.
+ */
+static bool xtcp_retries_spent(struct sock *sk, int limit)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u64 spent;
+
+	if (limit > 0 && xs->retransmits < (u32)limit)
+		return false;
+	/* in ms: jiffies_to_usecs() would wrap after 71 minutes */
+	spent = (u64)jiffies_to_msecs(jiffies - xs->retrans_stamp + 1) * USEC_PER_MSEC;
+	return spent >= xtcp_rtt_model_timeout(&xs->rtt, xs->rtt.min_rto_us,
+					       max(limit, 0));
+}
+
 static void xtcp_rtx_expired(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -382,12 +404,14 @@ static void xtcp_rtx_expired(struct sock *sk)
 		limit = xtcp_orphan_retries(sock_net(sk));
 	user_timeout = msecs_to_jiffies(xs->user_timeout);
 	if (user_timeout ? time_after_eq(jiffies, xs->retrans_stamp + user_timeout) :
-			   xs->retransmits >= limit) {
+			   xtcp_retries_spent(sk, limit)) {
 		xtcp_timeout_abort(sk, XTCP_MIB_TIMEOUTS);
 		return;
 	}
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_EXPIRED);
-	xs->retransmits++;
+	/* u8: with backoffs undone (RFC 6069) there may be hundreds */
+	if (xs->retransmits < U8_MAX)
+		xs->retransmits++;
 	/*
 	 * As TCP: the path may be what failed.  A new flow hash (a new IPv6
 	 * flow label) lets ECMP routers and the like move the flow; SYNs
@@ -424,6 +448,46 @@ static void xtcp_rtx_expired(struct sock *sk)
 		next = clamp_t(long, left, 1, next);
 	}
 	sk_reset_timer(sk, &xs->rtx_timer, jiffies + next);
+}
+
+/**
+ * xtcp_rtx_revert() - a router had no route for our oldest, resent, segment
+ * @sk: the socket, locked, and no owner holding it
+ *
+ * RFC 6069 (TCP-LD), as TCP's tcp_ld_RTO_revert(): an ICMP net or host
+ * unreachable (ICMPv6 no route) quoting SND.UNA while the timer is
+ * resending it says the path is broken at a router, not congested.  The
+ * timer's last backoff is undone, and it expires one RTO so computed
+ * after the segment was last sent: at once if that time has passed.  A
+ * connection that lost its path thus tries again at the pace of its RTO,
+ * not an ever slower one, and goes on as soon as the path is back; it
+ * still gives up only after the time its retries would have taken
+ * backed off (xtcp_retries_spent()).  Counted, RtoReverts.
+ *
+ * Context: softirq, from xtcp_icmp_err().
+ */
+void xtcp_rtx_revert(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	unsigned long when;
+	u64 since;
+
+	if (!xs->retransmits || xs->persist.active || !head ||
+	    xs->snd_una == xs->snd_max || !timer_pending(&xs->rtx_timer) ||
+	    !xtcp_rtt_revert(&xs->rtt))
+		return;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_REVERTS);
+	since = xtcp_clock_us() - XTCP_SKB_CB(head)->sent_us;
+	if (since >= xs->rtt.rto_us) {
+		xtcp_timer_stop(sk, XTCP_TIMER_RTX);
+		xtcp_rtx_expired(sk);
+		return;
+	}
+	/* never later than it was (a user timeout may have clamped it) */
+	when = jiffies + usecs_to_jiffies(xs->rtt.rto_us - since);
+	if (time_before(when, xs->rtx_timer.expires))
+		sk_reset_timer(sk, &xs->rtx_timer, when);
 }
 
 static struct timer_list *xtcp_timer(struct sock *sk, enum xtcp_timer_id id)

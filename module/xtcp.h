@@ -862,6 +862,7 @@ enum xtcp_mib {
 	XTCP_MIB_OUT_OF_WINDOW_ICMPS,	/* ICMP errors quoting no data in flight */
 	XTCP_MIB_TIMEOUT_REHASH,	/* new flow hashes (IPv6 flow labels) after a timeout */
 	XTCP_MIB_ICMP_ABORTS,		/* handshakes given up on an ICMP(v6) error */
+	XTCP_MIB_RTO_REVERTS,		/* backoffs undone by ICMP unreachables (RFC 6069) */
 	XTCP_MIB_MAX
 };
 
@@ -1116,6 +1117,7 @@ void xtcp_xmit_timer(struct sock *sk);
 void xtcp_clear_timers(struct sock *sk);
 bool xtcp_timer_armed(struct sock *sk, enum xtcp_timer_id id);
 void xtcp_timer_stop(struct sock *sk, enum xtcp_timer_id id);
+void xtcp_rtx_revert(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
 void xtcp_delay_ack(struct sock *sk, unsigned long delay);
 
@@ -1257,6 +1259,9 @@ int xtcp_rcv(struct sk_buff *skb, bool v6);
  *	set: IPv4's net and host unreachable, Time Exceeded and Parameter
  *	Problem; what icmpv6_err_convert() calls fatal)
  * @redirect: a Redirect to a better first hop
+ * @revert: a router had no route for the segment: it may undo a backoff
+ *	of the retransmission timer (RFC 6069; IPv4's net and host
+ *	unreachable, ICMPv6's no route, as TCP's)
  */
 struct xtcp_icmp {
 	const void *quoted;
@@ -1266,6 +1271,7 @@ struct xtcp_icmp {
 	u32 mtu;
 	bool abort;
 	bool redirect;
+	bool revert;
 };
 
 void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e);

@@ -2731,6 +2731,110 @@ TEST_F_TIMEOUT(stream, redirect_moves_the_route, 300)
 	xtcp_sh("for n in %s %s %s; do ip netns del $n 2>/dev/null; done", r, q, b);
 }
 
+/* @fd's retransmission timer: tcpi_total_retrans and tcpi_backoff; 0 */
+static int rtx_of(int fd, unsigned int *retrans, unsigned int *backoff)
+{
+	struct tcp_info_segs t;
+
+	if (tcp_info_segs(fd, &t))
+		return -1;
+	*retrans = t.ti.tcpi_total_retrans;
+	*backoff = t.ti.tcpi_backoff;
+	return 0;
+}
+
+/*
+ * RFC 6069: R loses its route to B (an unreachable route, so it answers
+ * every segment for B with a net or host unreachable, ICMPv6's no route)
+ * while the client has a byte in flight.  Each timeout doubles the
+ * client's RTO and each unreachable about the resent byte undoes it, as
+ * TCP's tcp_ld_RTO_revert(): after 20 resends (a tail loss probe among
+ * them) the backoff is still 0 or 1 (3 allowed: an error that finds the
+ * socket held by the test's own getsockopt() undoes nothing), where
+ * without it the byte would wait 2^19 RTOs, and the connection is alive
+ * past tcp_retries2's 15 timeouts, since it may give up only after as
+ * long as 15 backed-off timeouts take (about 15 minutes).  With the route back, the byte arrives.  R's ICMP
+ * rate limits are lifted (net.ipv4.route.error_cost exists in the
+ * initial namespace only: set there for the test and put back).
+ */
+TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
+{
+	char r[32], b[32], cost[32] = "";
+	pid_t pid;
+	FILE *f;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for network namespaces");
+	snprintf(r, sizeof(r), "xsr%d", getpid());
+	snprintf(b, sizeof(b), "xsb%d", getpid());
+	f = fopen("/proc/sys/net/ipv4/route/error_cost", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(cost, sizeof(cost), f));
+	fclose(f);
+	cost[strcspn(cost, "\n")] = 0;
+	ASSERT_EQ(0, xtcp_sh("sysctl -qw net.ipv4.route.error_cost=0"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		bool v6 = variant->v6, xtcp = variant->xtcp;
+		struct sa46 to = sa46_of(v6, 0x0a090201, "fd00:92::1", 0);
+		unsigned int retrans = 0, backoff = 0;
+		long reverts0 = 0;
+		int far, l, c, s;
+		long long start, end;
+		char byte = 'u';
+
+		far = routed_namespaces(r, NULL, b);
+		ASSERT_LE(0, far) TH_LOG("namespaces: %s", strerror(errno));
+		ASSERT_EQ(0, xtcp_sh("ip netns exec %s sysctl -qw %s %s", r,
+				     "net.ipv4.icmp_ratelimit=0",
+				     "net.ipv6.icmp.ratelimit=0"));
+		l = listener_in(far, xtcp, &to);
+		ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+		c = socket46(xtcp, v6, SOCK_NONBLOCK);
+		ASSERT_LE(0, c);
+		s = routed_connect(c, l, &to);
+		ASSERT_LE(0, s) TH_LOG("no connection through R");
+		if (xtcp) {
+			reverts0 = xtcp_counter("RtoReverts");
+			ASSERT_LE(0, reverts0);
+		}
+
+		ASSERT_EQ(0, xtcp_sh(v6 ? "ip -n %s -6 route %s unreachable fd00:92::1/128" :
+				     "ip -n %s route %s unreachable 10.9.2.1/32", r, "add"));
+		ASSERT_EQ(1, send(c, &byte, 1, 0));
+		start = now_ms();
+		/* 20 RTOs of 200 ms take 4 s; without RFC 6069, 58 hours */
+		end = start + 3 * XTCP_WAIT_MS;
+		while (!rtx_of(c, &retrans, &backoff) && retrans < 20 &&
+		       now_ms() < end)
+			usleep(100000);
+		TH_LOG("%u resends in %lld ms, backoff %u", retrans,
+		       now_ms() - start, backoff);
+		EXPECT_LE(20, retrans);
+		EXPECT_GE(3, backoff) TH_LOG("%u backoffs in %u resends", backoff, retrans);
+		EXPECT_EQ(XTCP_ESTABLISHED, stream_state(xtcp, c));
+		if (xtcp)
+			EXPECT_LE(reverts0 + 15, xtcp_counter("RtoReverts"));
+
+		ASSERT_EQ(0, xtcp_sh(v6 ? "ip -n %s -6 route %s unreachable fd00:92::1/128" :
+				     "ip -n %s route %s unreachable 10.9.2.1/32", r, "del"));
+		ASSERT_EQ(POLLIN, wait_revents(s, POLLIN, XTCP_WAIT_MS) & POLLIN)
+			TH_LOG("the byte never came, the route back");
+		ASSERT_EQ(1, recv(s, &byte, 1, 0));
+		EXPECT_EQ('u', byte);
+		EXPECT_EQ(XTCP_ESTABLISHED, stream_state(xtcp, c));
+		close(s);
+		close(c);
+		close(l);
+		close(far);
+		CHILD_EXIT();
+	}
+	EXPECT_EQ(0, child_status(pid));
+	xtcp_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", r, b);
+	EXPECT_EQ(0, xtcp_sh("sysctl -qw net.ipv4.route.error_cost=%s", cost));
+}
+
 /*
  * IPv4 path MTU discovery, through two routers whose link between them
  * carries 1280 bytes (the others 1500).  Both ends start with an MSS for

@@ -178,6 +178,38 @@ static void frag_needed_larger_mtu_ignored(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), 0);
 }
 
+/*
+ * ESTABLISHED, data resent by the retransmission timer: a host unreachable
+ * quoting SND.UNA undoes the timer's backoff (RFC 6069, counted
+ * RtoReverts).  Not before the timer resent anything, not a port
+ * unreachable, not one quoting a later sequence number.
+ */
+static void established_unreachable_reverts_backoff(struct kunit *test)
+{
+	static const char data[100];
+	struct xkt *t = xkt_of(test);
+	long reverts, rtos;
+	struct sock *sk;
+
+	xkt_established(t);
+	sk = t->sock->sk;
+	reverts = xkt_mib(t, XTCP_MIB_RTO_REVERTS);
+	rtos = xkt_mib(t, XTCP_MIB_RTO_EXPIRED);
+	KUNIT_ASSERT_EQ(test, xkt_write(t, data, sizeof(data)), 100);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->snd);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_RTO_REVERTS), reverts);
+	KUNIT_ASSERT_TRUE(test, xkt_wait_mib(t, XTCP_MIB_RTO_EXPIRED, rtos));
+	KUNIT_EXPECT_LT(test, 0U, READ_ONCE(xtcp_sk(sk)->rtt.backoffs));
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, t->snd);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->snd + 50);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_RTO_REVERTS), reverts);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->snd);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_RTO_REVERTS), reverts + 1);
+	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), EHOSTUNREACH);
+}
+
 /* Source Quench (RFC 6633) and unknown codes change nothing. */
 static void quench_and_unknown_codes_ignored(struct kunit *test)
 {
@@ -272,6 +304,7 @@ static struct kunit_case xtcp_ipv4_cases[] = {
 	KUNIT_CASE(syn_sent_owner_busy_soft),
 	KUNIT_CASE(established_error_soft),
 	KUNIT_CASE(frag_needed_larger_mtu_ignored),
+	KUNIT_CASE(established_unreachable_reverts_backoff),
 	KUNIT_CASE(quench_and_unknown_codes_ignored),
 	KUNIT_CASE(syn_rcvd_unreachable_drops_request),
 	KUNIT_CASE(syn_rcvd_other_errors_keep_request),
