@@ -1693,7 +1693,8 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 
 /*
  * TCP_INFO from what xtcp keeps: state, congestion state (Open,
- * Recovery, Loss), consecutive timeouts, RTO, MSS, segments in flight,
+ * Recovery, Loss), consecutive timeouts and the RTO's backoffs (not a
+ * zero-window probe's, which TCP counts there too), RTO, MSS, segments in flight,
  * the time since a segment was last accepted, RTT and its variance, the
  * congestion window and threshold (segments), bytes not yet sent, the
  * peer's window, segments sent and received (all, and those with

@@ -320,13 +320,12 @@ static void xtcp_keepalive_expired(struct sock *sk)
 }
 
 /*
- * @limit timeouts spent: as many expiries, and as long as they would
- * have lasted with RTO doubled at each from its floor (TCP's model,
- * retransmits_timed_out()).  Backed off at every expiry, they always
- * last that long (a jiffy of slack for the timers' rounding), so the
- * count decides; once RFC 6069 undid backoffs (xtcp_rtx_revert()), the
- * time does, and a connection probing a broken path more often does not
- * give up sooner for it.
+ * @limit timeouts spent: as many expiries and, once RFC 6069 undid a
+ * backoff since the first of them (xtcp_rtx_revert()), as long as they
+ * would have lasted with RTO doubled at each from its floor (TCP's model
+ * of the time, tcp_model_timeout(): 924.6 s for 15), so that a
+ * connection probing a broken path more often does not give up sooner
+ * for it.  Without a revert the count alone decides, as it always did.
  */
 static bool xtcp_retries_spent(struct sock *sk, int limit)
 {
@@ -335,8 +334,10 @@ static bool xtcp_retries_spent(struct sock *sk, int limit)
 
 	if (limit > 0 && xs->retransmits < (u32)limit)
 		return false;
+	if (!xs->rto_reverted)
+		return true;
 	/* in ms: jiffies_to_usecs() would wrap after 71 minutes */
-	spent = (u64)jiffies_to_msecs(jiffies - xs->retrans_stamp + 1) * USEC_PER_MSEC;
+	spent = (u64)jiffies_to_msecs(jiffies - xs->retrans_stamp) * USEC_PER_MSEC;
 	return spent >= xtcp_rtt_model_timeout(&xs->rtt, xs->rtt.min_rto_us,
 					       max(limit, 0));
 }
@@ -397,6 +398,7 @@ static void xtcp_rtx_expired(struct sock *sk)
 		if (head && xtcp_seq_before(XTCP_SKB_CB(head)->seq, xs->snd_max))
 			since = xtcp_clock_us() - XTCP_SKB_CB(head)->sent_us;
 		xs->retrans_stamp = jiffies - usecs_to_jiffies(min_t(u64, since, U32_MAX));
+		xs->rto_reverted = false;	/* a new episode */
 	}
 	limit = sk->sk_state == XTCP_SYN_SENT ? xs->syn_retries :
 		READ_ONCE(xtcp_sysctl(sock_net(sk))->retries2);
@@ -478,6 +480,7 @@ void xtcp_rtx_revert(struct sock *sk)
 	    !xtcp_rtt_revert(&xs->rtt))
 		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_REVERTS);
+	xs->rto_reverted = true;
 	since = xtcp_clock_us() - XTCP_SKB_CB(head)->sent_us;
 	if (since >= xs->rtt.rto_us) {
 		xtcp_timer_stop(sk, XTCP_TIMER_RTX);
@@ -551,17 +554,23 @@ void xtcp_timer_stop(struct sock *sk, enum xtcp_timer_id id)
  * The one handler body of all five timers: bh_lock_sock(), then the work,
  * or, if the owner holds the socket, a bit in xs->deferred (with a
  * reference) for xtcp_release_cb().  A second expiry while the bit is set
- * adds nothing: the work runs once.
+ * adds nothing: the work runs once.  A timer re-armed while its handler
+ * waited for the lock (by the receive path, or by xtcp_rtx_revert(),
+ * which may also have done the work) is pending again: its new expiry
+ * replaces this one, as in xtcp_release_cb().
  */
 static void xtcp_timer_fire(struct sock *sk, enum xtcp_timer_id id)
 {
 	bh_lock_sock(sk);
+	if (timer_pending(xtcp_timer(sk, id)))
+		goto out;	/* re-armed meanwhile: the new expiry works */
 	if (!sock_owned_by_user(sk)) {
 		xtcp_timer_work[id](sk);
 	} else if (!test_and_set_bit(id, &xtcp_sk(sk)->deferred)) {
 		sock_hold(sk);
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMERS_DEFERRED);
 	}
+out:
 	bh_unlock_sock(sk);
 	sock_put(sk);	/* the pending timer's reference */
 }

@@ -556,6 +556,7 @@ struct xtcp_sock {
 	u8 syn_retries;
 	u8 keepalive_probes;
 	u8 probes_out;
+	bool rto_reverted;	/* RFC 6069 undid a backoff since the first timeout */
 	u16 rcv_ratio;
 	u32 rcvq_seq;
 	u32 rcvq_space;

@@ -2751,11 +2751,12 @@ static int rtx_of(int fd, unsigned int *retrans, unsigned int *backoff)
  * TCP's tcp_ld_RTO_revert(): after 20 resends (a tail loss probe among
  * them) the backoff is still 0 or 1 (3 allowed: an error that finds the
  * socket held by the test's own getsockopt() undoes nothing), where
- * without it the byte would wait 2^19 RTOs, and the connection is alive
- * past tcp_retries2's 15 timeouts, since it may give up only after as
- * long as 15 backed-off timeouts take (about 15 minutes).  With the route back, the byte arrives.  R's ICMP
- * rate limits are lifted (net.ipv4.route.error_cost exists in the
- * initial namespace only: set there for the test and put back).
+ * without it about 9 go in a minute; and the connection is alive past
+ * tcp_retries2's 15 timeouts, since it may give up only after as long as
+ * 15 backed-off timeouts take (about 15 minutes).  With the route back,
+ * the byte arrives.  R's ICMP rate limits are lifted
+ * (net.ipv4.route.error_cost exists in the initial namespace only: set
+ * there for the test and put back).
  */
 TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
 {
@@ -2804,7 +2805,7 @@ TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
 				     "ip -n %s route %s unreachable 10.9.2.1/32", r, "add"));
 		ASSERT_EQ(1, send(c, &byte, 1, 0));
 		start = now_ms();
-		/* 20 RTOs of 200 ms take 4 s; without RFC 6069, 58 hours */
+		/* 20 RTOs of 200 ms take 4 s; backed off, 15 take 15 minutes */
 		end = start + 3 * XTCP_WAIT_MS;
 		while (!rtx_of(c, &retrans, &backoff) && retrans < 20 &&
 		       now_ms() < end)
