@@ -297,6 +297,9 @@ void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e)
 				      ntohl(q.seq), e->abort);
 		goto out;
 	}
+	/* what an owner's hold makes us ignore (not a path MTU: deferred) */
+	if (sock_owned_by_user(sk) && (e->err || e->redirect))
+		XTCP_INC_STATS(net, XTCP_MIB_LOCK_DROPPED_ICMPS);
 	/*
 	 * A connection matched the addresses as given, v4-mapped or not: it
 	 * is one over the IP version the error came by.

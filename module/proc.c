@@ -116,6 +116,7 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TIMEOUT_REHASH]	= "TimeoutRehash",
 	[XTCP_MIB_ICMP_ABORTS]		= "IcmpAborts",
 	[XTCP_MIB_RTO_REVERTS]		= "RtoReverts",
+	[XTCP_MIB_LOCK_DROPPED_ICMPS]	= "LockDroppedIcmps",
 };
 
 /*

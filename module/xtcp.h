@@ -864,6 +864,7 @@ enum xtcp_mib {
 	XTCP_MIB_TIMEOUT_REHASH,	/* new flow hashes (IPv6 flow labels) after a timeout */
 	XTCP_MIB_ICMP_ABORTS,		/* handshakes given up on an ICMP(v6) error */
 	XTCP_MIB_RTO_REVERTS,		/* backoffs undone by ICMP unreachables (RFC 6069) */
+	XTCP_MIB_LOCK_DROPPED_ICMPS,	/* ICMP errors that found the socket owned */
 	XTCP_MIB_MAX
 };
 

@@ -115,19 +115,23 @@ static void syn_sent_quote_out_of_window(struct kunit *test)
 
 /*
  * SYN_SENT with its owner in a system call: the error is kept as the
- * soft error (as TCP's), and the handshake goes on; its completion
- * clears it (SO_ERROR must not report it on a connected socket).
+ * soft error (as TCP's; counted, LockDroppedIcmps), and the handshake
+ * goes on; its completion clears it (SO_ERROR must not report it on a
+ * connected socket).
  */
 static void syn_sent_owner_busy_soft(struct kunit *test)
 {
 	struct xkt *t = xkt_of(test);
 	struct sock *sk;
+	long dropped;
 
 	xkt_connect(t);
 	sk = t->sock->sk;
+	dropped = xkt_mib(t, XTCP_MIB_LOCK_DROPPED_ICMPS);
 	lock_sock(sk);
 	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, t->iss);
 	release_sock(sk);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_LOCK_DROPPED_ICMPS), dropped + 1);
 	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_SYN_SENT);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), ENETUNREACH);
@@ -144,10 +148,13 @@ static void established_error_soft(struct kunit *test)
 {
 	struct xkt *t = xkt_of(test);
 	struct sock *sk;
+	long dropped;
 
 	xkt_established(t);
 	sk = t->sock->sk;
+	dropped = xkt_mib(t, XTCP_MIB_LOCK_DROPPED_ICMPS);
 	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->snd);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_LOCK_DROPPED_ICMPS), dropped);
 	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_ESTABLISHED);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), EHOSTUNREACH);
