@@ -481,14 +481,16 @@ void xtcp_rtx_revert(struct sock *sk)
 		return;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTO_REVERTS);
 	xs->rto_reverted = true;
+	/*
+	 * The work itself is left to the timer's handler, even when due
+	 * now: run here, it could run twice, should the timer expire on
+	 * another CPU while this one holds the socket.
+	 */
 	since = xtcp_clock_us() - XTCP_SKB_CB(head)->sent_us;
-	if (since >= xs->rtt.rto_us) {
-		xtcp_timer_stop(sk, XTCP_TIMER_RTX);
-		xtcp_rtx_expired(sk);
-		return;
-	}
+	when = jiffies;
+	if (since < xs->rtt.rto_us)
+		when += usecs_to_jiffies(xs->rtt.rto_us - since);
 	/* never later than it was (a user timeout may have clamped it) */
-	when = jiffies + usecs_to_jiffies(xs->rtt.rto_us - since);
 	if (time_before(when, xs->rtx_timer.expires))
 		sk_reset_timer(sk, &xs->rtx_timer, when);
 }
@@ -554,23 +556,17 @@ void xtcp_timer_stop(struct sock *sk, enum xtcp_timer_id id)
  * The one handler body of all five timers: bh_lock_sock(), then the work,
  * or, if the owner holds the socket, a bit in xs->deferred (with a
  * reference) for xtcp_release_cb().  A second expiry while the bit is set
- * adds nothing: the work runs once.  A timer re-armed while its handler
- * waited for the lock (by the receive path, or by xtcp_rtx_revert(),
- * which may also have done the work) is pending again: its new expiry
- * replaces this one, as in xtcp_release_cb().
+ * adds nothing: the work runs once.
  */
 static void xtcp_timer_fire(struct sock *sk, enum xtcp_timer_id id)
 {
 	bh_lock_sock(sk);
-	if (timer_pending(xtcp_timer(sk, id)))
-		goto out;	/* re-armed meanwhile: the new expiry works */
 	if (!sock_owned_by_user(sk)) {
 		xtcp_timer_work[id](sk);
 	} else if (!test_and_set_bit(id, &xtcp_sk(sk)->deferred)) {
 		sock_hold(sk);
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMERS_DEFERRED);
 	}
-out:
 	bh_unlock_sock(sk);
 	sock_put(sk);	/* the pending timer's reference */
 }
