@@ -42,6 +42,12 @@ static void rtt_set_rto(struct xtcp_rtt *rtt)
 				rtt->max_rto_us);
 }
 
+/* RTO before any sample: 1 s (RFC 6298 2.1), within the bounds */
+static u32 rtt_initial_rto(const struct xtcp_rtt *rtt)
+{
+	return clamp_u64(XTCP_RTO_INITIAL_US, rtt->min_rto_us, rtt->max_rto_us);
+}
+
 /* RTO doubled, within the maximum, without overflow */
 static u32 rto_doubled(const struct xtcp_rtt *rtt, u32 rto_us)
 {
@@ -72,8 +78,7 @@ void xtcp_rtt_init(struct xtcp_rtt *rtt, u32 min_rto_us, u32 max_rto_us,
 	rtt->rttvar_us = 0;
 	rtt->backoffs = 0;
 	rtt->has_sample = false;
-	rtt->rto_us = clamp_u64(XTCP_RTO_INITIAL_US, rtt->min_rto_us,
-				rtt->max_rto_us);
+	rtt->rto_us = rtt_initial_rto(rtt);
 }
 
 /**
@@ -153,8 +158,7 @@ bool xtcp_rtt_revert(struct xtcp_rtt *rtt)
 	if (rtt->has_sample)
 		rtt_set_rto(rtt);
 	else
-		rtt->rto_us = clamp_u64(XTCP_RTO_INITIAL_US, rtt->min_rto_us,
-					rtt->max_rto_us);
+		rtt->rto_us = rtt_initial_rto(rtt);
 	/* at most 32 rounds: RTO is at least 1 us */
 	for (i = 0; i < rtt->backoffs && rtt->rto_us < rtt->max_rto_us; i++)
 		rtt->rto_us = rto_doubled(rtt, rtt->rto_us);

@@ -17,9 +17,9 @@
  * each RTT measurement goes through xtcp_rtt_sample(), each expiry of the
  * timer through xtcp_rtt_backoff(), an ICMP unreachable about a resent
  * segment through xtcp_rtt_revert() (RFC 6069), and
- * xtcp_rtt_model_timeout() turns a retry count into time.  Karn's algorithm has two halves, both
- * handled here when the caller says whether the acknowledged segment was
- * ever retransmitted:
+ * xtcp_rtt_model_timeout() turns a retry count into time.  Karn's
+ * algorithm has two halves, both handled here when the caller says
+ * whether the acknowledged segment was ever retransmitted:
  *
  *  - a sample from a segment that was retransmitted is ambiguous (it may
  *    time the original or the copy) and is ignored;

@@ -344,9 +344,9 @@ out:
  * icmp_err_convert[], Time Exceeded EHOSTUNREACH, Parameter Problem
  * EPROTO.  Those two and a network or host unreachable end a listener's
  * request, as TCP's; the unreachables may also undo a backoff of the
- * retransmission timer (RFC 6069).  A Redirect (its new first hop in @info) moves the
- * connection's route.  Source Quench (deprecated, RFC 6633) changes
- * nothing.
+ * retransmission timer (RFC 6069).  A Redirect (its new first hop in
+ * @info) moves the connection's route.  Source Quench (deprecated, RFC
+ * 6633) changes nothing.
  */
 static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 {
