@@ -10,6 +10,9 @@
  *   ehash    connections by four-tuple: the receive path's first lookup
  *   twhash   TIME_WAIT entries by four-tuple (the entries themselves and
  *            their lifetime are minisocks.c's)
+ *   rqhash   requests (SYN_RCVD) by four-tuple, likewise minisocks.c's:
+ *            the handshake's last ACK finds its request as data finds a
+ *            connection, in one lookup
  *
  * All of them live in struct xtcp_net.  ehash and twhash are sized when
  * the namespace is made, as TCP's connection table is: the initial
@@ -19,8 +22,8 @@
  * a new child, TIME_WAIT's swap and end) take its hash_lock, with BH
  * disabled from process context and plain in softirq.  Readers do not:
  *
- *  - The receive path (xtcp_lookup()) walks @ehash, @twhash and @lhash
- *    under RCU, as TCP's __inet_lookup() does.  Sockets come from a
+ *  - The receive path (xtcp_lookup()) walks @ehash, @twhash, @rqhash and
+ *    @lhash under RCU, as TCP's __inet_lookup() does.  Sockets come from a
  *    SLAB_TYPESAFE_BY_RCU cache: freed, a socket's memory may become
  *    another xtcp socket at once, but stays an xtcp socket until a grace
  *    period has passed.  So a reader takes a reference only while the
@@ -34,13 +37,17 @@
  *    led into another chain by a socket that was freed and hashed again
  *    (or unhashed and hashed elsewhere) sees the wrong marker at the end
  *    and starts over.  TIME_WAIT entries are freed a grace period after
- *    their last reference (xtcp_tw_put()).
+ *    their last reference (xtcp_tw_put()), requests likewise
+ *    (xtcp_req_put()); neither ever changes chains, so theirs are plain
+ *    RCU lists.
  *  - The ephemeral port search (bind_ephemeral()) takes the lock for one
  *    port at a time: no walk over thousands of ports with bottom halves
  *    off.
  *
  * A table holds a reference on what it lists: the connection table one
  * on each socket (sock_hold()), the TIME_WAIT tables one on each entry.
+ * A request is in @rqhash exactly while it is on its listener's SYN
+ * queue, whose reference covers both.
  * A bind bucket lives while a socket or a TIME_WAIT entry is in it: the
  * last one out frees it (bb_put()).
  */
@@ -128,7 +135,7 @@ static unsigned int lhash_nulls(const struct xtcp_net *xn, unsigned int slot)
  * as it is when the namespace is made.  Rounded up to a power of two
  * within XTCP_EHASH_MIN..XTCP_EHASH_MAX.
  *
- * Return: the count, also that of the TIME_WAIT table.
+ * Return: the count, also that of the TIME_WAIT and request tables.
  */
 unsigned int xtcp_ehash_entries(const struct net *net)
 {
@@ -163,7 +170,8 @@ int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net)
 
 	xn->ehash = kvmalloc_array(n, sizeof(*xn->ehash), gfp);
 	xn->twhash = kvmalloc_array(n, sizeof(*xn->twhash), gfp);
-	if (!xn->ehash || !xn->twhash) {
+	xn->rqhash = kvmalloc_array(n, sizeof(*xn->rqhash), gfp);
+	if (!xn->ehash || !xn->twhash || !xn->rqhash) {
 		xtcp_hash_net_exit(xn);
 		return -ENOMEM;
 	}
@@ -178,12 +186,13 @@ int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net)
 	for (i = 0; i < n; i++) {
 		INIT_HLIST_NULLS_HEAD(&xn->ehash[i], ehash_nulls(xn, i));
 		INIT_HLIST_HEAD(&xn->twhash[i]);
+		INIT_HLIST_HEAD(&xn->rqhash[i]);
 	}
 	return 0;
 }
 
 /**
- * xtcp_hash_net_exit() - free a namespace's connection and TIME_WAIT tables
+ * xtcp_hash_net_exit() - free a namespace's four-tuple tables
  * @xn: the namespace's xtcp state, its tables empty (no socket is left,
  *	TIME_WAIT has been purged) and no device left to receive on
  */
@@ -192,14 +201,20 @@ void xtcp_hash_net_exit(struct xtcp_net *xn)
 	unsigned int i;
 
 	/* a socket or entry left linked would write into freed memory */
-	for (i = 0; xn->ehash && xn->twhash && i <= xn->ehash_mask; i++)
+	if (!xn->ehash || !xn->twhash || !xn->rqhash)
+		goto free;	/* the namespace's init failed */
+	for (i = 0; i <= xn->ehash_mask; i++)
 		if (WARN_ON_ONCE(!hlist_nulls_empty(&xn->ehash[i]) ||
-				 !hlist_empty(&xn->twhash[i])))
+				 !hlist_empty(&xn->twhash[i]) ||
+				 !hlist_empty(&xn->rqhash[i])))
 			return;	/* leaked rather than freed */
+free:
 	kvfree(xn->ehash);
 	kvfree(xn->twhash);
+	kvfree(xn->rqhash);
 	xn->ehash = NULL;
 	xn->twhash = NULL;
+	xn->rqhash = NULL;
 }
 
 /*
@@ -732,8 +747,79 @@ static struct xtcp_tw *tw_find(struct xtcp_net *xn,
 	return NULL;
 }
 
+static struct hlist_head *req_slot(struct xtcp_net *xn,
+				   const struct in6_addr *laddr, __be16 lport,
+				   const struct in6_addr *raddr, __be16 rport)
+{
+	return &xn->rqhash[ehash_slot(xn, laddr, lport, raddr, rport)];
+}
+
+static bool req_match(const struct xtcp_request *req,
+		      const struct in6_addr *laddr, __be16 lport,
+		      const struct in6_addr *raddr, __be16 rport)
+{
+	return req->lport == lport && req->rport == rport &&
+	       ipv6_addr_equal(&req->laddr, laddr) &&
+	       ipv6_addr_equal(&req->raddr, raddr);
+}
+
 /*
- * Does a connection or a TIME_WAIT entry have this four-tuple?  A match
+ * The request with this four-tuple, with a reference, or NULL.  Caller
+ * is in an RCU read-side section.  A request whose count reached zero
+ * left the table before: not found.
+ */
+static struct xtcp_request *req_lookup(struct xtcp_net *xn,
+				       const struct in6_addr *laddr,
+				       __be16 lport,
+				       const struct in6_addr *raddr,
+				       __be16 rport)
+{
+	struct xtcp_request *req;
+
+	hlist_for_each_entry_rcu(req, req_slot(xn, laddr, lport, raddr, rport),
+				 hash_node)
+		if (req_match(req, laddr, lport, raddr, rport) &&
+		    refcount_inc_not_zero(&req->refcnt))
+			return req;
+	return NULL;
+}
+
+/**
+ * xtcp_req_find() - a listener's request for this peer
+ * @listener: the listener, its spinlock held (softirq) or owned
+ * @raddr: the peer's address (v4-mapped for IPv4)
+ * @rport: the peer's port
+ * @laddr: the local address the SYN came to, likewise
+ *
+ * No reference is taken: the request stays while the caller holds the
+ * listener, which alone drops its requests.  A request of another
+ * listener on the port (SO_REUSEPORT) with the same four-tuple is not
+ * this one's.
+ *
+ * Return: the request, or NULL.
+ */
+struct xtcp_request *xtcp_req_find(struct sock *listener,
+				   const struct in6_addr *raddr, __be16 rport,
+				   const struct in6_addr *laddr)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(listener));
+	__be16 lport = inet_sk(listener)->inet_sport;
+	struct xtcp_request *req, *found = NULL;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(req, req_slot(xn, laddr, lport, raddr, rport),
+				 hash_node)
+		if (req->listener == listener &&
+		    req_match(req, laddr, lport, raddr, rport)) {
+			found = req;
+			break;
+		}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * Does a connection, a request or a TIME_WAIT entry have this four-tuple?  A match
  * only, no reference taken: the caller holds hash_lock, so the answer
  * holds until it lets go.
  */
@@ -743,6 +829,7 @@ static bool tuple_taken(struct xtcp_net *xn, const struct in6_addr *laddr,
 {
 	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 	const struct hlist_nulls_node *node;
+	struct xtcp_request *req;
 	struct xtcp_tw *tw;
 	struct sock *sk;
 
@@ -754,7 +841,59 @@ static bool tuple_taken(struct xtcp_net *xn, const struct in6_addr *laddr,
 			     hash_node)
 		if (tw_match(tw, laddr, lport, raddr, rport))
 			return true;
+	hlist_for_each_entry(req, req_slot(xn, laddr, lport, raddr, rport),
+			     hash_node)
+		if (req_match(req, laddr, lport, raddr, rport))
+			return true;
 	return false;
+}
+
+/**
+ * xtcp_req_hash() - a new request enters its namespace's request table
+ * @net: the listener's namespace
+ * @req: the request, complete, its count set
+ *
+ * Unless something has its four-tuple already: a connection, a TIME_WAIT
+ * entry or a request, which a SYN reaches before any listener, can be
+ * there only when two SYNs of one peer raced (to two listeners sharing
+ * the port, as their group changed); the second is dropped, as TCP's.
+ *
+ * Context: any; takes hash_lock with BH disabled.
+ * Return: true if @req was hashed.
+ */
+bool xtcp_req_hash(struct net *net, struct xtcp_request *req)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	bool taken;
+
+	spin_lock_bh(&xn->hash_lock);
+	taken = tuple_taken(xn, &req->laddr, req->lport, &req->raddr,
+			    req->rport);
+	if (!taken)
+		hlist_add_head_rcu(&req->hash_node,
+				   req_slot(xn, &req->laddr, req->lport,
+					    &req->raddr, req->rport));
+	spin_unlock_bh(&xn->hash_lock);
+	return !taken;
+}
+
+/**
+ * xtcp_req_unhash() - a request leaves the request table
+ * @net: the listener's namespace
+ * @req: a request added by xtcp_req_hash()
+ *
+ * Receivers that found it before may hold it still: it is freed a grace
+ * period after their last reference (xtcp_req_put()).
+ *
+ * Context: any; takes hash_lock with BH disabled.
+ */
+void xtcp_req_unhash(struct net *net, struct xtcp_request *req)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+
+	spin_lock_bh(&xn->hash_lock);
+	hlist_del_init_rcu(&req->hash_node);
+	spin_unlock_bh(&xn->hash_lock);
 }
 
 /*
@@ -802,8 +941,8 @@ void xtcp_ehash_add(struct sock *sk)
  * xtcp_ehash_add_unique() - a connecting socket takes its four-tuple
  * @sk: the socket, locked; its inet addresses and ports are set
  *
- * Return: 0, or -EADDRNOTAVAIL when a connection or a TIME_WAIT entry
- * already has the four-tuple (as TCP's connect() answers).
+ * Return: 0, or -EADDRNOTAVAIL when a connection, a request or a
+ * TIME_WAIT entry already has the four-tuple (as TCP's connect() answers).
  */
 int xtcp_ehash_add_unique(struct sock *sk)
 {
@@ -867,8 +1006,9 @@ static unsigned int listener_score(const struct sock *sk,
  * The listener for a connection from @saddr:@sport to @daddr:@dport, with
  * a reference, or NULL: one bound to @daddr in preference to the
  * wildcard; of several bound alike (SO_REUSEPORT), the one the
- * four-tuple's hash picks, so that every segment of a handshake reaches
- * the listener holding its request.  Caller in an RCU read-side section.
+ * four-tuple's hash picks, so that a peer's SYN sent again reaches the
+ * listener holding its request (the handshake's later segments find the
+ * request itself).  Caller in an RCU read-side section.
  * Two walks (the best fit and how many share it, then the pick); if the
  * chain changed between them, or a walk strayed into another chain, it
  * starts over.
@@ -926,22 +1066,32 @@ again:
  * @dport: its destination port
  * @twp: set to the TIME_WAIT entry with the four-tuple, if that is what
  *	matched (with a reference held: xtcp_tw_put()), else NULL
+ * @reqp: NULL, or set to the request (SYN_RCVD) with the four-tuple, if
+ *	that is what matched (with a reference held: xtcp_req_put()), else
+ *	NULL; when NULL is passed, requests are not looked for
  *
  * A connection with the exact four-tuple wins, then a TIME_WAIT entry
- * (segments of an old connection never reach a listener), then a listener
- * on the port, bound to @daddr in preference to the wildcard.
+ * (segments of an old connection never reach a listener), then a request
+ * (its handshake's ACK, data or RST), then a listener on the port, bound
+ * to @daddr in preference to the wildcard.  A request that has just made
+ * its connection may be missed in both tables by a reader that walked the
+ * first before the connection entered it: the segment then goes to the
+ * listener, which looks again (input.c).
  *
  * Context: softirq; lock-free (RCU), see the head of this file.
  * Return: the socket with a reference held, or NULL.
  */
 struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
 			 __be16 sport, const struct in6_addr *daddr,
-			 __be16 dport, struct xtcp_tw **twp)
+			 __be16 dport, struct xtcp_tw **twp,
+			 struct xtcp_request **reqp)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 	struct sock *found;
 
 	*twp = NULL;
+	if (reqp)
+		*reqp = NULL;
 	rcu_read_lock();
 	found = ehash_find(xn, daddr, dport, saddr, sport);
 	if (!found) {
@@ -952,7 +1102,9 @@ struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
 		 */
 		smp_rmb();
 		*twp = tw_find(xn, daddr, dport, saddr, sport);
-		if (!*twp)
+		if (!*twp && reqp)
+			*reqp = req_lookup(xn, daddr, dport, saddr, sport);
+		if (!*twp && !(reqp && *reqp))
 			found = listener_find(xn, saddr, sport, daddr, dport);
 	}
 	rcu_read_unlock();
@@ -980,23 +1132,6 @@ struct sock *xtcp_lookup_listener(struct net *net,
 	found = listener_find(xtcp_pernet(net), saddr, sport, daddr, dport);
 	rcu_read_unlock();
 	return found;
-}
-
-/**
- * xtcp_req_hashfn() - which chain of its listener's files a request
- * @raddr: the peer's address (v4-mapped for IPv4)
- * @rport: the peer's port
- * @laddr: the local address the SYN came to, likewise
- *
- * Keyed with the tables' secret seed, so that a peer cannot aim its SYNs
- * at one chain.
- *
- * Return: the hash; the listener masks it (struct xtcp_sock.syn_hash).
- */
-u32 xtcp_req_hashfn(const struct in6_addr *raddr, __be16 rport,
-		    const struct in6_addr *laddr)
-{
-	return ehashfn(laddr, 0, raddr, rport);
 }
 
 /**

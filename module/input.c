@@ -768,12 +768,12 @@ void xtcp_deliver(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Hand @skb to @child from inside its listener.  The listener runs either
- * in softirq (xtcp_v4_rcv() holds its spinlock, subclass 1; the child's
- * is taken at subclass 0, as TCP's tcp_child_process()) or from its
- * backlog in process context (release_sock()) with softirqs on: the
- * child's spinlock, which the receive path and the timers take in softirq,
- * is taken with them off, or a softirq on this CPU could spin on it for
- * ever.
+ * in softirq (xtcp_rcv() or xtcp_req_rcv() holds its spinlock, subclass
+ * 1; the child's is taken at subclass 0, as TCP's tcp_child_process()) or
+ * from its backlog in process context (release_sock()) with softirqs on:
+ * the child's spinlock, which the receive path and the timers take in
+ * softirq, is taken with them off, or a softirq on this CPU could spin on
+ * it for ever.
  */
 static void child_rcv(struct sock *child, struct sk_buff *skb)
 {
@@ -788,10 +788,12 @@ static void child_rcv(struct sock *child, struct sk_buff *skb)
  * A segment reached the listener but no request matches: normally an RST
  * is owed.  But two segments of one handshake (the final ACK and the first
  * data, sent from two CPUs and reordered on the way, as veth does) may
- * both have found the listener before either made the child; the first
- * made it and took the request.  Then the segment goes to the connection
- * that exists now (dropped if it is already in TIME_WAIT), not answered
- * with an RST that would kill it.  Returns true if @skb was consumed.
+ * both have been meant for the request: one waited on the listener's
+ * backlog while the other made the child, or missed both the child and
+ * the request in the lookup tables as one replaced the other (hash.c).
+ * Then the segment goes to the connection that exists now (dropped if it
+ * is already in TIME_WAIT), not answered with an RST that would kill it.
+ * Returns true if @skb was consumed.
  */
 static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 {
@@ -802,7 +804,7 @@ static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 
 	xtcp_skb_addrs(skb, &saddr, &daddr);
 	child = xtcp_lookup(sock_net(sk), &saddr, htons(cb->sport), &daddr,
-			    htons(cb->dport), &tw);
+			    htons(cb->dport), &tw, NULL);
 	if (tw) {
 		xtcp_tw_put(tw);
 		kfree_skb(skb);
@@ -810,7 +812,12 @@ static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!child)
 		return false;
-	if (child == sk) {
+	/*
+	 * No connection: the lookup fell through to a listener, this one or
+	 * another sharing the port (SO_REUSEPORT), whose lock is not to be
+	 * taken inside this one's.
+	 */
+	if (inet_sk_state_load(child) == XTCP_LISTEN) {
 		sock_put(child);
 		return false;
 	}
@@ -819,7 +826,9 @@ static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-static void listen_rcv(struct sock *sk, struct sk_buff *skb)
+/* @req: the request the lookup found for @skb, or NULL (find it here) */
+static void listen_rcv(struct sock *sk, struct sk_buff *skb,
+		       struct xtcp_request *req)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct sock *child;
@@ -832,7 +841,7 @@ static void listen_rcv(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
-	child = xtcp_check_req(sk, skb);
+	child = xtcp_check_req(sk, req, skb);
 	if (IS_ERR(child)) {
 		bool no_req = PTR_ERR(child) == -ENOENT;
 
@@ -853,6 +862,39 @@ static void listen_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	/* The final ACK carried data: hand it to the child. */
 	child_rcv(child, skb);
+}
+
+/**
+ * xtcp_req_rcv() - a segment whose four-tuple is a request's
+ * @req: the request the lookup found, a reference held by the caller
+ * @skb: the segment, whose header xtcp_rcv() checked
+ *
+ * Under its listener's spinlock, a request still on the SYN queue takes
+ * the segment at once (its handshake's ACK, a SYN again, an RST), with no
+ * second lookup; while the owner holds the listener the segment waits on
+ * the listener's backlog, and finds its request (or the connection made
+ * of it meanwhile) when the owner lets go.
+ *
+ * Context: softirq.
+ * Return: true if @skb was consumed; false if the request has left its
+ * SYN queue (its connection was made, or it was dropped): the caller
+ * looks the segment up again.
+ */
+bool xtcp_req_rcv(struct xtcp_request *req, struct sk_buff *skb)
+{
+	struct sock *sk = req->listener;
+	bool live;
+
+	bh_lock_sock_nested(sk);
+	live = !req->dead;
+	if (live) {
+		if (sock_owned_by_user(sk))
+			xtcp_deliver(sk, skb);	/* to the backlog */
+		else
+			listen_rcv(sk, skb, req);
+	}
+	bh_unlock_sock(sk);
+	return live;
 }
 
 /**
@@ -888,7 +930,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		 */
 		goto discard;
 	case XTCP_LISTEN:
-		listen_rcv(sk, skb);
+		listen_rcv(sk, skb, NULL);
 		return 0;
 	case XTCP_SYN_SENT:
 		xtcp_rcv_synsent(sk, skb);

@@ -42,6 +42,8 @@ int xtcp_rcv(struct sk_buff *skb, bool v6)
 	struct net *net = dev_net(skb->dev);
 	struct xtcp_skb_cb *cb;
 	struct in6_addr saddr, daddr;
+	struct xtcp_request *req;
+	bool again = false;
 	struct xtcp_tw *tw;
 	struct xtcp_seg seg;
 	unsigned int hlen;
@@ -96,8 +98,17 @@ int xtcp_rcv(struct sk_buff *skb, bool v6)
 	cb->tsecr = seg.tsecr;
 	cb->retransmitted = false;
 
+lookup:
 	sk = xtcp_lookup(net, &saddr, htons(seg.sport), &daddr,
-			 htons(seg.dport), &tw);
+			 htons(seg.dport), &tw, again ? NULL : &req);
+	if (!again && req) {
+		again = !xtcp_req_rcv(req, skb);
+		xtcp_req_put(req);
+		if (!again)
+			return 0;
+		/* it became a connection, or is gone: once more, without it */
+		goto lookup;
+	}
 	if (tw) {
 		bool syn = xtcp_tw_rcv(net, tw, skb);
 
@@ -275,6 +286,7 @@ static void xtcp_redirect(struct sock *sk, struct sk_buff *skb)
 void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e)
 {
 	struct net *net = dev_net(skb->dev);
+	struct xtcp_request *req;
 	struct xtcp_quote q;
 	struct xtcp_sock *xs;
 	struct xtcp_tw *tw;
@@ -282,21 +294,27 @@ void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e)
 
 	memcpy(&q, e->quoted, sizeof(q));
 	/* we sent it: its source is our end */
-	sk = xtcp_lookup(net, &e->raddr, q.dport, &e->laddr, q.sport, &tw);
+	sk = xtcp_lookup(net, &e->raddr, q.dport, &e->laddr, q.sport, &tw,
+			 &req);
 	if (tw) {
 		xtcp_tw_put(tw);
+		return;
+	}
+	if (req) {
+		sk = req->listener;
+		bh_lock_sock(sk);
+		if (!sock_owned_by_user(sk) && !req->dead)
+			xtcp_req_icmp(sk, req, ntohl(q.seq), e->abort);
+		bh_unlock_sock(sk);
+		xtcp_req_put(req);
 		return;
 	}
 	if (!sk)
 		return;
 	xs = xtcp_sk(sk);
 	bh_lock_sock(sk);
-	if (sk->sk_state == XTCP_LISTEN) {
-		if (!sock_owned_by_user(sk))
-			xtcp_req_icmp(sk, &e->raddr, q.dport, &e->laddr,
-				      ntohl(q.seq), e->abort);
-		goto out;
-	}
+	if (sk->sk_state == XTCP_LISTEN)
+		goto out;	/* about no request: one answered with a cookie */
 	/* what an owner's hold makes us ignore (not a path MTU: deferred) */
 	if (sock_owned_by_user(sk) && (e->err || e->redirect))
 		XTCP_INC_STATS(net, XTCP_MIB_LOCK_DROPPED_ICMPS);

@@ -26,7 +26,11 @@
  * by the listener's socket lock.  A request's timer takes that lock with
  * bh_lock_sock(); when the owner holds it, the timer's work waits on the
  * listener's req_deferred list for xtcp_release_cb() (as a connection's
- * timers do).  A request holds a reference on its listener.
+ * timers do).  A request holds a reference on its listener.  While on the
+ * SYN queue it is also in the namespace's request table (hash.c), where
+ * the receive path finds it under RCU and takes a reference of its own
+ * before it takes the listener's lock; whoever drops its last reference
+ * lets the listener go and frees it a grace period later.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -39,20 +43,38 @@
 #include "xtcp.h"
 #include "trace.h"
 
-static void req_free(struct xtcp_request *req)
+/**
+ * xtcp_req_put() - let go of a reference on a request
+ * @req: the request
+ *
+ * The last one lets go of the listener and frees the request once the
+ * receivers that may be walking past it in the request table are done.
+ *
+ * Context: any but hard IRQ.
+ */
+void xtcp_req_put(struct xtcp_request *req)
 {
-	sock_put(req->listener);
-	kfree(req);
+	if (refcount_dec_and_test(&req->refcnt)) {
+		sock_put(req->listener);
+		kfree_rcu(req, rcu);
+	}
 }
 
+/*
+ * Off the SYN queue, out of the tables, and dead: a receiver that found
+ * it before and waits for the listener's lock must leave it alone.
+ */
 static void req_unlink(struct xtcp_request *req)
 {
 	struct xtcp_sock *lxs = xtcp_sk(req->listener);
 
+	if (WARN_ON_ONCE(req->dead))	/* once only, or syn_qlen wraps */
+		return;
 	list_del_init(&req->node);
-	hlist_del_init(&req->hash_node);
+	xtcp_req_unhash(sock_net(req->listener), req);
 	lxs->syn_qlen--;
 	xtcp_req_unlink(sock_net(req->listener), req);
+	WRITE_ONCE(req->dead, true);
 }
 
 /* A request's edges: born LISTEN -> SYN_RCVD, dropped SYN_RCVD -> CLOSED. */
@@ -64,18 +86,20 @@ static void req_note(const struct xtcp_request *req, int from, int to)
 
 /*
  * Request lifetime: a request on the SYN queue always has its timer pending
- * or running, or waits on the listener's req_deferred list.  Whoever takes
- * it off the queue marks it dead; if it can delete the pending timer it
- * frees the request, else the handler (running now, or re-armed and
- * running later) or xtcp_req_release() finds it dead and frees it.  Only
- * those two touch req_deferred, both with the listener's spinlock held.
+ * or running, or waits on the listener's req_deferred list.  Taking it off
+ * the queue (and out of the request table) marks it dead (req_unlink()).
+ * The timer's own work does so and puts the queue's reference; anyone else
+ * puts it if it can delete the pending timer, else the handler (running
+ * now, or re-armed and running later) or xtcp_req_release() finds it dead
+ * and puts it.  Only those two touch req_deferred, both with the
+ * listener's spinlock held.  A receiver holding a reference of its own
+ * frees it when it lets go last.
  */
 static void req_drop(struct xtcp_request *req)
 {
 	req_unlink(req);
-	WRITE_ONCE(req->dead, true);
 	if (timer_delete(&req->timer))
-		req_free(req);
+		xtcp_req_put(req);
 }
 
 /*
@@ -141,7 +165,7 @@ static void xtcp_req_timer(struct timer_list *t)
 	bh_lock_sock(sk);
 	if (READ_ONCE(req->dead)) {
 		bh_unlock_sock(sk);
-		req_free(req);
+		xtcp_req_put(req);
 		return;
 	}
 	if (sock_owned_by_user(sk)) {
@@ -157,7 +181,7 @@ static void xtcp_req_timer(struct timer_list *t)
 	done = req_timer_work(sk, req);
 	bh_unlock_sock(sk);
 	if (done)
-		req_free(req);
+		xtcp_req_put(req);
 }
 
 /**
@@ -179,76 +203,20 @@ void xtcp_req_release(struct sock *sk)
 	list_for_each_entry_safe(req, tmp, &todo, defer_node) {
 		list_del_init(&req->defer_node);
 		if (READ_ONCE(req->dead) || req_timer_work(sk, req))
-			req_free(req);
+			xtcp_req_put(req);
 	}
-}
-
-/**
- * xtcp_syn_hash_alloc() - a listener's table of its requests by peer
- * @sk: the socket, locked by its owner, about to listen
- *
- * A SYN or an ACK reaching the listener finds its request in one chain
- * however full the SYN queue is: about two requests a chain with the
- * queue at its bound as it is at the first listen() (the lower of
- * net.xtcp.max_syn_backlog and twice the backlog; from 16 to 16384
- * chains, and a bound raised later makes the chains longer).  The table
- * stays until the socket is freed.
- *
- * Context: process.
- * Return: 0, or -ENOMEM.
- */
-int xtcp_syn_hash_alloc(struct sock *sk)
-{
-	u32 backlog = max_t(u32, READ_ONCE(sk->sk_max_ack_backlog), 8);
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	unsigned int n;
-
-	if (xs->syn_hash)
-		return 0;
-	/* the SYN queue's bound, as xtcp_conn_request() sees it */
-	n = min_t(u32, READ_ONCE(xtcp_sysctl(sock_net(sk))->max_syn_backlog),
-		  backlog * 2);
-	n = roundup_pow_of_two(clamp(n / 2, 16U, 16384U));
-	xs->syn_hash = kvcalloc(n, sizeof(*xs->syn_hash), GFP_KERNEL_ACCOUNT);
-	if (!xs->syn_hash)
-		return -ENOMEM;
-	xs->syn_hash_mask = n - 1;
-	return 0;
-}
-
-static struct hlist_head *req_chain(const struct xtcp_sock *lxs,
-				    const struct in6_addr *raddr, __be16 rport,
-				    const struct in6_addr *laddr)
-{
-	return &lxs->syn_hash[xtcp_req_hashfn(raddr, rport, laddr) &
-			      lxs->syn_hash_mask];
-}
-
-static struct xtcp_request *req_find(struct sock *sk,
-				     const struct in6_addr *raddr, __be16 rport,
-				     const struct in6_addr *laddr)
-{
-	struct xtcp_request *req;
-
-	hlist_for_each_entry(req, req_chain(xtcp_sk(sk), raddr, rport, laddr),
-			     hash_node)
-		if (req->rport == rport && ipv6_addr_equal(&req->raddr, raddr) &&
-		    ipv6_addr_equal(&req->laddr, laddr))
-			return req;
-	return NULL;
 }
 
 /**
  * xtcp_req_icmp() - an ICMP(v6) error quoting a listener's SYN+ACK
  * @sk: the listener, its spinlock held and no owner
- * @raddr: where the SYN+ACK went, the peer's address
- * @rport: the peer's port
- * @laddr: our address
+ * @req: the request of the quoted addresses and ports, still on @sk's
+ *	SYN queue
  * @seq: the quoted sequence number
  * @abort: the error says the peer cannot be reached (TCP's "fatal" set)
  *
- * The request is the one of the quoted addresses and ports whose SYN+ACK
- * began at @seq: an error quoting another sequence number is counted
+ * The error is about @req if its SYN+ACK began at @seq: an error quoting
+ * another sequence number is counted
  * (OutOfWindowIcmps) and dropped, as a forgery may be.  As TCP's
  * tcp_req_err(), an error that would end a connection in SYN_SENT ends
  * the request silently (counted, IcmpAborts), without waiting for its
@@ -258,14 +226,9 @@ static struct xtcp_request *req_find(struct sock *sk,
  *
  * Context: softirq, from xtcp_icmp_err().
  */
-void xtcp_req_icmp(struct sock *sk, const struct in6_addr *raddr,
-		   __be16 rport, const struct in6_addr *laddr, u32 seq,
+void xtcp_req_icmp(struct sock *sk, struct xtcp_request *req, u32 seq,
 		   bool abort)
 {
-	struct xtcp_request *req = req_find(sk, raddr, rport, laddr);
-
-	if (!req)
-		return;	/* gone, or answered with a cookie */
 	if (seq != req->iss) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OUT_OF_WINDOW_ICMPS);
 		return;
@@ -394,7 +357,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	bool full;
 
 	xtcp_skb_addrs(skb, &saddr, &daddr);
-	req = req_find(sk, &saddr, htons(cb->sport), &daddr);
+	req = xtcp_req_find(sk, &saddr, htons(cb->sport), &daddr);
 	if (req) {
 		if (req->irs == cb->seq) {
 			req->no_rtt = true;
@@ -448,12 +411,16 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	req->born = jiffies;
 	req->born_us = xtcp_clock_us();
 	req->listener = sk;
-	sock_hold(sk);
 	timer_setup(&req->timer, xtcp_req_timer, 0);
 	INIT_LIST_HEAD(&req->defer_node);
+	refcount_set(&req->refcnt, 1);	/* the SYN queue's */
+	sock_hold(sk);
+	if (!xtcp_req_hash(net, req)) {
+		sock_put(sk);	/* not the last: the caller has one */
+		kfree(req);	/* never seen */
+		return 0;
+	}
 	list_add_tail(&req->node, &lxs->syn_queue);
-	hlist_add_head(&req->hash_node,
-		       req_chain(lxs, &req->raddr, req->rport, &req->laddr));
 	lxs->syn_qlen++;
 	xtcp_req_link(net, req);
 	req_note(req, XTCP_LISTEN, XTCP_SYN_RECV);
@@ -610,6 +577,8 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 /**
  * xtcp_check_req() - an ACK reached a listener: complete a handshake?
  * @sk: the listener, locked
+ * @req: the request of @skb's four-tuple, on @sk's SYN queue, or NULL
+ *	for the one there is, if any
  * @skb: the segment (ACK without SYN), its xtcp_skb_cb filled in
  *
  * An ACK of our SYN+ACK turns its request into an ESTABLISHED child on the
@@ -623,15 +592,17 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
  * four-tuple (it may carry a SYN cookie), ERR_PTR(-EINVAL) when the
  * request's SYN+ACK is not what it acknowledges.
  */
-struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb)
+struct sock *xtcp_check_req(struct sock *sk, struct xtcp_request *req,
+			    struct sk_buff *skb)
 {
 	const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct in6_addr saddr, daddr;
-	struct xtcp_request *req;
 	struct sock *child;
 
-	xtcp_skb_addrs(skb, &saddr, &daddr);
-	req = req_find(sk, &saddr, htons(cb->sport), &daddr);
+	if (!req) {
+		xtcp_skb_addrs(skb, &saddr, &daddr);
+		req = xtcp_req_find(sk, &saddr, htons(cb->sport), &daddr);
+	}
 	if (!req)
 		return ERR_PTR(-ENOENT);
 	if (cb->flags & XTCP_RST) {

@@ -138,7 +138,6 @@ static void xtcp_sock_destruct(struct sock *sk)
 	sk_sockets_allocated_dec(sk);
 	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
 	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
-	kvfree(xtcp_sk(sk)->syn_hash);
 	xtcp_sock_unlink(sk);
 }
 
@@ -202,7 +201,6 @@ void xtcp_init_sock_state(struct sock *sk)
 	sk->sk_nulls_node.pprev = NULL;
 	xs->xs_table = XTCP_TABLE_NONE;
 	INIT_LIST_HEAD(&xs->syn_queue);
-	xs->syn_hash = NULL;
 	INIT_LIST_HEAD(&xs->req_deferred);
 	INIT_LIST_HEAD(&xs->accept_queue);
 	INIT_LIST_HEAD(&xs->accept_node);
@@ -483,9 +481,6 @@ static int xtcp_listen(struct socket *sock, int backlog)
 		if (err)
 			goto out;
 	}
-	err = xtcp_syn_hash_alloc(sk);
-	if (err)
-		goto out;
 	sk->sk_ack_backlog = 0;
 	xtcp_choose_wscale(sk);
 	/* -EADDRINUSE: a SO_REUSEADDR sharer listens already */

@@ -10,7 +10,8 @@
  *   netns.c    per-network-namespace state: setup and teardown, the
  *              socket and request lists /proc reads
  *   hash.c     the lookup tables: ports (bind, ephemeral choice),
- *              connections, listeners, TIME_WAIT entries by tuple/port
+ *              connections, requests, TIME_WAIT entries by tuple,
+ *              listeners by port
  *   proto.c    a socket's life: state changes, setup, destructor, its
  *              operations (bind ... close), proto_ops, struct proto
  *   input.c    the state machine on receive, ACKs, reassembly
@@ -162,7 +163,13 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
 /**
  * struct xtcp_request - a connection in SYN_RCVD, before it has a socket
  * @node: link in the listener's SYN queue
- * @hash_node: link in the listener's @syn_hash chain of its peer
+ * @hash_node: link in its namespace's request table (struct
+ *	xtcp_net.rqhash, hash.c), by four-tuple: the receive path finds it
+ *	there under RCU, as it finds connections
+ * @refcnt: one reference for being on the SYN queue (its timer's, until
+ *	the request is dropped and the timer let go of it: minisocks.c), one
+ *	for each receiver that found it in the table (xtcp_req_put())
+ * @rcu: freed a grace period after its last reference
  * @listener: the listening socket; the request holds a reference on it
  * @timer: SYN+ACK retransmission timer
  * @laddr: local address (v4-mapped for IPv4, as a socket's)
@@ -208,11 +215,15 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  *	when it is listed (xtcp_req_link())
  *
  * Lives on the listener's SYN queue, protected by the listener's socket
- * lock; its timer takes that lock too.
+ * lock; its timer takes that lock too.  A receiver holding a reference
+ * reads only @listener and the four-tuple before it takes that lock, and
+ * checks @dead under it.
  */
 struct xtcp_request {
 	struct list_head node;
 	struct hlist_node hash_node;
+	refcount_t refcnt;
+	struct rcu_head rcu;
 	struct list_head defer_node;	/* on the listener's req_deferred */
 	struct hlist_node net_node;
 	struct sock *listener;
@@ -498,10 +509,6 @@ struct xtcp_tw {
  * @data_segs_in: those of them that carried data
  * @total_retrans: segments sent again (TCP_INFO's tcpi_total_retrans)
  * @syn_queue: listener: requests in SYN_RCVD (struct xtcp_request)
- * @syn_hash: listener: the same requests by peer, @syn_hash_mask + 1
- *	chains, made at its first listen() (xtcp_syn_hash_alloc()): a SYN
- *	or an ACK finds its request in one short chain
- * @syn_hash_mask: listener: what selects a @syn_hash chain
  * @req_deferred: listener: requests whose timer expired while the owner
  *	held it, their work left to xtcp_release_cb() (minisocks.c); guarded
  *	by the socket's spinlock
@@ -618,8 +625,6 @@ struct xtcp_sock {
 	u32 total_retrans;
 
 	struct list_head syn_queue;
-	struct hlist_head *syn_hash;
-	unsigned int syn_hash_mask;
 	struct list_head req_deferred;
 	unsigned int syn_qlen;
 	struct list_head accept_queue;
@@ -928,11 +933,11 @@ struct xtcp_sysctl {
  *	id) first: the order /proc/net/xtcp resumes in
  * @reqs: requests in SYN_RCVD, for /proc, likewise in XTCP_REQ_BUCKETS
  * @mib: counters, see enum xtcp_mib
- * @hash_lock: serializes the writers of @bhash, @lhash, @ehash and the
- *	TIME_WAIT tables, guards @tw_death, @tw_count and @tw_dying, and
- *	the readers of @bhash (bind(), the ephemeral port search, one port
- *	at a time).  The receive path does not take it:
- *	it looks sockets and TIME_WAIT entries up under RCU (hash.c).
+ * @hash_lock: serializes the writers of @bhash, @lhash, @ehash, @rqhash
+ *	and the TIME_WAIT tables, guards @tw_death, @tw_count and @tw_dying,
+ *	and the readers of @bhash (bind(), the ephemeral port search, one
+ *	port at a time).  The receive path does not take it: it looks
+ *	sockets, requests and TIME_WAIT entries up under RCU (hash.c).
  *	Taken with BH disabled (plain in the reaper timer).
  *	Lock order: @lock before @hash_lock (only /proc takes both).
  * @bhash: one bind bucket per local port in use (struct
@@ -946,7 +951,8 @@ struct xtcp_sysctl {
  *	end marker is the bucket's index plus @nulls_salt, so that a reader
  *	whose socket moved to another chain meanwhile notices
  * @twhash: TIME_WAIT entries by four-tuple
- * @ehash_mask: @ehash and @twhash have @ehash_mask + 1 chains each, a
+ * @rqhash: requests (SYN_RCVD, struct xtcp_request) by four-tuple
+ * @ehash_mask: @ehash, @twhash and @rqhash have @ehash_mask + 1 chains, a
  *	power of two fixed when the namespace is made (xtcp_ehash_entries())
  * @nulls_salt: random bits 16..27 in the end markers of @ehash and
  *	@lhash, this namespace's (hash.c)
@@ -984,6 +990,7 @@ struct xtcp_net {
 	struct hlist_nulls_head lhash[XTCP_BHASH_SIZE];
 	struct hlist_nulls_head *ehash;
 	struct hlist_head *twhash;
+	struct hlist_head *rqhash;
 	unsigned int ehash_mask;
 	unsigned int nulls_salt;
 	struct list_head tw_death;
@@ -1047,12 +1054,16 @@ void xtcp_ehash_del(struct sock *sk);
 bool xtcp_ehash_unlink_locked(struct sock *sk);
 struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
 			 __be16 sport, const struct in6_addr *daddr,
-			 __be16 dport, struct xtcp_tw **twp);
+			 __be16 dport, struct xtcp_tw **twp,
+			 struct xtcp_request **reqp);
 struct sock *xtcp_lookup_listener(struct net *net,
 				  const struct in6_addr *saddr, __be16 sport,
 				  const struct in6_addr *daddr, __be16 dport);
-u32 xtcp_req_hashfn(const struct in6_addr *raddr, __be16 rport,
-		    const struct in6_addr *laddr);
+bool xtcp_req_hash(struct net *net, struct xtcp_request *req);
+void xtcp_req_unhash(struct net *net, struct xtcp_request *req);
+struct xtcp_request *xtcp_req_find(struct sock *listener,
+				   const struct in6_addr *raddr, __be16 rport,
+				   const struct in6_addr *laddr);
 void xtcp_tw_hash_link(struct xtcp_net *xn, struct xtcp_tw *tw,
 		       struct sock *sk);
 void xtcp_tw_hash_unlink(struct xtcp_tw *tw);
@@ -1072,6 +1083,7 @@ void xtcp_init_sock_state(struct sock *sk);
 /* input.c */
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_deliver(struct sock *sk, struct sk_buff *skb);
+bool xtcp_req_rcv(struct xtcp_request *req, struct sk_buff *skb);
 bool xtcp_oow_rate_limited(struct net *net, unsigned long *stamp);
 void xtcp_conn_init(struct sock *sk);
 void xtcp_conn_cc_timeout(struct sock *sk);
@@ -1124,9 +1136,10 @@ void xtcp_release_cb(struct sock *sk);
 void xtcp_delay_ack(struct sock *sk, unsigned long delay);
 
 /* minisocks.c: requests */
-int xtcp_syn_hash_alloc(struct sock *sk);
+void xtcp_req_put(struct xtcp_request *req);
 int xtcp_conn_request(struct sock *listener, struct sk_buff *skb);
-struct sock *xtcp_check_req(struct sock *listener, struct sk_buff *skb);
+struct sock *xtcp_check_req(struct sock *listener, struct xtcp_request *req,
+			    struct sk_buff *skb);
 struct sock *xtcp_req_child(struct sock *listener, struct xtcp_request *req);
 u16 xtcp_route_mss(struct net *net, const struct in6_addr *laddr,
 		   const struct in6_addr *raddr, int oif);
@@ -1135,8 +1148,7 @@ void xtcp_req_ip_init(const struct sock *listener, struct xtcp_request *req);
 bool xtcp_autoflowlabel(const struct sock *sk);
 void xtcp_listener_flush(struct sock *listener);
 void xtcp_req_release(struct sock *listener);
-void xtcp_req_icmp(struct sock *sk, const struct in6_addr *raddr,
-		   __be16 rport, const struct in6_addr *laddr, u32 seq,
+void xtcp_req_icmp(struct sock *sk, struct xtcp_request *req, u32 seq,
 		   bool abort);
 
 /* recovery.c: the SACK scoreboard, RACK, resending what is lost */

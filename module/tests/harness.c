@@ -413,6 +413,28 @@ void xkt_expect_ack(struct xkt *t, u32 ack)
 }
 
 /**
+ * xkt_synack_to() - the SYN+ACK to the peer's port @port
+ * @t: the test
+ * @port: the peer's port, host order (0: none; every segment is taken)
+ * @seg: set to its header
+ *
+ * With several requests at once, the request timers' resends to the
+ * others (a slow machine may see them) are skipped; anything but a
+ * SYN+ACK fails the test.
+ *
+ * Return: true if it was there.
+ */
+bool xkt_synack_to(struct xkt *t, u16 port, struct xtcp_seg *seg)
+{
+	while (xkt_next(t, seg, NULL)) {
+		KUNIT_EXPECT_EQ(t->test, seg->flags, XTCP_SYN | XTCP_ACK);
+		if (seg->dport == port)
+			return true;
+	}
+	return false;
+}
+
+/**
  * xkt_expect_quiet() - xtcp sent nothing new
  * @t: the test
  */

@@ -112,6 +112,7 @@ void xkt_expect(struct xkt *t, u8 flags, struct xtcp_seg *seg,
 		unsigned int *len);
 void xkt_expect_ack(struct xkt *t, u32 ack);
 void xkt_expect_quiet(struct xkt *t);
+bool xkt_synack_to(struct xkt *t, u16 port, struct xtcp_seg *seg);
 void xkt_purge(struct xkt *t);
 void xkt_release(struct socket **sockp);
 int xkt_bound_socket(__be32 addr, u16 port, struct socket **sockp);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: hash.c, the lookup tables.  What a segment finds (a connection
- * by its four-tuple, then a TIME_WAIT entry, then the listener that fits
- * best), a socket hashed again under a new four-tuple, and the ephemeral
- * port search when the range runs out.
+ * by its four-tuple, then a TIME_WAIT entry, then a request, then the
+ * listener that fits best), a socket hashed again under a new
+ * four-tuple, and the ephemeral port search when the range runs out.
  */
 #include <kunit/test.h>
 
@@ -135,6 +135,88 @@ static void bound_listener_preferred(struct kunit *test)
 	if (child)
 		sock_release(child);
 	sock_release(wild);
+}
+
+#define XKT_REQS	8
+
+/*
+ * A handshake's last ACK finds its request in the connection tables,
+ * not whichever listener the port's lookup would pick now.  A second
+ * listener joins the port (SO_REUSEPORT) while eight handshakes wait for
+ * their ACKs: each ACK completes its handshake on the listener that
+ * answered the SYN, none reaches the newcomer (which holds no request
+ * and would reset it), and nothing is answered with a reset.
+ */
+static void request_keeps_its_listener(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct socket *other, *child[XKT_REQS + 1] = { NULL };
+	u32 iss[XKT_REQS], irs = t->peer_seq;
+	u16 base = t->rport;
+	struct xtcp_seg seg;
+	int i;
+
+	t->lsock = reuseport_listener(test, t->laddr, t->lport);
+	KUNIT_ASSERT_NOT_NULL(test, t->lsock);
+	for (i = 0; i < XKT_REQS; i++) {
+		t->rport = base + i;
+		xkt_send(t, XTCP_SYN, irs, 0, NULL, 0);
+		KUNIT_ASSERT_TRUE(test, xkt_synack_to(t, t->rport, &seg));
+		iss[i] = seg.seq;
+	}
+	other = reuseport_listener(test, t->laddr, t->lport);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	for (i = 0; i < XKT_REQS; i++) {
+		t->rport = base + i;
+		xkt_send(t, XTCP_ACK, irs + 1, iss[i] + 1, NULL, 0);
+		KUNIT_EXPECT_EQ(test, kernel_accept(t->lsock, &child[i],
+						    O_NONBLOCK), 0);
+	}
+	KUNIT_EXPECT_EQ(test, kernel_accept(other, &child[XKT_REQS],
+					    O_NONBLOCK), -EAGAIN);
+	xkt_synack_to(t, 0, &seg);	/* only resends may be left: no reset */
+	for (i = 0; i <= XKT_REQS; i++)
+		xkt_release(&child[i]);
+	sock_release(other);
+	xkt_purge(t);
+}
+
+/*
+ * A request holds its four-tuple as a connection does: connect() from a
+ * socket sharing the listener's port (SO_REUSEPORT) to the peer whose
+ * handshake is under way is refused, EADDRNOTAVAIL, as TCP's (its SYN
+ * would have started a second connection on the same four-tuple); the
+ * handshake then completes.
+ */
+static void request_holds_its_tuple(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(t->rport),
+		.sin_addr.s_addr = t->raddr,
+	}, a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(t->lport),
+		.sin_addr.s_addr = t->laddr,
+	};
+	struct socket *s = NULL;
+
+	t->lsock = reuseport_listener(test, t->laddr, t->lport);
+	KUNIT_ASSERT_NOT_NULL(test, t->lsock);
+	xkt_syn_rcvd(t);
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, xtcp_family,
+					       SOCK_STREAM, 0, &s), 0);
+	s->sk->sk_reuseport = 1;
+	KUNIT_EXPECT_EQ(test, kernel_bind(s, (struct sockaddr *)&a, sizeof(a)),
+			0);
+	KUNIT_EXPECT_EQ(test, kernel_connect(s, (struct sockaddr *)&to,
+					     sizeof(to), O_NONBLOCK),
+			-EADDRNOTAVAIL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->sk->sk_state), XTCP_CLOSE);
+	xkt_release(&s);	/* before any assertion could end the test */
+	xkt_expect_quiet(t);	/* no SYN, only the SYN+ACK's resends */
+	xkt_accepted(t);
 }
 
 /*
@@ -291,6 +373,8 @@ static struct kunit_case xtcp_hash_cases[] = {
 	KUNIT_CASE(reconnect_rehashes),
 	KUNIT_CASE(time_wait_before_listener),
 	KUNIT_CASE(bound_listener_preferred),
+	KUNIT_CASE(request_keeps_its_listener),
+	KUNIT_CASE(request_holds_its_tuple),
 	KUNIT_CASE(ephemeral_range_runs_out),
 	KUNIT_CASE(same_tuple_connect_refused),
 	KUNIT_CASE(port_held_to_its_last_holder),

@@ -43,22 +43,8 @@ static void syn_rcvd_syn_again(struct kunit *test)
 #define XKT_PEERS	16
 
 /*
- * The SYN+ACK to peer port @port, skipping the request timers' resends
- * to the others (a slow machine may see them); false if none is there.
- */
-static bool synack_to(struct xkt *t, u16 port, struct xtcp_seg *seg)
-{
-	while (xkt_next(t, seg, NULL)) {
-		KUNIT_EXPECT_EQ(t->test, seg->flags, XTCP_SYN | XTCP_ACK);
-		if (seg->dport == port)
-			return true;
-	}
-	return false;
-}
-
-/*
  * SYN_RCVD with many peers at once, each request found by its own peer's
- * segments (the listener files them by peer): a SYN again gets its own
+ * segments (by four-tuple, hash.c): a SYN again gets its own
  * SYN+ACK, and the final ACKs, the last peer's first, each make the child
  * of the right request; none is answered with a reset.
  */
@@ -76,13 +62,13 @@ static void requests_of_many_peers(struct kunit *test)
 	for (i = 0; i < XKT_PEERS; i++) {
 		t->rport = base + i;
 		xkt_send(t, XTCP_SYN, irs, 0, NULL, 0);
-		KUNIT_ASSERT_TRUE(test, synack_to(t, t->rport, &seg));
+		KUNIT_ASSERT_TRUE(test, xkt_synack_to(t, t->rport, &seg));
 		KUNIT_EXPECT_EQ(test, seg.ack, irs + 1);
 		iss[i] = seg.seq;
 	}
 	t->rport = base + XKT_PEERS / 2;
 	xkt_send(t, XTCP_SYN, irs, 0, NULL, 0);
-	KUNIT_ASSERT_TRUE(test, synack_to(t, t->rport, &seg));
+	KUNIT_ASSERT_TRUE(test, xkt_synack_to(t, t->rport, &seg));
 	KUNIT_EXPECT_EQ(test, seg.seq, iss[XKT_PEERS / 2]);
 
 	for (i = XKT_PEERS - 1; i >= 0; i--) {
@@ -96,7 +82,7 @@ static void requests_of_many_peers(struct kunit *test)
 							 (struct sockaddr *)&a), 0);
 		KUNIT_EXPECT_EQ(test, ntohs(a.sin_port), base + i);
 	}
-	synack_to(t, 0, &seg);	/* only resends may be left: no reset */
+	xkt_synack_to(t, 0, &seg);	/* only resends may be left: no reset */
 	for (i = 0; i < XKT_PEERS; i++)
 		xkt_release(&child[i]);
 	xkt_purge(t);
