@@ -1056,6 +1056,29 @@ again:
 	goto again;
 }
 
+/*
+ * The connection with this four-tuple (a reference held), else its
+ * TIME_WAIT entry in *@twp (likewise), else NULL.  Caller in an RCU
+ * read-side section.
+ */
+static struct sock *conn_find(struct xtcp_net *xn,
+			      const struct in6_addr *saddr, __be16 sport,
+			      const struct in6_addr *daddr, __be16 dport,
+			      struct xtcp_tw **twp)
+{
+	struct sock *found = ehash_find(xn, daddr, dport, saddr, sport);
+
+	if (found)
+		return found;
+	/*
+	 * A connection that left the table for TIME_WAIT was in TIME_WAIT's
+	 * table first: pairs with the smp_wmb() in xtcp_tw_hash_swap().
+	 */
+	smp_rmb();
+	*twp = tw_find(xn, daddr, dport, saddr, sport);
+	return NULL;
+}
+
 /**
  * xtcp_lookup() - find what a received segment belongs to
  * @net: namespace the segment arrived in
@@ -1093,20 +1116,43 @@ struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
 	if (reqp)
 		*reqp = NULL;
 	rcu_read_lock();
-	found = ehash_find(xn, daddr, dport, saddr, sport);
-	if (!found) {
-		/*
-		 * A connection that left the table for TIME_WAIT was in
-		 * TIME_WAIT's table first: pairs with the smp_wmb() in
-		 * xtcp_tw_hash_swap().
-		 */
-		smp_rmb();
-		*twp = tw_find(xn, daddr, dport, saddr, sport);
-		if (!*twp && reqp)
+	found = conn_find(xn, saddr, sport, daddr, dport, twp);
+	if (!found && !*twp) {
+		if (reqp)
 			*reqp = req_lookup(xn, daddr, dport, saddr, sport);
-		if (!*twp && !(reqp && *reqp))
+		if (!reqp || !*reqp)
 			found = listener_find(xn, saddr, sport, daddr, dport);
 	}
+	rcu_read_unlock();
+	return found;
+}
+
+/**
+ * xtcp_lookup_conn() - the connection or TIME_WAIT entry of a segment
+ * @net: namespace the segment arrived in
+ * @saddr: the segment's source address (the remote end), v4-mapped if
+ *	it came over IPv4
+ * @sport: its source port
+ * @daddr: its destination address (the local end), likewise
+ * @dport: its destination port
+ * @twp: set to the TIME_WAIT entry with the four-tuple, if that is what
+ *	matched (with a reference held: xtcp_tw_put()), else NULL
+ *
+ * As xtcp_lookup() without requests and listeners: for a listener that
+ * looks for the connection one of its requests became.
+ *
+ * Context: softirq, or process context with BH disabled; lock-free (RCU).
+ * Return: the connection with a reference held, or NULL.
+ */
+struct sock *xtcp_lookup_conn(struct net *net, const struct in6_addr *saddr,
+			      __be16 sport, const struct in6_addr *daddr,
+			      __be16 dport, struct xtcp_tw **twp)
+{
+	struct sock *found;
+
+	*twp = NULL;
+	rcu_read_lock();
+	found = conn_find(xtcp_pernet(net), saddr, sport, daddr, dport, twp);
 	rcu_read_unlock();
 	return found;
 }

@@ -803,8 +803,8 @@ static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 	struct sock *child;
 
 	xtcp_skb_addrs(skb, &saddr, &daddr);
-	child = xtcp_lookup(sock_net(sk), &saddr, htons(cb->sport), &daddr,
-			    htons(cb->dport), &tw, NULL);
+	child = xtcp_lookup_conn(sock_net(sk), &saddr, htons(cb->sport),
+				 &daddr, htons(cb->dport), &tw);
 	if (tw) {
 		xtcp_tw_put(tw);
 		kfree_skb(skb);
@@ -812,15 +812,6 @@ static bool to_new_child(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!child)
 		return false;
-	/*
-	 * No connection: the lookup fell through to a listener, this one or
-	 * another sharing the port (SO_REUSEPORT), whose lock is not to be
-	 * taken inside this one's.
-	 */
-	if (inet_sk_state_load(child) == XTCP_LISTEN) {
-		sock_put(child);
-		return false;
-	}
 	child_rcv(child, skb);
 	sock_put(child);
 	return true;

@@ -303,8 +303,13 @@ void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e)
 	if (req) {
 		sk = req->listener;
 		bh_lock_sock(sk);
-		if (!sock_owned_by_user(sk) && !req->dead)
+		if (sock_owned_by_user(sk)) {
+			/* one that would have ended the request */
+			if (e->abort)
+				XTCP_INC_STATS(net, XTCP_MIB_LOCK_DROPPED_ICMPS);
+		} else if (!req->dead) {
 			xtcp_req_icmp(sk, req, ntohl(q.seq), e->abort);
+		}
 		bh_unlock_sock(sk);
 		xtcp_req_put(req);
 		return;

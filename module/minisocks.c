@@ -63,18 +63,22 @@ void xtcp_req_put(struct xtcp_request *req)
 /*
  * Off the SYN queue, out of the tables, and dead: a receiver that found
  * it before and waits for the listener's lock must leave it alone.
+ * Returns false, and does nothing, if it was so already (a bug: then the
+ * caller puts no reference either, leaking the request rather than
+ * freeing it twice).
  */
-static void req_unlink(struct xtcp_request *req)
+static bool req_unlink(struct xtcp_request *req)
 {
 	struct xtcp_sock *lxs = xtcp_sk(req->listener);
 
 	if (WARN_ON_ONCE(req->dead))	/* once only, or syn_qlen wraps */
-		return;
+		return false;
 	list_del_init(&req->node);
 	xtcp_req_unhash(sock_net(req->listener), req);
 	lxs->syn_qlen--;
 	xtcp_req_unlink(sock_net(req->listener), req);
 	WRITE_ONCE(req->dead, true);
+	return true;
 }
 
 /* A request's edges: born LISTEN -> SYN_RCVD, dropped SYN_RCVD -> CLOSED. */
@@ -97,8 +101,7 @@ static void req_note(const struct xtcp_request *req, int from, int to)
  */
 static void req_drop(struct xtcp_request *req)
 {
-	req_unlink(req);
-	if (timer_delete(&req->timer))
+	if (req_unlink(req) && timer_delete(&req->timer))
 		xtcp_req_put(req);
 }
 
@@ -139,8 +142,7 @@ static bool req_timer_work(struct sock *sk, struct xtcp_request *req)
 
 	if (req_expired(sk, req)) {
 		req_note(req, XTCP_SYN_RECV, XTCP_CLOSE);
-		req_unlink(req);
-		return true;
+		return req_unlink(req);
 	}
 	/*
 	 * A request whose ACK is held back (TCP_DEFER_ACCEPT) is not sent

@@ -1056,6 +1056,9 @@ struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
 			 __be16 sport, const struct in6_addr *daddr,
 			 __be16 dport, struct xtcp_tw **twp,
 			 struct xtcp_request **reqp);
+struct sock *xtcp_lookup_conn(struct net *net, const struct in6_addr *saddr,
+			      __be16 sport, const struct in6_addr *daddr,
+			      __be16 dport, struct xtcp_tw **twp);
 struct sock *xtcp_lookup_listener(struct net *net,
 				  const struct in6_addr *saddr, __be16 sport,
 				  const struct in6_addr *daddr, __be16 dport);

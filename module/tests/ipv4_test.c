@@ -302,22 +302,26 @@ static void syn_rcvd_other_errors_keep_request(struct kunit *test)
 
 /*
  * SYN_RCVD with the listener's owner in a system call (its queues are
- * the owner's then): the error is left, and the handshake completes.
+ * the owner's then): the error is left (counted, LockDroppedIcmps), and
+ * the handshake completes.
  */
 static void syn_rcvd_owner_busy_keeps_request(struct kunit *test)
 {
 	struct xkt *t = xkt_of(test);
 	struct sock *lsk;
-	long aborts;
+	long aborts, dropped;
 
 	xkt_listen(t);
 	xkt_syn_rcvd(t);
 	lsk = t->lsock->sk;
 	aborts = xkt_mib(t, XTCP_MIB_ICMP_ABORTS);
+	dropped = xkt_mib(t, XTCP_MIB_LOCK_DROPPED_ICMPS);
 	lock_sock(lsk);
 	xkt_icmp(t, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, t->iss);
 	release_sock(lsk);
 	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_ICMP_ABORTS), aborts);
+	KUNIT_EXPECT_EQ(test, xkt_mib(t, XTCP_MIB_LOCK_DROPPED_ICMPS),
+			dropped + 1);
 	xkt_accepted(t);
 }
 
