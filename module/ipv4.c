@@ -277,7 +277,9 @@ static void xtcp_redirect(struct sock *sk, struct sk_buff *skb)
  * every SYN was sent in vain), unless the owner holds the socket; an
  * established one only notes the error as the soft error (SO_ERROR reads
  * it; a later timeout reports it rather than ETIMEDOUT), since an
- * unreachable host may be reached again; a router's "no route" about the
+ * unreachable host may be reached again, unless the owner asked for
+ * errors (IP_RECVERR, IPV6_RECVERR): then its next call reports it once,
+ * and poll() says POLLERR; a router's "no route" about the
  * oldest segment, which the timer resent, undoes the timer's last backoff
  * (xtcp_rtx_revert(), RFC 6069).
  *
@@ -347,7 +349,20 @@ void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e)
 		XTCP_INC_STATS(net, XTCP_MIB_ICMP_ABORTS);
 		xtcp_done(sk, e->err);
 	} else {
-		WRITE_ONCE(sk->sk_err_soft, e->err);
+		/*
+		 * With IP_RECVERR (IPV6_RECVERR for an ICMPv6 error) the
+		 * owner hears of it at once, as a hard error its next call
+		 * reports (the connection stays), as TCP's.
+		 */
+		bool hard = e->v6 ? READ_ONCE(xs->recverr6) :
+				    READ_ONCE(xs->recverr);
+
+		if (hard && !sock_owned_by_user(sk)) {
+			WRITE_ONCE(sk->sk_err, e->err);
+			sk_error_report(sk);
+		} else {
+			WRITE_ONCE(sk->sk_err_soft, e->err);
+		}
 		/* about the oldest segment, resent by the timer: RFC 6069 */
 		if (e->revert && ntohl(q.seq) == xs->snd_una &&
 		    !sock_owned_by_user(sk))

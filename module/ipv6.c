@@ -74,6 +74,7 @@ static int xtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 	else	/* its "fatal" errors end a listener's request, as TCP's */
 		e.abort = icmpv6_err_convert(type, code, &e.err);
 	e.revert = type == ICMPV6_DEST_UNREACH && code == ICMPV6_NOROUTE;
+	e.v6 = true;
 	xtcp_icmp_err(skb, &e);
 	return 0;
 }

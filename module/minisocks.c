@@ -533,6 +533,8 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 	xs->nonagle = xtcp_sk(sk)->nonagle;
 	xs->window_clamp = xtcp_sk(sk)->window_clamp;
 	xs->notsent_lowat = xtcp_sk(sk)->notsent_lowat;
+	xs->recverr = READ_ONCE(xtcp_sk(sk)->recverr);	/* as TCP's clone */
+	xs->recverr6 = READ_ONCE(xtcp_sk(sk)->recverr6);
 	if (xtcp_sk(sk)->cc_chosen) {	/* else the namespace's default */
 		xs->cc.algo = xtcp_sk(sk)->cc.algo;
 		xs->cc_chosen = true;

@@ -1137,6 +1137,12 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	int copied = 0, target, err = 0;
 	long timeo;
 
+	/*
+	 * xtcp puts nothing on the error queue (no transmit timestamps, no
+	 * zero-copy notices): it is read empty, as TCP's usually is.
+	 */
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
 	if (flags & ~(MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL | MSG_TRUNC |
 		      MSG_NOSIGNAL | MSG_CMSG_CLOEXEC | MSG_CMSG_COMPAT))
 		return -EOPNOTSUPP;
@@ -1864,13 +1870,56 @@ static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
  * only: the route's MTU, ENOTCONN without one), through the IPv4 code's
  * own ip_setsockopt() and ip_getsockopt(): the segments go out through
  * ip_queue_xmit(), which reads them, and xtcp_mtu_reduced() follows
- * IP_MTU_DISCOVER as TCP does.  The other IPv4 options are not
- * implemented.
+ * IP_MTU_DISCOVER as TCP does.  IP_RECVERR is xtcp's own (see
+ * xtcp_set_recverr()).  The other IPv4 options are not implemented.
  */
 static bool xtcp_ip_opt(int optname)
 {
 	return optname == IP_TOS || optname == IP_TTL ||
 	       optname == IP_MTU_DISCOVER || optname == IP_MTU;
+}
+
+/*
+ * IP_RECVERR, with ip_setsockopt()'s conventions (an int, or one byte; no
+ * value is 0).  It is kept in xtcp_sock, not in inet_sock: the IP output
+ * queues errors of its own on a socket whose inet_sock says recverr
+ * (IPsec's EMSGSIZE), and xtcp has no error queue to drain them
+ * (MSG_ERRQUEUE reads it empty).  xtcp_icmp_err() reads it.
+ */
+static int xtcp_set_recverr(struct sock *sk, sockptr_t optval,
+			    unsigned int optlen)
+{
+	unsigned char byte;
+	int val = 0;
+
+	if (optlen >= sizeof(int)) {
+		if (copy_from_sockptr(&val, optval, sizeof(val)))
+			return -EFAULT;
+	} else if (optlen) {
+		if (copy_from_sockptr(&byte, optval, 1))
+			return -EFAULT;
+		val = byte;
+	}
+	WRITE_ONCE(xtcp_sk(sk)->recverr, !!val);
+	return 0;
+}
+
+/* IP_RECVERR read back, as ip_getsockopt() answers: one byte if asked */
+static int xtcp_get_recverr(struct sock *sk, char __user *optval,
+			    int __user *optlen)
+{
+	unsigned char byte = READ_ONCE(xtcp_sk(sk)->recverr);
+	int len, val = byte;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = len > 0 && len < sizeof(int) ? 1 : min_t(int, len, sizeof(int));
+	if (put_user(len, optlen) ||
+	    copy_to_user(optval, len == 1 ? (void *)&byte : &val, len))
+		return -EFAULT;
+	return 0;
 }
 
 /* IPV6_TCLASS as ipv6_setsockopt() takes it: -1 is 0, ECN bits kept. */
@@ -1935,7 +1984,8 @@ static int xtcp_set_v6only(struct sock *sk, int val)
 static bool xtcp_ipv6_opt(int optname)
 {
 	return optname == IPV6_V6ONLY || optname == IPV6_UNICAST_HOPS ||
-	       optname == IPV6_TCLASS || optname == IPV6_AUTOFLOWLABEL;
+	       optname == IPV6_TCLASS || optname == IPV6_AUTOFLOWLABEL ||
+	       optname == IPV6_RECVERR;
 }
 
 /*
@@ -1943,9 +1993,10 @@ static bool xtcp_ipv6_opt(int optname)
  * while unbound); on a socket whose API is not chosen yet it is kept for
  * when the socket becomes an IPv6 one (see the socket API above).
  * IPV6_UNICAST_HOPS, IPV6_TCLASS and IPV6_AUTOFLOWLABEL, for the IPv6
- * segments (inet6_csk_xmit() reads them).  A bound IPv4-API socket has no IPv6
- * options (-ENOPROTOOPT, as AF_INET's); the other IPv6 options are not
- * implemented.
+ * segments (inet6_csk_xmit() reads them); IPV6_RECVERR, for ICMPv6
+ * errors, kept in xtcp_sock as IP_RECVERR is (xtcp_set_recverr()).  A
+ * bound IPv4-API socket has no IPv6 options (-ENOPROTOOPT, as AF_INET's);
+ * the other IPv6 options are not implemented.
  */
 static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 				sockptr_t optval, unsigned int optlen)
@@ -1969,6 +2020,8 @@ static int xtcp_setsockopt_ipv6(struct sock *sk, int optname,
 		err = xtcp_set_hop_limit(sk, val);
 	else if (optname == IPV6_AUTOFLOWLABEL)
 		xtcp_autoflowlabel_assign(sk, val);
+	else if (optname == IPV6_RECVERR)
+		WRITE_ONCE(xtcp_sk(sk)->recverr6, !!val);
 	else
 		err = xtcp_set_v6only(sk, val);
 	release_sock(sk);
@@ -2013,6 +2066,8 @@ static int xtcp_getsockopt_ipv6(struct sock *sk, int optname,
 		val = xtcp_hop_limit(sk);
 	else if (optname == IPV6_AUTOFLOWLABEL)
 		val = xtcp_autoflowlabel(sk);
+	else if (optname == IPV6_RECVERR)
+		val = xtcp_sk(sk)->recverr6;
 	else if (xtcp_sk(sk)->v6_api)
 		val = sk->sk_ipv6only;
 	else if (xtcp_sk(sk)->v6only_opt)
@@ -2039,6 +2094,8 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		return xtcp_setsockopt_sol_socket(sock, optname, optval, optlen);
 	if (level == SOL_IPV6)
 		return xtcp_setsockopt_ipv6(sk, optname, optval, optlen);
+	if (level == SOL_IP && optname == IP_RECVERR)
+		return xtcp_set_recverr(sk, optval, optlen);
 	if (level == SOL_IP)
 		return xtcp_ip_opt(optname) ?
 		       ip_setsockopt(sk, level, optname, optval, optlen) : -ENOPROTOOPT;
@@ -2123,6 +2180,8 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_IPV6)
 		return xtcp_getsockopt_ipv6(sk, optname, optval, optlen);
+	if (level == SOL_IP && optname == IP_RECVERR)
+		return xtcp_get_recverr(sk, optval, optlen);
 	if (level == SOL_IP)
 		return xtcp_ip_opt(optname) ?
 		       ip_getsockopt(sk, level, optname, optval, optlen) : -ENOPROTOOPT;

@@ -465,6 +465,11 @@ struct xtcp_tw {
  *	unbound (proto.c), and inherited by its children
  * @v6only_opt: IPV6_V6ONLY as set before @v6_api was (0: never, else the
  *	value plus 1), what the socket takes if it becomes an IPv6 one
+ * @recverr: IP_RECVERR: an ICMP error about an established connection
+ *	is a hard error (xtcp_icmp_err()); kept here, not in inet_sock,
+ *	since xtcp has no error queue: the IP output must queue nothing
+ * @recverr6: IPV6_RECVERR, the same for ICMPv6 errors (not in
+ *	ipv6_pinfo, for the same reason)
  * @inet6: the IPv6 state the kernel's IPv6 output reads (inet_sock's
  *	pinet6 points here, in every xtcp socket): the source address,
  *	the cached route's cookie, hop limit and traffic class
@@ -599,6 +604,8 @@ struct xtcp_sock {
 	bool cc_chosen;
 	bool v6_api;
 	u8 v6only_opt;
+	bool recverr;
+	bool recverr6;
 	struct ipv6_pinfo inet6;
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue;
@@ -1279,6 +1286,7 @@ int xtcp_rcv(struct sk_buff *skb, bool v6);
  * @revert: a router had no route for the segment: it may undo a backoff
  *	of the retransmission timer (RFC 6069; IPv4's net and host
  *	unreachable, ICMPv6's no route, as TCP's)
+ * @v6: an ICMPv6 error (IPV6_RECVERR applies to it, not IP_RECVERR)
  */
 struct xtcp_icmp {
 	const void *quoted;
@@ -1289,6 +1297,7 @@ struct xtcp_icmp {
 	bool abort;
 	bool redirect;
 	bool revert;
+	bool v6;
 };
 
 void xtcp_icmp_err(struct sk_buff *skb, const struct xtcp_icmp *e);

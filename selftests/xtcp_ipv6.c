@@ -915,6 +915,10 @@ static long tcpext_in(int ns, const char *name)
  * segment is lost in both directions for good: IPv6 routers never
  * fragment.  The stream each way must arrive, and both ends end with an
  * MSS that fits 1280 bytes; xtcp counts the cut at each end (PmtuShrunk).
+ * Every socket asked for errors (IPV6_RECVERR; the accepted ones from
+ * their listener, as TCP's): none of this is an error (a Packet Too Big
+ * is not, nor a segment IPv6 refused as too large for its route), so no
+ * end may say POLLERR afterwards, and each error queue reads empty.
  */
 TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 {
@@ -923,6 +927,7 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 	const char *r = self->ns, *q = self->ns2, *b = self->ns3;
 	long shrunk_a = 0, shrunk_b = 0;
 	int here, far, l, c, s, c2, s2, port, i;
+	int *const ends[] = { &c, &s, &c2, &s2 };
 	char path[64];
 
 	snprintf(self->ns, sizeof(self->ns), "x6r%d", getpid());
@@ -982,9 +987,11 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 	port = l < 0 ? -1 : listen6(l, "fd00:b::1", 0);
 	ASSERT_EQ(0, setns(here, CLONE_NEWNET));
 	ASSERT_LT(0, port) TH_LOG("listen there: %s", strerror(errno));
+	ASSERT_EQ(0, set_int(l, SOL_IPV6, IPV6_RECVERR, 1));
 	to.sin6_port = htons(port);
 	c = v6_socket(variant->xtcp, 0);
 	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_int(c, SOL_IPV6, IPV6_RECVERR, 1));
 	ASSERT_EQ(0, connect_wait(c, (struct sockaddr *)&to, sizeof(to)));
 	s = accept_wait(l, &peer);
 	ASSERT_LE(0, s);
@@ -993,9 +1000,11 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 	/* a second connection, idle while the first finds the path's MTU */
 	c2 = v6_socket(variant->xtcp, 0);
 	ASSERT_LE(0, c2);
+	ASSERT_EQ(0, set_int(c2, SOL_IPV6, IPV6_RECVERR, 1));
 	ASSERT_EQ(0, connect_wait(c2, (struct sockaddr *)&to, sizeof(to)));
 	s2 = accept_wait(l, &peer);
 	ASSERT_LE(0, s2);
+	EXPECT_EQ(1, get_int(s2, SOL_IPV6, IPV6_RECVERR)) TH_LOG("inherited");
 
 	EXPECT_STREQ("", stream_both_ways(c, s));
 	EXPECT_GE(fit, get_int(c, IPPROTO_TCP, TCP_MAXSEG));
@@ -1012,6 +1021,15 @@ TEST_F_TIMEOUT(ipv6, pmtu_through_routers, 150)
 	EXPECT_STREQ("", stream_both_ways(c2, s2)) TH_LOG("the idle connection");
 	EXPECT_GE(fit, get_int(c2, IPPROTO_TCP, TCP_MAXSEG));
 	EXPECT_GE(fit, get_int(s2, IPPROTO_TCP, TCP_MAXSEG));
+	for (i = 0; i < 4; i++) {
+		struct pollfd p = { .fd = *ends[i], .events = POLLIN };
+		char byte;
+
+		EXPECT_EQ(0, poll(&p, 1, 0)) TH_LOG("end %d: revents %#x", i, p.revents);
+		EXPECT_EQ(0, get_int(*ends[i], SOL_SOCKET, SO_ERROR)) TH_LOG("end %d", i);
+		EXPECT_EQ(-1, recv(*ends[i], &byte, 1, MSG_ERRQUEUE | MSG_DONTWAIT));
+		EXPECT_EQ(EAGAIN, errno) TH_LOG("end %d", i);
+	}
 	close(c2);
 	close(s2);
 	close(c);

@@ -2754,7 +2754,11 @@ static int rtx_of(int fd, unsigned int *retrans, unsigned int *backoff)
  * without it about 9 go in a minute; and the connection is alive past
  * tcp_retries2's 15 timeouts, since it may give up only after as long as
  * 15 backed-off timeouts take (about 15 minutes).  With the route back,
- * the byte arrives.  R's ICMP rate limits are lifted
+ * the byte arrives.  The client asked for errors (IP_RECVERR,
+ * IPV6_RECVERR): each unreachable is a hard error that poll() reports as
+ * POLLERR and SO_ERROR reads, the connection staying (without the option
+ * it would be only the soft error, which poll() does not report); its
+ * error queue is read empty.  R's ICMP rate limits are lifted
  * (net.ipv4.route.error_cost exists in the initial namespace only: set
  * there for the test and put back).
  */
@@ -2781,7 +2785,7 @@ TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
 		struct sa46 to = sa46_of(v6, 0x0a090201, "fd00:92::1", 0);
 		unsigned int retrans = 0, backoff = 0;
 		long reverts0 = 0;
-		int far, l, c, s;
+		int far, l, c, s, err;
 		long long start, end;
 		char byte = 'u';
 
@@ -2796,6 +2800,18 @@ TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
 		ASSERT_LE(0, c);
 		s = routed_connect(c, l, &to);
 		ASSERT_LE(0, s) TH_LOG("no connection through R");
+		ASSERT_EQ(0, set_int(c, v6 ? SOL_IPV6 : SOL_IP,
+				     v6 ? IPV6_RECVERR : IP_RECVERR, 1));
+		EXPECT_EQ(1, get_int(c, v6 ? SOL_IPV6 : SOL_IP,
+				     v6 ? IPV6_RECVERR : IP_RECVERR));
+		if (!v6) {	/* asked in one byte, ip_getsockopt() answers one */
+			unsigned char one = 0;
+			socklen_t len = 1;
+
+			EXPECT_EQ(0, getsockopt(c, SOL_IP, IP_RECVERR, &one, &len));
+			EXPECT_EQ(1, len);
+			EXPECT_EQ(1, one);
+		}
 		if (xtcp) {
 			reverts0 = xtcp_counter("RtoReverts");
 			ASSERT_LE(0, reverts0);
@@ -2817,6 +2833,13 @@ TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
 		EXPECT_EQ(XTCP_ESTABLISHED, stream_state(xtcp, c));
 		if (xtcp)
 			EXPECT_LE(reverts0 + 15, xtcp_counter("RtoReverts"));
+		/* IP_RECVERR: the errors are hard ones; the queue is empty */
+		EXPECT_EQ(POLLERR, wait_revents(c, POLLERR, XTCP_WAIT_MS) & POLLERR);
+		err = get_int(c, SOL_SOCKET, SO_ERROR);
+		EXPECT_TRUE(err == EHOSTUNREACH || err == ENETUNREACH)
+			TH_LOG("SO_ERROR %d", err);
+		EXPECT_EQ(-1, recv(c, &byte, 1, MSG_ERRQUEUE | MSG_DONTWAIT));
+		EXPECT_EQ(EAGAIN, errno);
 
 		ASSERT_EQ(0, xtcp_sh(v6 ? "ip -n %s -6 route %s unreachable fd00:92::1/128" :
 				     "ip -n %s route %s unreachable 10.9.2.1/32", r, "del"));

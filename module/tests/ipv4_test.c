@@ -164,6 +164,35 @@ static void established_error_soft(struct kunit *test)
 }
 
 /*
+ * ESTABLISHED with IP_RECVERR: the unreachable is a hard error, reported
+ * once (the next call reads and clears it; poll() says POLLERR), the
+ * connection staying, as TCP's.  The option off again, the next one is
+ * only the soft error.
+ */
+static void established_error_recverr(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	struct sock *sk;
+
+	xkt_established(t);
+	sk = t->sock->sk;
+	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, SOL_IP, IP_RECVERR, 1), 0);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->snd);
+	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_ESTABLISHED);
+	KUNIT_EXPECT_TRUE(test, t->sock->ops->poll(NULL, t->sock, NULL) & EPOLLERR);
+	KUNIT_EXPECT_EQ(test, sock_error(sk), -EHOSTUNREACH);
+	KUNIT_EXPECT_EQ(test, sock_error(sk), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), 0);
+
+	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, SOL_IP, IP_RECVERR, 0), 0);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, t->snd);
+	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), ENETUNREACH);
+	xkt_expect_quiet(t);
+}
+
+/*
  * ESTABLISHED: a Fragmentation Needed is no error, and one whose MTU
  * would not cut our MSS changes nothing (TCP ignores such errors too).
  */
@@ -331,6 +360,7 @@ static struct kunit_case xtcp_ipv4_cases[] = {
 	KUNIT_CASE(syn_sent_quote_out_of_window),
 	KUNIT_CASE(syn_sent_owner_busy_soft),
 	KUNIT_CASE(established_error_soft),
+	KUNIT_CASE(established_error_recverr),
 	KUNIT_CASE(frag_needed_larger_mtu_ignored),
 	KUNIT_CASE(established_unreachable_reverts_backoff),
 	KUNIT_CASE(quench_and_unknown_codes_ignored),
