@@ -764,22 +764,23 @@ static bool req_match(const struct xtcp_request *req,
 }
 
 /*
- * The request with this four-tuple, with a reference, or NULL.  Caller
- * is in an RCU read-side section.  A request whose count reached zero
- * left the table before: not found.
+ * The request with this four-tuple, or NULL: of @listener only, if one
+ * is given; with a reference taken, if @ref (a request whose count
+ * reached zero left the table before: not found).  Caller is in an RCU
+ * read-side section or holds hash_lock.
  */
-static struct xtcp_request *req_lookup(struct xtcp_net *xn,
-				       const struct in6_addr *laddr,
-				       __be16 lport,
-				       const struct in6_addr *raddr,
-				       __be16 rport)
+static struct xtcp_request *req_walk(struct xtcp_net *xn,
+				     const struct sock *listener, bool ref,
+				     const struct in6_addr *laddr, __be16 lport,
+				     const struct in6_addr *raddr, __be16 rport)
 {
 	struct xtcp_request *req;
 
 	hlist_for_each_entry_rcu(req, req_slot(xn, laddr, lport, raddr, rport),
-				 hash_node)
-		if (req_match(req, laddr, lport, raddr, rport) &&
-		    refcount_inc_not_zero(&req->refcnt))
+				 hash_node, lockdep_is_held(&xn->hash_lock))
+		if ((!listener || req->listener == listener) &&
+		    req_match(req, laddr, lport, raddr, rport) &&
+		    (!ref || refcount_inc_not_zero(&req->refcnt)))
 			return req;
 	return NULL;
 }
@@ -803,25 +804,19 @@ struct xtcp_request *xtcp_req_find(struct sock *listener,
 				   const struct in6_addr *laddr)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(listener));
-	__be16 lport = inet_sk(listener)->inet_sport;
-	struct xtcp_request *req, *found = NULL;
+	struct xtcp_request *req;
 
 	rcu_read_lock();
-	hlist_for_each_entry_rcu(req, req_slot(xn, laddr, lport, raddr, rport),
-				 hash_node)
-		if (req->listener == listener &&
-		    req_match(req, laddr, lport, raddr, rport)) {
-			found = req;
-			break;
-		}
+	req = req_walk(xn, listener, false, laddr,
+		       inet_sk(listener)->inet_sport, raddr, rport);
 	rcu_read_unlock();
-	return found;
+	return req;
 }
 
 /*
- * Does a connection, a request or a TIME_WAIT entry have this four-tuple?  A match
- * only, no reference taken: the caller holds hash_lock, so the answer
- * holds until it lets go.
+ * Does a connection, a request or a TIME_WAIT entry have this
+ * four-tuple?  A match only, no reference taken: the caller holds
+ * hash_lock, so the answer holds until it lets go.
  */
 static bool tuple_taken(struct xtcp_net *xn, const struct in6_addr *laddr,
 			__be16 lport, const struct in6_addr *raddr,
@@ -829,7 +824,6 @@ static bool tuple_taken(struct xtcp_net *xn, const struct in6_addr *laddr,
 {
 	unsigned int slot = ehash_slot(xn, laddr, lport, raddr, rport);
 	const struct hlist_nulls_node *node;
-	struct xtcp_request *req;
 	struct xtcp_tw *tw;
 	struct sock *sk;
 
@@ -841,11 +835,7 @@ static bool tuple_taken(struct xtcp_net *xn, const struct in6_addr *laddr,
 			     hash_node)
 		if (tw_match(tw, laddr, lport, raddr, rport))
 			return true;
-	hlist_for_each_entry(req, req_slot(xn, laddr, lport, raddr, rport),
-			     hash_node)
-		if (req_match(req, laddr, lport, raddr, rport))
-			return true;
-	return false;
+	return !!req_walk(xn, NULL, false, laddr, lport, raddr, rport);
 }
 
 /**
@@ -1119,7 +1109,8 @@ struct sock *xtcp_lookup(struct net *net, const struct in6_addr *saddr,
 	found = conn_find(xn, saddr, sport, daddr, dport, twp);
 	if (!found && !*twp) {
 		if (reqp)
-			*reqp = req_lookup(xn, daddr, dport, saddr, sport);
+			*reqp = req_walk(xn, NULL, true, daddr, dport, saddr,
+					 sport);
 		if (!reqp || !*reqp)
 			found = listener_find(xn, saddr, sport, daddr, dport);
 	}

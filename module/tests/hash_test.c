@@ -93,8 +93,8 @@ static void time_wait_before_listener(struct kunit *test)
 }
 
 /* A listener with SO_REUSEPORT on @addr:@port, or NULL. */
-static struct socket *reuseport_listener(struct kunit *test, __be32 addr,
-					 u16 port)
+/* a socket bound to @addr:@port with SO_REUSEPORT, or NULL */
+static struct socket *reuseport_socket(__be32 addr, u16 port)
 {
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
@@ -106,8 +106,19 @@ static struct socket *reuseport_listener(struct kunit *test, __be32 addr,
 	if (sock_create_kern(&init_net, xtcp_family, SOCK_STREAM, 0, &sock))
 		return NULL;
 	sock->sk->sk_reuseport = 1;
-	if (kernel_bind(sock, (struct sockaddr *)&a, sizeof(a)) ||
-	    kernel_listen(sock, 16)) {
+	if (kernel_bind(sock, (struct sockaddr *)&a, sizeof(a))) {
+		sock_release(sock);
+		return NULL;
+	}
+	return sock;
+}
+
+/* a listener on @addr:@port with SO_REUSEPORT, or NULL */
+static struct socket *reuseport_listener(__be32 addr, u16 port)
+{
+	struct socket *sock = reuseport_socket(addr, port);
+
+	if (sock && kernel_listen(sock, 16)) {
 		sock_release(sock);
 		return NULL;
 	}
@@ -124,9 +135,9 @@ static void bound_listener_preferred(struct kunit *test)
 	struct xkt *t = xkt_of(test);
 	struct socket *wild, *child = NULL;
 
-	t->lsock = reuseport_listener(test, t->laddr, t->lport);
+	t->lsock = reuseport_listener(t->laddr, t->lport);
 	KUNIT_ASSERT_NOT_NULL(test, t->lsock);
-	wild = reuseport_listener(test, htonl(INADDR_ANY), t->lport);
+	wild = reuseport_listener(htonl(INADDR_ANY), t->lport);
 	KUNIT_ASSERT_NOT_NULL(test, wild);
 
 	xkt_syn_rcvd(t);
@@ -156,7 +167,7 @@ static void request_keeps_its_listener(struct kunit *test)
 	struct xtcp_seg seg;
 	int i;
 
-	t->lsock = reuseport_listener(test, t->laddr, t->lport);
+	t->lsock = reuseport_listener(t->laddr, t->lport);
 	KUNIT_ASSERT_NOT_NULL(test, t->lsock);
 	for (i = 0; i < XKT_REQS; i++) {
 		t->rport = base + i;
@@ -164,7 +175,7 @@ static void request_keeps_its_listener(struct kunit *test)
 		KUNIT_ASSERT_TRUE(test, xkt_synack_to(t, t->rport, &seg));
 		iss[i] = seg.seq;
 	}
-	other = reuseport_listener(test, t->laddr, t->lport);
+	other = reuseport_listener(t->laddr, t->lport);
 	KUNIT_ASSERT_NOT_NULL(test, other);
 	for (i = 0; i < XKT_REQS; i++) {
 		t->rport = base + i;
@@ -195,21 +206,14 @@ static void request_holds_its_tuple(struct kunit *test)
 		.sin_family = AF_INET,
 		.sin_port = htons(t->rport),
 		.sin_addr.s_addr = t->raddr,
-	}, a = {
-		.sin_family = AF_INET,
-		.sin_port = htons(t->lport),
-		.sin_addr.s_addr = t->laddr,
 	};
-	struct socket *s = NULL;
+	struct socket *s;
 
-	t->lsock = reuseport_listener(test, t->laddr, t->lport);
+	t->lsock = reuseport_listener(t->laddr, t->lport);
 	KUNIT_ASSERT_NOT_NULL(test, t->lsock);
 	xkt_syn_rcvd(t);
-	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, xtcp_family,
-					       SOCK_STREAM, 0, &s), 0);
-	s->sk->sk_reuseport = 1;
-	KUNIT_EXPECT_EQ(test, kernel_bind(s, (struct sockaddr *)&a, sizeof(a)),
-			0);
+	s = reuseport_socket(t->laddr, t->lport);
+	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_EXPECT_EQ(test, kernel_connect(s, (struct sockaddr *)&to,
 					     sizeof(to), O_NONBLOCK),
 			-EADDRNOTAVAIL);
