@@ -274,14 +274,15 @@ static void xtcp_redirect(struct sock *sk, struct sk_buff *skb)
  * the socket, as TCP's).  What an error does to a connection is TCP's
  * (RFC 1122 4.2.3.9): a connection still in its handshake is given up
  * with @e->err (connect() fails with it, rather than ETIMEDOUT after
- * every SYN was sent in vain), unless the owner holds the socket; an
- * established one only notes the error as the soft error (SO_ERROR reads
- * it; a later timeout reports it rather than ETIMEDOUT), since an
- * unreachable host may be reached again, unless the owner asked for
- * errors (IP_RECVERR, IPV6_RECVERR): then its next call reports it once,
- * and poll() says POLLERR; a router's "no route" about the
- * oldest segment, which the timer resent, undoes the timer's last backoff
- * (xtcp_rtx_revert(), RFC 6069).
+ * every SYN was sent in vain), unless the owner holds the socket.  An
+ * established one stays, since an unreachable host may be reached again:
+ * the error is only its soft error (SO_ERROR reads it; a later timeout
+ * reports it rather than ETIMEDOUT), unless the application asked for
+ * errors (IP_RECVERR; IPV6_RECVERR for an ICMPv6 error) and does not
+ * hold the socket: then it is the hard error, which the next call
+ * reports once and poll() shows as POLLERR.  A router's "no route" about
+ * the oldest segment, which the timer resent, undoes the timer's last
+ * backoff (xtcp_rtx_revert(), RFC 6069).
  *
  * Context: softirq (an ICMP protocol's error handler), RCU read-side.
  */

@@ -1139,10 +1139,14 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 
 	/*
 	 * xtcp puts nothing on the error queue (no transmit timestamps, no
-	 * zero-copy notices): it is read empty, as TCP's usually is.
+	 * zero-copy notices): it reads empty (EAGAIN), as TCP's usually
+	 * does.  Were anything queued there, it is read and freed, so that
+	 * poll()'s POLLERR for it cannot stay on.
 	 */
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN;
+		return xtcp_sk(sk)->v6_api ?
+		       sock_recv_errqueue(sk, msg, len, SOL_IPV6, IPV6_RECVERR) :
+		       sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
 	if (flags & ~(MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL | MSG_TRUNC |
 		      MSG_NOSIGNAL | MSG_CMSG_CLOEXEC | MSG_CMSG_COMPAT))
 		return -EOPNOTSUPP;
@@ -1881,10 +1885,12 @@ static bool xtcp_ip_opt(int optname)
 
 /*
  * IP_RECVERR, with ip_setsockopt()'s conventions (an int, or one byte; no
- * value is 0).  It is kept in xtcp_sock, not in inet_sock: the IP output
- * queues errors of its own on a socket whose inet_sock says recverr
- * (IPsec's EMSGSIZE), and xtcp has no error queue to drain them
- * (MSG_ERRQUEUE reads it empty).  xtcp_icmp_err() reads it.
+ * value is 0).  xtcp_icmp_err() reads it.  It is kept in xtcp_sock, as
+ * IPV6_RECVERR is, not in inet_sock and ipv6_pinfo: with ipv6_pinfo's
+ * bit set, ip6_xmit() queues an EMSGSIZE on the socket's error queue for
+ * each segment larger than the route's MTU (ipv6_local_error()), which
+ * xtcp does not want (MSG_ERRQUEUE reads its queue empty); IPv4's bit is
+ * kept alongside, so that the IP code never acts on either.
  */
 static int xtcp_set_recverr(struct sock *sk, sockptr_t optval,
 			    unsigned int optlen)

@@ -2755,7 +2755,8 @@ static int rtx_of(int fd, unsigned int *retrans, unsigned int *backoff)
  * tcp_retries2's 15 timeouts, since it may give up only after as long as
  * 15 backed-off timeouts take (about 15 minutes).  With the route back,
  * the byte arrives.  The client asked for errors (IP_RECVERR,
- * IPV6_RECVERR): each unreachable is a hard error that poll() reports as
+ * IPV6_RECVERR; one byte and an int both set it, as TCP's; the server has
+ * it from its listener): each unreachable is a hard error that poll() reports as
  * POLLERR and SO_ERROR reads, the connection staying (without the option
  * it would be only the soft error, which poll() does not report); its
  * error queue is read empty.  R's ICMP rate limits are lifted
@@ -2784,6 +2785,8 @@ TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
 		bool v6 = variant->v6, xtcp = variant->xtcp;
 		struct sa46 to = sa46_of(v6, 0x0a090201, "fd00:92::1", 0);
 		unsigned int retrans = 0, backoff = 0;
+		int level = v6 ? SOL_IPV6 : SOL_IP;
+		int opt = v6 ? IPV6_RECVERR : IP_RECVERR;
 		long reverts0 = 0;
 		int far, l, c, s, err;
 		long long start, end;
@@ -2796,22 +2799,26 @@ TEST_F_TIMEOUT(stream, unreachable_undoes_the_backoff, 420)
 				     "net.ipv6.icmp.ratelimit=0"));
 		l = listener_in(far, xtcp, &to);
 		ASSERT_LE(0, l) TH_LOG("listener: %s", strerror(errno));
+		/* the listener's option is its connections' too */
+		ASSERT_EQ(0, set_int(l, level, opt, 1));
 		c = socket46(xtcp, v6, SOCK_NONBLOCK);
 		ASSERT_LE(0, c);
 		s = routed_connect(c, l, &to);
 		ASSERT_LE(0, s) TH_LOG("no connection through R");
-		ASSERT_EQ(0, set_int(c, v6 ? SOL_IPV6 : SOL_IP,
-				     v6 ? IPV6_RECVERR : IP_RECVERR, 1));
-		EXPECT_EQ(1, get_int(c, v6 ? SOL_IPV6 : SOL_IP,
-				     v6 ? IPV6_RECVERR : IP_RECVERR));
-		if (!v6) {	/* asked in one byte, ip_getsockopt() answers one */
-			unsigned char one = 0;
+		EXPECT_EQ(1, get_int(s, level, opt));
+		EXPECT_EQ(0, get_int(c, level, opt));
+		if (!v6) {	/* one byte, in and out, as ip_*sockopt() */
+			unsigned char byte = 1;
 			socklen_t len = 1;
 
-			EXPECT_EQ(0, getsockopt(c, SOL_IP, IP_RECVERR, &one, &len));
+			ASSERT_EQ(0, setsockopt(c, SOL_IP, IP_RECVERR, &byte, 1));
+			byte = 0;
+			EXPECT_EQ(0, getsockopt(c, SOL_IP, IP_RECVERR, &byte, &len));
 			EXPECT_EQ(1, len);
-			EXPECT_EQ(1, one);
+			EXPECT_EQ(1, byte);
 		}
+		ASSERT_EQ(0, set_int(c, level, opt, 1));
+		EXPECT_EQ(1, get_int(c, level, opt));
 		if (xtcp) {
 			reverts0 = xtcp_counter("RtoReverts");
 			ASSERT_LE(0, reverts0);

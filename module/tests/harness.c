@@ -569,7 +569,7 @@ bool xkt_wait_mib(struct xkt *t, enum xtcp_mib field, long above)
 /**
  * xkt_setsockopt() - set an int option on the socket under test
  * @t: the test
- * @level: SOL_SOCKET, or xtcp_ipproto for xtcp's own
+ * @level: SOL_SOCKET, SOL_IP, SOL_IPV6, or xtcp_ipproto for xtcp's own
  * @optname: the option
  * @val: its value
  *

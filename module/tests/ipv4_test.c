@@ -166,8 +166,9 @@ static void established_error_soft(struct kunit *test)
 /*
  * ESTABLISHED with IP_RECVERR: the unreachable is a hard error, reported
  * once (the next call reads and clears it; poll() says POLLERR), the
- * connection staying, as TCP's.  The option off again, the next one is
- * only the soft error.
+ * connection staying, as TCP's; but only the soft error while the owner
+ * holds the socket, or with the option off again, or with IPV6_RECVERR
+ * alone (which is for ICMPv6 errors).
  */
 static void established_error_recverr(struct kunit *test)
 {
@@ -184,11 +185,27 @@ static void established_error_recverr(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sock_error(sk), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), 0);
 
+	/* the owner holds the socket: the soft error only, as TCP's */
+	lock_sock(sk);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0, t->snd);
+	release_sock(sk);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), ENOPROTOOPT);
+
 	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, SOL_IP, IP_RECVERR, 0), 0);
 	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, t->snd);
 	KUNIT_EXPECT_EQ(test, xkt_state(t), XTCP_ESTABLISHED);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), ENETUNREACH);
+
+	/*
+	 * IPV6_RECVERR is for ICMPv6 errors, not this one (set directly: a
+	 * bound IPv4 socket refuses the IPv6 options)
+	 */
+	WRITE_ONCE(xtcp_sk(sk)->recverr6, true);
+	xkt_icmp(t, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, t->snd);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(sk->sk_err_soft), EHOSTUNREACH);
 	xkt_expect_quiet(t);
 }
 
