@@ -18,9 +18,10 @@
  * the namespace is made, as TCP's connection table is: the initial
  * namespace's by the machine's memory (or the ehash_entries module
  * parameter), every later one's by child_ehash_entries (TCP's
- * tcp_child_ehash_entries).  Writers (bind, listen, connect,
- * a new child, TIME_WAIT's swap and end) take its hash_lock, with BH
- * disabled from process context and plain in softirq.  Readers do not:
+ * tcp_child_ehash_entries).  Writers (bind, listen, connect, a new
+ * child, a request's entry and exit, TIME_WAIT's swap and end) take its
+ * hash_lock, with BH disabled from process context and plain in softirq.
+ * Readers do not:
  *
  *  - The receive path (xtcp_lookup()) walks @ehash, @twhash, @rqhash and
  *    @lhash under RCU, as TCP's __inet_lookup() does.  Sockets come from a
@@ -43,11 +44,15 @@
  *  - The ephemeral port search (bind_ephemeral()) takes the lock for one
  *    port at a time: no walk over thousands of ports with bottom halves
  *    off.
+ *  - /proc/net/xtcp (proc.c) does take it, while it fills one chunk: its
+ *    rows of requests and TIME_WAIT entries are @rqhash's and @twhash's,
+ *    each chain in decreasing row id order (ids given under the lock).
  *
  * A table holds a reference on what it lists: the connection table one
  * on each socket (sock_hold()), the TIME_WAIT tables one on each entry.
  * A request is in @rqhash exactly while it is on its listener's SYN
- * queue, whose reference covers both.
+ * queue (as seen under the listener's lock), whose reference covers
+ * both.
  * A bind bucket lives while a socket or a TIME_WAIT entry is in it: the
  * last one out frees it (bb_put()).
  */
@@ -188,6 +193,7 @@ int xtcp_hash_net_init(struct xtcp_net *xn, const struct net *net)
 		INIT_HLIST_HEAD(&xn->twhash[i]);
 		INIT_HLIST_HEAD(&xn->rqhash[i]);
 	}
+	xn->req_row_id = 0;
 	return 0;
 }
 
@@ -847,6 +853,8 @@ static bool tuple_taken(struct xtcp_net *xn, const struct in6_addr *laddr,
  * entry or a request, which a SYN reaches before any listener, can be
  * there only when two SYNs of one peer raced (to two listeners sharing
  * the port, as their group changed); the second is dropped, as TCP's.
+ * A request hashed gets its /proc row id, and /proc shows it from then
+ * on (before it is on the SYN queue: what /proc reads is set already).
  *
  * Context: any; takes hash_lock with BH disabled.
  * Return: true if @req was hashed.
@@ -859,10 +867,12 @@ bool xtcp_req_hash(struct net *net, struct xtcp_request *req)
 	spin_lock_bh(&xn->hash_lock);
 	taken = tuple_taken(xn, &req->laddr, req->lport, &req->raddr,
 			    req->rport);
-	if (!taken)
+	if (!taken) {
+		req->id = ++xn->req_row_id;	/* /proc's order: proc.c */
 		hlist_add_head_rcu(&req->hash_node,
 				   req_slot(xn, &req->laddr, req->lport,
 					    &req->raddr, req->rport));
+	}
 	spin_unlock_bh(&xn->hash_lock);
 	return !taken;
 }

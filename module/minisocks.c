@@ -76,7 +76,6 @@ static bool req_unlink(struct xtcp_request *req)
 	list_del_init(&req->node);
 	xtcp_req_unhash(sock_net(req->listener), req);
 	lxs->syn_qlen--;
-	xtcp_req_unlink(sock_net(req->listener), req);
 	WRITE_ONCE(req->dead, true);
 	return true;
 }
@@ -151,7 +150,7 @@ static bool req_timer_work(struct sock *sk, struct xtcp_request *req)
 	 */
 	if (!req->acked || req->retries + 1 >= defer)
 		req_resend_synack(sk, req);
-	req->retries++;
+	WRITE_ONCE(req->retries, req->retries + 1);	/* /proc reads it */
 	mod_timer(&req->timer,
 		  jiffies + min_t(unsigned long, XTCP_RTO_INIT << req->retries,
 				  XTCP_RTO_MAX));
@@ -424,7 +423,6 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	}
 	list_add_tail(&req->node, &lxs->syn_queue);
 	lxs->syn_qlen++;
-	xtcp_req_link(net, req);
 	req_note(req, XTCP_LISTEN, XTCP_SYN_RECV);
 	xtcp_send_synack(net, req);
 	mod_timer(&req->timer, jiffies + XTCP_RTO_INIT);

@@ -55,45 +55,6 @@ void xtcp_sock_unlink(struct sock *sk)
 	atomic_long_dec(&xn->mib[XTCP_MIB_CURR_SOCKS]);
 }
 
-/**
- * xtcp_req_link() - list a new request in its namespace (for /proc)
- * @net: the listener's namespace
- * @req: the request, on its listener's SYN queue
- *
- * Like a socket, the request gets the next row id and goes to the head
- * of its bucket (decreasing id order within each bucket).
- *
- * Context: any; takes xtcp_net.lock with BH disabled.
- */
-void xtcp_req_link(struct net *net, struct xtcp_request *req)
-{
-	struct xtcp_net *xn = xtcp_pernet(net);
-
-	spin_lock_bh(&xn->lock);
-	req->id = ++xn->row_id;
-	hlist_add_head(&req->net_node,
-		       &xn->reqs[req->id & (XTCP_REQ_BUCKETS - 1)]);
-	spin_unlock_bh(&xn->lock);
-}
-
-/**
- * xtcp_req_unlink() - the request leaves its SYN queue: unlist it
- * @net: the listener's namespace
- * @req: a request added by xtcp_req_link()
- *
- * After this no /proc reader can see @req, so it may be freed.
- *
- * Context: any; takes xtcp_net.lock with BH disabled.
- */
-void xtcp_req_unlink(struct net *net, struct xtcp_request *req)
-{
-	struct xtcp_net *xn = xtcp_pernet(net);
-
-	spin_lock_bh(&xn->lock);
-	hlist_del_init(&req->net_node);
-	spin_unlock_bh(&xn->lock);
-}
-
 static int __net_init xtcp_net_init(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
@@ -103,8 +64,6 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->row_id = 0;
 	for (i = 0; i < XTCP_SOCK_BUCKETS; i++)
 		INIT_HLIST_HEAD(&xn->socks[i]);
-	for (i = 0; i < XTCP_REQ_BUCKETS; i++)
-		INIT_HLIST_HEAD(&xn->reqs[i]);
 	err = xtcp_hash_net_init(xn, net);
 	if (err)
 		return err;
@@ -140,8 +99,6 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	 */
 	for (i = 0; i < XTCP_SOCK_BUCKETS; i++)
 		WARN_ON_ONCE(!hlist_empty(&xn->socks[i]));
-	for (i = 0; i < XTCP_REQ_BUCKETS; i++)
-		WARN_ON_ONCE(!hlist_empty(&xn->reqs[i]));
 	xtcp_tw_purge(net);
 	xtcp_sysctl_exit_net(net);
 	xtcp_hash_net_exit(xn);

@@ -122,10 +122,10 @@ const char *const xtcp_mib_names[XTCP_MIB_MAX] = {
 /*
  * The iterator.  Rows are the namespace's sockets, then its requests in
  * SYN_RCVD, then its TIME_WAIT entries: three sections, each an array of
- * hlist buckets (xtcp_net.socks, .reqs and .twhash), shown bucket by
+ * hlist buckets (xtcp_net.socks, .rqhash and .twhash), shown bucket by
  * bucket.  Every row has a 64-bit id, unique in its section and never
  * reused, given by a per-namespace counter under the lock that links the
- * row (xtcp_net.lock for sockets and requests, .hash_lock for TIME_WAIT
+ * row (xtcp_net.lock for sockets, .hash_lock for requests and TIME_WAIT
  * entries), and enters its bucket at the head and never moves in it: a
  * bucket is in decreasing id order.  (xtcp_tw_restart() moves entries on
  * tw_death, which is why TIME_WAIT rows are read from twhash instead.)
@@ -160,9 +160,7 @@ static unsigned int xtcp_rows_buckets(const struct xtcp_net *xn, int section)
 {
 	if (section == ROWS_SOCKS)
 		return XTCP_SOCK_BUCKETS;
-	if (section == ROWS_REQS)
-		return XTCP_REQ_BUCKETS;
-	return xn->ehash_mask + 1;
+	return xn->ehash_mask + 1;	/* rqhash's and twhash's */
 }
 
 /**
@@ -191,7 +189,7 @@ static struct hlist_head *xtcp_rows_head(struct xtcp_net *xn, int section,
 	if (section == ROWS_SOCKS)
 		return &xn->socks[bucket];
 	if (section == ROWS_REQS)
-		return &xn->reqs[bucket];
+		return &xn->rqhash[bucket];
 	return &xn->twhash[bucket];
 }
 
@@ -200,7 +198,7 @@ static u64 xtcp_row_id(int section, struct hlist_node *node)
 	if (section == ROWS_SOCKS)
 		return hlist_entry(node, struct xtcp_sock, xs_node)->xs_id;
 	if (section == ROWS_REQS)
-		return hlist_entry(node, struct xtcp_request, net_node)->id;
+		return hlist_entry(node, struct xtcp_request, hash_node)->id;
 	return hlist_entry(node, struct xtcp_tw, hash_node)->id;
 }
 
@@ -217,7 +215,7 @@ static bool xtcp_row_shown(const struct seq_file *seq, int section,
 					   xs_node)->v6_api);
 	else if (section == ROWS_REQS)
 		v6 = xtcp_sk(hlist_entry(node, struct xtcp_request,
-					 net_node)->listener)->v6_api;
+					 hash_node)->listener)->v6_api;
 	else
 		v6 = hlist_entry(node, struct xtcp_tw, hash_node)->v6_api;
 	return v6 == st->v6;
@@ -435,7 +433,7 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		return 0;
 	}
 	if (st->section == ROWS_REQS) {
-		xtcp_seq_show_req(seq, hlist_entry(v, struct xtcp_request, net_node));
+		xtcp_seq_show_req(seq, hlist_entry(v, struct xtcp_request, hash_node));
 		return 0;
 	}
 	if (st->section == ROWS_TW) {

@@ -211,13 +211,15 @@ static inline u32 xtcp_skb_segs(const struct sk_buff *skb, u32 mss)
  * @born: jiffies at creation
  * @born_us: xtcp_clock_us() at creation, when the SYN+ACK first left (the
  *	handshake's RTT sample)
- * @id: its row number in /proc/net/xtcp's order, given under xtcp_net.lock
- *	when it is listed (xtcp_req_link())
+ * @id: its row number in /proc/net/xtcp's order, given under
+ *	xtcp_net.hash_lock as it enters the request table (xtcp_req_hash())
  *
  * Lives on the listener's SYN queue, protected by the listener's socket
  * lock; its timer takes that lock too.  A receiver holding a reference
  * reads only @listener and the four-tuple before it takes that lock, and
- * checks @dead under it.
+ * checks @dead under it.  /proc/net/xtcp reads it under hash_lock only
+ * (proc.c): the fields that never change, and @retries and the timer's
+ * expiry with READ_ONCE().
  */
 struct xtcp_request {
 	struct list_head node;
@@ -225,7 +227,6 @@ struct xtcp_request {
 	refcount_t refcnt;
 	struct rcu_head rcu;
 	struct list_head defer_node;	/* on the listener's req_deferred */
-	struct hlist_node net_node;
 	struct sock *listener;
 	struct timer_list timer;
 	struct in6_addr laddr;
@@ -933,17 +934,17 @@ struct xtcp_sysctl {
 
 /**
  * struct xtcp_net - xtcp's per-network-namespace state
- * @lock: protects @socks, @reqs and @row_id; taken with BH disabled
- * @row_id: the last id given to a socket or request (never reused)
+ * @lock: protects @socks and @row_id; taken with BH disabled
+ * @row_id: the last id given to a socket (never reused)
  * @socks: every xtcp socket of this namespace, in XTCP_SOCK_BUCKETS
  *	lists by id (id & (XTCP_SOCK_BUCKETS - 1)), each newest (highest
  *	id) first: the order /proc/net/xtcp resumes in
- * @reqs: requests in SYN_RCVD, for /proc, likewise in XTCP_REQ_BUCKETS
  * @mib: counters, see enum xtcp_mib
  * @hash_lock: serializes the writers of @bhash, @lhash, @ehash, @rqhash
- *	and the TIME_WAIT tables, guards @tw_death, @tw_count and @tw_dying,
- *	and the readers of @bhash (bind(), the ephemeral port search, one
- *	port at a time).  The receive path does not take it: it looks
+ *	and the TIME_WAIT tables, guards @tw_death, @tw_count, @tw_dying,
+ *	@tw_row_id and @req_row_id, and the readers of @bhash (bind(), the
+ *	ephemeral port search, one port at a time) and of @rqhash and
+ *	@twhash for /proc.  The receive path does not take it: it looks
  *	sockets, requests and TIME_WAIT entries up under RCU (hash.c).
  *	Taken with BH disabled (plain in the reaper timer).
  *	Lock order: @lock before @hash_lock (only /proc takes both).
@@ -969,6 +970,7 @@ struct xtcp_sysctl {
  * @tw_row_id: the last id given to a TIME_WAIT entry; each @twhash
  *	bucket is in decreasing id order (entries enter at its head and
  *	never move), the order /proc/net/xtcp resumes in
+ * @req_row_id: the same for requests and @rqhash
  * @tw_dying: set at namespace exit: the reaper no longer re-arms
  * @tw_timer: the reaper; runs in softirq, frees at most
  *	XTCP_TW_REAP_BATCH entries a run
@@ -984,13 +986,11 @@ struct xtcp_sysctl {
 #define XTCP_EHASH_MAX	65536
 #define XTCP_LHASH_NULLS_BASE	BIT(29)
 #define XTCP_SOCK_BUCKETS	512
-#define XTCP_REQ_BUCKETS	64
 
 struct xtcp_net {
-	spinlock_t lock;		/* protects socks and reqs, BH off */
+	spinlock_t lock;		/* protects socks, BH off */
 	u64 row_id;
 	struct hlist_head socks[XTCP_SOCK_BUCKETS];
-	struct hlist_head reqs[XTCP_REQ_BUCKETS];	/* SYN_RCVD, for /proc */
 	atomic_long_t mib[XTCP_MIB_MAX];
 	spinlock_t hash_lock;		/* protects the tables, BH off */
 	struct hlist_head bhash[XTCP_BHASH_SIZE];
@@ -1003,6 +1003,7 @@ struct xtcp_net {
 	struct list_head tw_death;
 	unsigned int tw_count;
 	u64 tw_row_id;
+	u64 req_row_id;
 	bool tw_dying;
 	struct timer_list tw_timer;
 	struct net *net;
@@ -1033,11 +1034,9 @@ static inline void xtcp_add_stat(const struct net *net, enum xtcp_mib field,
 	atomic_long_add(n, &xtcp_pernet(net)->mib[field]);
 }
 
-/* netns.c: per-namespace state, the lists /proc reads */
+/* netns.c: per-namespace state, the list of sockets /proc reads */
 int xtcp_netns_init(void);
 void xtcp_netns_exit(void);
-void xtcp_req_link(struct net *net, struct xtcp_request *req);
-void xtcp_req_unlink(struct net *net, struct xtcp_request *req);
 void xtcp_sock_link(struct sock *sk);
 void xtcp_sock_unlink(struct sock *sk);
 
