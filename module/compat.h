@@ -60,6 +60,19 @@
 #endif
 
 /*
+ * SO_TIMESTAMPING: 6.11 added SOF_TIMESTAMPING_OPT_RX_FILTER, with which
+ * a receive timestamp is reported only if its generation was asked for
+ * too (RX_SOFTWARE, RX_HARDWARE), not merely enabled by another socket.
+ * Kbuild defines XTCP_HAVE_TS_RX_FILTER when net_tstamp.h has it; before,
+ * no socket can hold the flag.
+ */
+#ifdef XTCP_HAVE_TS_RX_FILTER
+#define XTCP_TS_RX_FILTER	SOF_TIMESTAMPING_OPT_RX_FILTER
+#else
+#define XTCP_TS_RX_FILTER	0
+#endif
+
+/*
  * Paged-fragment reference helpers (skb_frag_unref()) moved from skbuff.h
  * to their own header in 6.10: XTCP_HAVE_SKBUFF_REF_H when it exists.
  */

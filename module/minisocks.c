@@ -507,6 +507,16 @@ static struct sock *req_to_child(struct sock *sk, struct xtcp_request *req)
 		child->sk_sndbuf = sk->sk_sndbuf;
 	child->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK;
 	sock_copy_flags(child, sk);
+	/*
+	 * With the flags come the listener's timestamp options (SO_TIMESTAMP,
+	 * SO_TIMESTAMPING's receive generation): the child holds its own
+	 * count of the kernel's timestamping, as sk_clone_lock() takes one,
+	 * since its destructor gives one back (sock_disable_timestamp()).
+	 */
+	child->sk_tsflags = READ_ONCE(sk->sk_tsflags);
+	child->sk_bind_phc = READ_ONCE(sk->sk_bind_phc);
+	if (child->sk_flags & SK_FLAGS_TIMESTAMP)
+		net_enable_timestamp();
 
 	xtcp_set_raddr(child, &req->raddr, req->rport);
 	if (xtcp_bind_child(child, &req->laddr, req->lport)) {

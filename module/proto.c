@@ -14,6 +14,7 @@
 #include <linux/in.h>
 #include <linux/module.h>
 #include <linux/net.h>
+#include <linux/net_tstamp.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/socket.h>
@@ -978,6 +979,27 @@ static bool xtcp_opening(int state)
 	return XTCPF(state) & XTCPF_OPENING;
 }
 
+/*
+ * A send's control messages, taken as TCP takes them (sock_cmsg_send():
+ * SOL_SOCKET's, EINVAL for one it does not know or a bad one), for one
+ * thing: transmit timestamps, asked for here (SO_TIMESTAMPING) or on the
+ * socket where the socket core let the option through (6.1: see
+ * xtcp_setsockopt_sol_socket()), are refused (EOPNOTSUPP), since none
+ * would come.  What the other control messages carry (SO_MARK,
+ * SCM_TXTIME) goes unused, as TCP's sendmsg() leaves it.
+ */
+static int xtcp_sendmsg_cmsgs(struct sock *sk, struct msghdr *msg)
+{
+	struct sockcm_cookie sockc;
+
+	sockcm_init(&sockc, sk);
+	if (msg->msg_controllen && sock_cmsg_send(sk, msg, &sockc))
+		return -EINVAL;
+	if (sockc.tsflags & SOF_TIMESTAMPING_TX_RECORD_MASK)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 {
 	struct sock *sk = sock->sk;
@@ -999,6 +1021,9 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		if (err)
 			goto out_err;
 	}
+	err = xtcp_sendmsg_cmsgs(sk, msg);	/* TCP's order: before EPIPE */
+	if (err)
+		goto out_err;
 	err = -EPIPE;
 	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 		goto out_err;
@@ -1127,6 +1152,75 @@ static bool rcv_ready(struct sock *sk)
 	       (sk->sk_shutdown & RCV_SHUTDOWN);
 }
 
+/* SO_TIMESTAMP and SO_TIMESTAMPNS, in the layout the socket asked for */
+static void xtcp_put_rcvtstamp(struct msghdr *msg, struct sock *sk,
+			       const struct timespec64 *ts)
+{
+	bool new = sock_flag(sk, SOCK_TSTAMP_NEW);
+
+	if (sock_flag(sk, SOCK_RCVTSTAMPNS) && new) {
+		struct __kernel_timespec v = { ts->tv_sec, ts->tv_nsec };
+
+		put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMPNS_NEW, sizeof(v), &v);
+	} else if (sock_flag(sk, SOCK_RCVTSTAMPNS)) {
+		struct __kernel_old_timespec v = { ts->tv_sec, ts->tv_nsec };
+
+		put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMPNS_OLD, sizeof(v), &v);
+	} else if (new) {
+		struct __kernel_sock_timeval v = {
+			ts->tv_sec, ts->tv_nsec / NSEC_PER_USEC
+		};
+
+		put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP_NEW, sizeof(v), &v);
+	} else {
+		struct __kernel_old_timeval v = {
+			ts->tv_sec, ts->tv_nsec / NSEC_PER_USEC
+		};
+
+		put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP_OLD, sizeof(v), &v);
+	}
+}
+
+/*
+ * Receive timestamps as TCP gives them: one set per read, the arrival
+ * times (@sw software, @hw the device's) of the last stamped skb the read
+ * took bytes from (an skb that came before stamping was on has none).
+ * Written after the socket's lock is let go, as TCP writes them.
+ * SO_TIMESTAMP/SO_TIMESTAMPNS report the software time;
+ * SO_TIMESTAMPING reports what its report flags ask for (SOFTWARE,
+ * RAW_HARDWARE), unless OPT_RX_FILTER limits them to the kinds whose
+ * generation the socket asked for.
+ */
+static void xtcp_recv_timestamp(struct msghdr *msg, struct sock *sk,
+				ktime_t sw, ktime_t hw)
+{
+	struct scm_timestamping_internal tss = {};
+	u32 tsflags = READ_ONCE(sk->sk_tsflags);
+	bool filter = tsflags & XTCP_TS_RX_FILTER, report = false;
+
+	if (sw) {
+		tss.ts[0] = ktime_to_timespec64(sw);
+		if (sock_flag(sk, SOCK_RCVTSTAMP))
+			xtcp_put_rcvtstamp(msg, sk, &tss.ts[0]);
+		if ((tsflags & SOF_TIMESTAMPING_SOFTWARE) &&
+		    (!filter || (tsflags & SOF_TIMESTAMPING_RX_SOFTWARE)))
+			report = true;
+		else
+			tss.ts[0] = (struct timespec64){};
+	}
+	if (hw && (tsflags & SOF_TIMESTAMPING_RAW_HARDWARE) &&
+	    (!filter || (tsflags & SOF_TIMESTAMPING_RX_HARDWARE))) {
+		tss.ts[2] = ktime_to_timespec64(hw);
+		report = true;
+	}
+	if (!report)
+		return;
+	if (sock_flag(sk, SOCK_TSTAMP_NEW))
+		put_cmsg_scm_timestamping64(msg, &tss);
+	else
+		put_cmsg_scm_timestamping(msg, &tss);
+}
+
 static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			int flags)
 {
@@ -1135,6 +1229,8 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	u32 peek_seq, *seq;
 	int copied = 0, target, err = 0;
+	ktime_t tstamp = 0, hwtstamp = 0;
+	bool stamps;
 	long timeo;
 
 	/*
@@ -1157,6 +1253,9 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	}
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	stamps = sock_flag(sk, SOCK_RCVTSTAMP) ||
+		 (READ_ONCE(sk->sk_tsflags) & (SOF_TIMESTAMPING_SOFTWARE |
+					       SOF_TIMESTAMPING_RAW_HARDWARE));
 	peek_seq = xs->copied_seq;
 	seq = (flags & MSG_PEEK) ? &peek_seq : &xs->copied_seq;
 
@@ -1186,6 +1285,11 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			}
 			*seq += chunk;
 			copied += chunk;
+			if (stamps && (found->tstamp ||
+				       skb_hwtstamps(found)->hwtstamp)) {
+				tstamp = found->tstamp;
+				hwtstamp = skb_hwtstamps(found)->hwtstamp;
+			}
 			if (!(flags & MSG_PEEK) && offset + chunk == found->len) {
 				__skb_unlink(found, &sk->sk_receive_queue);
 				consume_skb(found);
@@ -1240,6 +1344,8 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	err = copied;
 out:
 	release_sock(sk);
+	if (err > 0 && (tstamp || hwtstamp))
+		xtcp_recv_timestamp(msg, sk, tstamp, hwtstamp);
 	return err;
 }
 
@@ -1857,15 +1963,29 @@ static int xtcp_set_reuseport(struct sock *sk, sockptr_t optval,
  * SOL_SOCKET comes here on kernels that let a socket take it
  * (SOCK_CUSTOM_SOCKOPT, compat.h; elsewhere the socket core keeps it) for
  * the one option the kernel's generic code keeps to AF_INET and AF_INET6:
- * SO_REUSEPORT, which xtcp implements as TCP does (hash.c).  The rest go
- * to that generic code unchanged.
+ * SO_REUSEPORT, which xtcp implements as TCP does (hash.c); and to refuse
+ * SO_TIMESTAMPING's transmit timestamps (EOPNOTSUPP), which xtcp does not
+ * generate: an application would wait for them on the error queue for
+ * ever.  Where SOL_SOCKET cannot come here, sendmsg() refuses to send
+ * with them asked for (xtcp_sendmsg_cmsgs()).  The rest go to the
+ * generic code unchanged: receive timestamps are xtcp_recv_timestamp()'s.
  */
 static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 				      sockptr_t optval, unsigned int optlen)
 {
-	if (optname != SO_REUSEPORT)
-		return sock_setsockopt(sock, SOL_SOCKET, optname, optval, optlen);
-	return xtcp_set_reuseport(sock->sk, optval, optlen);
+	int val;
+
+	if (optname == SO_REUSEPORT)
+		return xtcp_set_reuseport(sock->sk, optval, optlen);
+	if ((optname == SO_TIMESTAMPING_OLD || optname == SO_TIMESTAMPING_NEW) &&
+	    optlen >= sizeof(int)) {
+		/* an int, or struct so_timestamping, whose flags come first */
+		if (copy_from_sockptr(&val, optval, sizeof(val)))
+			return -EFAULT;
+		if (val & SOF_TIMESTAMPING_TX_RECORD_MASK)
+			return -EOPNOTSUPP;
+	}
+	return sock_setsockopt(sock, SOL_SOCKET, optname, optval, optlen);
 }
 
 /*

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xtcp selftests: the AF_XTCP socket family, its errno cases, its socket
- * options, /proc/net/xtcp in this and other network namespaces, and the
- * receive path's validation counters.
+ * options, receive timestamps beside TCP's, /proc/net/xtcp in this and
+ * other network namespaces, and the receive path's validation counters.
  */
 #include <fcntl.h>
+#include <linux/net_tstamp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -514,6 +516,443 @@ TEST_F_TIMEOUT(global, receive_validation_counters, 300)
 	int rc = in_new_netns(receive_counters, NULL);
 
 	EXPECT_EQ(0, rc) TH_LOG("step %d failed (see receive_counters())", rc);
+}
+
+/* ===================================================================== */
+/* stamp: receive timestamps (SO_TIMESTAMP*, SO_TIMESTAMPING), as TCP's  */
+/* ===================================================================== */
+
+#define NS_PER_S	1000000000LL
+
+static long long realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/*
+ * What a read's control data held: how many messages (-1: truncated),
+ * the last one's type, the time it carries in ns (SO_TIMESTAMPING: its
+ * software slot) and, for SO_TIMESTAMPING, whether the other two slots
+ * held anything.  x86-64 layouts: the old and new structures agree.
+ */
+struct stamp {
+	int n, type;
+	long long ns;
+	bool other;
+};
+
+static ssize_t read_stamped(int fd, void *buf, size_t len, int flags,
+			    struct stamp *st)
+{
+	char ctl[256];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *cm;
+	ssize_t r = recvmsg(fd, &mh, flags);
+
+	memset(st, 0, sizeof(*st));
+	if (r < 0)
+		return r;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t n = cm->cmsg_len - CMSG_LEN(0);
+		long long v[6] = {};
+
+		memcpy(v, CMSG_DATA(cm), n < sizeof(v) ? n : sizeof(v));
+		st->n++;
+		st->type = cm->cmsg_level == SOL_SOCKET ? cm->cmsg_type : -1;
+		if (st->type == SO_TIMESTAMP_OLD || st->type == SO_TIMESTAMP_NEW)
+			st->ns = v[0] * NS_PER_S + v[1] * 1000;	/* timeval */
+		else
+			st->ns = v[0] * NS_PER_S + v[1];	/* timespec */
+		st->other = v[2] || v[3] || v[4] || v[5];
+		if (st->type != SO_TIMESTAMPING_OLD &&
+		    st->type != SO_TIMESTAMPING_NEW)
+			st->other = false;
+	}
+	if (mh.msg_flags & MSG_CTRUNC)
+		st->n = -1;
+	return r;
+}
+
+/*
+ * A datagram @fd (connected to itself) sends comes back with a software
+ * receive timestamp: the kernel is stamping arriving packets.
+ */
+static bool udp_comes_stamped(int fd)
+{
+	struct stamp st;
+	char c;
+
+	if (send(fd, "x", 1, 0) != 1 || read_stamped(fd, &c, 1, 0, &st) != 1)
+		return false;
+	return st.n == 1 && st.type == SO_TIMESTAMPING_OLD && st.ns > 0;
+}
+
+/*
+ * A UDP socket on 127.0.0.1, connected to itself, that asks for software
+ * receive timestamps; returned once they come.  The first socket to ask
+ * turns the kernel's stamping on from a work item, a moment later; this
+ * one keeps it on for the test, so that every skb carries an arrival time
+ * whether or not the socket under test asked.  -1 on error or timeout.
+ */
+static int udp_stamping(void)
+{
+	struct sockaddr_in a = sin_of(INADDR_LOOPBACK, 0);
+	int v = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	socklen_t len = sizeof(a);
+	long long end = now_ms() + XTCP_WAIT_MS;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &v, sizeof(v)))
+		goto fail;
+	while (!udp_comes_stamped(fd)) {
+		if (now_ms() > end)
+			goto fail;
+		usleep(10000);
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/*
+ * Send 10 bytes on @cli and wait until @srv can read them: the realtime
+ * after they could be read (in ns; no arrival stamp is later), or -1.
+ */
+static long long send_ten(int cli, int srv)
+{
+	if (send(cli, "0123456789", 10, 0) != 10)
+		return -1;
+	if (!(wait_revents(srv, POLLIN, XTCP_WAIT_MS) & POLLIN))
+		return -1;
+	return realtime_ns();
+}
+
+FIXTURE(stamp)
+{
+	int udp;
+};
+
+FIXTURE_VARIANT(stamp)
+{
+	bool xtcp;
+	bool v6;
+};
+
+FIXTURE_VARIANT_ADD(stamp, tcp) { .xtcp = false };
+FIXTURE_VARIANT_ADD(stamp, xtcp) { .xtcp = true };
+FIXTURE_VARIANT_ADD(stamp, tcp6) { .xtcp = false, .v6 = true };
+FIXTURE_VARIANT_ADD(stamp, xtcp6) { .xtcp = true, .v6 = true };
+
+FIXTURE_SETUP(stamp)
+{
+	XTCP_SKIP_TCP_REFERENCE(variant->xtcp);
+	signal(SIGPIPE, SIG_IGN);
+	self->udp = udp_stamping();
+	ASSERT_LE(0, self->udp) TH_LOG("no software receive timestamps on UDP");
+}
+
+FIXTURE_TEARDOWN(stamp)
+{
+	if (self->udp >= 0)
+		close(self->udp);
+}
+
+/* Stamped skbs, but the socket asked for nothing: no control data. */
+TEST_F(stamp, none_unless_asked)
+{
+	struct stamp st;
+	int cli, srv;
+	char b[64];
+
+	ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &cli, &srv));
+	ASSERT_LT(0, send_ten(cli, srv));
+	EXPECT_EQ(10, read_stamped(srv, b, sizeof(b), 0, &st));
+	EXPECT_EQ(0, st.n);
+	close(cli);
+	close(srv);
+}
+
+/*
+ * Each option gives one control message of its own kind and layout,
+ * with a time between the send and the moment the bytes could be read.
+ */
+TEST_F(stamp, each_option_reports_arrival)
+{
+	static const struct {
+		const char *name;
+		int opt, val;
+	} opts[] = {
+		{ "SO_TIMESTAMP", SO_TIMESTAMP_OLD, 1 },
+		{ "SO_TIMESTAMPNS", SO_TIMESTAMPNS_OLD, 1 },
+		{ "SO_TIMESTAMP_NEW", SO_TIMESTAMP_NEW, 1 },
+		{ "SO_TIMESTAMPNS_NEW", SO_TIMESTAMPNS_NEW, 1 },
+		{ "SO_TIMESTAMPING", SO_TIMESTAMPING_OLD,
+		  SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE },
+		{ "SO_TIMESTAMPING_NEW", SO_TIMESTAMPING_NEW,
+		  SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE },
+	};
+	long long t0, ready;
+	struct stamp st;
+	int i, cli, srv;
+	char b[64];
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &cli, &srv));
+		ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, opts[i].opt,
+					&opts[i].val, sizeof(opts[i].val)))
+			TH_LOG("%s: %s", opts[i].name, strerror(errno));
+		t0 = realtime_ns();
+		t0 -= t0 % 1000;	/* SO_TIMESTAMP counts microseconds */
+		ready = send_ten(cli, srv);
+		ASSERT_LT(0, ready);
+		EXPECT_EQ(10, read_stamped(srv, b, sizeof(b), 0, &st));
+		EXPECT_EQ(1, st.n) TH_LOG("%s", opts[i].name);
+		EXPECT_EQ(opts[i].opt, st.type) TH_LOG("%s", opts[i].name);
+		EXPECT_LE(t0, st.ns) TH_LOG("%s", opts[i].name);
+		EXPECT_GE(ready, st.ns) TH_LOG("%s: not the arrival",
+					       opts[i].name);
+		EXPECT_FALSE(st.other) TH_LOG("%s", opts[i].name);
+		close(cli);
+		close(srv);
+	}
+}
+
+/*
+ * The time is the arrival of the last bytes a read returns; MSG_PEEK
+ * reports it too.
+ */
+TEST_F(stamp, stamp_of_last_bytes_read)
+{
+	long long first, mid;
+	struct stamp st;
+	int one = 1, cli, srv, n = 0;
+	long long end = now_ms() + XTCP_WAIT_MS;
+	char b[64];
+
+	ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &cli, &srv));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+				sizeof(one)));
+	ASSERT_EQ(1, send(cli, "a", 1, 0));
+	ASSERT_TRUE(wait_revents(srv, POLLIN, XTCP_WAIT_MS) & POLLIN);
+	EXPECT_EQ(1, read_stamped(srv, b, sizeof(b), MSG_PEEK, &st));
+	EXPECT_EQ(1, st.n);
+	EXPECT_EQ(SO_TIMESTAMPNS_OLD, st.type);
+	first = st.ns;
+	mid = realtime_ns();
+	ASSERT_EQ(1, send(cli, "b", 1, 0));
+	while (n < 2 && now_ms() < end) {
+		ASSERT_EQ(0, ioctl(srv, FIONREAD, &n));
+		if (n < 2)
+			usleep(1000);
+	}
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(2, read_stamped(srv, b, sizeof(b), 0, &st));
+	EXPECT_EQ(1, st.n);
+	EXPECT_LT(first, mid);
+	EXPECT_LE(mid, st.ns);	/* "b"'s arrival, not "a"'s */
+	close(cli);
+	close(srv);
+}
+
+/* A listener's timestamp options are its connections' too. */
+TEST_F(stamp, listener_passes_them_on)
+{
+	static const struct {
+		int opt, val;
+	} opts[] = {
+		{ SO_TIMESTAMPNS_OLD, 1 },
+		{ SO_TIMESTAMPING_OLD,
+		  SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE },
+	};
+	struct sa46 addr;
+	struct stamp st;
+	int i, lfd, cli, srv;
+	char b[64];
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		lfd = listener46(variant->xtcp, variant->v6, 1, &addr);
+		ASSERT_LE(0, lfd);
+		ASSERT_EQ(0, setsockopt(lfd, SOL_SOCKET, opts[i].opt,
+					&opts[i].val, sizeof(opts[i].val)));
+		cli = connect46(variant->xtcp, variant->v6, &addr);
+		ASSERT_LE(0, cli);
+		srv = accept(lfd, NULL, NULL);
+		ASSERT_LE(0, srv);
+		ASSERT_LT(0, send_ten(cli, srv));
+		EXPECT_EQ(10, read_stamped(srv, b, sizeof(b), 0, &st));
+		EXPECT_EQ(1, st.n) TH_LOG("option %d", opts[i].opt);
+		EXPECT_EQ(opts[i].opt, st.type);
+		close(cli);
+		close(srv);
+		close(lfd);
+	}
+}
+
+/*
+ * The kernel counts the sockets that want stamping: one a listener holds
+ * with SO_TIMESTAMP, and one each connection it made, which gives one
+ * back as it goes.  Were a connection to give back a count it never
+ * took, the kernel would stop stamping while another socket (the UDP
+ * one) still asks: its datagrams would come without timestamps.  A
+ * listener whose connection never got accepted is covered too.
+ */
+TEST_F_TIMEOUT(stamp, stamping_count_kept, 120)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sa46 addr;
+	int one = 1, i, lfd, cli, cli2, srv;
+
+	lfd = listener46(variant->xtcp, variant->v6, 2, &addr);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, setsockopt(lfd, SOL_SOCKET, SO_TIMESTAMP, &one,
+				sizeof(one)));
+	cli = connect46(variant->xtcp, variant->v6, &addr);
+	ASSERT_LE(0, cli);
+	srv = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, srv);
+	cli2 = connect46(variant->xtcp, variant->v6, &addr);
+	ASSERT_LE(0, cli2);
+	/* the second connection made: in the accept queue */
+	ASSERT_TRUE(wait_revents(lfd, POLLIN, XTCP_WAIT_MS) & POLLIN);
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(srv);	/* a reset: the connection goes at once */
+	close(lfd);	/* and the one never accepted with it */
+	close(cli);
+	close(cli2);
+	/*
+	 * The sockets are freed after a grace period, and the count's work
+	 * item runs after that: stamps must keep coming for two seconds.
+	 * (The bug this guards against stopped them within milliseconds.)
+	 */
+	for (i = 0; i < 100; i++) {
+		ASSERT_TRUE(udp_comes_stamped(self->udp)) TH_LOG("datagram %d", i);
+		usleep(20000);
+	}
+}
+
+/* SOF_TIMESTAMPING_OPT_RX_FILTER (6.11), not in bookworm's uapi headers */
+#define TS_OPT_RX_FILTER	(1 << 17)
+
+/*
+ * SO_TIMESTAMPING's report flag alone reports the stamps another socket
+ * had made (the UDP one keeps stamping on), as TCP does; with 6.11's
+ * OPT_RX_FILTER it reports only those it asked for (none here; 6.1
+ * refuses the flag).  Two options give two messages.
+ */
+TEST_F(stamp, report_flags_as_tcp)
+{
+	int sw = SOF_TIMESTAMPING_SOFTWARE;
+	int filtered = SOF_TIMESTAMPING_SOFTWARE | TS_OPT_RX_FILTER;
+	int rx = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int one = 1, cli, srv, r;
+	struct stamp st;
+	char b[64];
+
+	ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &cli, &srv));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_TIMESTAMPING, &sw, sizeof(sw)));
+	ASSERT_LT(0, send_ten(cli, srv));
+	EXPECT_EQ(10, read_stamped(srv, b, sizeof(b), 0, &st));
+	EXPECT_EQ(1, st.n);
+	EXPECT_EQ(SO_TIMESTAMPING_OLD, st.type);
+	EXPECT_LT(0, st.ns);
+
+	r = setsockopt(srv, SOL_SOCKET, SO_TIMESTAMPING, &filtered,
+		       sizeof(filtered));
+	if (xtcp_takes_sol_socket()) {
+		ASSERT_EQ(0, r) TH_LOG("OPT_RX_FILTER: %s", strerror(errno));
+		ASSERT_LT(0, send_ten(cli, srv));
+		EXPECT_EQ(10, read_stamped(srv, b, sizeof(b), 0, &st));
+		EXPECT_EQ(0, st.n);
+	} else {
+		EXPECT_EQ(-1, r);
+		EXPECT_EQ(EINVAL, errno);
+	}
+
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_TIMESTAMPING, &rx, sizeof(rx)));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)));
+	ASSERT_LT(0, send_ten(cli, srv));
+	EXPECT_EQ(10, read_stamped(srv, b, sizeof(b), 0, &st));
+	EXPECT_EQ(2, st.n);
+	EXPECT_EQ(SO_TIMESTAMPING_OLD, st.type);	/* the second */
+	close(cli);
+	close(srv);
+}
+
+/*
+ * Transmit timestamps: TCP gives them; xtcp does not, and says so
+ * (EOPNOTSUPP) where they are asked for, on the socket (6.12; 6.1 keeps
+ * SOL_SOCKET from xtcp, so its sends refuse) or in a send's control
+ * data.  Other control data as TCP takes it: an unknown SOL_SOCKET
+ * message is EINVAL, another level's is ignored.  Receive-only flags are kept and read back.
+ */
+TEST_F(stamp, transmit_stamps_refused)
+{
+	int tx = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int rx = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	socklen_t len = sizeof(int);
+	int cli, srv, zero = 0, got, r;
+
+	ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &cli, &srv));
+	r = setsockopt(cli, SOL_SOCKET, SO_TIMESTAMPING, &tx, sizeof(tx));
+	if (!variant->xtcp) {
+		EXPECT_EQ(0, r);
+	} else if (xtcp_takes_sol_socket()) {
+		EXPECT_EQ(-1, r);
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	} else {
+		EXPECT_EQ(0, r);
+		EXPECT_EQ(-1, send(cli, "x", 1, 0));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	}
+	ASSERT_EQ(0, setsockopt(cli, SOL_SOCKET, SO_TIMESTAMPING, &zero,
+				sizeof(zero)));
+	EXPECT_EQ(1, send(cli, "x", 1, 0));
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SO_TIMESTAMPING;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &(int){ SOF_TIMESTAMPING_TX_SCHED }, sizeof(int));
+	r = sendmsg(cli, &mh, 0);
+	if (variant->xtcp) {
+		EXPECT_EQ(-1, r);
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	} else {
+		EXPECT_EQ(1, r);
+	}
+	cm->cmsg_type = 1000;	/* no such message */
+	EXPECT_EQ(-1, sendmsg(cli, &mh, 0));
+	EXPECT_EQ(EINVAL, errno);
+	cm->cmsg_level = SOL_IP;	/* another level's: not SOL_SOCKET's to judge */
+	EXPECT_EQ(1, sendmsg(cli, &mh, 0));
+
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_TIMESTAMPING, &rx, sizeof(rx)));
+	ASSERT_EQ(0, getsockopt(srv, SOL_SOCKET, SO_TIMESTAMPING, &got, &len));
+	EXPECT_EQ(rx, got);
+	close(cli);
+	close(srv);
 }
 
 TEST_HARNESS_MAIN

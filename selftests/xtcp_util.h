@@ -165,6 +165,17 @@ static inline int stream_socket(bool xtcp, int flags)
 }
 
 /*
+ * Does SOL_SOCKET reach xtcp's own setsockopt() (SOCK_CUSTOM_SOCKOPT,
+ * module/compat.h)?  6.12 lets it; 6.1's socket core keeps it.
+ */
+static inline bool xtcp_takes_sol_socket(void)
+{
+	struct utsname u;
+
+	return uname(&u) || strncmp(u.release, "6.1.", 4);
+}
+
+/*
  * SO_REUSEPORT on @fd.  On xtcp, kernels that keep SOL_SOCKET's
  * SO_REUSEPORT to AF_INET/AF_INET6 (6.1) answer EOPNOTSUPP, and
  * XTCP_REUSEPORT sets the same flag; 6.12 takes SOL_SOCKET's, so a
@@ -172,14 +183,13 @@ static inline int stream_socket(bool xtcp, int flags)
  */
 static inline int stream_reuseport(bool xtcp, int fd)
 {
-	struct utsname u;
 	int one = 1;
 
 	if (!setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
 		return 0;
 	if (!xtcp || errno != EOPNOTSUPP)
 		return -1;
-	if (uname(&u) || !strncmp(u.release, "6.12", 4)) {
+	if (xtcp_takes_sol_socket()) {
 		errno = EPROTO;
 		return -1;
 	}
