@@ -1015,8 +1015,13 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	lock_sock(sk);
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 
-	/* Wait for a connection in progress, as TCP does. */
-	if (xtcp_opening(sk->sk_state)) {
+	/*
+	 * Not connected: wait for a connection in progress, as TCP does;
+	 * else fail as TCP does, with the error a failed connection left
+	 * (reported once) or EPIPE (a socket never connected, a listener).
+	 */
+	if (!(XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
+				      XTCPF(XTCP_CLOSE_WAIT)))) {
 		err = sk_stream_wait_connect(sk, &timeo);
 		if (err)
 			goto out_err;
@@ -1027,11 +1032,6 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	err = -EPIPE;
 	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 		goto out_err;
-	if (!(XTCPF(sk->sk_state) & (XTCPF(XTCP_ESTABLISHED) |
-				      XTCPF(XTCP_CLOSE_WAIT)))) {
-		err = -ENOTCONN;
-		goto out_err;
-	}
 
 	/* MSG_MORE corks what this write leaves short of a segment */
 	xs->more = msg->msg_flags & XTCP_MSG_MORE_FLAGS;

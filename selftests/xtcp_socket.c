@@ -260,6 +260,57 @@ TEST_F(sock, proc_row_while_open)
 	EXPECT_GT(60000, r.state_ms);
 }
 
+static volatile sig_atomic_t sigpipes;
+
+static void count_sigpipe(int sig)
+{
+	sigpipes++;
+}
+
+/*
+ * send() without a connection, as on TCP: EPIPE (and SIGPIPE unless
+ * MSG_NOSIGNAL) for a socket never connected and for a listener; after a
+ * refused connect(), its error once, then EPIPE.
+ */
+TEST(send_unconnected_as_tcp)
+{
+	struct sa46 to;
+	int i, fd, lfd;
+
+	signal(SIGPIPE, count_sigpipe);
+	for (i = xtcp_tcp_reference_off(); i < 2; i++) {
+		bool xtcp = i;
+
+		fd = socket46(xtcp, false, 0);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-1, send(fd, "x", 1, MSG_NOSIGNAL));
+		EXPECT_EQ(EPIPE, errno) TH_LOG("xtcp %d", xtcp);
+		sigpipes = 0;
+		EXPECT_EQ(-1, send(fd, "x", 1, 0));
+		EXPECT_EQ(EPIPE, errno);
+		EXPECT_EQ(1, sigpipes) TH_LOG("xtcp %d", xtcp);
+
+		lfd = listener46(xtcp, false, 1, &to);
+		ASSERT_LE(0, lfd);
+		EXPECT_EQ(-1, send(lfd, "x", 1, MSG_NOSIGNAL));
+		EXPECT_EQ(EPIPE, errno) TH_LOG("xtcp %d", xtcp);
+		close(lfd);	/* its port refuses now */
+
+		close(fd);
+		fd = socket46(xtcp, false, SOCK_NONBLOCK);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-1, connect(fd, &to.sa, to.len));
+		EXPECT_EQ(EINPROGRESS, errno);
+		EXPECT_TRUE(wait_revents(fd, POLLERR, XTCP_WAIT_MS) & POLLERR);
+		EXPECT_EQ(-1, send(fd, "x", 1, MSG_NOSIGNAL));
+		EXPECT_EQ(ECONNREFUSED, errno) TH_LOG("xtcp %d", xtcp);
+		EXPECT_EQ(-1, send(fd, "x", 1, MSG_NOSIGNAL));
+		EXPECT_EQ(EPIPE, errno) TH_LOG("xtcp %d", xtcp);
+		close(fd);
+	}
+	signal(SIGPIPE, SIG_DFL);
+}
+
 TEST(proc_row_gone_after_close)
 {
 	struct xtcp_row r;
@@ -896,7 +947,8 @@ TEST_F(stamp, report_flags_as_tcp)
  * (EOPNOTSUPP) where they are asked for, on the socket (6.12; 6.1 keeps
  * SOL_SOCKET from xtcp, so its sends refuse) or in a send's control
  * data.  Other control data as TCP takes it: an unknown SOL_SOCKET
- * message is EINVAL, another level's is ignored.  Receive-only flags are kept and read back.
+ * message is EINVAL (after EPIPE for a socket not connected), another
+ * level's is ignored.  Receive-only flags are kept and read back.
  */
 TEST_F(stamp, transmit_stamps_refused)
 {
@@ -913,7 +965,7 @@ TEST_F(stamp, transmit_stamps_refused)
 	};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	socklen_t len = sizeof(int);
-	int cli, srv, zero = 0, got, r;
+	int cli, srv, fd, zero = 0, got, r;
 
 	ASSERT_EQ(0, pair46(variant->xtcp, variant->v6, &cli, &srv));
 	r = setsockopt(cli, SOL_SOCKET, SO_TIMESTAMPING, &tx, sizeof(tx));
@@ -945,6 +997,12 @@ TEST_F(stamp, transmit_stamps_refused)
 	cm->cmsg_type = 1000;	/* no such message */
 	EXPECT_EQ(-1, sendmsg(cli, &mh, 0));
 	EXPECT_EQ(EINVAL, errno);
+	/* TCP's order: not connected comes first */
+	fd = socket46(variant->xtcp, variant->v6, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, sendmsg(fd, &mh, MSG_NOSIGNAL));
+	EXPECT_EQ(EPIPE, errno);
+	close(fd);
 	cm->cmsg_level = SOL_IP;	/* another level's: not SOL_SOCKET's to judge */
 	EXPECT_EQ(1, sendmsg(cli, &mh, 0));
 
