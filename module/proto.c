@@ -2251,7 +2251,7 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		xs->keepalive_time = val * HZ;
 		/* as TCP: a running keepalive timer follows the new idle time */
 		if (sock_flag(sk, SOCK_KEEPOPEN))
-			xtcp_keepalive_reset(sk);
+			xtcp_keepalive_idle_set(sk);
 		break;
 	case XTCP_KEEPINTVL:
 		if (val < 1 || val > XTCP_MAX_KEEPINTVL)

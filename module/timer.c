@@ -224,19 +224,43 @@ static void xtcp_cork_expired(struct sock *sk)
 	}
 }
 
+/*
+ * The keepalive timer due in @delay jiffies: only a synchronized
+ * connection keeps alive; others just stop the timer.
+ */
+static void keepalive_arm(struct sock *sk, unsigned long delay)
+{
+	if (sk->sk_state == XTCP_ESTABLISHED || sk->sk_state == XTCP_CLOSE_WAIT)
+		sk_reset_timer(sk, &sk->sk_timer, jiffies + delay);
+	else
+		xtcp_timer_stop(sk, XTCP_TIMER_KEEPALIVE);
+}
+
 /**
  * xtcp_keepalive_reset() - (re)start the keepalive timer for a full idle time
  * @sk: the socket, locked, with SO_KEEPALIVE on
  *
- * Only a synchronized connection keeps alive; others just stop the timer.
+ * Only a synchronized connection keeps alive (keepalive_arm()).
  */
 void xtcp_keepalive_reset(struct sock *sk)
 {
-	if (sk->sk_state == XTCP_ESTABLISHED || sk->sk_state == XTCP_CLOSE_WAIT)
-		sk_reset_timer(sk, &sk->sk_timer,
-			       jiffies + xtcp_sk(sk)->keepalive_time);
-	else
-		xtcp_timer_stop(sk, XTCP_TIMER_KEEPALIVE);
+	keepalive_arm(sk, xtcp_sk(sk)->keepalive_time);
+}
+
+/**
+ * xtcp_keepalive_idle_set() - XTCP_KEEPIDLE changed: re-aim the timer
+ * @sk: the socket, locked, with SO_KEEPALIVE on
+ *
+ * As TCP's: the new idle time counts from the last segment received, not
+ * from now, so a connection already idle that long probes at once.
+ */
+void xtcp_keepalive_idle_set(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long idle = jiffies - xs->rcv_tstamp;
+
+	keepalive_arm(sk, xs->keepalive_time > idle ?
+			  xs->keepalive_time - idle : 0);
 }
 
 /**

@@ -1114,6 +1114,7 @@ int xtcp_send_synack(struct net *net, struct xtcp_request *req);
 bool xtcp_may_send(struct sock *sk, struct sk_buff *skb);
 void xtcp_keepalive_set(struct sock *sk, int on);
 void xtcp_keepalive_reset(struct sock *sk);
+void xtcp_keepalive_idle_set(struct sock *sk);
 void xtcp_orphan_fin_wait2(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 bool xtcp_window_closed(const struct sock *sk);

@@ -52,6 +52,40 @@ static void keepalive_unanswered_times_out(struct kunit *test)
 			before + 1);
 }
 
+/* XTCP_KEEPIDLE changed while the timer runs counts from the last
+ * segment received, as TCP_KEEPIDLE does: idle for 100 s, a new idle
+ * time of 1000 s is due in 900; one of 50 s is due at once (a probe).
+ */
+static void keepidle_counts_from_last_segment(struct kunit *test)
+{
+	struct xkt *t = xkt_of(test);
+	unsigned long expires, now;
+	struct xtcp_seg seg;
+	struct sock *sk;
+
+	xkt_established(t);
+	sk = t->sock->sk;
+	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, xtcp_ipproto, XTCP_KEEPIDLE,
+					     3600), 0);
+	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, SOL_SOCKET, SO_KEEPALIVE, 1), 0);
+	lock_sock(sk);
+	xtcp_sk(sk)->rcv_tstamp = jiffies - 100 * HZ;
+	release_sock(sk);
+	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, xtcp_ipproto, XTCP_KEEPIDLE,
+					     1000), 0);
+	expires = READ_ONCE(sk->sk_timer.expires);
+	now = jiffies;
+	KUNIT_EXPECT_TRUE(test, timer_pending(&sk->sk_timer));
+	KUNIT_EXPECT_TRUE(test, time_before_eq(expires, now + 900 * HZ));
+	KUNIT_EXPECT_TRUE(test, time_after(expires, now + 800 * HZ));
+	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, xtcp_ipproto, XTCP_KEEPIDLE,
+					     50), 0);
+	KUNIT_ASSERT_TRUE(test, xkt_wait(t));
+	KUNIT_ASSERT_TRUE(test, xkt_next(t, &seg, NULL));
+	KUNIT_EXPECT_EQ(test, seg.flags, XTCP_ACK);
+	KUNIT_EXPECT_EQ(test, seg.seq, t->snd - 1);
+}
+
 /* SYN_SENT: after XTCP_SYNCNT resends unanswered, connect() fails with
  * ETIMEDOUT.
  */
@@ -108,6 +142,7 @@ static void fin_wait2_orphan_times_out(struct kunit *test)
 static struct kunit_case xtcp_timer_cases[] = {
 	KUNIT_CASE(keepalive_probe_answered),
 	KUNIT_CASE(keepalive_unanswered_times_out),
+	KUNIT_CASE(keepidle_counts_from_last_segment),
 	KUNIT_CASE(syn_retries_time_out),
 	KUNIT_CASE(user_timeout_aborts),
 	KUNIT_CASE(fin_wait2_orphan_times_out),
