@@ -1804,8 +1804,9 @@ static int xtcp_setsockopt_tcp(struct sock *sk, int optname, sockptr_t optval,
 
 /*
  * TCP_INFO from what xtcp keeps: state, congestion state (Open,
- * Recovery, Loss), consecutive timeouts and the RTO's backoffs (not a
- * zero-window probe's, which TCP counts there too), RTO, MSS, segments in flight,
+ * Recovery, Loss), consecutive timeouts and the backoffs of the RTO or,
+ * while it runs, of the zero-window probe timer (TCP counts both in
+ * icsk_backoff), RTO, MSS, segments in flight,
  * the time since a segment was last accepted, RTT and its variance, the
  * congestion window and threshold (segments), bytes not yet sent, the
  * peer's window, segments sent and received (all, and those with
@@ -1828,7 +1829,8 @@ static void xtcp_fill_tcp_info(struct sock *sk, struct tcp_info *info)
 	else if (xs->cc.in_recovery)
 		info->tcpi_ca_state = TCP_CA_Recovery;
 	info->tcpi_retransmits = min_t(u32, xs->retransmits, U8_MAX);
-	info->tcpi_backoff = min_t(u32, xs->rtt.backoffs, U8_MAX);
+	info->tcpi_backoff = min_t(u32, xs->persist.active ?
+				   xs->persist.backoff : xs->rtt.backoffs, U8_MAX);
 	info->tcpi_rto = xs->rtt.rto_us;
 	info->tcpi_snd_mss = xs->mss;
 	info->tcpi_rcv_mss = xs->mss;

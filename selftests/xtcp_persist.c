@@ -534,6 +534,18 @@ static long b_refused(FIXTURE_DATA(zw) * self)
 
 /* ===================================================================== */
 
+/* TCP_INFO's tcpi_backoff of @fd (TCP's or xtcp's) in *@b; 0 or -1. */
+static int probe_backoff(int fd, unsigned int *b)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -1;
+	*b = ti.tcpi_backoff;
+	return 0;
+}
+
 /*
  * B never reads: its window closes.  It answers every probe (the xtcp
  * receiver rate-limits its answers to pure ACKs out of window to one per
@@ -545,7 +557,7 @@ static long b_refused(FIXTURE_DATA(zw) * self)
 TEST_F_TIMEOUT(zw, answered_probes_keep_connection, 300)
 {
 	long tprobe0 = kstat("/proc/net/netstat", "TcpExt", "TCPWinProbe");
-	unsigned int tr, unanswered = 0;
+	unsigned int tr, unanswered = 0, xback = 0, tback = 0;
 	size_t xlen, tlen;
 	struct zw_view v;
 	int tprobes = 0;
@@ -570,6 +582,14 @@ TEST_F_TIMEOUT(zw, answered_probes_keep_connection, 300)
 	EXPECT_EQ(4, tr);
 	EXPECT_GT(RETRIES2, unanswered);
 	EXPECT_EQ(XTCP_ESTABLISHED, stream_state(false, self->ta));
+	/* TCP_INFO's backoff is the probe timer's, at most retries2, as TCP's */
+	EXPECT_EQ(0, probe_backoff(self->xa, &xback));
+	EXPECT_EQ(0, probe_backoff(self->ta, &tback));
+	TH_LOG("tcpi_backoff: xtcp %u, TCP %u", xback, tback);
+	EXPECT_LE(1, xback);
+	EXPECT_GE(RETRIES2, xback);
+	EXPECT_LE(1, tback);
+	EXPECT_GE(RETRIES2, tback);
 
 	read_all(_metadata, self->xb, xlen, 1, 0, "xtcp");
 	read_all(_metadata, self->tb, tlen, 2, 0, "TCP");
