@@ -14,13 +14,15 @@
  *   rem_address    remote address:port, same encoding
  *   st             state number (enum xtcp_state, TCP's numbering)
  *   tx_queue:rx_queue  bytes queued for sending / not yet read
- *   tr:tm->when    1 and the jiffies until the retransmission (or SYN,
+ *   tr:tm->when    1 and the time until the retransmission (or SYN,
  *                  or SYN+ACK) timer fires; 4 (TCP's "probe0") and the
- *                  jiffies until the next zero-window probe while the
- *                  peer's window is closed; else 2 and the jiffies until
+ *                  time until the next zero-window probe while the
+ *                  peer's window is closed; else 2 and the time until
  *                  the keepalive timer or an orphan's FIN_WAIT_2 timer
  *                  fires (sk_timer, as TCP's 2); 0:0 when none runs; 3
- *                  and the jiffies until it expires for TIME_WAIT
+ *                  and the time until it expires for TIME_WAIT.  Times
+ *                  in clock ticks (USER_HZ, sysconf(_SC_CLK_TCK)), as
+ *                  /proc/net/tcp prints them
  *   retrnsmt       timeouts of the current segment (of the SYN+ACK for a
  *                  request)
  *   uid            owner's uid
@@ -388,7 +390,7 @@ static void xtcp_seq_show_req(struct seq_file *seq,
 	xtcp_seq_row(seq, &req->laddr, req->lport, &req->raddr, req->rport);
 	seq_printf(seq, "%02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
 		   XTCP_SYN_RECV, 0, 0,
-		   1, when > 0 ? (unsigned long)when : 0UL, READ_ONCE(req->retries),
+		   1, jiffies_delta_to_clock_t(when), READ_ONCE(req->retries),
 		   from_kuid_munged(seq_user_ns(seq), req->listener->sk_uid),
 		   0, 0UL, xtcp_state_name(XTCP_SYN_RECV),
 		   jiffies_to_msecs(jiffies - req->born));
@@ -408,7 +410,7 @@ static void xtcp_seq_show_tw(struct seq_file *seq, const struct xtcp_tw *tw)
 	xtcp_seq_row(seq, &tw->laddr, tw->lport, &tw->raddr, tw->rport);
 	seq_printf(seq, "%02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u - 0 -1\n",
 		   XTCP_TIME_WAIT, 0, 0,
-		   3, left > 0 ? (unsigned long)left : 0UL, 0,
+		   3, jiffies_delta_to_clock_t(left), 0,
 		   0, 0, 0UL, xtcp_state_name(XTCP_TIME_WAIT),
 		   jiffies_to_msecs(jiffies - since));
 }
@@ -455,15 +457,14 @@ static int xtcp_seq_show(struct seq_file *seq, void *v)
 		timer_active = 2;
 		timer_expires = READ_ONCE(sk->sk_timer.expires);
 	}
-	if (timer_active && time_after(jiffies, timer_expires))
-		timer_expires = jiffies;
 	mss = max_t(u32, READ_ONCE(xtcp_sk(sk)->cc.mss), 1);
 	ssthresh = READ_ONCE(xtcp_sk(sk)->cc.ssthresh);
 	xtcp_seq_row(seq, &sk->sk_v6_rcv_saddr, inet->inet_sport,
 		     &sk->sk_v6_daddr, inet->inet_dport);
 	seq_printf(seq, "%02X %08X:%08X %02X:%08lX %08X %5u %8d %-8lu %-11s %u %s %u %d\n",
 		   state, xtcp_tx_queue(sk, state), xtcp_rx_queue(sk, state),
-		   timer_active, timer_active ? timer_expires - jiffies : 0UL,
+		   timer_active, timer_active ?
+		   jiffies_delta_to_clock_t(timer_expires - jiffies) : 0L,
 		   READ_ONCE(xtcp_sk(sk)->retransmits),
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   probes, __sock_i_ino(sk), xtcp_state_name(state),

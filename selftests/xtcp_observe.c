@@ -753,7 +753,7 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	EXPECT_EQ(1000, r.txq);
 	EXPECT_EQ(0, r.rxq);
 	EXPECT_EQ(1, r.tr);		/* the retransmission timer */
-	EXPECT_GE(2 * 120 * 1000, r.when);
+	EXPECT_GE(2 * 120 * 100, r.when);	/* clock ticks, 1/100 s */
 	/* ESTABLISHED since connect() ran: a jiffy of rounding either way */
 	EXPECT_LE(j2 - j1 - 10, (long long)r.state_ms);
 	EXPECT_GE(j3 - j0 + 10, (long long)r.state_ms);
@@ -801,7 +801,7 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	ASSERT_TRUE(find_tuple(self->aport, self->lport, &r));
 	EXPECT_EQ(3, r.tr);
 	EXPECT_LT(0, r.when);
-	EXPECT_GE(2 * 60000, r.when);	/* jiffies: at most 2 * MSL at HZ 1000 */
+	EXPECT_GE(2 * 60 * 100, r.when);	/* clock ticks: at most 2 * MSL */
 	EXPECT_EQ(0, r.inode);
 	EXPECT_EQ(0, r.txq);
 	EXPECT_EQ(0, r.rxq);
@@ -1004,6 +1004,57 @@ TEST_F_TIMEOUT(obs, sysctl_max_syn_backlog, 120)
 	EXPECT_EQ(2, reqs);
 	for (i = 0; i < 3; i++)
 		close(c[i]);
+}
+
+/*
+ * The timer column of @fd's row in @path (/proc/net/tcp or xtcp): *tr and
+ * *when; 1 if found.
+ */
+static int timer_column(const char *path, int fd, unsigned int *tr,
+			unsigned long *when)
+{
+	unsigned long ino = sock_inode(fd), inode;
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, " %*d: %*x:%*x %*x:%*x %*x %*x:%*x %x:%lx %*x %*u %*d %lu",
+			       tr, when, &inode) == 3 && inode == ino;
+	fclose(f);
+	return found;
+}
+
+/*
+ * tm->when counts clock ticks (USER_HZ), as /proc/net/tcp's does, not
+ * jiffies: a keepalive timer 1000 s away shows at most 100000 on both,
+ * more than 99000 (the timer was set a moment before), whatever HZ is.
+ */
+TEST_F_TIMEOUT(obs, timer_ticks_as_tcp, 120)
+{
+	unsigned long when;
+	unsigned int tr;
+	int i, cli, srv;
+
+	for (i = xtcp_tcp_reference_off(); i < 2; i++) {
+		bool xtcp = i;
+		long long t0;
+
+		ASSERT_EQ(0, stream_pair(xtcp, &cli, &srv));
+		ASSERT_EQ(0, set_int(cli, IPPROTO_TCP, TCP_KEEPIDLE, 1000));
+		t0 = now_ms();
+		ASSERT_EQ(0, set_int(cli, SOL_SOCKET, SO_KEEPALIVE, 1));
+		ASSERT_EQ(1, timer_column(xtcp ? "/proc/net/xtcp" : "/proc/net/tcp",
+					  cli, &tr, &when));
+		EXPECT_EQ(2, tr) TH_LOG("xtcp %d", xtcp);
+		EXPECT_GE(100000, when) TH_LOG("xtcp %d: %lu", xtcp, when);
+		if (now_ms() - t0 < 5000)	/* else the guest was too slow to tell */
+			EXPECT_LT(99000, when) TH_LOG("xtcp %d: %lu", xtcp, when);
+		close(cli);
+		close(srv);
+	}
 }
 
 /* Fixed at load: readable under /sys/module, refused for writing. */

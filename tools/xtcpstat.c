@@ -79,7 +79,7 @@ static const int state_order[] = {
  * @txq: tx_queue
  * @rxq: rx_queue
  * @tr: timer kind (0 none, 1 retransmission, 3 TIME_WAIT)
- * @when: jiffies until the timer fires
+ * @when: clock ticks (USER_HZ) until the timer fires
  * @retr: retrnsmt
  * @uid: owner
  * @inode: socket inode (0 for requests and TIME_WAIT entries)
@@ -616,28 +616,30 @@ static void fmt_endpoint(char *buf, size_t len, const struct row *r,
 	snprintf(buf, len, r->v6 ? "[%s]:%s" : "%s:%s", ip, pt);
 }
 
+/*
+ * The timer column: its kind and the time left in seconds, from the clock
+ * ticks (USER_HZ) /proc prints, as netstat -o shows /proc/net/tcp's.
+ */
 static void fmt_timer(char *buf, size_t len, const struct row *r)
 {
-	switch (r->tr) {
-	case 0:
+	static const char *const kinds[] = {
+		[1] = "on", [2] = "keepalive", [3] = "timewait", [4] = "persist",
+	};
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long s, cs;
+
+	if (!r->tr) {
 		snprintf(buf, len, "-");
-		break;
-	case 1:
-		snprintf(buf, len, "on,%luj", r->when);
-		break;
-	case 2:
-		snprintf(buf, len, "keepalive,%luj", r->when);
-		break;
-	case 3:
-		snprintf(buf, len, "timewait,%luj", r->when);
-		break;
-	case 4:
-		snprintf(buf, len, "persist,%luj", r->when);
-		break;
-	default:
-		snprintf(buf, len, "%d,%luj", r->tr, r->when);
-		break;
+		return;
 	}
+	if (hz <= 0)
+		hz = 100;
+	s = r->when / hz;
+	cs = r->when % hz * 100 / hz;
+	if (r->tr > 0 && r->tr < (int)(sizeof(kinds) / sizeof(kinds[0])))
+		snprintf(buf, len, "%s,%lu.%02lus", kinds[r->tr], s, cs);
+	else
+		snprintf(buf, len, "%d,%lu.%02lus", r->tr, s, cs);
 }
 
 static int show_list(const struct opts *o)
