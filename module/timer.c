@@ -252,7 +252,9 @@ void xtcp_keepalive_reset(struct sock *sk)
  * @sk: the socket, locked, with SO_KEEPALIVE on
  *
  * As TCP's: the new idle time counts from the last segment received, not
- * from now, so a connection already idle that long probes at once.
+ * from now, so a connection already idle that long probes at once.  (TCP
+ * also keeps a half-closed connection alive; xtcp's keepalive, here as
+ * everywhere, runs in ESTABLISHED and CLOSE_WAIT only.)
  */
 void xtcp_keepalive_idle_set(struct sock *sk)
 {

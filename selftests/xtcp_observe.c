@@ -784,6 +784,8 @@ TEST_F_TIMEOUT(obs, proc_columns, 120)
 	EXPECT_STREQ("SYN_RCVD", r.state);
 	EXPECT_EQ(1, r.tr);
 	EXPECT_LE(1, r.retr);
+	/* the SYN+ACK timer runs 1 s << retries at most: ticks of 1/100 s */
+	EXPECT_GE(100L << r.retr, (long)r.when);
 	EXPECT_EQ(0, r.inode);
 	ASSERT_EQ(0, xtcp_fault_cmd("clear"));
 	close(c2);

@@ -275,7 +275,7 @@ static void count_sigpipe(int sig)
 TEST(send_unconnected_as_tcp)
 {
 	struct sa46 to;
-	int i, fd, lfd;
+	int i, fd, lfd, hold;
 
 	signal(SIGPIPE, count_sigpipe);
 	for (i = xtcp_tcp_reference_off(); i < 2; i++) {
@@ -294,9 +294,17 @@ TEST(send_unconnected_as_tcp)
 		ASSERT_LE(0, lfd);
 		EXPECT_EQ(-1, send(lfd, "x", 1, MSG_NOSIGNAL));
 		EXPECT_EQ(EPIPE, errno) TH_LOG("xtcp %d", xtcp);
-		close(lfd);	/* its port refuses now */
-
+		sigpipes = 0;
+		EXPECT_EQ(-1, send(lfd, "x", 1, 0));
+		EXPECT_EQ(EPIPE, errno);
+		EXPECT_EQ(1, sigpipes) TH_LOG("xtcp %d", xtcp);
+		close(lfd);
+		/* the port held by a socket that does not listen: it refuses */
 		close(fd);
+		fd = socket46(xtcp, false, 0);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, bind(fd, &to.sa, to.len));
+		hold = fd;
 		fd = socket46(xtcp, false, SOCK_NONBLOCK);
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(-1, connect(fd, &to.sa, to.len));
@@ -307,6 +315,7 @@ TEST(send_unconnected_as_tcp)
 		EXPECT_EQ(-1, send(fd, "x", 1, MSG_NOSIGNAL));
 		EXPECT_EQ(EPIPE, errno) TH_LOG("xtcp %d", xtcp);
 		close(fd);
+		close(hold);
 	}
 	signal(SIGPIPE, SIG_DFL);
 }

@@ -62,6 +62,7 @@ static void keepidle_counts_from_last_segment(struct kunit *test)
 	unsigned long expires, now;
 	struct xtcp_seg seg;
 	struct sock *sk;
+	long probes;
 
 	xkt_established(t);
 	sk = t->sock->sk;
@@ -78,8 +79,13 @@ static void keepidle_counts_from_last_segment(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, timer_pending(&sk->sk_timer));
 	KUNIT_EXPECT_TRUE(test, time_before_eq(expires, now + 900 * HZ));
 	KUNIT_EXPECT_TRUE(test, time_after(expires, now + 800 * HZ));
+	probes = xkt_mib(t, XTCP_MIB_KEEPALIVE_PROBES);
 	KUNIT_ASSERT_EQ(test, xkt_setsockopt(t, xtcp_ipproto, XTCP_KEEPIDLE,
 					     50), 0);
+	/* due now: not yet fired, or fired (counted before it re-arms) */
+	expires = READ_ONCE(sk->sk_timer.expires);
+	KUNIT_EXPECT_TRUE(test, time_before_eq(expires, jiffies + 1) ||
+			  xkt_mib(t, XTCP_MIB_KEEPALIVE_PROBES) > probes);
 	KUNIT_ASSERT_TRUE(test, xkt_wait(t));
 	KUNIT_ASSERT_TRUE(test, xkt_next(t, &seg, NULL));
 	KUNIT_EXPECT_EQ(test, seg.flags, XTCP_ACK);
