@@ -54,7 +54,7 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 
 	sock->state = SS_UNCONNECTED;
 	sock->ops = &xtcp_stream_ops;
-	/* SOL_SOCKET options through xtcp_setsockopt(): SO_REUSEPORT */
+	/* SOL_SOCKET options through xtcp_setsockopt(): compat.h */
 	xtcp_sock_custom_sockopt(sock);
 	sock_init_data(sock, sk);
 	xtcp_init_new_sock(sk);

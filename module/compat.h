@@ -85,8 +85,9 @@
  * layer takes that route for MPTCP alone; later kernels (6.12) let any
  * socket ask for it with the SOCK_CUSTOM_SOCKOPT flag.  xtcp asks, for
  * SO_REUSEPORT, which the generic code refuses to families other than
- * AF_INET/AF_INET6; where it cannot, XTCP_REUSEPORT at SOL_XTCP sets the
- * same flag.
+ * AF_INET/AF_INET6 (where it cannot, XTCP_REUSEPORT at SOL_XTCP sets the
+ * same flag), and to refuse SO_TIMESTAMPING's transmit flags (where it
+ * cannot, sendmsg() refuses them).
  */
 #ifdef SOCK_CUSTOM_SOCKOPT
 #define xtcp_sock_custom_sockopt(sock)	set_bit(SOCK_CUSTOM_SOCKOPT, &(sock)->flags)

@@ -550,7 +550,7 @@ static int xtcp_accept(XTCP_ACCEPT_ARGS)
 	lock_sock(child);
 	xtcp_mem_accept_memcg(child);
 	sock_graft(child, newsock);
-	xtcp_sock_custom_sockopt(newsock);	/* SO_REUSEPORT */
+	xtcp_sock_custom_sockopt(newsock);	/* SOL_SOCKET: compat.h */
 	newsock->state = SS_CONNECTED;
 	release_sock(child);
 	return 0;

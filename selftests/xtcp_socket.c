@@ -607,11 +607,14 @@ struct stamp {
 static ssize_t read_stamped(int fd, void *buf, size_t len, int flags,
 			    struct stamp *st)
 {
-	char ctl[256];
+	union {
+		char buf[256];
+		struct cmsghdr align;
+	} ctl;
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
 	};
 	struct cmsghdr *cm;
 	ssize_t r = recvmsg(fd, &mh, flags);

@@ -78,7 +78,8 @@ static const int state_order[] = {
  * @st: state number (enum xtcp_state)
  * @txq: tx_queue
  * @rxq: rx_queue
- * @tr: timer kind (0 none, 1 retransmission, 3 TIME_WAIT)
+ * @tr: timer kind (0 none, 1 retransmission, 2 keepalive or FIN_WAIT_2,
+ *	3 TIME_WAIT, 4 zero-window probe)
  * @when: clock ticks (USER_HZ) until the timer fires
  * @retr: retrnsmt
  * @uid: owner

@@ -170,7 +170,7 @@ test_timer_columns() {
 	[ "$6 $7 ${10}" = "on,0.50s 2 2.345s" ] || { why="SYN_SENT: $syn"; return 1; }
 	# shellcheck disable=SC2086
 	set -- $tw
-	[ "$6 ${10}" = "timewait,5.00s 58.000s" ] || { why="TIME_WAIT: $tw"; return 1; }
+	[ "$6 ${10}" = "timewait,2.00s 58.000s" ] || { why="TIME_WAIT: $tw"; return 1; }
 	# shellcheck disable=SC2086
 	set -- $fw2
 	[ "$6" = "keepalive,30.00s" ] || { why="FIN_WAIT_2: $fw2"; return 1; }
