@@ -637,7 +637,7 @@ static void fmt_timer(char *buf, size_t len, const struct row *r)
 		hz = 100;
 	s = r->when / hz;
 	cs = r->when % hz * 100 / hz;
-	if (r->tr > 0 && r->tr < (int)(sizeof(kinds) / sizeof(kinds[0])))
+	if (r->tr > 0 && r->tr < (int)ARRAY_SIZE(kinds))
 		snprintf(buf, len, "%s,%lu.%02lus", kinds[r->tr], s, cs);
 	else
 		snprintf(buf, len, "%d,%lu.%02lus", r->tr, s, cs);
